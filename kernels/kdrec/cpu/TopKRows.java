@@ -105,12 +105,19 @@ final class TopKRows {
 
     /** Feeds scores s[off .. off+nb) of items j0 .. j0+nb-1 to row i. */
     void scan(int i, float[] s, int off, int nb, int j0) {
-        int from = 0;
+        int t = 0;
         if (fill[i]) {
-            from = fillScan(i, s, off, nb, j0);
-            if (from == nb) return;
+            t = fillScan(i, s, off, nb, j0);
+            if (t == nb) return;
         }
-        cnt[i] = strictScan(keys, i * cap, cnt[i], thr[i], s, off, from, nb, j0, i);
+        int base = i * cap, limit = cap - BLOCK;
+        while (true) {
+            long st = strictScan(keys, base, cnt[i], limit, thr[i], s, off, t, nb, j0);
+            t = (int) (st >>> 32);
+            cnt[i] = (int) st;
+            if (t == nb) return;
+            cnt[i] = compact(i, cnt[i]);
+        }
     }
 
     /** Fill mode: append every non-NaN score until the buffer is full; returns where it stopped. */
@@ -130,9 +137,14 @@ final class TopKRows {
         return nb;
     }
 
-    private int strictScan(long[] kb, int base, int n, float th, float[] s, int off, int t, int nb, int j0, int row) {
+    /**
+     * Appends every score &gt; th from position t on. Stops before a hit block that might not fit
+     * (count &gt; limit), so the loop holds no call (vectors and masks stay in registers); the caller
+     * compacts and resumes there. Returns (position &lt;&lt; 32) | count.
+     */
+    private static long strictScan(long[] kb, int base, int n, int limit, float th, float[] s, int off, int t, int nb,
+                                   int j0) {
         FloatVector tv = FloatVector.broadcast(F, th);
-        int limit = cap - BLOCK;
         for (; t <= nb - BLOCK; t += BLOCK) {
             int o = off + t;
             VectorMask<Float> m0 = FloatVector.fromArray(F, s, o).compare(VectorOperators.GT, tv);
@@ -140,37 +152,26 @@ final class TopKRows {
             VectorMask<Float> m2 = FloatVector.fromArray(F, s, o + 2 * L).compare(VectorOperators.GT, tv);
             VectorMask<Float> m3 = FloatVector.fromArray(F, s, o + 3 * L).compare(VectorOperators.GT, tv);
             if (m0.or(m1).or(m2).or(m3).anyTrue()) {
+                if (n > limit) return ((long) t << 32) | n;
                 long bits = m0.toLong() | (m1.toLong() << L) | (m2.toLong() << (2 * L)) | (m3.toLong() << (3 * L));
-                if (n > limit) {
-                    // keys appended below that no longer pass the raised threshold are harmless losers
-                    n = compact(row, n);
-                    tv = FloatVector.broadcast(F, thr[row]);
-                }
                 n = append(kb, base, n, s, o, j0 + t, bits);
             }
         }
         for (; t <= nb - L; t += L) {
             VectorMask<Float> m0 = FloatVector.fromArray(F, s, off + t).compare(VectorOperators.GT, tv);
             if (m0.anyTrue()) {
-                if (n > limit) {
-                    n = compact(row, n);
-                    tv = FloatVector.broadcast(F, thr[row]);
-                }
+                if (n > limit) return ((long) t << 32) | n;
                 n = append(kb, base, n, s, off + t, j0 + t, m0.toLong());
             }
         }
-        float ths = thr[row];
         for (; t < nb; t++) {
             float v = s[off + t];
-            if (v > ths) {
-                if (n > limit) {
-                    n = compact(row, n);
-                    ths = thr[row];
-                }
+            if (v > th) {
+                if (n > limit) return ((long) t << 32) | n;
                 kb[base + n++] = key(v, j0 + t);
             }
         }
-        return n;
+        return ((long) nb << 32) | n;
     }
 
     private static int append(long[] kb, int base, int n, float[] s, int o, int id0, long bits) {
