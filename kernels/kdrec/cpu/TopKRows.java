@@ -39,18 +39,22 @@ final class TopKRows {
     int[] cnt = new int[0];
     float[] thr = new float[0];
     boolean[] fill = new boolean[0];
+    /** Row's threshold is a sampled guess, not yet proven by a compaction (see {@link #guess}). */
+    boolean[] guessed = new boolean[0];
     int[] ex = new int[0];
-    int[] exCur = new int[0], exEnd = new int[0];
+    int[] exStart = new int[0], exCur = new int[0], exEnd = new int[0];
+    private float[] top = new float[0];
     private final long[] sample = new long[SAMPLE];
-    /** Float scratch owned by the drivers (row block of U, score tile / row chunk). */
-    float[] a = new float[0], c = new float[0];
+    /** Float scratch owned by the drivers (row block of U, score tile / row chunk, sample scores). */
+    float[] a = new float[0], c = new float[0], samp = new float[0];
 
     /** Capacity of a row's buffer: 4 kEff (compaction keeps about half) plus one block of headroom. */
     static int capacity(int kEff) {
         return 4 * kEff + BLOCK;
     }
 
-    void ensure(int rows, int kEff, int aLen, int cLen) {
+    void ensure(int rows, int kEff, int aLen, int cLen, int sLen) {
+        if (samp.length < sLen) samp = new float[sLen];
         this.kEff = kEff;
         this.cap = capacity(kEff);
         if (keys.length < rows * cap) keys = new long[rows * cap];
@@ -58,6 +62,8 @@ final class TopKRows {
             cnt = new int[rows];
             thr = new float[rows];
             fill = new boolean[rows];
+            guessed = new boolean[rows];
+            exStart = new int[rows];
             exCur = new int[rows];
             exEnd = new int[rows];
         }
@@ -74,6 +80,8 @@ final class TopKRows {
             cnt[i] = 0;
             thr[i] = Float.NEGATIVE_INFINITY;
             fill[i] = true;
+            guessed[i] = false;
+            exStart[i] = p;
             exCur[i] = p;
             if (ptr != null) {
                 int len = ptr[r0 + i + 1] - ptr[r0 + i];
@@ -83,6 +91,46 @@ final class TopKRows {
             }
             exEnd[i] = p;
         }
+    }
+
+    /** Puts row i back to its initial state (fill mode, exclusion cursor at the start) for a re-scan. */
+    void restart(int i) {
+        cnt[i] = 0;
+        thr[i] = Float.NEGATIVE_INFINITY;
+        fill[i] = true;
+        guessed[i] = false;
+        exCur[i] = exStart[i];
+    }
+
+    /**
+     * Seeds row i's threshold from sampled scores: v[off + q] is the score of item q*stride + stride/2,
+     * q in [0, count). The guess g is the r-th best eligible sample (excluded and NaN samples skipped);
+     * the filter becomes s &gt;= g (as s &gt; nextDown(g)), so until a compaction proves a threshold the
+     * buffer holds every eligible item scoring &gt;= g. If at least kEff of them exist the answer is
+     * exact; otherwise {@link #finish} reports failure and the row is re-scanned from {@link #restart}.
+     * Must be called before the row's first {@link #scan}.
+     */
+    void guess(int i, float[] v, int off, int count, int stride, int r) {
+        if (top.length < r) top = new float[r];
+        float[] tp = top;
+        int have = 0, ep = exStart[i], end = exEnd[i];
+        for (int q = 0; q < count; q++) {
+            float x = v[off + q];
+            if (!(x > (have < r ? Float.NEGATIVE_INFINITY : tp[r - 1]))) continue; // NaN, -Inf, or not better
+            int id = q * stride + (stride >> 1);
+            while (ep < end && ex[ep] < id) ep++;
+            if (ep < end && ex[ep] == id) continue;
+            int j = have < r ? have++ : r - 1;
+            while (j > 0 && tp[j - 1] < x) {
+                tp[j] = tp[j - 1];
+                j--;
+            }
+            tp[j] = x;
+        }
+        if (have < r) return;
+        thr[i] = Math.nextDown(tp[r - 1]);
+        fill[i] = false;
+        guessed[i] = true;
     }
 
     /** Sets the scores of row i's excluded items in [j0, j0+nb) to NaN (never selected). */
@@ -188,6 +236,7 @@ final class TopKRows {
         long[] kb = keys;
         int base = i * cap, k = kEff;
         fill[i] = false;
+        guessed[i] = false; // the pivot below is a buffered key: the new threshold is proven
         for (int t = 0; t < SAMPLE; t++) sample[t] = kb[base + (int) ((long) t * n / SAMPLE)];
         insertionSort(sample, 0, SAMPLE - 1);
         int rank = (int) Math.min(SAMPLE - 1, (long) 2 * k * SAMPLE / n);
@@ -210,9 +259,14 @@ final class TopKRows {
         return k;
     }
 
-    /** Writes row i's best min(kEff, count) keys, ordered, to output row r; pads with (-1, -Inf). */
-    void finish(int i, int[] outIdx, float[] outScore, int r, int k) {
+    /**
+     * Writes row i's best min(kEff, count) keys, ordered, to output row r; pads with (-1, -Inf).
+     * Returns false, writing nothing, when a guessed threshold kept fewer than kEff items: the caller
+     * must {@link #restart} the row and scan it again.
+     */
+    boolean finish(int i, int[] outIdx, float[] outScore, int r, int k) {
         int base = i * cap, n = cnt[i];
+        if (guessed[i] && n < kEff) return false;
         if (n > kEff) {
             quickselect(keys, base, base + n - 1, base + kEff - 1);
             n = kEff;
@@ -224,6 +278,7 @@ final class TopKRows {
             outScore[r * k + j] = score(x);
         }
         TopKArgs.fillEmpty(outIdx, outScore, r, k, n);
+        return true;
     }
 
     /** Rearranges a[lo..hi] so that a[kth] holds the value of that rank, smaller keys before it. */

@@ -266,6 +266,46 @@ class TopKTest {
     }
 
     @Test
+    void sampledGuessThatKeepsTooFewItemsFallsBackExactly() {
+        // d = 1, u = 1: score = item value. 40 sampled items (q*stride + stride/2) score 10, more than the
+        // guess rank but fewer than k, so a guessed threshold keeps fewer than k
+        // and the row must be re-scanned; then scores that favour unsampled items, and a flat tail.
+        int n = 8 * TopKSimd.SAMPLES + 37, k = 100, stride = n / TopKSimd.SAMPLES;
+        assertTrue(TopKSimd.guessRank(n, k) > 0 && TopKSimd.guessRank(n, k) <= 40, "the case must exercise guessing");
+        int m = 3 * TopKSimd.MB + 2;
+        float[] it = new float[n];
+        for (int j = 0; j < n; j++) it[j] = (j % 7 == 0) ? 3 : 1;
+        for (int q = 0; q < 40; q++) it[q * 25 * stride + (stride >> 1)] = 10; // 40 sampled items score 10
+        float[] u = new float[m];
+        for (int i = 0; i < m; i++) u[i] = (i % 5 == 4) ? -1 : 1; // every fifth row prefers the low scores
+        SplittableRandom r = new SplittableRandom(9);
+        int[][] ex = exclusions(r, m, n, 0.01);
+        Case c = new Case(m, n, 1, k, u, 0, 1, it, 0, 1, ex[0], ex[1]);
+        checkCase("forced re-scans", c);
+        Case noEx = new Case(m, n, 1, k, u, 0, 1, it, 0, 1, null, null);
+        checkCase("forced re-scans, no exclusions", noEx);
+        Out o = fused(true, noEx, MemorySegment.ofArray(u), MemorySegment.ofArray(it));
+        for (int q = 0; q < 40; q++) assertEquals(q * 25 * stride + (stride >> 1), o.idx[q], "the 40 tens first");
+        assertEquals(0, o.idx[40], "then the threes by id");
+        // Gaussian rows with the same sampling: guesses hold, results equal the scalar twin
+        float[] g = KernelTestSupport.randn(4, n * 8);
+        float[] ug = KernelTestSupport.randn(5, 40 * 8);
+        checkCaseApprox(new Case(40, n, 8, 50, ug, 0, 8, g, 0, 8, null, null));
+    }
+
+    /** Gaussian data: SIMD fused and select equal selectTopK over ScoreTile scores exactly. */
+    private static void checkCaseApprox(Case c) {
+        int ldc = ((c.n + ScoreTile.NR - 1) / ScoreTile.NR) * ScoreTile.NR;
+        float[] bp = new float[ScoreTile.packedSize(c.n, c.d)];
+        ScoreTile.packB(MemorySegment.ofArray(c.items), 0, c.d, 0, c.n, c.d, bp);
+        float[] sc = new float[c.m * ldc];
+        ScoreTile.tile(c.m, c.n, c.d, c.u, 0, c.d, bp, sc, ldc);
+        Out ref = select(false, c.m, c.n, MemorySegment.ofArray(sc), 0, ldc, c.k, c.ptr, c.idx);
+        assertSame("gaussian fused", ref, fused(true, c, MemorySegment.ofArray(c.u), MemorySegment.ofArray(c.items)));
+        assertSame("gaussian select", ref, select(true, c.m, c.n, MemorySegment.ofArray(sc), 0, ldc, c.k, c.ptr, c.idx));
+    }
+
+    @Test
     void zeroEmbeddingsAllTie() {
         Case c = new Case(5, 777, 8, 50, new float[5 * 8], 0, 8, new float[777 * 8], 0, 8, null, null);
         for (boolean simd : new boolean[] {false, true}) {
