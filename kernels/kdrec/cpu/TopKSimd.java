@@ -1,0 +1,238 @@
+package kdrec.cpu;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Fused score -> per-row top-K (evaluation, teacher top-K, student top-M), SIMD twin of
+ * {@link TopKScalar}: same signatures, same ids and scores, ties included.
+ *
+ * <p>{@link #scoreTopK} never materialises the m x n score matrix. The items are packed once per call
+ * into {@link ScoreTile} panels, one packed buffer per item tile of {@code NT} columns (NT ~ 96 KB of
+ * packed items, so a tile stays in L2 while a row block sweeps it). Rows are split over threads in
+ * blocks of {@code MB}; for each (row block, item tile) ScoreTile writes an MB x NT score tile into a
+ * thread-local buffer, excluded items are overwritten with NaN there, and each row's slice goes
+ * through {@link TopKRows}' threshold filter and candidate buffer.
+ *
+ * <p>Early threshold: for large n each row first scores {@value #SAMPLES} evenly spaced items (one
+ * extra packed ScoreTile panel set, ~2.5 % of the GEMM at n = 41 000) and starts with a guessed
+ * threshold (TopKRows.guess); a row whose guess keeps fewer than k items is re-scored and re-scanned
+ * exactly (rare; guessing switches itself off for a thread's range when re-scans get frequent).
+ *
+ * <p>Determinism: every row's scores come from the same ScoreTile arithmetic whatever the block
+ * (blocks start at multiples of MB for any thread count), and selection is exact, so the output is
+ * bit-identical for any thread count. Scratch: thread-local, reused across calls; the packed item
+ * tiles are kept per calling thread (about n*d floats).
+ */
+public final class TopKSimd {
+    private TopKSimd() {}
+
+    /** Rows per block: a multiple of the micro-kernel's MR. */
+    static final int MB = Math.max(1, 48 / ScoreTile.MR) * ScoreTile.MR;
+    /** Row chunk scanned at a time by {@link #selectTopK}. */
+    static final int SELECT_CHUNK = 2048;
+    /** Items sampled per row to guess an early threshold (see {@link TopKRows#guess}). */
+    static final int SAMPLES = 1024;
+
+    private static final ThreadLocal<TopKRows> SCRATCH = ThreadLocal.withInitial(TopKRows::new);
+    private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[0][]);
+    private static final ThreadLocal<float[]> PACKED_SAMPLE = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * Rank r of the sampled guess (0: do not guess). Items above the r-th best of {@value #SAMPLES}
+     * evenly spaced samples number about r*n/SAMPLES; r = max(8, 2.5 kEff SAMPLES / n) aims at 2.5 kEff
+     * survivors, and r &gt;= 8 keeps the chance that fewer than kEff survive (a re-scan) below ~1 %
+     * for uniformly spread scores. Small n, large k/n, or small k (where the r &gt;= 8 floor would keep
+     * more than 4 kEff, measured no faster than fill + compaction at k = 20): no guess.
+     */
+    static int guessRank(int n, int kEff) {
+        if (n < 8 * SAMPLES) return 0;
+        long r = Math.max(8, (5L * kEff * SAMPLES + 2L * n - 1) / (2L * n));
+        if (r > SAMPLES / 4 || r * (n / SAMPLES) > 4L * kEff) return 0;
+        return (int) r;
+    }
+
+    /**
+     * Item tile width for depth d: about 24K packed floats (96 KB, L2-resident with the score tile),
+     * a whole number of NR panels, at most 768 columns (so the MB x NT score tile stays <= 144 KB).
+     */
+    static int tileCols(int d) {
+        int nr = ScoreTile.NR;
+        int cols = 24576 / Math.max(1, d);
+        cols = Math.min(cols, 768);
+        return Math.max(1, cols / nr) * nr;
+    }
+
+    /**
+     * For each of the m rows of U (m x d, leading dim ldu) score all n items (n x d, leading dim ldi):
+     * s = &lt;u, item&gt;. Write the k best per row into outIdx[r*k + j] / outScore[r*k + j], j = 0..k-1,
+     * descending score, ties broken by the lower item id. excludePtr (length m+1) / excludeIdx: optional
+     * CSR of item ids to exclude per row (any order, duplicates allowed, ids in [0,n)); both null = none.
+     * Rows with fewer than k eligible items: remaining slots get id -1 and score -Infinity.
+     * NaN scores are never selected. Never allocates an m x n buffer: streams item tiles.
+     */
+    public static void scoreTopK(int m, int n, int d, MemorySegment u, long uOff, int ldu,
+                                 MemorySegment items, long iOff, int ldi, int k,
+                                 int[] excludePtr, int[] excludeIdx, int[] outIdx, float[] outScore) {
+        String kernel = "TopKSimd.scoreTopK(m=" + m + ", n=" + n + ", d=" + d + ", k=" + k + ")";
+        if (d < 0) throw new IllegalArgumentException(kernel + ": negative d");
+        TopKArgs.checkCommon(kernel, m, n, k, excludePtr, excludeIdx, outIdx, outScore);
+        TopKArgs.checkMatrix(kernel, "U", u, uOff, m, d, ldu);
+        TopKArgs.checkMatrix(kernel, "items", items, iOff, n, d, ldi);
+        if (m == 0 || k == 0) return;
+        if (n == 0) {
+            for (int r = 0; r < m; r++) TopKArgs.fillEmpty(outIdx, outScore, r, k, 0);
+            return;
+        }
+        int nt = tileCols(d);
+        int tiles = (n + nt - 1) / nt;
+        float[][] packed = packedTiles(tiles, ScoreTile.packedSize(nt, d));
+        Parallel.forRange(tiles, 1, 8, (lo, hi) -> packTiles(items, iOff, ldi, n, d, nt, packed, lo, hi));
+        int kEff = Math.min(k, n), stride = n / SAMPLES;
+        int rank = (long) ldi * stride <= Integer.MAX_VALUE ? guessRank(n, kEff) : 0;
+        float[] sample = null;
+        if (rank > 0) {
+            // the samples q*stride + stride/2 are a strided matrix: leading dim ldi*stride
+            sample = PACKED_SAMPLE.get();
+            if (sample.length != ScoreTile.packedSize(SAMPLES, d)) {
+                sample = new float[ScoreTile.packedSize(SAMPLES, d)];
+                PACKED_SAMPLE.set(sample);
+            }
+            ScoreTile.packB(items, iOff + (long) (stride >> 1) * ldi, ldi * stride, 0, SAMPLES, d, sample);
+        }
+        Fused job = new Fused(n, d, u, uOff, ldu, k, kEff, nt, tiles, packed, sample, rank, stride, excludePtr,
+                excludeIdx, outIdx, outScore);
+        Parallel.forRange(m, MB, MB, job::rows);
+    }
+
+    /** Same selection over a materialised score matrix (m x n, leading dim lds). */
+    public static void selectTopK(int m, int n, MemorySegment scores, long sOff, int lds, int k,
+                                  int[] excludePtr, int[] excludeIdx, int[] outIdx, float[] outScore) {
+        String kernel = "TopKSimd.selectTopK(m=" + m + ", n=" + n + ", k=" + k + ")";
+        TopKArgs.checkCommon(kernel, m, n, k, excludePtr, excludeIdx, outIdx, outScore);
+        TopKArgs.checkMatrix(kernel, "scores", scores, sOff, m, n, lds);
+        if (m == 0 || k == 0) return;
+        if (n == 0) {
+            for (int r = 0; r < m; r++) TopKArgs.fillEmpty(outIdx, outScore, r, k, 0);
+            return;
+        }
+        Parallel.forRange(m, 1, 16, (lo, hi) -> selectRows(n, scores, sOff, lds, k, excludePtr, excludeIdx,
+                outIdx, outScore, lo, hi));
+    }
+
+    private static float[][] packedTiles(int tiles, int size) {
+        float[][] p = PACKED.get();
+        if (p.length < tiles || (p.length > 0 && p[0].length != size)) {
+            p = new float[tiles][size];
+            PACKED.set(p);
+        }
+        return p;
+    }
+
+    private static void packTiles(MemorySegment items, long iOff, int ldi, int n, int d, int nt, float[][] packed,
+                                  int lo, int hi) {
+        for (int t = lo; t < hi; t++) {
+            int j0 = t * nt;
+            ScoreTile.packB(items, iOff, ldi, j0, Math.min(nt, n - j0), d, packed[t]);
+        }
+    }
+
+    /**
+     * One scoreTopK call's operands; {@link #rows} runs a contiguous range of rows on one thread.
+     * Guessing is switched off for the rest of a range when re-scans become frequent (scores that
+     * are not spread like the sample): results are exact either way, only the speed differs.
+     */
+    private record Fused(int n, int d, MemorySegment u, long uOff, int ldu, int k, int kEff, int nt, int tiles,
+                         float[][] packed, float[] sample, int rank, int stride, int[] ptr, int[] idx, int[] outIdx,
+                         float[] outScore) {
+        void rows(int lo, int hi) {
+            TopKRows s = SCRATCH.get();
+            int lds = ((SAMPLES + ScoreTile.NR - 1) / ScoreTile.NR) * ScoreTile.NR;
+            s.ensure(MB, kEff, MB * d, MB * nt, rank > 0 ? MB * lds : 0);
+            boolean guessing = rank > 0;
+            int done = 0, rescans = 0;
+            for (int r0 = lo; r0 < hi; r0 += MB) {
+                int mb = Math.min(MB, hi - r0);
+                for (int i = 0; i < mb; i++) Mem.copyOut(u, uOff + (long) (r0 + i) * ldu, s.a, i * d, d);
+                s.begin(mb, r0, ptr, idx);
+                if (guessing) {
+                    ScoreTile.tile(mb, SAMPLES, d, s.a, 0, d, sample, s.samp, lds);
+                    for (int i = 0; i < mb; i++) s.guess(i, s.samp, i * lds, SAMPLES, stride, rank);
+                }
+                for (int t = 0; t < tiles; t++) {
+                    int j0 = t * nt, nb = Math.min(nt, n - j0);
+                    ScoreTile.tile(mb, nb, d, s.a, 0, d, packed[t], s.c, nt);
+                    scanTile(s, mb, nb, j0, nt);
+                }
+                for (int i = 0; i < mb; i++) {
+                    if (!s.finish(i, outIdx, outScore, r0 + i, k)) {
+                        rescans++;
+                        rescan(s, i, mb);
+                        s.finish(i, outIdx, outScore, r0 + i, k);
+                    }
+                }
+                done += mb;
+                if (guessing && 16 * rescans > done + 64) guessing = false;
+            }
+        }
+
+        /**
+         * Scores row i of the block again, tile by tile, and feeds it from the initial state. The row is
+         * recomputed inside its own MR-row group so that ScoreTile runs the same micro-kernel as in the
+         * block sweep (bit-identical scores whatever the kernel does with row remainders).
+         */
+        private void rescan(TopKRows s, int i, int mb) {
+            s.restart(i);
+            int g0 = (i / ScoreTile.MR) * ScoreTile.MR, gs = Math.min(ScoreTile.MR, mb - g0);
+            for (int t = 0; t < tiles; t++) {
+                int j0 = t * nt, nb = Math.min(nt, n - j0);
+                ScoreTile.tile(gs, nb, d, s.a, g0 * d, d, packed[t], s.c, nt);
+                s.maskExcluded(i, s.c, (i - g0) * nt, j0, nb);
+                s.scan(i, s.c, (i - g0) * nt, nb, j0);
+            }
+        }
+    }
+
+    private static void scanTile(TopKRows s, int mb, int nb, int j0, int ldc) {
+        float[] c = s.c;
+        for (int i = 0; i < mb; i++) {
+            s.maskExcluded(i, c, i * ldc, j0, nb);
+            s.scan(i, c, i * ldc, nb, j0);
+        }
+    }
+
+    private static void selectRows(int n, MemorySegment scores, long sOff, int lds, int k, int[] ptr, int[] idx,
+                                   int[] outIdx, float[] outScore, int lo, int hi) {
+        TopKRows s = SCRATCH.get();
+        int kEff = Math.min(k, n), rank = guessRank(n, kEff), stride = n / SAMPLES;
+        s.ensure(1, kEff, 0, SELECT_CHUNK, rank > 0 ? SAMPLES : 0);
+        boolean guessing = rank > 0;
+        int rescans = 0;
+        for (int r = lo; r < hi; r++) {
+            s.begin(1, r, ptr, idx);
+            long rowOff = sOff + (long) r * lds;
+            if (guessing) {
+                float[] v = s.samp;
+                for (int q = 0; q < SAMPLES; q++) v[q] = Mem.get(scores, rowOff + (long) q * stride + (stride >> 1));
+                s.guess(0, v, 0, SAMPLES, stride, rank);
+            }
+            scanRow(s, n, scores, rowOff);
+            if (!s.finish(0, outIdx, outScore, r, k)) {
+                rescans++;
+                s.restart(0);
+                scanRow(s, n, scores, rowOff);
+                s.finish(0, outIdx, outScore, r, k);
+                if (16 * rescans > r - lo + 64) guessing = false;
+            }
+        }
+    }
+
+    private static void scanRow(TopKRows s, int n, MemorySegment scores, long rowOff) {
+        float[] c = s.c;
+        for (int j0 = 0; j0 < n; j0 += SELECT_CHUNK) {
+            int nb = Math.min(SELECT_CHUNK, n - j0);
+            Mem.copyOut(scores, rowOff + j0, c, 0, nb);
+            s.maskExcluded(0, c, 0, j0, nb);
+            s.scan(0, c, 0, nb, j0);
+        }
+    }
+}
