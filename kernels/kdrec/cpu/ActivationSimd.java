@@ -40,42 +40,42 @@ public final class ActivationSimd {
 
     public static void sigmoid(long n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
         check2("ActivationSimd.sigmoid", n, "x", x, xOff, "y", y, yOff);
-        ElemChunks.run(n, PAR, (s, len) -> sigmoidK(len, x, xOff + s, y, yOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR, x, y), (s, len) -> sigmoidK(len, x, xOff + s, y, yOff + s));
     }
 
     public static void sigmoidBackward(long n, MemorySegment y, long yOff, MemorySegment gy, long gyOff, MemorySegment gx, long gxOff) {
         check3("ActivationSimd.sigmoidBackward", n, "y", y, yOff, gy, gyOff, gx, gxOff);
-        ElemChunks.run(n, VecSimd.PAR_ELEMENTWISE, (s, len) -> sigmoidBackK(len, y, yOff + s, gy, gyOff + s, gx, gxOff + s));
+        ElemChunks.run(n, ElemChunks.gate(VecSimd.PAR_ELEMENTWISE, y, gy, gx), (s, len) -> sigmoidBackK(len, y, yOff + s, gy, gyOff + s, gx, gxOff + s));
     }
 
     public static void logSigmoid(long n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
         check2("ActivationSimd.logSigmoid", n, "x", x, xOff, "y", y, yOff);
-        ElemChunks.run(n, PAR, (s, len) -> logSigmoidK(len, x, xOff + s, y, yOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR, x, y), (s, len) -> logSigmoidK(len, x, xOff + s, y, yOff + s));
     }
 
     public static void logSigmoidBackward(long n, MemorySegment x, long xOff, MemorySegment gy, long gyOff, MemorySegment gx, long gxOff) {
         check3("ActivationSimd.logSigmoidBackward", n, "x", x, xOff, gy, gyOff, gx, gxOff);
-        ElemChunks.run(n, PAR, (s, len) -> logSigmoidBackK(len, x, xOff + s, gy, gyOff + s, gx, gxOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR, x, gy, gx), (s, len) -> logSigmoidBackK(len, x, xOff + s, gy, gyOff + s, gx, gxOff + s));
     }
 
     public static void relu(long n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
         check2("ActivationSimd.relu", n, "x", x, xOff, "y", y, yOff);
-        ElemChunks.run(n, VecSimd.PAR_ELEMENTWISE, (s, len) -> reluK(len, x, xOff + s, y, yOff + s));
+        ElemChunks.run(n, ElemChunks.gate(VecSimd.PAR_ELEMENTWISE, x, y), (s, len) -> reluK(len, x, xOff + s, y, yOff + s));
     }
 
     public static void reluBackward(long n, MemorySegment x, long xOff, MemorySegment gy, long gyOff, MemorySegment gx, long gxOff) {
         check3("ActivationSimd.reluBackward", n, "x", x, xOff, gy, gyOff, gx, gxOff);
-        ElemChunks.run(n, VecSimd.PAR_ELEMENTWISE, (s, len) -> reluBackK(len, x, xOff + s, gy, gyOff + s, gx, gxOff + s));
+        ElemChunks.run(n, ElemChunks.gate(VecSimd.PAR_ELEMENTWISE, x, gy, gx), (s, len) -> reluBackK(len, x, xOff + s, gy, gyOff + s, gx, gxOff + s));
     }
 
     public static void silu(long n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
         check2("ActivationSimd.silu", n, "x", x, xOff, "y", y, yOff);
-        ElemChunks.run(n, PAR, (s, len) -> siluK(len, x, xOff + s, y, yOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR, x, y), (s, len) -> siluK(len, x, xOff + s, y, yOff + s));
     }
 
     public static void siluBackward(long n, MemorySegment x, long xOff, MemorySegment gy, long gyOff, MemorySegment gx, long gxOff) {
         check3("ActivationSimd.siluBackward", n, "x", x, xOff, gy, gyOff, gx, gxOff);
-        ElemChunks.run(n, PAR, (s, len) -> siluBackK(len, x, xOff + s, gy, gyOff + s, gx, gxOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR, x, gy, gx), (s, len) -> siluBackK(len, x, xOff + s, gy, gyOff + s, gx, gxOff + s));
     }
 
     // ---- vector kernels; scalar tails evaluate the same float formulas as the lanes -------------

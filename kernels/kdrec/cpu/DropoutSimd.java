@@ -36,7 +36,7 @@ public final class DropoutSimd {
         }
         int k0 = DropoutScalar.key0(seed), k1 = DropoutScalar.key1(seed), thr = DropoutScalar.threshold(p);
         float scale = 1f / (1f - p);
-        ElemChunks.run(n, VecSimd.PAR_ELEMENTWISE,
+        ElemChunks.run(n, ElemChunks.gate(VecSimd.PAR_ELEMENTWISE, x, y),
                 (s, len) -> forwardK(len, s, x, xOff + s, y, yOff + s, k0, DropoutScalar.hiKey(k1, s), k1, thr, scale));
     }
 
@@ -48,7 +48,7 @@ public final class DropoutSimd {
         }
         int k0 = DropoutScalar.key0(seed), k1 = DropoutScalar.key1(seed), thr = DropoutScalar.threshold(p);
         float scale = 1f / (1f - p);
-        ElemChunks.run(n, VecSimd.PAR_ELEMENTWISE,
+        ElemChunks.run(n, ElemChunks.gate(VecSimd.PAR_ELEMENTWISE, gy, gx),
                 (s, len) -> backwardK(len, s, gy, gyOff + s, gx, gxOff + s, k0, DropoutScalar.hiKey(k1, s), k1, thr, scale));
     }
 

@@ -11,6 +11,10 @@ import java.lang.foreign.MemorySegment;
  * <p>Pieces never straddle a multiple of {@link #PIECE} (a power of two), so a piece never crosses a
  * 2^32 boundary of the element index either: the dropout hash relies on that to split the index into
  * a per-piece high word and per-lane low words.
+ *
+ * <p>Segments of a confined arena can only be touched by their owner thread, so kernels pass their
+ * thresholds through {@link #gate} and stay on the calling thread for such segments (slower for big
+ * n, never wrong); use shared, global, auto or heap segments to get the threads.
  */
 final class ElemChunks {
     private ElemChunks() {}
@@ -49,6 +53,26 @@ final class ElemChunks {
             body.run(p, (int) (next - p));
             p = next;
         }
+    }
+
+    /** A thread that is never started: only used to ask whether a segment is confined to its owner. */
+    private static final Thread OTHER = Thread.ofPlatform().unstarted(() -> {});
+
+    /**
+     * {@code minParallel}, or {@link Long#MAX_VALUE} (stay on the caller) when a segment belongs to a
+     * confined arena: pool threads may not touch it (WrongThreadException). Heap, global, auto and
+     * shared segments are accessible from any thread. Null segments are ignored.
+     */
+    static long gate(long minParallel, MemorySegment a) {
+        return a != null && !a.isAccessibleBy(OTHER) ? Long.MAX_VALUE : minParallel;
+    }
+
+    static long gate(long minParallel, MemorySegment a, MemorySegment b) {
+        return gate(gate(minParallel, a), b);
+    }
+
+    static long gate(long minParallel, MemorySegment a, MemorySegment b, MemorySegment c) {
+        return gate(gate(gate(minParallel, a), b), c);
     }
 
     /** Checks the length; throws naming the kernel. Allocation-free on the success path. */

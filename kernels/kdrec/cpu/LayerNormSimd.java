@@ -32,7 +32,7 @@ public final class LayerNormSimd {
     public static void forward(int rows, int d, MemorySegment x, long xOff, int ldx, MemorySegment gamma, long gOff,
                                MemorySegment beta, long bOff, float eps, MemorySegment y, long yOff, int ldy, float[] mean, float[] rstd) {
         LayerNormScalar.checkForward("LayerNormSimd.forward", rows, d, x, xOff, ldx, gamma, gOff, beta, bOff, eps, y, yOff, ldy, mean, rstd);
-        Parallel.forRange(rows, 1, Math.max(1, PAR_WORK / d), (r0, r1) -> {
+        Parallel.forRange(rows, 1, minRows(d, x, y, gamma, beta), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 forwardRow(d, x, xOff + (long) r * ldx, gamma, gOff, beta, bOff, eps, y, yOff + (long) r * ldy, mean, rstd, r);
             }
@@ -46,17 +46,24 @@ public final class LayerNormSimd {
         LayerNormScalar.checkBackward("LayerNormSimd.backward", rows, d, x, xOff, ldx, gamma, gOff, mean, rstd, dy, dyOff, lddy,
                 dx, dxOff, lddx, dgamma, dgOff, dbeta, dbOff);
         if (dx != null) {
-            Parallel.forRange(rows, 1, Math.max(1, PAR_WORK / d), (r0, r1) -> {
+            Parallel.forRange(rows, 1, minRows(d, x, dy, dx, gamma), (r0, r1) -> {
                 for (int r = r0; r < r1; r++) {
                     dxRow(d, x, xOff + (long) r * ldx, gamma, gOff, mean[r], rstd[r], dy, dyOff + (long) r * lddy, dx, dxOff + (long) r * lddx);
                 }
             });
         }
         if ((dgamma != null || dbeta != null) && rows > 0) {
-            int minCols = (int) Math.min(d, Math.max(L, PAR_WORK / rows));
+            boolean shareable = ElemChunks.gate(0, x, dy, dgamma) == 0 && ElemChunks.gate(0, dbeta) == 0;
+            int minCols = shareable ? Math.min(d, Math.max(L, PAR_WORK / rows)) : d;
             Parallel.forRange(d, L, minCols, (c0, c1) ->
                     paramGrads(rows, c0, c1, x, xOff, ldx, mean, rstd, dy, dyOff, lddy, dgamma, dgOff, dbeta, dbOff));
         }
+    }
+
+    /** Rows per task: PAR_WORK elements, or all rows when a segment is confined (see ElemChunks.gate). */
+    private static int minRows(int d, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment e) {
+        boolean shareable = ElemChunks.gate(0, a, b, c) == 0 && ElemChunks.gate(0, e) == 0;
+        return shareable ? Math.max(1, PAR_WORK / d) : Integer.MAX_VALUE;
     }
 
     // ---- vector kernels ---------------------------------------------------------------------------

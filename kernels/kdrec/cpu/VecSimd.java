@@ -47,7 +47,7 @@ public final class VecSimd {
     public static void fill(long n, MemorySegment y, long yOff, float v) {
         checkN("VecSimd.fill", n);
         checkSeg("VecSimd.fill", "y", y, yOff, n);
-        ElemChunks.run(n, PAR_ELEMENTWISE, (s, len) -> fillK(len, y, yOff + s, v));
+        ElemChunks.run(n, ElemChunks.gate(PAR_ELEMENTWISE, y), (s, len) -> fillK(len, y, yOff + s, v));
     }
 
     public static void copy(long n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
@@ -55,41 +55,41 @@ public final class VecSimd {
         checkSeg("VecSimd.copy", "x", x, xOff, n);
         checkSeg("VecSimd.copy", "y", y, yOff, n);
         // a bulk copy is already a vectorised memmove; threads help only on large copies
-        ElemChunks.run(n, PAR_ELEMENTWISE, (s, len) -> MemorySegment.copy(x, Mem.bytes(xOff + s), y, Mem.bytes(yOff + s), Mem.bytes(len)));
+        ElemChunks.run(n, ElemChunks.gate(PAR_ELEMENTWISE, x, y), (s, len) -> MemorySegment.copy(x, Mem.bytes(xOff + s), y, Mem.bytes(yOff + s), Mem.bytes(len)));
     }
 
     public static void add(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out, long oOff) {
         check3("VecSimd.add", n, a, aOff, b, bOff, out, oOff);
-        ElemChunks.run(n, PAR_ELEMENTWISE, (s, len) -> addK(len, a, aOff + s, b, bOff + s, out, oOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR_ELEMENTWISE, a, b, out), (s, len) -> addK(len, a, aOff + s, b, bOff + s, out, oOff + s));
     }
 
     public static void sub(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out, long oOff) {
         check3("VecSimd.sub", n, a, aOff, b, bOff, out, oOff);
-        ElemChunks.run(n, PAR_ELEMENTWISE, (s, len) -> subK(len, a, aOff + s, b, bOff + s, out, oOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR_ELEMENTWISE, a, b, out), (s, len) -> subK(len, a, aOff + s, b, bOff + s, out, oOff + s));
     }
 
     public static void mul(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out, long oOff) {
         check3("VecSimd.mul", n, a, aOff, b, bOff, out, oOff);
-        ElemChunks.run(n, PAR_ELEMENTWISE, (s, len) -> mulK(len, a, aOff + s, b, bOff + s, out, oOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR_ELEMENTWISE, a, b, out), (s, len) -> mulK(len, a, aOff + s, b, bOff + s, out, oOff + s));
     }
 
     public static void scale(long n, float alpha, MemorySegment x, long xOff, MemorySegment out, long oOff) {
         checkN("VecSimd.scale", n);
         checkSeg("VecSimd.scale", "x", x, xOff, n);
         checkSeg("VecSimd.scale", "out", out, oOff, n);
-        ElemChunks.run(n, PAR_ELEMENTWISE, (s, len) -> scaleK(len, alpha, x, xOff + s, out, oOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR_ELEMENTWISE, x, out), (s, len) -> scaleK(len, alpha, x, xOff + s, out, oOff + s));
     }
 
     public static void axpy(long n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff) {
         checkN("VecSimd.axpy", n);
         checkSeg("VecSimd.axpy", "x", x, xOff, n);
         checkSeg("VecSimd.axpy", "y", y, yOff, n);
-        ElemChunks.run(n, PAR_ELEMENTWISE, (s, len) -> axpyK(len, alpha, x, xOff + s, y, yOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR_ELEMENTWISE, x, y), (s, len) -> axpyK(len, alpha, x, xOff + s, y, yOff + s));
     }
 
     public static void addMul(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment y, long yOff) {
         check3("VecSimd.addMul", n, a, aOff, b, bOff, y, yOff);
-        ElemChunks.run(n, PAR_ELEMENTWISE, (s, len) -> addMulK(len, a, aOff + s, b, bOff + s, y, yOff + s));
+        ElemChunks.run(n, ElemChunks.gate(PAR_ELEMENTWISE, a, b, y), (s, len) -> addMulK(len, a, aOff + s, b, bOff + s, y, yOff + s));
     }
 
     public static double sum(long n, MemorySegment x, long xOff) {
@@ -109,7 +109,7 @@ public final class VecSimd {
         checkN("VecSimd.allFinite", n);
         checkSeg("VecSimd.allFinite", "x", x, xOff, n);
         int blocks = (int) ((n + B - 1) / B);
-        if (n < PAR_REDUCE || Parallel.threads() == 1) {
+        if (n < ElemChunks.gate(PAR_REDUCE, x) || Parallel.threads() == 1) {
             for (int k = 0; k < blocks; k++) if (!finiteBlock(x, xOff + (long) k * B, blockLen(n, k))) return false;
             return true;
         }
@@ -126,7 +126,7 @@ public final class VecSimd {
     private static double reduce(long n, MemorySegment a, long aOff, MemorySegment b, long bOff) {
         int blocks = (int) ((n + B - 1) / B);
         double s = 0;
-        if (n < PAR_REDUCE || Parallel.threads() == 1) {
+        if (n < ElemChunks.gate(PAR_REDUCE, a, b) || Parallel.threads() == 1) {
             for (int k = 0; k < blocks; k++) s += block(a, aOff, b, bOff, n, k);
             return s;
         }

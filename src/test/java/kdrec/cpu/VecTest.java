@@ -162,6 +162,32 @@ class VecTest {
         }
     }
 
+    /** Confined-arena segments may not be touched by pool threads: the kernels must stay on the caller. */
+    @Test
+    void largeConfinedAndSharedSegmentsBothWork() {
+        int n = (int) VecSimd.PAR_ELEMENTWISE * 2 + 5;
+        float[] a = randn(1, n), b = randn(2, n);
+        Parallel.setThreads(2);
+        float[] want = null;
+        double wantDot = 0;
+        for (Arena arena : new Arena[] {Arena.ofConfined(), Arena.ofShared()}) {
+            try (arena) {
+                MemorySegment sa = KernelTestSupport.offHeap(arena, a), sb = KernelTestSupport.offHeap(arena, b);
+                VecSimd.axpy(n, 2f, sa, 0, sb, 0);
+                double dot = VecSimd.dot(n, sa, 0, sb, 0);
+                assertTrue(VecSimd.allFinite(n, sb, 0));
+                float[] got = Arrays.copyOf(out(sb), n);
+                if (want == null) {
+                    want = got;
+                    wantDot = dot;
+                } else {
+                    assertBitEqual("confined vs shared", want, got);
+                    assertEquals(wantDot, dot);
+                }
+            }
+        }
+    }
+
     @Test
     void allFiniteFindsNaNAndInfAnywhere() {
         int big = (int) VecSimd.PAR_REDUCE * 2 + 77;
