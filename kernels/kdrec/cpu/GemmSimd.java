@@ -19,8 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * k blocks after the first accumulate into C (beta taken as 1), so a long k (the backward shapes,
  * k = 4000) keeps its B block in L2.
  *
- * <p>Shape choice: 3 x (3 vectors) by default; 4 x (2 vectors) when n pads to 2-vector panels with
- * at least 5 % less waste (n = 64: 64 columns instead of 72).
+ * <p>Tiles are MR = 3 rows by NR = 3 vectors; a last column panel of at most 2 vectors uses the
+ * 3 x (2 vectors) kernel, so n = 64 (24 + 24 + 16) computes no padding.
  *
  * <p>Threads ({@link Parallel}): the output is split into contiguous MR-aligned row ranges, or
  * NR-aligned column ranges when n >= m (then each thread packs only its own part of B). k is never
@@ -35,6 +35,7 @@ public final class GemmSimd {
 
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = Simd.LANES;
+    static final int MR = 3, NR = 3 * L;
     /** Deepest k block; k is cut into equal blocks no deeper than this. */
     static final int KC = 384;
     /** Packed B block budget in floats (384 KB: fits Zen 3's 512 KB L2 next to A and C lines). */
@@ -42,10 +43,20 @@ public final class GemmSimd {
     /** Work (multiply-adds) below which a task is not worth forking. */
     private static final long MIN_TASK_FMAS = 1L << 18;
 
+    /** TN stages A in blocks of this many row panels (48 rows). */
+    private static final int MC_PANELS = 16;
+
+    /** Per-thread buffers, grown on demand and kept: packed B block, staged A, one B row, an edge tile. */
     private static final class Scratch {
-        float[] bp = new float[0];
+        float[] bp = new float[0], ap = new float[0], row = new float[0];
         final float[] tile = new float[16 * L];
         final MemorySegment tileSeg = MemorySegment.ofArray(tile);
+
+        void ensure(int bpLen, int apLen, int rowLen) {
+            if (bp.length < bpLen) bp = new float[bpLen];
+            if (ap.length < apLen) ap = new float[apLen];
+            if (row.length < rowLen) row = new float[rowLen];
+        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -54,35 +65,29 @@ public final class GemmSimd {
     public static void nn(int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
                           MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
         GemmArgs.check("GemmSimd.nn", false, false, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        run(m, n, k, alpha, a, aOff, lda, 1, b, bOff, ldb, false, beta, c, cOff, ldc);
+        run(m, n, k, alpha, a, aOff, lda, false, b, bOff, ldb, false, beta, c, cOff, ldc);
     }
 
     /** C = alpha * A . B^T + beta * C ; A m x k, B n x k. */
     public static void nt(int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
                           MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
         GemmArgs.check("GemmSimd.nt", false, true, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        run(m, n, k, alpha, a, aOff, lda, 1, b, bOff, ldb, true, beta, c, cOff, ldc);
+        run(m, n, k, alpha, a, aOff, lda, false, b, bOff, ldb, true, beta, c, cOff, ldc);
     }
 
     /** C = alpha * A^T . B + beta * C ; A k x m, B k x n. */
     public static void tn(int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda,
                           MemorySegment b, long bOff, int ldb, float beta, MemorySegment c, long cOff, int ldc) {
         GemmArgs.check("GemmSimd.tn", true, false, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        run(m, n, k, alpha, a, aOff, 1, lda, b, bOff, ldb, false, beta, c, cOff, ldc);
+        run(m, n, k, alpha, a, aOff, lda, true, b, bOff, ldb, false, beta, c, cOff, ldc);
     }
 
     /** The blocking plan of one call; immutable, shared by the threads. */
-    private record Plan(int m, int n, int k, float alpha, float beta, MemorySegment a, long aOff, long rs, long ks,
+    private record Plan(int m, int n, int k, float alpha, float beta, MemorySegment a, long aOff, int lda, boolean aTrans,
                         MemorySegment b, long bOff, int ldb, boolean bTrans, MemorySegment c, long cOff, int ldc,
-                        boolean four, int mr, int nr, int kc, int nc) {}
+                        int mr, int nr, int kc, int nc, int mc) {}
 
-    /** True when 4 x (2 vectors) wastes at least 5 % fewer padded columns than 3 x (3 vectors). */
-    static boolean useFourRows(int n) {
-        long p2 = (long) ((n + 2 * L - 1) / (2 * L)) * 2 * L, p3 = (long) ((n + 3 * L - 1) / (3 * L)) * 3 * L;
-        return p2 * 20 <= p3 * 19;
-    }
-
-    private static void run(int m, int n, int k, float alpha, MemorySegment a, long aOff, long rs, long ks,
+    private static void run(int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda, boolean aTrans,
                             MemorySegment b, long bOff, int ldb, boolean bTrans, float beta,
                             MemorySegment c, long cOff, int ldc) {
         if (m == 0 || n == 0) return;
@@ -90,11 +95,11 @@ public final class GemmSimd {
             scale(m, n, beta, c, cOff, ldc);
             return;
         }
-        boolean four = useFourRows(n);
-        int mr = four ? 4 : 3, nr = four ? 2 * L : 3 * L;
+        int mr = MR, nr = NR;
         int kb = (k + KC - 1) / KC, kc = (k + kb - 1) / kb;
         int nc = Math.max(nr, B_BLOCK_FLOATS / kc / nr * nr);
-        Plan pl = new Plan(m, n, k, alpha, beta, a, aOff, rs, ks, b, bOff, ldb, bTrans, c, cOff, ldc, four, mr, nr, kc, nc);
+        Plan pl = new Plan(m, n, k, alpha, beta, a, aOff, lda, aTrans, b, bOff, ldb, bTrans, c, cOff, ldc,
+                mr, nr, kc, nc, MC_PANELS * mr);
         if (n >= m) {
             int min = (int) Math.min(n, Math.max(1, MIN_TASK_FMAS / ((long) m * k)));
             Parallel.forRange(n, nr, min, (j0, j1) -> block(pl, 0, m, j0, j1));
@@ -107,54 +112,80 @@ public final class GemmSimd {
     /** Computes C[i0..i1) x [j0..j1) (i0 a multiple of MR, j0 of NR). */
     private static void block(Plan p, int i0, int i1, int j0, int j1) {
         Scratch s = SCRATCH.get();
-        int need = p.kc * Math.min(p.nc, (j1 - j0 + p.nr - 1) / p.nr * p.nr);
-        if (s.bp.length < need) s.bp = new float[need];
-        float[] bp = s.bp;
+        s.ensure(p.kc * Math.min(p.nc, (j1 - j0 + p.nr - 1) / p.nr * p.nr), p.kc * (p.aTrans ? p.mc : p.mr),
+                Math.max(p.kc, Math.min(p.nc, j1 - j0)));
         for (int jc = j0; jc < j1; jc += p.nc) {
             int nb = Math.min(p.nc, j1 - jc);
             for (int pc = 0; pc < p.k; pc += p.kc) {
                 int kcur = Math.min(p.kc, p.k - pc);
                 float beta = pc == 0 ? p.beta : 1f;
-                if (p.bTrans) packT(p.b, p.bOff, p.ldb, pc, kcur, jc, nb, p.nr, bp);
-                else packN(p.b, p.bOff, p.ldb, pc, kcur, jc, nb, p.nr, bp);
-                rowPanels(p, s, i0, i1, jc, nb, pc, kcur, beta);
+                if (p.bTrans) packT(p.b, p.bOff, p.ldb, pc, kcur, jc, nb, p.nr, s.bp, s.row);
+                else packN(p.b, p.bOff, p.ldb, pc, kcur, jc, nb, p.nr, s.bp, s.row);
+                if (p.aTrans) transposedA(p, s, i0, i1, jc, nb, pc, kcur, beta);
+                else rowMajorA(p, s, i0, i1, jc, nb, pc, kcur, beta);
             }
         }
     }
 
-    /** All row panels of rows [i0, i1) against the packed block (columns jc..jc+nb, depth pc..pc+kcur). */
-    private static void rowPanels(Plan p, Scratch s, int i0, int i1, int jc, int nb, int pc, int kcur, float beta) {
-        int panels = (nb + p.nr - 1) / p.nr;
-        long aK = p.aOff + pc * p.ks;
+    /** NN, NT: per row panel, stage its MR row slices A[i+r, pc..pc+kcur) (bulk copies), then sweep. */
+    private static void rowMajorA(Plan p, Scratch s, int i0, int i1, int jc, int nb, int pc, int kcur, float beta) {
         for (int i = i0; i < i1; ) {
             int rows = Math.min(p.mr, i1 - i);
-            long ao = aK + i * p.rs;
-            for (int q = 0; q < panels; q++) {
-                int j = jc + q * p.nr, w = Math.min(p.nr, jc + nb - j), bo = q * kcur * p.nr;
-                long co = p.cOff + (long) i * p.ldc + j;
-                if (w == p.nr) {
-                    tile(p, rows, kcur, ao, s.bp, bo, p.c, co, p.ldc, p.alpha, beta);
-                } else {
-                    // partial panel: compute the whole padded tile into scratch, copy the valid columns
-                    tile(p, rows, kcur, ao, s.bp, bo, s.tileSeg, 0, p.nr, 1f, 0f);
-                    edge(s.tile, p.nr, rows, w, p.c, co, p.ldc, p.alpha, beta);
-                }
+            for (int r = 0; r < rows; r++) {
+                MemorySegment.copy(p.a, Mem.F32, Mem.bytes(p.aOff + (long) (i + r) * p.lda + pc), s.ap, r * kcur, kcur);
             }
+            sweep(p, s, i, rows, 0, kcur, 1, jc, nb, kcur, beta);
             i += rows;
         }
     }
 
-    /** One rows x NR tile: the full-height kernel, or one-row kernels for a row tail. */
-    private static void tile(Plan p, int rows, int kcur, long ao, float[] bp, int bo,
+    /**
+     * TN: stage an MC-column block of A (k x m), rows pc..pc+kcur, as {@code ap[kk*mc + x]} (one bulk
+     * copy per k row), then sweep its row panels with stride mc. Packing A into MR-interleaved
+     * micro-panels instead would be a scalar transpose of all of A (4 M elements in the backward shape).
+     */
+    private static void transposedA(Plan p, Scratch s, int i0, int i1, int jc, int nb, int pc, int kcur, float beta) {
+        for (int ic = i0; ic < i1; ic += p.mc) {
+            int mcur = Math.min(p.mc, i1 - ic);
+            for (int kk = 0; kk < kcur; kk++) {
+                MemorySegment.copy(p.a, Mem.F32, Mem.bytes(p.aOff + (long) (pc + kk) * p.lda + ic), s.ap, kk * mcur, mcur);
+            }
+            for (int i = ic; i < ic + mcur; ) {
+                int rows = Math.min(p.mr, ic + mcur - i);
+                sweep(p, s, i, rows, i - ic, 1, mcur, jc, nb, kcur, beta);
+                i += rows;
+            }
+        }
+    }
+
+    /** Rows [i, i+rows) (A staged in s.ap at aOff with strides rs, ks) against every NR panel of the packed block. */
+    private static void sweep(Plan p, Scratch s, int i, int rows, int aOff, int rs, int ks, int jc, int nb, int kcur, float beta) {
+        int panels = (nb + NR - 1) / NR;
+        for (int q = 0; q < panels; q++) {
+            int j = jc + q * NR, w = Math.min(NR, jc + nb - j), bo = q * kcur * NR;
+            boolean narrow = w <= 2 * L;
+            long co = p.cOff + (long) i * p.ldc + j;
+            if (w == NR || w == 2 * L) {
+                tile(rows, narrow, kcur, s.ap, aOff, rs, ks, s.bp, bo, p.c, co, p.ldc, p.alpha, beta);
+            } else {
+                // partial panel: compute the padded tile into scratch, copy the valid columns
+                tile(rows, narrow, kcur, s.ap, aOff, rs, ks, s.bp, bo, s.tileSeg, 0, NR, 1f, 0f);
+                edge(s.tile, NR, rows, w, p.c, co, p.ldc, p.alpha, beta);
+            }
+        }
+    }
+
+    /** One rows x (3 or 2 vectors) tile: the 3-row kernel, or one-row kernels for a row tail. */
+    private static void tile(int rows, boolean narrow, int kcur, float[] a, int aOff, int rs, int ks, float[] bp, int bo,
                              MemorySegment c, long co, long ldc, float alpha, float beta) {
-        if (rows == p.mr) {
-            if (p.four) GemmKernels.k4x2(kcur, p.a, ao, p.rs, p.ks, bp, bo, c, co, ldc, alpha, beta);
-            else GemmKernels.k3x3(kcur, p.a, ao, p.rs, p.ks, bp, bo, c, co, ldc, alpha, beta);
+        if (rows == MR) {
+            if (narrow) GemmKernels.k3x2(kcur, a, aOff, rs, ks, bp, bo, NR, c, co, ldc, alpha, beta);
+            else GemmKernels.k3x3(kcur, a, aOff, rs, ks, bp, bo, c, co, ldc, alpha, beta);
             return;
         }
         for (int r = 0; r < rows; r++) {
-            if (p.four) GemmKernels.k1x2(kcur, p.a, ao + r * p.rs, p.ks, bp, bo, c, co + r * ldc, alpha, beta);
-            else GemmKernels.k1x3(kcur, p.a, ao + r * p.rs, p.ks, bp, bo, c, co + r * ldc, alpha, beta);
+            if (narrow) GemmKernels.k1x2(kcur, a, aOff + r * rs, ks, bp, bo, NR, c, co + r * ldc, alpha, beta);
+            else GemmKernels.k1x3(kcur, a, aOff + r * rs, ks, bp, bo, c, co + r * ldc, alpha, beta);
         }
     }
 
@@ -178,18 +209,19 @@ public final class GemmSimd {
     }
 
     /**
-     * Packs B^T block for NT (B is n x k): columns jc..jc+nb of the output = rows of B, depth pc..pc+kc,
-     * into panels {@code bp[q*kc*nr + kk*nr + x]}, zero past nb. Reads each B row contiguously.
+     * Packs a B^T block for NT (B is n x k): output columns jc..jc+nb are rows of B, depth pc..pc+kc,
+     * into panels {@code bp[q*kc*nr + kk*nr + x]}, zero past nb. Each B row slice is bulk-copied into
+     * {@code row} first (per-element segment reads are slow, see {@link GemmKernels}).
      */
-    static void packT(MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nb, int nr, float[] bp) {
+    static void packT(MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nb, int nr, float[] bp, float[] row) {
         int panels = (nb + nr - 1) / nr;
         for (int q = 0; q < panels; q++) {
             int base = q * kc * nr;
             for (int x = 0; x < nr; x++) {
                 int j = q * nr + x;
                 if (j < nb) {
-                    long src = bOff + (long) (jc + j) * ldb + pc;
-                    for (int kk = 0; kk < kc; kk++) bp[base + kk * nr + x] = Mem.get(b, src + kk);
+                    MemorySegment.copy(b, Mem.F32, Mem.bytes(bOff + (long) (jc + j) * ldb + pc), row, 0, kc);
+                    for (int kk = 0; kk < kc; kk++) bp[base + kk * nr + x] = row[kk];
                 } else {
                     for (int kk = 0; kk < kc; kk++) bp[base + kk * nr + x] = 0f;
                 }
@@ -197,20 +229,17 @@ public final class GemmSimd {
         }
     }
 
-    /** Packs a B block for NN/TN (B is k x n): a vector copy of each row slice, zero past nb. */
-    static void packN(MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nb, int nr, float[] bp) {
+    /** Packs a B block for NN/TN (B is k x n): bulk-copy each row slice, then vector-copy it into the panels. */
+    static void packN(MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nb, int nr, float[] bp, float[] row) {
         int panels = (nb + nr - 1) / nr;
-        for (int q = 0; q < panels; q++) {
-            int base = q * kc * nr, j = jc + q * nr, w = Math.min(nr, nb - q * nr);
-            for (int kk = 0; kk < kc; kk++) {
-                long src = bOff + (long) (pc + kk) * ldb + j;
-                int dst = base + kk * nr;
+        for (int kk = 0; kk < kc; kk++) {
+            MemorySegment.copy(b, Mem.F32, Mem.bytes(bOff + (long) (pc + kk) * ldb + jc), row, 0, nb);
+            for (int q = 0; q < panels; q++) {
+                int dst = q * kc * nr + kk * nr, src = q * nr, w = Math.min(nr, nb - src);
                 if (w == nr) {
-                    for (int x = 0; x < nr; x += L) {
-                        FloatVector.fromMemorySegment(F, b, Mem.bytes(src + x), Mem.ORDER).intoArray(bp, dst + x);
-                    }
+                    for (int x = 0; x < nr; x += L) FloatVector.fromArray(F, row, src + x).intoArray(bp, dst + x);
                 } else {
-                    for (int x = 0; x < w; x++) bp[dst + x] = Mem.get(b, src + x);
+                    for (int x = 0; x < w; x++) bp[dst + x] = row[src + x];
                     for (int x = w; x < nr; x++) bp[dst + x] = 0f;
                 }
             }
