@@ -38,6 +38,8 @@ public final class GemmSimd {
     static final int MR = 3, NR = 3 * L;
     /** Deepest k block; k is cut into equal blocks no deeper than this. */
     static final int KC = 384;
+    /** Deepest k block for narrow outputs with row-major A. */
+    static final int KC_NARROW = 4096;
     /** Packed B block budget in floats (384 KB: fits Zen 3's 512 KB L2 next to A and C lines). */
     private static final int B_BLOCK_FLOATS = 96 * 1024;
     /** Work (multiply-adds) below which a task is not worth forking. */
@@ -96,7 +98,12 @@ public final class GemmSimd {
             return;
         }
         int mr = MR, nr = NR;
-        int kb = (k + KC - 1) / KC, kc = (k + kb - 1) / kb;
+        // narrow outputs (the backward shapes, n = 20..64, k = 4000) take deeper k blocks while the packed
+        // B block stays within budget: fewer passes over C and longer, prefetch-friendly A row copies.
+        // Not for TN, whose staged A block (k block x MC columns) grows with the depth.
+        int npad = (n + nr - 1) / nr * nr;
+        int kcMax = aTrans ? KC : Math.max(KC, Math.min(KC_NARROW, B_BLOCK_FLOATS / npad));
+        int kb = (k + kcMax - 1) / kcMax, kc = (k + kb - 1) / kb;
         int nc = Math.max(nr, B_BLOCK_FLOATS / kc / nr * nr);
         Plan pl = new Plan(m, n, k, alpha, beta, a, aOff, lda, aTrans, b, bOff, ldb, bTrans, c, cOff, ldc,
                 mr, nr, kc, nc, MC_PANELS * mr);
@@ -189,14 +196,23 @@ public final class GemmSimd {
         }
     }
 
-    /** Copies the first w columns of a raw tile into C with alpha/beta, rounding exactly like the kernels' stores. */
+    /**
+     * Writes the first w columns of a raw tile (row stride ldt) into C with alpha/beta, rounding exactly
+     * like the kernels' stores. Row slices of C move with bulk copies through the tile's spare row
+     * {@code t[MR*ldt..]} (per-element segment access is several times slower); beta == 0 never reads C.
+     */
     private static void edge(float[] t, int ldt, int rows, int w, MemorySegment c, long co, long ldc, float alpha, float beta) {
+        int old = MR * ldt;
         for (int r = 0; r < rows; r++) {
-            long o = co + r * ldc;
-            for (int x = 0; x < w; x++) {
-                float v = t[r * ldt + x];
-                Mem.set(c, o + x, beta == 0f ? v * alpha : Math.fma(v, alpha, Mem.get(c, o + x) * beta));
+            long o = Mem.bytes(co + r * ldc);
+            int tr = r * ldt;
+            if (beta == 0f) {
+                for (int x = 0; x < w; x++) t[tr + x] *= alpha;
+            } else {
+                MemorySegment.copy(c, Mem.F32, o, t, old, w);
+                for (int x = 0; x < w; x++) t[tr + x] = Math.fma(t[tr + x], alpha, t[old + x] * beta);
             }
+            MemorySegment.copy(t, tr, c, Mem.F32, o, w);
         }
     }
 
