@@ -1,0 +1,100 @@
+package kdrec.cpu;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Argument checks shared by the cross-entropy kernel families (SubsetCe*, SoftmaxCe*). Scalar and
+ * SIMD twins call the same checks at their public entry, so both reject exactly the same inputs with
+ * the same message (kernel name and offending dims). Package-private: not part of the kernel API.
+ */
+final class CeArgs {
+    private CeArgs() {}
+
+    static IllegalArgumentException bad(String kernel, String msg) {
+        return new IllegalArgumentException(kernel + ": " + msg);
+    }
+
+    static void dims(String kernel, int m, int d) {
+        if (m < 0 || d < 0) throw bad(kernel, "negative dims m=" + m + ", d=" + d);
+    }
+
+    /** Checks that rows x cols with leading dimension ld (>= cols) lies inside the segment. */
+    static void matrix(String kernel, String what, MemorySegment s, long off, int rows, int cols, int ld) {
+        if (s == null) throw bad(kernel, what + " is null");
+        if (ld < cols) throw bad(kernel, what + ": leading dim " + ld + " < width " + cols);
+        if (off < 0) throw bad(kernel, what + ": negative offset " + off);
+        if (rows == 0 || cols == 0) return;
+        long need = off + (long) (rows - 1) * ld + cols;
+        if (need > Mem.floats(s)) {
+            throw bad(kernel, what + ": " + rows + " x " + cols + " (ld " + ld + ", offset " + off
+                    + ") needs " + need + " floats, segment holds " + Mem.floats(s));
+        }
+    }
+
+    static void length(String kernel, String what, float[] a, long need) {
+        if (a == null) throw bad(kernel, what + " is null");
+        if (a.length < need) throw bad(kernel, what + ": length " + a.length + " < " + need);
+    }
+
+    static void length(String kernel, String what, int[] a, long need) {
+        if (a == null) throw bad(kernel, what + " is null");
+        if (a.length < need) throw bad(kernel, what + ": length " + a.length + " < " + need);
+    }
+
+    /** Optional per-row array: null is allowed, otherwise it needs m entries. */
+    static void optional(String kernel, String what, float[] a, long need) {
+        if (a != null && a.length < need) throw bad(kernel, what + ": length " + a.length + " < " + need);
+    }
+
+    static void tau(String kernel, float tau) {
+        if (!(tau > 0f) || Float.isInfinite(tau)) throw bad(kernel, "tau must be finite and > 0, got " + tau);
+    }
+
+    /**
+     * Checks a CSR row pointer over m rows (ptr[0] >= 0, non-decreasing, ptr[m] <= idxLen) and
+     * returns the number of entry slots the per-entry arrays need (ptr[m]).
+     */
+    static int csr(String kernel, int m, int[] ptr, int idxLen) {
+        if (m < 0) throw bad(kernel, "negative m=" + m);
+        length(kernel, "ptr", ptr, (long) m + 1);
+        if (ptr[0] < 0) throw bad(kernel, "ptr[0] = " + ptr[0] + " < 0");
+        for (int r = 0; r < m; r++) {
+            if (ptr[r + 1] < ptr[r]) throw bad(kernel, "ptr not non-decreasing at row " + r + ": " + ptr[r] + " > " + ptr[r + 1]);
+        }
+        if (ptr[m] > idxLen) throw bad(kernel, "ptr[" + m + "] = " + ptr[m] + " > number of entries " + idxLen);
+        return ptr[m];
+    }
+
+    /** Largest item id used by entries [ptr[0], ptr[m]) of idx (negative ids rejected), -1 if none. */
+    static int maxIndex(String kernel, int m, int[] ptr, int[] idx) {
+        int max = -1;
+        for (int j = ptr[0], e = ptr[m]; j < e; j++) {
+            int v = idx[j];
+            if (v < 0) throw bad(kernel, "idx[" + j + "] = " + v + " < 0");
+            if (v > max) max = v;
+        }
+        return max;
+    }
+
+    /** Longest row of a CSR pointer (for per-row scratch). */
+    static int maxRow(int m, int[] ptr) {
+        int max = 0;
+        for (int r = 0; r < m; r++) max = Math.max(max, ptr[r + 1] - ptr[r]);
+        return max;
+    }
+
+    /**
+     * The full set of checks for the gatherDot-shaped kernels (user rows u, item table indexed by
+     * idx): returns the number of entry slots (ptr[m]).
+     */
+    static int gather(String kernel, int m, int d, MemorySegment u, long uOff, int ldu,
+                      MemorySegment items, long iOff, int ldi, int[] ptr, int[] idx) {
+        dims(kernel, m, d);
+        if (idx == null) throw bad(kernel, "idx is null");
+        int nnz = csr(kernel, m, ptr, idx.length);
+        matrix(kernel, "u", u, uOff, m, d, ldu);
+        int maxId = maxIndex(kernel, m, ptr, idx);
+        matrix(kernel, "items", items, iOff, maxId + 1, d, ldi);
+        return nnz;
+    }
+}

@@ -1,0 +1,101 @@
+package kdrec.cpu;
+
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LT;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * exp and horizontal sum for the cross-entropy kernels, with bits that do not depend on the JIT tier.
+ *
+ * <p>Why not {@code reduceLanes(ADD)}: the interpreter adds the lanes in order while C2 emits a tree
+ * (checked on JDK 25: different bits for the same vector), so a reduction's result depends on whether
+ * its method was compiled yet. {@link #hsum} fixes the tree explicitly with rearranges.
+ *
+ * <p>Why not {@code lanewise(EXP)}: C2 compiles it to the SVML stub but the interpreter and C1 fall
+ * back to {@code Math.exp} per lane, and the two differ in the last ulp. A softmax row computed
+ * before and after its method got hot then differs (seen in SubsetCeTest), which breaks the kernels'
+ * bit-for-bit determinism. This version uses only IEEE add/mul/fma and integer bit operations, so
+ * every JIT tier, every vector width and the scalar tail give identical bits, on any CPU.
+ *
+ * <p>Algorithm: Cephes expf (about 1 ulp). n = round(x log2 e) by the 1.5*2^23 "magic" addition,
+ * whose low mantissa bits then hold n; r = x - n ln2 in two parts (Cody-Waite); degree-5 polynomial;
+ * scale by 2^n built directly in the exponent field. Valid for x <= 88 (the kernels only call it on
+ * max-subtracted, i.e. non-positive, arguments); x below -87.33 (incl. -Inf) gives 0, NaN gives NaN.
+ */
+final class CeMath {
+    private CeMath() {}
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: x + MAGIC rounds x to an integer held in the low mantissa bits. */
+    private static final float MAGIC = 12582912f;
+    private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
+    /** exp(x) < 2^-126 (smallest normal) below this: flushed to 0. */
+    private static final float UNDERFLOW = -87.33654f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = Simd.LANES;
+    /** Lane i takes lane (i + s) mod L: the rotations of the fixed reduction tree. */
+    private static final VectorShuffle<Float> R8 = rot(8), R4 = rot(4), R2 = rot(2), R1 = rot(1);
+
+    private static VectorShuffle<Float> rot(int s) {
+        return VectorShuffle.fromOp(F, i -> (i + s) % L);
+    }
+
+    /**
+     * Sum of the lanes in a fixed order (halving tree: rotate by L/2, add; ... ; rotate by 1, add),
+     * identical in every JIT tier. Costs about what C2's own reduction does (log2 L shuffles + adds).
+     */
+    static float hsum(FloatVector v) {
+        if (L >= 16) v = v.add(v.rearrange(R8));
+        if (L >= 8) v = v.add(v.rearrange(R4));
+        if (L >= 4) v = v.add(v.rearrange(R2));
+        v = v.add(v.rearrange(R1));
+        return v.lane(0);
+    }
+
+    static FloatVector exp(FloatVector x) {
+        VectorMask<Float> under = x.compare(LT, UNDERFLOW);
+        FloatVector k = x.fma(LOG2E, MAGIC);
+        FloatVector n = k.sub(MAGIC);
+        FloatVector r = n.fma(bc(-LN2_HI), x);
+        r = n.fma(bc(-LN2_LO), r);
+        FloatVector z = r.mul(r);
+        FloatVector y = r.fma(P0, P1);
+        y = y.fma(r, bc(P2));
+        y = y.fma(r, bc(P3));
+        y = y.fma(r, bc(P4));
+        y = y.fma(r, bc(P5));
+        y = y.fma(z, r).add(1f);
+        FloatVector pow2 = ((IntVector) k.reinterpretAsInts()).add(127 - MAGIC_BITS).lanewise(LSHL, 23).reinterpretAsFloats();
+        return y.mul(pow2).blend(0f, under);
+    }
+
+    private static FloatVector bc(float c) {
+        return FloatVector.broadcast(F, c);
+    }
+
+    /** The scalar twin of {@link #exp(FloatVector)}: the same operations in the same order. */
+    static float exp(float x) {
+        if (x < UNDERFLOW) return 0f;
+        float k = Math.fma(x, LOG2E, MAGIC);
+        float n = k - MAGIC;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float z = r * r;
+        float y = Math.fma(r, P0, P1);
+        y = Math.fma(y, r, P2);
+        y = Math.fma(y, r, P3);
+        y = Math.fma(y, r, P4);
+        y = Math.fma(y, r, P5);
+        y = Math.fma(y, z, r) + 1f;
+        return y * Float.intBitsToFloat((Float.floatToRawIntBits(k) + 127 - MAGIC_BITS) << 23);
+    }
+}
