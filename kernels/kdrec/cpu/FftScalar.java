@@ -159,6 +159,9 @@ public final class FftScalar {
                 oRe[k] = fr * cc[k] - fi * cs[k];
                 oIm[k] = -(fr * cs[k] + fi * cc[k]);
             }
+            // bins 0 and n/2 of a real signal are real: drop the convolution's rounding noise there
+            oIm[0] = 0f;
+            if ((n & 1) == 0) oIm[n / 2] = 0f;
         }
     }
 

@@ -41,6 +41,8 @@ final class FftVec {
             Arrays.fill(im, n * LANES, m * LANES, 0f);
             convolve(p, re, im);
             chirpOut(n / 2 + 1, re, im, p.chirpC, p.chirpS, oRe, oIm);
+            Arrays.fill(oIm, 0, LANES, 0f); // bins 0 and n/2 are real, as in the scalar twin
+            if ((n & 1) == 0) Arrays.fill(oIm, (n / 2) * LANES, (n / 2 + 1) * LANES, 0f);
         }
     }
 

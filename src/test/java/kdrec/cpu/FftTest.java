@@ -209,4 +209,227 @@ class FftTest {
     void dct1MatchesNaive() {
         sweepKind(Kind.DCT1, 300);
     }
+
+    // ---------------------------------------------------------------- properties
+
+    static float[] rfftOf(Kernel k, int batch, int n, float[] x) {
+        float[] out = new float[batch * 2 * (n / 2 + 1)];
+        k.run(batch, n, Mem.of(x), 0, n, Mem.of(out), 0, 2 * (n / 2 + 1));
+        return out;
+    }
+
+    static final int[] PROPERTY_SIZES = {1, 2, 3, 5, 8, 12, 17, 64, 97, 100, 128, 257, 1000, 1024};
+
+    @Test
+    void roundTripRecoversSignal() {
+        for (boolean simd : new boolean[] {false, true}) {
+            for (int n : PROPERTY_SIZES) {
+                int batch = L + 1, w = 2 * (n / 2 + 1);
+                float[] x = randn(400 + n, batch * n), spec = new float[batch * w], back = new float[batch * n];
+                (simd ? Kind.RFFT.simd : Kind.RFFT.scalar).run(batch, n, Mem.of(x), 0, n, Mem.of(spec), 0, w);
+                (simd ? Kind.IRFFT.simd : Kind.IRFFT.scalar).run(batch, n, Mem.of(spec), 0, w, Mem.of(back), 0, n);
+                for (int r = 0; r < batch; r++) {
+                    double t = 2 * tol(n, norm(x, r * n, n));
+                    for (int i = 0; i < n; i++) {
+                        int j = r * n + i;
+                        if (!(Math.abs(x[j] - back[j]) <= t)) fail("round trip n=" + n + " simd=" + simd + " at " + j + ": " + back[j] + " vs " + x[j]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void linearity() {
+        float a = 1.75f, b = -0.5f;
+        for (int n : PROPERTY_SIZES) {
+            float[] x = randn(500 + n, n), y = randn(600 + n, n), z = new float[n];
+            for (int i = 0; i < n; i++) z[i] = a * x[i] + b * y[i];
+            float[] fx = rfftOf(Kind.RFFT.simd, 1, n, x), fy = rfftOf(Kind.RFFT.simd, 1, n, y), fz = rfftOf(Kind.RFFT.simd, 1, n, z);
+            double t = 3 * tol(n, norm(x, 0, n) * Math.abs(a) + norm(y, 0, n) * Math.abs(b));
+            for (int i = 0; i < fz.length; i++) {
+                double e = a * (double) fx[i] + b * (double) fy[i];
+                if (!(Math.abs(e - fz[i]) <= t)) fail("linearity n=" + n + " element " + i + ": " + fz[i] + " vs " + e);
+            }
+        }
+    }
+
+    @Test
+    void parseval() {
+        for (int n : PROPERTY_SIZES) {
+            float[] x = randn(700 + n, n);
+            float[] f = rfftOf(Kind.RFFT.simd, 1, n, x);
+            double time = 0, freq = 0;
+            for (float v : x) time += (double) v * v;
+            for (int k = 0; k <= n / 2; k++) {
+                double p = (double) f[2 * k] * f[2 * k] + (double) f[2 * k + 1] * f[2 * k + 1];
+                boolean single = k == 0 || 2 * k == n; // DC and Nyquist appear once in the full spectrum
+                freq += single ? p : 2 * p;
+            }
+            double rel = Math.abs(freq / n - time) / time;
+            assertTrue(rel <= 4 * EPS * lg(n) * 2, "Parseval n=" + n + ": relative gap " + rel);
+        }
+    }
+
+    @Test
+    void simdResultIndependentOfThreadCount() {
+        int before = Parallel.threads();
+        try {
+            for (int n : new int[] {256, 1000}) {
+                int batch = 8 * L + 3;
+                float[] x = randn(800 + n, batch * n);
+                Parallel.setThreads(1);
+                float[] one = rfftOf(Kind.RFFT.simd, batch, n, x);
+                Parallel.setThreads(3);
+                float[] three = rfftOf(Kind.RFFT.simd, batch, n, x);
+                KernelTestSupport.assertBitEqual("threads 1 vs 3, n=" + n, one, three);
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
+    void plansBuiltConcurrentlyAgree() throws Exception {
+        int[] ns = {333, 334, 335, 336, 337, 338};
+        float[][] seq = new float[ns.length][];
+        float[][] par = new float[ns.length][];
+        Thread[] th = new Thread[ns.length];
+        for (int i = 0; i < ns.length; i++) {
+            final int j = i;
+            th[i] = new Thread(() -> par[j] = rfftOf(Kind.RFFT.scalar, 2, ns[j], randn(900 + ns[j], 2 * ns[j])));
+            th[i].start();
+        }
+        for (Thread t : th) t.join();
+        for (int i = 0; i < ns.length; i++) {
+            seq[i] = rfftOf(Kind.RFFT.scalar, 2, ns[i], randn(900 + ns[i], 2 * ns[i]));
+            KernelTestSupport.assertBitEqual("concurrent plan n=" + ns[i], seq[i], par[i]);
+        }
+    }
+
+    // ---------------------------------------------------------------- hand cases
+
+    @Test
+    void deltaGivesFlatSpectrumAndShiftedDeltaGivesTwiddles() {
+        for (Kernel k : new Kernel[] {Kind.RFFT.scalar, Kind.RFFT.simd}) {
+            for (int n : new int[] {1, 2, 7, 16, 100, 1024}) {
+                float[] d = new float[n];
+                d[0] = 1;
+                float[] f = rfftOf(k, 1, n, d);
+                for (int j = 0; j <= n / 2; j++) {
+                    assertEquals(1.0, f[2 * j], 1e-6, "delta n=" + n + " re " + j);
+                    assertEquals(0.0, f[2 * j + 1], 1e-6, "delta n=" + n + " im " + j);
+                }
+                if (n < 2) continue;
+                d[0] = 0;
+                d[1] = 1;
+                f = rfftOf(k, 1, n, d);
+                for (int j = 0; j <= n / 2; j++) {
+                    assertEquals(Math.cos(2 * Math.PI * j / n), f[2 * j], 1e-6, "shifted delta n=" + n + " re " + j);
+                    assertEquals(-Math.sin(2 * Math.PI * j / n), f[2 * j + 1], 1e-6, "shifted delta n=" + n + " im " + j);
+                }
+            }
+        }
+    }
+
+    @Test
+    void constantGivesDcOnly() {
+        for (Kernel k : new Kernel[] {Kind.RFFT.scalar, Kind.RFFT.simd}) {
+            for (int n : new int[] {1, 2, 9, 64, 1000}) {
+                float[] c = new float[n];
+                java.util.Arrays.fill(c, 0.25f);
+                float[] f = rfftOf(k, 1, n, c);
+                assertEquals(0.25 * n, f[0], 1e-6 * n, "DC n=" + n);
+                assertEquals(0.0, f[1], 0.0, "DC imag n=" + n);
+                for (int j = 2; j < f.length; j++) assertEquals(0.0, f[j], 1e-6 * Math.sqrt(n), "non-DC n=" + n + " element " + j);
+            }
+        }
+    }
+
+    @Test
+    void exactSmallCases() {
+        for (Kernel k : new Kernel[] {Kind.RFFT.scalar, Kind.RFFT.simd}) {
+            float[] f4 = rfftOf(k, 1, 4, new float[] {1, 2, 3, 4});
+            KernelTestSupport.assertClose("rfft [1,2,3,4]", new float[] {10, 0, -2, 2, -2, 0}, f4, 1e-6, 0);
+            float[] f3 = rfftOf(k, 1, 3, new float[] {1, 2, 3});
+            KernelTestSupport.assertClose("rfft [1,2,3]", new float[] {6, 0, -1.5f, (float) (Math.sqrt(3) / 2)}, f3, 1e-6, 0);
+        }
+        for (Kernel k : new Kernel[] {Kind.IRFFT.scalar, Kind.IRFFT.simd}) {
+            float[] x = new float[4];
+            // imaginary parts of bins 0 and n/2 (99, -7) must be ignored
+            k.run(1, 4, Mem.of(new float[] {10, 99, -2, 2, -2, -7}), 0, 6, Mem.of(x), 0, 4);
+            KernelTestSupport.assertClose("irfft -> [1,2,3,4]", new float[] {1, 2, 3, 4}, x, 1e-6, 0);
+        }
+        for (Kernel k : new Kernel[] {Kind.DCT1.scalar, Kind.DCT1.simd}) {
+            float[] y = new float[3];
+            k.run(1, 2, Mem.of(new float[] {1, 2, 3}), 0, 3, Mem.of(y), 0, 3);
+            KernelTestSupport.assertClose("dct1 [1,2,3]", new float[] {8, -2, 0}, y, 1e-6, 0);
+            float[] y1 = new float[2];
+            k.run(1, 1, Mem.of(new float[] {5, 2}), 0, 2, Mem.of(y1), 0, 2);
+            KernelTestSupport.assertClose("dct1 n=1", new float[] {7, 3}, y1, 0, 0);
+        }
+    }
+
+    /** Samples of T_q at the Chebyshev-Lobatto points cos(pi j/n): the DCT-I is n at k = q (2n at the ends), else 0. */
+    @Test
+    void dct1OfChebyshevSampleRecoversOneCoefficient() {
+        for (Kernel k : new Kernel[] {Kind.DCT1.scalar, Kind.DCT1.simd}) {
+            for (int n : new int[] {1, 8, 16, 100, 129, 1024}) {
+                for (int q : new int[] {0, 1, n / 3, n / 2, n - 1, n}) {
+                    int batch = 2;
+                    float[] x = new float[batch * (n + 1)];
+                    for (int r = 0; r < batch; r++) {
+                        for (int j = 0; j <= n; j++) {
+                            // T_q(cos th) = cos(q th); reduce q j mod 2n for an exact angle
+                            x[r * (n + 1) + j] = (float) Math.cos(Math.PI * (((long) q * j) % (2L * n)) / n);
+                        }
+                    }
+                    float[] y = new float[batch * (n + 1)];
+                    k.run(batch, n, Mem.of(x), 0, n + 1, Mem.of(y), 0, n + 1);
+                    double t = 8 * EPS * lg(2 * n) * 2 * Math.sqrt(n + 1.0);
+                    for (int r = 0; r < batch; r++) {
+                        for (int j = 0; j <= n; j++) {
+                            double e = j == q ? (q == 0 || q == n ? 2.0 * n : n) : 0;
+                            double got = y[r * (n + 1) + j];
+                            if (!(Math.abs(got - e) <= t + 2 * EPS * e)) fail("T_" + q + " n=" + n + " coefficient " + j + ": " + got + " vs " + e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- edges and errors
+
+    @Test
+    void emptyBatchWritesNothing() {
+        for (Kind kind : Kind.values()) {
+            for (Kernel k : new Kernel[] {kind.scalar, kind.simd}) {
+                float[] out = {SENTINEL, SENTINEL};
+                k.run(0, 5, Mem.of(new float[0]), 0, kind.inWidth(5), Mem.of(out), 0, kind.outWidth(5));
+                assertEquals(SENTINEL, out[0]);
+            }
+        }
+    }
+
+    @Test
+    void badArgumentsNameTheKernel() {
+        for (Kind kind : Kind.values()) {
+            for (Kernel k : new Kernel[] {kind.scalar, kind.simd}) {
+                int n = 8, wi = kind.inWidth(n), wo = kind.outWidth(n);
+                MemorySegment in = Mem.of(new float[4 * wi]), out = Mem.of(new float[4 * wo]);
+                String name = kind.name().toLowerCase();
+                assertThrows(IllegalArgumentException.class, () -> k.run(1, 0, in, 0, wi, out, 0, wo), name + " n=0");
+                assertThrows(IllegalArgumentException.class, () -> k.run(-1, n, in, 0, wi, out, 0, wo), name + " batch<0");
+                assertThrows(IllegalArgumentException.class, () -> k.run(2, n, in, 0, wi - 1, out, 0, wo), name + " ld_in");
+                assertThrows(IllegalArgumentException.class, () -> k.run(2, n, in, 0, wi, out, 0, wo - 1), name + " ld_out");
+                assertThrows(IllegalArgumentException.class, () -> k.run(5, n, in, 0, wi, out, 0, wo), name + " input range");
+                assertThrows(IllegalArgumentException.class, () -> k.run(4, n, in, 0, wi, out, 1, wo), name + " output range");
+                assertThrows(IllegalArgumentException.class, () -> k.run(1, n, in, -1, wi, out, 0, wo), name + " negative offset");
+                assertThrows(IllegalArgumentException.class, () -> k.run(1, n, null, 0, wi, out, 0, wo), name + " null");
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.run(1, 0, in, 0, wi, out, 0, wo));
+                assertTrue(e.getMessage().contains(kind == Kind.DCT1 ? "dct1" : kind == Kind.RFFT ? "rfft" : "irfft"), e.getMessage());
+            }
+        }
+    }
 }
