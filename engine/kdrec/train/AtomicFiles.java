@@ -1,0 +1,71 @@
+package kdrec.train;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Whole-file writes that either fully happen or leave the old file untouched: the content goes to a
+ * temporary file in the target's directory (same file system, so the rename is atomic), is forced to
+ * disk, and is renamed over the target with {@code ATOMIC_MOVE}. On any failure, including runtime
+ * exceptions from the body, the temporary file is deleted and the exception propagates. A crash at
+ * any moment leaves either the old or the new file, plus at worst a stray {@code .NAME.*.tmp}.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {}
+
+    /** Writes the content of a file through a channel. */
+    @FunctionalInterface
+    public interface Body {
+        void write(FileChannel channel) throws IOException;
+    }
+
+    /** Atomically replaces (or creates) {@code target} with what {@code body} writes. */
+    public static void write(Path target, Body body) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                body.write(ch);
+                ch.force(true);
+            }
+            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (Throwable t) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException e) {
+                t.addSuppressed(e);
+            }
+            throw t;
+        }
+        syncDirectory(dir);
+    }
+
+    /** Atomically replaces (or creates) {@code target} with {@code content} in UTF-8. */
+    public static void writeString(Path target, String content) throws IOException {
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        write(target, ch -> writeFully(ch, ByteBuffer.wrap(bytes)));
+    }
+
+    /** Writes all remaining bytes of {@code buf} (a channel may write fewer per call). */
+    public static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) ch.write(buf);
+    }
+
+    /** Makes the rename itself durable where the platform allows opening a directory (Linux does). */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not supported on this platform/file system: the rename is still atomic, only its durability
+            // across a power loss is left to the OS
+        }
+    }
+}

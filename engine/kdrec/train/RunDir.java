@@ -1,0 +1,262 @@
+package kdrec.train;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Array;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.SequencedMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.representer.Representer;
+
+/**
+ * One run's output directory, {@code ROOT/NAME} (ROOT is usually {@code runs}):
+ * <pre>
+ *   config.yaml   every resolved setting (written atomically when the run is created)
+ *   log           the run log: every console line, appended, flushed per line ({@link RunLog})
+ *   metrics.csv   one row per evaluation ({@link MetricsCsv})
+ *   *.safetensors checkpoints the training loop writes via {@link #file(String)}
+ * </pre>
+ * {@link #open} creates the directory; if it exists, it is <em>resumed</em> when its config.yaml equals
+ * the new config (after a YAML round trip, so 64 and 64L compare equal), refused with a message
+ * listing the differing settings otherwise, or, when asked to overwrite, deleted and recreated. Only a
+ * directory holding a config.yaml (or an empty one) is ever deleted, so a mistyped name cannot wipe
+ * unrelated files.
+ *
+ * <p>config.yaml key order: a {@link SequencedMap} (LinkedHashMap, TreeMap) keeps its order, any other
+ * map is sorted by key, so the file is stable. Values may be strings, numbers, booleans, null, maps,
+ * collections and arrays; floats are written through their shortest decimal form (1e-3f as 0.001),
+ * enums by name, anything else by toString().
+ */
+public final class RunDir implements AutoCloseable {
+    public static final String CONFIG_FILE = "config.yaml";
+    public static final String LOG_FILE = "log";
+    public static final String METRICS_FILE = "metrics.csv";
+
+    private final Path path;
+    private final boolean resumed;
+    private final Map<String, Object> config;
+    private final RunLog log;
+    private MetricsCsv metrics;
+
+    private RunDir(Path path, boolean resumed, Map<String, Object> config, PrintStream console) throws IOException {
+        this.path = path;
+        this.resumed = resumed;
+        this.config = config;
+        this.log = new RunLog(path.resolve(LOG_FILE), console);
+    }
+
+    /** {@link #open(Path, String, Map, boolean, PrintStream)} logging to {@code System.out}. */
+    public static RunDir open(Path root, String name, Map<String, ?> config, boolean overwrite) throws IOException {
+        return open(root, name, config, overwrite, System.out);
+    }
+
+    /**
+     * Creates or resumes {@code root/name}.
+     *
+     * @param config    every resolved setting; written to config.yaml on creation, compared on resume
+     * @param overwrite delete an existing run of that name (with a different config) and start afresh
+     * @param console   where the run log echoes lines; null for the file only
+     * @throws FileAlreadyExistsException when the directory exists and is not a resumable run of the same
+     *                                    config (the message says which settings differ)
+     */
+    public static RunDir open(Path root, String name, Map<String, ?> config, boolean overwrite, PrintStream console) throws IOException {
+        checkName(name);
+        Path dir = root.resolve(name);
+        Map<String, Object> normalized = normalizeMap(config);
+        Path cfg = dir.resolve(CONFIG_FILE);
+        if (Files.exists(dir)) {
+            if (!Files.isDirectory(dir)) throw new FileAlreadyExistsException(dir.toString(), null, "exists and is not a directory");
+            boolean isRun = Files.isRegularFile(cfg);
+            boolean empty;
+            try (Stream<Path> s = Files.list(dir)) {
+                empty = s.findAny().isEmpty();
+            }
+            if (isRun && !overwrite) {
+                Map<String, Object> existing = readConfig(cfg);
+                Map<String, Object> wanted = roundTrip(normalized);
+                if (existing.equals(wanted)) return new RunDir(dir, true, normalized, console);
+                throw new FileAlreadyExistsException(dir.toString(), null, "holds a run with a different config ("
+                        + describeDifferences(existing, wanted) + "); choose another name, or overwrite it");
+            }
+            if (!isRun && !empty) {
+                throw new FileAlreadyExistsException(dir.toString(), null, "exists and is not a kdrec run (no " + CONFIG_FILE
+                        + "); refusing to use or delete it");
+            }
+            if (isRun) deleteTree(dir);
+        }
+        Files.createDirectories(dir);
+        writeConfig(cfg, normalized);
+        return new RunDir(dir, false, normalized, console);
+    }
+
+    private static void checkName(String name) {
+        if (name == null || name.isBlank() || name.equals(".") || name.equals("..") || name.contains("/") || name.contains("\\")
+                || name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("run name must be a plain directory name (no '/', not '.' or '..'), got '" + name + "'");
+        }
+    }
+
+    /** The run directory. */
+    public Path path() {
+        return path;
+    }
+
+    /** A file inside the run directory. */
+    public Path file(String fileName) {
+        return path.resolve(fileName);
+    }
+
+    /** True when an existing run with the same config was reopened. */
+    public boolean resumed() {
+        return resumed;
+    }
+
+    /** The config as written to config.yaml (normalized, ordered, unmodifiable). */
+    public Map<String, Object> config() {
+        return Collections.unmodifiableMap(config);
+    }
+
+    public RunLog log() {
+        return log;
+    }
+
+    /** The run's metrics.csv appender (opened on first use). */
+    public synchronized MetricsCsv metricsCsv() {
+        if (metrics == null) {
+            try {
+                metrics = new MetricsCsv(path.resolve(METRICS_FILE));
+            } catch (IOException e) {
+                throw new UncheckedIOException("opening " + path.resolve(METRICS_FILE), e);
+            }
+        }
+        return metrics;
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            if (metrics != null) metrics.close();
+        } finally {
+            log.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- config.yaml
+
+    /** The YAML text config.yaml holds for {@code config}. */
+    public static String toYaml(Map<String, ?> config) {
+        DumperOptions o = new DumperOptions();
+        o.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+        o.setIndent(2);
+        o.setSplitLines(false);
+        Yaml yaml = new Yaml(new Representer(o), o);
+        return yaml.dump(normalizeMap(config));
+    }
+
+    /** Atomically writes {@code config} as YAML to {@code file}. */
+    public static void writeConfig(Path file, Map<String, ?> config) throws IOException {
+        AtomicFiles.writeString(file, toYaml(config));
+    }
+
+    /** Reads a YAML mapping (config.yaml) in file order; throws naming the file when it is not one. */
+    public static Map<String, Object> readConfig(Path file) throws IOException {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        Object o;
+        try {
+            o = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+        } catch (RuntimeException e) {
+            throw new IOException(file + ": not valid YAML: " + e.getMessage(), e);
+        }
+        if (o == null) return new LinkedHashMap<>();
+        if (!(o instanceof Map<?, ?> m)) throw new IOException(file + ": expected a YAML mapping of settings");
+        Map<String, Object> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(String.valueOf(k), v));
+        return out;
+    }
+
+    private static Map<String, Object> roundTrip(Map<String, Object> config) {
+        Object o = new Yaml(new SafeConstructor(new LoaderOptions())).load(toYaml(config));
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (o instanceof Map<?, ?> m) m.forEach((k, v) -> out.put(String.valueOf(k), v));
+        return out;
+    }
+
+    static Map<String, Object> normalizeMap(Map<?, ?> m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (m instanceof SequencedMap<?, ?>) {
+            m.forEach((k, v) -> out.put(String.valueOf(k), normalize(v)));
+        } else {
+            Map<String, Object> sorted = new TreeMap<>();
+            m.forEach((k, v) -> sorted.put(String.valueOf(k), normalize(v)));
+            out.putAll(sorted);
+        }
+        return out;
+    }
+
+    private static Object normalize(Object v) {
+        return switch (v) {
+            case null -> null;
+            case String s -> s;
+            case Boolean b -> b;
+            case Float f -> Float.isFinite(f) ? Double.valueOf(Float.toString(f)) : (double) f;
+            case Byte b -> b.intValue();
+            case Short s -> s.intValue();
+            case Integer i -> i;
+            case Long l -> l;
+            case Double d -> d;
+            case Number n -> n.toString();
+            case Enum<?> e -> e.name();
+            case Map<?, ?> m -> normalizeMap(m);
+            case Collection<?> c -> {
+                List<Object> l = new ArrayList<>();
+                for (Object x : c) l.add(normalize(x));
+                yield l;
+            }
+            default -> {
+                if (v.getClass().isArray()) {
+                    List<Object> l = new ArrayList<>();
+                    for (int i = 0; i < Array.getLength(v); i++) l.add(normalize(Array.get(v, i)));
+                    yield l;
+                }
+                yield v.toString();
+            }
+        };
+    }
+
+    private static String describeDifferences(Map<String, Object> existing, Map<String, Object> wanted) {
+        Set<String> keys = new LinkedHashSet<>(existing.keySet());
+        keys.addAll(wanted.keySet());
+        List<String> diffs = new ArrayList<>();
+        for (String k : keys) {
+            boolean inOld = existing.containsKey(k), inNew = wanted.containsKey(k);
+            if (!inOld) diffs.add(k + ": not in the existing run, now " + wanted.get(k));
+            else if (!inNew) diffs.add(k + ": " + existing.get(k) + " in the existing run, not set now");
+            else if (!java.util.Objects.equals(existing.get(k), wanted.get(k))) diffs.add(k + ": " + existing.get(k) + " -> " + wanted.get(k));
+        }
+        return diffs.isEmpty() ? "key order or types differ" : String.join(", ", diffs);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package kdrec.train;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+
+/**
+ * The run's log: every line goes to the console (or any PrintStream, or nowhere) and is appended to a
+ * file, flushed per line so a crash loses nothing already printed and {@code tail -f} follows along.
+ * A resumed run appends to the existing file. Thread-safe; a multi-line string is written line by
+ * line. I/O errors on the file surface as {@link UncheckedIOException}.
+ */
+public final class RunLog implements AutoCloseable {
+    private final Path file;
+    private final PrintStream console;
+    private final BufferedWriter out;
+    private boolean closed;
+
+    /**
+     * @param file    appended to (created with its parent directories when missing)
+     * @param console where lines are echoed; null for the file only
+     */
+    public RunLog(Path file, PrintStream console) throws IOException {
+        this.file = file;
+        this.console = console;
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                StandardOpenOption.WRITE);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Writes {@code text} (each of its lines) to the console and the file. */
+    public synchronized void line(String text) {
+        if (closed) throw new IllegalStateException("run log " + file + " is closed");
+        for (String l : text.split("\r?\n", -1)) {
+            if (console != null) console.println(l);
+            try {
+                out.write(l);
+                out.newLine();
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing run log " + file, e);
+            }
+        }
+        if (console != null) console.flush();
+        try {
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing run log " + file, e);
+        }
+    }
+
+    /** {@link String#format} with {@link Locale#ROOT} (decimal points stay points), then {@link #line}. */
+    public void printf(String format, Object... args) {
+        line(String.format(Locale.ROOT, format, args));
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            out.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("closing run log " + file, e);
+        }
+    }
+}
