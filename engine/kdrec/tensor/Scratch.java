@@ -1,0 +1,114 @@
+package kdrec.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Per-step scratch memory: a bump allocator over native chunks, reset at the start of every step.
+ *
+ * <p>Intermediates of one forward/backward pass are carved out of a chunk in allocation order and
+ * all released at once by {@link #reset()}. When a step needs more than the current chunk, a new one
+ * is added; the next reset folds all chunks into one of the total size, so after the first step a
+ * training loop allocates nothing. Segments handed out are valid until the next reset: holding one
+ * longer is a bug (reads would see the next step's data).
+ *
+ * <p>Not thread-safe: one Scratch per training thread. Kernels may read and write its segments from
+ * the kernel pool's threads (the pool's join orders those accesses).
+ */
+public final class Scratch implements AutoCloseable {
+    private static final long ALIGN = 64;
+    private final List<Arena> arenas = new ArrayList<>();
+    private final List<MemorySegment> chunks = new ArrayList<>();
+    private int current;
+    private long offset;
+    private long highWater;
+    private long used;
+
+    public Scratch() {
+        this(1 << 20);
+    }
+
+    /** @param initialBytes size of the first chunk */
+    public Scratch(long initialBytes) {
+        addChunk(Math.max(ALIGN, initialBytes));
+    }
+
+    private void addChunk(long bytes) {
+        Arena arena = Arena.ofShared();
+        arenas.add(arena);
+        chunks.add(arena.allocate(bytes, ALIGN));
+    }
+
+    /** A zero-filled tensor valid until the next {@link #reset()}. */
+    public Tensor zeros(int... shape) {
+        Tensor t = uninitialized(shape);
+        t.data().fill((byte) 0);
+        return t;
+    }
+
+    /** A tensor with undefined contents (for outputs a kernel overwrites entirely). */
+    public Tensor uninitialized(int... shape) {
+        long bytes = Shapes.size(Shapes.check(shape)) * Float.BYTES;
+        return Tensor.wrap(allocate(bytes), shape);
+    }
+
+    /** Raw bytes, 64-byte aligned, valid until the next reset. */
+    public MemorySegment allocate(long bytes) {
+        long need = (bytes + ALIGN - 1) / ALIGN * ALIGN;
+        while (true) {
+            MemorySegment chunk = chunks.get(current);
+            if (offset + need <= chunk.byteSize()) {
+                MemorySegment s = chunk.asSlice(offset, Math.max(bytes, 0));
+                offset += need;
+                used += need;
+                highWater = Math.max(highWater, used);
+                return s;
+            }
+            if (current + 1 < chunks.size()) {
+                current++;
+            } else {
+                addChunk(Math.max(need, chunk.byteSize() * 2));
+                current = chunks.size() - 1;
+            }
+            offset = 0;
+        }
+    }
+
+    /** Releases everything allocated since the last reset; coalesces chunks when the step grew. */
+    public void reset() {
+        if (chunks.size() > 1) {
+            long total = 0;
+            for (MemorySegment c : chunks) total += c.byteSize();
+            closeAll();
+            addChunk(Math.max(total, highWater));
+        }
+        current = 0;
+        offset = 0;
+        used = 0;
+    }
+
+    /** Bytes reserved across chunks. */
+    public long capacity() {
+        long total = 0;
+        for (MemorySegment c : chunks) total += c.byteSize();
+        return total;
+    }
+
+    /** Largest number of bytes in use at once since creation. */
+    public long highWater() {
+        return highWater;
+    }
+
+    private void closeAll() {
+        for (Arena a : arenas) a.close();
+        arenas.clear();
+        chunks.clear();
+    }
+
+    @Override
+    public void close() {
+        closeAll();
+    }
+}
