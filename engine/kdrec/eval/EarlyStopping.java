@@ -34,6 +34,18 @@ public final class EarlyStopping {
         this.patience = patience;
     }
 
+    /** Rebuilds a stopper from saved state (checkpoint resume). */
+    public static EarlyStopping restore(String metric, int patience, double best, int bestEpoch, Metrics bestMetrics,
+                                        int sinceBest, int evaluations) {
+        EarlyStopping s = new EarlyStopping(metric, patience);
+        s.best = best;
+        s.bestEpoch = bestEpoch;
+        s.bestMetrics = bestMetrics == null ? Metrics.empty() : bestMetrics;
+        s.sinceBest = sinceBest;
+        s.evaluations = evaluations;
+        return s;
+    }
+
     /** Looks up {@link #metric()} in {@code m}; returns whether it improved. */
     public boolean update(int epoch, Metrics m) {
         return update(epoch, m.get(metric), m);

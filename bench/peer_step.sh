@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One training step of kdrec and of PyTorch CPU on the same problem, in one run, and their ratio.
+# See bench/torch_step.py for the step. Usage: bench/peer_step.sh [steps] [warmup] [threads]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/jdk.sh
+kdrec_find_jdk
+steps=${1:-60}; warmup=${2:-40}; threads=${3:-2}
+[ -f target/benchmarks.jar ] && [ -z "$(find kernels engine jmh -newer target/benchmarks.jar -print -quit)" ] \
+  || ./build -q -Pjmh -DskipTests package >&2
+py=""
+for c in /usr/bin/python3 python3; do
+  if command -v "$c" >/dev/null && "$c" -c 'import torch' 2>/dev/null; then py=$c; break; fi
+done
+if [ -n "$py" ]; then torch_out=$("$py" bench/torch_step.py "$steps" 20 "$threads"); else torch_out=$(python3 bench/torch_step.py); fi
+echo "$torch_out"
+kd_out=$("$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
+  -Dkdrec.threads="$threads" -cp target/benchmarks.jar kdrec.bench.PeerStep "$steps" "$warmup" 2> >(grep -v '^WARNING: Using incubator' >&2))
+echo "$kd_out"
+t=$(echo "$torch_out" | sed -n 's/^torch_step_ms median=\([0-9.]*\).*/\1/p')
+k=$(echo "$kd_out" | sed -n 's/^kdrec_step_ms median=\([0-9.]*\).*/\1/p')
+if [ -n "$t" ] && [ -n "$k" ]; then
+  awk -v t="$t" -v k="$k" 'BEGIN { printf "peer step (median ms): pytorch %.2f, kdrec %.2f, pytorch/kdrec = %.2fx\n", t, k, t / k }'
+else
+  echo "peer step: kdrec ${k:-?} ms (no PyTorch timing)"
+fi

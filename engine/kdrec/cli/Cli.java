@@ -1,0 +1,14 @@
+package kdrec.cli;
+
+import kdrec.tensor.Diagnostics;
+import kdrec.train.RunLog;
+
+/** Small CLI plumbing shared by the commands. */
+final class Cli {
+    private Cli() {}
+
+    /** Sends the engine's one-line notices (backend choice, ...) into a run's log. */
+    static void routeDiagnostics(RunLog log) {
+        Diagnostics.setSink(log::line);
+    }
+}

@@ -1,0 +1,180 @@
+package kdrec.data;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Readers for interaction files. Every problem is a {@link DataFormatException} naming the file,
+ * the line and what was expected; nothing is written anywhere.
+ *
+ * <ul>
+ *   <li>delimited: CSV or TSV (delimiter sniffed from the header) whose header names the user and
+ *       item columns and optionally rating and timestamp; ids are any strings;</li>
+ *   <li>MovieLens {@code u.data} (tab, no header: user item rating timestamp) and {@code ratings.dat}
+ *       ({@code ::}-separated, same columns).</li>
+ * </ul>
+ * Split folders and LightGCN-style folders are read by {@link SplitReaders}.
+ */
+public final class Readers {
+    private Readers() {}
+
+    static final List<String> USER_NAMES = List.of("user", "user_id", "userid", "uid", "users");
+    static final List<String> ITEM_NAMES = List.of("item", "item_id", "itemid", "iid", "movieid", "movie_id", "items");
+    static final List<String> RATING_NAMES = List.of("rating", "ratings", "score");
+    static final List<String> TIME_NAMES = List.of("timestamp", "time", "ts", "datetime", "unix_time");
+
+    /** Reads a delimited file with a header. */
+    public static Interactions delimited(Path file) throws IOException {
+        try (BufferedReader r = open(file)) {
+            return delimited(r, file.toString());
+        }
+    }
+
+    /** Reads delimited text with a header from a stream (e.g. a bundled resource). */
+    public static Interactions delimited(InputStream in, String source) throws IOException {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16)) {
+            return delimited(r, source);
+        }
+    }
+
+    static BufferedReader open(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) throw new DataFormatException(file, 0, "no such file");
+        try {
+            return Files.newBufferedReader(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new DataFormatException(file, 0, "no such file");
+        }
+    }
+
+    private static Interactions delimited(BufferedReader r, String source) throws IOException {
+        String header = r.readLine();
+        if (header == null) throw new DataFormatException(source, 1, "empty file: expected a header naming user and item columns");
+        header = stripBom(header);
+        char delim = sniff(header);
+        String[] cols = split(header, delim, -1);
+        int cu = -1, ci = -1, cr = -1, ct = -1;
+        for (int c = 0; c < cols.length; c++) {
+            String name = cols[c].trim().toLowerCase(Locale.ROOT).replace("\"", "");
+            if (cu < 0 && USER_NAMES.contains(name)) cu = c;
+            else if (ci < 0 && ITEM_NAMES.contains(name)) ci = c;
+            else if (cr < 0 && RATING_NAMES.contains(name)) cr = c;
+            else if (ct < 0 && TIME_NAMES.contains(name)) ct = c;
+        }
+        if (cu < 0 || ci < 0) {
+            throw new DataFormatException(source, 1, "header must name a user column (one of " + USER_NAMES + ") and an item column (one of "
+                    + ITEM_NAMES + "); got '" + header + "'");
+        }
+        Interactions out = new Interactions(source, cr >= 0, ct >= 0);
+        String line;
+        long ln = 1;
+        while ((line = r.readLine()) != null) {
+            ln++;
+            if (line.isBlank()) continue;
+            String[] f = split(line, delim, cols.length);
+            if (f.length != cols.length) {
+                throw new DataFormatException(source, ln, "expected " + cols.length + " columns separated by '" + printable(delim) + "', got " + f.length);
+            }
+            float rating = cr >= 0 ? parseFloat(f[cr], source, ln, "rating") : 0f;
+            long ts = ct >= 0 ? parseLong(f[ct], source, ln, "timestamp") : 0L;
+            String u = f[cu].trim(), i = f[ci].trim();
+            if (u.isEmpty() || i.isEmpty()) throw new DataFormatException(source, ln, "empty user or item id");
+            out.add(u, i, rating, ts);
+        }
+        return out;
+    }
+
+    /** MovieLens u.data (tab-separated) or ratings.dat ("::"-separated): user item rating timestamp, no header. */
+    public static Interactions movieLens(Path file) throws IOException {
+        boolean dat = file.getFileName().toString().endsWith(".dat");
+        Interactions out = new Interactions(file.toString(), true, true);
+        try (BufferedReader r = open(file)) {
+            String line;
+            long ln = 0;
+            while ((line = r.readLine()) != null) {
+                ln++;
+                if (line.isBlank()) continue;
+                String[] f = dat ? line.split("::", -1) : line.split("\t", -1);
+                if (f.length != 4) {
+                    throw new DataFormatException(file, ln, "expected 4 fields (user, item, rating, timestamp) separated by '"
+                            + (dat ? "::" : "\\t") + "', got " + f.length);
+                }
+                out.add(f[0].trim(), f[1].trim(), parseFloat(f[2], file.toString(), ln, "rating"), parseLong(f[3], file.toString(), ln, "timestamp"));
+            }
+        }
+        if (out.size() == 0) throw new DataFormatException(file, 0, "no interactions");
+        return out;
+    }
+
+    static float parseFloat(String s, String source, long ln, String what) {
+        try {
+            float v = Float.parseFloat(s.trim());
+            if (!Float.isFinite(v)) throw new NumberFormatException();
+            return v;
+        } catch (NumberFormatException e) {
+            throw new DataFormatException(source, ln, what + " must be a number, got '" + s.trim() + "'");
+        }
+    }
+
+    static long parseLong(String s, String source, long ln, String what) {
+        String t = s.trim();
+        try {
+            return Long.parseLong(t);
+        } catch (NumberFormatException e) {
+            try {
+                double d = Double.parseDouble(t); // some dumps write timestamps as 1.2e9 or 123.0
+                if (Double.isFinite(d)) return (long) d;
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+            throw new DataFormatException(source, ln, what + " must be an integer, got '" + t + "'");
+        }
+    }
+
+    static int parseId(String s, String source, long ln, String what) {
+        try {
+            int v = Integer.parseInt(s.trim());
+            if (v < 0) throw new NumberFormatException();
+            return v;
+        } catch (NumberFormatException e) {
+            throw new DataFormatException(source, ln, what + " must be a non-negative integer id, got '" + s.trim() + "'");
+        }
+    }
+
+    static char sniff(String header) {
+        if (header.indexOf('\t') >= 0) return '\t';
+        if (header.indexOf(',') >= 0) return ',';
+        if (header.indexOf(';') >= 0) return ';';
+        return ' ';
+    }
+
+    /** Splits on one delimiter (no quoting: interaction files have plain ids). */
+    static String[] split(String line, char delim, int expected) {
+        List<String> parts = new ArrayList<>(Math.max(4, expected));
+        int start = 0;
+        for (int i = 0; i < line.length(); i++) {
+            if (line.charAt(i) == delim) {
+                parts.add(line.substring(start, i));
+                start = i + 1;
+            }
+        }
+        parts.add(line.substring(start));
+        return parts.toArray(new String[0]);
+    }
+
+    private static String stripBom(String s) {
+        return !s.isEmpty() && s.charAt(0) == '\uFEFF' ? s.substring(1) : s;
+    }
+
+    private static String printable(char c) {
+        return c == '\t' ? "\\t" : String.valueOf(c);
+    }
+}

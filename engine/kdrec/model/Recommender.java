@@ -1,0 +1,47 @@
+package kdrec.model;
+
+import java.util.Map;
+import kdrec.autograd.Tape;
+import kdrec.autograd.Var;
+import kdrec.nn.Params;
+
+/**
+ * A recommender backbone as the trainer and the distillers see it: final user and item embeddings
+ * whose dot products are the scores. A distiller never knows which backbone it distills.
+ */
+public interface Recommender extends AutoCloseable {
+    /** Backbone name as used on the CLI and in checkpoints ("mf", "lightgcn"). */
+    String kind();
+
+    int users();
+
+    int items();
+
+    int dim();
+
+    Params params();
+
+    /**
+     * Final embeddings for one training step, on the tape (differentiable). LightGCN propagates
+     * here, once per step, however many scores the step then takes.
+     */
+    Embeddings forward(Tape tape);
+
+    /** Final embeddings without gradient, for scoring and evaluation (valid until tape.reset()). */
+    default Embeddings inference(Tape tape) {
+        try (var ng = tape.noGrad()) {
+            return forward(tape);
+        }
+    }
+
+    /** Settings that rebuild this model from its checkpoint (dims, layers, ...), beside the tensors. */
+    Map<String, String> describe();
+
+    @Override
+    default void close() {
+        params().close();
+    }
+
+    /** Final embeddings: users x d and items x d. */
+    record Embeddings(Var users, Var items) {}
+}

@@ -1,0 +1,73 @@
+package kdrec.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kdrec.autograd.Var;
+import kdrec.model.LightGcn;
+import kdrec.model.MatrixFactorization;
+import kdrec.model.Recommender;
+import kdrec.tensor.Tensor;
+
+/**
+ * Model checkpoints: one safetensors file per model, tensors named after the parameters
+ * ({@code user}, {@code item}: users x d and items x d float32; LightGCN stores its layer-0 "ego"
+ * embeddings) and a metadata block with the model settings, the epoch, the dataset fingerprint,
+ * the run config and the id maps (JSON arrays of original ids in dense-index order), so that
+ * Python's safetensors or NumPy can read everything without kdrec.
+ */
+public final class Checkpoints {
+    private Checkpoints() {}
+
+    public static final String KEY_CONFIG = "config";
+    public static final String KEY_USER_IDS = "user_ids";
+    public static final String KEY_ITEM_IDS = "item_ids";
+
+    /** Parameters of {@code model} plus metadata. */
+    public static Checkpoint modelOnly(Recommender model, TrainData data, TrainConfig cfg, int epoch) {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Var p : model.params().all()) tensors.put(p.name(), p.value());
+        Checkpoint c = Checkpoint.of(tensors).withModel(model.kind()).withEpoch(epoch).withFingerprint(data.fingerprint());
+        for (var e : model.describe().entrySet()) c = c.with("model." + e.getKey(), e.getValue());
+        c = c.withJson(KEY_CONFIG, cfg.toMap());
+        if (data.userIds() != null) c = c.withJson(KEY_USER_IDS, data.userIds());
+        if (data.itemIds() != null) c = c.withJson(KEY_ITEM_IDS, data.itemIds());
+        return c;
+    }
+
+    /**
+     * Rebuilds the model a checkpoint describes (the dataset supplies LightGCN's graph) and loads its
+     * parameters. The dataset fingerprint must match: a model trained on other data is refused.
+     */
+    public static Recommender load(Path file, TrainData data) throws IOException {
+        Checkpoint c = Checkpoint.loadCopy(file);
+        if (!data.fingerprint().equals(c.fingerprint())) {
+            throw new IllegalArgumentException(file + ": trained on a dataset with fingerprint " + c.fingerprint()
+                    + ", but the data given has " + data.fingerprint() + " (same files and preprocessing options?)");
+        }
+        String kind = c.model();
+        int dim = Integer.parseInt(c.meta("model.dim"));
+        Recommender model = switch (kind) {
+            case "mf" -> new MatrixFactorization(data.users(), data.items(), dim, 0);
+            case "lightgcn" -> new LightGcn(data.users(), data.items(), dim, Integer.parseInt(c.meta("model.layers")),
+                    data.trainPtr(), data.trainItems(), 0);
+            default -> throw new IllegalArgumentException(file + ": unknown model '" + kind + "'");
+        };
+        copyParams(file, c, model);
+        return model;
+    }
+
+    /** Copies tensors named like the model's parameters into them; every parameter must be present with its shape. */
+    static void copyParams(Path file, Checkpoint c, Recommender model) {
+        for (Var p : model.params().all()) {
+            Tensor src = c.tensors().get(p.name());
+            if (src == null) throw new IllegalArgumentException(file + ": no tensor '" + p.name() + "'");
+            if (!src.sameShape(p.value())) {
+                throw new IllegalArgumentException(file + ": tensor '" + p.name() + "' has shape " + java.util.Arrays.toString(src.shape())
+                        + ", the model needs " + java.util.Arrays.toString(p.value().shape()));
+            }
+            src.copyTo(p.value());
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package kdrec.train;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Every setting of a training run, with the KD papers' defaults (batch 2048, Adam lr 1e-3, one
+ * uniform negative per positive, early stopping on valid NDCG@10 with patience 30). Built from
+ * defaults, then a YAML file, then {@code key=value} overrides; unknown keys and bad values are
+ * errors that say what is allowed. {@link #toMap()} is what runs/NAME/config.yaml records.
+ */
+public record TrainConfig(String model, int dim, int layers, int epochs, int patience, long seed, int batchSize,
+                          float lr, float weightDecay, boolean lazyAdam, int evalEvery, int saveEvery, int topK) {
+
+    public static final List<String> MODELS = List.of("mf", "lightgcn");
+    public static final List<String> KEYS = List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr",
+            "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k");
+
+    public TrainConfig {
+        if (!MODELS.contains(model)) throw new IllegalArgumentException("model must be one of " + MODELS + ", got '" + model + "'");
+        positive("dim", dim);
+        if (layers < 0) throw new IllegalArgumentException("layers must be >= 0, got " + layers);
+        positive("epochs", epochs);
+        positive("patience", patience);
+        positive("batch_size", batchSize);
+        if (!(lr > 0f)) throw new IllegalArgumentException("lr must be > 0, got " + lr);
+        if (!(weightDecay >= 0f)) throw new IllegalArgumentException("weight_decay must be >= 0, got " + weightDecay);
+        positive("eval_every", evalEvery);
+        if (saveEvery < 0) throw new IllegalArgumentException("save_every must be >= 0 (0 = off), got " + saveEvery);
+        if (topK < 20) throw new IllegalArgumentException("top_k must be >= 20 (metrics use @10 and @20), got " + topK);
+    }
+
+    private static void positive(String key, long v) {
+        if (v <= 0) throw new IllegalArgumentException(key + " must be a positive integer, got " + v);
+    }
+
+    /** Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4. */
+    public static TrainConfig defaults() {
+        return new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20);
+    }
+
+    /** Settings in a stable order, as written to config.yaml and read back by {@link #with(Map)}. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model);
+        m.put("dim", dim);
+        m.put("layers", layers);
+        m.put("epochs", epochs);
+        m.put("patience", patience);
+        m.put("seed", seed);
+        m.put("batch_size", batchSize);
+        m.put("lr", (double) lr);
+        m.put("weight_decay", (double) weightDecay);
+        m.put("lazy_adam", lazyAdam);
+        m.put("eval_every", evalEvery);
+        m.put("save_every", saveEvery);
+        m.put("top_k", topK);
+        return m;
+    }
+
+    /** A copy with the given settings replaced (values may be strings, as from --set, or YAML scalars). */
+    public TrainConfig with(Map<String, ?> overrides) {
+        Map<String, Object> m = toMap();
+        for (var e : overrides.entrySet()) {
+            String key = e.getKey().trim().toLowerCase(Locale.ROOT).replace('-', '_');
+            if (!KEYS.contains(key)) throw new IllegalArgumentException("unknown setting '" + e.getKey() + "'; allowed: " + String.join(", ", KEYS));
+            m.put(key, e.getValue());
+        }
+        try {
+            return new TrainConfig(str(m, "model").toLowerCase(Locale.ROOT), integer(m, "dim"), integer(m, "layers"), integer(m, "epochs"),
+                    integer(m, "patience"), Long.parseLong(str(m, "seed")), integer(m, "batch_size"), (float) real(m, "lr"),
+                    (float) real(m, "weight_decay"), bool(m, "lazy_adam"), integer(m, "eval_every"), integer(m, "save_every"),
+                    integer(m, "top_k"));
+        } catch (NumberFormatException ex) {
+            throw new IllegalArgumentException("bad number in settings: " + ex.getMessage());
+        }
+    }
+
+    private static String str(Map<String, Object> m, String k) {
+        return String.valueOf(m.get(k)).trim();
+    }
+
+    private static int integer(Map<String, Object> m, String k) {
+        String s = str(m, k);
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(k + " must be an integer, got '" + s + "'");
+        }
+    }
+
+    private static double real(Map<String, Object> m, String k) {
+        String s = str(m, k);
+        try {
+            return Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(k + " must be a number, got '" + s + "'");
+        }
+    }
+
+    private static boolean bool(Map<String, Object> m, String k) {
+        String s = str(m, k).toLowerCase(Locale.ROOT);
+        return switch (s) {
+            case "true", "yes", "1" -> true;
+            case "false", "no", "0" -> false;
+            default -> throw new IllegalArgumentException(k + " must be true or false, got '" + s + "'");
+        };
+    }
+}

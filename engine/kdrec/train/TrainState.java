@@ -1,0 +1,76 @@
+package kdrec.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kdrec.autograd.Var;
+import kdrec.eval.EarlyStopping;
+import kdrec.eval.Metrics;
+import kdrec.model.Recommender;
+import kdrec.nn.Adam;
+import kdrec.tensor.Tensor;
+
+/**
+ * Everything beyond the parameters that a resumed run needs to continue exactly: the epoch just
+ * finished, Adam's moments and step count, the early-stopping state and the test metrics at the
+ * best valid epoch. Stored in last.safetensors next to the parameters.
+ */
+record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
+    private static final String M = "adam.m.", V = "adam.v.";
+
+    Checkpoint checkpoint(Recommender model, Adam adam, TrainData data, TrainConfig cfg) {
+        Checkpoint c = Checkpoints.modelOnly(model, data, cfg, epoch);
+        Map<String, Tensor> tensors = new LinkedHashMap<>(c.tensors());
+        for (Var p : adam.params()) {
+            Tensor[] mv = adam.moments(p);
+            tensors.put(M + p.name(), mv[0]);
+            tensors.put(V + p.name(), mv[1]);
+        }
+        Map<String, Object> es = new LinkedHashMap<>();
+        es.put("metric", stopper.metric());
+        es.put("best", stopper.bestValue());
+        es.put("best_epoch", stopper.bestEpoch());
+        es.put("since_best", stopper.sinceBest());
+        es.put("evaluations", stopper.evaluations());
+        es.put("best_metrics", stopper.bestMetrics().values());
+        return new Checkpoint(tensors, c.metadata()).with("adam_step", "" + adam.steps()).withJson("early_stopping", es)
+                .withJson("best_test", bestTest == null ? Map.of() : bestTest.values());
+    }
+
+    @SuppressWarnings("unchecked")
+    static TrainState restore(Path file, Recommender model, Adam adam, String fingerprint) throws IOException {
+        Checkpoint c = Checkpoint.loadCopy(file);
+        if (!fingerprint.equals(c.fingerprint())) {
+            throw new IllegalArgumentException("cannot resume from " + file + ": it was trained on other data (fingerprint "
+                    + c.fingerprint() + ", now " + fingerprint + ")");
+        }
+        if (!model.kind().equals(c.model())) throw new IllegalArgumentException("cannot resume from " + file + ": it holds a " + c.model());
+        Checkpoints.copyParams(file, c, model);
+        for (Var p : adam.params()) {
+            Tensor m = c.tensors().get(M + p.name()), v = c.tensors().get(V + p.name());
+            if (m == null || v == null) throw new IllegalArgumentException(file + ": no optimizer state for '" + p.name() + "' (not a last-epoch checkpoint?)");
+            m.copyTo(adam.moments(p)[0]);
+            v.copyTo(adam.moments(p)[1]);
+        }
+        adam.setSteps(Integer.parseInt(c.meta("adam_step")));
+        Map<String, Object> es = c.json("early_stopping", Map.class);
+        EarlyStopping stopper = EarlyStopping.restore((String) es.get("metric"), 1, ((Number) es.get("best")).doubleValue(),
+                ((Number) es.get("best_epoch")).intValue(), new Metrics(toDoubles((Map<String, Object>) es.get("best_metrics"))),
+                ((Number) es.get("since_best")).intValue(), ((Number) es.get("evaluations")).intValue());
+        Map<String, Object> bt = c.json("best_test", Map.class);
+        return new TrainState(c.epoch(), stopper, bt.isEmpty() ? null : new Metrics(toDoubles(bt)));
+    }
+
+    /** The stopper with the run's patience (patience is a setting, not state). */
+    EarlyStopping stopper(int patience) {
+        return EarlyStopping.restore(stopper.metric(), patience, stopper.bestValue(), stopper.bestEpoch(), stopper.bestMetrics(),
+                stopper.sinceBest(), stopper.evaluations());
+    }
+
+    private static Map<String, Double> toDoubles(Map<String, Object> m) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (var e : m.entrySet()) out.put(e.getKey(), ((Number) e.getValue()).doubleValue());
+        return out;
+    }
+}

@@ -1,0 +1,235 @@
+package kdrec.train;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import kdrec.autograd.Tape;
+import kdrec.eval.EarlyStopping;
+import kdrec.eval.Metrics;
+import kdrec.loss.Batch;
+import kdrec.loss.Objective;
+import kdrec.model.Recommender;
+import kdrec.nn.Adam;
+import kdrec.tensor.Backends;
+
+/**
+ * The training loop shared by {@code kdrec train} and the library API: per epoch fresh negatives,
+ * a shuffled pass of mini-batches through an {@link Objective} (BPR by default; distillers add
+ * their term), evaluation on valid and test, early stopping on valid NDCG@10 with test metrics
+ * taken at the best valid epoch, atomic best/last checkpoints and a per-epoch log line.
+ *
+ * <p>At the end the model holds the parameters of the best valid epoch (the last epoch's when the
+ * split has no validation part).
+ *
+ * <p>Randomness is a pure function of (seed, epoch), and the last checkpoint holds the parameters,
+ * Adam's moments and step, and the early-stopping state: {@code resume} continues an interrupted
+ * run to the same result as an uninterrupted one.
+ */
+public final class Trainer {
+    /** Where a run's outputs go; null members mean "don't write". */
+    public record Outputs(RunLog log, MetricsCsv metrics, Path checkpointDir) {
+        public static Outputs none() {
+            return new Outputs(null, null, null);
+        }
+    }
+
+    /** The outcome of fit(). */
+    public record Result(int bestEpoch, int epochsRun, Metrics bestValid, Metrics test, boolean stoppedEarly, double secondsPerEpoch) {}
+
+    private final TrainConfig cfg;
+    private final TrainData data;
+    private final Recommender model;
+    private final Objective loss;
+    private final Outputs out;
+    private final Evaluator evaluator;
+
+    public Trainer(TrainConfig cfg, TrainData data, Recommender model, Objective loss, Outputs out) {
+        this.cfg = cfg;
+        this.data = data;
+        this.model = model;
+        this.loss = loss;
+        this.out = out == null ? Outputs.none() : out;
+        this.evaluator = new Evaluator(data, cfg.topK());
+    }
+
+    public Recommender model() {
+        return model;
+    }
+
+    public Evaluator evaluator() {
+        return evaluator;
+    }
+
+    /** Trains from scratch, or from {@code resumeFrom} (a last-epoch checkpoint of this run) when given. */
+    public Result fit(Path resumeFrom) throws IOException {
+        Adam adam = new Adam(model.params(), cfg.lr(), cfg.weightDecay(), cfg.lazyAdam());
+        EarlyStopping stopper = new EarlyStopping(EarlyStopping.DEFAULT_METRIC, cfg.patience());
+        Metrics bestTest = null, lastValid = null, lastTest = null;
+        int startEpoch = 0;
+        if (resumeFrom != null) {
+            TrainState st = TrainState.restore(resumeFrom, model, adam, data.fingerprint());
+            startEpoch = st.epoch() + 1;
+            stopper = st.stopper(cfg.patience());
+            bestTest = st.bestTest();
+            log("resumed from " + resumeFrom + " after epoch " + st.epoch());
+        }
+        if (!data.hasValid()) {
+            log("no validation split: training " + cfg.epochs() + " epochs and reporting the last epoch (no early stopping)");
+        }
+        double trainSeconds = 0;
+        int epoch = startEpoch, ran = 0;
+        // The parameters of the best valid epoch, restored into the model at the end (as the papers'
+        // code keeps the best state). A resumed run starts from its best checkpoint's copy, if any.
+        java.util.List<kdrec.tensor.Tensor> best = new java.util.ArrayList<>();
+        for (var p : model.params().all()) best.add(model.params().store().copyOf(p.value()));
+        boolean haveBest = resumeFrom != null && Files.isRegularFile(resumeFrom.resolveSibling("best.safetensors"))
+                && loadBest(resumeFrom.resolveSibling("best.safetensors"), best);
+        try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
+            for (; epoch < cfg.epochs(); epoch++) {
+                long t0 = System.nanoTime();
+                Map<String, Double> parts = runEpoch(tape, adam, epoch);
+                long t1 = System.nanoTime();
+                ran++;
+                trainSeconds += (t1 - t0) / 1e9;
+                boolean improved = false;
+                Metrics valid = null, test;
+                if ((epoch + 1) % cfg.evalEvery() == 0 || epoch == cfg.epochs() - 1) {
+                    Evaluator.Result r = evaluator.evaluate(tape, model);
+                    valid = r.valid();
+                    test = r.test();
+                    lastValid = valid;
+                    lastTest = test;
+                    if (data.hasValid()) {
+                        improved = stopper.update(epoch, valid);
+                        if (improved) {
+                            bestTest = test;
+                            var ps = model.params().all();
+                            for (int i = 0; i < ps.size(); i++) ps.get(i).value().copyTo(best.get(i));
+                            haveBest = true;
+                        }
+                    }
+                } else {
+                    test = null;
+                }
+                long t2 = System.nanoTime();
+                logEpoch(epoch, parts, (t1 - t0) / 1e9, (t2 - t1) / 1e9, valid, test, improved);
+                saveCheckpoints(epoch, adam, stopper, bestTest, improved);
+                if (data.hasValid() && stopper.shouldStop()) {
+                    log(String.format("early stop: valid %s has not improved for %d evaluations (best epoch %d)",
+                            stopper.metric(), stopper.patience(), stopper.bestEpoch() + 1));
+                    break;
+                }
+            }
+        }
+        if (data.hasValid() && haveBest) {
+            var ps = model.params().all();
+            for (int i = 0; i < ps.size(); i++) best.get(i).copyTo(ps.get(i).value());
+        }
+        boolean early = epoch < cfg.epochs();
+        int epochsRun = Math.min(epoch + 1, cfg.epochs());
+        double perEpoch = ran == 0 ? 0 : trainSeconds / ran;
+        if (data.hasValid()) return new Result(stopper.bestEpoch(), epochsRun, stopper.bestMetrics(), bestTest, early, perEpoch);
+        return new Result(epochsRun - 1, epochsRun, lastValid, lastTest, false, perEpoch);
+    }
+
+    private boolean loadBest(Path file, java.util.List<kdrec.tensor.Tensor> best) throws IOException {
+        Checkpoint c = Checkpoint.loadCopy(file);
+        var ps = model.params().all();
+        for (int i = 0; i < ps.size(); i++) {
+            kdrec.tensor.Tensor t = c.tensors().get(ps.get(i).name());
+            if (t == null || !t.sameShape(best.get(i))) return false;
+            t.copyTo(best.get(i));
+        }
+        return true;
+    }
+
+    private Map<String, Double> runEpoch(Tape tape, Adam adam, int epoch) {
+        tape.reset();
+        try (var ng = tape.noGrad()) {
+            loss.beginEpoch(tape, model, epoch);
+        }
+        int[] negatives = data.negatives(cfg.seed(), epoch);
+        int[] order = data.shuffledPairs(cfg.seed(), epoch);
+        int[] pairUser = data.trainPairUsers(), pairItem = data.trainItems();
+        java.util.LinkedHashMap<String, Double> sums = new java.util.LinkedHashMap<>();
+        int n = order.length, bs = cfg.batchSize();
+        try (Progress progress = Progress.start("epoch " + (epoch + 1), (n + bs - 1) / bs)) {
+            for (int from = 0; from < n; from += bs) {
+                int m = Math.min(bs, n - from);
+                int[] u = new int[m], p = new int[m], q = new int[m];
+                for (int b = 0; b < m; b++) {
+                    int pair = order[from + b];
+                    u[b] = pairUser[pair];
+                    p[b] = pairItem[pair];
+                    q[b] = negatives[pair];
+                }
+                tape.reset();
+                model.params().zeroGrad();
+                Map<String, Double> parts = loss.step(tape, model, new Batch(u, p, q));
+                for (var e : parts.entrySet()) {
+                    double v = e.getValue();
+                    if (!Double.isFinite(v)) {
+                        throw new NonFiniteLossException(epoch + 1, from / bs + 1, e.getKey());
+                    }
+                    sums.merge(e.getKey(), v, Double::sum);
+                }
+                adam.step(tape);
+                progress.step();
+            }
+        }
+        return sums;
+    }
+
+    private void saveCheckpoints(int epoch, Adam adam, EarlyStopping stopper, Metrics bestTest, boolean improved) throws IOException {
+        Path dir = out.checkpointDir();
+        if (dir == null) return;
+        Files.createDirectories(dir);
+        TrainState state = new TrainState(epoch, stopper, bestTest);
+        Checkpoint last = state.checkpoint(model, adam, data, cfg);
+        last.save(dir.resolve("last.safetensors"));
+        if (improved || !data.hasValid()) Checkpoints.modelOnly(model, data, cfg, epoch).save(dir.resolve("best.safetensors"));
+        if (cfg.saveEvery() > 0 && (epoch + 1) % cfg.saveEvery() == 0) {
+            Checkpoints.modelOnly(model, data, cfg, epoch).save(dir.resolve(String.format("epoch_%04d.safetensors", epoch + 1)));
+        }
+    }
+
+    private void logEpoch(int epoch, Map<String, Double> parts, double trainS, double evalS, Metrics valid, Metrics test, boolean improved) {
+        if (out.log() == null && out.metrics() == null) return;
+        StringBuilder sb = new StringBuilder(String.format("epoch %4d/%d", epoch + 1, cfg.epochs()));
+        double total = 0;
+        for (double v : parts.values()) total += v;
+        sb.append(String.format(" | loss %.4f", total));
+        if (parts.size() > 1) for (var e : parts.entrySet()) sb.append(String.format(" %s %.4f", e.getKey(), e.getValue()));
+        sb.append(String.format(" | train %.2fs eval %.2fs", trainS, evalS));
+        if (valid != null && data.hasValid()) sb.append(" | valid ").append(Evaluator.brief(valid));
+        if (test != null) sb.append(" | test ").append(Evaluator.brief(test));
+        if (improved) sb.append(" *");
+        log(sb.toString());
+        if (out.metrics() != null) {
+            java.util.LinkedHashMap<String, Object> row = new java.util.LinkedHashMap<>();
+            row.put("epoch", epoch + 1);
+            row.put("loss", total);
+            for (var e : parts.entrySet()) row.put("loss_" + e.getKey(), e.getValue());
+            row.put("train_seconds", trainS);
+            row.put("eval_seconds", evalS);
+            if (valid != null) for (String k : valid.names()) row.put("valid_" + k, valid.get(k));
+            if (test != null) for (String k : test.names()) row.put("test_" + k, test.get(k));
+            row.put("improved", improved);
+            out.metrics().append(row);
+        }
+    }
+
+    private void log(String line) {
+        if (out.log() != null) out.log().line(line);
+    }
+
+    /** A NaN or infinite loss part: the run stops naming the epoch, the batch and the loss term. */
+    public static final class NonFiniteLossException extends RuntimeException {
+        public NonFiniteLossException(int epoch, int batch, String term) {
+            super("loss term '" + term + "' became NaN or infinite at epoch " + epoch + ", batch " + batch
+                    + "; the last checkpoint is intact (try a lower lr or lambda)");
+        }
+    }
+
+}

@@ -1,0 +1,70 @@
+package kdrec.bench;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import kdrec.autograd.Arith;
+import kdrec.autograd.CrossEntropy;
+import kdrec.autograd.Gather;
+import kdrec.autograd.Tape;
+import kdrec.autograd.Var;
+import kdrec.cpu.Parallel;
+import kdrec.nn.Adam;
+import kdrec.nn.Params;
+import kdrec.tensor.Backends;
+
+/**
+ * One training step, defined identically to bench/torch_step.py so the two can be compared in one
+ * run (bench/peer_step.sh): user table 6000x64, item table 4000x64, a batch of 1024 users with one
+ * target item each, full-softmax CE over all items (mean over the batch), top-50 items per row,
+ * backward, dense Adam (PyTorch semantics) over both tables.
+ *
+ * <p>Usage: {@code java ... kdrec.bench.PeerStep [steps] [warmup] [threads]}; prints one line
+ * {@code kdrec_step_ms median=... min=... max=...} plus the loss trajectory's first/last values.
+ */
+public final class PeerStep {
+    static final int USERS = 6000, ITEMS = 4000, DIM = 64, BATCH = 1024, TOPK = 50;
+
+    public static void main(String[] args) {
+        int steps = args.length > 0 ? Integer.parseInt(args[0]) : 60;
+        int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+        if (args.length > 2) Parallel.setThreads(Integer.parseInt(args[2]));
+        double[] ms = run(steps, warmup, true);
+        Arrays.sort(ms);
+        System.out.printf("kdrec_step_ms median=%.2f min=%.2f max=%.2f steps=%d threads=%d backend=%s%n",
+                ms[ms.length / 2], ms[0], ms[ms.length - 1], steps, Parallel.threads(), Backends.get().name());
+    }
+
+    /** Runs warmup + steps training steps; returns the wall time of each timed step in ms. */
+    static double[] run(int steps, int warmup, boolean print) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        try (Params params = new Params(); Tape tape = new Tape()) {
+            Var users = params.normal("user", 0.1f, 1, USERS, DIM);
+            Var items = params.normal("item", 0.1f, 2, ITEMS, DIM);
+            Adam adam = new Adam(params, 1e-3f, 0f, false);
+            CrossEntropy.TopK top = CrossEntropy.TopK.of(BATCH, TOPK);
+            int[] batch = new int[BATCH], target = new int[BATCH];
+            double[] times = new double[steps];
+            float first = Float.NaN, last = Float.NaN;
+            for (int s = 0; s < warmup + steps; s++) {
+                for (int b = 0; b < BATCH; b++) {
+                    batch[b] = rnd.nextInt(USERS);
+                    target[b] = rnd.nextInt(ITEMS);
+                }
+                long t0 = System.nanoTime();
+                tape.reset();
+                params.zeroGrad();
+                Var eu = Gather.rows(tape, users, batch);
+                Var perRow = CrossEntropy.fullSoftmaxCe(tape, eu, items, target, 1f, false, top);
+                Var loss = Arith.mean(tape, perRow);
+                tape.backward(loss);
+                adam.step(tape);
+                long t1 = System.nanoTime();
+                if (s >= warmup) times[s - warmup] = (t1 - t0) / 1e6;
+                if (s == 0) first = loss.value().get(0);
+                last = loss.value().get(0);
+            }
+            if (print) System.out.printf("kdrec_loss first=%.5f last=%.5f%n", first, last);
+            return times;
+        }
+    }
+}
