@@ -23,6 +23,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code: 0 ok, 1 a failure explained in one line, 2 a usage error. */
     public static int exec(String... args) {
+        kdrec.train.Progress.setEnabled(System.console() != null && System.console().isTerminal());
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             // Bad input (flags, data, checkpoints) is the user's to fix: say what and where, no stack trace.

@@ -67,7 +67,10 @@ class ActivationTest {
                     if (exact) assertBitEqual(what, e, a); else assertNear(what, e, a, null);
                     MemorySegment inPlace = seg(ar, x, 3); // y aliases x
                     simd.run(n, inPlace, 3, inPlace, 3);
-                    assertBitEqual(what + " in-place", a, Arrays.copyOfRange(out(inPlace), 3, n + 3 + 5));
+                    // bit-equal only for exact ops: lanewise EXP may differ by an ulp between JIT tiers
+                    // (interpreted fallback vs compiled stub), and the two calls may run in different tiers
+                    float[] ip = Arrays.copyOfRange(out(inPlace), 3, n + 3 + 5);
+                    if (exact) assertBitEqual(what + " in-place", a, ip); else assertNear(what + " in-place", a, ip, null);
                 }
             }
         }
