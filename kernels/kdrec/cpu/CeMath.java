@@ -61,25 +61,36 @@ final class CeMath {
         return v.lane(0);
     }
 
+    /**
+     * Sum of the L lanes stored at a[o, o+L), in lane order: the scalar way to finish a reduction in
+     * a method that already inlines {@link #exp(FloatVector)}. Such a method is near C2's inlining
+     * node budget, and a vector passed to a call that is not inlined gets boxed (measured 5x slower).
+     */
+    static float sumLanes(float[] a, int o) {
+        float s = a[o];
+        for (int l = 1; l < L; l++) s += a[o + l];
+        return s;
+    }
+
+    /**
+     * e^x lanewise; see the class comment for range and accuracy. Inlines to ~20 vector ops: keep
+     * one call site per method where possible (C2's inlining node budget, see {@link #sumLanes}).
+     */
     static FloatVector exp(FloatVector x) {
         VectorMask<Float> under = x.compare(LT, UNDERFLOW);
         FloatVector k = x.fma(LOG2E, MAGIC);
         FloatVector n = k.sub(MAGIC);
-        FloatVector r = n.fma(bc(-LN2_HI), x);
-        r = n.fma(bc(-LN2_LO), r);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
         FloatVector z = r.mul(r);
         FloatVector y = r.fma(P0, P1);
-        y = y.fma(r, bc(P2));
-        y = y.fma(r, bc(P3));
-        y = y.fma(r, bc(P4));
-        y = y.fma(r, bc(P5));
+        y = y.fma(r, FloatVector.broadcast(F, P2));
+        y = y.fma(r, FloatVector.broadcast(F, P3));
+        y = y.fma(r, FloatVector.broadcast(F, P4));
+        y = y.fma(r, FloatVector.broadcast(F, P5));
         y = y.fma(z, r).add(1f);
         FloatVector pow2 = ((IntVector) k.reinterpretAsInts()).add(127 - MAGIC_BITS).lanewise(LSHL, 23).reinterpretAsFloats();
         return y.mul(pow2).blend(0f, under);
-    }
-
-    private static FloatVector bc(float c) {
-        return FloatVector.broadcast(F, c);
     }
 
     /** The scalar twin of {@link #exp(FloatVector)}: the same operations in the same order. */

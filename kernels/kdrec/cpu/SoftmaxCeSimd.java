@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * sampled softmax. Multi-threaded over rows (di of the online backward: over item tiles); each output
  * is produced by one task in a fixed order, so results are bit-identical for any thread count.
  *
- * <p>exp is {@link CeMath#exp} and lane sums {@link CeMath#hsum}, not lanewise(EXP)/reduceLanes(ADD):
+ * <p>exp is {@link CeMath#exp} and lane sums {@link CeMath#sumLanes}, not lanewise(EXP)/reduceLanes(ADD):
  * those give different bits before and after C2 compiles the method (see CeMath). rowsInPlace does
  * one exp per element: the exps overwrite the logits, then one multiply normalises them.
  */
@@ -43,8 +43,9 @@ public final class SoftmaxCeSimd {
                                    float[] gradScale, float[] loss) {
         SoftmaxCeScalar.checkRows(m, n, logits, off, ld, target, gradScale, loss);
         Parallel.forRange(m, 1, Math.max(1, 32768 / Math.max(1, n)), (lo, hi) -> {
+            float[] tmp = new float[L];
             for (int r = lo; r < hi; r++) {
-                loss[r] = row(logits, off + (long) r * ld, n, target[r], gradScale == null ? 1f : gradScale[r]);
+                loss[r] = row(logits, off + (long) r * ld, n, target[r], gradScale == null ? 1f : gradScale[r], tmp);
             }
         });
     }
@@ -55,19 +56,46 @@ public final class SoftmaxCeSimd {
         SoftmaxCeScalar.checkSampled(m, pos, negPtr, neg, negScale, rowScale, loss, gPos, gNeg);
         int avg = m == 0 ? 1 : Math.max(1, (negPtr[m] - negPtr[0]) / m);
         Parallel.forRange(m, 1, Math.max(1, 32768 / avg), (lo, hi) -> {
+            float[] tmp = new float[L];
             for (int r = lo; r < hi; r++) {
                 float rs = rowScale == null ? 1f : rowScale[r];
-                loss[r] = sampledRow(pos[r], neg, negPtr[r], negPtr[r + 1] - negPtr[r], negScale, rs, gNeg, gPos, r);
+                loss[r] = sampledRow(pos[r], neg, negPtr[r], negPtr[r + 1] - negPtr[r], negScale, rs, gNeg, gPos, r, tmp);
             }
         });
     }
 
-    /** One materialised row at element offset o: returns the loss, leaves the scaled gradient in place. */
-    static float row(MemorySegment z, long o, int n, int t, float gs) {
+    /**
+     * One materialised row at element offset o: returns the loss, leaves the scaled gradient in place.
+     * The vector passes are separate small methods, one exp call site each, so C2 inlines all of
+     * CeMath.exp (see CeMath.sumLanes); tmp holds L floats for the lane sum.
+     */
+    static float row(MemorySegment z, long o, int n, int t, float gs, float[] tmp) {
         long ob = Mem.bytes(o);
-        int nv = F.loopBound(n), j = 0;
-        // four independent max chains: compare+blend has a latency of ~4 cycles per step
+        int nv = F.loopBound(n);
+        float mx = rowMax(z, ob, nv);
+        for (int j = nv; j < n; j++) {
+            float v = Mem.get(z, o + j);
+            if (v > mx) mx = v;
+        }
+        float zt = Mem.get(z, o + t);
+        rowExp(z, ob, nv, mx, tmp);
+        float sum = CeMath.sumLanes(tmp, 0);
+        for (int j = nv; j < n; j++) {
+            float e = CeMath.exp(Mem.get(z, o + j) - mx);
+            Mem.set(z, o + j, e);
+            sum += e;
+        }
+        float a = gs / sum;
+        rowScale(z, ob, nv, a);
+        for (int j = nv; j < n; j++) Mem.set(z, o + j, Mem.get(z, o + j) * a);
+        Mem.set(z, o + t, Mem.get(z, o + t) - gs);
+        return (float) ((double) mx + Math.log(sum) - zt);
+    }
+
+    /** Max over the first nv (a multiple of L) elements: four compare+blend chains (~4 cycles latency each). */
+    private static float rowMax(MemorySegment z, long ob, int nv) {
         FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        int j = 0;
         for (; j + 4 * L <= nv; j += 4 * L) {
             FloatVector x0 = load(z, ob, j), x1 = load(z, ob, j + L), x2 = load(z, ob, j + 2 * L), x3 = load(z, ob, j + 3 * L);
             m0 = m0.blend(x0, x0.compare(GT, m0));
@@ -82,37 +110,23 @@ public final class SoftmaxCeSimd {
         m0 = m0.blend(m1, m1.compare(GT, m0));
         m2 = m2.blend(m3, m3.compare(GT, m2));
         m0 = m0.blend(m2, m2.compare(GT, m0));
-        float mx = m0.reduceLanes(MAX); // exact in any order
-        for (; j < n; j++) {
-            float v = Mem.get(z, o + j);
-            if (v > mx) mx = v;
+        return m0.reduceLanes(MAX); // exact in any order
+    }
+
+    /** z = exp(z - mx) in place over the first nv elements; the lanes of their sum go to tmp. */
+    private static void rowExp(MemorySegment z, long ob, int nv, float mx, float[] tmp) {
+        FloatVector bm = FloatVector.broadcast(F, mx), s0 = FloatVector.zero(F);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector e = CeMath.exp(load(z, ob, j).sub(bm));
+            e.intoMemorySegment(z, ob + Mem.bytes(j), Mem.ORDER);
+            s0 = s0.add(e);
         }
-        float zt = Mem.get(z, o + t);
-        FloatVector bm = FloatVector.broadcast(F, mx), s0 = FloatVector.zero(F), s1 = s0;
-        for (j = 0; j + 2 * L <= nv; j += 2 * L) {
-            FloatVector e0 = CeMath.exp(load(z, ob, j).sub(bm)), e1 = CeMath.exp(load(z, ob, j + L).sub(bm));
-            e0.intoMemorySegment(z, ob + Mem.bytes(j), Mem.ORDER);
-            e1.intoMemorySegment(z, ob + Mem.bytes(j + L), Mem.ORDER);
-            s0 = s0.add(e0);
-            s1 = s1.add(e1);
-        }
-        for (; j < nv; j += L) {
-            FloatVector e0 = CeMath.exp(load(z, ob, j).sub(bm));
-            e0.intoMemorySegment(z, ob + Mem.bytes(j), Mem.ORDER);
-            s0 = s0.add(e0);
-        }
-        float sum = CeMath.hsum(s0.add(s1));
-        for (; j < n; j++) {
-            float e = CeMath.exp(Mem.get(z, o + j) - mx);
-            Mem.set(z, o + j, e);
-            sum += e;
-        }
-        float a = gs / sum;
+        s0.intoArray(tmp, 0);
+    }
+
+    private static void rowScale(MemorySegment z, long ob, int nv, float a) {
         FloatVector va = FloatVector.broadcast(F, a);
-        for (j = 0; j < nv; j += L) load(z, ob, j).mul(va).intoMemorySegment(z, ob + Mem.bytes(j), Mem.ORDER);
-        for (; j < n; j++) Mem.set(z, o + j, Mem.get(z, o + j) * a);
-        Mem.set(z, o + t, Mem.get(z, o + t) - gs);
-        return (float) ((double) mx + Math.log(sum) - zt);
+        for (int j = 0; j < nv; j += L) load(z, ob, j).mul(va).intoMemorySegment(z, ob + Mem.bytes(j), Mem.ORDER);
     }
 
     private static FloatVector load(MemorySegment z, long ob, int j) {
@@ -120,23 +134,13 @@ public final class SoftmaxCeSimd {
     }
 
     /** One sampled-softmax row: negatives neg[o, o+n); writes gNeg[o, o+n) and gPos[r], returns the loss. */
-    static float sampledRow(float p, float[] neg, int o, int n, float negScale, float rs, float[] gNeg, float[] gPos, int r) {
-        int nv = F.loopBound(n), j = 0;
-        FloatVector vm = FloatVector.broadcast(F, p);
-        for (; j < nv; j += L) {
-            FloatVector x = FloatVector.fromArray(F, neg, o + j);
-            vm = vm.blend(x, x.compare(GT, vm));
-        }
-        float mx = vm.reduceLanes(MAX);
-        for (; j < n; j++) if (neg[o + j] > mx) mx = neg[o + j];
-        FloatVector bm = FloatVector.broadcast(F, mx), s = FloatVector.zero(F);
-        for (j = 0; j < nv; j += L) {
-            FloatVector e = CeMath.exp(FloatVector.fromArray(F, neg, o + j).sub(bm));
-            e.intoArray(gNeg, o + j);
-            s = s.add(e);
-        }
-        float sn = CeMath.hsum(s);
-        for (; j < n; j++) {
+    static float sampledRow(float p, float[] neg, int o, int n, float negScale, float rs, float[] gNeg, float[] gPos, int r, float[] tmp) {
+        int nv = F.loopBound(n);
+        float mx = negMax(p, neg, o, nv);
+        for (int j = nv; j < n; j++) if (neg[o + j] > mx) mx = neg[o + j];
+        negExp(neg, o, nv, mx, gNeg, tmp);
+        float sn = CeMath.sumLanes(tmp, 0);
+        for (int j = nv; j < n; j++) {
             float e = CeMath.exp(neg[o + j] - mx);
             gNeg[o + j] = e;
             sn += e;
@@ -144,9 +148,28 @@ public final class SoftmaxCeSimd {
         float ep = CeMath.exp(p - mx), zsum = ep + negScale * sn;
         float a = rs * negScale / zsum;
         FloatVector va = FloatVector.broadcast(F, a);
-        for (j = 0; j < nv; j += L) FloatVector.fromArray(F, gNeg, o + j).mul(va).intoArray(gNeg, o + j);
-        for (; j < n; j++) gNeg[o + j] *= a;
+        for (int j = 0; j < nv; j += L) FloatVector.fromArray(F, gNeg, o + j).mul(va).intoArray(gNeg, o + j);
+        for (int j = nv; j < n; j++) gNeg[o + j] *= a;
         gPos[r] = rs * (ep / zsum - 1f);
         return (float) ((double) mx + Math.log(zsum) - p);
+    }
+
+    private static float negMax(float p, float[] neg, int o, int nv) {
+        FloatVector vm = FloatVector.broadcast(F, p);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector x = FloatVector.fromArray(F, neg, o + j);
+            vm = vm.blend(x, x.compare(GT, vm));
+        }
+        return vm.reduceLanes(MAX);
+    }
+
+    private static void negExp(float[] neg, int o, int nv, float mx, float[] gNeg, float[] tmp) {
+        FloatVector bm = FloatVector.broadcast(F, mx), s = FloatVector.zero(F);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector e = CeMath.exp(FloatVector.fromArray(F, neg, o + j).sub(bm));
+            e.intoArray(gNeg, o + j);
+            s = s.add(e);
+        }
+        s.intoArray(tmp, 0);
     }
 }

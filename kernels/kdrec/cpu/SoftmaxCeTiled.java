@@ -31,6 +31,7 @@ final class SoftmaxCeTiled {
 
     private static final class Scratch {
         float[] a = new float[0], bp = new float[0], c = new float[0], xt = new float[0], acc = new float[0], zt = new float[0];
+        final float[] tmp = new float[L];
 
         static float[] grow(float[] x, int n) { return x.length >= n ? x : new float[n]; }
     }
@@ -52,6 +53,7 @@ final class SoftmaxCeTiled {
         Scratch s = SCRATCH.get();
         float[] a = s.a = Scratch.grow(s.a, MB * d), bp = s.bp = Scratch.grow(s.bp, ScoreTile.packedSize(NB, d));
         float[] c = s.c = Scratch.grow(s.c, MB * NB), zt = s.zt = Scratch.grow(s.zt, hi - lo);
+        float[] tmp = s.tmp;
         for (int r = lo; r < hi; r++) { lse[r] = Float.NEGATIVE_INFINITY; loss[r] = 0f; } // running max, running sum
         for (int j0 = 0; j0 < n; j0 += NB) {
             int nb = Math.min(NB, n - j0), w = roundUp(nb);
@@ -66,7 +68,7 @@ final class SoftmaxCeTiled {
                     int t = target[r] - j0;
                     if (t >= 0 && t < nb) zt[r - lo] = c[co + t];
                     float mOld = lse[r], mNew = tileMax > mOld ? tileMax : mOld;
-                    loss[r] = loss[r] * CeMath.exp(mOld - mNew) + expSum(c, co, w, mNew);
+                    loss[r] = loss[r] * CeMath.exp(mOld - mNew) + expSum(c, co, w, mNew, tmp);
                     lse[r] = mNew;
                 }
             }
@@ -171,16 +173,15 @@ final class SoftmaxCeTiled {
         return m;
     }
 
-    /** sum over [co, co+w) of exp(c - mx), w a multiple of L (pads are -Inf: exp gives 0). */
-    static float expSum(float[] c, int co, int w, float mx) {
-        FloatVector bm = FloatVector.broadcast(F, mx), s0 = FloatVector.zero(F), s1 = s0;
-        int j = 0;
-        for (; j + 2 * L <= w; j += 2 * L) {
-            s0 = s0.add(CeMath.exp(FloatVector.fromArray(F, c, co + j).sub(bm)));
-            s1 = s1.add(CeMath.exp(FloatVector.fromArray(F, c, co + j + L).sub(bm)));
-        }
-        for (; j < w; j += L) s0 = s0.add(CeMath.exp(FloatVector.fromArray(F, c, co + j).sub(bm)));
-        return CeMath.hsum(s0.add(s1));
+    /**
+     * sum over [co, co+w) of exp(c - mx), w a multiple of L (pads are -Inf: exp gives 0). One exp
+     * call site and a scalar lane sum through tmp (L floats): see CeMath.sumLanes for why.
+     */
+    static float expSum(float[] c, int co, int w, float mx, float[] tmp) {
+        FloatVector bm = FloatVector.broadcast(F, mx), s0 = FloatVector.zero(F);
+        for (int j = 0; j < w; j += L) s0 = s0.add(CeMath.exp(FloatVector.fromArray(F, c, co + j).sub(bm)));
+        s0.intoArray(tmp, 0);
+        return CeMath.sumLanes(tmp, 0);
     }
 
     /** Turns the raw dot tile into G: G_ij = gLoss*scale*exp(scale*c - lse) minus gLoss*scale at the target. */

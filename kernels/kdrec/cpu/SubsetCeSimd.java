@@ -135,7 +135,7 @@ public final class SubsetCeSimd {
         int maxRow = CeArgs.maxRow(m, ptr);
         Parallel.forRange(m, 1, minRows(m, nnz - ptr[0], d), (lo, hi) -> {
             Scratch sc = SCRATCH.get();
-            float[] ub = sc.ub(d + L), et = sc.et(maxRow);
+            float[] ub = sc.ub(d + L), et = sc.et(maxRow + 3 * L);
             float[] s = studentLogits != null ? studentLogits : sc.s(maxRow);
             for (int r = lo; r < hi; r++) {
                 int o = ptr[r], n = ptr[r + 1] - o;
@@ -156,7 +156,7 @@ public final class SubsetCeSimd {
         SubsetCeScalar.checkCe(k, m, nnz, teacherLogits, tau, rowScale, loss, gradLogits);
         int maxRow = CeArgs.maxRow(m, ptr);
         Parallel.forRange(m, 1, minRows(m, nnz - ptr[0], 0), (lo, hi) -> {
-            float[] et = SCRATCH.get().et(maxRow);
+            float[] et = SCRATCH.get().et(maxRow + 3 * L);
             for (int r = lo; r < hi; r++) {
                 int o = ptr[r];
                 loss[r] = row(studentLogits, o, teacherLogits, o, ptr[r + 1] - o, tau,
@@ -181,50 +181,60 @@ public final class SubsetCeSimd {
         for (int l = 0; l < L; l++) ub[dv + l] = l < L - rem ? 0f : Mem.get(u, ur + d - L + l);
     }
 
-    /** out[j + shift] = &lt;ub, I[idx[j]]&gt; for j in [from, to), four item rows per pass. */
+    /**
+     * out[j + shift] = &lt;ub, I[idx[j]]&gt; for j in [from, to), four item rows per pass. The passes
+     * are separate small methods on purpose: in one big method C2 hits its inlining node budget and
+     * leaves CeMath.hsum out of line, which boxes the vector argument on every call (5x slower).
+     */
     static void dots(int d, float[] ub, MemorySegment items, long iOff, int ldi, int[] idx, int from, int to,
                      float[] out, int shift) {
         if (d < L) {
             for (int j = from; j < to; j++) out[j + shift] = dotShort(d, ub, items, iOff + (long) idx[j] * ldi);
             return;
         }
-        int dv = F.loopBound(d);
-        boolean tail = dv != d;
-        long tb = Mem.bytes(d - L);
         int j = from;
         for (; j + 4 <= to; j += 4) {
-            long b0 = Mem.bytes(iOff + (long) idx[j] * ldi), b1 = Mem.bytes(iOff + (long) idx[j + 1] * ldi);
-            long b2 = Mem.bytes(iOff + (long) idx[j + 2] * ldi), b3 = Mem.bytes(iOff + (long) idx[j + 3] * ldi);
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int k = 0; k < dv; k += L) {
-                FloatVector x = FloatVector.fromArray(F, ub, k);
-                long kb = Mem.bytes(k);
-                a0 = FloatVector.fromMemorySegment(F, items, b0 + kb, Mem.ORDER).fma(x, a0);
-                a1 = FloatVector.fromMemorySegment(F, items, b1 + kb, Mem.ORDER).fma(x, a1);
-                a2 = FloatVector.fromMemorySegment(F, items, b2 + kb, Mem.ORDER).fma(x, a2);
-                a3 = FloatVector.fromMemorySegment(F, items, b3 + kb, Mem.ORDER).fma(x, a3);
-            }
-            if (tail) {
-                FloatVector x = FloatVector.fromArray(F, ub, dv);
-                a0 = FloatVector.fromMemorySegment(F, items, b0 + tb, Mem.ORDER).fma(x, a0);
-                a1 = FloatVector.fromMemorySegment(F, items, b1 + tb, Mem.ORDER).fma(x, a1);
-                a2 = FloatVector.fromMemorySegment(F, items, b2 + tb, Mem.ORDER).fma(x, a2);
-                a3 = FloatVector.fromMemorySegment(F, items, b3 + tb, Mem.ORDER).fma(x, a3);
-            }
-            out[j + shift] = CeMath.hsum(a0);
-            out[j + 1 + shift] = CeMath.hsum(a1);
-            out[j + 2 + shift] = CeMath.hsum(a2);
-            out[j + 3 + shift] = CeMath.hsum(a3);
+            dot4(d, ub, items, Mem.bytes(iOff + (long) idx[j] * ldi), Mem.bytes(iOff + (long) idx[j + 1] * ldi),
+                    Mem.bytes(iOff + (long) idx[j + 2] * ldi), Mem.bytes(iOff + (long) idx[j + 3] * ldi), out, j + shift);
         }
-        for (; j < to; j++) {
-            long b0 = Mem.bytes(iOff + (long) idx[j] * ldi);
-            FloatVector a0 = FloatVector.zero(F);
-            for (int k = 0; k < dv; k += L) {
-                a0 = FloatVector.fromMemorySegment(F, items, b0 + Mem.bytes(k), Mem.ORDER).fma(FloatVector.fromArray(F, ub, k), a0);
-            }
-            if (tail) a0 = FloatVector.fromMemorySegment(F, items, b0 + tb, Mem.ORDER).fma(FloatVector.fromArray(F, ub, dv), a0);
-            out[j + shift] = CeMath.hsum(a0);
+        for (; j < to; j++) out[j + shift] = dot1(d, ub, items, Mem.bytes(iOff + (long) idx[j] * ldi));
+    }
+
+    /** Four dots against item rows at byte offsets b0..b3 (d >= L), into out[o..o+4). */
+    private static void dot4(int d, float[] ub, MemorySegment items, long b0, long b1, long b2, long b3, float[] out, int o) {
+        int dv = F.loopBound(d);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < dv; k += L) {
+            FloatVector x = FloatVector.fromArray(F, ub, k);
+            long kb = Mem.bytes(k);
+            a0 = FloatVector.fromMemorySegment(F, items, b0 + kb, Mem.ORDER).fma(x, a0);
+            a1 = FloatVector.fromMemorySegment(F, items, b1 + kb, Mem.ORDER).fma(x, a1);
+            a2 = FloatVector.fromMemorySegment(F, items, b2 + kb, Mem.ORDER).fma(x, a2);
+            a3 = FloatVector.fromMemorySegment(F, items, b3 + kb, Mem.ORDER).fma(x, a3);
         }
+        if (dv != d) {
+            FloatVector x = FloatVector.fromArray(F, ub, dv);
+            long tb = Mem.bytes(d - L);
+            a0 = FloatVector.fromMemorySegment(F, items, b0 + tb, Mem.ORDER).fma(x, a0);
+            a1 = FloatVector.fromMemorySegment(F, items, b1 + tb, Mem.ORDER).fma(x, a1);
+            a2 = FloatVector.fromMemorySegment(F, items, b2 + tb, Mem.ORDER).fma(x, a2);
+            a3 = FloatVector.fromMemorySegment(F, items, b3 + tb, Mem.ORDER).fma(x, a3);
+        }
+        out[o] = CeMath.hsum(a0);
+        out[o + 1] = CeMath.hsum(a1);
+        out[o + 2] = CeMath.hsum(a2);
+        out[o + 3] = CeMath.hsum(a3);
+    }
+
+    /** One dot against the item row at byte offset b0 (d >= L). */
+    private static float dot1(int d, float[] ub, MemorySegment items, long b0) {
+        int dv = F.loopBound(d);
+        FloatVector a0 = FloatVector.zero(F);
+        for (int k = 0; k < dv; k += L) {
+            a0 = FloatVector.fromMemorySegment(F, items, b0 + Mem.bytes(k), Mem.ORDER).fma(FloatVector.fromArray(F, ub, k), a0);
+        }
+        if (dv != d) a0 = FloatVector.fromMemorySegment(F, items, b0 + Mem.bytes(d - L), Mem.ORDER).fma(FloatVector.fromArray(F, ub, dv), a0);
+        return CeMath.hsum(a0);
     }
 
     private static float dotShort(int d, float[] ub, MemorySegment items, long io) {
@@ -248,23 +258,49 @@ public final class SubsetCeSimd {
     /**
      * One row's soft CE: s[so..so+n) student, t[to..to+n) teacher logits; writes grad[go..go+n) and
      * returns the loss. loss = log S_s - sum_j p_j z_j with z_j = (s_j - max s)/tau, which needs one
-     * exp per logit of each side; the teacher exps wait in et between the two passes.
+     * exp per logit of each side; the teacher exps wait in et between the passes. et needs n + 3 L
+     * floats (the pass-2 accumulators are stored at et[n..)). Vector passes are small separate methods
+     * so that C2 inlines CeMath.exp into each without running out of node budget (see CeMath.sumLanes).
      */
     static float row(float[] s, int so, float[] t, int to, int n, float tau, float scale, float[] grad, int go, float[] et) {
         if (n == 0) return 0f;
-        int nv = F.loopBound(n);
-        FloatVector vs = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), vt = vs;
-        for (int j = 0; j < nv; j += L) {
-            FloatVector x = FloatVector.fromArray(F, s, so + j), y = FloatVector.fromArray(F, t, to + j);
-            vs = vs.blend(x, x.compare(GT, vs));
-            vt = vt.blend(y, y.compare(GT, vt));
-        }
-        float ms = vs.reduceLanes(MAX), mt = vt.reduceLanes(MAX);
-        for (int j = nv; j < n; j++) {
-            if (s[so + j] > ms) ms = s[so + j];
-            if (t[to + j] > mt) mt = t[to + j];
-        }
+        float ms = rowMax(s, so, n), mt = rowMax(t, to, n);
         float it = 1f / tau;
+        int nv = F.loopBound(n);
+        rowExp(s, so, t, to, nv, n, ms, mt, it, grad, go, et);
+        float sumS = CeMath.sumLanes(et, n), sumT = CeMath.sumLanes(et, n + L), cross = CeMath.sumLanes(et, n + 2 * L);
+        for (int j = nv; j < n; j++) {
+            float zs = (s[so + j] - ms) * it, es = CeMath.exp(zs);
+            float ev = CeMath.exp((t[to + j] - mt) * it);
+            sumS += es;
+            sumT += ev;
+            cross = Math.fma(ev, zs, cross);
+            grad[go + j] = es;
+            et[j] = ev;
+        }
+        rowGrad(n, scale / (sumS * tau), scale / (sumT * tau), grad, go, et);
+        return (float) (Math.log(sumS) - (double) cross / sumT);
+    }
+
+    /** max of x[o, o+n) by compare+blend (NaN ignored). */
+    private static float rowMax(float[] x, int o, int n) {
+        int nv = F.loopBound(n);
+        FloatVector v = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < nv; j += L) {
+            FloatVector y = FloatVector.fromArray(F, x, o + j);
+            v = v.blend(y, y.compare(GT, v));
+        }
+        float m = v.reduceLanes(MAX); // max is exact in any order
+        for (int j = nv; j < n; j++) if (x[o + j] > m) m = x[o + j];
+        return m;
+    }
+
+    /**
+     * Vector part j < nv: grad[go+j] = exp(zs_j), et[j] = exp(zt_j); the lanes of sum exp zs,
+     * sum exp zt and sum exp(zt) zs go to et[n, n+3L).
+     */
+    private static void rowExp(float[] s, int so, float[] t, int to, int nv, int n, float ms, float mt, float it,
+                               float[] grad, int go, float[] et) {
         FloatVector vit = FloatVector.broadcast(F, it), bs = FloatVector.broadcast(F, ms), bt = FloatVector.broadcast(F, mt);
         FloatVector ss = FloatVector.zero(F), st = ss, cr = ss;
         for (int j = 0; j < nv; j += L) {
@@ -277,23 +313,18 @@ public final class SubsetCeSimd {
             es.intoArray(grad, go + j);
             ev.intoArray(et, j);
         }
-        float sumS = CeMath.hsum(ss), sumT = CeMath.hsum(st), cross = CeMath.hsum(cr);
-        for (int j = nv; j < n; j++) {
-            float zs = (s[so + j] - ms) * it, es = CeMath.exp(zs);
-            float ev = CeMath.exp((t[to + j] - mt) * it);
-            sumS += es;
-            sumT += ev;
-            cross = Math.fma(ev, zs, cross);
-            grad[go + j] = es;
-            et[j] = ev;
-        }
-        float a = scale / (sumS * tau), b = scale / (sumT * tau);
+        ss.intoArray(et, n);
+        st.intoArray(et, n + L);
+        cr.intoArray(et, n + 2 * L);
+    }
+
+    /** grad = grad * a - et * b (mul-sub, not fma: identical teacher and student give exactly zero). */
+    private static void rowGrad(int n, float a, float b, float[] grad, int go, float[] et) {
+        int nv = F.loopBound(n);
         FloatVector va = FloatVector.broadcast(F, a), vb = FloatVector.broadcast(F, b);
         for (int j = 0; j < nv; j += L) {
-            // mul-sub, not fma: identical teacher and student then give exactly zero gradient
             FloatVector.fromArray(F, grad, go + j).mul(va).sub(FloatVector.fromArray(F, et, j).mul(vb)).intoArray(grad, go + j);
         }
         for (int j = nv; j < n; j++) grad[go + j] = grad[go + j] * a - et[j] * b;
-        return (float) (Math.log(sumS) - (double) cross / sumT);
     }
 }

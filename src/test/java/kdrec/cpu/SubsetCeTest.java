@@ -347,6 +347,31 @@ class SubsetCeTest {
     }
 
     @Test
+    void ceMathExpIsAccurateAndLaneConsistent() {
+        // the vector exp and its scalar twin give identical bits, within ~1 ulp of Math.exp
+        int n = 64 * Simd.LANES;
+        float[] x = KernelTestSupport.uniform(3, n, -90f, 0f), v = new float[n];
+        x[0] = 0f; x[1] = Float.NEGATIVE_INFINITY; x[2] = Float.NaN; x[3] = -87.3f; x[4] = -1e-30f; x[5] = 88f;
+        for (int i = 0; i < n; i += Simd.LANES) CeMath.exp(jdk.incubator.vector.FloatVector.fromArray(Simd.F, x, i)).intoArray(v, i);
+        for (int i = 0; i < n; i++) {
+            float sc = CeMath.exp(x[i]);
+            assertEquals(Float.floatToRawIntBits(sc), Float.floatToRawIntBits(v[i]), "lane vs scalar at x=" + x[i]);
+            double ref = Math.exp(x[i]);
+            if (Float.isNaN(x[i])) assertTrue(Float.isNaN(sc));
+            else if (ref < 1.2e-38) assertEquals(0f, sc, 1.2e-38f, "underflow at " + x[i]);
+            else assertEquals(ref, sc, 2 * Math.ulp((float) ref), "exp(" + x[i] + ")");
+        }
+        assertEquals(1f, CeMath.exp(0f));
+        assertEquals(0f, CeMath.exp(Float.NEGATIVE_INFINITY));
+        // lane sums: exact on integers, same value for the tree and the scalar order
+        float[] lanes = new float[Simd.LANES];
+        for (int l = 0; l < lanes.length; l++) lanes[l] = l + 1;
+        float expect = Simd.LANES * (Simd.LANES + 1) / 2f;
+        assertEquals(expect, CeMath.hsum(jdk.incubator.vector.FloatVector.fromArray(Simd.F, lanes, 0)));
+        assertEquals(expect, CeMath.sumLanes(lanes, 0));
+    }
+
+    @Test
     void badArguments() {
         MemorySegment u = heap(new float[20]), it = heap(new float[20]);
         float[] out = new float[4], l = new float[2];
