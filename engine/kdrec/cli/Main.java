@@ -31,7 +31,7 @@ public final class Main implements Runnable {
                     || ex instanceof java.io.UncheckedIOException || ex instanceof kdrec.train.Trainer.NonFiniteLossException) {
                 String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
                 if (ex instanceof java.nio.file.NoSuchFileException) msg = "no such file: " + msg;
-                commandLine.getErr().println("kdrec " + commandLine.getCommandName() + ": " + msg);
+                commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + msg);
                 if (Boolean.getBoolean("kdrec.debug")) ex.printStackTrace(commandLine.getErr());
                 return 1;
             }

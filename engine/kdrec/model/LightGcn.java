@@ -5,28 +5,24 @@ import kdrec.autograd.Arith;
 import kdrec.autograd.Sparse;
 import kdrec.autograd.Tape;
 import kdrec.autograd.Var;
-import kdrec.nn.Params;
 import kdrec.tensor.SparseMatrix;
 
 /**
  * LightGCN (He et al., SIGIR'20) as the KD papers' code runs it: ego embeddings N(0, 0.1^2),
  * propagation over the symmetric-normalised bipartite adjacency D^-1/2 A D^-1/2 built from the
- * train interactions, final embedding = mean of layers 0..L, no edge dropout.
+ * train interactions, final embedding = mean of layers 0..L, no edge dropout. {@link #forward}
+ * propagates once; every score of the step reuses the result.
  */
-public final class LightGcn implements Recommender {
+public final class LightGcn extends EmbeddingModel {
     public static final float INIT_STD = 0.1f;
-    private final int users, items, dim, layers;
-    private final Params params = new Params();
+    private final int layers;
     private final Var userEgo, itemEgo;
     private final SparseMatrix adjacency;
 
     /** @param trainPtr, trainItems the user x item train CSR (sorted, deduplicated rows) */
     public LightGcn(int users, int items, int dim, int layers, int[] trainPtr, int[] trainItems, long seed) {
-        if (users <= 0 || items <= 0 || dim <= 0 || layers < 0) throw new IllegalArgumentException("lightgcn: users, items, dim must be "
-                + "positive and layers >= 0, got " + users + ", " + items + ", " + dim + ", " + layers);
-        this.users = users;
-        this.items = items;
-        this.dim = dim;
+        super("lightgcn", users, items, dim);
+        if (layers < 0) throw new IllegalArgumentException("lightgcn: layers must be >= 0, got " + layers);
         this.layers = layers;
         this.adjacency = SparseMatrix.normalizedBipartite(users, items, trainPtr, trainItems);
         userEgo = params.normal("user", INIT_STD, seed * 31 + 1, users, dim);
@@ -38,28 +34,8 @@ public final class LightGcn implements Recommender {
         return "lightgcn";
     }
 
-    @Override
-    public int users() {
-        return users;
-    }
-
-    @Override
-    public int items() {
-        return items;
-    }
-
-    @Override
-    public int dim() {
-        return dim;
-    }
-
     public int layers() {
         return layers;
-    }
-
-    @Override
-    public Params params() {
-        return params;
     }
 
     @Override
@@ -76,6 +52,8 @@ public final class LightGcn implements Recommender {
 
     @Override
     public Map<String, String> describe() {
-        return Map.of("model", "lightgcn", "users", "" + users, "items", "" + items, "dim", "" + dim, "layers", "" + layers);
+        Map<String, String> m = super.describe();
+        m.put("layers", "" + layers);
+        return m;
     }
 }

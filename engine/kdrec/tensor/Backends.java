@@ -14,13 +14,19 @@ public final class Backends {
     /** Names accepted by {@code kdrec.backend}. */
     public static final String ALLOWED = "scalar, panama, cuda";
 
-    private static final class Holder {
-        static final Backend INSTANCE = select(System.getProperty("kdrec.backend"));
-    }
+    private static volatile Backend instance;
 
-    /** The backend of this JVM (selected and logged on first use). */
+    /**
+     * The backend of this JVM (selected and logged on first use). A bad {@code kdrec.backend} value is
+     * an {@link IllegalArgumentException} (or IllegalStateException when the backend cannot run) on every call.
+     */
     public static Backend get() {
-        return Holder.INSTANCE;
+        Backend b = instance;
+        if (b != null) return b;
+        synchronized (Backends.class) {
+            if (instance == null) instance = select(System.getProperty("kdrec.backend"));
+            return instance;
+        }
     }
 
     static Backend select(String requested) {
