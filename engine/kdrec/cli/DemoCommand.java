@@ -34,7 +34,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--student-dim", defaultValue = "16", description = "Student embedding size (default: ${DEFAULT-VALUE}).")
     int studentDim;
 
-    @Option(names = "--epochs", defaultValue = "400", description = "Maximum epochs per model (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "300", description = "Maximum epochs per model (default: ${DEFAULT-VALUE}).")
     int epochs;
 
     @Option(names = "--seed", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
