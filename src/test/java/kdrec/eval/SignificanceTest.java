@@ -30,6 +30,9 @@ class SignificanceTest {
         close(0.0006244146721847406, Significance.tTestP(40, 2), 1e-10);
         close(0.011997588401650239, Significance.studentTCdf(-3.2, 5), 1e-11);
         close(1 - 0.011997588401650239, Significance.studentTCdf(3.2, 5), 1e-12);
+        close(0.050273184955748736, Significance.tTestP(1.96, 1000), 1e-9);
+        close(0.7641777791903376, Significance.tTestP(0.3, 100000), 1e-8);
+        close(1.2501981277715407e-06, Significance.tTestP(5.0, 200), 1e-8);
         assertEquals(1.0, Significance.tTestP(0, 5));
         assertEquals(0.5, Significance.studentTCdf(0, 5));
     }

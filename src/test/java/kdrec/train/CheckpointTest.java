@@ -1,0 +1,81 @@
+package kdrec.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import kdrec.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointTest {
+    @TempDir
+    Path dir;
+
+    record OptState(long step, long[] rng, Map<String, Integer> userIds) {}
+
+    private static Checkpoint sample() {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        t.put("user", Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2));
+        t.put("item", Tensor.of(new float[] {-1, 0.5f}, 1, 2));
+        return Checkpoint.of(t).withModel("mf").withEpoch(17).withFingerprint("sha256:abc")
+                .withDims(Map.of("dim", 2)).withJson("optimizer", new OptState(123456789012345678L, new long[] {-1L, Long.MAX_VALUE},
+                        Map.of("u42", 0)));
+    }
+
+    @Test
+    void roundTripWithMetadata() throws IOException {
+        Path f = dir.resolve("best.safetensors");
+        Checkpoint c = sample();
+        c.save(f);
+        for (Checkpoint r : List.of(Checkpoint.loadCopy(f), Checkpoint.load(f, Arena.ofAuto()))) {
+            assertEquals("mf", r.model());
+            assertEquals(17, r.epoch());
+            assertEquals("sha256:abc", r.fingerprint());
+            assertEquals(Map.of("dim", 2), r.dims());
+            assertEquals(Checkpoint.FORMAT_VERSION, r.meta(Checkpoint.KEY_FORMAT));
+            OptState s = r.json("optimizer", OptState.class);
+            assertEquals(123456789012345678L, s.step(), "longs survive exactly in typed fields");
+            assertArrayEquals(new long[] {-1L, Long.MAX_VALUE}, s.rng());
+            assertEquals(Map.of("u42", 0), s.userIds());
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, r.tensor("user", 3, 2).toArray());
+            assertEquals(List.of("user", "item"), List.copyOf(r.tensors().keySet()));
+        }
+        // any safetensors reader sees the same file
+        assertEquals("17", Safetensors.readMetadata(f).get("epoch"));
+    }
+
+    @Test
+    void errorsNameWhatIsMissing() throws IOException {
+        Checkpoint c = sample();
+        NoSuchElementException e = assertThrows(NoSuchElementException.class, () -> c.tensor("bias"));
+        assertTrue(e.getMessage().contains("user"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> c.tensor("user", 2, 3));
+        assertThrows(NoSuchElementException.class, () -> c.meta("nope"));
+        assertThrows(IllegalStateException.class, () -> c.with("epoch", "x").epoch());
+        assertThrows(IllegalStateException.class, () -> c.json("model", OptState.class));
+        c.requireMeta("model", "mf");
+        IllegalStateException m = assertThrows(IllegalStateException.class, () -> c.requireMeta("model", "lightgcn"));
+        assertTrue(m.getMessage().contains("'mf'") && m.getMessage().contains("lightgcn"), m.getMessage());
+    }
+
+    @Test
+    void refusesNewerFormats() throws IOException {
+        Path f = dir.resolve("future.safetensors");
+        Safetensors.write(f, Map.of("a", Tensor.zeros(1)), Map.of(Checkpoint.KEY_FORMAT, "99"));
+        Safetensors.FormatException e = assertThrows(Safetensors.FormatException.class, () -> Checkpoint.loadCopy(f));
+        assertTrue(e.getMessage().contains("99"), e.getMessage());
+        // a plain safetensors file without our stamp loads
+        Path g = dir.resolve("plain.safetensors");
+        Safetensors.write(g, Map.of("a", Tensor.zeros(2)));
+        assertEquals(2, Checkpoint.loadCopy(g).tensor("a").size());
+    }
+}
