@@ -19,7 +19,7 @@ import kdrec.train.Trainer;
 /**
  * Seconds for one MF-BPR epoch and one full evaluation pass (every user against every item, train
  * masked, top-20) on a Gowalla-sized synthetic set: 30k users, 41k items, ~810k train interactions.
- * Usage: {@code java ... kdrec.bench.EpochBench [dim] [epochs] [model]}; prints one line per epoch and
+ * Usage: {@code java ... kdrec.bench.EpochBench [dim] [epochs] [model] [lazyAdam]}; prints one line per epoch and
  * the medians (the first epoch includes JIT warm-up and is excluded from them).
  */
 public final class EpochBench {
@@ -27,11 +27,13 @@ public final class EpochBench {
         int dim = args.length > 0 ? Integer.parseInt(args[0]) : 64;
         int epochs = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         String model = args.length > 2 ? args[2] : "mf";
+        boolean lazy = args.length > 3 && Boolean.parseBoolean(args[3]);
         long t0 = System.nanoTime();
         Dataset ds = new Preprocess(null, 0, 0, true).apply("gowalla-sized synthetic", Synthetic.gowallaSized(1).generate());
         TrainData td = new TrainData(ds);
         System.out.printf("data: %s (generated in %.1fs)%n", ds.summary(), (System.nanoTime() - t0) / 1e9);
-        TrainConfig cfg = TrainConfig.defaults().with(Map.of("model", model, "dim", dim, "epochs", 1, "eval_every", 1));
+        TrainConfig cfg = TrainConfig.defaults().with(Map.of("model", model, "dim", dim, "epochs", 1, "eval_every", 1,
+                "lazy_adam", lazy));
         double[] train = new double[epochs], eval = new double[epochs];
         try (Recommender m = Models.create(cfg, td); Tape tape = new Tape()) {
             Evaluator ev = new Evaluator(td, 20);
@@ -48,8 +50,8 @@ public final class EpochBench {
                 System.out.printf("epoch %d: train %.2fs, eval %.2fs%n", e + 1, train[e], eval[e]);
             }
         }
-        System.out.printf("%s d=%d, %d threads, backend %s: median BPR epoch %.2fs, median full evaluation %.2fs (%d users x %d items)%n",
-                model, dim, Parallel.threads(), Backends.get().name(), median(train), median(eval), td.users(), td.items());
+        System.out.printf("%s d=%d, %s Adam, %d threads, backend %s: median BPR epoch %.2fs, median full evaluation %.2fs (%d users x %d items)%n",
+                model, dim, lazy ? "lazy" : "dense", Parallel.threads(), Backends.get().name(), median(train), median(eval), td.users(), td.items());
     }
 
     static double median(double[] x) {
