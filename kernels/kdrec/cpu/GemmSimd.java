@@ -47,8 +47,8 @@ public final class GemmSimd {
     /** Work (multiply-adds) below which a task is not worth forking. */
     private static final long MIN_TASK_FMAS = 1L << 18;
 
-    /** TN stages A in blocks of this many row panels (48 rows). */
-    private static final int MC_PANELS = 16;
+    /** TN stages A in blocks of {@link GemmKernels#TS} columns (16 row panels), at that constant row stride. */
+    private static final int MC = GemmKernels.TS;
 
     /** Per-thread buffers, grown on demand and kept: packed B block, staged A, one B row, an edge tile. */
     private static final class Scratch {
@@ -108,7 +108,7 @@ public final class GemmSimd {
         int kb = (k + kcMax - 1) / kcMax, kc = (k + kb - 1) / kb;
         int nc = Math.max(nr, B_BLOCK_FLOATS / kc / nr * nr);
         Plan pl = new Plan(m, n, k, alpha, beta, a, aOff, lda, aTrans, b, bOff, ldb, bTrans, c, cOff, ldc,
-                mr, nr, kc, nc, MC_PANELS * mr);
+                mr, nr, kc, nc, MC);
         if (n >= m) {
             int min = (int) Math.min(n, Math.max(1, MIN_TASK_FMAS / ((long) m * k)));
             Parallel.forRange(n, nr, min, (j0, j1) -> block(pl, 0, m, j0, j1));
@@ -149,19 +149,19 @@ public final class GemmSimd {
     }
 
     /**
-     * TN: stage an MC-column block of A (k x m), rows pc..pc+kcur, as {@code ap[kk*mc + x]} (one bulk
-     * copy per k row), then sweep its row panels with stride mc. Packing A into MR-interleaved
+     * TN: stage an MC-column block of A (k x m), rows pc..pc+kcur, as {@code ap[kk*MC + x]} (one bulk
+     * copy per k row; the stride is MC even for a narrower last block, see {@link GemmKernels#TS}), then sweep its row panels with stride mc. Packing A into MR-interleaved
      * micro-panels instead would be a scalar transpose of all of A (4 M elements in the backward shape).
      */
     private static void transposedA(Plan p, Scratch s, int i0, int i1, int jc, int nb, int pc, int kcur, float beta) {
         for (int ic = i0; ic < i1; ic += p.mc) {
             int mcur = Math.min(p.mc, i1 - ic);
             for (int kk = 0; kk < kcur; kk++) {
-                MemorySegment.copy(p.a, Mem.F32, Mem.bytes(p.aOff + (long) (pc + kk) * p.lda + ic), s.ap, kk * mcur, mcur);
+                MemorySegment.copy(p.a, Mem.F32, Mem.bytes(p.aOff + (long) (pc + kk) * p.lda + ic), s.ap, kk * MC, mcur);
             }
             for (int i = ic; i < ic + mcur; ) {
                 int rows = Math.min(p.mr, ic + mcur - i);
-                sweep(p, s, i, rows, i - ic, 1, mcur, jc, nb, kcur, beta);
+                sweep(p, s, i, rows, i - ic, 1, MC, jc, nb, kcur, beta);
                 i += rows;
             }
         }
@@ -188,8 +188,14 @@ public final class GemmSimd {
     private static void tile(int rows, boolean narrow, int kcur, float[] a, int aOff, int rs, int ks, float[] bp, int bo,
                              MemorySegment c, long co, long ldc, float alpha, float beta) {
         if (rows == MR) {
-            if (narrow) GemmKernels.k3x2(kcur, a, aOff, rs, ks, bp, bo, NR, c, co, ldc, alpha, beta);
-            else GemmKernels.k3x3(kcur, a, aOff, rs, ks, bp, bo, c, co, ldc, alpha, beta);
+            // ks is 1 (row slices: NN, NT) or MC (TN staging); each has its own kernel with a constant stride
+            if (ks == 1) {
+                if (narrow) GemmKernels.k3x2(kcur, a, aOff, rs, bp, bo, NR, c, co, ldc, alpha, beta);
+                else GemmKernels.k3x3(kcur, a, aOff, rs, bp, bo, c, co, ldc, alpha, beta);
+            } else {
+                if (narrow) GemmKernels.k3x2t(kcur, a, aOff, bp, bo, NR, c, co, ldc, alpha, beta);
+                else GemmKernels.k3x3t(kcur, a, aOff, bp, bo, c, co, ldc, alpha, beta);
+            }
             return;
         }
         for (int r = 0; r < rows; r++) {
