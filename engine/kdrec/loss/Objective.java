@@ -14,4 +14,12 @@ public interface Objective {
     Map<String, Double> step(Tape tape, Recommender model, Batch batch);
 
     default void beginEpoch(Tape tape, Recommender model, int epoch) {}
+
+    /** State beyond the model that a resumed run needs (a distiller's cross-epoch state); empty by default. */
+    default Map<String, kdrec.tensor.Tensor> state() {
+        return Map.of();
+    }
+
+    /** Restores what {@link #state()} returned, before the first resumed epoch. */
+    default void restore(Map<String, kdrec.tensor.Tensor> state) {}
 }

@@ -17,9 +17,9 @@ import kdrec.tensor.Tensor;
  * best valid epoch. Stored in last.safetensors next to the parameters.
  */
 record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
-    private static final String M = "adam.m.", V = "adam.v.";
+    private static final String M = "adam.m.", V = "adam.v.", OBJECTIVE = "objective.";
 
-    Checkpoint checkpoint(Recommender model, Adam adam, TrainData data, TrainConfig cfg) {
+    Checkpoint checkpoint(Recommender model, Adam adam, TrainData data, TrainConfig cfg, kdrec.loss.Objective objective) {
         Checkpoint c = Checkpoints.modelOnly(model, data, cfg, epoch);
         Map<String, Tensor> tensors = new LinkedHashMap<>(c.tensors());
         for (Var p : adam.params()) {
@@ -27,6 +27,7 @@ record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
             tensors.put(M + p.name(), mv[0]);
             tensors.put(V + p.name(), mv[1]);
         }
+        for (var e : objective.state().entrySet()) tensors.put(OBJECTIVE + e.getKey(), e.getValue());
         Map<String, Object> es = new LinkedHashMap<>();
         es.put("metric", stopper.metric());
         es.put("best", stopper.bestValue());
@@ -39,7 +40,7 @@ record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
     }
 
     @SuppressWarnings("unchecked")
-    static TrainState restore(Path file, Recommender model, Adam adam, String fingerprint) throws IOException {
+    static TrainState restore(Path file, Recommender model, Adam adam, kdrec.loss.Objective objective, String fingerprint) throws IOException {
         Checkpoint c = Checkpoint.loadCopy(file);
         if (!fingerprint.equals(c.fingerprint())) {
             throw new IllegalArgumentException("cannot resume from " + file + ": it was trained on other data (fingerprint "
@@ -54,6 +55,11 @@ record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
             v.copyTo(adam.moments(p)[1]);
         }
         adam.setSteps(Integer.parseInt(c.meta("adam_step")));
+        Map<String, Tensor> objectiveState = new LinkedHashMap<>();
+        for (var e : c.tensors().entrySet()) {
+            if (e.getKey().startsWith(OBJECTIVE)) objectiveState.put(e.getKey().substring(OBJECTIVE.length()), e.getValue());
+        }
+        objective.restore(objectiveState);
         Map<String, Object> es = c.json("early_stopping", Map.class);
         EarlyStopping stopper = EarlyStopping.restore((String) es.get("metric"), 1, ((Number) es.get("best")).doubleValue(),
                 ((Number) es.get("best_epoch")).intValue(), new Metrics(toDoubles((Map<String, Object>) es.get("best_metrics"))),

@@ -68,7 +68,7 @@ public final class Trainer {
         Metrics bestTest = null, lastValid = null, lastTest = null;
         int startEpoch = 0;
         if (resumeFrom != null) {
-            TrainState st = TrainState.restore(resumeFrom, model, adam, data.fingerprint());
+            TrainState st = TrainState.restore(resumeFrom, model, adam, loss, data.fingerprint());
             startEpoch = st.epoch() + 1;
             stopper = st.stopper(cfg.patience());
             bestTest = st.bestTest();
@@ -186,7 +186,7 @@ public final class Trainer {
         if (dir == null) return;
         Files.createDirectories(dir);
         TrainState state = new TrainState(epoch, stopper, bestTest);
-        Checkpoint last = state.checkpoint(model, adam, data, cfg);
+        Checkpoint last = state.checkpoint(model, adam, data, cfg, loss);
         last.save(dir.resolve("last.safetensors"));
         if (improved || !data.hasValid()) Checkpoints.modelOnly(model, data, cfg, epoch).save(dir.resolve("best.safetensors"));
         if (cfg.saveEvery() > 0 && (epoch + 1) % cfg.saveEvery() == 0) {

@@ -1,0 +1,60 @@
+package kdrec.kd;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kdrec.autograd.Arith;
+import kdrec.autograd.Tape;
+import kdrec.autograd.Var;
+import kdrec.loss.Batch;
+import kdrec.loss.Bpr;
+import kdrec.loss.Objective;
+import kdrec.model.Recommender;
+import kdrec.tensor.Tensor;
+
+/**
+ * {@code loss = base + lambda * kd} as the reference code's {@code BaseKD4Rec.forward}: the base
+ * loss (BPR, summed over the batch) and the distiller's term share one student forward pass; the
+ * teacher is frozen. Logged parts: "bpr" and "kd" (the latter already times lambda, so the parts
+ * add up to the loss).
+ */
+public final class DistillObjective implements Objective {
+    private final Distiller distiller;
+    private final float lambda;
+
+    public DistillObjective(Distiller distiller, double lambda) {
+        if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+        this.distiller = distiller;
+        this.lambda = (float) lambda;
+    }
+
+    public Distiller distiller() {
+        return distiller;
+    }
+
+    @Override
+    public void beginEpoch(Tape tape, Recommender model, int epoch) {
+        distiller.beginEpoch(tape, model, epoch);
+    }
+
+    @Override
+    public Map<String, Double> step(Tape tape, Recommender model, Batch batch) {
+        Recommender.Embeddings e = model.forward(tape);
+        Var base = Bpr.loss(tape, e, batch);
+        Var kd = Arith.scale(tape, distiller.loss(tape, model, e, batch), lambda);
+        tape.backward(Arith.add(tape, base, kd));
+        Map<String, Double> parts = new LinkedHashMap<>();
+        parts.put("bpr", (double) base.value().get(0));
+        parts.put("kd", (double) kd.value().get(0));
+        return parts;
+    }
+
+    @Override
+    public Map<String, Tensor> state() {
+        return distiller.state();
+    }
+
+    @Override
+    public void restore(Map<String, Tensor> state) {
+        distiller.restore(state);
+    }
+}

@@ -1,0 +1,41 @@
+package kdrec.kd;
+
+import java.util.Map;
+import kdrec.autograd.Tape;
+import kdrec.autograd.Var;
+import kdrec.loss.Batch;
+import kdrec.model.Recommender;
+import kdrec.tensor.Tensor;
+
+/**
+ * One knowledge-distillation method. The trainer minimises {@code base + lambda * loss(...)} with
+ * the teacher frozen (see {@link DistillObjective}); a distiller never knows which backbones it
+ * distills between.
+ *
+ * <p>Randomness must be a pure function of (seed, epoch, user), and everything {@link #beginEpoch}
+ * derives from the student must be recomputed there: a resumed run then continues exactly. State
+ * that spans epochs (HetComp's per-user trajectory position) goes through {@link #state()} into
+ * the last-epoch checkpoint.
+ */
+public interface Distiller {
+    /** Method name as on the CLI ("rcekd", "ce", ...). */
+    String name();
+
+    /** Called once at the start of every epoch, without gradient (student top lists, samples). */
+    default void beginEpoch(Tape tape, Recommender student, int epoch) {}
+
+    /**
+     * The KD term of one batch on the tape (not back-propagated, before lambda), reduced as the
+     * method's reference code reduces it (most sum over batch entries, duplicates kept).
+     * {@code e} is the student's forward pass of this step (LightGCN propagates once per step).
+     */
+    Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch);
+
+    /** Cross-epoch state for the last-epoch checkpoint (names without prefix); empty by default. */
+    default Map<String, Tensor> state() {
+        return Map.of();
+    }
+
+    /** Restores what {@link #state()} saved (called before the first resumed epoch). */
+    default void restore(Map<String, Tensor> state) {}
+}

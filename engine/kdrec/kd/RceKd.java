@@ -1,0 +1,229 @@
+package kdrec.kd;
+
+import static kdrec.kd.Methods.ordered;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+import kdrec.autograd.Arith;
+import kdrec.autograd.CrossEntropy;
+import kdrec.autograd.Gather;
+import kdrec.autograd.Tape;
+import kdrec.autograd.Var;
+import kdrec.loss.Batch;
+import kdrec.model.Recommender;
+import kdrec.model.Scoring;
+import kdrec.train.TrainData;
+
+/**
+ * RCE-KD (Zhu and Zhang, arXiv 2509.20989) exactly as the authors' code runs it
+ * ({@code RCEKD} in woriazzc/RCEKD modeling/KD/playground.py; spec §1.3-1.6).
+ *
+ * <p>Once: the teacher's top-K over all items (no train masking), QT. Every epoch, without
+ * gradient: the student's top-M (fused score->top-K, no masking), SM; SK = SM[0:K]; closure
+ * weights {@code exp((min(c,50)+1)/T)} with c the reverse cumulative count of QT items over SM;
+ * L positions drawn without replacement, P; J2 = P ∪ (QT \ (P ∪ SK)); the adaptive weight
+ * {@code w = exp(-beta |QT ∩ P| / K)}. Per batch entry: {@code (1-w) CE_SK + w CE_J2} with
+ * tau on teacher and student, summed over entries (duplicate users kept). Both CEs run through the
+ * fused subset soft-CE kernel in one call (two rows per distinct user of the batch, each scaled by
+ * its weight times the user's count in the batch; exact, and cheaper than one row per entry).
+ *
+ * <p>Ablations (§1.9) as switches: {@code sampling=false} (w/o S: one CE on QT, i.e. vanilla CE),
+ * {@code sample_rank=true} (w/o T: weights exp(-(m+1)/T) from the student rank alone),
+ * {@code separate=false} (w/o sep: one CE on SK ∪ J2), {@code const_weight=c} in [0,1] (w/ const),
+ * {@code full_ce=true} (CE between the full-catalogue softmaxes).
+ */
+public final class RceKd implements Distiller {
+    /** The code clips the reverse cumulative count at 50 (a constant there, not a setting). */
+    static final int COUNT_CLIP = 50;
+
+    public static final Methods.Method METHOD = new Methods.Method("rcekd",
+            "Rejuvenated cross-entropy KD: CE on the student's top-K plus CE on teacher-top items completed by closure sampling, adaptively mixed",
+            ordered("lambda", 10.0, "k", 100, "l", 50, "m", 200, "t", 10.0, "tau", 1.0, "beta", 5.0, "sample_rank", false,
+                    "sampling", true, "separate", true, "const_weight", -1.0, "full_ce", false),
+            presets(), RceKd::new);
+
+    private static Map<String, Map<String, Object>> presets() {
+        Map<String, Map<String, Object>> p = new java.util.LinkedHashMap<>();
+        // spec §1.8 (configs/<dataset>/<student>/rcekd.yaml, key = teacher); batch 2048, lr 1e-3 throughout
+        p.put("citeulike/mf>mf", row(1e-5, 500, 1, 50, 50, 200, 3));
+        p.put("gowalla/mf>mf", row(1e-5, 10, 1, 100, 50, 100, 5));
+        p.put("yelp/mf>mf", row(1e-5, 10, 1, 100, 50, 100, 5));
+        p.put("citeulike/lightgcn>lightgcn", row(1e-5, 500, 1, 50, 100, 200, 10));
+        p.put("gowalla/lightgcn>lightgcn", row(1e-5, 50, 1, 100, 100, 200, 15));
+        p.put("yelp/lightgcn>lightgcn", row(1e-5, 10, 1, 100, 100, 200, 10));
+        p.put("citeulike/lightgcn>mf", row(1e-7, 100, 10, 50, 50, 200, 5));
+        p.put("gowalla/lightgcn>mf", row(1e-5, 10000, 1, 100, 100, 200, 5));
+        p.put("yelp/lightgcn>mf", row(1e-5, 50, 1, 100, 100, 500, 11));
+        return p;
+    }
+
+    private static Map<String, Object> row(double wd, double lambda, double tau, int k, int l, int m, double beta) {
+        return ordered("weight_decay", wd, "batch_size", 2048, "lambda", lambda, "tau", tau, "k", k, "l", l, "m", m, "beta", beta);
+    }
+
+    private final Teacher teacher;
+    private final long seed;
+    private final int k, l, m;
+    private final double temp, beta, constWeight;
+    private final float tau;
+    private final boolean sampleRank, sampling, separate, fullCe;
+    private final int[] teacherTop;      // users x k, teacher order
+    private final int[] teacherTopSorted; // users x k, ascending ids (membership tests)
+
+    // per-epoch state, rebuilt by beginEpoch
+    private UserSets combined; // per user: the first set then (when separate) the second
+    private int[] firstSize;   // per user: size of the first set inside combined
+    private float[] mix;       // per user: weight of the second set (w); the first gets 1 - w
+
+    public RceKd(KdParams p, Teacher teacher, TrainData data, long seed) {
+        this.teacher = teacher;
+        this.seed = seed;
+        int items = teacher.items();
+        this.k = Math.min(p.atLeast("k", 1), items);
+        this.m = Math.min(p.atLeast("m", 1), items);
+        if (p.integer("m") < p.integer("k")) throw new IllegalArgumentException("rcekd.m (" + p.integer("m") + ") must be >= rcekd.k (" + p.integer("k") + ")");
+        this.l = Math.min(p.atLeast("l", 1), m);
+        this.temp = p.positive("t");
+        this.tau = (float) p.positive("tau");
+        this.beta = p.real("beta");
+        this.sampleRank = p.bool("sample_rank");
+        this.sampling = p.bool("sampling");
+        this.separate = p.bool("separate");
+        this.constWeight = p.real("const_weight");
+        if (constWeight > 1) throw new IllegalArgumentException("rcekd.const_weight must be in [0, 1] (or negative for the adaptive weight), got " + constWeight);
+        this.fullCe = p.bool("full_ce");
+        this.teacherTop = teacher.topK(k, null, null);
+        this.teacherTopSorted = teacherTop.clone();
+        for (int u = 0; u < teacher.users(); u++) Arrays.sort(teacherTopSorted, u * k, (u + 1) * k);
+        if (!sampling && !fullCe) { // w/o S: a fixed CE on the teacher's top-K, no per-epoch work
+            UserSets.Builder b = new UserSets.Builder(teacher.users(), k);
+            for (int u = 0; u < teacher.users(); u++) b.add(u, teacherTop, u * k, (u + 1) * k);
+            combined = b.build().withTeacher(teacher);
+            firstSize = null;
+            mix = null;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "rcekd";
+    }
+
+    @Override
+    public void beginEpoch(Tape tape, Recommender student, int epoch) {
+        if (!sampling || fullCe) return;
+        int users = student.users();
+        int[] all = new int[users];
+        for (int u = 0; u < users; u++) all[u] = u;
+        int[] top = Scoring.topK(tape, student, all, m, null, null).ids();
+        UserSets.Builder b = new UserSets.Builder(users, k + l + k);
+        int[] firstSizes = new int[users];
+        float[] w = new float[users];
+        int[] buf = new int[k + l + k];
+        int[] skMark = new int[student.items()], pMark = new int[student.items()];
+        for (int u = 0; u < users; u++) {
+            int stamp = u + 1;
+            double[] logw = closureLogWeights(top, u * m, m, teacherTopSorted, u * k, k, temp, sampleRank);
+            int[] pos = Sampling.withoutReplacement(logw, m, l, Sampling.rng(seed, 1, epoch, u));
+            int n = 0;
+            for (int j = 0; j < k; j++) {
+                int item = top[u * m + j];
+                skMark[item] = stamp;
+                if (separate) buf[n++] = item;
+            }
+            int first = n, overlap = 0;
+            for (int q : pos) {
+                int item = top[u * m + q];
+                pMark[item] = stamp;
+                if (Arrays.binarySearch(teacherTopSorted, u * k, (u + 1) * k, item) >= 0) overlap++;
+            }
+            if (!separate) { // w/o sep: one set SK ∪ J2 = SK ∪ P ∪ QT
+                for (int j = 0; j < k; j++) buf[n++] = top[u * m + j];
+                for (int q : pos) if (q >= k) buf[n++] = top[u * m + q];
+                for (int j = 0; j < k; j++) {
+                    int item = teacherTop[u * k + j];
+                    if (skMark[item] != stamp && pMark[item] != stamp) buf[n++] = item;
+                }
+                first = n;
+            } else {
+                for (int q : pos) buf[n++] = top[u * m + q];
+                for (int j = 0; j < k; j++) {
+                    int item = teacherTop[u * k + j];
+                    if (skMark[item] != stamp && pMark[item] != stamp) buf[n++] = item;
+                }
+            }
+            b.add(u, buf, 0, n);
+            firstSizes[u] = first;
+            w[u] = !separate ? 0f : (float) (constWeight >= 0 ? constWeight : Math.exp(-beta * overlap / k));
+        }
+        combined = b.build().withTeacher(teacher);
+        firstSize = firstSizes;
+        mix = w;
+    }
+
+    /**
+     * Log sampling weights over the student's top-M positions: {@code (min(c,50)+1)/T} with c the
+     * number of teacher-top items at this position or below; {@code sampleRank}: {@code -(pos+1)/T}.
+     */
+    static double[] closureLogWeights(int[] top, int off, int m, int[] qtSorted, int qtOff, int k, double temp, boolean sampleRank) {
+        double[] logw = new double[m];
+        int c = 0;
+        for (int j = m - 1; j >= 0; j--) {
+            if (sampleRank) {
+                logw[j] = -(j + 1) / temp;
+                continue;
+            }
+            if (Arrays.binarySearch(qtSorted, qtOff, qtOff + k, top[off + j]) >= 0) c++;
+            logw[j] = (Math.min(c, COUNT_CLIP) + 1) / temp;
+        }
+        return logw;
+    }
+
+    @Override
+    public Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch) {
+        BatchUsers bu = BatchUsers.of(batch.users(), student.users());
+        if (fullCe) {
+            Var ue = Gather.rows(tape, e.users(), bu.users());
+            kdrec.tensor.Tensor tu = kdrec.tensor.Tensor.zeros(bu.size(), teacher.dim());
+            tape.backend().gather(bu.size(), teacher.dim(), bu.users(), teacher.userEmbeddings().data(), 0, teacher.dim(), tu.data(), 0, teacher.dim());
+            Var ce = kdrec.autograd.FullSoftCe.loss(tape, ue, e.items(), tu, teacher.itemEmbeddings(), tau);
+            return Arith.weightedSum(tape, ce, bu.counts());
+        }
+        if (combined == null) throw new IllegalStateException("rcekd: beginEpoch has not run");
+        int nu = bu.size();
+        UserSets.Rows rows = combined.rows(bu.users());
+        if (mix == null) { // one set per user
+            Var ue = Gather.rows(tape, e.users(), bu.users());
+            Var ce = CrossEntropy.subsetSoftCe(tape, ue, e.items(), rows.sets(), rows.teacher(), tau);
+            return Arith.weightedSum(tape, ce, bu.counts());
+        }
+        // split each user's combined row into its two sets: rows [first(u0), second(u0), first(u1), ...]
+        int[] ptr = rows.sets().ptr();
+        int[] p2 = new int[2 * nu + 1], users2 = new int[2 * nu];
+        float[] weight = new float[2 * nu];
+        for (int r = 0; r < nu; r++) {
+            int u = bu.users()[r];
+            p2[2 * r + 1] = ptr[r] + firstSize[u];
+            p2[2 * r + 2] = ptr[r + 1];
+            users2[2 * r] = users2[2 * r + 1] = u;
+            weight[2 * r] = (1f - mix[u]) * bu.counts()[r];
+            weight[2 * r + 1] = mix[u] * bu.counts()[r];
+        }
+        Var ue = Gather.rows(tape, e.users(), users2);
+        Var ce = CrossEntropy.subsetSoftCe(tape, ue, e.items(), new kdrec.tensor.IndexSets(p2, rows.sets().idx()), rows.teacher(), tau);
+        return Arith.weightedSum(tape, ce, weight);
+    }
+
+    /** The epoch's sets of one user (first = SK, second = J2; for tests and inspection). */
+    int[][] setsOf(int user) {
+        int[] all = combined.of(user);
+        int f = firstSize == null ? all.length : firstSize[user];
+        return new int[][] {Arrays.copyOfRange(all, 0, f), Arrays.copyOfRange(all, f, all.length)};
+    }
+
+    /** The epoch's weight of the second set for one user. */
+    float mixOf(int user) {
+        return mix == null ? 1f : mix[user];
+    }
+}

@@ -1,0 +1,62 @@
+package kdrec.kd;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Seeded sampling shared by the distillers. Every draw comes from a generator that is a pure
+ * function of (seed, stream, epoch, user), so per-user work may run in any order or thread and a
+ * resumed run redraws exactly what the uninterrupted one drew.
+ */
+public final class Sampling {
+    private Sampling() {}
+
+    /** The generator for one user in one epoch; {@code stream} separates a method's independent draws. */
+    public static SplittableRandom rng(long seed, int stream, int epoch, int user) {
+        long s = seed * 0x9E3779B97F4A7C15L + (long) stream * 0xD1B54A32D192ED03L + (long) epoch * 0xBF58476D1CE4E5B9L
+                + (long) user * 0x94D049BB133111EBL;
+        return new SplittableRandom(s);
+    }
+
+    /**
+     * Draws {@code count} distinct positions of {@code [0, n)} with probability proportional to
+     * {@code exp(logWeight[i])}, without replacement, returned in increasing position order. This is
+     * the distribution of torch.multinomial(replacement=False) (successive draws, renormalised):
+     * Efraimidis-Spirakis keys U^(1/w) in log form, i.e. the Gumbel-top-k trick, which stays finite
+     * for weights like exp(-r/T) however small they get.
+     */
+    public static int[] withoutReplacement(double[] logWeight, int n, int count, SplittableRandom rng) {
+        if (count >= n) {
+            int[] all = new int[n];
+            for (int i = 0; i < n; i++) all[i] = i;
+            return all;
+        }
+        double[] key = new double[n];
+        for (int i = 0; i < n; i++) {
+            double u = rng.nextDouble();
+            while (u == 0.0) u = rng.nextDouble();
+            key[i] = logWeight[i] - Math.log(-Math.log(u));
+        }
+        // select the count largest keys (ties impossible in practice; broken by position)
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> key[a] != key[b] ? Double.compare(key[b], key[a]) : Integer.compare(a, b));
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) out[i] = order[i];
+        Arrays.sort(out);
+        return out;
+    }
+
+    /** {@code count} distinct values of {@code [0, n)} uniformly, without replacement (Floyd), in increasing order. */
+    public static int[] uniformWithoutReplacement(int n, int count, SplittableRandom rng) {
+        if (count >= n) return withoutReplacement(new double[n], n, n, rng);
+        it.unimi.dsi.fastutil.ints.IntOpenHashSet chosen = new it.unimi.dsi.fastutil.ints.IntOpenHashSet(count * 2);
+        for (int j = n - count; j < n; j++) {
+            int t = rng.nextInt(j + 1);
+            if (!chosen.add(t)) chosen.add(j);
+        }
+        int[] out = chosen.toIntArray();
+        Arrays.sort(out);
+        return out;
+    }
+}

@@ -1,0 +1,119 @@
+package kdrec.kd;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import kdrec.autograd.Tape;
+import kdrec.model.Recommender;
+import kdrec.tensor.Backend;
+import kdrec.tensor.Backends;
+import kdrec.tensor.IndexSets;
+import kdrec.tensor.ParamStore;
+import kdrec.tensor.Tensor;
+import kdrec.train.Checkpoints;
+import kdrec.train.TrainData;
+
+/**
+ * A frozen teacher for distillation. Its final embeddings (LightGCN: propagated once, here) are
+ * computed when it is built and never change, so every teacher score is a dot product of two stored
+ * rows: top-K lists come from the fused score->top-K kernel, logits of index sets from gather-dot.
+ * Nothing ever holds a users x items score matrix (the reference code preloads one: ~5 GB on Gowalla).
+ */
+public final class Teacher implements AutoCloseable {
+    private final Recommender model;
+    private final ParamStore store = new ParamStore();
+    private final Tensor users, items;
+    private final Backend be = Backends.get();
+
+    private Teacher(Recommender model) {
+        this.model = model;
+        try (Tape tape = new Tape(be, new kdrec.tensor.Scratch())) {
+            Recommender.Embeddings e = model.inference(tape);
+            users = store.copyOf(e.users().value());
+            items = store.copyOf(e.items().value());
+        }
+    }
+
+    /** Wraps a trained model (the teacher takes ownership and closes it). */
+    public static Teacher of(Recommender model) {
+        return new Teacher(model);
+    }
+
+    /** Loads a kdrec checkpoint of any backbone; it must have been trained on {@code data}. */
+    public static Teacher load(Path checkpoint, TrainData data) throws IOException {
+        return new Teacher(Checkpoints.load(checkpoint, data));
+    }
+
+    /** The backbone, for evaluation and description. */
+    public Recommender model() {
+        return model;
+    }
+
+    public int users() {
+        return users.rows();
+    }
+
+    public int items() {
+        return items.rows();
+    }
+
+    public int dim() {
+        return users.cols();
+    }
+
+    /** Final user embeddings (users x d), read-only by convention. */
+    public Tensor userEmbeddings() {
+        return users;
+    }
+
+    /** Final item embeddings (items x d), read-only by convention. */
+    public Tensor itemEmbeddings() {
+        return items;
+    }
+
+    /**
+     * Every user's k best items, best first, row-major users x k. With {@code exclude} (ptr/idx over
+     * all users, e.g. the train matrix) those items are skipped: RCE-KD ranks all items, RRD/DCD/CD
+     * rank unobserved ones only.
+     */
+    public int[] topK(int k, int[] excludePtr, int[] excludeIdx) {
+        int n = users.rows(), d = users.cols();
+        int[] ids = new int[n * k];
+        float[] scores = new float[n * k];
+        be.scoreTopK(n, items.rows(), d, users.data(), 0, d, items.data(), 0, d, k, excludePtr, excludeIdx, ids, scores);
+        return ids;
+    }
+
+    /** Teacher logits of row r's user {@code rowUsers[r]} against the items of set r (flat, aligned with sets.idx()). */
+    public float[] logits(int[] rowUsers, IndexSets sets) {
+        int d = users.cols(), m = rowUsers.length;
+        if (sets.rows() != m) throw new IllegalArgumentException("teacher logits: " + sets.rows() + " item sets for " + m + " users");
+        sets.checkIds("teacher logits", items.rows());
+        float[] out = new float[sets.size()];
+        if (m == 0) return out;
+        boolean identity = true;
+        for (int r = 0; r < m && identity; r++) identity = rowUsers[r] == r;
+        if (identity && m <= users.rows()) {
+            be.gatherDot(m, d, users.data(), 0, d, items.data(), 0, d, sets.ptr(), sets.idx(), out);
+            return out;
+        }
+        for (int u : rowUsers) if (u < 0 || u >= users.rows()) throw new IllegalArgumentException("teacher logits: user " + u + " outside [0, " + users.rows() + ")");
+        Tensor rows = Tensor.zeros(m, d);
+        be.gather(m, d, rowUsers, users.data(), 0, d, rows.data(), 0, d);
+        be.gatherDot(m, d, rows.data(), 0, d, items.data(), 0, d, sets.ptr(), sets.idx(), out);
+        return out;
+    }
+
+    /** Logits of every user against its own set (set r belongs to user r). */
+    public float[] logits(IndexSets perUser) {
+        if (perUser.rows() != users.rows()) throw new IllegalArgumentException("teacher logits: " + perUser.rows() + " sets for " + users.rows() + " users");
+        int[] identity = new int[perUser.rows()];
+        for (int u = 0; u < identity.length; u++) identity[u] = u;
+        return logits(identity, perUser);
+    }
+
+    @Override
+    public void close() {
+        store.close();
+        model.close();
+    }
+}
