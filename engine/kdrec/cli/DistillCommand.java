@@ -1,0 +1,131 @@
+package kdrec.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import kdrec.autograd.Tape;
+import kdrec.kd.Distillation;
+import kdrec.kd.Teacher;
+import kdrec.tensor.Backends;
+import kdrec.train.Evaluator;
+import kdrec.train.RunDir;
+import kdrec.train.TrainConfig;
+import kdrec.train.TrainData;
+import kdrec.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code kdrec distill}: train a student from scratch with BPR + lambda * KD from a frozen teacher checkpoint. */
+@Command(name = "distill", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Distill a frozen teacher (any kdrec checkpoint) into a student trained from scratch: loss = BPR + lambda * KD.",
+                "Writes runs/NAME/{log,config.yaml,metrics.csv,best.safetensors,last.safetensors}.",
+                "Settings resolve as: student defaults < method defaults < --preset < options < --set (KEY=VALUE: student keys,",
+                "or METHOD.KEY / lambda for the method, e.g. --set rcekd.K=100)."})
+final class DistillCommand implements Callable<Integer> {
+    @Mixin
+    DataOptions data;
+
+    @Option(names = "--teacher", required = true, description = "Teacher checkpoint (e.g. runs/T/best.safetensors), trained on the same data.")
+    Path teacherPath;
+
+    @Option(names = "--student", defaultValue = "mf", description = "Student backbone: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
+            completionCandidates = TrainCommand.ModelNames.class)
+    String student;
+
+    @Option(names = "--dim", defaultValue = "20", description = "Student embedding size (default: ${DEFAULT-VALUE}).")
+    int dim;
+
+    @Option(names = "--layers", description = "LightGCN student propagation layers (default 3).")
+    Integer layers;
+
+    @Option(names = "--method", required = true, description = "KD method: ${sys:kdrec.kdMethods}.")
+    String method;
+
+    @Option(names = "--preset", description = "Use the reference configs' row for this dataset: citeulike, gowalla, yelp.")
+    String preset;
+
+    @Option(names = "--lambda", description = "Weight of the KD term (default: the method's).")
+    Double lambda;
+
+    @Option(names = "--epochs", description = "Maximum epochs (default 1000).")
+    Integer epochs;
+
+    @Option(names = "--patience", description = "Early-stopping patience on valid NDCG@10 (default 30).")
+    Integer patience;
+
+    @Option(names = "--seed", description = "Random seed (default 0).")
+    Long seed;
+
+    @Option(names = "--save-every", description = "Also keep a checkpoint every N epochs; 0 = off.")
+    Integer saveEvery;
+
+    @Option(names = "--set", description = "Override one setting, KEY=VALUE (repeatable).", paramLabel = "KEY=VALUE")
+    List<String> sets = List.of();
+
+    @Option(names = "--out", required = true, description = "Run directory, e.g. runs/rcekd (its parent is created).")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the interrupted run in --out from its last checkpoint.")
+    boolean resume;
+
+    @Option(names = "--overwrite", description = "Replace an existing run in --out.")
+    boolean overwrite;
+
+    static {
+        System.setProperty("kdrec.kdMethods", String.join(", ", Distillation.methodNames()));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, Object> studentKeys = new LinkedHashMap<>();
+        studentKeys.put("model", student);
+        studentKeys.put("dim", dim);
+        if (layers != null) studentKeys.put("layers", layers);
+        if (epochs != null) studentKeys.put("epochs", epochs);
+        if (patience != null) studentKeys.put("patience", patience);
+        if (seed != null) studentKeys.put("seed", seed);
+        if (saveEvery != null) studentKeys.put("save_every", saveEvery);
+        TrainConfig studentCfg = TrainConfig.defaults().with(studentKeys);
+        Map<String, Object> overrides = new LinkedHashMap<>();
+        if (lambda != null) overrides.put("lambda", lambda);
+        overrides.putAll(Settings.parseSets(sets));
+        if (!Files.isRegularFile(teacherPath)) throw new IllegalArgumentException("--teacher: no such file " + teacherPath);
+        TrainData td = data.load();
+        try (Teacher teacher = Teacher.load(teacherPath, td)) {
+            Distillation.Setup setup = Distillation.resolve(method, studentCfg, preset, teacher.model().kind(), overrides);
+            Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
+            runConfig.put("data", data.describe());
+            runConfig.put("teacher", teacherPath.toString());
+            Path parent = out.toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            if (Files.isRegularFile(out.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
+                throw new IllegalArgumentException(out + " already holds a run; pass --resume to continue it or --overwrite to replace it");
+            }
+            try (RunDir run = RunDir.open(parent, out.getFileName().toString(), runConfig, overwrite && !resume, System.out)) {
+                Path last = run.path().resolve("last.safetensors");
+                Path resumeFrom = resume && Files.isRegularFile(last) ? last : null;
+                if (resume && resumeFrom == null) run.log().line("nothing to resume in " + out + " (no last.safetensors): starting afresh");
+                Cli.routeDiagnostics(run.log());
+                run.log().line("data: " + td.summary());
+                Evaluator evaluator = new Evaluator(td, setup.student().topK());
+                Evaluator.Result tr;
+                try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
+                    tr = evaluator.evaluate(tape, teacher.model());
+                }
+                run.log().line("teacher: " + teacher.model().describe() + " from " + teacherPath + " | test " + Evaluator.brief(tr.test()));
+                run.log().line("method: " + setup.method() + " " + setup.params().toMap() + ", student " + setup.student().model()
+                        + " d=" + setup.student().dim());
+                Trainer.Result r = Distillation.run(setup, teacher, td, new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()), resumeFrom);
+                run.log().line("");
+                run.log().line(Summary.table(List.of(Summary.row("teacher " + teacher.model().kind() + " d=" + teacher.dim(), tr.test(), null),
+                        Summary.row(setup.method() + " " + setup.student().model() + " d=" + setup.student().dim(), r.test(), r))));
+                run.log().line("best checkpoint: " + run.path().resolve("best.safetensors"));
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,118 @@
+package kdrec.kd;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import kdrec.loss.Bpr;
+import kdrec.loss.Objective;
+import kdrec.model.Recommender;
+import kdrec.train.Models;
+import kdrec.train.TrainConfig;
+import kdrec.train.TrainData;
+import kdrec.train.Trainer;
+
+/**
+ * One distillation run as a library call (what {@code kdrec distill} and {@code kdrec compare} do):
+ * resolve the settings (student defaults, the method's defaults, a dataset preset, overrides), build
+ * the objective ({@code BPR + lambda * kd}, or plain BPR for the "scratch" student) and train a
+ * student from scratch with the usual trainer (logs, checkpoints, resume, early stopping).
+ */
+public final class Distillation {
+    private Distillation() {}
+
+    /** The method name of the baseline student trained without KD. */
+    public static final String SCRATCH = "scratch";
+
+    /** A resolved run: the student's training settings and the method's own settings. */
+    public record Setup(String method, TrainConfig student, KdParams params) {
+        public boolean scratch() {
+            return SCRATCH.equals(method);
+        }
+
+        public double lambda() {
+            return scratch() ? 0 : params.real("lambda");
+        }
+
+        /** Everything that defines the run, for config.yaml: the student's settings, the method and its keys. */
+        public Map<String, Object> describe() {
+            Map<String, Object> m = new LinkedHashMap<>(student.toMap());
+            m.put("method", method);
+            for (var e : params.toMap().entrySet()) m.put(method + "." + e.getKey(), e.getValue());
+            return m;
+        }
+
+        /** The same run with another seed. */
+        public Setup withSeed(long seed) {
+            return new Setup(method, student.with(Map.of("seed", seed)), params);
+        }
+    }
+
+    /** The method names {@code --method} accepts: "scratch" and every registered distiller. */
+    public static java.util.List<String> methodNames() {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        names.add(SCRATCH);
+        names.addAll(Methods.names());
+        return names;
+    }
+
+    /**
+     * Resolves a run's settings. {@code preset} (a dataset name, or null) picks the reference
+     * configs' row for the teacher and student backbones. Override keys: {@code <method>.<key>} or
+     * {@code lambda} for the method, plain keys ({@code weight_decay}, {@code dim}, ...) for the
+     * student's training; a key for another method is an error.
+     */
+    public static Setup resolve(String method, TrainConfig student, String preset, String teacherKind, Map<String, ?> overrides) {
+        String name = method.trim().toLowerCase(Locale.ROOT);
+        Map<String, Object> trainKeys = new LinkedHashMap<>(), methodKeys = new LinkedHashMap<>();
+        KdParams params;
+        if (SCRATCH.equals(name)) {
+            params = KdParams.of(SCRATCH, Map.of()); // presets are per method; the scratch student takes the student settings as given
+        } else {
+            Methods.Method m = Methods.get(name);
+            params = m.params();
+            if (preset != null) {
+                var parts = Methods.split(m.preset(preset, teacherKind, student.model()), TrainConfig.KEYS);
+                trainKeys.putAll(parts.get("train"));
+                methodKeys.putAll(parts.get("method"));
+            }
+        }
+        for (var e : overrides.entrySet()) {
+            String k = e.getKey().trim();
+            int dot = k.indexOf('.');
+            if (dot > 0) {
+                String owner = k.substring(0, dot).toLowerCase(Locale.ROOT);
+                if (!owner.equals(name)) {
+                    throw new IllegalArgumentException("setting '" + k + "' is for method " + owner + ", but the method is " + name);
+                }
+                methodKeys.put(k.substring(dot + 1), e.getValue());
+            } else if (k.equalsIgnoreCase("lambda")) {
+                if (SCRATCH.equals(name)) throw new IllegalArgumentException("the scratch student has no lambda (no KD term)");
+                methodKeys.put("lambda", e.getValue());
+            } else {
+                trainKeys.put(k, e.getValue());
+            }
+        }
+        return new Setup(name, student.with(trainKeys), params.with(methodKeys));
+    }
+
+    /** The training objective of a run: BPR for the scratch student, BPR + lambda * kd otherwise. */
+    public static Objective objective(Setup s, Teacher teacher, TrainData data) {
+        if (s.scratch()) return new Bpr();
+        Distiller d = Methods.get(s.method()).factory().create(s.params(), teacher, data, s.student().seed());
+        return new DistillObjective(d, s.lambda());
+    }
+
+    /** Trains a fresh student of {@code s.student()} and returns the trainer's result (best valid epoch's test metrics). */
+    public static Trainer.Result run(Setup s, Teacher teacher, TrainData data, Trainer.Outputs out, Path resumeFrom) throws IOException {
+        if (teacher != null && (teacher.users() != data.users() || teacher.items() != data.items())) {
+            throw new IllegalArgumentException("the teacher has " + teacher.users() + " users and " + teacher.items()
+                    + " items, the data " + data.users() + " and " + data.items());
+        }
+        try (Recommender student = Models.create(s.student(), data)) {
+            Objective objective = objective(s, teacher, data);
+            return new Trainer(s.student(), data, student, objective, out).fit(resumeFrom);
+        }
+    }
+}
