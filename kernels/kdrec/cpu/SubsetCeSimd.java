@@ -5,6 +5,7 @@ import static jdk.incubator.vector.VectorOperators.MAX;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -34,13 +35,12 @@ public final class SubsetCeSimd {
 
     /** Per-thread scratch, grown on demand and reused across calls (these kernels run every step). */
     private static final class Scratch {
-        float[] ub = new float[0], s = new float[0], et = new float[0], acc = new float[0];
+        float[] ub = new float[0], s = new float[0], et = new float[0];
         int[] cnt = new int[0], order = new int[0], rowOf = new int[0];
 
         float[] ub(int n) { return ub.length >= n ? ub : (ub = new float[n]); }
         float[] s(int n) { return s.length >= n ? s : (s = new float[n]); }
         float[] et(int n) { return et.length >= n ? et : (et = new float[n]); }
-        float[] acc(int n) { return acc.length >= n ? acc : (acc = new float[n]); }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -79,13 +79,9 @@ public final class SubsetCeSimd {
         int nnz = ptr[m] - ptr[0];
         if (du != null) {
             Parallel.forRange(m, 1, minRows(m, nnz, d), (lo, hi) -> {
-                float[] acc = SCRATCH.get().acc(d);
                 for (int r = lo; r < hi; r++) {
                     if (ptr[r] == ptr[r + 1]) continue;
-                    long dur = duOff + (long) r * lddu;
-                    Mem.copyOut(du, dur, acc, 0, d);
-                    for (int j = ptr[r]; j < ptr[r + 1]; j++) axpy(d, g[j], items, iOff + (long) idx[j] * ldi, acc);
-                    Mem.copyIn(acc, 0, du, dur, d);
+                    accumulateRows(d, items, iOff, ldi, idx, null, g, ptr[r], ptr[r + 1], du, duOff + (long) r * lddu);
                 }
             });
         }
@@ -107,14 +103,10 @@ public final class SubsetCeSimd {
             }
             // start[i] now holds the end of group i; group i begins at start[i-1] (0 for i = 0)
             Parallel.forRange(nItems, 1, Math.max(1, 200_000 / (Math.max(1, nnz / nItems) * (d + 24) + 1)), (lo, hi) -> {
-                float[] acc = SCRATCH.get().acc(d);
                 for (int i = lo; i < hi; i++) {
                     int b = i == 0 ? 0 : start[i - 1], e = start[i];
                     if (b == e) continue;
-                    long dir = diOff + (long) i * lddi;
-                    Mem.copyOut(di, dir, acc, 0, d);
-                    for (int p = b; p < e; p++) axpy(d, g[order[p]], u, uOff + (long) rowOf[p] * ldu, acc);
-                    Mem.copyIn(acc, 0, di, dir, d);
+                    accumulateRows(d, u, uOff, ldu, rowOf, order, g, b, e, di, diOff + (long) i * lddi);
                 }
             });
         }
@@ -244,15 +236,52 @@ public final class SubsetCeSimd {
     }
 
     /** y[0, d) += a * x[xo, xo+d), one fma per element (vector body, Math.fma tail: same rounding). */
-    static void axpy(int d, float a, MemorySegment x, long xo, float[] y) {
-        int dv = F.loopBound(d);
-        FloatVector va = FloatVector.broadcast(F, a);
-        long xb = Mem.bytes(xo);
-        int k = 0;
-        for (; k < dv; k += L) {
-            FloatVector.fromMemorySegment(F, x, xb + Mem.bytes(k), Mem.ORDER).fma(va, FloatVector.fromArray(F, y, k)).intoArray(y, k);
+    /**
+     * dst[0..d) += sum over p in [from, to) of g[w(p)] * src[rows[p]] (w = wIdx[p], or p when wIdx is
+     * null), in entry order per element: the same fma sequence as one axpy per entry, but one pass per
+     * vector chunk of d keeps the accumulator in a register instead of loading and storing a float[] per
+     * entry (at d = 20 that store/reload and the scalar tail cost more than the fmas). A partial last
+     * chunk overlaps the previous one and is blended back so the overlapped lanes keep their values.
+     */
+    private static void accumulateRows(int d, MemorySegment src, long srcOff, int ld, int[] rows, int[] wIdx, float[] g,
+                                       int from, int to, MemorySegment dst, long dstOff) {
+        if (d < L) {
+            for (int p = from; p < to; p++) {
+                float w = g[wIdx == null ? p : wIdx[p]];
+                long sr = srcOff + (long) rows[p] * ld;
+                for (int k = 0; k < d; k++) Mem.set(dst, dstOff + k, Math.fma(Mem.get(src, sr + k), w, Mem.get(dst, dstOff + k)));
+            }
+            return;
         }
-        for (; k < d; k++) y[k] = Math.fma(Mem.get(x, xo + k), a, y[k]);
+        int dv = F.loopBound(d);
+        for (int k = 0; k < dv; k += L) chunk(src, srcOff + k, ld, rows, wIdx, g, from, to, dst, dstOff + k, null);
+        if (dv != d) chunk(src, srcOff + d - L, ld, rows, wIdx, g, from, to, dst, dstOff + d - L, TAIL[d - dv]);
+    }
+
+    /** The lanes a partial last chunk of {@code rem} elements owns: the top rem lanes of an overlapping vector. */
+    private static final VectorMask<Float>[] TAIL = tailMasks();
+
+    @SuppressWarnings("unchecked")
+    private static VectorMask<Float>[] tailMasks() {
+        VectorMask<Float>[] m = new VectorMask[L];
+        for (int rem = 0; rem < L; rem++) m[rem] = VectorMask.fromLong(F, ((1L << rem) - 1) << (L - rem));
+        return m;
+    }
+
+    private static void chunk(MemorySegment src, long srcOff, int ld, int[] rows, int[] wIdx, float[] g, int from, int to,
+                              MemorySegment dst, long dstOff, VectorMask<Float> keep) {
+        long db = Mem.bytes(dstOff), sb = Mem.bytes(srcOff), rowBytes = Mem.bytes(ld);
+        FloatVector old = FloatVector.fromMemorySegment(F, dst, db, Mem.ORDER), acc = old;
+        if (wIdx == null) {
+            for (int p = from; p < to; p++) {
+                acc = FloatVector.fromMemorySegment(F, src, sb + rows[p] * rowBytes, Mem.ORDER).fma(FloatVector.broadcast(F, g[p]), acc);
+            }
+        } else {
+            for (int p = from; p < to; p++) {
+                acc = FloatVector.fromMemorySegment(F, src, sb + rows[p] * rowBytes, Mem.ORDER).fma(FloatVector.broadcast(F, g[wIdx[p]]), acc);
+            }
+        }
+        (keep == null ? acc : old.blend(acc, keep)).intoMemorySegment(dst, db, Mem.ORDER);
     }
 
     /**
