@@ -117,49 +117,60 @@ public final class RceKd implements Distiller {
         int[] all = new int[users];
         for (int u = 0; u < users; u++) all[u] = u;
         int[] top = Scoring.topK(tape, student, all, m, null, null).ids();
-        UserSets.Builder b = new UserSets.Builder(users, k + l + k);
+        int[][] sets = new int[users][];
         int[] firstSizes = new int[users];
         float[] w = new float[users];
-        int[] buf = new int[k + l + k];
-        int[] skMark = new int[student.items()], pMark = new int[student.items()];
-        for (int u = 0; u < users; u++) {
-            int stamp = u + 1;
-            double[] logw = closureLogWeights(top, u * m, m, teacherTopSorted, u * k, k, temp, sampleRank);
-            int[] pos = Sampling.withoutReplacement(logw, m, l, Sampling.rng(seed, 1, epoch, u));
-            int n = 0;
-            for (int j = 0; j < k; j++) {
-                int item = top[u * m + j];
-                skMark[item] = stamp;
-                if (separate) buf[n++] = item;
+        int items = student.items();
+        // users are independent (each draws from its own generator): split them over the threads
+        kdrec.cpu.Parallel.forRange(users, 1, 512, (lo, hi) -> {
+            int[] skMark = new int[items], pMark = new int[items];
+            for (int u = lo; u < hi; u++) {
+                double[] logw = closureLogWeights(top, u * m, m, teacherTopSorted, u * k, k, temp, sampleRank);
+                int[] pos = Sampling.withoutReplacement(logw, m, l, Sampling.rng(seed, 1, epoch, u));
+                UserEpoch ue = userEpoch(top, u * m, k, pos, teacherTop, u * k, teacherTopSorted, separate, skMark, pMark, u + 1);
+                sets[u] = ue.items();
+                firstSizes[u] = ue.first();
+                w[u] = !separate ? 0f : (float) (constWeight >= 0 ? constWeight : Math.exp(-beta * ue.overlap() / k));
             }
-            int first = n, overlap = 0;
-            for (int q : pos) {
-                int item = top[u * m + q];
-                pMark[item] = stamp;
-                if (Arrays.binarySearch(teacherTopSorted, u * k, (u + 1) * k, item) >= 0) overlap++;
-            }
-            if (!separate) { // w/o sep: one set SK ∪ J2 = SK ∪ P ∪ QT
-                for (int j = 0; j < k; j++) buf[n++] = top[u * m + j];
-                for (int q : pos) if (q >= k) buf[n++] = top[u * m + q];
-                for (int j = 0; j < k; j++) {
-                    int item = teacherTop[u * k + j];
-                    if (skMark[item] != stamp && pMark[item] != stamp) buf[n++] = item;
-                }
-                first = n;
-            } else {
-                for (int q : pos) buf[n++] = top[u * m + q];
-                for (int j = 0; j < k; j++) {
-                    int item = teacherTop[u * k + j];
-                    if (skMark[item] != stamp && pMark[item] != stamp) buf[n++] = item;
-                }
-            }
-            b.add(u, buf, 0, n);
-            firstSizes[u] = first;
-            w[u] = !separate ? 0f : (float) (constWeight >= 0 ? constWeight : Math.exp(-beta * overlap / k));
-        }
+        });
+        UserSets.Builder b = new UserSets.Builder(users, k + l);
+        for (int u = 0; u < users; u++) b.add(u, sets[u], 0, sets[u].length);
         combined = b.build().withTeacher(teacher);
         firstSize = firstSizes;
         mix = w;
+    }
+
+    /** One user's sets for an epoch: {@code items[0, first)} is SK, the rest J2 (w/o sep: all in the first set). */
+    record UserEpoch(int[] items, int first, int overlap) {}
+
+    /**
+     * Builds one user's sets from the student's top list {@code top[off, off+M)}, the drawn positions
+     * {@code pos} (increasing) and the teacher's top-K {@code qt[qtOff, qtOff+k)} (teacher order; qtSorted
+     * the same ids ascending): SK = top[0:k]; J2 = P then QT \ (P ∪ SK) in teacher order; overlap =
+     * |QT ∩ P|. Without separation one set SK ∪ P ∪ QT. The mark arrays (one slot per item) are
+     * scratch stamped with {@code stamp}, which must differ between calls that share them.
+     */
+    static UserEpoch userEpoch(int[] top, int off, int k, int[] pos, int[] qt, int qtOff, int[] qtSorted, boolean separate,
+                               int[] skMark, int[] pMark, int stamp) {
+        int[] buf = new int[k + pos.length + k];
+        int n = 0, overlap = 0;
+        for (int j = 0; j < k; j++) {
+            int item = top[off + j];
+            skMark[item] = stamp;
+            buf[n++] = item;
+        }
+        int first = n;
+        for (int q : pos) {
+            int item = top[off + q];
+            pMark[item] = stamp;
+            if (Arrays.binarySearch(qtSorted, qtOff, qtOff + k, item) >= 0) overlap++;
+            if (separate || q >= k) buf[n++] = item; // w/o sep: P items inside SK are there already
+        }
+        for (int j = 0; j < k; j++) {
+            int item = qt[qtOff + j];
+            if (skMark[item] != stamp && pMark[item] != stamp) buf[n++] = item;
+        }
+        return new UserEpoch(Arrays.copyOf(buf, n), separate ? first : n, overlap);
     }
 
     /**

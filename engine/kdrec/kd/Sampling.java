@@ -31,18 +31,20 @@ public final class Sampling {
             for (int i = 0; i < n; i++) all[i] = i;
             return all;
         }
-        double[] key = new double[n];
+        // one primitive sort of (key, position) pairs packed into longs: the key's float bits made
+        // order-preserving as a signed int in the high half, the position in the low half
+        long[] packed = new long[n];
         for (int i = 0; i < n; i++) {
             double u = rng.nextDouble();
             while (u == 0.0) u = rng.nextDouble();
-            key[i] = logWeight[i] - Math.log(-Math.log(u));
+            float key = (float) (logWeight[i] - Math.log(-Math.log(u)));
+            int bits = Float.floatToRawIntBits(key);
+            bits ^= (bits >> 31) & 0x7fffffff;
+            packed[i] = ((long) bits << 32) | (0xffffffffL & (n - 1 - i)); // equal keys: lower position wins
         }
-        // select the count largest keys (ties impossible in practice; broken by position)
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> key[a] != key[b] ? Double.compare(key[b], key[a]) : Integer.compare(a, b));
+        Arrays.sort(packed);
         int[] out = new int[count];
-        for (int i = 0; i < count; i++) out[i] = order[i];
+        for (int j = 0; j < count; j++) out[j] = n - 1 - (int) packed[n - 1 - j];
         Arrays.sort(out);
         return out;
     }
