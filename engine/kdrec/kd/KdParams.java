@@ -44,11 +44,11 @@ public final class KdParams {
             }
             Object old = v.get(k), val = e.getValue();
             v.put(k, val);
-            // type-check now so a bad --set fails before training starts
+            // type-check now so a bad --set fails before training starts, and keep the default's type
             KdParams probe = new KdParams(method, v);
-            if (old instanceof Boolean) probe.bool(k);
-            else if (old instanceof Integer || old instanceof Long) probe.integer(k);
-            else if (old instanceof Number) probe.real(k);
+            if (old instanceof Boolean) v.put(k, probe.bool(k));
+            else if (old instanceof Integer || old instanceof Long) v.put(k, probe.integer(k));
+            else if (old instanceof Number) v.put(k, probe.real(k));
         }
         return new KdParams(method, v);
     }

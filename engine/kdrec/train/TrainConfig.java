@@ -51,8 +51,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         m.put("patience", patience);
         m.put("seed", seed);
         m.put("batch_size", batchSize);
-        m.put("lr", (double) lr);
-        m.put("weight_decay", (double) weightDecay);
+        m.put("lr", Double.parseDouble(Float.toString(lr))); // 1e-3, not 0.0010000000474974513
+        m.put("weight_decay", Double.parseDouble(Float.toString(weightDecay)));
         m.put("lazy_adam", lazyAdam);
         m.put("eval_every", evalEvery);
         m.put("save_every", saveEvery);

@@ -1,0 +1,85 @@
+package kdrec.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code kdrec distill} end to end on a small synthetic set, and its errors for bad flags. */
+class DistillCommandTest {
+    static final String DATA = "synthetic:users=120,items=80,per_user=10,clusters=4,seed=3";
+
+    @TempDir
+    static Path dir;
+
+    static Path teacher;
+
+    @BeforeAll
+    static void trainTeacher() {
+        assertEquals(0, run("train", "--data", DATA, "--dim", "16", "--epochs", "4", "--out", dir.resolve("t").toString()).code);
+        teacher = dir.resolve("t").resolve("best.safetensors");
+        assertTrue(Files.isRegularFile(teacher));
+    }
+
+    record Result(int code, String err) {}
+
+    static Result run(String... args) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            return new Result(Main.exec(args), buf.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(old);
+        }
+    }
+
+    @Test
+    void distillWritesARunAndResumes() throws Exception {
+        Path out = dir.resolve("s");
+        Result r = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--dim", "8", "--epochs", "3",
+                "--lambda", "0.5", "--set", "rcekd.K=10", "--set", "rcekd.M=20", "--set", "rcekd.L=5", "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        for (String f : new String[] {"log", "config.yaml", "metrics.csv", "best.safetensors", "last.safetensors"}) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        String config = Files.readString(out.resolve("config.yaml"));
+        assertTrue(config.contains("rcekd.k: 10") && config.contains("rcekd.lambda: 0.5") && config.contains("method: rcekd"), config);
+        String log = Files.readString(out.resolve("log"));
+        assertTrue(log.contains("teacher: ") && log.contains(" kd "), "log names the teacher and the KD loss part:\n" + log);
+        Result again = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--dim", "8", "--epochs", "3",
+                "--out", out.toString());
+        assertEquals(1, again.code);
+        assertTrue(again.err.contains("--resume") && again.err.contains("--overwrite"), again.err);
+    }
+
+    @Test
+    void badFlagsSayWhatIsAllowed() {
+        Result unknown = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "magic", "--out", dir.resolve("x").toString());
+        assertEquals(1, unknown.code);
+        assertTrue(unknown.err.contains("unknown KD method 'magic'") && unknown.err.contains("rcekd"), unknown.err);
+        Result foreign = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--set", "ce.k=3",
+                "--out", dir.resolve("y").toString());
+        assertEquals(1, foreign.code);
+        assertTrue(foreign.err.contains("'ce.k' is for method ce"), foreign.err);
+        Result badKey = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--set", "rcekd.q=3",
+                "--out", dir.resolve("z").toString());
+        assertEquals(1, badKey.code);
+        assertTrue(badKey.err.contains("rcekd.q") && badKey.err.contains("beta"), badKey.err);
+        Result otherData = run("distill", "--data", "synthetic:users=50,items=40,per_user=8,seed=1", "--teacher", teacher.toString(),
+                "--method", "rcekd", "--out", dir.resolve("w").toString());
+        assertEquals(1, otherData.code);
+        assertTrue(otherData.err.contains("fingerprint"), otherData.err);
+        Result noPreset = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--preset", "movielens",
+                "--out", dir.resolve("v").toString());
+        assertEquals(1, noPreset.code);
+        assertTrue(noPreset.err.contains("gowalla/mf>mf"), noPreset.err);
+    }
+}
