@@ -7,8 +7,8 @@ import kdrec.train.RunLog;
 final class Cli {
     private Cli() {}
 
-    /** Sends the engine's one-line notices (backend choice, ...) into a run's log. */
-    static void routeDiagnostics(RunLog log) {
-        Diagnostics.setSink(log::line);
+    /** Sends the engine's one-line notices (backend choice, ...) into a run's log until closed. */
+    static Diagnostics.Redirect routeDiagnostics(RunLog log) {
+        return Diagnostics.redirect(log::line);
     }
 }

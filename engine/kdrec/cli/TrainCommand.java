@@ -1,5 +1,7 @@
 package kdrec.cli;
 
+import kdrec.tensor.Diagnostics;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -86,11 +88,11 @@ final class TrainCommand implements Callable<Integer> {
         if (Files.isRegularFile(out.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
             throw new IllegalArgumentException(out + " already holds a run; pass --resume to continue it or --overwrite to replace it");
         }
-        try (RunDir run = RunDir.open(parent, out.getFileName().toString(), runConfig, overwrite && !resume, System.out)) {
+        try (RunDir run = RunDir.open(parent, out.getFileName().toString(), runConfig, overwrite && !resume, System.out);
+                 Diagnostics.Redirect notices = Cli.routeDiagnostics(run.log())) {
             Path last = run.path().resolve("last.safetensors");
             Path resumeFrom = resume && Files.isRegularFile(last) ? last : null;
             if (resume && resumeFrom == null) run.log().line("nothing to resume in " + out + " (no last.safetensors): starting afresh");
-            Cli.routeDiagnostics(run.log());
             run.log().line("data: " + td.summary());
             try (Recommender m = Models.create(cfg, td)) {
                 run.log().line("model: " + m.describe() + ", " + m.params().count() + " parameters");

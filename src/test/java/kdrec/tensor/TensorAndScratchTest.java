@@ -59,4 +59,18 @@ class TensorAndScratchTest {
         assertTrue(e.getMessage().contains("scalar, panama, cuda"), e.getMessage());
         assertEquals("scalar", Backends.select("scalar").name());
     }
+
+    @Test
+    void diagnosticsRedirectIsScopedAndNeverThrows() {
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        try (Diagnostics.Redirect r = Diagnostics.redirect(seen::add)) {
+            Diagnostics.notice("inside");
+            try (Diagnostics.Redirect broken = Diagnostics.redirect(line -> { throw new IllegalStateException("log is closed"); })) {
+                Diagnostics.notice("a failing sink falls back to stderr"); // must not throw
+            }
+            Diagnostics.notice("restored");
+        }
+        Diagnostics.notice("after: stderr");
+        assertEquals(java.util.List.of("inside", "restored"), seen);
+    }
 }
