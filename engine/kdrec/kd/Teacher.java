@@ -23,9 +23,11 @@ public final class Teacher implements AutoCloseable {
     private final ParamStore store = new ParamStore();
     private final Tensor users, items;
     private final Backend be = Backends.get();
+    private final Path source;
 
-    private Teacher(Recommender model) {
+    private Teacher(Recommender model, Path source) {
         this.model = model;
+        this.source = source;
         try (Tape tape = new Tape(be, new kdrec.tensor.Scratch())) {
             Recommender.Embeddings e = model.inference(tape);
             users = store.copyOf(e.users().value());
@@ -35,12 +37,21 @@ public final class Teacher implements AutoCloseable {
 
     /** Wraps a trained model (the teacher takes ownership and closes it). */
     public static Teacher of(Recommender model) {
-        return new Teacher(model);
+        return new Teacher(model, null);
     }
 
     /** Loads a kdrec checkpoint of any backbone; it must have been trained on {@code data}. */
     public static Teacher load(Path checkpoint, TrainData data) throws IOException {
-        return new Teacher(Checkpoints.load(checkpoint, data));
+        return new Teacher(Checkpoints.load(checkpoint, data), checkpoint.toAbsolutePath());
+    }
+
+    /**
+     * The checkpoint this teacher was loaded from, or null for a teacher built in memory. Its folder
+     * holds the teacher's trajectory ({@code epoch_NNNN.safetensors}, from {@code --save-every}) that
+     * HetComp distills from.
+     */
+    public Path source() {
+        return source;
     }
 
     /** The backbone, for evaluation and description. */
