@@ -1,0 +1,224 @@
+package kdrec.autograd;
+
+import kdrec.cpu.Mem;
+import kdrec.cpu.Parallel;
+import kdrec.tensor.Backend;
+import kdrec.tensor.IndexSets;
+import kdrec.tensor.Shapes;
+import kdrec.tensor.Tensor;
+
+/**
+ * Listwise losses against the whole catalogue (HetComp's ranking losses), fused with the score
+ * product s = U.I^T so that no rows x items block outlives a chunk: the forward computes the scores
+ * chunk by chunk, the backward recomputes them (as {@link FullSoftCe} does).
+ *
+ * <p>Row r of {@code u} has an excluded set X_r (its train items: never counted anywhere unless a
+ * list names them) and one or more weighted terms. Term j owns an ordered list L and a held-out
+ * set H; its "rest" is every item outside X_r ∪ H. With scores clamped to [-clip, clip] (no clamp
+ * when clip <= 0; the clamp passes gradient only inside, as torch.clamp):
+ * <ul>
+ * <li>Plackett-Luce: {@code -sum_k [ s(L_k) - log max(sum_{l>=k} e^s(L_l) + sum_rest e^s, floor) ]}
+ * <li>independent:   {@code -sum_k [ s(L_k) - log max(e^s(L_k) + sum_rest e^s, floor) ]}
+ * </ul>
+ * (a denominator held at {@code floor} passes no gradient, as torch.clamp(., floor).log()).
+ * Output: one value per row, {@code sum_j weight_j * term_j}. Sums run in double with the largest
+ * participating score factored out (log-sum-exp), so nothing overflows or underflows for any
+ * score range; an item listed in L and also in the rest counts in both places.
+ */
+public final class ListwiseAll {
+    private ListwiseAll() {}
+
+    /** Score block budget per chunk: 64 MB of floats. */
+    static final long CHUNK_FLOATS = 16L << 20;
+
+    /**
+     * The terms of every row: row r owns terms {@code [rowPtr[r], rowPtr[r+1])}; term j's ordered
+     * list is row j of {@code lists}, its held-out set row j of {@code held}, its weight {@code weight[j]}.
+     */
+    public record Terms(int[] rowPtr, IndexSets lists, IndexSets held, float[] weight) {
+        public Terms {
+            int n = rowPtr.length - 1;
+            if (n < 0 || rowPtr[0] != 0) throw new IllegalArgumentException("listwise terms: rowPtr must start at 0");
+            for (int r = 0; r < n; r++) if (rowPtr[r + 1] < rowPtr[r]) throw new IllegalArgumentException("listwise terms: rowPtr decreases at row " + r);
+            int t = rowPtr[n];
+            if (lists.rows() != t || held.rows() != t || weight.length != t) {
+                throw new IllegalArgumentException("listwise terms: " + t + " terms but " + lists.rows() + " lists, " + held.rows()
+                        + " held-out sets and " + weight.length + " weights");
+            }
+        }
+
+        public int rows() {
+            return rowPtr.length - 1;
+        }
+    }
+
+    /**
+     * The per-row losses (a vector of u.rows values). {@code excluded} has one set per row of u;
+     * {@code plackettLuce} chooses the term form; {@code floor} is the denominators' lower bound (0: none).
+     */
+    public static Var loss(Tape t, Var u, Var items, IndexSets excluded, Terms terms, boolean plackettLuce, float clip, double floor) {
+        return loss(t, u, items, excluded, terms, plackettLuce, clip, floor, CHUNK_FLOATS);
+    }
+
+    /** As above with another score-block budget (tests use a tiny one to cross chunk borders). */
+    static Var loss(Tape t, Var u, Var items, IndexSets excluded, Terms terms, boolean plackettLuce, float clip, double floor, long chunkFloats) {
+        Shapes.matrix("listwiseAll", u.value);
+        Shapes.matrix("listwiseAll", items.value);
+        int m = u.value.rows(), n = items.value.rows(), d = u.value.cols();
+        if (items.value.cols() != d) throw Shapes.mismatch("listwiseAll", "row widths differ", u.value, items.value);
+        if (excluded.rows() != m || terms.rows() != m) {
+            throw new IllegalArgumentException("listwiseAll: " + m + " rows but " + excluded.rows() + " excluded sets and " + terms.rows() + " rows of terms");
+        }
+        excluded.checkIds("listwiseAll (excluded)", n);
+        terms.lists().checkIds("listwiseAll (lists)", n);
+        terms.held().checkIds("listwiseAll (held)", n);
+        if (!(floor >= 0)) throw new IllegalArgumentException("listwiseAll: floor must be >= 0, got " + floor);
+        Backend be = t.backend();
+        int chunk = (int) Math.max(1, Math.min(Math.max(m, 1), chunkFloats / Math.max(n, 1)));
+        Var out = t.output("listwiseAll", t.needsGrad(u, items), m);
+        Tensor s = t.scratch().uninitialized(chunk, n);
+        Kernel k = new Kernel(n, excluded, terms, plackettLuce, clip, floor);
+        float[] losses = new float[m];
+        for (int r0 = 0; r0 < m; r0 += chunk) {
+            int rows = Math.min(chunk, m - r0), base = r0;
+            be.gemmNT(rows, n, d, 1f, u.value.data(), (long) r0 * d, d, items.value.data(), 0, d, 0f, s.data(), 0, n);
+            Parallel.forRange(rows, 1, 4, (lo, hi) -> {
+                Kernel.Work w = k.work();
+                for (int r = lo; r < hi; r++) {
+                    Mem.copyOut(s.data(), (long) r * n, w.row, 0, n);
+                    losses[base + r] = (float) k.row(base + r, w, 0.0, null);
+                }
+            });
+        }
+        Mem.copyIn(losses, 0, out.value.data(), 0, m);
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            float[] gr = g.toArray();
+            for (int r0 = 0; r0 < m; r0 += chunk) {
+                int rows = Math.min(chunk, m - r0), base = r0;
+                be.gemmNT(rows, n, d, 1f, u.value.data(), (long) r0 * d, d, items.value.data(), 0, d, 0f, s.data(), 0, n);
+                Parallel.forRange(rows, 1, 4, (lo, hi) -> {
+                    Kernel.Work w = k.work();
+                    float[] grad = new float[n];
+                    for (int r = lo; r < hi; r++) {
+                        Mem.copyOut(s.data(), (long) r * n, w.row, 0, n);
+                        java.util.Arrays.fill(grad, 0f);
+                        k.row(base + r, w, gr[base + r], grad);
+                        Mem.copyIn(grad, 0, s.data(), (long) r * n, n); // the row's score gradient replaces its scores
+                    }
+                });
+                if (u.requiresGrad) be.gemmNN(rows, d, n, 1f, s.data(), 0, n, items.value.data(), 0, d, 1f, t.gradOf(u).data(), (long) r0 * d, d);
+                if (items.requiresGrad) be.gemmTN(n, d, rows, 1f, s.data(), 0, n, u.value.data(), (long) r0 * d, d, 1f, t.gradOf(items).data(), 0, d);
+            }
+        });
+        return out;
+    }
+
+    /** The per-row computation, shared by forward (grad == null) and backward. */
+    private static final class Kernel {
+        final int n;
+        final IndexSets excluded;
+        final Terms terms;
+        final boolean pl;
+        final float clip;
+        final double logFloor;
+
+        Kernel(int n, IndexSets excluded, Terms terms, boolean pl, float clip, double floor) {
+            this.n = n;
+            this.excluded = excluded;
+            this.terms = terms;
+            this.pl = pl;
+            this.clip = clip;
+            this.logFloor = floor > 0 ? Math.log(floor) : Double.NEGATIVE_INFINITY;
+        }
+
+        /** Per-thread scratch: the score row and stamp marks (X marked with -stamp, H with +stamp). */
+        final class Work {
+            final float[] row = new float[n];
+            final int[] mark = new int[n];
+            final boolean[] clamped = new boolean[n];
+            int stamp;
+            double[] logD = new double[16], eL = new double[16];
+        }
+
+        Work work() {
+            return new Work();
+        }
+
+        /**
+         * Row r's loss from its raw scores {@code w.row}; with {@code grad} != null, adds
+         * {@code upstream * d loss / d raw score} into it instead (the value is then meaningless).
+         */
+        double row(int r, Work w, double upstream, float[] grad) {
+            float[] s = w.row;
+            if (clip > 0) {
+                for (int i = 0; i < n; i++) {
+                    float v = s[i];
+                    w.clamped[i] = v < -clip || v > clip; // torch.clamp passes gradient on the bounds, not beyond
+                    s[i] = Math.max(-clip, Math.min(clip, v));
+                }
+            }
+            int xs = ++w.stamp;
+            for (int p = excluded.ptr()[r]; p < excluded.ptr()[r + 1]; p++) w.mark[excluded.idx()[p]] = -xs;
+            double total = 0;
+            int[] lp = terms.lists().ptr(), li = terms.lists().idx(), hp = terms.held().ptr(), hi = terms.held().idx();
+            for (int j = terms.rowPtr()[r]; j < terms.rowPtr()[r + 1]; j++) {
+                int a = lp[j], len = lp[j + 1] - a;
+                if (len == 0) continue;
+                int hs = ++w.stamp;
+                for (int p = hp[j]; p < hp[j + 1]; p++) if (w.mark[hi[p]] != -xs) w.mark[hi[p]] = hs;
+                // rest = items marked neither -xs (excluded) nor hs (held): online max + sum of exp
+                double mRest = Double.NEGATIVE_INFINITY, sumRest = 0;
+                for (int i = 0; i < n; i++) {
+                    int mk = w.mark[i];
+                    if (mk == -xs || mk == hs) continue;
+                    double v = s[i];
+                    if (v <= mRest) sumRest += Math.exp(v - mRest);
+                    else {
+                        sumRest = sumRest * Math.exp(mRest - v) + 1;
+                        mRest = v;
+                    }
+                }
+                double top = mRest;
+                for (int q = 0; q < len; q++) top = Math.max(top, s[li[a + q]]);
+                double rest = mRest == Double.NEGATIVE_INFINITY ? 0 : sumRest * Math.exp(mRest - top);
+                if (w.logD.length < len) {
+                    w.logD = new double[len];
+                    w.eL = new double[len];
+                }
+                double suffix = 0, term = 0;
+                for (int q = len - 1; q >= 0; q--) {
+                    double e = Math.exp(s[li[a + q]] - top);
+                    w.eL[q] = e;
+                    suffix += e;
+                    double logD = top + Math.log((pl ? suffix : e) + rest);
+                    w.logD[q] = logD;
+                    term -= s[li[a + q]] - Math.max(logD, logFloor);
+                }
+                float weight = terms.weight()[j];
+                total += weight * term;
+                if (grad == null) continue;
+                double gw = upstream * weight;
+                // d term / d s(L_q) = -1 + e(L_q) * sum_{k in C(q)} 1/D'_k, with C(q) = {k <= q} (PL) or {q};
+                // d term / d s(i), i in rest = e(i) * sum_k 1/D'_k. D'_k = D_k / e^top; floored k contribute nothing.
+                double prefix = 0, all = 0;
+                for (int q = 0; q < len; q++) {
+                    double c = w.logD[q] < logFloor ? 0 : Math.exp(top - w.logD[q]);
+                    all += c;
+                    prefix = pl ? prefix + c : c;
+                    grad[li[a + q]] += (float) (gw * (-1 + w.eL[q] * prefix));
+                }
+                if (all != 0) {
+                    for (int i = 0; i < n; i++) {
+                        int mk = w.mark[i];
+                        if (mk == -xs || mk == hs) continue;
+                        grad[i] += (float) (gw * Math.exp(s[i] - top) * all);
+                    }
+                }
+            }
+            if (grad != null && clip > 0) for (int i = 0; i < n; i++) if (w.clamped[i]) grad[i] = 0f;
+            return total;
+        }
+    }
+}
