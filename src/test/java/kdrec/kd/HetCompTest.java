@@ -1,0 +1,273 @@
+package kdrec.kd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import kdrec.autograd.Tape;
+import kdrec.autograd.Var;
+import kdrec.loss.Batch;
+import kdrec.model.MatrixFactorization;
+import kdrec.model.Recommender;
+import kdrec.tensor.Tensor;
+import kdrec.train.Checkpoints;
+import kdrec.train.TrainConfig;
+import kdrec.train.TrainData;
+import kdrec.train.Trainer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** HetComp: the DKC distance and move rule by hand, trajectory loading, the loss formulas, a tiny run and exact resume. */
+class HetCompTest {
+    @TempDir
+    Path dir;
+
+    static final TrainData DATA = RceKdTest.DATA;
+
+    /** A fake teacher run: epoch_0001, epoch_0003 (before the best epoch 4, 0-based), epoch_0010 (after it), best and last. */
+    private Path teacherRun() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("teacher"));
+        TrainConfig cfg = TrainConfig.defaults();
+        save(run.resolve("epoch_0010.safetensors"), 4, 9, cfg);
+        save(run.resolve("epoch_0003.safetensors"), 2, 2, cfg);
+        save(run.resolve("epoch_0001.safetensors"), 1, 0, cfg);
+        save(run.resolve("best.safetensors"), 3, 4, cfg);
+        save(run.resolve("last.safetensors"), 4, 9, cfg);
+        return run;
+    }
+
+    private static void save(Path file, long seed, int epoch, TrainConfig cfg) throws Exception {
+        try (MatrixFactorization m = RceKdTest.mf(16, seed, 0.5f)) {
+            Checkpoints.modelOnly(m, DATA, cfg, epoch).save(file);
+        }
+    }
+
+    static KdParams params(Object... kv) {
+        Map<String, Object> o = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
+        return HetComp.METHOD.params().with(o);
+    }
+
+    @Test
+    void distanceAndMoveRuleByHand() {
+        // K = 3 gains (2^exp(-r/10) - 1) / log2(r + 2): 1, (2^0.904837 - 1)/log2 3 = 0.550381, (2^0.818731 - 1)/2 = 0.381927
+        double[] g = HetComp.gains(3);
+        assertArrayEquals(new double[] {1.0, 0.550381, 0.381927}, g, 1e-6);
+        int[] student = {0, 1, 2};
+        int[] mark = new int[10];
+        // teacher set {1, 2, 9}: NDCG = (0.550381 + 0.381927) / 1.932308 = 0.48248 -> 0.4825, distance 0.5175
+        assertEquals(5175, HetComp.distance(student, 0, new int[] {9, 2, 1}, 3, g, mark, 1));
+        // teacher set {0, 7, 8}: NDCG = 1 / 1.932308 = 0.51752 -> 0.5175, distance 0.4825
+        assertEquals(4825, HetComp.distance(student, 0, new int[] {8, 0, 7}, 3, g, mark, 2));
+        assertEquals(0, HetComp.distance(student, 0, new int[] {2, 0, 1}, 3, g, mark, 3), "same set: distance 0");
+        // move when last/next > alpha 0.995^(epoch div p), e.g. 1.05 * 0.995^2 = 1.039474 at epoch 20 with p 10
+        double th = 1.05 * Math.pow(0.995, 20 / 10);
+        assertTrue(HetComp.moves(5175, 4825, th), "gap shrank by 7.25 %: move");
+        assertFalse(HetComp.moves(5175, 5000, th), "gap shrank by 3.5 % only: stay");
+        assertTrue(HetComp.moves(4825, 5175, th), "gap grew (ratio < 1): the code moves too");
+        assertFalse(HetComp.moves(5000, 5000, th), "ratio exactly 1 stays");
+        assertTrue(HetComp.moves(10, 0, th), "next gap 0: ratio +inf, move");
+        assertFalse(HetComp.moves(0, 0, th), "0/0 is NaN: no comparison holds, stay");
+    }
+
+    @Test
+    void trajectoryIsTheEarlierEpochFilesByEpochThenTheTeacher() throws Exception {
+        Path run = teacherRun();
+        try (Teacher teacher = Teacher.load(run.resolve("best.safetensors"), DATA)) {
+            HetComp h = new HetComp(params("k", 10), teacher, DATA, 1);
+            assertEquals(3, h.checkpoints(), "epoch_0001, epoch_0003, best; epoch_0010 comes after the best epoch");
+            String[] files = {"epoch_0001.safetensors", "epoch_0003.safetensors"};
+            for (int c = 0; c < 2; c++) {
+                try (Teacher t = Teacher.load(run.resolve(files[c]), DATA)) {
+                    int[] top = t.topK(10, DATA.trainPtr(), DATA.trainItems());
+                    for (int u = 0; u < DATA.users(); u += 7) assertArrayEquals(Arrays.copyOfRange(top, u * 10, u * 10 + 10), h.permutation(c, u), files[c] + " user " + u);
+                }
+            }
+            int[] last = teacher.topK(10, DATA.trainPtr(), DATA.trainItems());
+            assertArrayEquals(Arrays.copyOfRange(last, 50, 60), h.permutation(2, 5), "the teacher itself closes the trajectory");
+            Set<Integer> train = new HashSet<>();
+            for (int p = DATA.trainPtr()[5]; p < DATA.trainPtr()[6]; p++) train.add(DATA.trainItems()[p]);
+            for (int i : h.permutation(0, 5)) assertFalse(train.contains(i), "permutations are of unobserved items");
+            // another folder: all of its epoch files (no best-epoch cut)
+            HetComp other = new HetComp(params("k", 10, "trajectory", run.toString()), teacher, DATA, 1);
+            assertEquals(4, other.checkpoints());
+        }
+        try (Teacher inMemory = Teacher.of(RceKdTest.mf(16, 3, 0.5f))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new HetComp(params("k", 10), inMemory, DATA, 1));
+            assertTrue(e.getMessage().contains("--save-every"), e.getMessage());
+            assertEquals(3, new HetComp(params("k", 10, "trajectory", run.toString()), inMemory, DATA, 1).checkpoints() - 1, "3 epoch files + the teacher");
+        }
+        Path lonely = Files.createDirectories(dir.resolve("lonely"));
+        save(lonely.resolve("best.safetensors"), 3, 4, TrainConfig.defaults());
+        try (Teacher t = Teacher.load(lonely.resolve("best.safetensors"), DATA)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new HetComp(params(), t, DATA, 1));
+            assertTrue(e.getMessage().contains("--save-every"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> params("p", 0).atLeast("p", 1));
+    }
+
+    @Test
+    void trajectoryFromARealTeacherRun() throws Exception {
+        // --save-every as the trainer writes it; a teacher loaded from epoch_0003 has the files before it as its trajectory
+        TrainConfig cfg = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 3, "batch_size", 64, "lr", 0.01, "save_every", 1));
+        Path run = dir.resolve("real");
+        try (Recommender m = kdrec.train.Models.create(cfg, DATA)) {
+            new Trainer(cfg, DATA, m, new kdrec.loss.Bpr(), new Trainer.Outputs(null, null, run)).fit(null);
+        }
+        assertTrue(Files.isRegularFile(run.resolve("epoch_0003.safetensors")));
+        try (Teacher t = Teacher.load(run.resolve("epoch_0003.safetensors"), DATA)) {
+            assertEquals(3, new HetComp(params("k", 8), t, DATA, 1).checkpoints(), "epoch_0001, epoch_0002, then the teacher (epoch_0003 itself)");
+        }
+    }
+
+    @Test
+    void lossEqualsTheCodesFormulasInBothPhases() throws Exception {
+        Path run = teacherRun();
+        try (Teacher teacher = Teacher.load(run.resolve("best.safetensors"), DATA); Recommender student = RceKdTest.mf(4, 2, 0.7f); Tape tape = new Tape()) {
+            HetComp h = new HetComp(params("k", 10), teacher, DATA, 1);
+            int[] users = {3, 7, 3, 11};
+            Batch batch = new Batch(users, new int[4], new int[4]);
+            Var overall = h.loss(tape, student, student.forward(tape), batch);
+            assertEquals(expected(h, student, users, false), overall.value().get(0), 1e-4 * expected(h, student, users, false));
+            // every user at the last checkpoint: the rank loss on the teacher's own permutation
+            float[] s = new float[2 * DATA.users()];
+            Arrays.fill(s, 0, DATA.users(), 2f);
+            Arrays.fill(s, DATA.users(), 2 * DATA.users(), 100f);
+            h.restore(Map.of("hetcomp", Tensor.of(s, 2, DATA.users())));
+            tape.reset();
+            Var rank = h.loss(tape, student, student.forward(tape), batch);
+            assertEquals(expected(h, student, users, true), rank.value().get(0), 1e-4 * expected(h, student, users, true));
+        }
+    }
+
+    /** The code's overall_loss * 2 / rank_loss per batch entry, naively in double from the scores. */
+    static double expected(HetComp h, Recommender student, int[] users, boolean rank) {
+        int k = h.k(), half = k / 2, tenth = k / 10;
+        double total = 0;
+        for (int u : users) {
+            double[] s = new double[DATA.items()];
+            int[] all = new int[DATA.items()];
+            for (int i = 0; i < all.length; i++) all[i] = i;
+            double[] raw = RceKdTest.studentScores(student, u, all);
+            for (int i = 0; i < s.length; i++) s[i] = Math.max(-40, Math.min(40, raw[i]));
+            Set<Integer> train = new HashSet<>();
+            int[] tp = DATA.trainPtr();
+            int posK = Integer.MAX_VALUE;
+            for (int v = 0; v < DATA.users(); v++) posK = Math.min(posK, tp[v + 1] - tp[v]);
+            for (int p = tp[u]; p < tp[u + 1]; p++) train.add(DATA.trainItems()[p]);
+            int[] pos = Arrays.copyOfRange(DATA.trainItems(), tp[u], tp[u] + posK);
+            int[] perm = h.permutation(h.checkpointOf(u), u);
+            if (!rank) {
+                double els = restSum(s, train, perm);
+                for (int j : concat(pos, perm)) total += 2 * -(s[j] - Math.log(Math.max(Math.exp(s[j]) + els, 1e-5)));
+            } else {
+                int[] top = Arrays.copyOf(perm, half), sub = Arrays.copyOf(perm, tenth);
+                double below2 = restSum(s, train, top), below2sub = restSum(s, train, sub);
+                total += pl(s, pos, below2) + (pl(s, top, below2) + pl(s, sub, below2sub)) / 2;
+            }
+        }
+        return total;
+    }
+
+    static double restSum(double[] s, Set<Integer> train, int[] held) {
+        Set<Integer> h = new HashSet<>();
+        for (int i : held) h.add(i);
+        double sum = 0;
+        for (int i = 0; i < s.length; i++) if (!train.contains(i) && !h.contains(i)) sum += Math.exp(s[i]);
+        return sum;
+    }
+
+    static double pl(double[] s, int[] list, double below) {
+        double loss = 0;
+        for (int k = 0; k < list.length; k++) {
+            double d = below;
+            for (int l = k; l < list.length; l++) d += Math.exp(s[list[l]]);
+            loss -= s[list[k]] - Math.log(Math.max(d, 1e-5));
+        }
+        return loss;
+    }
+
+    static int[] concat(int[] a, int[] b) {
+        int[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    @Test
+    void knowledgeConstructionRunsEveryPEpochsFromEpochP() throws Exception {
+        Path run = teacherRun();
+        try (Teacher teacher = Teacher.load(run.resolve("best.safetensors"), DATA); Recommender student = RceKdTest.mf(4, 2, 0.7f); Tape tape = new Tape()) {
+            HetComp h = new HetComp(params("k", 10, "p", 2), teacher, DATA, 1);
+            h.beginEpoch(tape, student, 0);
+            h.beginEpoch(tape, student, 1);
+            assertEquals(-1, h.distanceOf(0), "no DKC at epoch 0 (the code starts at epoch p)");
+            h.beginEpoch(tape, student, 2);
+            int[] top = kdrec.model.Scoring.topK(tape, student, range(DATA.users()), 10, DATA.trainPtr(), DATA.trainItems()).ids();
+            double[] g = HetComp.gains(10);
+            for (int u = 0; u < DATA.users(); u++) {
+                assertEquals(0, h.checkpointOf(u), "the first DKC only measures");
+                assertEquals(HetComp.distance(top, u, perms(h, 1), 10, g, new int[DATA.items()], 1), h.distanceOf(u), "distance to checkpoint 1");
+            }
+            // the student has not changed: ratio 1, nobody moves (1 <= 1 <= th)
+            h.beginEpoch(tape, student, 4);
+            for (int u = 0; u < DATA.users(); u++) assertEquals(0, h.checkpointOf(u));
+        }
+    }
+
+    private static int[] perms(HetComp h, int c) {
+        int k = h.k();
+        int[] out = new int[DATA.users() * k];
+        for (int u = 0; u < DATA.users(); u++) System.arraycopy(h.permutation(c, u), 0, out, u * k, k);
+        return out;
+    }
+
+    private static int[] range(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = i;
+        return a;
+    }
+
+    @Test
+    void distillsAndResumesExactlyAcrossKnowledgeConstruction() throws Exception {
+        Path run = teacherRun();
+        TrainConfig full = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 5, "batch_size", 64, "lr", 0.01, "patience", 50));
+        try (Teacher teacher = Teacher.load(run.resolve("best.safetensors"), DATA)) {
+            // p = 1: DKC at epochs 1 (measure), 2, 3, 4 (moves); alpha 1.0 makes moving easy
+            Distillation.Setup s = Distillation.resolve("hetcomp", full, null, "mf", Map.of("hetcomp.k", 10, "hetcomp.p", 1, "hetcomp.alpha", 1.0, "lambda", 0.05));
+            float[] straight;
+            HetComp straightKd;
+            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
+                DistillObjective obj = (DistillObjective) Distillation.objective(s, teacher, DATA);
+                Trainer.Result r = new Trainer(full, DATA, m, obj, new Trainer.Outputs(null, null, dir.resolve("a"))).fit(null);
+                assertTrue(Double.isFinite(r.test().get("ndcg@10")));
+                straight = m.params().get("user").value().toArray();
+                straightKd = (HetComp) obj.distiller();
+            }
+            assertTrue(straightKd.progress() > 0, "some users moved along the trajectory");
+            Distillation.Setup half = new Distillation.Setup("hetcomp", full.with(Map.of("epochs", 3)), s.params());
+            Distillation.run(half, teacher, DATA, new Trainer.Outputs(null, null, dir.resolve("b")), null);
+            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
+                DistillObjective obj = (DistillObjective) Distillation.objective(s, teacher, DATA);
+                Trainer.Result r = new Trainer(full, DATA, m, obj, new Trainer.Outputs(null, null, dir.resolve("b")))
+                        .fit(dir.resolve("b").resolve("last.safetensors"));
+                assertEquals(5, r.epochsRun());
+                assertArrayEquals(straight, m.params().get("user").value().toArray(), "resumed distillation equals the uninterrupted one");
+                HetComp resumed = (HetComp) obj.distiller();
+                for (int u = 0; u < DATA.users(); u++) {
+                    assertEquals(straightKd.checkpointOf(u), resumed.checkpointOf(u), "trajectory position of user " + u);
+                    assertEquals(straightKd.distanceOf(u), resumed.distanceOf(u));
+                }
+            }
+            assertNotEquals(0f, straight[0]);
+        }
+    }
+}
