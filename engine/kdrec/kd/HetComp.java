@@ -170,11 +170,11 @@ public final class HetComp implements Distiller {
         return perms.length;
     }
 
-    /** The code's {@code v_result}: the mean checkpoint index rounded to 2 decimals. */
+    /** The code's {@code v_result}: the mean checkpoint index rounded to 2 decimals (half to even, as NumPy's round). */
     double progress() {
         long sum = 0;
         for (int v : idx) sum += v;
-        return idx.length == 0 ? 0 : Math.round(100.0 * sum / idx.length) / 100.0;
+        return idx.length == 0 ? 0 : Math.rint(100.0 * sum / idx.length) / 100.0;
     }
 
     private boolean finalPhase() {
