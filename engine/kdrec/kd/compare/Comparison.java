@@ -85,7 +85,11 @@ public final class Comparison {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("data", in.dataDescription());
         config.put("teacher", in.teacherDescription());
-        config.put("student", student.toMap());
+        // the settings every student shares (method presets may still change some; each run's config.yaml
+        // has its own); the seed is left out because each run has its own
+        Map<String, Object> shared = new LinkedHashMap<>(student.with(plan.studentOverrides()).toMap());
+        shared.remove("seed");
+        config.put("student", shared);
         config.put("preset", preset);
         config.put("set", new LinkedHashMap<>(plan.overrides()));
         try (RunDir top = RunDir.open(abs.getParent(), abs.getFileName().toString(), config, overwrite && !resume, console);

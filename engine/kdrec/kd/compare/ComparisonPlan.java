@@ -87,6 +87,16 @@ public record ComparisonPlan(List<String> methods, List<Long> seeds, String ours
         return out;
     }
 
+    /** The plain (student) keys of the overrides: those every run gets. */
+    public Map<String, Object> studentOverrides() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (var e : overrides.entrySet()) {
+            String k = e.getKey().trim();
+            if (k.indexOf('.') < 0 && !k.equalsIgnoreCase("lambda")) out.put(k, e.getValue());
+        }
+        return out;
+    }
+
     /**
      * Every method's resolved settings (seed still the student's; runs use {@link Distillation.Setup#withSeed}).
      * Resolving all of them up front makes a bad key fail before hours of training.

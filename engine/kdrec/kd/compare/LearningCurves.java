@@ -100,6 +100,7 @@ public final class LearningCurves {
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setMarkerSize(4);
+        chart.getStyler().setYAxisDecimalPattern("0.000");
         int maxEpoch = 1;
         for (var e : curves.entrySet()) {
             Curve c = e.getValue();

@@ -44,6 +44,7 @@ class ComparisonPlanTest {
         ComparisonPlan p = ComparisonPlan.of(List.of("scratch", "rcekd"), 2, 0, "rcekd",
                 Map.of("weight_decay", "0.001", "lambda", "0.5", "rcekd.K", "10"));
         assertEquals(Map.of("weight_decay", "0.001"), p.overridesFor("scratch"));
+        assertEquals(Map.of("weight_decay", "0.001"), p.studentOverrides());
         assertEquals(Map.of("weight_decay", "0.001", "lambda", "0.5", "rcekd.K", "10"), p.overridesFor("rcekd"));
         var setups = p.resolve(TrainConfig.defaults(), null, "mf");
         assertEquals(0.001f, setups.get("scratch").student().weightDecay(), 1e-9);
