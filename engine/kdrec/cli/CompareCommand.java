@@ -18,10 +18,11 @@ import picocli.CommandLine.Option;
 
 /** {@code kdrec compare}: every method x every seed against one teacher, summarised as the papers' Table 1. */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Distill one frozen teacher with several KD methods over several seeds and compare them as the papers' Table 1:",
-                "mean ± std over seeds of test R@10/N@10/R@20/N@20 at the best valid epoch, the gain of --ours over the best other",
-                "KD baseline per metric and its paired t-test p-value, and a chart of valid NDCG@10 per epoch.",
-                "Writes OUT/{table.md,table.csv,valid_ndcg10.png,config.yaml,log} and OUT/runs/METHOD/seedS/ (as kdrec distill).",
+        description = {"Compare KD methods over several seeds against one frozen teacher, as the papers' Table 1.",
+                "Every method x seed is a kdrec distill run. The table: test R@10/N@10/R@20/N@20 at the best valid epoch, mean ± std",
+                "over seeds, the gain of --ours over the best other KD baseline per metric and its paired t-test p-value (by seed);",
+                "the chart: valid NDCG@10 per epoch, mean over seeds, one line per method.",
+                "Writes OUT/{table.md,table.csv,valid_ndcg10.png,config.yaml,log} and OUT/runs/METHOD/seedS/.",
                 "--set KEY=VALUE: plain keys go to every student, lambda to every KD method, METHOD.KEY to that method only."})
 final class CompareCommand implements Callable<Integer> {
     @Mixin
@@ -40,7 +41,7 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--layers", description = "LightGCN student propagation layers (default 3).")
     Integer layers;
 
-    @Option(names = "--methods", split = ",", paramLabel = "M[,M...]",
+    @Option(names = "--methods", split = ",", paramLabel = "M1,M2,...", hideParamSyntax = true,
             description = "Methods to compare (default: all): ${sys:kdrec.kdMethods}.")
     List<String> methods;
 
