@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code kdrec} command: entry point of the launcher script and of {@code java -jar kdrec.jar}. */
 @Command(name = "kdrec", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Knowledge distillation for recommender systems: train teachers, distill students, measure them.",
-        subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, TrainCommand.class, DistillCommand.class, EvalCommand.class, DataCommand.class,
+        subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, TrainCommand.class, DistillCommand.class, CompareCommand.class, EvalCommand.class, DataCommand.class,
                 InfoCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -1,0 +1,106 @@
+package kdrec.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import kdrec.kd.Distillation;
+import kdrec.kd.Teacher;
+import kdrec.kd.compare.Comparison;
+import kdrec.kd.compare.ComparisonPlan;
+import kdrec.train.TrainConfig;
+import kdrec.train.TrainData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code kdrec compare}: every method x every seed against one teacher, summarised as the papers' Table 1. */
+@Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Compare KD methods over several seeds against one frozen teacher, as the papers' Table 1.",
+                "Every method x seed is a kdrec distill run. The table: test R@10/N@10/R@20/N@20 at the best valid epoch, mean ± std",
+                "over seeds, the gain of --ours over the best other KD baseline per metric and its paired t-test p-value (by seed);",
+                "the chart: valid NDCG@10 per epoch, mean over seeds, one line per method.",
+                "Writes OUT/{table.md,table.csv,valid_ndcg10.png,config.yaml,log} and OUT/runs/METHOD/seedS/.",
+                "--set KEY=VALUE: plain keys go to every student, lambda to every KD method, METHOD.KEY to that method only."})
+final class CompareCommand implements Callable<Integer> {
+    @Mixin
+    DataOptions data;
+
+    @Option(names = "--teacher", required = true, description = "Teacher checkpoint (e.g. runs/T/best.safetensors), trained on the same data.")
+    Path teacherPath;
+
+    @Option(names = "--student", defaultValue = "mf", description = "Student backbone: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
+            completionCandidates = TrainCommand.ModelNames.class)
+    String student;
+
+    @Option(names = "--dim", defaultValue = "20", description = "Student embedding size (default: ${DEFAULT-VALUE}).")
+    int dim;
+
+    @Option(names = "--layers", description = "LightGCN student propagation layers (default 3).")
+    Integer layers;
+
+    @Option(names = "--methods", split = ",", paramLabel = "M1,M2,...", hideParamSyntax = true,
+            description = "Methods to compare (default: all): ${sys:kdrec.kdMethods}.")
+    List<String> methods;
+
+    @Option(names = "--seeds", defaultValue = "5", description = "Runs per method, seeds SEED_BASE .. SEED_BASE+N-1 (default: ${DEFAULT-VALUE}).")
+    int seeds;
+
+    @Option(names = "--seed-base", defaultValue = "0", description = "First seed (default: ${DEFAULT-VALUE}).")
+    long seedBase;
+
+    @Option(names = "--ours", description = "The method whose gain over the best other KD baseline is reported (default: rcekd when compared).")
+    String ours;
+
+    @Option(names = "--preset", description = "Use the reference configs' rows for this dataset: citeulike, gowalla, yelp.")
+    String preset;
+
+    @Option(names = "--epochs", description = "Maximum epochs per run (default 1000).")
+    Integer epochs;
+
+    @Option(names = "--patience", description = "Early-stopping patience on valid NDCG@10 (default 30).")
+    Integer patience;
+
+    @Option(names = "--set", description = "Override one setting, KEY=VALUE (repeatable); see above for who gets it.", paramLabel = "KEY=VALUE")
+    List<String> sets = List.of();
+
+    @Option(names = "--out", required = true, description = "Comparison folder, e.g. runs/C (its parent is created).")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the comparison in --out: finished runs are kept, interrupted ones resume.")
+    boolean resume;
+
+    @Option(names = "--overwrite", description = "Delete the comparison in --out and start over.")
+    boolean overwrite;
+
+    static {
+        System.setProperty("kdrec.kdMethods", String.join(", ", Distillation.methodNames()));
+    }
+
+    static final String DEFAULT_OURS = "rcekd";
+
+    @Override
+    public Integer call() throws Exception {
+        if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
+        List<String> names = methods == null || methods.isEmpty() ? Distillation.methodNames() : methods;
+        String o = ours;
+        if (o == null && names.stream().anyMatch(m -> m.trim().equalsIgnoreCase(DEFAULT_OURS))) o = DEFAULT_OURS;
+        ComparisonPlan plan = ComparisonPlan.of(names, seeds, seedBase, o, Settings.parseSets(sets));
+        Map<String, Object> studentKeys = new LinkedHashMap<>();
+        studentKeys.put("model", student);
+        studentKeys.put("dim", dim);
+        if (layers != null) studentKeys.put("layers", layers);
+        if (epochs != null) studentKeys.put("epochs", epochs);
+        if (patience != null) studentKeys.put("patience", patience);
+        TrainConfig studentCfg = TrainConfig.defaults().with(studentKeys);
+        if (!Files.isRegularFile(teacherPath)) throw new IllegalArgumentException("--teacher: no such file " + teacherPath);
+        TrainData td = data.load();
+        try (Teacher teacher = Teacher.load(teacherPath, td)) {
+            var inputs = new Comparison.Inputs(td, data.describe(), teacher, teacherPath.toString());
+            new Comparison(plan, studentCfg, preset, inputs).run(out, resume, overwrite, System.out);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,182 @@
+package kdrec.kd.compare;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import kdrec.autograd.Tape;
+import kdrec.kd.Distillation;
+import kdrec.kd.Teacher;
+import kdrec.tensor.Backends;
+import kdrec.tensor.Diagnostics;
+import kdrec.train.AtomicFiles;
+import kdrec.train.Evaluator;
+import kdrec.train.RunDir;
+import kdrec.train.RunLog;
+import kdrec.train.TrainConfig;
+import kdrec.train.TrainData;
+import kdrec.train.Trainer;
+
+/**
+ * Runs a {@link ComparisonPlan} against one frozen teacher and writes the comparison folder:
+ * <pre>
+ *   OUT/config.yaml, OUT/log            the shared settings (RunDir) and the progress log
+ *   OUT/runs/METHOD/seedS/              one ordinary run folder per (method, seed), as kdrec distill
+ *                                       writes it, plus result.json once the run has finished
+ *   OUT/table.md, OUT/table.csv         {@link ComparisonTable}
+ *   OUT/valid_ndcg10.png                {@link LearningCurves}
+ * </pre>
+ * OUT's config.yaml holds what every run shares (data, teacher, student settings, preset, --set);
+ * the methods and seeds are not part of it, so a resumed comparison may add methods or seeds and reuse
+ * the runs it already has (each run folder checks its own full config). On resume a finished run (its
+ * result.json exists) is read, not rerun; an interrupted one continues from its last.safetensors;
+ * overwrite deletes OUT and starts over. Runs go one after another: the trainer already uses every core.
+ */
+public final class Comparison {
+    public static final String TABLE_MD = "table.md", TABLE_CSV = "table.csv", CURVES_PNG = "valid_ndcg10.png", RUNS = "runs";
+
+    /** What the command gathered: the data and teacher (loaded once) and their descriptions for config.yaml. */
+    public record Inputs(TrainData data, Map<String, Object> dataDescription, Teacher teacher, String teacherDescription) {}
+
+    /** A finished comparison: every run's result, the table and where the files are. */
+    public record Outcome(List<RunResult> results, ComparisonTable table, Path out, int trained, int reused) {}
+
+    private final ComparisonPlan plan;
+    private final TrainConfig student;
+    private final String preset;
+    private final Inputs in;
+
+    public Comparison(ComparisonPlan plan, TrainConfig student, String preset, Inputs in) {
+        this.plan = plan;
+        this.student = student;
+        this.preset = preset;
+        this.in = in;
+    }
+
+    /** The folder of one run. */
+    public static Path runDir(Path out, String method, long seed) {
+        return out.resolve(RUNS).resolve(method).resolve("seed" + seed);
+    }
+
+    /**
+     * Runs (or, on resume, completes) the comparison in {@code out} and writes its outputs.
+     *
+     * @param console where progress lines are echoed besides OUT/log (null: the log only)
+     */
+    public Outcome run(Path out, boolean resume, boolean overwrite, PrintStream console) throws IOException {
+        TrainData td = in.data();
+        Teacher teacher = in.teacher();
+        if (teacher.users() != td.users() || teacher.items() != td.items()) {
+            throw new IllegalArgumentException("the teacher has " + teacher.users() + " users and " + teacher.items() + " items, the data "
+                    + td.users() + " and " + td.items());
+        }
+        Map<String, Distillation.Setup> setups = plan.resolve(student, preset, teacher.model().kind());
+        Path abs = out.toAbsolutePath().normalize();
+        if (Files.isRegularFile(abs.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
+            throw new IllegalArgumentException(out + " already holds a comparison; pass --resume to continue it (finished runs are kept)"
+                    + " or --overwrite to start over");
+        }
+        Files.createDirectories(abs.getParent());
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("data", in.dataDescription());
+        config.put("teacher", in.teacherDescription());
+        // the settings every student shares (method presets may still change some; each run's config.yaml
+        // has its own); the seed is left out because each run has its own
+        Map<String, Object> shared = new LinkedHashMap<>(student.with(plan.studentOverrides()).toMap());
+        shared.remove("seed");
+        config.put("student", shared);
+        config.put("preset", preset);
+        config.put("set", new LinkedHashMap<>(plan.overrides()));
+        try (RunDir top = RunDir.open(abs.getParent(), abs.getFileName().toString(), config, overwrite && !resume, console);
+                Diagnostics.Redirect notices = Diagnostics.redirect(top.log()::line)) {
+            RunLog log = top.log();
+            log.line((top.resumed() ? "resuming" : "starting") + " comparison in " + abs);
+            log.line("data: " + td.summary());
+            log.line("methods: " + String.join(", ", plan.methods()) + " | seeds: " + plan.seeds() + " | ours: "
+                    + (plan.ours() == null ? "none" : plan.ours()) + " | student " + student.model() + " d=" + student.dim());
+            Evaluator.Result teacherEval;
+            try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
+                teacherEval = new Evaluator(td, student.topK()).evaluate(tape, teacher.model());
+            }
+            String teacherLabel = "teacher " + teacher.model().kind() + " d=" + teacher.dim();
+            log.line(teacherLabel + " (" + in.teacherDescription() + ") | test " + Evaluator.brief(teacherEval.test()));
+
+            List<RunResult> results = new ArrayList<>();
+            int k = 0, trained = 0, reused = 0;
+            for (String method : plan.methods()) {
+                for (long seed : plan.seeds()) {
+                    k++;
+                    String tag = String.format(Locale.ROOT, "[%d/%d] %s seed %d", k, plan.runs(), method, seed);
+                    RunResult r = runOne(abs, setups.get(method).withSeed(seed), seed, tag, log);
+                    if (r == null) {
+                        r = RunResult.load(runDir(abs, method, seed));
+                        reused++;
+                        log.line(tag + ": finished earlier | test " + Evaluator.brief(r.test()));
+                    } else {
+                        trained++;
+                    }
+                    results.add(r);
+                }
+            }
+            ComparisonTable table = ComparisonTable.of(new ComparisonTable.TeacherRow(teacherLabel, teacherEval.test()), plan.methods(),
+                    results, plan.ours());
+            String title = "kdrec compare: " + in.dataDescription().getOrDefault("spec", "data") + ", " + teacherLabel + " -> "
+                    + student.model() + " d=" + student.dim() + ", seeds " + plan.seeds();
+            AtomicFiles.writeString(abs.resolve(TABLE_MD), "# " + title + "\n\n" + table.markdown() + "\n" + table.notes());
+            AtomicFiles.writeString(abs.resolve(TABLE_CSV), table.csv());
+            log.line("");
+            log.line(table.text());
+            log.line("table: " + abs.resolve(TABLE_MD) + " and " + abs.resolve(TABLE_CSV));
+            writeCurves(abs, teacherEval, log);
+            return new Outcome(results, table, abs, trained, reused);
+        }
+    }
+
+    /** Trains one run, or returns null when its result.json says it finished earlier. */
+    private RunResult runOne(Path out, Distillation.Setup setup, long seed, String tag, RunLog log) throws IOException {
+        Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
+        runConfig.put("data", in.dataDescription());
+        runConfig.put("teacher", in.teacherDescription());
+        Path dir = runDir(out, setup.method(), seed);
+        Files.createDirectories(dir.getParent());
+        // no overwrite here: --overwrite already emptied OUT, so an existing folder is this comparison's own
+        try (RunDir run = RunDir.open(dir.getParent(), dir.getFileName().toString(), runConfig, false, null)) {
+            if (Files.isRegularFile(run.file(RunResult.FILE))) return null;
+            Path last = run.file("last.safetensors");
+            Path resumeFrom = Files.isRegularFile(last) ? last : null;
+            log.line(tag + ": " + (resumeFrom != null ? "resuming from " + last : "training") + " (log: " + run.file(RunDir.LOG_FILE) + ")");
+            run.log().line("method: " + setup.method() + " " + setup.params().toMap() + ", student " + setup.student().model() + " d="
+                    + setup.student().dim() + ", seed " + seed);
+            long t0 = System.nanoTime();
+            Trainer.Result tr = Distillation.run(setup, in.teacher(), in.data(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()),
+                    resumeFrom);
+            RunResult r = RunResult.of(setup.method(), seed, tr);
+            r.save(run.path());
+            log.line(String.format(Locale.ROOT, "%s: best epoch %d/%d | test %s | %.1f s", tag, r.bestEpoch(), r.epochsRun(),
+                    Evaluator.brief(r.test()), (System.nanoTime() - t0) / 1e9));
+            return r;
+        }
+    }
+
+    private void writeCurves(Path out, Evaluator.Result teacherEval, RunLog log) throws IOException {
+        Map<String, List<Path>> files = new LinkedHashMap<>();
+        for (String m : plan.methods()) {
+            List<Path> ps = new ArrayList<>();
+            for (long s : plan.seeds()) ps.add(runDir(out, m, s).resolve(RunDir.METRICS_FILE));
+            files.put(m, ps);
+        }
+        Map<String, LearningCurves.Curve> curves = LearningCurves.fromRuns(files);
+        if (curves.isEmpty()) {
+            log.line("no learning curves: the runs logged no " + LearningCurves.COLUMN + " (the split has no validation part)");
+            return;
+        }
+        Double teacherValid = teacherEval.valid().has("ndcg@10") ? teacherEval.valid().get("ndcg@10") : null;
+        LearningCurves.write(out.resolve(CURVES_PNG), "valid NDCG@10 per epoch (mean over seeds " + plan.seeds() + ")", curves, teacherValid);
+        log.line("learning curves: " + out.resolve(CURVES_PNG));
+    }
+}

@@ -1,0 +1,136 @@
+package kdrec.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import kdrec.kd.compare.RunResult;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code kdrec compare} end to end on a tiny synthetic set: outputs, table rows, resume and its refusals. */
+class CompareCommandTest {
+    static final String DATA = "synthetic:users=40,items=30,per_user=6,clusters=3,seed=5";
+
+    @TempDir
+    static Path dir;
+
+    static Path teacher;
+
+    @BeforeAll
+    static void trainTeacher() {
+        assertEquals(0, run("train", "--data", DATA, "--dim", "8", "--epochs", "3", "--out", dir.resolve("t").toString()).code);
+        teacher = dir.resolve("t").resolve("best.safetensors");
+        assertTrue(Files.isRegularFile(teacher));
+    }
+
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        PrintStream oldErr = System.err, oldOut = System.out;
+        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            return new Result(Main.exec(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(oldErr);
+            System.setOut(oldOut);
+        }
+    }
+
+    static String[] compare(Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of("compare", "--data", DATA, "--teacher", teacher.toString(), "--methods", "scratch,rcekd",
+                "--seeds", "2", "--seed-base", "3", "--epochs", "2", "--dim", "8", "--set", "rcekd.K=5", "--set", "rcekd.M=10", "--set", "rcekd.L=3",
+                "--out", out.toString()));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void comparesWritesTheTableAndResumes() throws Exception {
+        Path out = dir.resolve("C");
+        Result r = run(compare(out));
+        assertEquals(0, r.code, r.err);
+        for (String f : new String[] {"table.md", "table.csv", "valid_ndcg10.png", "config.yaml", "log"}) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        byte[] png = Files.readAllBytes(out.resolve("valid_ndcg10.png"));
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
+        for (String m : new String[] {"scratch", "rcekd"}) {
+            for (int s : new int[] {3, 4}) {
+                Path run = out.resolve("runs").resolve(m).resolve("seed" + s);
+                for (String f : new String[] {"result.json", "metrics.csv", "config.yaml", "log", "last.safetensors"}) {
+                    assertTrue(Files.isRegularFile(run.resolve(f)), run.resolve(f).toString());
+                }
+                RunResult rr = RunResult.load(run);
+                assertEquals(m, rr.method());
+                assertEquals(s, rr.seed());
+                assertTrue(Double.isFinite(rr.test().get("ndcg@10")));
+            }
+        }
+        String md = Files.readString(out.resolve("table.md"));
+        assertTrue(md.contains("| teacher mf d=8 ") && md.contains("| scratch ") && md.contains("| rcekd ") && md.contains(" ± "), md);
+        assertTrue(md.contains("| seeds |"), md);
+        List<String> csv = Files.readAllLines(out.resolve("table.csv"));
+        assertEquals(4, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(2).startsWith("scratch,2,") && csv.get(3).startsWith("rcekd,2,"), String.join("\n", csv));
+        assertTrue(r.out.contains("[4/4] rcekd seed 4: best epoch"), r.out);
+        String config = Files.readString(out.resolve("config.yaml"));
+        assertTrue(config.contains("rcekd.K: '5'") || config.contains("rcekd.K: 5"), config);
+
+        // resume: finished runs are read back, not retrained
+        Path done = out.resolve("runs/scratch/seed3/metrics.csv");
+        String before = Files.readString(done);
+        long stamp = Files.getLastModifiedTime(out.resolve("runs/scratch/seed3/result.json")).toMillis();
+        Result again = run(compare(out, "--resume"));
+        assertEquals(0, again.code, again.err);
+        assertEquals(4, again.out.lines().filter(l -> l.contains(": finished earlier")).count(), again.out);
+        assertFalse(again.out.contains(": training"), again.out);
+        assertEquals(before, Files.readString(done));
+        assertEquals(stamp, Files.getLastModifiedTime(out.resolve("runs/scratch/seed3/result.json")).toMillis());
+
+        // an interrupted run (no result.json) continues from its last checkpoint
+        Files.delete(out.resolve("runs/rcekd/seed4/result.json"));
+        Result partial = run(compare(out, "--resume"));
+        assertEquals(0, partial.code, partial.err);
+        assertTrue(partial.out.contains("rcekd seed 4: resuming from"), partial.out);
+        assertTrue(Files.isRegularFile(out.resolve("runs/rcekd/seed4/result.json")));
+
+        // without --resume or --overwrite an existing comparison is refused
+        Result refused = run(compare(out));
+        assertEquals(1, refused.code);
+        assertTrue(refused.err.contains("--resume") && refused.err.contains("--overwrite"), refused.err);
+        // different shared settings are refused on resume
+        Result changed = run(compare(out, "--resume", "--patience", "7"));
+        assertEquals(1, changed.code);
+        assertTrue(changed.err.contains("patience"), changed.err);
+    }
+
+    @Test
+    void badFlagsSayWhatIsAllowed() {
+        Result unknown = run("compare", "--data", DATA, "--teacher", teacher.toString(), "--methods", "scratch,magic", "--out",
+                dir.resolve("x").toString());
+        assertEquals(1, unknown.code);
+        assertTrue(unknown.err.contains("unknown method 'magic'") && unknown.err.contains("allowed: scratch, rcekd"), unknown.err);
+        Result foreign = run("compare", "--data", DATA, "--teacher", teacher.toString(), "--methods", "scratch,rcekd", "--set", "ce.k=3",
+                "--out", dir.resolve("y").toString());
+        assertEquals(1, foreign.code);
+        assertTrue(foreign.err.contains("'ce' is not among --methods"), foreign.err);
+        Result ours = run("compare", "--data", DATA, "--teacher", teacher.toString(), "--methods", "scratch", "--ours", "rcekd",
+                "--out", dir.resolve("z").toString());
+        assertEquals(1, ours.code);
+        assertTrue(ours.err.contains("--ours"), ours.err);
+        assertFalse(Files.exists(dir.resolve("x")) || Files.exists(dir.resolve("y")) || Files.exists(dir.resolve("z")),
+                "nothing is written before the plan is valid");
+    }
+}
