@@ -49,6 +49,7 @@ public final class Methods {
     static {
         register(RceKd.METHOD);
         register(Rrd.METHOD);
+        register(Dcd.METHOD);
     }
 
     private static void register(Method m) {
