@@ -25,8 +25,9 @@ import kdrec.train.TrainData;
  * only in the denominators, summed over the batch's distinct users (the code {@code unique()}s the
  * batch users, so a user counts once however often it occurs).
  *
- * <p>Where a user has fewer than mxk unobserved items, or fewer than L outside the top list, the
- * draws take what there is (the reference's torch.multinomial would raise instead). The code's
+ * <p>Where a user has fewer than mxk unobserved items the list stops there (the reference's topk
+ * would go on into train items, masked to -1e6 but still returned), and K and L shrink to what the
+ * list and the pool hold (its torch.multinomial would raise). The code's
  * {@code sample_from_score} switch (weights from teacher scores) is off in every released config
  * and not offered.
  */
