@@ -157,12 +157,13 @@ public final class Dcd implements Distiller {
             int lb;
             if (x > highest) lb = m;
             else {
-                int lo = 0, hi = m; // first q with a[q] >= x
-                while (lo < hi) {
-                    int mid = (lo + hi) >>> 1;
-                    if (a[mid] < x) lo = mid + 1; else hi = mid;
+                int lo = 0, len = m; // first q with a[q] >= x; branch-free halving (random scores mispredict)
+                while (len > 1) {
+                    int half = len >>> 1;
+                    lo = a[lo + half - 1] < x ? lo + half : lo;
+                    len -= half;
                 }
-                lb = lo;
+                lb = lo + (a[lo] < x ? 1 : 0);
                 for (int q = lb; q < m && a[q] == x; q++) if (j < list[off + (int) packed[q]]) ties[q]++;
             }
             hist[lb]++; // x is above the teacher items a[0 .. lb-1]
