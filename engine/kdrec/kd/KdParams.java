@@ -114,4 +114,15 @@ public final class KdParams {
     public String toString() {
         return method + values;
     }
+
+    /**
+     * Ordered map literal for method defaults and presets. It lives here, not in {@link Methods}: a
+     * method class calling into Methods while it initialises would start Methods' registry, which then
+     * reads that class's METHOD while it is still null.
+     */
+    public static Map<String, Object> ordered(Object... kv) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        return m;
+    }
 }

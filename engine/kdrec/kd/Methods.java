@@ -49,6 +49,8 @@ public final class Methods {
     static {
         register(RceKd.METHOD);
         register(HetComp.METHOD);
+        register(Rrd.METHOD);
+        register(Dcd.METHOD);
     }
 
     private static void register(Method m) {
@@ -72,10 +74,4 @@ public final class Methods {
         return Map.of("train", train, "method", own);
     }
 
-    /** Ordered map literal helper for defaults and presets. */
-    static Map<String, Object> ordered(Object... kv) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
-        return m;
-    }
 }

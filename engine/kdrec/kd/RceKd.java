@@ -1,6 +1,6 @@
 package kdrec.kd;
 
-import static kdrec.kd.Methods.ordered;
+import static kdrec.kd.KdParams.ordered;
 
 import java.util.Arrays;
 import java.util.Map;
