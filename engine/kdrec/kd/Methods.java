@@ -49,6 +49,7 @@ public final class Methods {
     static {
         register(RceKd.METHOD);
         register(VanillaCe.METHOD);
+        register(Rd.METHOD);
     }
 
     private static void register(Method m) {
