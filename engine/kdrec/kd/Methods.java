@@ -50,6 +50,7 @@ public final class Methods {
         register(RceKd.METHOD);
         register(VanillaCe.METHOD);
         register(Rd.METHOD);
+        register(Cd.METHOD);
     }
 
     private static void register(Method m) {
