@@ -51,6 +51,7 @@ public final class Methods {
         register(VanillaCe.METHOD);
         register(Rd.METHOD);
         register(Cd.METHOD);
+        register(UnKd.METHOD);
     }
 
     private static void register(Method m) {
