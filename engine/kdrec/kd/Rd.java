@@ -147,10 +147,17 @@ public final class Rd implements Distiller {
         }
         double[] w = new double[k];
         double sum = 0;
+        float[] sorted = Arrays.copyOfRange(neg, nOff, nOff + n); // ascending: count the samples above s by binary search
+        Arrays.sort(sorted);
         for (int r = 0; r < k; r++) {
             float si = s[sOff + r];
-            int higher = 0;
-            for (int j = 0; j < n; j++) if (neg[nOff + j] > si) higher++;
+            int lo = 0, hi = n; // first index whose score is > si
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (sorted[mid] > si) hi = mid;
+                else lo = mid + 1;
+            }
+            int higher = n - lo;
             double rhat = Math.floor((items - 1) * ((double) higher / n)) + 1;
             w[r] = staticW[r] * Math.max(0, Math.tanh(mu * (rhat - r)));
             sum += w[r];

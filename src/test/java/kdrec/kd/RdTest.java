@@ -166,6 +166,28 @@ class RdTest {
         }
     }
 
+    @Test
+    void resumedRunCrossingStartEpochEqualsTheUninterruptedOne() throws Exception {
+        // the dynamic phase depends only on (seed, epoch, user) and the student: a run resumed at epoch 2 redraws the same samples
+        TrainConfig full = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 4, "batch_size", 64, "lr", 0.01, "patience", 50));
+        try (Teacher teacher = Teacher.of(RceKdTest.mf(16, 1, 0.5f))) {
+            Distillation.Setup s = Distillation.resolve("rd", full, null, "mf", Map.of("rd.topk", 5, "rd.start_epoch", 1, "rd.dynamic_sample", 10));
+            float[] straight;
+            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
+                new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("a"))).fit(null);
+                straight = m.params().get("user").value().toArray();
+            }
+            Distillation.Setup half = new Distillation.Setup("rd", full.with(Map.of("epochs", 2)), s.params());
+            Distillation.run(half, teacher, DATA, new Trainer.Outputs(null, null, dir.resolve("b")), null);
+            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
+                Trainer.Result r = new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("b")))
+                        .fit(dir.resolve("b").resolve("last.safetensors"));
+                assertEquals(4, r.epochsRun());
+                assertArrayEquals(straight, m.params().get("user").value().toArray(), "resumed distillation equals the uninterrupted one");
+            }
+        }
+    }
+
     // ---- the spec's formulas in double, independent of the implementation ----
 
     static double[] weights(Rd kd, Recommender student, int u, double mu, double temp) {
