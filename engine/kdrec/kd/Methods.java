@@ -47,10 +47,15 @@ public final class Methods {
     private static final Map<String, Method> ALL = new LinkedHashMap<>();
 
     static {
-        register(RceKd.METHOD);
-        register(HetComp.METHOD);
+        // the order of --methods' default and of compare's tables: the baselines in publication order, then RCE-KD
+        register(VanillaCe.METHOD);
+        register(Rd.METHOD);
+        register(Cd.METHOD);
         register(Rrd.METHOD);
         register(Dcd.METHOD);
+        register(UnKd.METHOD);
+        register(HetComp.METHOD);
+        register(RceKd.METHOD);
     }
 
     private static void register(Method m) {

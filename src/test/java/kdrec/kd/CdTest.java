@@ -1,0 +1,145 @@
+package kdrec.kd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import kdrec.autograd.Tape;
+import kdrec.autograd.Var;
+import kdrec.loss.Batch;
+import kdrec.model.Recommender;
+import kdrec.train.TrainConfig;
+import kdrec.train.TrainData;
+import kdrec.train.Trainer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** CD: hand-computed soft-label BCE, the tournament sampler's distribution and sets, settings, a tiny run. */
+class CdTest {
+    @TempDir
+    Path dir;
+
+    static final TrainData DATA = RceKdTest.DATA;
+
+    static KdParams params(Object... kv) {
+        Map<String, Object> o = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
+        return Cd.METHOD.params().with(o);
+    }
+
+    @Test
+    void handComputedLoss() {
+        // teacher users are 0: every teacher logit is 0, so y = sigmoid((0 + t2)/t1) whatever was sampled
+        // student s = e_u (user 3: 2, others 1) on every item; n_distill = 2 items per entry
+        // t2 = 0: y = 1/2; item loss -(0.5 log sigmoid(s) + 0.5 log sigmoid(-s)):
+        //   s = 1: 0.5 (0.313262 + 1.313262) = 0.813262; s = 2: 0.5 (0.126928 + 2.126928) = 1.126928
+        //   batch {0, 0, 3}: 2 * 2 * 0.813262 + 2 * 1.126928 = 5.506903
+        // t2 = 2, t1 = 2: y = sigmoid(1) = 0.731059; s = 1: 0.731059 * 0.313262 + 0.268941 * 1.313262 = 0.582203; user 0 alone: 1.164406
+        try (Teacher teacher = Teacher.of(VanillaCeTest.oneDim(u -> 0, i -> i / 10.0));
+             Recommender student = VanillaCeTest.oneDim(u -> u == 3 ? 2 : 1, i -> 1); Tape tape = new Tape()) {
+            Cd kd = new Cd(params("rank_k", 10), teacher, DATA, 4);
+            kd.beginEpoch(tape, student, 0);
+            Var loss = kd.loss(tape, student, student.forward(tape), new Batch(new int[] {0, 0, 3}, new int[3], new int[3]));
+            assertEquals(5.506903, loss.value().get(0), 1e-5);
+            Cd shifted = new Cd(params("rank_k", 10, "t2", 2.0, "t1", 2.0), teacher, DATA, 4);
+            shifted.beginEpoch(tape, student, 0);
+            Var l2 = shifted.loss(tape, student, student.forward(tape), new Batch(new int[] {0}, new int[1], new int[1]));
+            assertEquals(1.164406, l2.value().get(0), 1e-5);
+        }
+    }
+
+    @Test
+    void tournamentKeepsTheHigherScoredOfTwoDraws() {
+        // one tournament over positions with weights p: the winner is the better position, so
+        // P(winner = i) = S_i^2 - S_{i+1}^2 with S_i = sum_{j >= i} p_j
+        int pool = 4;
+        double temp = 0.5; // sharper than the default so the weights matter
+        double[] cdf = Cd.positionCdf(pool, temp);
+        double[] p = new double[pool];
+        double z = 0;
+        for (int r = 0; r < pool; r++) z += p[r] = Math.exp(-((r + 1) / (double) pool) / temp);
+        double[] want = new double[pool];
+        for (int i = 0; i < pool; i++) {
+            double si = 0, sn = 0;
+            for (int j = i; j < pool; j++) si += p[j] / z;
+            for (int j = i + 1; j < pool; j++) sn += p[j] / z;
+            want[i] = si * si - sn * sn;
+        }
+        int[] ids = {40, 41, 42, 43};
+        float[] scores = {4, 3, 2, 1};
+        int trials = 60_000;
+        int[] hits = new int[50], mark = new int[50];
+        SplittableRandom rng = new SplittableRandom(8);
+        for (int t = 0; t < trials; t++) hits[Cd.tournaments(ids, scores, 0, pool, cdf, 1, rng, mark, t + 1)[0]]++;
+        for (int i = 0; i < pool; i++) assertEquals(want[i], hits[40 + i] / (double) trials, 0.01, "position " + i);
+
+        int[] two = Cd.tournaments(ids, scores, 0, pool, cdf, 3, new SplittableRandom(1), new int[50], 1);
+        assertEquals(3, Set.copyOf(Arrays.stream(two).boxed().toList()).size(), "n distinct items");
+        int[] padded = {7, 9, -1, -1};
+        int[] few = Cd.tournaments(padded, new float[] {2, 1, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}, 0, 4, cdf, 3, new SplittableRandom(1), new int[50], 1);
+        assertEquals(Set.of(7, 9), RceKdTest.toSet(few), "a list shorter than n gives all of its items");
+    }
+
+    @Test
+    void sampledSetsFollowTheGuide() {
+        try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f)); Recommender student = RceKdTest.mf(4, 2, 1f); Tape tape = new Tape()) {
+            int[] ptr = DATA.trainPtr(), tr = DATA.trainItems();
+            Cd kd = new Cd(params("rank_k", 8, "n_distill", 3), teacher, DATA, 4);
+            kd.beginEpoch(tape, student, 0);
+            int[][] epoch0 = new int[DATA.users()][];
+            for (int u = 0; u < DATA.users(); u++) {
+                Set<Integer> train = RceKdTest.toSet(Arrays.copyOfRange(tr, ptr[u], ptr[u + 1]));
+                double[] s = RceKdTest.studentScores(student, u, RdTest.allItems());
+                Integer[] order = new Integer[DATA.items()];
+                for (int i = 0; i < order.length; i++) order[i] = i;
+                Arrays.sort(order, (a, b) -> Double.compare(s[b], s[a]));
+                Set<Integer> poolSet = RceKdTest.toSet(Arrays.stream(order).filter(i -> !train.contains(i)).limit(8).mapToInt(Integer::intValue).toArray());
+                epoch0[u] = kd.samplesOf(u);
+                assertEquals(3, RceKdTest.toSet(epoch0[u]).size(), "n_distill distinct items, user " + u);
+                assertTrue(poolSet.containsAll(RceKdTest.toSet(epoch0[u])), "drawn from the student's top-rank_k unobserved items, user " + u);
+            }
+            kd.beginEpoch(tape, student, 0);
+            assertArrayEquals(epoch0[6], kd.samplesOf(6), "same (seed, epoch): same draw");
+            kd.beginEpoch(tape, student, 1);
+            boolean changed = false;
+            for (int u = 0; u < DATA.users(); u++) changed |= !Arrays.equals(epoch0[u], kd.samplesOf(u));
+            assertTrue(changed, "the student guide redraws every epoch");
+
+            Cd byTeacher = new Cd(params("rank_k", 8, "n_distill", 3, "guide", "teacher"), teacher, DATA, 4);
+            int[] fixed = byTeacher.samplesOf(6);
+            byTeacher.beginEpoch(tape, student, 5);
+            assertArrayEquals(fixed, byTeacher.samplesOf(6), "the teacher guide draws once");
+            int[] qt = teacher.topK(8, ptr, tr);
+            assertTrue(RceKdTest.toSet(Arrays.copyOfRange(qt, 48, 56)).containsAll(RceKdTest.toSet(fixed)), "from the teacher's top unobserved items");
+            Cd random = new Cd(params("n_distill", 5, "guide", "random"), teacher, DATA, 4);
+            assertEquals(5, random.samplesOf(2).length);
+        }
+    }
+
+    @Test
+    void settingsAndTinyRun() throws Exception {
+        try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f))) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Cd(params("n_distill", 20, "rank_k", 10), teacher, DATA, 1));
+            assertTrue(e.getMessage().contains("cd.n_distill"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> new Cd(params("guide", "both"), teacher, DATA, 1));
+            assertThrows(IllegalArgumentException.class, () -> new Cd(params("t1", 0.0), teacher, DATA, 1));
+            new Cd(params("guide", "teacher guide"), teacher, DATA, 1); // the configs' spelling
+        }
+        Distillation.Setup preset = Distillation.resolve("cd", TrainConfig.defaults(), "gowalla", "lightgcn", Map.of());
+        assertEquals(1e-8f, preset.student().weightDecay());
+        assertEquals(2, preset.params().integer("n_distill"));
+        TrainConfig cfg = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 3, "batch_size", 64, "lr", 0.01, "patience", 50));
+        try (Teacher teacher = Teacher.of(RceKdTest.mf(16, 1, 0.5f))) {
+            Distillation.Setup s = Distillation.resolve("cd", cfg, null, "mf", Map.of("cd.rank_k", 10, "cd.n_distill", 3));
+            Trainer.Result r = Distillation.run(s, teacher, DATA, new Trainer.Outputs(null, null, dir), null);
+            assertEquals(3, r.epochsRun());
+            assertTrue(Double.isFinite(r.test().get("ndcg@10")));
+        }
+    }
+}
