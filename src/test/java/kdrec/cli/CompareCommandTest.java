@@ -121,7 +121,7 @@ class CompareCommandTest {
         Result unknown = run("compare", "--data", DATA, "--teacher", teacher.toString(), "--methods", "scratch,magic", "--out",
                 dir.resolve("x").toString());
         assertEquals(1, unknown.code);
-        assertTrue(unknown.err.contains("unknown method 'magic'") && unknown.err.contains("allowed: scratch, rcekd"), unknown.err);
+        assertTrue(unknown.err.contains("unknown method 'magic'") && unknown.err.contains("allowed: scratch, ") && unknown.err.contains("rcekd"), unknown.err);
         Result foreign = run("compare", "--data", DATA, "--teacher", teacher.toString(), "--methods", "scratch,rcekd", "--set", "ce.k=3",
                 "--out", dir.resolve("y").toString());
         assertEquals(1, foreign.code);
