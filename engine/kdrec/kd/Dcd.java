@@ -109,7 +109,7 @@ public final class Dcd implements Distiller {
                     Mem.copyOut(scores.data(), (long) r * items, row, 0, items);
                     ranks(row, items, list.top(), u * mxk, valid, rank, rs);
                     logWeights(rank, valid, temp, under, over);
-                    int[] up = drawOrder(under, valid, n, Sampling.rng(seed, 1, epoch, u));
+                    int[] up = Sampling.inDrawOrder(under, valid, n, Sampling.rng(seed, 1, epoch, u));
                     int[] op = Sampling.withoutReplacement(over, valid, n, Sampling.rng(seed, 2, epoch, u));
                     for (int j = 0; j < n; j++) {
                         idx[ptr[u] + j] = list.top()[u * mxk + up[j]];
@@ -188,29 +188,6 @@ public final class Dcd implements Distiller {
             under[t] = Math.log(Math.max(Math.tanh(Math.max(d / temp, 0)), 1e-5));
             over[t] = Math.log(Math.max(Math.tanh(Math.max(-d / temp, 0)), 1e-5));
         }
-    }
-
-    /**
-     * {@code count} distinct positions of {@code [0,n)} drawn without replacement ∝
-     * {@code exp(logWeight)}, in the order drawn (torch.multinomial's output order). The keys are those
-     * of {@link Sampling#withoutReplacement} from the same generator (same chosen set); ordering the
-     * Gumbel-perturbed keys from largest down gives the sequential-draw order.
-     */
-    static int[] drawOrder(double[] logWeight, int n, int count, SplittableRandom rng) {
-        long[] packed = new long[n];
-        for (int i = 0; i < n; i++) {
-            double u = rng.nextDouble();
-            while (u == 0.0) u = rng.nextDouble();
-            float key = (float) (logWeight[i] - Math.log(-Math.log(u)));
-            int bits = Float.floatToRawIntBits(key);
-            bits ^= (bits >> 31) & 0x7fffffff;
-            packed[i] = ((long) bits << 32) | (0xffffffffL & (n - 1 - i)); // equal keys: lower position first
-        }
-        Arrays.sort(packed);
-        int c = Math.min(count, n);
-        int[] out = new int[c];
-        for (int j = 0; j < c; j++) out[j] = n - 1 - (int) packed[n - 1 - j];
-        return out;
     }
 
     @Override

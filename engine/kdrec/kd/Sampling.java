@@ -31,6 +31,17 @@ public final class Sampling {
             for (int i = 0; i < n; i++) all[i] = i;
             return all;
         }
+        int[] out = inDrawOrder(logWeight, n, count, rng);
+        Arrays.sort(out);
+        return out;
+    }
+
+    /**
+     * The same draw as {@link #withoutReplacement} (same generator, same chosen set when count &lt; n),
+     * returned in the order drawn, i.e. torch.multinomial's output order: the Gumbel-perturbed keys from
+     * the largest down are the sequential draws. DCD keeps that order for its ranked list.
+     */
+    public static int[] inDrawOrder(double[] logWeight, int n, int count, SplittableRandom rng) {
         // one primitive sort of (key, position) pairs packed into longs: the key's float bits made
         // order-preserving as a signed int in the high half, the position in the low half
         long[] packed = new long[n];
@@ -43,9 +54,9 @@ public final class Sampling {
             packed[i] = ((long) bits << 32) | (0xffffffffL & (n - 1 - i)); // equal keys: lower position wins
         }
         Arrays.sort(packed);
-        int[] out = new int[count];
-        for (int j = 0; j < count; j++) out[j] = n - 1 - (int) packed[n - 1 - j];
-        Arrays.sort(out);
+        int c = Math.min(count, n);
+        int[] out = new int[c];
+        for (int j = 0; j < c; j++) out[j] = n - 1 - (int) packed[n - 1 - j];
         return out;
     }
 

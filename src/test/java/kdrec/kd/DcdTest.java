@@ -81,7 +81,7 @@ class DcdTest {
         int trials = 100_000;
         int[] first = new int[4], second = new int[4];
         for (int t = 0; t < trials; t++) {
-            int[] d = Dcd.drawOrder(logw, 4, 2, new SplittableRandom(t));
+            int[] d = Sampling.inDrawOrder(logw, 4, 2, new SplittableRandom(t));
             int[] set = Sampling.withoutReplacement(logw, 4, 2, new SplittableRandom(t));
             int[] sorted = d.clone();
             Arrays.sort(sorted);
