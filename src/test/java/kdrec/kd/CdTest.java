@@ -28,9 +28,7 @@ class CdTest {
     static final TrainData DATA = RceKdTest.DATA;
 
     static KdParams params(Object... kv) {
-        Map<String, Object> o = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
-        return Cd.METHOD.params().with(o);
+        return Cd.METHOD.params().with(KdParams.ordered(kv));
     }
 
     @Test

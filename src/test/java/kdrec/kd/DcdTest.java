@@ -28,9 +28,7 @@ class DcdTest {
     Path dir;
 
     static KdParams params(Object... kv) {
-        Map<String, Object> o = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
-        return Dcd.METHOD.params().with(o);
+        return Dcd.METHOD.params().with(KdParams.ordered(kv));
     }
 
     @Test
@@ -174,22 +172,8 @@ class DcdTest {
     @Test
     void distillationResumesExactly() throws Exception {
         // no cross-epoch state: each epoch's draws follow from (seed, epoch, user) and the resumed student
-        TrainConfig full = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 4, "batch_size", 64, "lr", 0.01, "patience", 50));
         try (Teacher teacher = Teacher.of(mf(16, 1, 0.5f))) {
-            Distillation.Setup s = Distillation.resolve("dcd", full, null, "mf", Map.of("dcd.k", 4, "dcd.mxk", 10, "lambda", 0.5));
-            float[] straight;
-            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
-                new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("a"))).fit(null);
-                straight = m.params().get("user").value().toArray();
-            }
-            Distillation.Setup half = new Distillation.Setup("dcd", full.with(Map.of("epochs", 2)), s.params());
-            Distillation.run(half, teacher, DATA, new Trainer.Outputs(null, null, dir.resolve("b")), null);
-            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
-                Trainer.Result r = new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("b")))
-                        .fit(dir.resolve("b").resolve("last.safetensors"));
-                assertEquals(4, r.epochsRun());
-                assertArrayEquals(straight, m.params().get("user").value().toArray(), "resumed distillation equals the uninterrupted one");
-            }
+            RceKdTest.assertResumesExactly(dir, teacher, "dcd", Map.of("dcd.k", 4, "dcd.mxk", 10, "lambda", 0.5));
         }
     }
 }

@@ -52,9 +52,7 @@ class HetCompTest {
     }
 
     static KdParams params(Object... kv) {
-        Map<String, Object> o = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
-        return HetComp.METHOD.params().with(o);
+        return HetComp.METHOD.params().with(KdParams.ordered(kv));
     }
 
     @Test

@@ -46,9 +46,7 @@ class RceKdTest {
     }
 
     static KdParams params(Object... kv) {
-        Map<String, Object> o = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
-        return RceKd.METHOD.params().with(o);
+        return RceKd.METHOD.params().with(KdParams.ordered(kv));
     }
 
     @Test
@@ -247,25 +245,34 @@ class RceKdTest {
 
     @Test
     void distillationResumesExactly() throws Exception {
-        TrainConfig full = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 4, "batch_size", 64, "lr", 0.01, "patience", 50));
         try (Teacher teacher = Teacher.of(mf(16, 1, 0.5f))) {
-            Distillation.Setup s = Distillation.resolve("rcekd", full, null, "mf", Map.of("rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 4));
-            float[] straight;
-            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
-                new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("a"))).fit(null);
-                straight = m.params().get("user").value().toArray();
-            }
-            Distillation.Setup half = new Distillation.Setup("rcekd", full.with(Map.of("epochs", 2)), s.params());
-            Distillation.run(half, teacher, DATA, new Trainer.Outputs(null, null, dir.resolve("b")), null);
-            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
-                Trainer.Result r = new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("b")))
-                        .fit(dir.resolve("b").resolve("last.safetensors"));
-                assertEquals(4, r.epochsRun());
-                assertTrue(Double.isFinite(r.test().get("ndcg@10")));
-                assertArrayEquals(straight, m.params().get("user").value().toArray(), "resumed distillation equals the uninterrupted one");
-            }
+            float[] straight = assertResumesExactly(dir, teacher, "rcekd", Map.of("rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 4));
             assertNotEquals(0f, straight[0]);
         }
+    }
+
+    /**
+     * Distills 4 epochs straight, and 2 epochs then a resume from last.safetensors to 4, and asserts the
+     * students are equal bit for bit (tiny MF d=8 student on {@link #DATA}). Returns the user table.
+     */
+    static float[] assertResumesExactly(Path dir, Teacher teacher, String method, Map<String, ?> overrides) throws java.io.IOException {
+        TrainConfig full = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 4, "batch_size", 64, "lr", 0.01, "patience", 50));
+        Distillation.Setup s = Distillation.resolve(method, full, null, "mf", overrides);
+        float[] straight;
+        try (Recommender m = kdrec.train.Models.create(full, DATA)) {
+            new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("a"))).fit(null);
+            straight = m.params().get("user").value().toArray();
+        }
+        Distillation.Setup half = new Distillation.Setup(method, full.with(Map.of("epochs", 2)), s.params());
+        Distillation.run(half, teacher, DATA, new Trainer.Outputs(null, null, dir.resolve("b")), null);
+        try (Recommender m = kdrec.train.Models.create(full, DATA)) {
+            Trainer.Result r = new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("b")))
+                    .fit(dir.resolve("b").resolve("last.safetensors"));
+            assertEquals(4, r.epochsRun());
+            assertTrue(Double.isFinite(r.test().get("ndcg@10")));
+            assertArrayEquals(straight, m.params().get("user").value().toArray(), method + ": resumed distillation equals the uninterrupted one");
+        }
+        return straight;
     }
 
     // ---- the spec's set formulas, in double, independent of the implementation ----

@@ -31,9 +31,7 @@ class RdTest {
     static final TrainData DATA = RceKdTest.DATA;
 
     static KdParams params(Object... kv) {
-        Map<String, Object> o = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
-        return Rd.METHOD.params().with(o);
+        return Rd.METHOD.params().with(KdParams.ordered(kv));
     }
 
     @Test
@@ -169,22 +167,8 @@ class RdTest {
     @Test
     void resumedRunCrossingStartEpochEqualsTheUninterruptedOne() throws Exception {
         // the dynamic phase depends only on (seed, epoch, user) and the student: a run resumed at epoch 2 redraws the same samples
-        TrainConfig full = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 4, "batch_size", 64, "lr", 0.01, "patience", 50));
         try (Teacher teacher = Teacher.of(RceKdTest.mf(16, 1, 0.5f))) {
-            Distillation.Setup s = Distillation.resolve("rd", full, null, "mf", Map.of("rd.topk", 5, "rd.start_epoch", 1, "rd.dynamic_sample", 10));
-            float[] straight;
-            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
-                new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("a"))).fit(null);
-                straight = m.params().get("user").value().toArray();
-            }
-            Distillation.Setup half = new Distillation.Setup("rd", full.with(Map.of("epochs", 2)), s.params());
-            Distillation.run(half, teacher, DATA, new Trainer.Outputs(null, null, dir.resolve("b")), null);
-            try (Recommender m = kdrec.train.Models.create(full, DATA)) {
-                Trainer.Result r = new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("b")))
-                        .fit(dir.resolve("b").resolve("last.safetensors"));
-                assertEquals(4, r.epochsRun());
-                assertArrayEquals(straight, m.params().get("user").value().toArray(), "resumed distillation equals the uninterrupted one");
-            }
+            RceKdTest.assertResumesExactly(dir, teacher, "rd", Map.of("rd.topk", 5, "rd.start_epoch", 1, "rd.dynamic_sample", 10));
         }
     }
 

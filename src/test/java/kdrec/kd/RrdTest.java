@@ -28,9 +28,7 @@ class RrdTest {
     Path dir;
 
     static KdParams params(Object... kv) {
-        Map<String, Object> o = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
-        return Rrd.METHOD.params().with(o);
+        return Rrd.METHOD.params().with(KdParams.ordered(kv));
     }
 
     static Set<Integer> train(int u) {

@@ -32,9 +32,7 @@ class UnKdTest {
     static final TrainData DATA = RceKdTest.DATA;
 
     static KdParams params(Object... kv) {
-        Map<String, Object> o = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
-        return UnKd.METHOD.params().with(o);
+        return UnKd.METHOD.params().with(KdParams.ordered(kv));
     }
 
     @Test

@@ -28,9 +28,7 @@ class VanillaCeTest {
     static final TrainData DATA = RceKdTest.DATA;
 
     static KdParams params(Object... kv) {
-        Map<String, Object> o = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) o.put((String) kv[i], kv[i + 1]);
-        return VanillaCe.METHOD.params().with(o);
+        return VanillaCe.METHOD.params().with(KdParams.ordered(kv));
     }
 
     /** A 1-d MF whose user u has embedding {@code user[u]} (default 1) and item i {@code item(i)}. */
