@@ -28,18 +28,12 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
-    @Option(names = "--teacher", required = true, description = "Teacher checkpoint (e.g. runs/T/best.safetensors), trained on the same data.")
-    Path teacherPath;
+    @Mixin
+    StudentOptions students;
 
-    @Option(names = "--student", defaultValue = "mf", description = "Student backbone: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
-            completionCandidates = TrainCommand.ModelNames.class)
-    String student;
 
-    @Option(names = "--dim", defaultValue = "20", description = "Student embedding size (default: ${DEFAULT-VALUE}).")
-    int dim;
 
-    @Option(names = "--layers", description = "LightGCN student propagation layers (default 3).")
-    Integer layers;
+
 
     @Option(names = "--methods", split = ",", paramLabel = "M1,M2,...", hideParamSyntax = true,
             description = "Methods to compare (default: all): ${sys:kdrec.kdMethods}.")
@@ -54,14 +48,8 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--ours", description = "The method whose gain over the best other KD baseline is reported (default: rcekd when compared).")
     String ours;
 
-    @Option(names = "--preset", description = "Use the reference configs' rows for this dataset: citeulike, gowalla, yelp.")
-    String preset;
 
-    @Option(names = "--epochs", description = "Maximum epochs per run (default 1000).")
-    Integer epochs;
 
-    @Option(names = "--patience", description = "Early-stopping patience on valid NDCG@10 (default 30).")
-    Integer patience;
 
     @Option(names = "--set", description = "Override one setting, KEY=VALUE (repeatable); see above for who gets it.", paramLabel = "KEY=VALUE")
     List<String> sets = List.of();
@@ -75,9 +63,6 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Delete the comparison in --out and start over.")
     boolean overwrite;
 
-    static {
-        System.setProperty("kdrec.kdMethods", String.join(", ", Distillation.methodNames()));
-    }
 
     static final String DEFAULT_OURS = "rcekd";
 
@@ -88,18 +73,13 @@ final class CompareCommand implements Callable<Integer> {
         String o = ours;
         if (o == null && names.stream().anyMatch(m -> m.trim().equalsIgnoreCase(DEFAULT_OURS))) o = DEFAULT_OURS;
         ComparisonPlan plan = ComparisonPlan.of(names, seeds, seedBase, o, Settings.parseSets(sets));
-        Map<String, Object> studentKeys = new LinkedHashMap<>();
-        studentKeys.put("model", student);
-        studentKeys.put("dim", dim);
-        if (layers != null) studentKeys.put("layers", layers);
-        if (epochs != null) studentKeys.put("epochs", epochs);
-        if (patience != null) studentKeys.put("patience", patience);
+        Map<String, Object> studentKeys = students.studentKeys();
         TrainConfig studentCfg = TrainConfig.defaults().with(studentKeys);
-        if (!Files.isRegularFile(teacherPath)) throw new IllegalArgumentException("--teacher: no such file " + teacherPath);
+        Path teacherPath = students.teacher();
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
             var inputs = new Comparison.Inputs(td, data.describe(), teacher, teacherPath.toString());
-            new Comparison(plan, studentCfg, preset, inputs).run(out, resume, overwrite, System.out);
+            new Comparison(plan, studentCfg, students.preset, inputs).run(out, resume, overwrite, System.out);
         }
         return 0;
     }

@@ -31,33 +31,21 @@ final class DistillCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
-    @Option(names = "--teacher", required = true, description = "Teacher checkpoint (e.g. runs/T/best.safetensors), trained on the same data.")
-    Path teacherPath;
+    @Mixin
+    StudentOptions students;
 
-    @Option(names = "--student", defaultValue = "mf", description = "Student backbone: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
-            completionCandidates = TrainCommand.ModelNames.class)
-    String student;
 
-    @Option(names = "--dim", defaultValue = "20", description = "Student embedding size (default: ${DEFAULT-VALUE}).")
-    int dim;
 
-    @Option(names = "--layers", description = "LightGCN student propagation layers (default 3).")
-    Integer layers;
+
 
     @Option(names = "--method", required = true, description = "KD method: ${sys:kdrec.kdMethods}.")
     String method;
 
-    @Option(names = "--preset", description = "Use the reference configs' row for this dataset: citeulike, gowalla, yelp.")
-    String preset;
 
     @Option(names = "--lambda", description = "Weight of the KD term (default: the method's).")
     Double lambda;
 
-    @Option(names = "--epochs", description = "Maximum epochs (default 1000).")
-    Integer epochs;
 
-    @Option(names = "--patience", description = "Early-stopping patience on valid NDCG@10 (default 30).")
-    Integer patience;
 
     @Option(names = "--seed", description = "Random seed (default 0).")
     Long seed;
@@ -77,28 +65,20 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an existing run in --out.")
     boolean overwrite;
 
-    static {
-        System.setProperty("kdrec.kdMethods", String.join(", ", Distillation.methodNames()));
-    }
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Object> studentKeys = new LinkedHashMap<>();
-        studentKeys.put("model", student);
-        studentKeys.put("dim", dim);
-        if (layers != null) studentKeys.put("layers", layers);
-        if (epochs != null) studentKeys.put("epochs", epochs);
-        if (patience != null) studentKeys.put("patience", patience);
+        Map<String, Object> studentKeys = students.studentKeys();
         if (seed != null) studentKeys.put("seed", seed);
         if (saveEvery != null) studentKeys.put("save_every", saveEvery);
         TrainConfig studentCfg = TrainConfig.defaults().with(studentKeys);
         Map<String, Object> overrides = new LinkedHashMap<>();
         if (lambda != null) overrides.put("lambda", lambda);
         overrides.putAll(Settings.parseSets(sets));
-        if (!Files.isRegularFile(teacherPath)) throw new IllegalArgumentException("--teacher: no such file " + teacherPath);
+        Path teacherPath = students.teacher();
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
-            Distillation.Setup setup = Distillation.resolve(method, studentCfg, preset, teacher.model().kind(), overrides);
+            Distillation.Setup setup = Distillation.resolve(method, studentCfg, students.preset, teacher.model().kind(), overrides);
             Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
             runConfig.put("data", data.describe());
             runConfig.put("teacher", teacherPath.toString());

@@ -1,0 +1,54 @@
+package kdrec.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kdrec.kd.Distillation;
+import picocli.CommandLine.Option;
+
+/** The teacher and student options `distill` and `compare` share (a picocli mixin). */
+final class StudentOptions {
+    static {
+        System.setProperty("kdrec.kdMethods", String.join(", ", Distillation.methodNames()));
+    }
+
+    @Option(names = "--teacher", required = true, description = "Teacher checkpoint (e.g. runs/T/best.safetensors), trained on the same data.")
+    Path teacherPath;
+
+    @Option(names = "--student", defaultValue = "mf", description = "Student backbone: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
+            completionCandidates = TrainCommand.ModelNames.class)
+    String student;
+
+    @Option(names = "--dim", defaultValue = "20", description = "Student embedding size (default: ${DEFAULT-VALUE}).")
+    int dim;
+
+    @Option(names = "--layers", description = "LightGCN student propagation layers (default 3).")
+    Integer layers;
+
+    @Option(names = "--preset", description = "Use the reference configs' row for this dataset: citeulike, gowalla, yelp.")
+    String preset;
+
+    @Option(names = "--epochs", description = "Maximum epochs per run (default 1000).")
+    Integer epochs;
+
+    @Option(names = "--patience", description = "Early-stopping patience on valid NDCG@10 (default 30).")
+    Integer patience;
+
+    /** The student training keys these options set (model, dim and whatever was given). */
+    Map<String, Object> studentKeys() {
+        Map<String, Object> keys = new LinkedHashMap<>();
+        keys.put("model", student);
+        keys.put("dim", dim);
+        if (layers != null) keys.put("layers", layers);
+        if (epochs != null) keys.put("epochs", epochs);
+        if (patience != null) keys.put("patience", patience);
+        return keys;
+    }
+
+    /** The teacher checkpoint, checked to exist. */
+    Path teacher() {
+        if (!Files.isRegularFile(teacherPath)) throw new IllegalArgumentException("--teacher: no such file " + teacherPath);
+        return teacherPath;
+    }
+}
