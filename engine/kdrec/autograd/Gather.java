@@ -85,4 +85,34 @@ public final class Gather {
         });
         return out;
     }
+
+    /**
+     * The inverse of {@link #rows}: a zero [nRows, d] table whose row idx[r] is src[r] (idx
+     * distinct). A per-batch encoder (HSTU) places its batch users' rows in a users x d table with
+     * it, so code that indexes user rows by user id reads them unchanged; the gradient of src is
+     * the gather of those rows.
+     */
+    public static Var scatterRows(Tape t, Var src, int[] idx, int nRows) {
+        Shapes.matrix("scatter rows", src.value);
+        int n = idx.length, d = src.value.cols();
+        if (src.value.rows() != n) throw new IllegalArgumentException("scatter rows: " + n + " indices for " + src.value.rows() + " rows");
+        checkIds("scatter rows", idx, nRows);
+        boolean[] seen = new boolean[nRows];
+        for (int r = 0; r < n; r++) {
+            if (seen[idx[r]]) throw new IllegalArgumentException("scatter rows: index " + idx[r] + " appears twice");
+            seen[idx[r]] = true;
+        }
+        Backend be = t.backend();
+        Var out = t.output("scatterRows", t.needsGrad(src), nRows, d);
+        out.value.fill(0f);
+        be.scatterAdd(n, d, idx, src.value.data(), 0, d, out.value.data(), 0, d);
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            Tensor gs = t.scratch().uninitialized(n, d);
+            be.gather(n, d, idx, g.data(), 0, d, gs.data(), 0, d);
+            be.axpy((long) n * d, 1f, gs.data(), 0, t.gradOf(src).data(), 0);
+        });
+        return out;
+    }
 }

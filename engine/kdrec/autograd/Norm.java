@@ -47,4 +47,35 @@ public final class Norm {
         });
         return y;
     }
+
+    /**
+     * Each row divided by its L2 norm, clamped below at {@code eps}: {@code y = x / max(|x|, eps)}
+     * (HSTU's output and item normalisation, so that scores are cosines).
+     */
+    public static Var l2Rows(Tape t, Var x, float eps) {
+        int d = x.value.cols(), rows = x.value.rows();
+        Backend be = t.backend();
+        float[] norm = new float[rows];
+        Var y = t.output("l2Rows", t.needsGrad(x), x.value.shape());
+        for (int r = 0; r < rows; r++) {
+            long o = (long) r * d;
+            norm[r] = (float) Math.max(Math.sqrt(be.dot(d, x.value.data(), o, x.value.data(), o)), eps);
+            be.scale(d, 1f / norm[r], x.value.data(), o, y.value.data(), o);
+        }
+        if (y.requiresGrad) t.record(() -> {
+            Tensor g = y.grad();
+            if (g == null) return;
+            Tensor gx = t.gradOf(x);
+            for (int r = 0; r < rows; r++) {
+                long o = (long) r * d;
+                // inside the clamp the norm is a constant: d/dx = g / eps
+                float inv = 1f / norm[r];
+                boolean clamped = norm[r] == eps && Math.sqrt(be.dot(d, x.value.data(), o, x.value.data(), o)) < eps;
+                float proj = clamped ? 0f : (float) be.dot(d, y.value.data(), o, g.data(), o);
+                be.axpy(d, inv, g.data(), o, gx.data(), o);
+                if (proj != 0f) be.axpy(d, -proj * inv, y.value.data(), o, gx.data(), o);
+            }
+        });
+        return y;
+    }
 }

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import kdrec.loss.Bpr;
 import kdrec.model.Recommender;
 import kdrec.train.Checkpoints;
 import kdrec.train.Evaluator;
@@ -96,7 +95,7 @@ final class TrainCommand implements Callable<Integer> {
             run.log().line("data: " + td.summary());
             try (Recommender m = Models.create(cfg, td)) {
                 run.log().line("model: " + m.describe() + ", " + m.params().count() + " parameters");
-                Trainer trainer = new Trainer(cfg, td, m, new Bpr(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()));
+                Trainer trainer = new Trainer(cfg, td, m, Models.objective(cfg), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()));
                 Trainer.Result r = trainer.fit(resumeFrom);
                 Evaluator.Result pop = trainer.evaluator().mostPopular();
                 run.log().line("");

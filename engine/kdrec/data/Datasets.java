@@ -13,6 +13,8 @@ import java.util.Map;
  *   <li>{@code insteval}: the embedded InstEval interactions (every rating a positive), rows shuffled with a fixed
  *       seed, then split 8:1:1 per user (a random hold-out);</li>
  *   <li>{@code synthetic} or {@code synthetic:users=3000,items=2000,per_user=30,seed=7}: the planted generator;</li>
+ *   <li>{@code markov} or {@code markov:users=2000,items=1000,per_user=20,branching=3,p=0.9,seed=7}: the sequential
+ *       (item-to-item Markov) generator, timestamped, for sequential backbones;</li>
  *   <li>a directory: a split folder (train/[valid/]test .txt or .csv) or a LightGCN folder (train.txt/test.txt), used as given;</li>
  *   <li>a file: MovieLens u.data or ratings.dat, or a CSV/TSV with a header, preprocessed and split 8:1:1.</li>
  * </ul>
@@ -23,7 +25,7 @@ public final class Datasets {
     /** The fixed seed of the row shuffle applied to the embedded InstEval data before its split. */
     public static final long INSTEVAL_SHUFFLE_SEED = 42;
 
-    public static final String ACCEPTED = "insteval, synthetic[:key=value,...], a split folder (train/valid/test .txt or .csv), "
+    public static final String ACCEPTED = "insteval, synthetic[:key=value,...], markov[:key=value,...], a split folder (train/valid/test .txt or .csv), "
             + "a LightGCN folder (train.txt/test.txt), or a file (u.data, ratings.dat, CSV/TSV with a user,item[,rating][,timestamp] header)";
 
     public static Dataset load(String spec, Preprocess pre) throws IOException {
@@ -36,6 +38,10 @@ public final class Datasets {
         if (s.equals("synthetic") || s.startsWith("synthetic:")) {
             Synthetic syn = Synthetic.defaults().with(parseKv(s.length() > 10 ? s.substring(10) : ""));
             return pre.apply("synthetic", syn.generate());
+        }
+        if (s.equals("markov") || s.startsWith("markov:")) {
+            SyntheticSequences syn = SyntheticSequences.defaults().with(parseKv(s.length() > 7 ? s.substring(7) : ""));
+            return pre.apply("markov", syn.generate());
         }
         Path p = Path.of(s);
         if (Files.isDirectory(p)) {

@@ -5,6 +5,7 @@ import java.util.Map;
 import kdrec.autograd.Arith;
 import kdrec.autograd.Tape;
 import kdrec.autograd.Var;
+import kdrec.loss.BaseLoss;
 import kdrec.loss.Batch;
 import kdrec.loss.Bpr;
 import kdrec.loss.Objective;
@@ -13,18 +14,25 @@ import kdrec.tensor.Tensor;
 
 /**
  * {@code loss = base + lambda * kd} as the reference code's {@code BaseKD4Rec.forward}: the base
- * loss (BPR, summed over the batch) and the distiller's term share one student forward pass; the
- * teacher is frozen. Logged parts: "bpr" and "kd" (the latter already times lambda, so the parts
- * add up to the loss).
+ * loss (BPR summed over the batch; for a sequential student its next-item softmax, a mean over
+ * positions) and the distiller's term share one student forward pass; the teacher is frozen.
+ * Logged parts: the base loss's name ("bpr", ...) and "kd" (the latter already times lambda, so
+ * the parts add up to the loss).
  */
 public final class DistillObjective implements Objective {
     private final Distiller distiller;
     private final float lambda;
+    private final BaseLoss base;
 
     public DistillObjective(Distiller distiller, double lambda) {
+        this(distiller, lambda, new Bpr());
+    }
+
+    public DistillObjective(Distiller distiller, double lambda, BaseLoss base) {
         if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
         this.distiller = distiller;
         this.lambda = (float) lambda;
+        this.base = base;
     }
 
     public Distiller distiller() {
@@ -38,12 +46,13 @@ public final class DistillObjective implements Objective {
 
     @Override
     public Map<String, Double> step(Tape tape, Recommender model, Batch batch) {
-        Recommender.Embeddings e = model.forward(tape);
-        Var base = Bpr.loss(tape, e, batch);
-        Var kd = Arith.scale(tape, distiller.loss(tape, model, e, batch), lambda);
-        tape.backward(Arith.add(tape, base, kd));
+        BaseLoss.Step st = this.base.forward(tape, model, batch, true);
+        Var base = st.loss();
+        Var kd = Arith.scale(tape, distiller.loss(tape, model, st.embeddings(), batch), lambda);
+        Var total = Arith.add(tape, base, kd);
+        if (total.requiresGrad()) tape.backward(total);
         Map<String, Double> parts = new LinkedHashMap<>();
-        parts.put("bpr", (double) base.value().get(0));
+        parts.put(this.base.name(), (double) base.value().get(0));
         parts.put("kd", (double) kd.value().get(0));
         return parts;
     }

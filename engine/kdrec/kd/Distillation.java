@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import kdrec.loss.Bpr;
 import kdrec.loss.Objective;
 import kdrec.model.Recommender;
 import kdrec.train.Models;
@@ -97,11 +96,14 @@ public final class Distillation {
         return new Setup(name, student.with(trainKeys), params.with(methodKeys));
     }
 
-    /** The training objective of a run: BPR for the scratch student, BPR + lambda * kd otherwise. */
+    /**
+     * The training objective of a run: the student's base loss (BPR; a sequence loss for HSTU) for
+     * the scratch student, base + lambda * kd otherwise.
+     */
     public static Objective objective(Setup s, Teacher teacher, TrainData data) {
-        if (s.scratch()) return new Bpr();
+        if (s.scratch()) return Models.objective(s.student());
         Distiller d = Methods.get(s.method()).factory().create(s.params(), teacher, data, s.student().seed());
-        return new DistillObjective(d, s.lambda());
+        return new DistillObjective(d, s.lambda(), Models.objective(s.student()));
     }
 
     /** Trains a fresh student of {@code s.student()} and returns the trainer's result (best valid epoch's test metrics). */

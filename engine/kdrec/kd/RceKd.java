@@ -32,6 +32,11 @@ import kdrec.train.TrainData;
  * {@code sample_rank=true} (w/o T: weights exp(-(m+1)/T) from the student rank alone),
  * {@code separate=false} (w/o sep: one CE on SK ∪ J2), {@code const_weight=c} in [0,1] (w/ const),
  * {@code full_ce=true} (CE between the full-catalogue softmaxes).
+ *
+ * <p>Sequential students (HSTU): the batch is users, each once, so the sum over entries is a sum
+ * over the batch's users; the student's user rows are its last-position states, which
+ * {@code Recommender.forward(tape, batchUsers)} provides for exactly the batch's users. HSTU
+ * teachers are frozen like any other (last-position states and normalised items: cosine logits).
  */
 public final class RceKd implements Distiller {
     /** The code clips the reverse cumulative count at 50 (a constant there, not a setting). */
@@ -55,11 +60,22 @@ public final class RceKd implements Distiller {
         p.put("citeulike/lightgcn>mf", row(1e-7, 100, 10, 50, 50, 200, 5));
         p.put("gowalla/lightgcn>mf", row(1e-5, 10000, 1, 100, 100, 200, 5));
         p.put("yelp/lightgcn>mf", row(1e-5, 50, 1, 100, 100, 500, 11));
+        // HSTU students train on batches of users (one sequence each): the batch column is users
+        p.put("citeulike/hstu>hstu", row(1e-5, 5, 1, 100, 100, 200, 3, 512));
+        p.put("gowalla/hstu>hstu", row(1e-5, 10, 1, 100, 100, 200, 5, 128));
+        p.put("yelp/hstu>hstu", row(1e-5, 1, 1, 100, 100, 200, 5, 400));
+        p.put("citeulike/hstu>mf", row(1e-5, 50000, 1, 100, 100, 500, 5));
+        p.put("gowalla/hstu>mf", row(1e-5, 100000, 1, 100, 50, 200, 1));
+        p.put("yelp/hstu>mf", row(1e-5, 500, 1, 100, 100, 500, 0.5));
         return p;
     }
 
     private static Map<String, Object> row(double wd, double lambda, double tau, int k, int l, int m, double beta) {
-        return ordered("weight_decay", wd, "batch_size", 2048, "lambda", lambda, "tau", tau, "k", k, "l", l, "m", m, "beta", beta);
+        return row(wd, lambda, tau, k, l, m, beta, 2048);
+    }
+
+    private static Map<String, Object> row(double wd, double lambda, double tau, int k, int l, int m, double beta, int batch) {
+        return ordered("weight_decay", wd, "batch_size", batch, "lambda", lambda, "tau", tau, "k", k, "l", l, "m", m, "beta", beta);
     }
 
     private final Teacher teacher;

@@ -10,7 +10,7 @@ import kdrec.nn.Params;
  * whose dot products are the scores. A distiller never knows which backbone it distills.
  */
 public interface Recommender extends AutoCloseable {
-    /** Backbone name as used on the CLI and in checkpoints ("mf", "lightgcn"). */
+    /** Backbone name as used on the CLI and in checkpoints ("mf", "lightgcn", "hstu"). */
     String kind();
 
     int users();
@@ -26,6 +26,21 @@ public interface Recommender extends AutoCloseable {
      * here, once per step, however many scores the step then takes.
      */
     Embeddings forward(Tape tape);
+
+    /**
+     * Final embeddings for a training step whose batch holds {@code batchUsers} (duplicates
+     * allowed). Rows of {@code users()} for the batch's users are exact; a per-batch encoder (HSTU)
+     * leaves the other users' rows zero instead of encoding every sequence at every step. Embedding
+     * backbones return {@link #forward(Tape)}.
+     */
+    default Embeddings forward(Tape tape, int[] batchUsers) {
+        return forward(tape);
+    }
+
+    /** True for backbones that encode each user's item sequence (trained with batches of users, not of pairs). */
+    default boolean sequential() {
+        return false;
+    }
 
     /** Final embeddings without gradient, for scoring and evaluation (valid until tape.reset()). */
     default Embeddings inference(Tape tape) {

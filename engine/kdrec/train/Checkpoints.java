@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import kdrec.autograd.Var;
+import kdrec.model.Hstu;
 import kdrec.model.LightGcn;
 import kdrec.model.MatrixFactorization;
 import kdrec.model.Recommender;
@@ -13,7 +14,8 @@ import kdrec.tensor.Tensor;
 /**
  * Model checkpoints: one safetensors file per model, tensors named after the parameters
  * ({@code user}, {@code item}: users x d and items x d float32; LightGCN stores its layer-0 "ego"
- * embeddings) and a metadata block with the model settings, the epoch, the dataset fingerprint,
+ * embeddings; HSTU its item, position and block tensors, b0.u ... with blocks/heads/max_len/dropout
+ * in the metadata) and a metadata block with the model settings, the epoch, the dataset fingerprint,
  * the run config and the id maps (JSON arrays of original ids in dense-index order), so that
  * Python's safetensors or NumPy can read everything without kdrec.
  */
@@ -52,6 +54,11 @@ public final class Checkpoints {
             case "mf" -> new MatrixFactorization(data.users(), data.items(), dim, 0);
             case "lightgcn" -> new LightGcn(data.users(), data.items(), dim, Integer.parseInt(c.meta("model.layers")),
                     data.trainPtr(), data.trainItems(), 0);
+            case "hstu" -> {
+                int maxLen = Integer.parseInt(c.meta("model.max_len"));
+                yield new Hstu(data.users(), data.items(), dim, Integer.parseInt(c.meta("model.blocks")), Integer.parseInt(c.meta("model.heads")),
+                        maxLen, Float.parseFloat(c.meta("model.dropout")), kdrec.data.Sequences.of(data.dataset().train(), maxLen), 0);
+            }
             default -> throw new IllegalArgumentException(file + ": unknown model '" + kind + "'");
         };
         copyParams(file, c, model);

@@ -12,11 +12,17 @@ import java.util.Map;
  * errors that say what is allowed. {@link #toMap()} is what runs/NAME/config.yaml records.
  */
 public record TrainConfig(String model, int dim, int layers, int epochs, int patience, long seed, int batchSize,
-                          float lr, float weightDecay, boolean lazyAdam, int evalEvery, int saveEvery, int topK) {
+                          float lr, float weightDecay, boolean lazyAdam, int evalEvery, int saveEvery, int topK,
+                          int blocks, int heads, int maxLen, String loss, int negatives, float temperature, float dropout) {
 
-    public static final List<String> MODELS = List.of("mf", "lightgcn");
+    public static final List<String> MODELS = List.of("mf", "lightgcn", "hstu");
+    /** Base losses: "auto" is bpr for mf/lightgcn and sampled_softmax for hstu. */
+    public static final List<String> LOSSES = List.of("auto", "bpr", "sampled_softmax", "scaled_softmax", "full_softmax");
+    /** Settings of the sequential backbone (HSTU) and its losses; recorded only for model=hstu. */
+    public static final List<String> SEQUENCE_KEYS = List.of("blocks", "heads", "max_len", "negatives", "temperature", "dropout");
     public static final List<String> KEYS = List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr",
-            "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k");
+            "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k", "blocks", "heads", "max_len", "loss", "negatives",
+            "temperature", "dropout");
 
     public TrainConfig {
         if (!MODELS.contains(model)) throw new IllegalArgumentException("model must be one of " + MODELS + ", got '" + model + "'");
@@ -30,15 +36,41 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         positive("eval_every", evalEvery);
         if (saveEvery < 0) throw new IllegalArgumentException("save_every must be >= 0 (0 = off), got " + saveEvery);
         if (topK < 20) throw new IllegalArgumentException("top_k must be >= 20 (metrics use @10 and @20), got " + topK);
+        positive("blocks", blocks);
+        positive("heads", heads);
+        positive("max_len", maxLen);
+        positive("negatives", negatives);
+        if (!(temperature > 0f) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be a positive number, got " + temperature);
+        if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+        if (!LOSSES.contains(loss)) throw new IllegalArgumentException("loss must be one of " + LOSSES + ", got '" + loss + "'");
+        boolean seq = model.equals("hstu");
+        if (seq && loss.equals("bpr")) throw new IllegalArgumentException("model hstu trains with sampled_softmax, scaled_softmax or full_softmax, not bpr");
+        if (!seq && !loss.equals("auto") && !loss.equals("bpr")) {
+            throw new IllegalArgumentException("loss " + loss + " is for sequential models (hstu); model " + model + " trains with bpr");
+        }
+        if (seq && dim % heads != 0) throw new IllegalArgumentException("heads (" + heads + ") must divide dim (" + dim + ")");
+    }
+
+    /** True for a sequential backbone (batches of users, a sequence loss). */
+    public boolean sequential() {
+        return model.equals("hstu");
+    }
+
+    /** The base loss after resolving "auto". */
+    public String baseLoss() {
+        return !loss.equals("auto") ? loss : sequential() ? "sampled_softmax" : "bpr";
     }
 
     private static void positive(String key, long v) {
         if (v <= 0) throw new IllegalArgumentException(key + " must be a positive integer, got " + v);
     }
 
-    /** Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4. */
+    /**
+     * Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4;
+     * HSTU: 2 blocks, 1 head, max_len 100, 512 shared uniform negatives, temperature 0.05, dropout 0.2.
+     */
     public static TrainConfig defaults() {
-        return new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20);
+        return new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, 100, "auto", 512, 0.05f, 0.2f);
     }
 
     /** Settings in a stable order, as written to config.yaml and read back by {@link #with(Map)}. */
@@ -57,12 +89,28 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         m.put("eval_every", evalEvery);
         m.put("save_every", saveEvery);
         m.put("top_k", topK);
+        if (sequential() || !loss.equals("auto")) m.put("loss", loss);
+        if (sequential()) {
+            m.put("blocks", blocks);
+            m.put("heads", heads);
+            m.put("max_len", maxLen);
+            m.put("negatives", negatives);
+            m.put("temperature", Double.parseDouble(Float.toString(temperature)));
+            m.put("dropout", Double.parseDouble(Float.toString(dropout)));
+        }
         return m;
     }
 
     /** A copy with the given settings replaced (values may be strings, as from --set, or YAML scalars). */
     public TrainConfig with(Map<String, ?> overrides) {
         Map<String, Object> m = toMap();
+        m.putIfAbsent("loss", loss);
+        m.putIfAbsent("blocks", blocks);
+        m.putIfAbsent("heads", heads);
+        m.putIfAbsent("max_len", maxLen);
+        m.putIfAbsent("negatives", negatives);
+        m.putIfAbsent("temperature", temperature);
+        m.putIfAbsent("dropout", dropout);
         for (var e : overrides.entrySet()) {
             String key = e.getKey().trim().toLowerCase(Locale.ROOT).replace('-', '_');
             if (!KEYS.contains(key)) throw new IllegalArgumentException("unknown setting '" + e.getKey() + "'; allowed: " + String.join(", ", KEYS));
@@ -72,7 +120,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
             return new TrainConfig(str(m, "model").toLowerCase(Locale.ROOT), integer(m, "dim"), integer(m, "layers"), integer(m, "epochs"),
                     integer(m, "patience"), Long.parseLong(str(m, "seed")), integer(m, "batch_size"), (float) real(m, "lr"),
                     (float) real(m, "weight_decay"), bool(m, "lazy_adam"), integer(m, "eval_every"), integer(m, "save_every"),
-                    integer(m, "top_k"));
+                    integer(m, "top_k"), integer(m, "blocks"), integer(m, "heads"), integer(m, "max_len"),
+                    str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"), (float) real(m, "temperature"), (float) real(m, "dropout"));
         } catch (NumberFormatException ex) {
             throw new IllegalArgumentException("bad number in settings: " + ex.getMessage());
         }

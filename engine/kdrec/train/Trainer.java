@@ -19,6 +19,9 @@ import kdrec.tensor.Backends;
  * their term), evaluation on valid and test, early stopping on valid NDCG@10 with test metrics
  * taken at the best valid epoch, atomic best/last checkpoints and a per-epoch log line.
  *
+ * <p>A sequential backbone (HSTU) trains on batches of users instead of train pairs (see
+ * {@link #runSequenceEpoch}).
+ *
  * <p>At the end the model holds the parameters of the best valid epoch (the last epoch's when the
  * split has no validation part).
  *
@@ -149,6 +152,7 @@ public final class Trainer {
         try (var ng = tape.noGrad()) {
             loss.beginEpoch(tape, model, epoch);
         }
+        if (model.sequential()) return runSequenceEpoch(tape, adam, epoch);
         int[] negatives = data.negatives(cfg.seed(), epoch);
         int[] order = data.shuffledPairs(cfg.seed(), epoch);
         int[] pairUser = data.trainPairUsers(), pairItem = data.trainItems();
@@ -172,6 +176,44 @@ public final class Trainer {
                     if (!Double.isFinite(v)) {
                         throw new NonFiniteLossException(epoch + 1, from / bs + 1, e.getKey());
                     }
+                    sums.merge(e.getKey(), v, Double::sum);
+                }
+                adam.step(tape);
+                progress.step();
+            }
+        }
+        return sums;
+    }
+
+    /**
+     * A sequential backbone's epoch: batch = batch_size users (one sequence each) in a seeded
+     * shuffled order of the users with train items; the objective reads their sequences.
+     */
+    private Map<String, Double> runSequenceEpoch(Tape tape, Adam adam, int epoch) {
+        if (loss instanceof kdrec.loss.Bpr) {
+            throw new IllegalArgumentException("model " + model.kind() + " is sequential: train it with a sequence loss (Models.objective), not BPR");
+        }
+        int[] ptr = data.trainPtr();
+        int n = 0;
+        int[] order = new int[data.users()];
+        for (int u = 0; u < data.users(); u++) if (ptr[u + 1] > ptr[u]) order[n++] = u;
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(cfg.seed() * 0x9E3779B97F4A7C15L + epoch * 0xD1B54A32D192ED03L + 17);
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1), x = order[i];
+            order[i] = order[j];
+            order[j] = x;
+        }
+        java.util.LinkedHashMap<String, Double> sums = new java.util.LinkedHashMap<>();
+        int bs = cfg.batchSize();
+        try (Progress progress = Progress.start("epoch " + (epoch + 1), (n + bs - 1) / bs)) {
+            for (int from = 0; from < n; from += bs) {
+                int[] u = java.util.Arrays.copyOfRange(order, from, Math.min(n, from + bs));
+                tape.reset();
+                model.params().zeroGrad();
+                Map<String, Double> parts = loss.step(tape, model, Batch.ofUsers(u, epoch));
+                for (var e : parts.entrySet()) {
+                    double v = e.getValue();
+                    if (!Double.isFinite(v)) throw new NonFiniteLossException(epoch + 1, from / bs + 1, e.getKey());
                     sums.merge(e.getKey(), v, Double::sum);
                 }
                 adam.step(tape);

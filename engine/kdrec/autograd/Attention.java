@@ -1,0 +1,214 @@
+package kdrec.autograd;
+
+import kdrec.cpu.Parallel;
+import kdrec.tensor.Backend;
+import kdrec.tensor.Shapes;
+import kdrec.tensor.Tensor;
+
+/**
+ * The ops of a sequential (HSTU) block over a batch of {@code b} padded sequences of length
+ * {@code n} with {@code h} heads. Per-position rows are laid out [b*n, h*dh] (head hh owns columns
+ * hh*dh..); attention maps are [b*h, n, n] (map r = b*h + hh). Every product is a GEMM on
+ * strided views (no transposes or copies), one (sequence, head) pair per task.
+ */
+public final class Attention {
+    private Attention() {}
+
+    private static void check(String op, Var x, int b, int n, int h) {
+        Shapes.matrix(op, x.value);
+        if (x.value.rows() != b * n || x.value.cols() % h != 0) {
+            throw new IllegalArgumentException(op + ": " + Shapes.str(x.value.shape()) + " is not [" + b + "*" + n + ", " + h + "*dh]");
+        }
+    }
+
+    private static void checkMaps(String op, Var a, int bh, int n) {
+        if (a.value.rank() != 3 || a.value.dim(0) != bh || a.value.dim(1) != n || a.value.dim(2) != n) {
+            throw new IllegalArgumentException(op + ": attention maps " + Shapes.str(a.value.shape()) + " are not [" + bh + ", " + n + ", " + n + "]");
+        }
+    }
+
+    /** out[b*h+hh, i, j] = &lt;q[b, i, head hh], k[b, j, head hh]&gt; (unscaled). */
+    public static Var qk(Tape t, Var q, Var k, int b, int n, int h) {
+        check("attention qk", q, b, n, h);
+        check("attention qk", k, b, n, h);
+        if (q.value.cols() != k.value.cols()) throw Shapes.mismatch("attention qk", "q and k widths differ", q.value, k.value);
+        int ld = q.value.cols(), dh = ld / h;
+        Backend be = t.backend();
+        Var out = t.output("attention_qk", t.needsGrad(q, k), b * h, n, n);
+        Parallel.forRange(b * h, 1, 1, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                long in = (long) (r / h) * n * ld + (long) (r % h) * dh, o = (long) r * n * n;
+                be.gemmNT(n, n, dh, 1f, q.value.data(), in, ld, k.value.data(), in, ld, 0f, out.value.data(), o, n);
+            }
+        });
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            Tensor gq = q.requiresGrad ? t.gradOf(q) : null, gk = k.requiresGrad ? t.gradOf(k) : null;
+            Parallel.forRange(b * h, 1, 1, (lo, hi) -> {
+                for (int r = lo; r < hi; r++) {
+                    long in = (long) (r / h) * n * ld + (long) (r % h) * dh, o = (long) r * n * n;
+                    if (gq != null) be.gemmNN(n, dh, n, 1f, g.data(), o, n, k.value.data(), in, ld, 1f, gq.data(), in, ld);
+                    if (gk != null) be.gemmTN(n, dh, n, 1f, g.data(), o, n, q.value.data(), in, ld, 1f, gk.data(), in, ld);
+                }
+            });
+        });
+        return out;
+    }
+
+    /** out[b, i, head hh] = sum_j a[b*h+hh, i, j] v[b, j, head hh]; v is [b*n, h*dv], out likewise. */
+    public static Var av(Tape t, Var a, Var v, int b, int n, int h) {
+        checkMaps("attention av", a, b * h, n);
+        check("attention av", v, b, n, h);
+        int ld = v.value.cols(), dv = ld / h;
+        Backend be = t.backend();
+        Var out = t.output("attention_av", t.needsGrad(a, v), b * n, ld);
+        Parallel.forRange(b * h, 1, 1, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) {
+                long in = (long) (r / h) * n * ld + (long) (r % h) * dv, o = (long) r * n * n;
+                be.gemmNN(n, dv, n, 1f, a.value.data(), o, n, v.value.data(), in, ld, 0f, out.value.data(), in, ld);
+            }
+        });
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            Tensor ga = a.requiresGrad ? t.gradOf(a) : null, gv = v.requiresGrad ? t.gradOf(v) : null;
+            Parallel.forRange(b * h, 1, 1, (lo, hi) -> {
+                for (int r = lo; r < hi; r++) {
+                    long in = (long) (r / h) * n * ld + (long) (r % h) * dv, o = (long) r * n * n;
+                    if (ga != null) be.gemmNT(n, n, dv, 1f, g.data(), in, ld, v.value.data(), in, ld, 1f, ga.data(), o, n);
+                    if (gv != null) be.gemmTN(n, dv, n, 1f, a.value.data(), o, n, g.data(), in, ld, 1f, gv.data(), in, ld);
+                }
+            });
+        });
+        return out;
+    }
+
+    /**
+     * s[r, i, j] + w[c + j - i] with c = (len(w) - 1) / 2: a learned bias per relative position,
+     * shared by heads and sequences (the reference's RelativePositionalBias: a table of 2N-1
+     * entries for sequences up to N). The gradient of w sums over every (r, i, j) that reads it.
+     */
+    public static Var relativeBias(Tape t, Var s, Var w) {
+        int bh = s.value.dim(0), n = s.value.dim(-1);
+        checkMaps("relativeBias", s, bh, n);
+        int len = (int) w.value.size(), c = (len - 1) / 2;
+        if (w.value.rank() != 1 || len % 2 != 1 || c + 1 < n) {
+            throw new IllegalArgumentException("relativeBias: a table of " + len + " entries (need odd, >= " + (2 * n - 1) + ") for length " + n);
+        }
+        float[] wv = w.value.toArray();
+        Var out = t.output("relativeBias", t.needsGrad(s, w), bh, n, n);
+        float[] row = new float[n];
+        Tensor sv = s.value, ov = out.value;
+        for (int r = 0; r < bh; r++) {
+            for (int i = 0; i < n; i++) {
+                long off = ((long) r * n + i) * n;
+                kdrec.cpu.Mem.copyOut(sv.data(), off, row, 0, n);
+                for (int j = 0; j < n; j++) row[j] += wv[c + j - i];
+                kdrec.cpu.Mem.copyIn(row, 0, ov.data(), off, n);
+            }
+        }
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            if (s.requiresGrad) t.backend().axpy(g.size(), 1f, g.data(), 0, t.gradOf(s).data(), 0);
+            if (w.requiresGrad) {
+                double[] acc = new double[len];
+                float[] gr = new float[n];
+                for (int r = 0; r < bh; r++) {
+                    for (int i = 0; i < n; i++) {
+                        kdrec.cpu.Mem.copyOut(g.data(), ((long) r * n + i) * n, gr, 0, n);
+                        for (int j = 0; j < n; j++) acc[c + j - i] += gr[j];
+                    }
+                }
+                Tensor gw = t.gradOf(w);
+                for (int e = 0; e < len; e++) gw.set(e, gw.get(e) + (float) acc[e]);
+            }
+        });
+        return out;
+    }
+
+    /** Zeroes every j &gt; i of each map (a position sees itself and its past); the gradient is masked alike. */
+    public static Var causalMask(Tape t, Var s) {
+        int bh = s.value.dim(0), n = s.value.dim(-1);
+        checkMaps("causalMask", s, bh, n);
+        Backend be = t.backend();
+        Var out = t.output("causalMask", t.needsGrad(s), bh, n, n);
+        for (int r = 0; r < bh; r++) {
+            for (int i = 0; i < n; i++) {
+                long off = ((long) r * n + i) * n;
+                be.copy(i + 1, s.value.data(), off, out.value.data(), off);
+                if (i + 1 < n) be.fill(n - i - 1, out.value.data(), off + i + 1, 0f);
+            }
+        }
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            Tensor gs = t.gradOf(s);
+            for (int r = 0; r < bh; r++) {
+                for (int i = 0; i < n; i++) {
+                    long off = ((long) r * n + i) * n;
+                    be.axpy(i + 1, 1f, g.data(), off, gs.data(), off);
+                }
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The input rows of a batch of sequences: x[s, p] = scale * E[ids[s*n+p]] + P[p] for p &lt;
+     * len[s], zero rows for padding (ids there are ignored). E's gradient is row-sparse when E is a
+     * parameter (only the batch's items), P's dense.
+     */
+    public static Var embed(Tape t, Var table, Var positions, int[] ids, int[] len, int n, float scale) {
+        Shapes.matrix("sequence embed", table.value);
+        Shapes.matrix("sequence embed", positions.value);
+        int b = len.length, d = table.value.cols();
+        if (positions.value.cols() != d || positions.value.rows() < n) {
+            throw Shapes.mismatch("sequence embed", "positions must be [>= " + n + ", " + d + "]", table.value, positions.value);
+        }
+        if (ids.length != b * n) throw new IllegalArgumentException("sequence embed: " + ids.length + " ids for " + b + " sequences of " + n);
+        int count = 0;
+        for (int s = 0; s < b; s++) {
+            if (len[s] < 0 || len[s] > n) throw new IllegalArgumentException("sequence embed: length " + len[s] + " outside [0, " + n + "]");
+            for (int p = 0; p < len[s]; p++) {
+                int id = ids[s * n + p];
+                if (id < 0 || id >= table.value.rows()) throw new IllegalArgumentException("sequence embed: item " + id + " outside [0, " + table.value.rows() + ")");
+            }
+            count += len[s];
+        }
+        final int valid = count;
+        int[] rows = new int[valid], at = new int[valid], pos = new int[valid];
+        for (int s = 0, e = 0; s < b; s++) {
+            for (int p = 0; p < len[s]; p++, e++) {
+                rows[e] = ids[s * n + p];
+                at[e] = s * n + p;
+                pos[e] = p;
+            }
+        }
+        Backend be = t.backend();
+        Var out = t.output("sequenceEmbed", t.needsGrad(table, positions), b * n, d);
+        out.value.fill(0f);
+        for (int e = 0; e < valid; e++) {
+            long o = (long) at[e] * d;
+            be.scale(d, scale, table.value.data(), (long) rows[e] * d, out.value.data(), o);
+            be.axpy(d, 1f, positions.value.data(), (long) pos[e] * d, out.value.data(), o);
+        }
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            if (table.requiresGrad && valid > 0) {
+                Tensor compact = t.scratch().uninitialized(Math.max(valid, 1), d);
+                be.gather(valid, d, at, g.data(), 0, d, compact.data(), 0, d);
+                be.scale((long) valid * d, scale, compact.data(), 0, compact.data(), 0);
+                if (table.isLeaf()) t.addSparse(table, rows, compact.rowRange(0, valid));
+                else be.scatterAdd(valid, d, rows, compact.data(), 0, d, t.gradOf(table).data(), 0, d);
+            }
+            if (positions.requiresGrad) {
+                Tensor gp = t.gradOf(positions);
+                for (int e = 0; e < valid; e++) be.axpy(d, 1f, g.data(), (long) at[e] * d, gp.data(), (long) pos[e] * d);
+            }
+        });
+        return out;
+    }
+}

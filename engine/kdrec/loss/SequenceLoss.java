@@ -1,0 +1,106 @@
+package kdrec.loss;
+
+import java.util.Map;
+import java.util.SplittableRandom;
+import kdrec.autograd.Arith;
+import kdrec.autograd.CrossEntropy;
+import kdrec.autograd.Gather;
+import kdrec.autograd.Norm;
+import kdrec.autograd.SampledCe;
+import kdrec.autograd.Tape;
+import kdrec.autograd.Var;
+import kdrec.data.Sequences;
+import kdrec.model.Hstu;
+import kdrec.model.Recommender;
+import kdrec.tensor.Tensor;
+
+/**
+ * Next-item losses of a sequential backbone (spec §1.5, HSTU): every position p &lt; len-1 of each
+ * batch user's train sequence predicts the item at p+1 from its L2-normalised state, logits are
+ * cosines divided by a temperature, and the loss is the <em>mean</em> over those positions (as the
+ * reference's {@code sum(loss * w) / sum(w)}).
+ * <ul>
+ *   <li>{@code sampled_softmax}: the positive against R uniform negatives (with replacement, as
+ *       torch.randint), negatives equal to the positive dropped. One draw of R per batch, shared by
+ *       its positions (the reference draws R per position; each row's negatives are still R uniform
+ *       draws, and the logits become one GEMM instead of R gathered rows per position).</li>
+ *   <li>{@code scaled_softmax}: the same with the negatives' sum scaled by (items-1)/R, so it
+ *       estimates the full normalising sum.</li>
+ *   <li>{@code full_softmax}: CE over all items (streamed log-sum-exp, no positions x items buffer).</li>
+ * </ul>
+ * Randomness (negatives, dropout) is a pure function of (seed, epoch, the batch's first user).
+ */
+public final class SequenceLoss implements BaseLoss {
+    private final String kind;
+    private final int negatives;
+    private final float temperature;
+    private final long seed;
+
+    public SequenceLoss(String kind, int negatives, float temperature, long seed) {
+        if (!kind.equals("sampled_softmax") && !kind.equals("scaled_softmax") && !kind.equals("full_softmax")) {
+            throw new IllegalArgumentException("sequence loss must be sampled_softmax, scaled_softmax or full_softmax, got '" + kind + "'");
+        }
+        if (negatives < 1) throw new IllegalArgumentException("negatives must be >= 1, got " + negatives);
+        if (!(temperature > 0f)) throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
+        this.kind = kind;
+        this.negatives = negatives;
+        this.temperature = temperature;
+        this.seed = seed;
+    }
+
+    @Override
+    public String name() {
+        return kind;
+    }
+
+    static long batchSeed(long seed, int epoch, int firstUser) {
+        return seed * 0x9E3779B97F4A7C15L + (long) epoch * 0xBF58476D1CE4E5B9L + (long) firstUser * 0x94D049BB133111EBL + 0x2545F4914F6CDD1DL;
+    }
+
+    @Override
+    public Step forward(Tape t, Recommender model, Batch batch, boolean withEmbeddings) {
+        if (!(model instanceof Hstu h)) throw new IllegalArgumentException(kind + " needs a sequential backbone (hstu), got " + model.kind());
+        int[] users = java.util.Arrays.stream(batch.users()).distinct().toArray();
+        if (users.length != batch.size()) throw new IllegalArgumentException(kind + ": a sequence batch holds each user once");
+        long bs = batchSeed(seed, batch.epoch(), users.length == 0 ? 0 : users[0]);
+        Hstu.Encoded enc = h.encode(t, users, bs);
+        Var loss = loss(t, h, enc, bs);
+        return new Step(withEmbeddings ? h.embeddings(t, enc) : null, loss);
+    }
+
+    /** The loss of an encoded batch; a constant 0 when no sequence has two items. */
+    Var loss(Tape t, Hstu h, Hstu.Encoded enc, long batchSeed) {
+        Sequences seq = h.sequences();
+        int count = 0;
+        for (int s = 0; s < enc.users().length; s++) count += Math.max(enc.lengths()[s] - 1, 0);
+        if (count == 0) return Var.constant(Tensor.zeros(1));
+        int[] rows = new int[count], target = new int[count];
+        for (int s = 0, e = 0; s < enc.users().length; s++) {
+            for (int p = 0; p + 1 < enc.lengths()[s]; p++, e++) {
+                rows[e] = s * enc.n() + p;
+                target[e] = seq.item(enc.users()[s], p + 1);
+            }
+        }
+        Var states = Gather.rows(t, enc.states(), rows);
+        Var ce;
+        if (kind.equals("full_softmax")) {
+            ce = CrossEntropy.fullSoftmaxCe(t, states, h.normalizedItems(t), target, 1f / temperature, true, null);
+        } else {
+            SplittableRandom rng = new SplittableRandom(batchSeed ^ 0x6A09E667F3BCC909L);
+            int[] neg = new int[negatives];
+            for (int j = 0; j < negatives; j++) neg[j] = rng.nextInt(h.items());
+            Var pos = Norm.l2Rows(t, Gather.rows(t, h.itemTable(), target), Hstu.L2_EPS);
+            Var ng = Norm.l2Rows(t, Gather.rows(t, h.itemTable(), neg), Hstu.L2_EPS);
+            float scale = kind.equals("scaled_softmax") ? Math.max(1f, (h.items() - 1f) / negatives) : 1f;
+            ce = SampledCe.loss(t, states, pos, target, ng, neg, temperature, scale);
+        }
+        return Arith.mean(t, ce);
+    }
+
+    @Override
+    public Map<String, Double> step(Tape tape, Recommender model, Batch batch) {
+        Var loss = forward(tape, model, batch, false).loss();
+        if (loss.requiresGrad()) tape.backward(loss);
+        return Map.of(kind, (double) loss.value().get(0));
+    }
+}
