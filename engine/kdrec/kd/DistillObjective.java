@@ -57,4 +57,9 @@ public final class DistillObjective implements Objective {
     public void restore(Map<String, Tensor> state) {
         distiller.restore(state);
     }
+
+    @Override
+    public kdrec.nn.Params params() {
+        return distiller.params();
+    }
 }

@@ -38,4 +38,14 @@ public interface Distiller {
 
     /** Restores what {@link #state()} saved (called before the first resumed epoch). */
     default void restore(Map<String, Tensor> state) {}
+
+    /**
+     * The method's own trainable parameters (feature KD's projectors, experts, selection nets), or
+     * null when it has none. The trainer updates them with a second Adam of the student's settings
+     * and keeps them, with their moments, in the last-epoch checkpoint. Created once, in the
+     * constructor, from the run's seed: a resumed run then overwrites them with the saved values.
+     */
+    default kdrec.nn.Params params() {
+        return null;
+    }
 }

@@ -64,11 +64,15 @@ public final class Trainer {
     /** Trains from scratch, or from {@code resumeFrom} (a last-epoch checkpoint of this run) when given. */
     public Result fit(Path resumeFrom) throws IOException {
         Adam adam = new Adam(model.params(), cfg.lr(), cfg.weightDecay(), cfg.lazyAdam());
+        // a distiller's own parameters (feature KD's projectors) get the student's Adam settings, as
+        // the reference code puts them in the same optimizer
+        kdrec.nn.Params extra = loss.params();
+        Adam extraAdam = extra == null || extra.all().isEmpty() ? null : new Adam(extra, cfg.lr(), cfg.weightDecay(), cfg.lazyAdam());
         EarlyStopping stopper = new EarlyStopping(EarlyStopping.DEFAULT_METRIC, cfg.patience());
         Metrics bestTest = null, lastValid = null, lastTest = null;
         int startEpoch = 0;
         if (resumeFrom != null) {
-            TrainState st = TrainState.restore(resumeFrom, model, adam, loss, data.fingerprint());
+            TrainState st = TrainState.restore(resumeFrom, model, adam, extraAdam, loss, data.fingerprint());
             startEpoch = st.epoch() + 1;
             stopper = st.stopper(cfg.patience());
             bestTest = st.bestTest();
@@ -88,7 +92,7 @@ public final class Trainer {
         try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
             for (; epoch < cfg.epochs(); epoch++) {
                 long t0 = System.nanoTime();
-                Map<String, Double> parts = runEpoch(tape, adam, epoch);
+                Map<String, Double> parts = runEpoch(tape, adam, extraAdam, epoch);
                 long t1 = System.nanoTime();
                 ran++;
                 trainSeconds += (t1 - t0) / 1e9;
@@ -114,7 +118,7 @@ public final class Trainer {
                 }
                 long t2 = System.nanoTime();
                 logEpoch(epoch, parts, (t1 - t0) / 1e9, (t2 - t1) / 1e9, valid, test, improved);
-                saveCheckpoints(epoch, adam, stopper, bestTest, improved);
+                saveCheckpoints(epoch, adam, extraAdam, stopper, bestTest, improved);
                 if (data.hasValid() && stopper.shouldStop()) {
                     log(String.format("early stop: valid %s has not improved for %d evaluations (best epoch %d)",
                             stopper.metric(), stopper.patience(), stopper.bestEpoch() + 1));
@@ -144,7 +148,7 @@ public final class Trainer {
         return true;
     }
 
-    private Map<String, Double> runEpoch(Tape tape, Adam adam, int epoch) {
+    private Map<String, Double> runEpoch(Tape tape, Adam adam, Adam extraAdam, int epoch) {
         tape.reset();
         try (var ng = tape.noGrad()) {
             loss.beginEpoch(tape, model, epoch);
@@ -166,6 +170,7 @@ public final class Trainer {
                 }
                 tape.reset();
                 model.params().zeroGrad();
+                if (extraAdam != null) loss.params().zeroGrad();
                 Map<String, Double> parts = loss.step(tape, model, new Batch(u, p, q));
                 for (var e : parts.entrySet()) {
                     double v = e.getValue();
@@ -175,18 +180,19 @@ public final class Trainer {
                     sums.merge(e.getKey(), v, Double::sum);
                 }
                 adam.step(tape);
+                if (extraAdam != null) extraAdam.step(tape);
                 progress.step();
             }
         }
         return sums;
     }
 
-    private void saveCheckpoints(int epoch, Adam adam, EarlyStopping stopper, Metrics bestTest, boolean improved) throws IOException {
+    private void saveCheckpoints(int epoch, Adam adam, Adam extraAdam, EarlyStopping stopper, Metrics bestTest, boolean improved) throws IOException {
         Path dir = out.checkpointDir();
         if (dir == null) return;
         Files.createDirectories(dir);
         TrainState state = new TrainState(epoch, stopper, bestTest);
-        Checkpoint last = state.checkpoint(model, adam, data, cfg, loss);
+        Checkpoint last = state.checkpoint(model, adam, extraAdam, data, cfg, loss);
         last.save(dir.resolve("last.safetensors"));
         if (improved || !data.hasValid()) Checkpoints.modelOnly(model, data, cfg, epoch).save(dir.resolve("best.safetensors"));
         if (cfg.saveEvery() > 0 && (epoch + 1) % cfg.saveEvery() == 0) {
