@@ -1,0 +1,38 @@
+package kdrec.autograd;
+
+import static kdrec.autograd.GradCheck.check;
+import static kdrec.autograd.GradCheck.randn;
+
+import java.util.stream.Stream;
+import kdrec.tensor.Backend;
+import kdrec.tensor.CpuBackend;
+import kdrec.tensor.SparseMatrix;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Feature-KD ops against central finite differences on both CPU backends: the Chebyshev filter (full and row-restricted, asymmetric M). */
+class FeatureOpsGradientTest {
+    static Stream<Backend> backends() {
+        return Stream.of(new CpuBackend(false), new CpuBackend(true));
+    }
+
+    private static final double EPS = 1e-2, ATOL = 5e-4, RTOL = 5e-3;
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void chebyshevFilter(Backend be) {
+        // 6 rows ordered by hops from rows {0, 1}: rows 2,3 at 1 hop, rows 4,5 at 2 hops; M asymmetric (dropped edges)
+        int[] ptr = {0, 2, 4, 6, 8, 9, 10};
+        int[] col = {1, 2, 0, 3, 0, 4, 1, 5, 2, 3};
+        float[] val = {-0.4f, 0.3f, -0.2f, 0.5f, 0.6f, -0.7f, 0.25f, 0.1f, -0.3f, 0.45f};
+        SparseMatrix m = new SparseMatrix(6, 6, ptr, col, val, false);
+        Var x = Var.leaf("x", randn(3, 1f, 6, 4));
+        float[] c3 = {0.3f, -0.5f, 0.8f}, c1 = {0.5f, -0.5f}, c4 = {0.2f, 0.1f, -0.6f, 0.4f};
+        check("cheb p=2 restricted", be, t -> ChebyshevFilter.apply(t, m, new int[] {2, 4, 6}, c3, x), EPS, ATOL, RTOL, x);
+        SparseMatrix m4 = new SparseMatrix(2, 4, new int[] {0, 2, 4}, new int[] {1, 2, 0, 3}, new float[] {-0.4f, 0.3f, -0.2f, 0.5f}, false);
+        Var x4 = Var.leaf("x4", randn(4, 1f, 4, 3));
+        check("cheb p=1 restricted", be, t -> ChebyshevFilter.apply(t, m4, new int[] {2, 4}, c1, x4), EPS, ATOL, RTOL, x4);
+        check("cheb p=3 full", be, t -> ChebyshevFilter.apply(t, m, new int[] {6, 6, 6, 6}, c4, x), EPS, ATOL, RTOL, x);
+        check("cheb p=0", be, t -> ChebyshevFilter.apply(t, m, new int[] {6}, new float[] {1.5f}, x), EPS, ATOL, RTOL, x);
+    }
+}
