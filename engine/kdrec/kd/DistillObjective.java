@@ -59,7 +59,7 @@ public final class DistillObjective implements Objective {
     }
 
     @Override
-    public kdrec.nn.Params params() {
-        return distiller.params();
+    public kdrec.nn.Params params(Recommender model) {
+        return distiller.params(model);
     }
 }

@@ -48,6 +48,7 @@ public final class Methods {
 
     static {
         register(RceKd.METHOD);
+        register(kdrec.kd.feature.FreqD.METHOD);
     }
 
     private static void register(Method m) {

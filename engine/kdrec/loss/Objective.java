@@ -24,7 +24,7 @@ public interface Objective {
     default void restore(Map<String, kdrec.tensor.Tensor> state) {}
 
     /** Trainable parameters of the objective itself (a distiller's projectors), or null; see Distiller#params. */
-    default kdrec.nn.Params params() {
+    default kdrec.nn.Params params(Recommender model) {
         return null;
     }
 }

@@ -66,7 +66,7 @@ public final class Trainer {
         Adam adam = new Adam(model.params(), cfg.lr(), cfg.weightDecay(), cfg.lazyAdam());
         // a distiller's own parameters (feature KD's projectors) get the student's Adam settings, as
         // the reference code puts them in the same optimizer
-        kdrec.nn.Params extra = loss.params();
+        kdrec.nn.Params extra = loss.params(model);
         Adam extraAdam = extra == null || extra.all().isEmpty() ? null : new Adam(extra, cfg.lr(), cfg.weightDecay(), cfg.lazyAdam());
         EarlyStopping stopper = new EarlyStopping(EarlyStopping.DEFAULT_METRIC, cfg.patience());
         Metrics bestTest = null, lastValid = null, lastTest = null;
@@ -170,7 +170,7 @@ public final class Trainer {
                 }
                 tape.reset();
                 model.params().zeroGrad();
-                if (extraAdam != null) loss.params().zeroGrad();
+                if (extraAdam != null) for (var v : extraAdam.params()) v.zeroGrad();
                 Map<String, Double> parts = loss.step(tape, model, new Batch(u, p, q));
                 for (var e : parts.entrySet()) {
                     double v = e.getValue();

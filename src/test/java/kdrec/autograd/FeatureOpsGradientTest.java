@@ -10,7 +10,11 @@ import kdrec.tensor.SparseMatrix;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Feature-KD ops against central finite differences on both CPU backends: the Chebyshev filter (full and row-restricted, asymmetric M). */
+/**
+ * Feature-KD ops against central finite differences on both CPU backends: the Chebyshev filter (full
+ * and row-restricted, asymmetric M), row distances, row-keyed dropout, the dense layer, and FreqD's
+ * whole chain (projector experts with dropout -> filter -> cosine distance).
+ */
 class FeatureOpsGradientTest {
     static Stream<Backend> backends() {
         return Stream.of(new CpuBackend(false), new CpuBackend(true));
@@ -34,5 +38,42 @@ class FeatureOpsGradientTest {
         check("cheb p=1 restricted", be, t -> ChebyshevFilter.apply(t, m4, new int[] {2, 4}, c1, x4), EPS, ATOL, RTOL, x4);
         check("cheb p=3 full", be, t -> ChebyshevFilter.apply(t, m, new int[] {6, 6, 6, 6}, c4, x), EPS, ATOL, RTOL, x);
         check("cheb p=0", be, t -> ChebyshevFilter.apply(t, m, new int[] {6}, new float[] {1.5f}, x), EPS, ATOL, RTOL, x);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void rowDistancesDropoutAndLinear(Backend be) {
+        Var a = Var.leaf("a", randn(21, 1f, 4, 6)), b = Var.leaf("b", randn(22, 1f, 4, 6));
+        check("squaredL2", be, t -> RowDistance.squaredL2(t, a, b), EPS, ATOL, RTOL, a, b);
+        check("cosine", be, t -> RowDistance.cosine(t, a, b, 1e-12), EPS, ATOL, RTOL, a, b);
+        Var tiny = Var.leaf("tiny", randn(23, 1e-3f, 2, 3)), other = Var.leaf("other", randn(24, 1f, 2, 3));
+        check("cosine, a norm clamped at eps", be, t -> RowDistance.cosine(t, tiny, other, 0.1), EPS, ATOL, RTOL, tiny, other);
+        check("rowDropout", be, t -> RowDropout.apply(t, a, new int[] {7, 3, 9, 1}, 0.3f, 5), EPS, ATOL, RTOL, a);
+        Var w = Var.leaf("w", randn(25, 1f, 6, 5)), bias = Var.leaf("bias", randn(26, 1f, 5));
+        check("linear", be, t -> Linear.apply(t, a, w, bias), EPS, ATOL, RTOL, a, w, bias);
+        check("linear, no bias", be, t -> Linear.apply(t, a, w, null), EPS, ATOL, RTOL, a, w);
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void projectorFilterAndDistanceChain(Backend be) {
+        kdrec.nn.Params params = new kdrec.nn.Params();
+        kdrec.kd.feature.Projector proj = new kdrec.kd.feature.Projector(params, "user", 2, 3, 5, 4, 0.25f, 9);
+        int[] ptr = {0, 2, 4, 5, 6, 6, 6};
+        int[] col = {2, 3, 3, 0, 4, 5};
+        float[] val = {-0.5f, -0.25f, -0.4f, -0.3f, -0.6f, -0.2f};
+        SparseMatrix m = new SparseMatrix(6, 6, ptr, col, val, false);
+        int[] ids = {10, 11, 12, 13, 14, 15};
+        Var x = Var.leaf("x", randn(31, 1f, 6, 3));
+        kdrec.tensor.Tensor teacher = randn(32, 1f, 2, 4);
+        float[] c = {0.4f, -0.5f, 0.2f};
+        java.util.List<Var> inputs = new java.util.ArrayList<>(params.all());
+        inputs.add(x);
+        check("projector -> filter -> cosine", be, t -> {
+            Var z = proj.forward(t, x, ids, 77);
+            Var f = ChebyshevFilter.apply(t, m, new int[] {2, 4, 6}, c, z);
+            return RowDistance.cosine(t, f, Var.constant(teacher), 1e-12);
+        }, EPS, 2e-3, 1e-2, inputs.toArray(new Var[0]));
+        params.close();
     }
 }

@@ -66,7 +66,7 @@ class ObjectiveParamsTest {
         }
 
         @Override
-        public Params params() {
+        public Params params(Recommender student) {
             return params;
         }
     }
