@@ -48,7 +48,8 @@ public final class Projector {
         }
     }
 
-    private static Var uniform(Params params, String name, int fanIn, long seed, long stream, int... shape) {
+    /** A parameter filled U(-1/sqrt(fanIn), 1/sqrt(fanIn)) (PyTorch's Linear default) from (seed, stream). */
+    static Var uniform(Params params, String name, int fanIn, long seed, long stream, int... shape) {
         Var v = params.create(name, shape);
         SplittableRandom r = new SplittableRandom(RowDropout.rowSeed(seed, (int) stream));
         double bound = 1 / Math.sqrt(fanIn);
