@@ -49,6 +49,9 @@ public final class Methods {
     static {
         register(RceKd.METHOD);
         register(kdrec.kd.feature.FreqD.METHOD);
+        register(kdrec.kd.feature.FitNet.METHOD);
+        register(kdrec.kd.feature.DistillationExperts.METHOD);
+        register(kdrec.kd.feature.HierarchicalTopology.METHOD);
     }
 
     private static void register(Method m) {

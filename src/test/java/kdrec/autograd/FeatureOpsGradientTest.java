@@ -76,4 +76,21 @@ class FeatureOpsGradientTest {
         }, EPS, 2e-3, 1e-2, inputs.toArray(new Var[0]));
         params.close();
     }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void gumbelSelectionMixAndTopology(Backend be) {
+        Var a = Var.leaf("a", randn(41, 1f, 3, 4));
+        double[] g = kdrec.autograd.GumbelSoftmax.noise(new java.util.SplittableRandom(3), 12);
+        check("gumbelSoftmax T=1", be, t -> GumbelSoftmax.select(t, a, g, 1.0), EPS, ATOL, RTOL, a);
+        check("gumbelSoftmax T=0.5", be, t -> GumbelSoftmax.select(t, a, g, 0.5), EPS, ATOL, RTOL, a);
+        Var z = Var.leaf("z", randn(42, 1f, 3, 2)), f0 = Var.leaf("f0", randn(43, 1f, 3, 5)), f1 = Var.leaf("f1", randn(44, 1f, 3, 5));
+        check("mix", be, t -> GumbelSoftmax.mix(t, z, new Var[] {f0, f1}), EPS, ATOL, RTOL, z, f0, f1);
+        Var s = Var.leaf("s", randn(45, 1f, 7, 3));
+        kdrec.tensor.Tensor teacher = randn(46, 1f, 7, 6);
+        int[] group = {4, 1, 4, 1, 4, 9, 1};
+        double[] proto = new double[3 * 3];
+        for (int i = 0; i < proto.length; i++) proto[i] = Math.sin(i + 1.0);
+        check("topology (fixed prototypes)", be, t -> Topology.loss(t, s, teacher, group, proto), EPS, 2e-3, 1e-2, s);
+    }
 }
