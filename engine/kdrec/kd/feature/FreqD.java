@@ -65,6 +65,7 @@ public final class FreqD implements Distiller {
     private Params params;
     Projector userProj, itemProj;
     private int epoch, step;
+    private Profile profile;
 
     public FreqD(KdParams p, Teacher teacher, TrainData data, long seed) {
         this.teacher = teacher;
@@ -121,20 +122,63 @@ public final class FreqD implements Distiller {
         return Arith.add(tape, users, Arith.scale(tape, Arith.add(tape, pos, neg), ITEM_WEIGHT));
     }
 
+    /** Accumulates the time of each phase of the filter calls (benchmarks); null turns it off. */
+    public void profile(Profile p) {
+        this.profile = p;
+    }
+
+    /**
+     * Nanoseconds per phase of the side losses, forward and backward: closure (closure, masks,
+     * gathers), projector, filter (student and teacher), distance.
+     */
+    public static final class Profile {
+        public static final String[] PHASES = {"closure", "projector", "filter", "distance"};
+        public final long[] forward = new long[4], backward = new long[4];
+        private final long[] marks = new long[5];
+
+        public void clear() {
+            java.util.Arrays.fill(forward, 0);
+            java.util.Arrays.fill(backward, 0);
+        }
+
+        /**
+         * A backward probe placed before phase k's ops: backward reaches it when phase k's backward is
+         * done, which started at the probe after it (marks[k+1]; marks[4] is set after the last op).
+         */
+        void probe(Tape tape, int k) {
+            kdrec.autograd.Probe.onBackward(tape, () -> {
+                long now = System.nanoTime();
+                backward[k] += now - marks[k + 1];
+                marks[k] = now;
+            });
+        }
+    }
+
     /** F(B): the summed distance of the filtered projected student rows and filtered teacher rows of {@code nodes}. */
     Var sideLoss(Tape tape, int[] nodes, Var table, Tensor teacherTable, SparseMatrix ahat, Projector proj, long callSeed) {
-        return sideLoss(tape, nodes, table, teacherTable, ahat, proj, filter, keep, closure, cosine, callSeed);
+        return sideLoss(tape, nodes, table, teacherTable, ahat, proj, filter, keep, closure, cosine, callSeed, profile);
     }
 
     static Var sideLoss(Tape tape, int[] nodes, Var table, Tensor teacherTable, SparseMatrix ahat, Projector proj, SpectralFilter filter,
                         float keep, boolean closure, boolean cosine, long callSeed) {
+        return sideLoss(tape, nodes, table, teacherTable, ahat, proj, filter, keep, closure, cosine, callSeed, null);
+    }
+
+    private static Var sideLoss(Tape tape, int[] nodes, Var table, Tensor teacherTable, SparseMatrix ahat, Projector proj, SpectralFilter filter,
+                                float keep, boolean closure, boolean cosine, long callSeed, Profile prof) {
+        long t0 = System.nanoTime();
+        if (prof != null) prof.probe(tape, 0);
         long edgeSeed = RowDropoutSeeds.edge(callSeed), dropSeed = RowDropoutSeeds.projector(callSeed);
         int p = filter.degree();
         Closure c = closure ? Closure.of(ahat, nodes, p, keep, edgeSeed) : Closure.full(ahat, p, keep, edgeSeed);
         Var x = closure ? Gather.rows(tape, table, c.nodes) : table;
-        Var z = proj.forward(tape, x, c.nodes, dropSeed);
-        Var s = ChebyshevFilter.apply(tape, c.op, c.reach, filter.coeffs(), z);
         Tensor tl = closure ? FeatureKd.rows(tape.backend(), teacherTable, c.nodes) : teacherTable;
+        long t1 = System.nanoTime();
+        if (prof != null) prof.probe(tape, 1);
+        Var z = proj.forward(tape, x, c.nodes, dropSeed);
+        long t2 = System.nanoTime();
+        if (prof != null) prof.probe(tape, 2);
+        Var s = ChebyshevFilter.apply(tape, c.op, c.reach, filter.coeffs(), z);
         Var t;
         try (var ng = tape.noGrad()) {
             t = ChebyshevFilter.apply(tape, c.op, c.reach, filter.coeffs(), Var.constant(tl));
@@ -143,8 +187,20 @@ public final class FreqD implements Distiller {
             s = Gather.rows(tape, s, nodes);
             t = Var.constant(FeatureKd.rows(tape.backend(), t.value(), nodes));
         }
+        long t3 = System.nanoTime();
+        if (prof != null) prof.probe(tape, 3);
         Var d = cosine ? RowDistance.cosine(tape, s, t, COS_EPS) : RowDistance.squaredL2(tape, s, t);
-        return Arith.sum(tape, d);
+        Var out = Arith.sum(tape, d);
+        if (prof != null) {
+            long t4 = System.nanoTime();
+            prof.forward[0] += t1 - t0;
+            prof.forward[1] += t2 - t1;
+            prof.forward[2] += t3 - t2;
+            prof.forward[3] += t4 - t3;
+            // the first closure to run in backward: it starts the distance phase's clock
+            kdrec.autograd.Probe.onBackward(tape, () -> prof.marks[4] = System.nanoTime());
+        }
+        return out;
     }
 
     /** The two independent draws of one filter call: the edge mask and the projector's dropout. */
