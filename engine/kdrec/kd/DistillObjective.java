@@ -66,4 +66,9 @@ public final class DistillObjective implements Objective {
     public void restore(Map<String, Tensor> state) {
         distiller.restore(state);
     }
+
+    @Override
+    public kdrec.nn.Params params(Recommender model) {
+        return distiller.params(model);
+    }
 }

@@ -38,4 +38,16 @@ public interface Distiller {
 
     /** Restores what {@link #state()} saved (called before the first resumed epoch). */
     default void restore(Map<String, Tensor> state) {}
+
+    /**
+     * The method's own trainable parameters (feature KD's projectors, experts, selection nets), or
+     * null when it has none. The trainer asks once, before the first epoch, with the student it
+     * trains (projector shapes depend on the student's width), updates them with a second Adam of
+     * the student's settings and keeps them, with their moments, in the last-epoch checkpoint. They
+     * must be initialised from the run's seed alone: a resumed run then overwrites them with the
+     * saved values. Repeated calls return the same parameters.
+     */
+    default kdrec.nn.Params params(Recommender student) {
+        return null;
+    }
 }

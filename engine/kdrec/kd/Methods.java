@@ -47,7 +47,7 @@ public final class Methods {
     private static final Map<String, Method> ALL = new LinkedHashMap<>();
 
     static {
-        // the order of --methods' default and of compare's tables: the baselines in publication order, then RCE-KD
+        // the order of --methods' default and of compare's tables: ranking baselines in publication order, RCE-KD, then feature KD
         register(VanillaCe.METHOD);
         register(Rd.METHOD);
         register(Cd.METHOD);
@@ -56,6 +56,10 @@ public final class Methods {
         register(UnKd.METHOD);
         register(HetComp.METHOD);
         register(RceKd.METHOD);
+        register(kdrec.kd.feature.FreqD.METHOD);
+        register(kdrec.kd.feature.FitNet.METHOD);
+        register(kdrec.kd.feature.DistillationExperts.METHOD);
+        register(kdrec.kd.feature.HierarchicalTopology.METHOD);
     }
 
     private static void register(Method m) {

@@ -22,4 +22,9 @@ public interface Objective {
 
     /** Restores what {@link #state()} returned, before the first resumed epoch. */
     default void restore(Map<String, kdrec.tensor.Tensor> state) {}
+
+    /** Trainable parameters of the objective itself (a distiller's projectors), or null; see Distiller#params. */
+    default kdrec.nn.Params params(Recommender model) {
+        return null;
+    }
 }

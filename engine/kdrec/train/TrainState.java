@@ -14,12 +14,14 @@ import kdrec.tensor.Tensor;
 /**
  * Everything beyond the parameters that a resumed run needs to continue exactly: the epoch just
  * finished, Adam's moments and step count, the early-stopping state and the test metrics at the
- * best valid epoch. Stored in last.safetensors next to the parameters.
+ * best valid epoch. Stored in last.safetensors next to the parameters. An objective's own trainable
+ * parameters (feature KD's projectors) are stored as {@code objective.param.NAME} with their
+ * moments as {@code adam.m.objective.param.NAME} / {@code adam.v.objective.param.NAME}.
  */
 record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
-    private static final String M = "adam.m.", V = "adam.v.", OBJECTIVE = "objective.";
+    private static final String M = "adam.m.", V = "adam.v.", OBJECTIVE = "objective.", PARAM = "objective.param.";
 
-    Checkpoint checkpoint(Recommender model, Adam adam, TrainData data, TrainConfig cfg, kdrec.loss.Objective objective) {
+    Checkpoint checkpoint(Recommender model, Adam adam, Adam extraAdam, TrainData data, TrainConfig cfg, kdrec.loss.Objective objective) {
         Checkpoint c = Checkpoints.modelOnly(model, data, cfg, epoch);
         Map<String, Tensor> tensors = new LinkedHashMap<>(c.tensors());
         for (Var p : adam.params()) {
@@ -28,6 +30,14 @@ record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
             tensors.put(V + p.name(), mv[1]);
         }
         for (var e : objective.state().entrySet()) tensors.put(OBJECTIVE + e.getKey(), e.getValue());
+        if (extraAdam != null) {
+            for (Var p : extraAdam.params()) {
+                Tensor[] mv = extraAdam.moments(p);
+                tensors.put(PARAM + p.name(), p.value());
+                tensors.put(M + PARAM + p.name(), mv[0]);
+                tensors.put(V + PARAM + p.name(), mv[1]);
+            }
+        }
         Map<String, Object> es = new LinkedHashMap<>();
         es.put("metric", stopper.metric());
         es.put("best", stopper.bestValue());
@@ -35,12 +45,15 @@ record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
         es.put("since_best", stopper.sinceBest());
         es.put("evaluations", stopper.evaluations());
         es.put("best_metrics", stopper.bestMetrics().values());
-        return new Checkpoint(tensors, c.metadata()).with("adam_step", "" + adam.steps()).withJson("early_stopping", es)
+        Checkpoint out = new Checkpoint(tensors, c.metadata());
+        if (extraAdam != null) out = out.with("objective_adam_step", "" + extraAdam.steps());
+        return out.with("adam_step", "" + adam.steps()).withJson("early_stopping", es)
                 .withJson("best_test", bestTest == null ? Map.of() : bestTest.values());
     }
 
     @SuppressWarnings("unchecked")
-    static TrainState restore(Path file, Recommender model, Adam adam, kdrec.loss.Objective objective, String fingerprint) throws IOException {
+    static TrainState restore(Path file, Recommender model, Adam adam, Adam extraAdam, kdrec.loss.Objective objective, String fingerprint)
+            throws IOException {
         Checkpoint c = Checkpoint.loadCopy(file);
         if (!fingerprint.equals(c.fingerprint())) {
             throw new IllegalArgumentException("cannot resume from " + file + ": it was trained on other data (fingerprint "
@@ -55,9 +68,28 @@ record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
             v.copyTo(adam.moments(p)[1]);
         }
         adam.setSteps(Integer.parseInt(c.meta("adam_step")));
+        if (extraAdam != null) {
+            for (Var p : extraAdam.params()) {
+                Tensor value = c.tensors().get(PARAM + p.name()), m = c.tensors().get(M + PARAM + p.name()), v = c.tensors().get(V + PARAM + p.name());
+                if (value == null || m == null || v == null) {
+                    throw new IllegalArgumentException("cannot resume from " + file + ": no saved value or optimizer state for the objective's parameter '"
+                            + p.name() + "' (was it trained with another method or settings?)");
+                }
+                if (!value.sameShape(p.value())) {
+                    throw new IllegalArgumentException("cannot resume from " + file + ": the objective's parameter '" + p.name() + "' has shape "
+                            + java.util.Arrays.toString(value.shape()) + ", the run needs " + java.util.Arrays.toString(p.value().shape()));
+                }
+                value.copyTo(p.value());
+                m.copyTo(extraAdam.moments(p)[0]);
+                v.copyTo(extraAdam.moments(p)[1]);
+            }
+            extraAdam.setSteps(Integer.parseInt(c.meta("objective_adam_step")));
+        }
         Map<String, Tensor> objectiveState = new LinkedHashMap<>();
         for (var e : c.tensors().entrySet()) {
-            if (e.getKey().startsWith(OBJECTIVE)) objectiveState.put(e.getKey().substring(OBJECTIVE.length()), e.getValue());
+            if (e.getKey().startsWith(OBJECTIVE) && !e.getKey().startsWith(PARAM)) {
+                objectiveState.put(e.getKey().substring(OBJECTIVE.length()), e.getValue());
+            }
         }
         objective.restore(objectiveState);
         Map<String, Object> es = c.json("early_stopping", Map.class);

@@ -67,11 +67,15 @@ public final class Trainer {
     /** Trains from scratch, or from {@code resumeFrom} (a last-epoch checkpoint of this run) when given. */
     public Result fit(Path resumeFrom) throws IOException {
         Adam adam = new Adam(model.params(), cfg.lr(), cfg.weightDecay(), cfg.lazyAdam());
+        // a distiller's own parameters (feature KD's projectors) get the student's Adam settings, as
+        // the reference code puts them in the same optimizer
+        kdrec.nn.Params extra = loss.params(model);
+        Adam extraAdam = extra == null || extra.all().isEmpty() ? null : new Adam(extra, cfg.lr(), cfg.weightDecay(), cfg.lazyAdam());
         EarlyStopping stopper = new EarlyStopping(EarlyStopping.DEFAULT_METRIC, cfg.patience());
         Metrics bestTest = null, lastValid = null, lastTest = null;
         int startEpoch = 0;
         if (resumeFrom != null) {
-            TrainState st = TrainState.restore(resumeFrom, model, adam, loss, data.fingerprint());
+            TrainState st = TrainState.restore(resumeFrom, model, adam, extraAdam, loss, data.fingerprint());
             startEpoch = st.epoch() + 1;
             stopper = st.stopper(cfg.patience());
             bestTest = st.bestTest();
@@ -91,7 +95,7 @@ public final class Trainer {
         try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
             for (; epoch < cfg.epochs(); epoch++) {
                 long t0 = System.nanoTime();
-                Map<String, Double> parts = runEpoch(tape, adam, epoch);
+                Map<String, Double> parts = runEpoch(tape, adam, extraAdam, epoch);
                 long t1 = System.nanoTime();
                 ran++;
                 trainSeconds += (t1 - t0) / 1e9;
@@ -117,7 +121,7 @@ public final class Trainer {
                 }
                 long t2 = System.nanoTime();
                 logEpoch(epoch, parts, (t1 - t0) / 1e9, (t2 - t1) / 1e9, valid, test, improved);
-                saveCheckpoints(epoch, adam, stopper, bestTest, improved);
+                saveCheckpoints(epoch, adam, extraAdam, stopper, bestTest, improved);
                 if (data.hasValid() && stopper.shouldStop()) {
                     log(String.format("early stop: valid %s has not improved for %d evaluations (best epoch %d)",
                             stopper.metric(), stopper.patience(), stopper.bestEpoch() + 1));
@@ -147,12 +151,12 @@ public final class Trainer {
         return true;
     }
 
-    private Map<String, Double> runEpoch(Tape tape, Adam adam, int epoch) {
+    private Map<String, Double> runEpoch(Tape tape, Adam adam, Adam extraAdam, int epoch) {
         tape.reset();
         try (var ng = tape.noGrad()) {
             loss.beginEpoch(tape, model, epoch);
         }
-        if (model.sequential()) return runSequenceEpoch(tape, adam, epoch);
+        if (model.sequential()) return runSequenceEpoch(tape, adam, extraAdam, epoch);
         int[] negatives = data.negatives(cfg.seed(), epoch);
         int[] order = data.shuffledPairs(cfg.seed(), epoch);
         int[] pairUser = data.trainPairUsers(), pairItem = data.trainItems();
@@ -168,17 +172,7 @@ public final class Trainer {
                     p[b] = pairItem[pair];
                     q[b] = negatives[pair];
                 }
-                tape.reset();
-                model.params().zeroGrad();
-                Map<String, Double> parts = loss.step(tape, model, new Batch(u, p, q));
-                for (var e : parts.entrySet()) {
-                    double v = e.getValue();
-                    if (!Double.isFinite(v)) {
-                        throw new NonFiniteLossException(epoch + 1, from / bs + 1, e.getKey());
-                    }
-                    sums.merge(e.getKey(), v, Double::sum);
-                }
-                adam.step(tape);
+                step(tape, adam, extraAdam, new Batch(u, p, q), epoch, from / bs + 1, sums);
                 progress.step();
             }
         }
@@ -189,7 +183,7 @@ public final class Trainer {
      * A sequential backbone's epoch: batch = batch_size users (one sequence each) in a seeded
      * shuffled order of the users with train items; the objective reads their sequences.
      */
-    private Map<String, Double> runSequenceEpoch(Tape tape, Adam adam, int epoch) {
+    private Map<String, Double> runSequenceEpoch(Tape tape, Adam adam, Adam extraAdam, int epoch) {
         if (loss instanceof kdrec.loss.Bpr) {
             throw new IllegalArgumentException("model " + model.kind() + " is sequential: train it with a sequence loss (Models.objective), not BPR");
         }
@@ -208,27 +202,34 @@ public final class Trainer {
         try (Progress progress = Progress.start("epoch " + (epoch + 1), (n + bs - 1) / bs)) {
             for (int from = 0; from < n; from += bs) {
                 int[] u = java.util.Arrays.copyOfRange(order, from, Math.min(n, from + bs));
-                tape.reset();
-                model.params().zeroGrad();
-                Map<String, Double> parts = loss.step(tape, model, Batch.ofUsers(u, epoch));
-                for (var e : parts.entrySet()) {
-                    double v = e.getValue();
-                    if (!Double.isFinite(v)) throw new NonFiniteLossException(epoch + 1, from / bs + 1, e.getKey());
-                    sums.merge(e.getKey(), v, Double::sum);
-                }
-                adam.step(tape);
+                step(tape, adam, extraAdam, Batch.ofUsers(u, epoch), epoch, from / bs + 1, sums);
                 progress.step();
             }
         }
         return sums;
     }
 
-    private void saveCheckpoints(int epoch, Adam adam, EarlyStopping stopper, Metrics bestTest, boolean improved) throws IOException {
+    /** One optimisation step on one batch: the loss parts are checked for NaN/Inf and added to sums. */
+    private void step(Tape tape, Adam adam, Adam extraAdam, Batch batch, int epoch, int batchNo, Map<String, Double> sums) {
+        tape.reset();
+        model.params().zeroGrad();
+        if (extraAdam != null) for (var v : extraAdam.params()) v.zeroGrad();
+        Map<String, Double> parts = loss.step(tape, model, batch);
+        for (var e : parts.entrySet()) {
+            double v = e.getValue();
+            if (!Double.isFinite(v)) throw new NonFiniteLossException(epoch + 1, batchNo, e.getKey());
+            sums.merge(e.getKey(), v, Double::sum);
+        }
+        adam.step(tape);
+        if (extraAdam != null) extraAdam.step(tape);
+    }
+
+    private void saveCheckpoints(int epoch, Adam adam, Adam extraAdam, EarlyStopping stopper, Metrics bestTest, boolean improved) throws IOException {
         Path dir = out.checkpointDir();
         if (dir == null) return;
         Files.createDirectories(dir);
         TrainState state = new TrainState(epoch, stopper, bestTest);
-        Checkpoint last = state.checkpoint(model, adam, data, cfg, loss);
+        Checkpoint last = state.checkpoint(model, adam, extraAdam, data, cfg, loss);
         last.save(dir.resolve("last.safetensors"));
         if (improved || !data.hasValid()) Checkpoints.modelOnly(model, data, cfg, epoch).save(dir.resolve("best.safetensors"));
         if (cfg.saveEvery() > 0 && (epoch + 1) % cfg.saveEvery() == 0) {

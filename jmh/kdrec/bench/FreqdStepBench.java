@@ -1,0 +1,114 @@
+package kdrec.bench;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+import kdrec.autograd.Tape;
+import kdrec.cpu.Parallel;
+import kdrec.data.Dataset;
+import kdrec.data.Preprocess;
+import kdrec.data.Synthetic;
+import kdrec.kd.Methods;
+import kdrec.kd.Teacher;
+import kdrec.kd.feature.FreqD;
+import kdrec.loss.Batch;
+import kdrec.model.MatrixFactorization;
+import kdrec.model.Recommender;
+import kdrec.nn.Params;
+import kdrec.tensor.Backends;
+import kdrec.train.TrainData;
+
+/**
+ * Seconds for one FreqD step (the KD term's forward and backward, three filter calls: users,
+ * positive items, negative items) on a Gowalla-sized synthetic set (30k users, 41k items, ~810k
+ * train interactions) at LightGCN-teacher scale: teacher width d_t (default 2000; a random
+ * N(0, 0.1²) table: cost does not depend on the teacher's quality), student MF d_s = 20, batch
+ * 2048 random train pairs with random negatives, FreqD defaults (5 experts, hidden d_t, dropout
+ * 0.2, linear:0.5, keep 0.5, cosine). Splits the time into closure (closure, masks, gathers),
+ * projector, filter and distance, forward and backward, for the batch's 1-hop-closure path and the
+ * authors' full-table path.
+ * Usage: {@code java ... kdrec.bench.FreqdStepBench [d_t=2000] [steps=4] [paths=closure,full] [key=value ...]}
+ * (extra keys are freqd settings, e.g. filter=exp:1,4); the first step (JIT warm-up) is excluded
+ * from the medians.
+ */
+public final class FreqdStepBench {
+    public static void main(String[] args) throws Exception {
+        int dt = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+        String[] paths = (args.length > 2 ? args[2] : "closure,full").split(",");
+        Map<String, Object> extra = new java.util.LinkedHashMap<>();
+        for (int i = 3; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            extra.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+        }
+        long t0 = System.nanoTime();
+        Dataset ds = new Preprocess(null, 0, 0, true).apply("gowalla-sized synthetic", Synthetic.gowallaSized(1).generate());
+        TrainData td = new TrainData(ds);
+        System.out.printf("data: %s (generated in %.1fs)%n", ds.summary(), (System.nanoTime() - t0) / 1e9);
+        MatrixFactorization tm = new MatrixFactorization(td.users(), td.items(), dt, 7);
+        for (var p : tm.params().all()) Params.fillNormal(p.value(), 0.1f, p.name().hashCode());
+        int bs = 2048;
+        try (Teacher teacher = Teacher.of(tm); Recommender student = new MatrixFactorization(td.users(), td.items(), 20, 3)) {
+            for (String path : paths) {
+                Map<String, Object> set = new java.util.LinkedHashMap<>(extra);
+                set.put("closure", path.trim().equals("closure"));
+                long g0 = System.nanoTime();
+                FreqD f = (FreqD) Methods.get("freqd").factory().create(Methods.get("freqd").params().with(set), teacher, td, 1);
+                Params ps = f.params(student);
+                System.out.printf("%n[%s] graphs + projectors built in %.2fs; projector parameters %,d; settings %s%n", path.trim(),
+                        (System.nanoTime() - g0) / 1e9, ps.count(), set);
+                FreqD.Profile prof = new FreqD.Profile();
+                f.profile(prof);
+                String[] ph = FreqD.Profile.PHASES;
+                double[][] fw = new double[ph.length][steps], bw = new double[ph.length][steps];
+                double[] total = new double[steps], fwd = new double[steps];
+                SplittableRandom r = new SplittableRandom(11);
+                int[] pairUser = td.trainPairUsers(), pairItem = td.trainItems();
+                try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
+                    f.beginEpoch(tape, student, 0);
+                    for (int s = 0; s < steps; s++) {
+                        int[] u = new int[bs], p = new int[bs], q = new int[bs];
+                        for (int b = 0; b < bs; b++) {
+                            int pair = r.nextInt(pairUser.length);
+                            u[b] = pairUser[pair];
+                            p[b] = pairItem[pair];
+                            q[b] = r.nextInt(td.items());
+                        }
+                        tape.reset();
+                        student.params().zeroGrad();
+                        ps.zeroGrad();
+                        prof.clear();
+                        long a = System.nanoTime();
+                        var loss = f.loss(tape, student, student.forward(tape), new Batch(u, p, q));
+                        long b = System.nanoTime();
+                        tape.backward(loss);
+                        for (var v : ps.all()) v.densify(tape);
+                        for (var v : student.params().all()) v.densify(tape);
+                        long c = System.nanoTime();
+                        fwd[s] = (b - a) / 1e9;
+                        total[s] = (c - a) / 1e9;
+                        StringBuilder line = new StringBuilder(String.format("step %d: %.3fs (forward %.3fs, backward %.3fs) |", s + 1, total[s], fwd[s], (c - b) / 1e9));
+                        for (int k = 0; k < ph.length; k++) {
+                            fw[k][s] = prof.forward[k] / 1e9;
+                            bw[k][s] = prof.backward[k] / 1e9;
+                            line.append(String.format(" %s %.3f+%.3f", ph[k], fw[k][s], bw[k][s]));
+                        }
+                        System.out.println(line);
+                    }
+                }
+                StringBuilder med = new StringBuilder(String.format("[%s] d_t=%d, d_s=20, batch %d, %d threads, backend %s: median step %.3fs (forward %.3fs) | forward+backward:",
+                        path.trim(), dt, bs, Parallel.threads(), Backends.get().name(), median(total), median(fwd)));
+                for (int k = 0; k < ph.length; k++) med.append(String.format(" %s %.3f+%.3f", ph[k], median(fw[k]), median(bw[k])));
+                System.out.println(med);
+                ps.close();
+            }
+        }
+    }
+
+    /** Median of all but the first (warm-up) value. */
+    static double median(double[] v) {
+        double[] w = v.length > 1 ? Arrays.copyOfRange(v, 1, v.length) : v.clone();
+        Arrays.sort(w);
+        return w.length % 2 == 1 ? w[w.length / 2] : (w[w.length / 2 - 1] + w[w.length / 2]) / 2;
+    }
+}
