@@ -112,7 +112,7 @@ public final class Comparison {
                 for (long seed : plan.seeds()) {
                     k++;
                     String tag = String.format(Locale.ROOT, "[%d/%d] %s seed %d", k, plan.runs(), method, seed);
-                    RunResult r = runOne(abs, setups.get(method).withSeed(seed), seed, tag, log);
+                    RunResult r = runOne(abs, method, setups.get(method).withSeed(seed), seed, tag, log);
                     if (r == null) {
                         r = RunResult.load(runDir(abs, method, seed));
                         reused++;
@@ -138,11 +138,11 @@ public final class Comparison {
     }
 
     /** Trains one run, or returns null when its result.json says it finished earlier. */
-    private RunResult runOne(Path out, Distillation.Setup setup, long seed, String tag, RunLog log) throws IOException {
+    private RunResult runOne(Path out, String method, Distillation.Setup setup, long seed, String tag, RunLog log) throws IOException {
         Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
         runConfig.put("data", in.dataDescription());
         runConfig.put("teacher", in.teacherDescription());
-        Path dir = runDir(out, setup.method(), seed);
+        Path dir = runDir(out, method, seed);
         Files.createDirectories(dir.getParent());
         // no overwrite here: --overwrite already emptied OUT, so an existing folder is this comparison's own
         try (RunDir run = RunDir.open(dir.getParent(), dir.getFileName().toString(), runConfig, false, null)) {
@@ -155,7 +155,7 @@ public final class Comparison {
             long t0 = System.nanoTime();
             Trainer.Result tr = Distillation.run(setup, in.teacher(), in.data(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()),
                     resumeFrom);
-            RunResult r = RunResult.of(setup.method(), seed, tr);
+            RunResult r = RunResult.of(method, seed, tr);
             r.save(run.path());
             log.line(String.format(Locale.ROOT, "%s: best epoch %d/%d | test %s | %.1f s", tag, r.bestEpoch(), r.epochsRun(),
                     Evaluator.brief(r.test()), (System.nanoTime() - t0) / 1e9));

@@ -19,6 +19,10 @@ import kdrec.train.TrainConfig;
  * registers), duplicates, a {@code METHOD.KEY} for a method that is not compared, and an {@code ours}
  * that is not compared.
  *
+ * <p>A method may be listed more than once as variants {@code METHOD@LABEL} (e.g. {@code freqd} and
+ * {@code freqd@exp}): each is its own row and run folder. {@code METHOD.KEY} applies to the method and
+ * all its variants, {@code METHOD@LABEL.KEY} to that variant only (and wins).
+ *
  * @param ours the method the table's improvement and p-value rows are about, or null for none
  */
 public record ComparisonPlan(List<String> methods, List<Long> seeds, String ours, Map<String, Object> overrides) {
@@ -44,7 +48,11 @@ public record ComparisonPlan(List<String> methods, List<Long> seeds, String ours
         for (String raw : methods) {
             String m = raw.trim().toLowerCase(Locale.ROOT);
             if (m.isEmpty()) continue;
-            if (!allowed.contains(m)) {
+            int at = m.indexOf('@');
+            if (at == 0 || at == m.length() - 1 || m.indexOf('@', at + 1) >= 0 || !m.matches("[a-z0-9_@.-]+") || m.contains(".")) {
+                throw new IllegalArgumentException("--methods: '" + raw.trim() + "' is not METHOD or METHOD@LABEL (letters, digits, _ and -)");
+            }
+            if (!allowed.contains(base(m))) {
                 throw new IllegalArgumentException("--methods: unknown method '" + raw.trim() + "'; allowed: " + String.join(", ", allowed));
             }
             if (!names.add(m)) throw new IllegalArgumentException("--methods: '" + m + "' is listed twice");
@@ -61,7 +69,7 @@ public record ComparisonPlan(List<String> methods, List<Long> seeds, String ours
             int dot = k.indexOf('.');
             if (dot <= 0) continue;
             String owner = k.substring(0, dot).trim().toLowerCase(Locale.ROOT);
-            if (!names.contains(owner)) {
+            if (!names.contains(owner) && names.stream().noneMatch(n -> base(n).equals(owner))) {
                 throw new IllegalArgumentException("--set " + k + ": method '" + owner + "' is not among --methods (" + String.join(", ", names) + ")");
             }
         }
@@ -70,20 +78,33 @@ public record ComparisonPlan(List<String> methods, List<Long> seeds, String ours
         return new ComparisonPlan(new ArrayList<>(names), seedList, o, new LinkedHashMap<String, Object>(overrides));
     }
 
-    /** The overrides that apply to one method's runs (see the class comment). */
+    /** The registered method of a listed entry: {@code freqd@exp} is a variant of {@code freqd}. */
+    public static String base(String method) {
+        int at = method.indexOf('@');
+        return at < 0 ? method : method.substring(0, at);
+    }
+
+    /**
+     * The overrides that apply to one listed method's runs (see the class comment), with variant keys
+     * renamed to the base method's ({@code freqd@exp.filter} becomes {@code freqd.filter}).
+     */
     public Map<String, Object> overridesFor(String method) {
-        Map<String, Object> out = new LinkedHashMap<>();
+        String base = base(method);
+        Map<String, Object> out = new LinkedHashMap<>(), variant = new LinkedHashMap<>();
         for (var e : overrides.entrySet()) {
             String k = e.getKey().trim();
             int dot = k.indexOf('.');
             if (dot > 0) {
-                if (k.substring(0, dot).toLowerCase(Locale.ROOT).equals(method)) out.put(k, e.getValue());
+                String owner = k.substring(0, dot).toLowerCase(Locale.ROOT), key = base + k.substring(dot);
+                if (owner.equals(base)) out.put(key, e.getValue());
+                else if (owner.equals(method)) variant.put(key, e.getValue());
             } else if (k.equalsIgnoreCase("lambda")) {
-                if (!Distillation.SCRATCH.equals(method)) out.put(k, e.getValue());
+                if (!Distillation.SCRATCH.equals(base)) out.put(k, e.getValue());
             } else {
                 out.put(k, e.getValue());
             }
         }
+        out.putAll(variant);
         return out;
     }
 
@@ -103,7 +124,7 @@ public record ComparisonPlan(List<String> methods, List<Long> seeds, String ours
      */
     public Map<String, Distillation.Setup> resolve(TrainConfig student, String preset, String teacherKind) {
         Map<String, Distillation.Setup> out = new LinkedHashMap<>();
-        for (String m : methods) out.put(m, Distillation.resolve(m, student, preset, teacherKind, overridesFor(m)));
+        for (String m : methods) out.put(m, Distillation.resolve(base(m), student, preset, teacherKind, overridesFor(m)));
         return out;
     }
 

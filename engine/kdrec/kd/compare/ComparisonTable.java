@@ -69,7 +69,7 @@ public final class ComparisonTable {
             String best = null;
             double bestMean = Double.NEGATIVE_INFINITY;
             for (String m : present) {
-                if (m.equals(t.ours) || m.equals(Distillation.SCRATCH)) continue;
+                if (m.equals(t.ours) || ComparisonPlan.base(m).equals(Distillation.SCRATCH)) continue;
                 double mean = t.summaries.get(m).get(k).mean();
                 if (mean > bestMean) {
                     best = m;

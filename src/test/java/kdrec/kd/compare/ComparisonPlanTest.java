@@ -54,4 +54,20 @@ class ComparisonPlanTest {
         ComparisonPlan bad = ComparisonPlan.of(List.of("scratch", "rcekd"), 2, 0, "rcekd", Map.of("rcekd.q", "3"));
         assertTrue(error(() -> bad.resolve(TrainConfig.defaults(), null, "mf")).contains("rcekd.q"));
     }
+
+    @Test
+    void variantsAreOwnRowsWithTheirOwnKeys() {
+        ComparisonPlan p = ComparisonPlan.of(List.of("scratch", "rcekd", "rcekd@small"), 2, 0, "rcekd",
+                Map.of("rcekd.K", "10", "rcekd@small.K", "4", "rcekd.L", "3"));
+        assertEquals(List.of("scratch", "rcekd", "rcekd@small"), p.methods());
+        assertEquals(Map.of("rcekd.K", "10", "rcekd.L", "3"), p.overridesFor("rcekd"));
+        assertEquals(Map.of("rcekd.K", "4", "rcekd.L", "3"), p.overridesFor("rcekd@small"), "the variant's key wins, the method's keys apply too");
+        var setups = p.resolve(TrainConfig.defaults(), null, "mf");
+        assertEquals("rcekd", setups.get("rcekd@small").method());
+        assertEquals(4, setups.get("rcekd@small").params().integer("k"));
+        assertEquals(10, setups.get("rcekd").params().integer("k"));
+        assertTrue(error(() -> ComparisonPlan.of(List.of("magic@x"), 2, 0, null, Map.of())).contains("unknown method 'magic@x'"));
+        assertTrue(error(() -> ComparisonPlan.of(List.of("rcekd@"), 2, 0, null, Map.of())).contains("METHOD@LABEL"));
+        assertTrue(error(() -> ComparisonPlan.of(List.of("rcekd"), 2, 0, null, Map.of("rcekd@x.K", "3"))).contains("not among --methods"));
+    }
 }
