@@ -93,6 +93,17 @@ public final class LearningCurves {
      * Draws the curves (and the teacher's valid NDCG@10 as a dashed line when {@code teacherValid} is
      * not null) and writes the PNG atomically. Runs without a display (headless AWT).
      */
+    /**
+     * Distinct, saturated series colours (Tableau 10 without its grey, then black and dark variants):
+     * XChart's default palette runs into light grey by the ninth series, which is unreadable and
+     * clashes with the teacher's grey line.
+     */
+    private static final java.awt.Color[] PALETTE = {
+        new java.awt.Color(0x1f77b4), new java.awt.Color(0xff7f0e), new java.awt.Color(0x2ca02c), new java.awt.Color(0xd62728),
+        new java.awt.Color(0x9467bd), new java.awt.Color(0x8c564b), new java.awt.Color(0xe377c2), new java.awt.Color(0xbcbd22),
+        new java.awt.Color(0x17becf), java.awt.Color.BLACK, new java.awt.Color(0x393b79), new java.awt.Color(0x637939),
+        new java.awt.Color(0x843c39), new java.awt.Color(0x7b4173)};
+
     public static void write(Path png, String title, Map<String, Curve> curves, Double teacherValid) throws IOException {
         if (curves.isEmpty()) throw new IllegalArgumentException("learning curves: no method has a " + COLUMN + " column to plot");
         System.setProperty("java.awt.headless", "true");
@@ -100,6 +111,7 @@ public final class LearningCurves {
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setMarkerSize(4);
+        chart.getStyler().setSeriesColors(PALETTE);
         chart.getStyler().setYAxisDecimalPattern("0.000");
         int maxEpoch = 1;
         for (var e : curves.entrySet()) {
