@@ -9,9 +9,5 @@
 # machine (run `bench/freqd_step.sh 2000 4 closure` alone otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/jdk.sh
-kdrec_find_jdk
-[ -f target/benchmarks.jar ] && [ -z "$(find kernels engine jmh -newer target/benchmarks.jar -print -quit)" ] \
-  || ./build -q -Pjmh -DskipTests package >&2
-exec "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx8g \
-  -cp target/benchmarks.jar kdrec.bench.FreqdStepBench "$@" 2> >(grep -v '^WARNING: Using incubator' >&2)
+. scripts/bench-main.sh
+kdrec_bench_main FreqdStepBench "$@"
