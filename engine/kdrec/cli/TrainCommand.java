@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 
 /** {@code kdrec train}: train a recommender (MF or LightGCN) with BPR, early stopping and checkpoints. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train MF or LightGCN with BPR on a dataset; writes runs/NAME/{log,config.yaml,metrics.csv,best.safetensors,last.safetensors}.",
+        description = {"Train MF or LightGCN (BPR) or HSTU (softmax over sequences) on a dataset; writes runs/NAME/{log,config.yaml,metrics.csv,best.safetensors,last.safetensors}.",
                 "Settings resolve as: defaults < --config YAML < explicit options < --set key=value."})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
