@@ -16,14 +16,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * whole chain (projector experts with dropout -> filter -> cosine distance).
  */
 class FeatureOpsGradientTest {
-    static Stream<Backend> backends() {
-        return Stream.of(new CpuBackend(false), new CpuBackend(true));
-    }
 
     private static final double EPS = 1e-2, ATOL = 5e-4, RTOL = 5e-3;
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void chebyshevFilter(Backend be) {
         // 6 rows ordered by hops from rows {0, 1}: rows 2,3 at 1 hop, rows 4,5 at 2 hops; M asymmetric (dropped edges)
         int[] ptr = {0, 2, 4, 6, 8, 9, 10};
@@ -41,7 +38,7 @@ class FeatureOpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void rowDistancesDropoutAndLinear(Backend be) {
         Var a = Var.leaf("a", randn(21, 1f, 4, 6)), b = Var.leaf("b", randn(22, 1f, 4, 6));
         check("squaredL2", be, t -> RowDistance.squaredL2(t, a, b), EPS, ATOL, RTOL, a, b);
@@ -55,7 +52,7 @@ class FeatureOpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void projectorFilterAndDistanceChain(Backend be) {
         kdrec.nn.Params params = new kdrec.nn.Params();
         kdrec.kd.feature.Projector proj = new kdrec.kd.feature.Projector(params, "user", 2, 3, 5, 4, 0.25f, 9);
@@ -78,7 +75,7 @@ class FeatureOpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void gumbelSelectionMixAndTopology(Backend be) {
         Var a = Var.leaf("a", randn(41, 1f, 3, 4));
         double[] g = kdrec.autograd.GumbelSoftmax.noise(new java.util.SplittableRandom(3), 12);

@@ -19,6 +19,16 @@ import kdrec.tensor.Tensor;
 final class GradCheck {
     private GradCheck() {}
 
+    /** Both CPU backends (scalar twins and Vector API), for {@code @MethodSource("kdrec.autograd.GradCheck#backends")}. */
+    static java.util.stream.Stream<kdrec.tensor.Backend> backends() {
+        return java.util.stream.Stream.of(new kdrec.tensor.CpuBackend(false), new kdrec.tensor.CpuBackend(true));
+    }
+
+    /** A leaf of N(0, 1) values with the given shape, drawn from {@code seed}. */
+    static Var leaf(String name, long seed, int... shape) {
+        return Var.leaf(name, randn(seed, 1f, shape));
+    }
+
     static Tensor randn(long seed, float std, int... shape) {
         Tensor t = Tensor.zeros(shape);
         SplittableRandom r = new SplittableRandom(seed);

@@ -17,9 +17,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The whole-catalogue listwise losses: hand-computed rows, clamps, and finite differences across chunk borders. */
 class ListwiseAllTest {
-    static Stream<Backend> backends() {
-        return Stream.of(new CpuBackend(false), new CpuBackend(true));
-    }
 
     private static final double E = Math.E;
 
@@ -34,7 +31,7 @@ class ListwiseAllTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void handComputedRows(Backend be) {
         float[] s = {2f, 1f, 0f, -1f};
         int[] x = {3}; // item 3 is a train item: in no denominator
@@ -93,7 +90,7 @@ class ListwiseAllTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void gradientMatchesFiniteDifferences(Backend be) {
         int rows = 5, n = 13, d = 4;
         SplittableRandom r = new SplittableRandom(11);
@@ -109,7 +106,7 @@ class ListwiseAllTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void clampedScoresPassNoGradient(Backend be) {
         // scores of item 0 are far above the clip for both users: its gradient must vanish, the rest must match FD
         int n = 6, d = 2;
@@ -134,7 +131,7 @@ class ListwiseAllTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void shapeErrorsNameTheOp(Backend be) {
         Var u = Var.leaf("u", randn(1, 1f, 2, 3)), items = Var.leaf("items", randn(2, 1f, 4, 3));
         ListwiseAll.Terms one = new ListwiseAll.Terms(new int[] {0, 1}, IndexSets.of(new int[][] {{0}}), IndexSets.of(new int[][] {{}}), new float[] {1f});

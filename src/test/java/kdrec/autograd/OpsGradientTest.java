@@ -1,6 +1,7 @@
 package kdrec.autograd;
 
 import static kdrec.autograd.GradCheck.check;
+import static kdrec.autograd.GradCheck.leaf;
 import static kdrec.autograd.GradCheck.randn;
 
 import java.util.stream.Stream;
@@ -14,18 +15,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every autograd op against central finite differences, on both CPU backends, small random shapes. */
 class OpsGradientTest {
-    static Stream<Backend> backends() {
-        return Stream.of(new CpuBackend(false), new CpuBackend(true));
-    }
 
-    private static Var leaf(String name, long seed, int... shape) {
-        return Var.leaf(name, randn(seed, 1f, shape));
-    }
 
     private static final double EPS = 1e-2, ATOL = 5e-4, RTOL = 5e-3;
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void matmulAllLayouts(Backend be) {
         Var a = leaf("a", 1, 5, 7), b = leaf("b", 2, 7, 4), bt = leaf("bt", 3, 4, 7), at = leaf("at", 4, 7, 5);
         check("matmul nn", be, t -> MatMul.nn(t, a, b), EPS, ATOL, RTOL, a, b);
@@ -34,7 +29,7 @@ class OpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void arithmetic(Backend be) {
         Var a = leaf("a", 5, 3, 11), b = leaf("b", 6, 3, 11), bias = leaf("bias", 7, 11);
         check("add", be, t -> Arith.add(t, a, b), EPS, ATOL, RTOL, a, b);
@@ -53,7 +48,7 @@ class OpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void gatherAndDots(Backend be) {
         Var table = leaf("table", 10, 6, 5), other = leaf("other", 11, 4, 5);
         int[] idx = {3, 0, 3, 5, 1};
@@ -66,7 +61,7 @@ class OpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void activations(Backend be) {
         Var x = leaf("x", 13, 4, 9);
         check("sigmoid", be, t -> Activations.sigmoid(t, x), EPS, ATOL, RTOL, x);
@@ -79,7 +74,7 @@ class OpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void layerNormAndDropout(Backend be) {
         Var x = leaf("x", 14, 5, 8), gamma = leaf("gamma", 15, 8), beta = leaf("beta", 16, 8);
         check("layerNorm affine", be, t -> Norm.layerNorm(t, x, gamma, beta, 1e-5f), 1e-2, 5e-3, 3e-2, x, gamma, beta);
@@ -88,7 +83,7 @@ class OpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void sparseProducts(Backend be) {
         // 3 users x 4 items bipartite graph: a symmetric 7 x 7 normalised adjacency
         SparseMatrix adj = SparseMatrix.normalizedBipartite(3, 4, new int[] {0, 2, 3, 5}, new int[] {0, 3, 1, 0, 2});
@@ -101,7 +96,7 @@ class OpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void crossEntropies(Backend be) {
         Var u = leaf("u", 17, 3, 6), items = leaf("items", 18, 7, 6);
         IndexSets sets = IndexSets.of(new int[][] {{0, 2, 5, 6}, {1}, {4, 3, 2}});

@@ -15,14 +15,11 @@ import org.junit.jupiter.api.Test;
 
 /** The epsilon-in-the-log losses of CD and UnKD: values by hand, gradients by central finite differences. */
 class PointwiseLossGradientTest {
-    static Stream<Backend> backends() {
-        return Stream.of(new CpuBackend(false), new CpuBackend(true));
-    }
 
     private static final double EPS = 1e-2, ATOL = 5e-4, RTOL = 5e-3;
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void finiteDifferences(Backend be) {
         Var x = Var.leaf("x", randn(21, 2f, 13));
         Tensor xv = x.value();

@@ -1,6 +1,7 @@
 package kdrec.autograd;
 
 import static kdrec.autograd.GradCheck.check;
+import static kdrec.autograd.GradCheck.leaf;
 import static kdrec.autograd.GradCheck.randn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -15,18 +16,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The HSTU ops against central finite differences (both CPU backends) plus small hand-checked values. */
 class SequenceOpsGradientTest {
-    static Stream<Backend> backends() {
-        return Stream.of(new CpuBackend(false), new CpuBackend(true));
-    }
 
-    private static Var leaf(String name, long seed, int... shape) {
-        return Var.leaf(name, randn(seed, 1f, shape));
-    }
 
     private static final double EPS = 1e-2, ATOL = 5e-4, RTOL = 5e-3;
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void batchedAttentionProducts(Backend be) {
         int b = 2, n = 4, h = 2;
         Var q = leaf("q", 1, b * n, h * 3), k = leaf("k", 2, b * n, h * 3), v = leaf("v", 3, b * n, h * 5), a = leaf("a", 4, b * h, n, n);
@@ -35,7 +30,7 @@ class SequenceOpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void maskBiasEmbedNormalise(Backend be) {
         int n = 4;
         Var s = leaf("s", 5, 3, n, n), w = leaf("w", 6, 2 * 5 - 1); // a table for sequences up to 5, used at length 4
@@ -53,7 +48,7 @@ class SequenceOpsGradientTest {
     }
 
     @ParameterizedTest
-    @MethodSource("backends")
+    @MethodSource("kdrec.autograd.GradCheck#backends")
     void sharedSampledSoftmax(Backend be) {
         Var s = leaf("s", 12, 4, 3), p = leaf("p", 13, 4, 3), ng = leaf("n", 14, 5, 3);
         int[] posIds = {7, 1, 2, 3}, negIds = {1, 9, 8, 1, 6}; // row 1's positive collides with two negatives
