@@ -3,9 +3,7 @@ package kdrec.autograd;
 import static kdrec.autograd.GradCheck.check;
 import static kdrec.autograd.GradCheck.randn;
 
-import java.util.stream.Stream;
 import kdrec.tensor.Backend;
-import kdrec.tensor.CpuBackend;
 import kdrec.tensor.SparseMatrix;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

@@ -4,9 +4,7 @@ import static kdrec.autograd.GradCheck.check;
 import static kdrec.autograd.GradCheck.randn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.stream.Stream;
 import kdrec.tensor.Backend;
-import kdrec.tensor.CpuBackend;
 import kdrec.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

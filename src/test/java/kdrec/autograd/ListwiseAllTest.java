@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 import kdrec.tensor.Backend;
-import kdrec.tensor.CpuBackend;
 import kdrec.tensor.IndexSets;
 import kdrec.tensor.Scratch;
 import kdrec.tensor.Tensor;

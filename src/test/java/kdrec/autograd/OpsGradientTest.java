@@ -4,9 +4,7 @@ import static kdrec.autograd.GradCheck.check;
 import static kdrec.autograd.GradCheck.leaf;
 import static kdrec.autograd.GradCheck.randn;
 
-import java.util.stream.Stream;
 import kdrec.tensor.Backend;
-import kdrec.tensor.CpuBackend;
 import kdrec.tensor.IndexSets;
 import kdrec.tensor.SparseMatrix;
 import kdrec.tensor.Tensor;

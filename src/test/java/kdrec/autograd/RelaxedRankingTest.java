@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.util.stream.Stream;
 import kdrec.tensor.Backend;
 import kdrec.tensor.CpuBackend;
 import kdrec.tensor.IndexSets;

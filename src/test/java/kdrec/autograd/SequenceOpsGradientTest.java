@@ -5,7 +5,6 @@ import static kdrec.autograd.GradCheck.leaf;
 import static kdrec.autograd.GradCheck.randn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.stream.Stream;
 import kdrec.tensor.Backend;
 import kdrec.tensor.CpuBackend;
 import kdrec.tensor.Scratch;
