@@ -1,10 +1,14 @@
 package kdrec.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import kdrec.kd.Distillation;
+import kdrec.train.Checkpoint;
 import picocli.CommandLine.Option;
 
 /** The teacher and student options `distill` and `compare` share (a picocli mixin). */
@@ -43,7 +47,21 @@ final class StudentOptions {
         if (layers != null) keys.put("layers", layers);
         if (epochs != null) keys.put("epochs", epochs);
         if (patience != null) keys.put("patience", patience);
+        if (student.trim().equalsIgnoreCase("hstu")) keys.put("test_history", teacherTestHistory());
         return keys;
+    }
+
+    /**
+     * The test protocol the teacher was trained under ("train" when it is not sequential or predates
+     * the option): an HSTU student follows it unless --set test_history=... says otherwise, so the
+     * teacher and student rows of a table are ranked alike.
+     */
+    private String teacherTestHistory() {
+        try (Arena arena = Arena.ofConfined()) {
+            return Checkpoint.load(teacher(), arena).metadata().getOrDefault("model.test_history", "train");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The teacher checkpoint, checked to exist. */

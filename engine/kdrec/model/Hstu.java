@@ -41,19 +41,25 @@ public final class Hstu implements Recommender {
     private static final int INFERENCE_CHUNK = 256;
     private final int users, items, dim, blocks, heads, maxLen;
     private final float dropout;
-    private final Sequences seq;
+    private final Sequences seq, testSeq;
     private final Params params = new Params();
     private final Var item, pos;
     private final Var[] wu, wv, wq, wk, wo, bo, rab;
 
-    public Hstu(int users, int items, int dim, int blocks, int heads, int maxLen, float dropout, Sequences seq, long seed) {
+    /**
+     * {@code testSeq} is the history test targets are ranked from: {@code seq} itself (the authors'
+     * protocol) or train followed by valid items ({@code test_history=train_valid}).
+     */
+    public Hstu(int users, int items, int dim, int blocks, int heads, int maxLen, float dropout, Sequences seq, Sequences testSeq, long seed) {
         if (users <= 0 || items <= 0 || dim <= 0) throw new IllegalArgumentException("hstu: users, items and dim must be positive, got " + users + ", " + items + ", " + dim);
         if (blocks < 1) throw new IllegalArgumentException("hstu: blocks must be >= 1, got " + blocks);
         if (heads < 1 || dim % heads != 0) throw new IllegalArgumentException("hstu: heads must be >= 1 and divide dim " + dim + ", got " + heads);
         if (maxLen < 1) throw new IllegalArgumentException("hstu: max_len must be >= 1, got " + maxLen);
         if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("hstu: dropout must be in [0, 1), got " + dropout);
-        if (seq.users() != users || seq.maxLen() != maxLen) {
-            throw new IllegalArgumentException("hstu: sequences of " + seq.users() + " users / max_len " + seq.maxLen() + " for a model of " + users + " / " + maxLen);
+        for (Sequences q : new Sequences[] {seq, testSeq}) {
+            if (q.users() != users || q.maxLen() != maxLen) {
+                throw new IllegalArgumentException("hstu: sequences of " + q.users() + " users / max_len " + q.maxLen() + " for a model of " + users + " / " + maxLen);
+            }
         }
         this.users = users;
         this.items = items;
@@ -63,6 +69,7 @@ public final class Hstu implements Recommender {
         this.maxLen = maxLen;
         this.dropout = dropout;
         this.seq = seq;
+        this.testSeq = testSeq;
         // the RCE-KD code initialises item and position tables Xavier-normal, the block matrices N(0, 0.02^2)
         item = params.normal("item", (float) Math.sqrt(2.0 / (items + 1 + dim)), seed * 31 + 1, items, dim);
         pos = params.normal("pos", (float) Math.sqrt(2.0 / (maxLen + dim)), seed * 31 + 2, maxLen, dim);
@@ -157,6 +164,10 @@ public final class Hstu implements Recommender {
      * while the tape records, with masks from {@code dropoutSeed}.
      */
     public Encoded encode(Tape t, int[] batchUsers, long dropoutSeed) {
+        return encode(t, seq, batchUsers, dropoutSeed);
+    }
+
+    private Encoded encode(Tape t, Sequences seq, int[] batchUsers, long dropoutSeed) {
         int b = batchUsers.length, n = 1;
         int[] len = new int[b];
         for (int s = 0; s < b; s++) {
@@ -217,6 +228,21 @@ public final class Hstu implements Recommender {
     /** Every user's last-position state without gradient, encoded in chunks of users with a private scratch. */
     @Override
     public Embeddings inference(Tape t) {
+        return inference(t, seq);
+    }
+
+    /** As {@link #inference(Tape)}, from the test history (train + valid under {@code test_history=train_valid}). */
+    @Override
+    public Embeddings inferenceForTest(Tape t) {
+        return inference(t, testSeq);
+    }
+
+    @Override
+    public boolean testFromLongerHistory() {
+        return testSeq != seq;
+    }
+
+    private Embeddings inference(Tape t, Sequences seq) {
         Tensor out = t.scratch().uninitialized(users, dim);
         try (Tape chunk = new Tape(t.backend(), new Scratch())) {
             try (var ng = chunk.noGrad()) {
@@ -224,7 +250,7 @@ public final class Hstu implements Recommender {
                     int to = Math.min(users, from + INFERENCE_CHUNK);
                     int[] us = new int[to - from];
                     for (int i = 0; i < us.length; i++) us[i] = from + i;
-                    Encoded enc = encode(chunk, us, 0);
+                    Encoded enc = encode(chunk, seq, us, 0);
                     int[] rows = enc.lastRows();
                     t.backend().gather(us.length, dim, rows, enc.states().value().data(), 0, dim, out.data(), (long) from * dim, dim);
                     for (int i = 0; i < us.length; i++) { // no train items: no state, a zero row scores every item 0
@@ -260,6 +286,7 @@ public final class Hstu implements Recommender {
         m.put("heads", "" + heads);
         m.put("max_len", "" + maxLen);
         m.put("dropout", "" + dropout);
+        m.put("test_history", testSeq == seq ? "train" : "train_valid");
         return m;
     }
 }

@@ -49,6 +49,19 @@ public interface Recommender extends AutoCloseable {
         }
     }
 
+    /**
+     * Final embeddings to rank <em>test</em> targets from. The same as {@link #inference} except for a
+     * sequential model configured to read its valid items too ({@code test_history=train_valid}).
+     */
+    default Embeddings inferenceForTest(Tape tape) {
+        return inference(tape);
+    }
+
+    /** True when {@link #inferenceForTest} differs from {@link #inference} (the evaluator then ranks twice). */
+    default boolean testFromLongerHistory() {
+        return false;
+    }
+
     /** Settings that rebuild this model from its checkpoint (dims, layers, ...), beside the tensors. */
     Map<String, String> describe();
 

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import kdrec.autograd.Var;
-import kdrec.model.Hstu;
 import kdrec.model.LightGcn;
 import kdrec.model.MatrixFactorization;
 import kdrec.model.Recommender;
@@ -56,8 +55,9 @@ public final class Checkpoints {
                     data.trainPtr(), data.trainItems(), 0);
             case "hstu" -> {
                 int maxLen = Integer.parseInt(c.meta("model.max_len"));
-                yield new Hstu(data.users(), data.items(), dim, Integer.parseInt(c.meta("model.blocks")), Integer.parseInt(c.meta("model.heads")),
-                        maxLen, Float.parseFloat(c.meta("model.dropout")), kdrec.data.Sequences.of(data.dataset().train(), maxLen), 0);
+                String history = c.metadata().getOrDefault("model.test_history", "train"); // absent before the option existed
+                yield Models.hstu(data, dim, Integer.parseInt(c.meta("model.blocks")), Integer.parseInt(c.meta("model.heads")),
+                        maxLen, Float.parseFloat(c.meta("model.dropout")), history, 0);
             }
             default -> throw new IllegalArgumentException(file + ": unknown model '" + kind + "'");
         };

@@ -11,7 +11,9 @@ import kdrec.tensor.Tensor;
 /**
  * Full-ranking evaluation exactly as the KD papers' code does it: every user scored against every
  * item with the fused score->top-K kernel, the user's <em>train</em> items masked (valid items are
- * not masked when ranking for test), Recall and NDCG at 10 and 20 averaged over all users.
+ * not masked when ranking for test), Recall and NDCG at 10 and 20 averaged over all users. A
+ * sequential model set to {@code test_history=train_valid} is ranked a second time for test, from
+ * its longer history; the mask stays the train items.
  */
 public final class Evaluator {
     private final TrainData data;
@@ -26,16 +28,16 @@ public final class Evaluator {
     public record Result(Metrics valid, Metrics test) {}
 
     public Result evaluate(Tape tape, Recommender model) {
-        int[] top = rankAll(tape, model);
+        int[] top = rankAll(tape, model.inference(tape));
+        int[] testTop = model.testFromLongerHistory() ? rankAll(tape, model.inferenceForTest(tape)) : top;
         Metrics valid = data.hasValid() ? RankingMetrics.evaluate(top, k, data.validPtr(), data.validItems()) : Metrics.empty();
-        Metrics test = RankingMetrics.evaluate(top, k, data.testPtr(), data.testItems());
+        Metrics test = RankingMetrics.evaluate(testTop, k, data.testPtr(), data.testItems());
         return new Result(valid, test);
     }
 
-    /** Each user's top-k items (users x k, row-major), train items excluded. */
-    public int[] rankAll(Tape tape, Recommender model) {
+    /** Each user's top-k items (users x k, row-major) by the given embeddings, train items excluded. */
+    public int[] rankAll(Tape tape, Recommender.Embeddings e) {
         Backend be = tape.backend();
-        Recommender.Embeddings e = model.inference(tape);
         Tensor u = e.users().value(), it = e.items().value();
         int d = u.cols(), users = u.rows();
         int[] ids = new int[users * k];

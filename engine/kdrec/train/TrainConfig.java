@@ -13,16 +13,23 @@ import java.util.Map;
  */
 public record TrainConfig(String model, int dim, int layers, int epochs, int patience, long seed, int batchSize,
                           float lr, float weightDecay, boolean lazyAdam, int evalEvery, int saveEvery, int topK,
-                          int blocks, int heads, int maxLen, String loss, int negatives, float temperature, float dropout) {
+                          int blocks, int heads, int maxLen, String loss, int negatives, float temperature, float dropout,
+                          String testHistory) {
 
     public static final List<String> MODELS = List.of("mf", "lightgcn", "hstu");
     /** Base losses: "auto" is bpr for mf/lightgcn and sampled_softmax for hstu. */
     public static final List<String> LOSSES = List.of("auto", "bpr", "sampled_softmax", "scaled_softmax", "full_softmax");
     /** Settings of the sequential backbone (HSTU) and its losses; recorded only for model=hstu. */
-    public static final List<String> SEQUENCE_KEYS = List.of("blocks", "heads", "max_len", "negatives", "temperature", "dropout");
+    public static final List<String> SEQUENCE_KEYS = List.of("blocks", "heads", "max_len", "negatives", "temperature", "dropout", "test_history");
     public static final List<String> KEYS = List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr",
             "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k", "blocks", "heads", "max_len", "loss", "negatives",
-            "temperature", "dropout");
+            "temperature", "dropout", "test_history");
+    /**
+     * The history a sequential model ranks test targets from: "train" (the RCE-KD code: the train
+     * sequence, as for validation) or "train_valid" (train then valid items, the usual next-item
+     * protocol; a deviation from the authors, see the README).
+     */
+    public static final List<String> TEST_HISTORIES = List.of("train", "train_valid");
 
     public TrainConfig {
         if (!MODELS.contains(model)) throw new IllegalArgumentException("model must be one of " + MODELS + ", got '" + model + "'");
@@ -42,6 +49,9 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         positive("negatives", negatives);
         if (!(temperature > 0f) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be a positive number, got " + temperature);
         if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+        if (!TEST_HISTORIES.contains(testHistory)) {
+            throw new IllegalArgumentException("test_history must be one of " + TEST_HISTORIES + ", got '" + testHistory + "'");
+        }
         if (!LOSSES.contains(loss)) throw new IllegalArgumentException("loss must be one of " + LOSSES + ", got '" + loss + "'");
         boolean seq = model.equals("hstu");
         if (seq && loss.equals("bpr")) throw new IllegalArgumentException("model hstu trains with sampled_softmax, scaled_softmax or full_softmax, not bpr");
@@ -67,10 +77,11 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
 
     /**
      * Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4;
-     * HSTU: 2 blocks, 1 head, max_len 100, 512 shared uniform negatives, temperature 0.05, dropout 0.2.
+     * HSTU: 2 blocks, 1 head, max_len 100, 512 shared uniform negatives, temperature 0.05, dropout 0.2,
+     * test ranked from the train sequence.
      */
     public static TrainConfig defaults() {
-        return new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, 100, "auto", 512, 0.05f, 0.2f);
+        return new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, 100, "auto", 512, 0.05f, 0.2f, "train");
     }
 
     /** Settings in a stable order, as written to config.yaml and read back by {@link #with(Map)}. */
@@ -97,6 +108,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
             m.put("negatives", negatives);
             m.put("temperature", Double.parseDouble(Float.toString(temperature)));
             m.put("dropout", Double.parseDouble(Float.toString(dropout)));
+            m.put("test_history", testHistory);
         }
         return m;
     }
@@ -111,6 +123,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         m.putIfAbsent("negatives", negatives);
         m.putIfAbsent("temperature", temperature);
         m.putIfAbsent("dropout", dropout);
+        m.putIfAbsent("test_history", testHistory);
         for (var e : overrides.entrySet()) {
             String key = e.getKey().trim().toLowerCase(Locale.ROOT).replace('-', '_');
             if (!KEYS.contains(key)) throw new IllegalArgumentException("unknown setting '" + e.getKey() + "'; allowed: " + String.join(", ", KEYS));
@@ -121,7 +134,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
                     integer(m, "patience"), Long.parseLong(str(m, "seed")), integer(m, "batch_size"), (float) real(m, "lr"),
                     (float) real(m, "weight_decay"), bool(m, "lazy_adam"), integer(m, "eval_every"), integer(m, "save_every"),
                     integer(m, "top_k"), integer(m, "blocks"), integer(m, "heads"), integer(m, "max_len"),
-                    str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"), (float) real(m, "temperature"), (float) real(m, "dropout"));
+                    str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"), (float) real(m, "temperature"), (float) real(m, "dropout"),
+                    str(m, "test_history").toLowerCase(Locale.ROOT));
         } catch (NumberFormatException ex) {
             throw new IllegalArgumentException("bad number in settings: " + ex.getMessage());
         }

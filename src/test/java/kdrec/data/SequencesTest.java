@@ -27,6 +27,13 @@ class SequencesTest {
         assertArrayEquals(new int[] {9}, java.util.Arrays.copyOfRange(ds.test().ordered(), 0, 1));
         assertEquals(8, Sequences.of(ds.train(), 100).length(0));
         assertThrows(IllegalArgumentException.class, () -> Sequences.of(ds.train(), 0));
+        // the test history appends the valid item i9 and still keeps only the last max_len: i5 i6 i7 i8 i9
+        Sequences withValid = Sequences.of(ds.train(), ds.valid(), 5);
+        int[] tv = new int[withValid.length(0)];
+        for (int t = 0; t < tv.length; t++) tv[t] = withValid.item(0, t);
+        assertArrayEquals(new int[] {0, 8, 4, 6, 2}, tv);
+        assertEquals(9, Sequences.of(ds.train(), ds.valid(), 100).length(0));
+        assertEquals(2, Sequences.of(ds.train(), ds.valid(), 100).item(0, 8));
     }
 
     @Test

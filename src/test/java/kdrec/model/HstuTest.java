@@ -76,6 +76,32 @@ class HstuTest {
         assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(Map.of("blockz", 2)));
         assertEquals(hstu(3), TrainConfig.defaults().with(hstu(3).toMap()), "toMap/with round trip");
         assertTrue(!TrainConfig.defaults().toMap().containsKey("blocks"), "mf configs do not record HSTU keys");
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(Map.of("test_history", "valid")));
+    }
+
+    @Test
+    void testHistoryTrainValidRanksTestFromTheLongerSequenceOnly() throws Exception {
+        TrainConfig authors = hstu(1), longer = hstu(1).with(Map.of("test_history", "train_valid"));
+        try (Recommender a = Models.create(authors, MARKOV); Recommender b = Models.create(longer, MARKOV); Tape t = new Tape()) {
+            assertTrue(!a.testFromLongerHistory() && b.testFromLongerHistory());
+            assertArrayEquals(a.inference(t).users().value().toArray(), b.inference(t).users().value().toArray(),
+                    "same seed, same parameters: validation ranks from the train sequence either way");
+            var ea = new kdrec.train.Evaluator(MARKOV, 20).evaluate(t, a);
+            var eb = new kdrec.train.Evaluator(MARKOV, 20).evaluate(t, b);
+            assertEquals(ea.valid(), eb.valid());
+            assertTrue(!ea.test().equals(eb.test()), "test is ranked from train + valid");
+            // the test states are those of a model whose sequences are train + valid
+            Sequences tv = Sequences.of(MARKOV.dataset().train(), MARKOV.dataset().valid(), 12);
+            try (Hstu same = new Hstu(MARKOV.users(), MARKOV.items(), 16, 2, 2, 12, 0.1f, tv, tv, authors.seed())) {
+                assertArrayEquals(same.inference(t).users().value().toArray(), b.inferenceForTest(t).users().value().toArray());
+            }
+            Path f = dir.resolve("tv.safetensors");
+            Checkpoints.modelOnly(b, MARKOV, longer, 0).save(f);
+            try (Recommender back = Checkpoints.load(f, MARKOV)) {
+                assertTrue(back.testFromLongerHistory(), "the checkpoint keeps the protocol");
+                assertEquals(eb.test(), new kdrec.train.Evaluator(MARKOV, 20).evaluate(t, back).test());
+            }
+        }
     }
 
     @Test
