@@ -58,6 +58,9 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (!seq && !loss.equals("auto") && !loss.equals("bpr")) {
             throw new IllegalArgumentException("loss " + loss + " is for sequential models (hstu); model " + model + " trains with bpr");
         }
+        if (!seq && !testHistory.equals("train")) {
+            throw new IllegalArgumentException("test_history " + testHistory + " is for sequential models (hstu); model " + model + " ranks from its embeddings");
+        }
         if (seq && dim % heads != 0) throw new IllegalArgumentException("heads (" + heads + ") must divide dim (" + dim + ")");
     }
 

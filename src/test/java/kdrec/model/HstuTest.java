@@ -76,7 +76,8 @@ class HstuTest {
         assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(Map.of("blockz", 2)));
         assertEquals(hstu(3), TrainConfig.defaults().with(hstu(3).toMap()), "toMap/with round trip");
         assertTrue(!TrainConfig.defaults().toMap().containsKey("blocks"), "mf configs do not record HSTU keys");
-        assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(Map.of("test_history", "valid")));
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(Map.of("model", "hstu", "test_history", "valid")));
+        assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(Map.of("model", "mf", "test_history", "train_valid")));
     }
 
     @Test
