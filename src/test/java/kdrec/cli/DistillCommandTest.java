@@ -61,6 +61,27 @@ class DistillCommandTest {
     }
 
     @Test
+    void anHstuStudentInheritsItsTeachersTestHistory() throws Exception {
+        String seq = "markov:users=60,items=40,per_user=8,branching=2,seed=2";
+        String[] small = {"--set", "blocks=1", "--set", "max_len=8", "--set", "negatives=16", "--epochs", "1"};
+        Path t = dir.resolve("ht"), s = dir.resolve("hs"), s2 = dir.resolve("hs2");
+        assertEquals(0, run(cat(new String[] {"train", "--data", seq, "--model", "hstu", "--dim", "8", "--set", "test_history=train_valid",
+                "--out", t.toString()}, small)).code);
+        String[] distill = {"distill", "--data", seq, "--teacher", t.resolve("best.safetensors").toString(), "--student", "hstu", "--dim", "8",
+                "--method", "rcekd", "--set", "rcekd.K=5", "--set", "rcekd.M=10", "--set", "rcekd.L=3"};
+        Result r = run(cat(distill, small, new String[] {"--out", s.toString()}));
+        assertEquals(0, r.code, r.err);
+        assertTrue(Files.readString(s.resolve("config.yaml")).contains("test_history: train_valid"));
+        Result own = run(cat(distill, small, new String[] {"--set", "test_history=train", "--out", s2.toString()}));
+        assertEquals(0, own.code, own.err);
+        assertTrue(Files.readString(s2.resolve("config.yaml")).contains("test_history: train\n"), "--set overrides the teacher's");
+    }
+
+    static String[] cat(String[]... parts) {
+        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(String[]::new);
+    }
+
+    @Test
     void badFlagsSayWhatIsAllowed() {
         Result unknown = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "magic", "--out", dir.resolve("x").toString());
         assertEquals(1, unknown.code);
