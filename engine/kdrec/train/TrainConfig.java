@@ -17,6 +17,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
                           String testHistory) {
 
     public static final List<String> MODELS = List.of("mf", "lightgcn", "hstu");
+    /** Default batch sizes: interaction pairs (mf, lightgcn) and user sequences (hstu), as the reference configs. */
+    public static final int PAIR_BATCH = 2048, SEQUENCE_BATCH = 128;
     /** Base losses: "auto" is bpr for mf/lightgcn and sampled_softmax for hstu. */
     public static final List<String> LOSSES = List.of("auto", "bpr", "sampled_softmax", "scaled_softmax", "full_softmax");
     /** Settings of the sequential backbone (HSTU) and its losses; recorded only for model=hstu. */
@@ -80,11 +82,11 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
 
     /**
      * Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4;
-     * HSTU: 2 blocks, 1 head, max_len 100, 512 shared uniform negatives, temperature 0.05, dropout 0.2,
+     * HSTU: batch 128 users, 2 blocks, 1 head, max_len 100, 512 shared uniform negatives, temperature 0.05, dropout 0.2,
      * test ranked from the train sequence.
      */
     public static TrainConfig defaults() {
-        return new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, 100, "auto", 512, 0.05f, 0.2f, "train");
+        return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, 100, "auto", 512, 0.05f, 0.2f, "train");
     }
 
     /** Settings in a stable order, as written to config.yaml and read back by {@link #with(Map)}. */
@@ -127,10 +129,18 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         m.putIfAbsent("temperature", temperature);
         m.putIfAbsent("dropout", dropout);
         m.putIfAbsent("test_history", testHistory);
+        boolean batchGiven = false;
         for (var e : overrides.entrySet()) {
             String key = e.getKey().trim().toLowerCase(Locale.ROOT).replace('-', '_');
             if (!KEYS.contains(key)) throw new IllegalArgumentException("unknown setting '" + e.getKey() + "'; allowed: " + String.join(", ", KEYS));
             m.put(key, e.getValue());
+            batchGiven |= key.equals("batch_size");
+        }
+        // batches are pairs for mf/lightgcn but users for hstu: switching family without a batch size
+        // takes that family's reference default (2048 pairs; 128 sequences, the reference HSTU batch)
+        boolean toSequential = str(m, "model").equalsIgnoreCase("hstu");
+        if (!batchGiven && toSequential != sequential() && batchSize == (sequential() ? SEQUENCE_BATCH : PAIR_BATCH)) {
+            m.put("batch_size", toSequential ? SEQUENCE_BATCH : PAIR_BATCH);
         }
         try {
             return new TrainConfig(str(m, "model").toLowerCase(Locale.ROOT), integer(m, "dim"), integer(m, "layers"), integer(m, "epochs"),

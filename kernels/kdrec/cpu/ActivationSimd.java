@@ -2,9 +2,7 @@ package kdrec.cpu;
 
 import static kdrec.cpu.ActivationScalar.check2;
 import static kdrec.cpu.ActivationScalar.check3;
-import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.GT;
-import static jdk.incubator.vector.VectorOperators.LOG1P;
 import static jdk.incubator.vector.VectorOperators.LT;
 
 import java.lang.foreign.MemorySegment;
@@ -16,16 +14,16 @@ import jdk.incubator.vector.VectorSpecies;
  * API; {@link ActivationScalar} is the oracle (identical signatures and conventions, see there).
  * Backward accumulates into gx. y may be the same range as x (in-place).
  *
- * <p>Accuracy: exp and log1p use {@code lanewise(EXP/LOG1P)}, which C2 maps to the JDK's vector math
- * stubs (SVML on x86; about 1 ulp) and the interpreter maps to {@link Math}; a couple of float
- * roundings follow (add, div, fma). Against the double-evaluated scalar oracle every output was within
- * 4.8e-7 relative (~4 ulps) at 128/256/512 bits on AVX2; the tests allow 1e-6 (~8 ulps) relative,
- * for backward relative to |gx| + |gy|, plus 1e-37 absolute for outputs that underflow (e.g.
- * sigmoid(-100) is 0 here, 3.7e-44 exactly). relu and reluBackward match the scalar twin bit for bit.
+ * <p>Accuracy: exp and log1p are {@link CeMath#expFull} and {@link CeMath#log1pUnit} (Cephes
+ * polynomials, about 1 ulp), then a couple of float roundings (add, div, fma). The tests compare
+ * with the double-evaluated scalar oracle at 1e-6 (~8 ulps) relative, for backward relative to
+ * |gx| + |gy|, plus 1e-37 absolute for outputs that underflow (e.g. sigmoid(-100) is 0 here, 3.7e-44
+ * exactly). relu and reluBackward match the scalar twin bit for bit.
  *
  * <p>Determinism: each output depends only on its own inputs, so results do not depend on the thread
- * count. Transcendental lanes may differ by an ulp between the interpreter/C1 fallback and the C2
- * intrinsic, so bit-identity across calls holds once the kernel is compiled (steady state).
+ * count; and no lanewise(EXP/LOG1P) is used, because C2's SVML stubs and the interpreter's Math
+ * fallback differ in the last ulp: a model's outputs changed bits once its activations got compiled
+ * (seen as a flaky HSTU checkpoint round trip). The scalar tails use the CeMath twins too.
  *
  * <p>Numerics: silu' uses 1 - s = e*s (e = exp(-x)) for x &gt;= 0, where 1 - s would cancel, and
  * 1 - s for x &lt; 0, where e may be +Inf (e*s would be Inf*0 = NaN).
@@ -91,8 +89,8 @@ public final class ActivationSimd {
     static void sigmoidK(int len, MemorySegment x, long xo, MemorySegment y, long yo) {
         FloatVector one = FloatVector.broadcast(F, 1f);
         int i = 0;
-        for (int ub = F.loopBound(len); i < ub; i += L) st(one.div(one.add(ld(x, xo + i).neg().lanewise(EXP))), y, yo + i);
-        for (; i < len; i++) Mem.set(y, yo + i, 1f / (1f + (float) Math.exp(-Mem.get(x, xo + i))));
+        for (int ub = F.loopBound(len); i < ub; i += L) st(one.div(one.add(CeMath.expFull(ld(x, xo + i).neg()))), y, yo + i);
+        for (; i < len; i++) Mem.set(y, yo + i, 1f / (1f + CeMath.expFull(-Mem.get(x, xo + i))));
     }
 
     static void sigmoidBackK(int len, MemorySegment y, long yo, MemorySegment gy, long go, MemorySegment gx, long xo) {
@@ -115,11 +113,11 @@ public final class ActivationSimd {
             FloatVector v = ld(x, xo + i);
             // min(v, 0) by compare+blend: FloatVector.min costs extra blends for its NaN/-0 rules
             FloatVector m = v.blend(zero, v.compare(GT, zero));
-            st(m.sub(v.abs().neg().lanewise(EXP).lanewise(LOG1P)), y, yo + i);
+            st(m.sub(CeMath.log1pUnit(CeMath.exp(v.abs().neg()))), y, yo + i);
         }
         for (; i < len; i++) {
             float v = Mem.get(x, xo + i);
-            Mem.set(y, yo + i, (v > 0 ? 0f : v) - (float) Math.log1p((float) Math.exp(-Math.abs(v))));
+            Mem.set(y, yo + i, (v > 0 ? 0f : v) - CeMath.log1pUnit(CeMath.exp(-Math.abs(v))));
         }
     }
 
@@ -128,11 +126,11 @@ public final class ActivationSimd {
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
             // sigmoid(-x) = 1 / (1 + exp(x)): exp overflow gives 0, the right limit
-            FloatVector d = one.div(one.add(ld(x, xo + i).lanewise(EXP)));
+            FloatVector d = one.div(one.add(CeMath.expFull(ld(x, xo + i))));
             st(ld(gy, go + i).fma(d, ld(gx, gxo + i)), gx, gxo + i);
         }
         for (; i < len; i++) {
-            float d = 1f / (1f + (float) Math.exp(Mem.get(x, xo + i)));
+            float d = 1f / (1f + CeMath.expFull(Mem.get(x, xo + i)));
             Mem.set(gx, gxo + i, Math.fma(Mem.get(gy, go + i), d, Mem.get(gx, gxo + i)));
         }
     }
@@ -168,11 +166,11 @@ public final class ActivationSimd {
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
             FloatVector v = ld(x, xo + i);
-            st(v.div(one.add(v.neg().lanewise(EXP))), y, yo + i); // x / (1 + e^-x): -0 when e^-x overflows
+            st(v.div(one.add(CeMath.expFull(v.neg()))), y, yo + i); // x / (1 + e^-x): -0 when e^-x overflows
         }
         for (; i < len; i++) {
             float v = Mem.get(x, xo + i);
-            Mem.set(y, yo + i, v / (1f + (float) Math.exp(-v)));
+            Mem.set(y, yo + i, v / (1f + CeMath.expFull(-v)));
         }
     }
 
@@ -181,7 +179,7 @@ public final class ActivationSimd {
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
             FloatVector v = ld(x, xo + i);
-            FloatVector e = v.neg().lanewise(EXP);
+            FloatVector e = CeMath.expFull(v.neg());
             FloatVector s = one.div(one.add(e));
             FloatVector oneMinusS = e.mul(s).blend(one.sub(s), v.compare(LT, zero));
             FloatVector d = s.mul(v.fma(oneMinusS, one));
@@ -189,7 +187,7 @@ public final class ActivationSimd {
         }
         for (; i < len; i++) {
             float v = Mem.get(x, xo + i);
-            float e = (float) Math.exp(-v);
+            float e = CeMath.expFull(-v);
             float s = 1f / (1f + e);
             float d = s * Math.fma(v, v < 0 ? 1f - s : e * s, 1f);
             Mem.set(gx, gxo + i, Math.fma(Mem.get(gy, go + i), d, Mem.get(gx, gxo + i)));

@@ -1,6 +1,8 @@
 package kdrec.cpu;
 
 import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.LT;
 
 import jdk.incubator.vector.FloatVector;
@@ -26,6 +28,9 @@ import jdk.incubator.vector.VectorSpecies;
  * whose low mantissa bits then hold n; r = x - n ln2 in two parts (Cody-Waite); degree-5 polynomial;
  * scale by 2^n built directly in the exponent field. Valid for x <= 88 (the kernels only call it on
  * max-subtracted, i.e. non-positive, arguments); x below -87.33 (incl. -Inf) gives 0, NaN gives NaN.
+ * {@link #expFull} extends it to every x (+Inf above ln(FLT_MAX)), and
+ * {@link #log1pUnit} gives log(1 + u) on [0, 1] the same way, for the activations (sigmoid, SiLU,
+ * log-sigmoid) that must not change bits when their method gets compiled either.
  */
 final class CeMath {
     private CeMath() {}
@@ -39,6 +44,13 @@ final class CeMath {
     private static final float UNDERFLOW = -87.33654f;
     private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
             P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /** Above this, round(x log2 e) = 128 and 2^n is no longer a float; above MAXLOG e^x is. */
+    private static final float OVERFLOW = 88.37626f, MAXLOG = 88.72284f;
+    private static final float SQRT2 = 1.41421356f;
+    /** Cephes logf: log(1 + f) = f - f^2/2 + f^3 Q(f) for f in [sqrt(1/2) - 1, sqrt(2) - 1]. */
+    private static final float Q0 = 7.0376836292e-2f, Q1 = -1.1514610310e-1f, Q2 = 1.1676998740e-1f, Q3 = -1.2420140846e-1f,
+            Q4 = 1.4249322787e-1f, Q5 = -1.6668057665e-1f, Q6 = 2.0000714765e-1f, Q7 = -2.4999993993e-1f, Q8 = 3.3333331174e-1f;
 
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = Simd.LANES;
@@ -108,5 +120,71 @@ final class CeMath {
         y = Math.fma(y, r, P5);
         y = Math.fma(y, z, r) + 1f;
         return y * Float.intBitsToFloat((Float.floatToRawIntBits(k) + 127 - MAGIC_BITS) << 23);
+    }
+
+    /**
+     * e^x for every float x, NaN stays NaN. Above {@link #OVERFLOW} (where 2^n would leave the float
+     * range) it is 2 e^(x - ln 2): x - LN2_HI is exact there but subtracting LN2_LO rounds, so these
+     * last 0.35 of the range are good to ~4e-6 relative rather than 1 ulp; above ln(FLT_MAX), +Inf.
+     */
+    static FloatVector expFull(FloatVector x) {
+        VectorMask<Float> high = x.compare(GT, OVERFLOW);
+        FloatVector shifted = x.blend(x.sub(LN2_HI).sub(LN2_LO), high);
+        return exp(shifted).mul(FloatVector.broadcast(F, 1f).blend(2f, high)).blend(Float.POSITIVE_INFINITY, x.compare(GT, MAXLOG));
+    }
+
+    /** The scalar twin of {@link #expFull(FloatVector)}. */
+    static float expFull(float x) {
+        if (x > MAXLOG) return Float.POSITIVE_INFINITY;
+        return x > OVERFLOW ? exp(x - LN2_HI - LN2_LO) * 2f : exp(x);
+    }
+
+    /**
+     * log(1 + u) for u in [0, 1] (what log-sigmoid needs: u = e^-|x|), about 1 ulp: w = 1 + u is
+     * rounded, so the result is log(w) plus the rounding error's first-order term (u - (w - 1)) / w
+     * (w - 1 is exact by Sterbenz), which keeps tiny u accurate (log1p(u) = u when w rounds to 1).
+     * log(w), w in [1, 2]: Cephes logf with frexp done by hand, w = 2^e m, e = 1 when w >= sqrt 2.
+     */
+    static FloatVector log1pUnit(FloatVector u) {
+        FloatVector w = u.add(1f);
+        VectorMask<Float> high = w.compare(GE, SQRT2);
+        FloatVector f = w.mul(FloatVector.broadcast(F, 1f).blend(0.5f, high)).sub(1f);
+        FloatVector e = FloatVector.zero(F).blend(1f, high);
+        FloatVector z = f.mul(f);
+        FloatVector q = f.fma(Q0, Q1);
+        q = q.fma(f, FloatVector.broadcast(F, Q2));
+        q = q.fma(f, FloatVector.broadcast(F, Q3));
+        q = q.fma(f, FloatVector.broadcast(F, Q4));
+        q = q.fma(f, FloatVector.broadcast(F, Q5));
+        q = q.fma(f, FloatVector.broadcast(F, Q6));
+        q = q.fma(f, FloatVector.broadcast(F, Q7));
+        q = q.fma(f, FloatVector.broadcast(F, Q8));
+        FloatVector y = q.mul(f).mul(z);
+        y = e.fma(FloatVector.broadcast(F, LN2_LO), y);
+        y = z.fma(FloatVector.broadcast(F, -0.5f), y);
+        FloatVector logW = e.fma(FloatVector.broadcast(F, LN2_HI), f.add(y));
+        return u.sub(w.sub(1f)).div(w).add(logW);
+    }
+
+    /** The scalar twin of {@link #log1pUnit(FloatVector)}: the same operations in the same order. */
+    static float log1pUnit(float u) {
+        float w = u + 1f;
+        boolean high = w >= SQRT2;
+        float f = w * (high ? 0.5f : 1f) - 1f;
+        float e = high ? 1f : 0f;
+        float z = f * f;
+        float q = Math.fma(f, Q0, Q1);
+        q = Math.fma(q, f, Q2);
+        q = Math.fma(q, f, Q3);
+        q = Math.fma(q, f, Q4);
+        q = Math.fma(q, f, Q5);
+        q = Math.fma(q, f, Q6);
+        q = Math.fma(q, f, Q7);
+        q = Math.fma(q, f, Q8);
+        float y = q * f * z;
+        y = Math.fma(e, LN2_LO, y);
+        y = Math.fma(z, -0.5f, y);
+        float logW = Math.fma(e, LN2_HI, f + y);
+        return (u - (w - 1f)) / w + logW;
     }
 }

@@ -58,6 +58,20 @@ class HstuTest {
     }
 
     @Test
+    void inferenceBitsDoNotDependOnTheJitTier() {
+        // the first calls run the kernels interpreted, later ones compiled by C2: the bits must not move
+        // (they did while SiLU used lanewise(EXP), whose SVML stub and Math fallback differ by an ulp)
+        try (Recommender m = Models.create(hstu(1), MARKOV); Tape t = new Tape()) {
+            float[] first = m.inference(t).users().value().toArray();
+            t.reset();
+            for (int rep = 0; rep < 40; rep++) {
+                assertArrayEquals(first, m.inference(t).users().value().toArray(), "inference call " + rep);
+                t.reset();
+            }
+        }
+    }
+
+    @Test
     void checkpointRoundTripAndConfigChecks() throws Exception {
         TrainConfig c = hstu(1);
         try (Recommender m = Models.create(c, MARKOV); Tape t = new Tape()) {
@@ -77,6 +91,11 @@ class HstuTest {
         assertEquals(hstu(3), TrainConfig.defaults().with(hstu(3).toMap()), "toMap/with round trip");
         assertTrue(!TrainConfig.defaults().toMap().containsKey("blocks"), "mf configs do not record HSTU keys");
         assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(Map.of("model", "hstu", "test_history", "valid")));
+        // batches are users for hstu: its default batch is the reference 128, unless one is given
+        assertEquals(128, TrainConfig.defaults().with(Map.of("model", "hstu")).batchSize());
+        assertEquals(512, TrainConfig.defaults().with(Map.of("model", "hstu", "batch_size", 512)).batchSize());
+        assertEquals(2048, TrainConfig.defaults().with(Map.of("model", "hstu")).with(Map.of("model", "mf")).batchSize());
+        assertEquals(300, TrainConfig.defaults().with(Map.of("batch_size", 300)).with(Map.of("model", "hstu")).batchSize(), "a chosen size stays");
         assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(Map.of("model", "mf", "test_history", "train_valid")));
     }
 
