@@ -25,6 +25,8 @@ public final class Scratch implements AutoCloseable {
     private long offset;
     private long highWater;
     private long used;
+    /** Counts resets, so a mark taken before one is recognised as stale. */
+    private long epoch;
 
     public Scratch() {
         this(1 << 20);
@@ -76,8 +78,33 @@ public final class Scratch implements AutoCloseable {
         }
     }
 
+    /** A point {@link #release(Mark)} rolls the allocator back to; valid until the next reset. */
+    public record Mark(long epoch, int chunk, long offset, long used) {}
+
+    /**
+     * The allocator's position now, for an op's temporaries: {@code mark(); ...; release(m)} frees
+     * what was allocated in between (last in, first out), so an op can run in chunks whose scratch is
+     * reused instead of keeping every intermediate until the step ends.
+     */
+    public Mark mark() {
+        return new Mark(epoch, current, offset, used);
+    }
+
+    /**
+     * Frees everything allocated since {@code m}: segments handed out since are invalid from now on,
+     * whoever holds them (so nothing allocated after the mark may outlive this call). Marks nest: the
+     * inner one is released first (releasing one twice is harmless).
+     */
+    public void release(Mark m) {
+        if (m.epoch() != epoch || m.used() > used) throw new IllegalStateException("scratch: release of a stale mark (reset since, or an enclosing mark was released first)");
+        current = m.chunk();
+        offset = m.offset();
+        used = m.used();
+    }
+
     /** Releases everything allocated since the last reset; coalesces chunks when the step grew. */
     public void reset() {
+        epoch++;
         if (chunks.size() > 1) {
             long total = 0;
             for (MemorySegment c : chunks) total += c.byteSize();
@@ -94,6 +121,11 @@ public final class Scratch implements AutoCloseable {
         long total = 0;
         for (MemorySegment c : chunks) total += c.byteSize();
         return total;
+    }
+
+    /** Bytes in use now (allocated since the last reset, alignment included). */
+    public long used() {
+        return used;
     }
 
     /** Largest number of bytes in use at once since creation. */
