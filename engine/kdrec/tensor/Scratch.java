@@ -10,9 +10,12 @@ import java.util.List;
  *
  * <p>Intermediates of one forward/backward pass are carved out of a chunk in allocation order and
  * all released at once by {@link #reset()}. When a step needs more than the current chunk, a new one
- * is added; the next reset folds all chunks into one of the total size, so after the first step a
- * training loop allocates nothing. Segments handed out are valid until the next reset: holding one
- * longer is a bug (reads would see the next step's data).
+ * is added (half the capacity so far, or the request if larger); the next reset folds all chunks into
+ * one of the high-water mark plus 1/8 (steps whose closures vary a little fit), so after the first
+ * step a training loop allocates nothing. Chunks are zero-filled when allocated, so the reservation is
+ * resident memory: folding to the sum of the chunks instead, grown by doubling, kept up to twice the
+ * high-water mark (FreqD at d_t = 2000: gigabytes). Segments handed out are valid until the next
+ * reset: holding one longer is a bug (reads would see the next step's data).
  *
  * <p>Not thread-safe: one Scratch per training thread. Kernels may read and write its segments from
  * the kernel pool's threads (the pool's join orders those accesses).
@@ -71,7 +74,7 @@ public final class Scratch implements AutoCloseable {
             if (current + 1 < chunks.size()) {
                 current++;
             } else {
-                addChunk(Math.max(need, chunk.byteSize() * 2));
+                addChunk(Math.max(need, capacity() / 2));
                 current = chunks.size() - 1;
             }
             offset = 0;
@@ -106,10 +109,8 @@ public final class Scratch implements AutoCloseable {
     public void reset() {
         epoch++;
         if (chunks.size() > 1) {
-            long total = 0;
-            for (MemorySegment c : chunks) total += c.byteSize();
             closeAll();
-            addChunk(Math.max(total, highWater));
+            addChunk((highWater + highWater / 8 + ALIGN - 1) / ALIGN * ALIGN);
         }
         current = 0;
         offset = 0;
