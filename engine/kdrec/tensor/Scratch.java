@@ -10,7 +10,7 @@ import java.util.List;
  *
  * <p>Intermediates of one forward/backward pass are carved out of a chunk in allocation order and
  * all released at once by {@link #reset()}. When a step needs more than the current chunk, a new one
- * is added (half the capacity so far, or the request if larger); the next reset folds all chunks into
+ * is added (half the capacity so far up to 64 MB, or the request if larger); the next reset folds all chunks into
  * one of the high-water mark plus 1/8 (steps whose closures vary a little fit), so after the first
  * step a training loop allocates nothing. Chunks are zero-filled when allocated, so the reservation is
  * resident memory: folding to the sum of the chunks instead, grown by doubling, kept up to twice the
@@ -22,6 +22,12 @@ import java.util.List;
  */
 public final class Scratch implements AutoCloseable {
     private static final long ALIGN = 64;
+    /**
+     * Growth beyond which a new chunk is only as large as the request: a request that does not fit the
+     * current chunk skips its remainder, so large chunks grown geometrically left large unused (but
+     * zero-filled, resident) tails in a step of many big tensors.
+     */
+    private static final long MAX_GROWTH = 64L << 20;
     private final List<Arena> arenas = new ArrayList<>();
     private final List<MemorySegment> chunks = new ArrayList<>();
     private int current;
@@ -74,7 +80,7 @@ public final class Scratch implements AutoCloseable {
             if (current + 1 < chunks.size()) {
                 current++;
             } else {
-                addChunk(Math.max(need, capacity() / 2));
+                addChunk(Math.max(need, Math.min(capacity() / 2, MAX_GROWTH)));
                 current = chunks.size() - 1;
             }
             offset = 0;
