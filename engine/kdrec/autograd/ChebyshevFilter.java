@@ -1,6 +1,7 @@
 package kdrec.autograd;
 
 import kdrec.tensor.Backend;
+import kdrec.tensor.Scratch;
 import kdrec.tensor.Shapes;
 import kdrec.tensor.SparseMatrix;
 import kdrec.tensor.Tensor;
@@ -20,6 +21,10 @@ import kdrec.tensor.Tensor;
  * <p>Backward: the filter is linear in X, so {@code dX += Σ_q c_q T_q(M^T) dY_ext} (dY_ext = dY on
  * the first reach[0] rows, zero elsewhere), the same recurrence with M^T (explicitly: an edge-dropped
  * M is not symmetric); step q touches only rows within q hops of the output.
+ *
+ * <p>Scratch: the recurrence's temporaries are released when forward (and backward) returns, so a
+ * call keeps only Y (and dX): at FreqD's LightGCN width on the full item table each temporary is
+ * 41k x 2000 floats (328 MB), and forward runs once for the student and once for the teacher.
  */
 public final class ChebyshevFilter {
     private ChebyshevFilter() {}
@@ -33,7 +38,10 @@ public final class ChebyshevFilter {
         Var y = t.output("chebyshevFilter", t.needsGrad(x), out, d);
         be.scale((long) out * d, c[0], x.value.data(), 0, y.value.data(), 0);
         if (p >= 1) {
-            Tensor prev = x.value, cur = t.scratch().uninitialized(n, d), next = t.scratch().uninitialized(n, d);
+            // temporaries, released on return: every T_q X (q >= 1) lives on at most the first reach[p-1] rows
+            Scratch.Mark mark = t.scratch().mark();
+            int rows0 = reach[p - 1];
+            Tensor prev = x.value, cur = t.scratch().uninitialized(rows0, d), next = p >= 2 ? t.scratch().uninitialized(rows0, d) : null;
             be.spmm(reach[p - 1], d, m.ptr(), m.col(), m.val(), x.value.data(), 0, d, 0f, cur.data(), 0, d);
             be.axpy((long) out * d, c[1], cur.data(), 0, y.value.data(), 0);
             for (int q = 1; q < p; q++) {
@@ -43,11 +51,12 @@ public final class ChebyshevFilter {
                 be.spmm(rows, d, m.ptr(), m.col(), m.val(), cur.data(), 0, d, -0.5f, next.data(), 0, d);
                 be.scale((long) rows * d, 2f, next.data(), 0, next.data(), 0);
                 be.axpy((long) out * d, c[q + 1], next.data(), 0, y.value.data(), 0);
-                Tensor free = prev == x.value ? t.scratch().uninitialized(n, d) : prev;
+                Tensor free = prev == x.value ? t.scratch().uninitialized(rows0, d) : prev;
                 prev = cur;
                 cur = next;
                 next = free;
             }
+            t.scratch().release(mark);
         }
         if (y.requiresGrad) t.record(() -> {
             Tensor g = y.grad();
@@ -55,6 +64,15 @@ public final class ChebyshevFilter {
             Tensor gx = t.gradOf(x);
             be.axpy((long) out * d, c[0], g.data(), 0, gx.data(), 0);
             if (p == 0) return;
+            Scratch.Mark mark = t.scratch().mark();
+            if (p == 1) {
+                // one product, straight from dY: one temporary of the reach[1] rows it fills
+                Tensor u1 = t.scratch().uninitialized(reach[1], d);
+                be.spmmT(reach[0], reach[1], d, m.ptr(), m.col(), m.val(), g.data(), 0, d, 0f, u1.data(), 0, d);
+                be.axpy((long) reach[1] * d, c[1], u1.data(), 0, gx.data(), 0);
+                t.scratch().release(mark);
+                return;
+            }
             // U_0 = dY_ext (support reach[0]); U_1 = M^T U_0 (support reach[1]); ...
             Tensor prev = t.scratch().zeros(n, d), cur = t.scratch().zeros(n, d), next = t.scratch().zeros(n, d);
             be.copy((long) out * d, g.data(), 0, prev.data(), 0);
@@ -72,6 +90,7 @@ public final class ChebyshevFilter {
                 cur = next;
                 next = free;
             }
+            t.scratch().release(mark);
         });
         return y;
     }

@@ -22,6 +22,13 @@ public interface Backend {
     void gemmTN(int m, int n, int k, float alpha, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                 float beta, MemorySegment c, long cOff, int ldc);
 
+    /**
+     * The reduction split of {@link #gemmTN} that reproduces one call: a TN product over k rows done as
+     * calls over consecutive row ranges of this length (the last one shorter), accumulating with
+     * beta = 1, gives C bit for bit as one call with beta = 1. k itself where only the whole call does.
+     */
+    int gemmTnSplit(int k);
+
     // ---- top-K ----
     void scoreTopK(int m, int n, int d, MemorySegment u, long uOff, int ldu, MemorySegment items, long iOff, int ldi, int k,
                    int[] excludePtr, int[] excludeIdx, int[] outIdx, float[] outScore);

@@ -58,6 +58,12 @@ public final class CpuBackend implements Backend {
         if (simd) GemmSimd.tn(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc); else GemmScalar.tn(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
+    /** Vector API: its k block depth; scalar twin: k (one running sum per output, rounded once into C). */
+    @Override
+    public int gemmTnSplit(int k) {
+        return simd ? GemmSimd.tnBlock(k) : k;
+    }
+
     @Override
     public void scoreTopK(int m, int n, int d, MemorySegment u, long uOff, int ldu, MemorySegment items, long iOff, int ldi, int k, int[] excludePtr, int[] excludeIdx, int[] outIdx, float[] outScore) {
         if (simd) TopKSimd.scoreTopK(m, n, d, u, uOff, ldu, items, iOff, ldi, k, excludePtr, excludeIdx, outIdx, outScore); else TopKScalar.scoreTopK(m, n, d, u, uOff, ldu, items, iOff, ldi, k, excludePtr, excludeIdx, outIdx, outScore);

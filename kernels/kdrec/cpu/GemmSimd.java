@@ -86,6 +86,22 @@ public final class GemmSimd {
         run(m, n, k, alpha, a, aOff, lda, true, b, bOff, ldb, false, beta, c, cOff, ldc);
     }
 
+    /** Depth of the equal k blocks, at most kcMax deep, that k (> 0) is cut into. */
+    private static int depth(int k, int kcMax) {
+        int kb = (k + kcMax - 1) / kcMax;
+        return (k + kb - 1) / kb;
+    }
+
+    /**
+     * The k block depth of a TN product over k rows ({@link #tn}; it does not depend on m or n): TN calls
+     * over consecutive k ranges of this many rows (the last one shorter) accumulating with beta = 1 give
+     * C bit for bit as one call with beta = 1, since every output is one fma chain per block, blocks in
+     * order, each added to C with the same rounding. A fused op can so reduce over row chunks of its own.
+     */
+    public static int tnBlock(int k) {
+        return k <= 0 ? 0 : depth(k, KC);
+    }
+
     /** The blocking plan of one call; immutable, shared by the threads. */
     private record Plan(int m, int n, int k, float alpha, float beta, MemorySegment a, long aOff, int lda, boolean aTrans,
                         MemorySegment b, long bOff, int ldb, boolean bTrans, MemorySegment c, long cOff, int ldc,
@@ -104,8 +120,7 @@ public final class GemmSimd {
         // B block stays within budget: fewer passes over C and longer, prefetch-friendly A row copies.
         // Not for TN, whose staged A block (k block x MC columns) grows with the depth.
         int npad = (n + nr - 1) / nr * nr;
-        int kcMax = aTrans ? KC : Math.max(KC, Math.min(KC_NARROW, B_BLOCK_FLOATS / npad));
-        int kb = (k + kcMax - 1) / kcMax, kc = (k + kb - 1) / kb;
+        int kc = depth(k, aTrans ? KC : Math.max(KC, Math.min(KC_NARROW, B_BLOCK_FLOATS / npad)));
         int nc = Math.max(nr, B_BLOCK_FLOATS / kc / nr * nr);
         Plan pl = new Plan(m, n, k, alpha, beta, a, aOff, lda, aTrans, b, bOff, ldb, bTrans, c, cOff, ldc,
                 mr, nr, kc, nc, MC);

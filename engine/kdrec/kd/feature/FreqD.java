@@ -16,6 +16,8 @@ import kdrec.kd.Teacher;
 import kdrec.loss.Batch;
 import kdrec.model.Recommender;
 import kdrec.nn.Params;
+import kdrec.tensor.Backend;
+import kdrec.tensor.Scratch;
 import kdrec.tensor.SparseMatrix;
 import kdrec.tensor.Tensor;
 import kdrec.train.TrainData;
@@ -122,6 +124,13 @@ public final class FreqD implements Distiller {
         return Arith.add(tape, users, Arith.scale(tape, Arith.add(tape, pos, neg), ITEM_WEIGHT));
     }
 
+    /** Runs the projectors as the composition of element-wise ops they were before {@code ExpertMlp} (bench baseline). */
+    public void composedProjectors(boolean on) {
+        if (userProj == null) throw new IllegalStateException("freqd: projectors are made by params(student) first");
+        userProj.composed(on);
+        itemProj.composed(on);
+    }
+
     /** Accumulates the time of each phase of the filter calls (benchmarks); null turns it off. */
     public void profile(Profile p) {
         this.profile = p;
@@ -172,21 +181,14 @@ public final class FreqD implements Distiller {
         int p = filter.degree();
         Closure c = closure ? Closure.of(ahat, nodes, p, keep, edgeSeed) : Closure.full(ahat, p, keep, edgeSeed);
         Var x = closure ? Gather.rows(tape, table, c.nodes) : table;
-        Tensor tl = closure ? FeatureKd.rows(tape.backend(), teacherTable, c.nodes) : teacherTable;
         long t1 = System.nanoTime();
         if (prof != null) prof.probe(tape, 1);
         Var z = proj.forward(tape, x, c.nodes, dropSeed);
         long t2 = System.nanoTime();
         if (prof != null) prof.probe(tape, 2);
         Var s = ChebyshevFilter.apply(tape, c.op, c.reach, filter.coeffs(), z);
-        Var t;
-        try (var ng = tape.noGrad()) {
-            t = ChebyshevFilter.apply(tape, c.op, c.reach, filter.coeffs(), Var.constant(tl));
-        }
-        if (!closure) {
-            s = Gather.rows(tape, s, nodes);
-            t = Var.constant(FeatureKd.rows(tape.backend(), t.value(), nodes));
-        }
+        if (!closure) s = Gather.rows(tape, s, nodes);
+        Var t = teacherRows(tape, c, teacherTable, nodes, filter, closure);
         long t3 = System.nanoTime();
         if (prof != null) prof.probe(tape, 3);
         Var d = cosine ? RowDistance.cosine(tape, s, t, COS_EPS) : RowDistance.squaredL2(tape, s, t);
@@ -201,6 +203,32 @@ public final class FreqD implements Distiller {
             kdrec.autograd.Probe.onBackward(tape, () -> prof.marks[4] = System.nanoTime());
         }
         return out;
+    }
+
+    /**
+     * The filtered teacher rows of {@code nodes} (constant: the teacher is frozen, no gradient flows
+     * there), computed in a scratch region released on return: neither the gathered closure rows nor
+     * the filter's output over every row (the full-table path) outlive the call, only these B rows.
+     */
+    private static Var teacherRows(Tape tape, Closure c, Tensor teacherTable, int[] nodes, SpectralFilter filter, boolean closure) {
+        Scratch sc = tape.scratch();
+        Backend be = tape.backend();
+        int d = teacherTable.cols();
+        Tensor out = sc.uninitialized(nodes.length, d);
+        Scratch.Mark mark = sc.mark();
+        try (var ng = tape.noGrad()) {
+            Tensor tl = teacherTable;
+            if (closure) {
+                tl = sc.uninitialized(c.nodes.length, d);
+                be.gather(c.nodes.length, d, c.nodes, teacherTable.data(), 0, d, tl.data(), 0, d);
+            }
+            Tensor f = ChebyshevFilter.apply(tape, c.op, c.reach, filter.coeffs(), Var.constant(tl)).value();
+            // closure: the batch's nodes are its first rows, in order; full table: pick them out
+            if (closure) be.copy((long) nodes.length * d, f.data(), 0, out.data(), 0);
+            else be.gather(nodes.length, d, nodes, f.data(), 0, d, out.data(), 0, d);
+        }
+        sc.release(mark);
+        return Var.constant(out);
     }
 
     /** The two independent draws of one filter call: the edge mask and the projector's dropout. */

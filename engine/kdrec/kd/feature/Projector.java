@@ -3,6 +3,7 @@ package kdrec.kd.feature;
 import java.util.SplittableRandom;
 import kdrec.autograd.Activations;
 import kdrec.autograd.Arith;
+import kdrec.autograd.ExpertMlp;
 import kdrec.autograd.Linear;
 import kdrec.autograd.RowDropout;
 import kdrec.autograd.Tape;
@@ -16,13 +17,15 @@ import kdrec.nn.Params;
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), here from a generator seeded by (seed, parameter).
  *
  * <p>Dropout masks are keyed by the row's entity id ({@link RowDropout}), so projecting a row alone
- * or inside the full table gives the same output. {@link #experts(Tape, Var, int[], long)} returns
- * the E expert outputs separately (DE and HTD mix them with a selection net).
+ * or inside the full table gives the same output. {@link #forward} is one fused op; {@link
+ * #experts(Tape, Var, int[], long)} returns the E expert outputs separately (DE and HTD mix them with a
+ * selection net).
  */
 public final class Projector {
     private final int experts, in, hidden, out;
     private final float dropout;
     private final Var[] w1, b1, w2, b2;
+    private boolean composed;
 
     /** Adds the projector's parameters to {@code params} as {@code <name>.expert<e>.{w1,b1,w2,b2}}. */
     public Projector(Params params, String name, int experts, int in, int hidden, int out, float dropout, long seed) {
@@ -57,6 +60,11 @@ public final class Projector {
         return v;
     }
 
+    /** Makes {@link #forward} run {@link #forwardComposed} (the baseline of bench FreqdStepBench). */
+    public void composed(boolean on) {
+        composed = on;
+    }
+
     public int experts() {
         return experts;
     }
@@ -69,8 +77,22 @@ public final class Projector {
         return out;
     }
 
-    /** The mean of the experts' outputs for rows x (n x in) whose entity ids are {@code ids}. */
+    /**
+     * The mean of the experts' outputs for rows x (n x in) whose entity ids are {@code ids}: one
+     * {@link ExpertMlp} op, which keeps none of the (n x hidden) intermediates.
+     */
     public Var forward(Tape t, Var x, int[] ids, long seed) {
+        if (composed) return forwardComposed(t, x, ids, seed);
+        if (x.value().cols() != in) throw new IllegalArgumentException("projector: input rows are " + x.value().cols() + " wide, expected " + in);
+        return ExpertMlp.mean(t, x, ids, w1, b1, w2, b2, dropout, seed);
+    }
+
+    /**
+     * {@link #forward} composed of {@link #experts} and element-wise ops (the implementation before
+     * {@link ExpertMlp}): the same values and gradients bit for bit, with every intermediate on the
+     * tape; kept as the reference of tests and the baseline of bench FreqdStepBench.
+     */
+    public Var forwardComposed(Tape t, Var x, int[] ids, long seed) {
         Var[] each = experts(t, x, ids, seed);
         Var sum = each[0];
         for (int e = 1; e < experts; e++) sum = Arith.add(t, sum, each[e]);

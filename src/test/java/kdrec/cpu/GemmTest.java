@@ -226,6 +226,24 @@ class GemmTest {
         }
     }
 
+    /** TN over k rows equals TN calls over consecutive tnBlock(k)-row ranges accumulating with beta = 1, bit for bit (fused ops reduce over row chunks so). */
+    @Test
+    void tnSplitAtTnBlockReproducesOneCall() {
+        assertEquals(0, GemmSimd.tnBlock(0));
+        for (int k : new int[] {1, 7, 383, 384, 385, 1021, 5000, 41003}) {
+            int split = GemmSimd.tnBlock(k);
+            assertTrue(split >= 1 && split <= k, "k=" + k + ": split " + split);
+            for (int[] mn : new int[][] {{5, 37}, {20, 3 * Simd.LANES + 1}}) {
+                int m = mn[0], n = mn[1];
+                float[] a = randn(k * 7L + m, k * m), b = randn(k * 11L + n, k * n), c0 = randn(3, m * n);
+                float[] one = call(GemmSimd::tn, m, n, k, 1f, a, m, b, n, 1f, c0.clone(), n);
+                MemorySegment sa = heap(a), sb = heap(b), sc = heap(c0.clone());
+                for (int r = 0; r < k; r += split) GemmSimd.tn(m, n, Math.min(split, k - r), 1f, sa, (long) r * m, m, sb, (long) r * n, n, 1f, sc, 0, n);
+                assertArrayEquals(one, toArray(sc), "k=" + k + " m=" + m + " n=" + n + " in splits of " + split);
+            }
+        }
+    }
+
     @Test
     void badArgumentsRejected() {
         float[] x = new float[64];

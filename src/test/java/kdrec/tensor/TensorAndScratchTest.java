@@ -45,6 +45,29 @@ class TensorAndScratchTest {
     }
 
     @Test
+    void markAndReleaseReuseAnOpsTemporaries() {
+        try (Scratch s = new Scratch(1024)) {
+            Tensor kept = s.zeros(10);
+            Scratch.Mark m = s.mark();
+            long used = s.used();
+            Tensor tmp = s.uninitialized(100);
+            s.uninitialized(5000); // spills into a new chunk
+            s.release(m);
+            assertEquals(used, s.used());
+            Tensor again = s.uninitialized(100);
+            assertEquals(tmp.data().address(), again.data().address(), "released memory is handed out again");
+            kept.set(9, 3f);
+            assertEquals(3f, kept.get(9), "what was allocated before the mark stays");
+            Scratch.Mark inner = s.mark();
+            s.uninitialized(10);
+            s.release(m);
+            assertThrows(IllegalStateException.class, () -> s.release(inner), "an inner mark after its outer one was released");
+            s.reset();
+            assertThrows(IllegalStateException.class, () -> s.release(m), "a mark dies with the step");
+        }
+    }
+
+    @Test
     void paramStoreTensorsDieWithTheStore() {
         ParamStore p = new ParamStore();
         Tensor t = p.zeros(3);

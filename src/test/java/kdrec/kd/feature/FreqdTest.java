@@ -28,7 +28,7 @@ import kdrec.train.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** FreqD: hand-computed losses, Parseval (h ≡ 1 is plain feature KD), closure = full table, the step weighting, end to end and exact resume. */
+/** FreqD: hand-computed losses, Parseval (h ≡ 1 is plain feature KD), closure = full table, fused = composed projector, the step weighting, end to end and exact resume. */
 class FreqdTest {
     @TempDir
     Path dir;
@@ -146,6 +146,36 @@ class FreqdTest {
             assertArrayEquals(gUser[1], gUser[0], 1e-5f, filter + ": student gradients");
             assertArrayEquals(gProj[1], gProj[0], 1e-5f, filter + ": projector gradients");
             assertTrue(loss[0] > 0);
+        }
+    }
+
+    /**
+     * The fused projector op gives FreqD's step the very loss and gradients (student tables, every
+     * projector parameter) of the composed ops it replaced, bit for bit, on both paths and for a
+     * one-product filter and a three-product one.
+     */
+    @Test
+    void fusedProjectorEqualsTheComposedOnes() {
+        for (String filter : new String[] {"linear:0.5", "exp:1,3"}) {
+            for (boolean closure : new boolean[] {true, false}) {
+                float[][][] got = new float[2][][];
+                for (int composed = 0; composed < 2; composed++) {
+                    try (Teacher teacher = Teacher.of(mf(6, 1, 0.5f)); Recommender student = mf(3, 2, 0.5f); Tape tape = new Tape()) {
+                        FreqD f = new FreqD(params("filter", filter, "closure", closure, "experts", 3), teacher, DATA, 4);
+                        Params ps = f.params(student);
+                        f.composedProjectors(composed == 1);
+                        f.beginEpoch(tape, student, 1);
+                        Var l = f.loss(tape, student, student.forward(tape), new Batch(new int[] {1, 7, 7, 30}, new int[] {2, 2, 9, 11}, new int[] {5, 6, 7, 8}));
+                        tape.backward(l);
+                        java.util.List<float[]> out = new java.util.ArrayList<>();
+                        out.add(l.value().toArray());
+                        for (Var v : student.params().all()) out.add(v.densify(tape).toArray());
+                        for (Var v : ps.all()) out.add(v.densify(tape).toArray());
+                        got[composed] = out.toArray(new float[0][]);
+                    }
+                }
+                for (int k = 0; k < got[0].length; k++) assertArrayEquals(got[1][k], got[0][k], filter + " closure=" + closure + ": array " + k);
+            }
         }
     }
 
