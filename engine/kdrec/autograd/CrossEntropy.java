@@ -3,6 +3,7 @@ package kdrec.autograd;
 import kdrec.cpu.Mem;
 import kdrec.tensor.Backend;
 import kdrec.tensor.IndexSets;
+import kdrec.tensor.PairSets;
 import kdrec.tensor.Shapes;
 import kdrec.tensor.Tensor;
 
@@ -45,6 +46,41 @@ public final class CrossEntropy {
             scaleByRow(sets.ptr(), g, grad);
             be.gatherDotBackward(m, d, u.value.data(), 0, d, items.value.data(), 0, d, sets.ptr(), sets.idx(), grad,
                     u.requiresGrad ? t.gradOf(u).data() : null, 0, d, items.requiresGrad ? t.gradOf(items).data() : null, 0, d);
+        });
+        return out;
+    }
+
+    /**
+     * Soft CE on two overlapping sets per row over one item list (RCE-KD's SK and J2), fused: per-row
+     * loss {@code wA CE_A + wB CE_B} (kdrec.cpu.PairCeScalar), teacher side from {@code p.target()}.
+     * The forward also forms each user row's gradient while its item rows are in cache, so the backward
+     * only scales that and scatters the item side.
+     */
+    public static Var pairSoftCe(Tape t, Var u, Var items, PairSets p, float tau) {
+        checkPair("pairSoftCe", u, items);
+        int m = u.value.rows(), d = u.value.cols();
+        if (p.rows() != m) throw new IllegalArgumentException("pairSoftCe: " + p.rows() + " set pairs for " + m + " rows");
+        checkTau("pairSoftCe", tau);
+        IndexSets sets = p.sets();
+        Backend be = t.backend();
+        float[] loss = new float[m], grad = new float[sets.size()];
+        Var out = t.output("pairSoftCe", t.needsGrad(u, items), m);
+        Tensor gu = out.requiresGrad && u.requiresGrad ? t.scratch().uninitialized(Math.max(1, m), d) : null;
+        be.pairSoftCe(m, d, u.value.data(), 0, d, items.value.data(), 0, d, sets.ptr(), sets.idx(), p.a(), p.b(), p.target(),
+                p.wA(), p.wB(), tau, loss, grad, gu == null ? null : gu.data(), 0, d);
+        Mem.copyIn(loss, 0, out.value.data(), 0, m);
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            if (gu != null) {
+                Tensor du = t.gradOf(u);
+                for (int r = 0; r < m; r++) be.axpy(d, g.get(r), gu.data(), (long) r * d, du.data(), (long) r * d);
+            }
+            if (items.requiresGrad) {
+                scaleByRow(sets.ptr(), g, grad);
+                be.gatherDotBackward(m, d, u.value.data(), 0, d, items.value.data(), 0, d, sets.ptr(), sets.idx(), grad,
+                        null, 0, d, t.gradOf(items).data(), 0, d);
+            }
         });
         return out;
     }

@@ -59,14 +59,17 @@ class RceKdTest {
         double[] rank = RceKd.closureLogWeights(sm, 0, 6, qtSorted, 0, 3, 10, true);
         assertArrayEquals(new double[] {-0.1, -0.2, -0.3, -0.4, -0.5, -0.6}, rank, 1e-12, "sample_rank: -(m+1)/T");
         // the draw P = {a, d} = positions {0, 3}: J2 = {a, d} ∪ ({b, d, x} \ {a, b, c, d}) = {a, d, x}
-        RceKd.UserEpoch ue = RceKd.userEpoch(sm, 0, 3, new int[] {0, 3}, new int[] {1, 3, 9}, 0, qtSorted, true, new int[10], new int[10], 1);
-        assertArrayEquals(new int[] {0, 1, 2}, Arrays.copyOfRange(ue.items(), 0, ue.first()), "SK");
-        assertArrayEquals(new int[] {0, 3, 9}, Arrays.copyOfRange(ue.items(), ue.first(), ue.items().length), "J2");
+        // one list [SK \ P | SK ∩ P | P \ SK | QT \ (P ∪ SK)] = [b, c | a | d | x]: SK its first K, J2 from |SK \ P| on
+        RceKd.UserEpoch ue = RceKd.userEpoch(sm, 0, 3, new int[] {0, 3}, new int[] {1, 3, 9}, 0, qtSorted, true, 10);
+        assertArrayEquals(new int[] {1, 2, 0, 3, 9}, ue.items(), "each item once");
+        assertEquals(Set.of(0, 1, 2), toSet(Arrays.copyOfRange(ue.items(), 0, ue.a())), "SK");
+        assertArrayEquals(new int[] {0, 3, 9}, Arrays.copyOfRange(ue.items(), ue.b(), ue.items().length), "J2");
         assertEquals(1, ue.overlap(), "|QT ∩ P| = |{d}|");
         // w/o sep: one set, the union SK ∪ P ∪ QT = {a, b, c, d, x}
-        RceKd.UserEpoch union = RceKd.userEpoch(sm, 0, 3, new int[] {0, 3}, new int[] {1, 3, 9}, 0, qtSorted, false, new int[10], new int[10], 1);
+        RceKd.UserEpoch union = RceKd.userEpoch(sm, 0, 3, new int[] {0, 3}, new int[] {1, 3, 9}, 0, qtSorted, false, 10);
         assertEquals(Set.of(0, 1, 2, 3, 9), toSet(union.items()));
-        assertEquals(union.items().length, union.first());
+        assertEquals(union.items().length, union.a());
+        assertEquals(union.items().length, union.b());
     }
 
     @Test
