@@ -58,27 +58,32 @@ public final class CrossEntropy {
      */
     public static Var pairSoftCe(Tape t, Var u, Var items, PairSets p, float tau) {
         checkPair("pairSoftCe", u, items);
-        int m = u.value.rows(), d = u.value.cols();
+        int m = u.value.rows(), d = u.value.cols(), nnz = p.entries();
         if (p.rows() != m) throw new IllegalArgumentException("pairSoftCe: " + p.rows() + " set pairs for " + m + " rows");
         checkTau("pairSoftCe", tau);
-        IndexSets sets = p.sets();
+        int[] ptr = p.ptr(), idx = p.idx();
         Backend be = t.backend();
-        float[] loss = new float[m], grad = new float[sets.size()];
+        float[] loss = new float[m], grad = p.grad() != null ? p.grad() : new float[nnz];
         Var out = t.output("pairSoftCe", t.needsGrad(u, items), m);
         Tensor gu = out.requiresGrad && u.requiresGrad ? t.scratch().uninitialized(Math.max(1, m), d) : null;
-        be.pairSoftCe(m, d, u.value.data(), 0, d, items.value.data(), 0, d, sets.ptr(), sets.idx(), p.a(), p.b(), p.target(),
+        be.pairSoftCe(m, d, u.value.data(), 0, d, items.value.data(), 0, d, ptr, idx, p.a(), p.b(), p.target(),
                 p.wA(), p.wB(), tau, loss, grad, gu == null ? null : gu.data(), 0, d);
         Mem.copyIn(loss, 0, out.value.data(), 0, m);
         if (out.requiresGrad) t.record(() -> {
             Tensor g = out.grad();
             if (g == null) return;
-            if (gu != null) {
-                Tensor du = t.gradOf(u);
-                for (int r = 0; r < m; r++) be.axpy(d, g.get(r), gu.data(), (long) r * d, du.data(), (long) r * d);
+            float[] gr = g.toArray();
+            if (gu != null) { // du[r] += g[r] * gu[r]: scale the rows, then one axpy
+                float[] up = gu.toArray();
+                for (int r = 0; r < m; r++) for (int c = 0; c < d; c++) up[r * d + c] *= gr[r];
+                Mem.copyIn(up, 0, gu.data(), 0, m * d);
+                be.axpy((long) m * d, 1f, gu.data(), 0, t.gradOf(u).data(), 0);
             }
             if (items.requiresGrad) {
-                scaleByRow(sets.ptr(), g, grad);
-                be.gatherDotBackward(m, d, u.value.data(), 0, d, items.value.data(), 0, d, sets.ptr(), sets.idx(), grad,
+                kdrec.cpu.Parallel.forRange(m, 1, 512, (lo, hi) -> {
+                    for (int r = lo; r < hi; r++) for (int j = ptr[r]; j < ptr[r + 1]; j++) grad[j] *= gr[r];
+                });
+                be.gatherDotBackward(m, d, u.value.data(), 0, d, items.value.data(), 0, d, ptr, idx, grad,
                         null, 0, d, t.gradOf(items).data(), 0, d);
             }
         });

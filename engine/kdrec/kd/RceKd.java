@@ -13,7 +13,6 @@ import kdrec.tensor.IndexSets;
 import kdrec.tensor.PairSets;
 import kdrec.loss.Batch;
 import kdrec.model.Recommender;
-import kdrec.model.Scoring;
 import kdrec.train.TrainData;
 
 /**
@@ -94,12 +93,9 @@ public final class RceKd implements Distiller {
     private final int[] teacherTop;      // users x k, teacher order
     private final float[] teacherTopLogits; // users x k, aligned with teacherTop
 
-    // per-epoch state, rebuilt by beginEpoch (fixed at construction without sampling)
-    private int[] ptr, idx;    // per user: its union list (CSR over all users)
-    private int[] aEnd, bStart; // per user: SK = list[0, a), J2 = list[b, n) (relative)
-    private float[] target;    // per entry: (1-w) pSK + w pJ2 (teacher softmax over each set)
-    private float[] mix;       // per user: w (null without sampling: one set, weight 1)
-    private int[] studentTop;  // users x m, the epoch's student top-M (for setsOf)
+    // the lists, split points, weights and teacher targets: rebuilt by beginEpoch, or fixed here without sampling
+    private final RceKdEpoch ep = new RceKdEpoch();
+    private boolean ready;
 
     public RceKd(KdParams p, Teacher teacher, TrainData data, long seed) {
         this.teacher = teacher;
@@ -124,26 +120,19 @@ public final class RceKd implements Distiller {
         for (int u = 0; u <= users; u++) qtPtr[u] = u * k;
         this.teacherTopLogits = fullCe ? null : teacher.logits(new IndexSets(qtPtr, teacherTop));
         if (!sampling && !fullCe) { // w/o S: a fixed CE on the teacher's top-K, no per-epoch work
-            int[] a = new int[users], b = new int[users];
-            float[] wA = new float[users], wB = new float[users];
-            Arrays.fill(a, k);
-            Arrays.fill(b, k);
-            Arrays.fill(wA, 1f);
-            setEpoch(qtPtr, teacherTop, a, b, teacherTopLogits.clone(), wA, wB, null, null);
+            ep.ptr = qtPtr;
+            ep.idx = teacherTop;
+            ep.a = new int[users];
+            ep.b = new int[users];
+            ep.wA = new float[users];
+            ep.wB = new float[users];
+            ep.target = new float[users * k];
+            Arrays.fill(ep.a, k);
+            Arrays.fill(ep.b, k);
+            Arrays.fill(ep.wA, 1f);
+            kdrec.tensor.Backends.get().pairTargets(users, qtPtr, ep.a, ep.b, teacherTopLogits, tau, ep.wA, ep.wB, ep.target);
+            ready = true;
         }
-    }
-
-    /** Installs an epoch's sets and builds the per-entry teacher targets from the teacher logits tl (aligned with idx). */
-    private void setEpoch(int[] ptr, int[] idx, int[] a, int[] b, float[] tl, float[] wA, float[] wB, float[] mix, int[] studentTop) {
-        float[] t = new float[idx.length];
-        kdrec.tensor.Backends.get().pairTargets(a.length, ptr, a, b, tl, tau, wA, wB, t);
-        this.ptr = ptr;
-        this.idx = idx;
-        this.aEnd = a;
-        this.bStart = b;
-        this.target = t;
-        this.mix = mix;
-        this.studentTop = studentTop;
     }
 
     @Override
@@ -154,90 +143,36 @@ public final class RceKd implements Distiller {
     @Override
     public void beginEpoch(Tape tape, Recommender student, int epoch) {
         if (!sampling || fullCe) return;
-        int users = student.users();
-        int[] all = new int[users];
-        for (int u = 0; u < users; u++) all[u] = u;
-        int[] top = Scoring.topK(tape, student, all, m, null, null).ids();
-        int[][] lists = new int[users][];
-        int[] a = new int[users], b = new int[users];
-        float[] w = new float[users];
-        int items = student.items();
-        // users are independent (each draws from its own generator): split them over the threads
-        kdrec.cpu.Parallel.forRange(users, 1, 512, (lo, hi) -> {
-            int[] skMark = new int[items], pMark = new int[items], qtMark = new int[items];
-            for (int u = lo; u < hi; u++) {
-                int stamp = u + 1;
-                for (int j = 0; j < k; j++) qtMark[teacherTop[u * k + j]] = stamp;
-                double[] logw = closureLogWeights(top, u * m, m, qtMark, stamp, temp, sampleRank);
-                int[] pos = Sampling.withoutReplacement(logw, m, l, Sampling.rng(seed, 1, epoch, u));
-                UserEpoch ue = userEpoch(top, u * m, k, pos, teacherTop, u * k, qtMark, separate, skMark, pMark, stamp);
-                lists[u] = ue.items();
-                a[u] = ue.a();
-                b[u] = ue.b();
-                w[u] = !separate ? 0f : (float) (constWeight >= 0 ? constWeight : Math.exp(-beta * ue.overlap() / k));
+        ep.build(tape, student, epoch, k, m, 2 * k + l, teacherTop, teacherTopLogits, teacher, tau, new RceKdEpoch.Rules() {
+            @Override
+            public int list(int[] top, int u, int e, int[] buf, int[] out, int[] skMark, int[] pMark, int[] qtMark) {
+                double[] logw = closureLogWeights(top, u * m, m, qtMark, u + 1, temp, sampleRank);
+                int[] pos = Sampling.withoutReplacement(logw, m, l, Sampling.rng(seed, 1, e, u));
+                return fillList(top, u * m, k, pos, teacherTop, u * k, qtMark, separate, skMark, pMark, u + 1, buf, out);
             }
-        });
-        int[] p = new int[users + 1];
-        for (int u = 0; u < users; u++) p[u + 1] = p[u] + lists[u].length;
-        int[] ids = new int[p[users]];
-        for (int u = 0; u < users; u++) System.arraycopy(lists[u], 0, ids, p[u], lists[u].length);
-        float[] wA = new float[users], wB = new float[users];
-        for (int u = 0; u < users; u++) {
-            wA[u] = 1f - w[u];
-            wB[u] = w[u];
-        }
-        setEpoch(p, ids, a, b, teacherLogits(p, ids, items), wA, wB, w, top);
-    }
 
-    /**
-     * Teacher logits of every user's list: QT items from the logits computed at construction, the
-     * rest (the student's top items outside QT) by one gather-dot over just those entries.
-     */
-    private float[] teacherLogits(int[] p, int[] ids, int items) {
-        int users = p.length - 1;
-        float[] tl = new float[ids.length];
-        boolean[] fresh = new boolean[ids.length];
-        int[] freshCount = new int[users];
-        kdrec.cpu.Parallel.forRange(users, 1, 512, (lo, hi) -> {
-            int[] qtPos = new int[items], qtMark = new int[items];
-            for (int u = lo; u < hi; u++) {
-                for (int j = 0; j < k; j++) {
-                    qtMark[teacherTop[u * k + j]] = u + 1;
-                    qtPos[teacherTop[u * k + j]] = j;
-                }
-                for (int e = p[u]; e < p[u + 1]; e++) {
-                    int it = ids[e];
-                    if (qtMark[it] == u + 1) tl[e] = teacherTopLogits[u * k + qtPos[it]];
-                    else {
-                        fresh[e] = true;
-                        freshCount[u]++;
-                    }
-                }
+            @Override
+            public float weight(int overlap) {
+                return (float) (constWeight >= 0 ? constWeight : Math.exp(-beta * overlap / k));
             }
         });
-        int[] fp = new int[users + 1];
-        for (int u = 0; u < users; u++) fp[u + 1] = fp[u] + freshCount[u];
-        int[] fi = new int[fp[users]];
-        for (int e = 0, n = 0; e < ids.length; e++) if (fresh[e]) fi[n++] = ids[e];
-        float[] fl = teacher.logits(new IndexSets(fp, fi));
-        for (int e = 0, n = 0; e < ids.length; e++) if (fresh[e]) tl[e] = fl[n++];
-        return tl;
+        ready = true;
     }
 
     /** One user's lists for an epoch: SK = {@code items[0, a)}, J2 = {@code items[b, n)}; w/o sep one set, a = b = n. */
     record UserEpoch(int[] items, int a, int b, int overlap) {}
 
     /**
-     * Builds one user's list from the student's top list {@code top[off, off+M)}, the drawn positions
-     * {@code pos} (increasing) and the teacher's top-K {@code qt[qtOff, qtOff+k)} (teacher order;
-     * {@code qtMark[i] == stamp} iff i is in it): [SK \ P | SK ∩ P | P \ SK | QT \ (P ∪ SK)], so SK is
-     * the first k entries and J2 = P then QT \ (P ∪ SK) the entries from |SK \ P| on; overlap =
-     * |QT ∩ P|. Without separation one set SK ∪ P ∪ QT (SK, P \ SK, QT rest). The mark arrays (one slot
-     * per item) are scratch stamped with {@code stamp}, which must differ between calls that share them.
+     * Writes one user's list into {@code buf} (capacity 2k + |pos|) and returns its length n, from the
+     * student's top list {@code top[off, off+M)}, the drawn positions {@code pos} (increasing) and the
+     * teacher's top-K {@code qt[qtOff, qtOff+k)} (teacher order; {@code qtMark[i] == stamp} iff i is in
+     * it): [SK \ P | SK ∩ P | P \ SK | QT \ (P ∪ SK)], so SK is the first k entries and J2 = P then
+     * QT \ (P ∪ SK) the entries from out[0] = |SK \ P| on; out[1] = |QT ∩ P|; out[2] = 1 when separate.
+     * Without separation one set SK ∪ P ∪ QT (SK, P \ SK, QT rest). The mark arrays (one slot per item)
+     * are scratch stamped with {@code stamp}, which must differ between calls that share them.
      */
-    static UserEpoch userEpoch(int[] top, int off, int k, int[] pos, int[] qt, int qtOff, int[] qtMark, boolean separate,
-                               int[] skMark, int[] pMark, int stamp) {
-        int[] buf = new int[k + pos.length + k];
+    static int fillList(int[] top, int off, int k, int[] pos, int[] qt, int qtOff, int[] qtMark, boolean separate,
+                        int[] skMark, int[] pMark, int stamp, int[] buf, int[] out) {
         int n = 0, overlap = 0;
         for (int q : pos) pMark[top[off + q]] = stamp;
         for (int j = 0; j < k; j++) {
@@ -256,13 +191,17 @@ public final class RceKd implements Distiller {
             int item = qt[qtOff + j];
             if (skMark[item] != stamp && pMark[item] != stamp) buf[n++] = item;
         }
-        return separate ? new UserEpoch(Arrays.copyOf(buf, n), k, b, overlap) : new UserEpoch(Arrays.copyOf(buf, n), n, n, overlap);
+        out[0] = b;
+        out[1] = overlap;
+        out[2] = separate ? 1 : 0;
+        return n;
     }
 
     /** {@link #userEpoch} with QT given as ascending ids {@code qtSorted[qtOff, qtOff+k)} (for tests). */
     static UserEpoch userEpoch(int[] top, int off, int k, int[] pos, int[] qt, int qtOff, int[] qtSorted, boolean separate, int items) {
-        int[] mark = marks(qtSorted, qtOff, k, items);
-        return userEpoch(top, off, k, pos, qt, qtOff, mark, separate, new int[items], new int[items], 1);
+        int[] buf = new int[2 * k + pos.length], out = new int[3];
+        int n = fillList(top, off, k, pos, qt, qtOff, marks(qtSorted, qtOff, k, items), separate, new int[items], new int[items], 1, buf, out);
+        return separate ? new UserEpoch(Arrays.copyOf(buf, n), k, out[0], out[1]) : new UserEpoch(Arrays.copyOf(buf, n), n, n, out[1]);
     }
 
     private static int[] marks(int[] ids, int off, int k, int items) {
@@ -308,41 +247,69 @@ public final class RceKd implements Distiller {
             Var ce = kdrec.autograd.FullSoftCe.loss(tape, ue, e.items(), tu, teacher.itemEmbeddings(), tau);
             return Arith.weightedSum(tape, ce, bu.counts());
         }
-        if (ptr == null) throw new IllegalStateException("rcekd: beginEpoch has not run");
-        // one row per distinct user: its list, split points and targets (copied: rows must be contiguous)
+        if (!ready) throw new IllegalStateException("rcekd: beginEpoch has not run");
+        // one row per distinct user: its list, split points and targets copied into contiguous rows
         int nu = bu.size();
-        int[] us = bu.users(), p = new int[nu + 1], a = new int[nu], b = new int[nu];
-        float[] wA = new float[nu], wB = new float[nu];
+        int[] us = bu.users(), ptr = ep.ptr;
+        Rows buf = rows(tape);
+        int[] p = buf.ptr = RceKdEpoch.grow(buf.ptr, nu + 1);
+        int[] a = buf.a = RceKdEpoch.grow(buf.a, nu), b = buf.b = RceKdEpoch.grow(buf.b, nu);
+        float[] wA = buf.wA = RceKdEpoch.grow(buf.wA, nu), wB = buf.wB = RceKdEpoch.grow(buf.wB, nu);
+        p[0] = 0;
         for (int r = 0; r < nu; r++) {
             int u = us[r];
             p[r + 1] = p[r] + ptr[u + 1] - ptr[u];
-            a[r] = aEnd[u];
-            b[r] = bStart[u];
-            wA[r] = mix == null ? 1f : 1f - mix[u];
-            wB[r] = mix == null ? 0f : mix[u];
+            a[r] = ep.a[u];
+            b[r] = ep.b[u];
+            wA[r] = ep.wA[u];
+            wB[r] = ep.wB[u];
         }
-        int[] ids = new int[p[nu]];
-        float[] t = new float[p[nu]];
-        for (int r = 0; r < nu; r++) {
-            int u = us[r];
-            System.arraycopy(idx, ptr[u], ids, p[r], p[r + 1] - p[r]);
-            System.arraycopy(target, ptr[u], t, p[r], p[r + 1] - p[r]);
-        }
+        int nnz = p[nu];
+        int[] ids = buf.idx = RceKdEpoch.grow(buf.idx, nnz), idx = ep.idx;
+        float[] t = buf.target = RceKdEpoch.grow(buf.target, nnz), target = ep.target;
+        buf.grad = RceKdEpoch.grow(buf.grad, nnz);
+        kdrec.cpu.Parallel.forRange(nu, 1, 256, (lo, hi) -> { // ~3 MB per batch: not worth a serial stretch
+            for (int r = lo; r < hi; r++) {
+                int u = us[r];
+                System.arraycopy(idx, ptr[u], ids, p[r], p[r + 1] - p[r]);
+                System.arraycopy(target, ptr[u], t, p[r], p[r + 1] - p[r]);
+            }
+        });
         Var ue = Gather.rows(tape, e.users(), us);
-        Var ce = CrossEntropy.pairSoftCe(tape, ue, e.items(), new PairSets(new IndexSets(p, ids), a, b, t, wA, wB), tau);
+        Var ce = CrossEntropy.pairSoftCe(tape, ue, e.items(), new PairSets(nu, p, ids, a, b, t, wA, wB, buf.grad), tau);
         return Arith.weightedSum(tape, ce, bu.counts());
+    }
+
+    /**
+     * Per-batch arrays, reused from step to step (a KD batch moves ~5 MB through them; allocating that
+     * per step made young collections several times more frequent). The op's backward reads them until
+     * the tape's next reset, so a second call within one step of the same tape gets fresh ones.
+     */
+    private static final class Rows {
+        int[] ptr = new int[0], idx = new int[0], a = new int[0], b = new int[0];
+        float[] target = new float[0], wA = new float[0], wB = new float[0], grad = new float[0];
+    }
+
+    private Rows rows = new Rows();
+    private Tape rowsTape;
+    private long rowsStep = -1;
+
+    private Rows rows(Tape tape) {
+        if (tape == rowsTape && tape.steps() == rowsStep) rows = new Rows(); // already lent out in this step
+        rowsTape = tape;
+        rowsStep = tape.steps();
+        return rows;
     }
 
     /** The epoch's sets of one user (first = SK in student order, second = J2; for tests and inspection). */
     int[][] setsOf(int user) {
-        int o = ptr[user], n = ptr[user + 1] - o;
-        int[] first = studentTop != null ? Arrays.copyOfRange(studentTop, user * m, user * m + k) : Arrays.copyOfRange(idx, o, o + aEnd[user]);
-        if (studentTop != null && !separate) first = Arrays.copyOfRange(idx, o, o + n);
-        return new int[][] {first, Arrays.copyOfRange(idx, o + bStart[user], o + n)};
+        int o = ep.ptr[user], n = ep.ptr[user + 1] - o;
+        int[] first = sampling && separate ? Arrays.copyOfRange(ep.top, user * m, user * m + k) : Arrays.copyOfRange(ep.idx, o, o + ep.a[user]);
+        return new int[][] {first, Arrays.copyOfRange(ep.idx, o + ep.b[user], o + n)};
     }
 
     /** The epoch's weight of the second set for one user. */
     float mixOf(int user) {
-        return mix == null ? 1f : mix[user];
+        return sampling ? ep.w[user] : 1f;
     }
 }

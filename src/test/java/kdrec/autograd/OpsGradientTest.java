@@ -106,7 +106,7 @@ class OpsGradientTest {
         int[] a = {3, 1, 0}, b = {1, 1, 0};
         float[] wA = {0.3f, 1f, 0.5f}, wB = {0.7f, 0f, 2f};
         be.pairTargets(3, sets.ptr(), a, b, pairTeacher, 0.7f, wA, wB, pairTarget);
-        PairSets pairs = new PairSets(sets, a, b, pairTarget, wA, wB);
+        PairSets pairs = PairSets.of(sets, a, b, pairTarget, wA, wB);
         check("pairSoftCe", be, t -> CrossEntropy.pairSoftCe(t, u, items, pairs, 0.7f), EPS, ATOL, RTOL, u, items);
         Var logits = leaf("logits", 20, sets.size());
         check("softCeLogits", be, t -> CrossEntropy.softCeLogits(t, logits, sets, teacher, 2f), EPS, ATOL, RTOL, logits);

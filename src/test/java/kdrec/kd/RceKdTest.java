@@ -207,6 +207,30 @@ class RceKdTest {
     }
 
     @Test
+    void twoKdTermsInOneStepKeepTheirOwnBuffers() {
+        // the per-batch arrays are reused from step to step; two terms in one step must not share them
+        try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 0.7f); Tape tape = new Tape()) {
+            RceKd kd = new RceKd(params("k", 4, "m", 9, "l", 3), teacher, DATA, 7);
+            kd.beginEpoch(tape, student, 0);
+            Batch b1 = new Batch(new int[] {1, 2, 2, 9}, new int[4], new int[4]), b2 = new Batch(new int[] {5, 30, 7}, new int[3], new int[3]);
+            float[][] single = new float[2][];
+            Batch[] batches = {b1, b2};
+            for (int i = 0; i < 2; i++) {
+                tape.reset();
+                student.params().zeroGrad();
+                tape.backward(kd.loss(tape, student, student.forward(tape), batches[i]));
+                single[i] = student.params().get("item").densify(tape).toArray();
+            }
+            tape.reset();
+            student.params().zeroGrad();
+            Recommender.Embeddings e = student.forward(tape);
+            tape.backward(Arith.add(tape, kd.loss(tape, student, e, b1), kd.loss(tape, student, e, b2)));
+            float[] both = student.params().get("item").densify(tape).toArray();
+            for (int i = 0; i < both.length; i++) assertEquals(single[0][i] + single[1][i], both[i], 1e-5f, "item grad " + i);
+        }
+    }
+
+    @Test
     void ablationSwitches() {
         try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 0.7f); Tape tape = new Tape()) {
             int[] qt = teacher.topK(4, null, null);
