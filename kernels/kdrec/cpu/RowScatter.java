@@ -10,12 +10,14 @@ import jdk.incubator.vector.VectorSpecies;
  * entry in increasing entry order, whatever the thread count (so the result equals one
  * single-threaded pass over the entries, bit for bit).
  *
- * <p>How: entries are first bucketed by item range (one radix pass: per row chunk a histogram, then
- * a scatter of (item, row, g) into the buckets, chunk by chunk, so each bucket lists its entries in
- * entry order); then threads own whole buckets and apply them. A bucket covers ~128 KB of di, which
- * stays in L2 while its entries land on it in random order. This replaced a full counting sort by
- * item that ran on one thread (a random write per entry into nnz-sized arrays plus a prefix over all
- * items).
+ * <p>How: a two-level counting sort by item. First entries are bucketed by item range (per row chunk
+ * a histogram, then a scatter of (item, row, g) into the buckets, chunk by chunk, so each bucket lists
+ * its entries in entry order); then threads own whole buckets, sort each bucket's entries by item with
+ * a bucket-local (L1-sized) counting sort, and accumulate each item's entries in registers: one load
+ * and one store of its di row, U rows from the batch's user rows. A bucket covers ~128 KB of di.
+ * Measured at the RCE-KD shape (390k entries, 41k items, d = 20, one thread): 25-45 % less time than
+ * read-modify-writing di once per entry, and it replaced a full counting sort by item that ran on one
+ * thread (a random write per entry into nnz-sized arrays plus a prefix over all items).
  */
 final class RowScatter {
     private RowScatter() {}
@@ -25,10 +27,13 @@ final class RowScatter {
     /** 4-float species for the rest of a row after the full vectors (d = 20 at 16 lanes: 16 + 4). */
     private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
 
-    /** Caller-thread scratch (the workers only write disjoint parts of it during one call). */
+    /**
+     * Per-thread scratch: the caller's holds the bucketed entries (the workers write disjoint parts of
+     * it during one call); every thread's holds its bucket-local sort.
+     */
     private static final class Scratch {
-        int[] item = new int[0], row = new int[0];
-        float[] coef = new float[0];
+        int[] item = new int[0], row = new int[0], count = new int[0], next = new int[0], sortedRow = new int[0];
+        float[] coef = new float[0], sortedCoef = new float[0];
 
         void fit(int nnz) {
             if (item.length < nnz) {
@@ -36,6 +41,18 @@ final class RowScatter {
                 item = new int[c];
                 row = new int[c];
                 coef = new float[c];
+            }
+        }
+
+        void fitLocal(int items, int n) {
+            if (count.length < items + 1) {
+                count = new int[items + 1];
+                next = new int[items];
+            }
+            if (sortedRow.length < n) {
+                int c = Math.max(n, sortedRow.length * 3 / 2);
+                sortedRow = new int[c];
+                sortedCoef = new float[c];
             }
         }
     }
@@ -108,41 +125,74 @@ final class RowScatter {
             cut[t] = Math.max(cut[t - 1], b);
         }
         cut[parts] = buckets;
+        int per = 1 << shift;
         Parallel.forRange(parts, 1, 1, (lo, hi) -> {
+            Scratch local = SCRATCH.get();
             for (int t = lo; t < hi; t++) {
-                addRows(d, u, uOff, ldu, item, row, coef, start[cut[t]], start[cut[t + 1]], di, diOff, lddi);
+                for (int bk = cut[t]; bk < cut[t + 1]; bk++) {
+                    int from = start[bk], to = start[bk + 1];
+                    if (from == to) continue;
+                    local.fitLocal(per, to - from);
+                    applyBucket(d, u, uOff, ldu, item, row, coef, from, to, bk << shift, Math.min(per, nItems - (bk << shift)),
+                            local, di, diOff, lddi);
+                }
             }
         });
     }
 
-    /** di[item[p]] += coef[p] * U[row[p]] for p in [from, to), in p order. */
-    private static void addRows(int d, MemorySegment u, long uOff, int ldu, int[] item, int[] row, float[] coef, int from, int to,
-                                MemorySegment di, long diOff, int lddi) {
-        int dv = F.loopBound(d), d4 = dv + ((d - dv) & ~3);
-        long ub = Mem.bytes(uOff), ldub = Mem.bytes(ldu), db = Mem.bytes(diOff), lddb = Mem.bytes(lddi);
+    /**
+     * One bucket (items [base, base+items)): a stable counting sort of its entries by item, then each
+     * item's entries accumulated into its di row in registers.
+     */
+    private static void applyBucket(int d, MemorySegment u, long uOff, int ldu, int[] item, int[] row, float[] coef, int from, int to,
+                                    int base, int items, Scratch sc, MemorySegment di, long diOff, int lddi) {
+        int[] cnt = sc.count, next = sc.next, sRow = sc.sortedRow;
+        float[] sCoef = sc.sortedCoef;
+        java.util.Arrays.fill(cnt, 0, items + 1, 0);
+        for (int p = from; p < to; p++) cnt[item[p] - base + 1]++;
+        for (int i = 0; i < items; i++) cnt[i + 1] += cnt[i];
+        System.arraycopy(cnt, 0, next, 0, items);
         for (int p = from; p < to; p++) {
-            long us = ub + row[p] * ldub, ds = db + item[p] * lddb;
-            float w = coef[p];
-            FloatVector vw = FloatVector.broadcast(F, w);
-            for (int k = 0; k < dv; k += L) {
-                long kb = Mem.bytes(k);
-                FloatVector.fromMemorySegment(F, u, us + kb, Mem.ORDER)
-                        .fma(vw, FloatVector.fromMemorySegment(F, di, ds + kb, Mem.ORDER)).intoMemorySegment(di, ds + kb, Mem.ORDER);
-            }
-            if (d4 != dv) rest4(u, us, di, ds, w, dv, d4);
-            for (int k = d4; k < d; k++) {
-                long kb = Mem.bytes(k);
-                di.set(Mem.F32, ds + kb, Math.fma(u.get(Mem.F32, us + kb), w, di.get(Mem.F32, ds + kb)));
-            }
+            int q = next[item[p] - base]++;
+            sRow[q] = row[p];
+            sCoef[q] = coef[p];
+        }
+        for (int i = 0; i < items; i++) {
+            if (cnt[i] != cnt[i + 1]) accumulate(d, u, uOff, ldu, sRow, sCoef, cnt[i], cnt[i + 1], di, diOff + (long) (base + i) * lddi);
         }
     }
 
-    private static void rest4(MemorySegment u, long us, MemorySegment di, long ds, float w, int from, int to) {
-        FloatVector vw = FloatVector.broadcast(F4, w);
-        for (int k = from; k < to; k += 4) {
-            long kb = Mem.bytes(k);
-            FloatVector.fromMemorySegment(F4, u, us + kb, Mem.ORDER)
-                    .fma(vw, FloatVector.fromMemorySegment(F4, di, ds + kb, Mem.ORDER)).intoMemorySegment(di, ds + kb, Mem.ORDER);
+    /**
+     * dst[0, d) += sum over p in [from, to) of c[p] * U[rows[p]], one fma per entry in p order for every
+     * element: full vectors, then 4-float vectors, then scalars, each chunk's accumulator in a register.
+     */
+    private static void accumulate(int d, MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to,
+                                   MemorySegment dst, long dstOff) {
+        int dv = F.loopBound(d), d4 = dv + ((d - dv) & ~3);
+        for (int k = 0; k < dv; k += L) chunk(u, uOff + k, ldu, rows, c, from, to, dst, dstOff + k);
+        for (int k = dv; k < d4; k += 4) chunk4(u, uOff + k, ldu, rows, c, from, to, dst, dstOff + k);
+        for (int k = d4; k < d; k++) {
+            float acc = Mem.get(dst, dstOff + k);
+            for (int p = from; p < to; p++) acc = Math.fma(Mem.get(u, uOff + (long) rows[p] * ldu + k), c[p], acc);
+            Mem.set(dst, dstOff + k, acc);
         }
+    }
+
+    private static void chunk(MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to, MemorySegment dst, long dstOff) {
+        long ub = Mem.bytes(uOff), ldub = Mem.bytes(ldu), db = Mem.bytes(dstOff);
+        FloatVector acc = FloatVector.fromMemorySegment(F, dst, db, Mem.ORDER);
+        for (int p = from; p < to; p++) {
+            acc = FloatVector.fromMemorySegment(F, u, ub + rows[p] * ldub, Mem.ORDER).fma(FloatVector.broadcast(F, c[p]), acc);
+        }
+        acc.intoMemorySegment(dst, db, Mem.ORDER);
+    }
+
+    private static void chunk4(MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to, MemorySegment dst, long dstOff) {
+        long ub = Mem.bytes(uOff), ldub = Mem.bytes(ldu), db = Mem.bytes(dstOff);
+        FloatVector acc = FloatVector.fromMemorySegment(F4, dst, db, Mem.ORDER);
+        for (int p = from; p < to; p++) {
+            acc = FloatVector.fromMemorySegment(F4, u, ub + rows[p] * ldub, Mem.ORDER).fma(FloatVector.broadcast(F4, c[p]), acc);
+        }
+        acc.intoMemorySegment(dst, db, Mem.ORDER);
     }
 }
