@@ -73,11 +73,12 @@ public final class CrossEntropy {
             Tensor g = out.grad();
             if (g == null) return;
             float[] gr = g.toArray();
-            if (gu != null) { // du[r] += g[r] * gu[r]: scale the rows, then one axpy
-                float[] up = gu.toArray();
-                for (int r = 0; r < m; r++) for (int c = 0; c < d; c++) up[r * d + c] *= gr[r];
-                Mem.copyIn(up, 0, gu.data(), 0, m * d);
-                be.axpy((long) m * d, 1f, gu.data(), 0, t.gradOf(u).data(), 0);
+            if (gu != null) { // du[r] += g[r] * gu[r]
+                java.lang.foreign.MemorySegment du = t.gradOf(u).data(), v = gu.data();
+                for (int r = 0; r < m; r++) {
+                    float s = gr[r];
+                    for (long i = (long) r * d, e = i + d; i < e; i++) Mem.set(du, i, Math.fma(s, Mem.get(v, i), Mem.get(du, i)));
+                }
             }
             if (items.requiresGrad) {
                 kdrec.cpu.Parallel.forRange(m, 1, 512, (lo, hi) -> {

@@ -239,7 +239,11 @@ public final class RceKd implements Distiller {
 
     @Override
     public Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch) {
-        BatchUsers bu = BatchUsers.of(batch.users(), student.users());
+        if (userSlot.length != student.users()) {
+            userSlot = new int[student.users()];
+            Arrays.fill(userSlot, -1);
+        }
+        BatchUsers bu = BatchUsers.of(batch.users(), userSlot);
         if (fullCe) {
             Var ue = Gather.rows(tape, e.users(), bu.users());
             kdrec.tensor.Tensor tu = kdrec.tensor.Tensor.zeros(bu.size(), teacher.dim());
@@ -291,6 +295,7 @@ public final class RceKd implements Distiller {
     }
 
     private Rows rows = new Rows();
+    private int[] userSlot = new int[0]; // BatchUsers' slot per user, all -1 between calls
     private Tape rowsTape;
     private long rowsStep = -1;
 
