@@ -9,10 +9,10 @@ import kdrec.autograd.CrossEntropy;
 import kdrec.autograd.Gather;
 import kdrec.autograd.Tape;
 import kdrec.autograd.Var;
-import kdrec.tensor.IndexSets;
-import kdrec.tensor.PairSets;
 import kdrec.loss.Batch;
 import kdrec.model.Recommender;
+import kdrec.tensor.IndexSets;
+import kdrec.tensor.PairSets;
 import kdrec.train.TrainData;
 
 /**
