@@ -3,6 +3,7 @@ package kdrec.autograd;
 import kdrec.cpu.Mem;
 import kdrec.tensor.Backend;
 import kdrec.tensor.IndexSets;
+import kdrec.tensor.PairSets;
 import kdrec.tensor.Shapes;
 import kdrec.tensor.Tensor;
 
@@ -45,6 +46,47 @@ public final class CrossEntropy {
             scaleByRow(sets.ptr(), g, grad);
             be.gatherDotBackward(m, d, u.value.data(), 0, d, items.value.data(), 0, d, sets.ptr(), sets.idx(), grad,
                     u.requiresGrad ? t.gradOf(u).data() : null, 0, d, items.requiresGrad ? t.gradOf(items).data() : null, 0, d);
+        });
+        return out;
+    }
+
+    /**
+     * Soft CE on two overlapping sets per row over one item list (RCE-KD's SK and J2), fused: per-row
+     * loss {@code wA CE_A + wB CE_B} (kdrec.cpu.PairCeScalar), teacher side from {@code p.target()}.
+     * The forward also forms each user row's gradient while its item rows are in cache, so the backward
+     * only scales that and scatters the item side.
+     */
+    public static Var pairSoftCe(Tape t, Var u, Var items, PairSets p, float tau) {
+        checkPair("pairSoftCe", u, items);
+        int m = u.value.rows(), d = u.value.cols(), nnz = p.entries();
+        if (p.rows() != m) throw new IllegalArgumentException("pairSoftCe: " + p.rows() + " set pairs for " + m + " rows");
+        checkTau("pairSoftCe", tau);
+        int[] ptr = p.ptr(), idx = p.idx();
+        Backend be = t.backend();
+        float[] loss = new float[m], grad = p.grad() != null ? p.grad() : new float[nnz];
+        Var out = t.output("pairSoftCe", t.needsGrad(u, items), m);
+        Tensor gu = out.requiresGrad && u.requiresGrad ? t.scratch().uninitialized(Math.max(1, m), d) : null;
+        be.pairSoftCe(m, d, u.value.data(), 0, d, items.value.data(), 0, d, ptr, idx, p.a(), p.b(), p.target(),
+                p.wA(), p.wB(), tau, loss, grad, gu == null ? null : gu.data(), 0, d);
+        Mem.copyIn(loss, 0, out.value.data(), 0, m);
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            float[] gr = g.toArray();
+            if (gu != null) { // du[r] += g[r] * gu[r]
+                java.lang.foreign.MemorySegment du = t.gradOf(u).data(), v = gu.data();
+                for (int r = 0; r < m; r++) {
+                    float s = gr[r];
+                    for (long i = (long) r * d, e = i + d; i < e; i++) Mem.set(du, i, Math.fma(s, Mem.get(v, i), Mem.get(du, i)));
+                }
+            }
+            if (items.requiresGrad) {
+                kdrec.cpu.Parallel.forRange(m, 1, 512, (lo, hi) -> {
+                    for (int r = lo; r < hi; r++) for (int j = ptr[r]; j < ptr[r + 1]; j++) grad[j] *= gr[r];
+                });
+                be.gatherDotBackward(m, d, u.value.data(), 0, d, items.value.data(), 0, d, ptr, idx, grad,
+                        null, 0, d, t.gradOf(items).data(), 0, d);
+            }
         });
         return out;
     }

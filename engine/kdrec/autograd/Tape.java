@@ -22,6 +22,7 @@ public final class Tape implements AutoCloseable {
     private final List<Runnable> backwards = new ArrayList<>();
     private final List<Var> touched = new ArrayList<>();
     private int noGradDepth;
+    private long steps;
 
     public Tape() {
         this(Backends.get(), new Scratch());
@@ -117,10 +118,19 @@ public final class Tape implements AutoCloseable {
      * cleared with it; parameters' dense gradients stay until {@link Var#zeroGrad()}, as in PyTorch.
      */
     public void reset() {
+        steps++;
         backwards.clear();
         for (Var v : touched) v.releaseScratch();
         touched.clear();
         scratch.reset();
+    }
+
+    /**
+     * How many times {@link #reset()} has run: buffers an op's backward still needs may be reused once
+     * this has moved on (the backward of the earlier step has run or been dropped).
+     */
+    public long steps() {
+        return steps;
     }
 
     /** Number of recorded backward closures (for tests). */

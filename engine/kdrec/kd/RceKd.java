@@ -4,7 +4,6 @@ import static kdrec.kd.KdParams.ordered;
 
 import java.util.Arrays;
 import java.util.Map;
-import java.util.SplittableRandom;
 import kdrec.autograd.Arith;
 import kdrec.autograd.CrossEntropy;
 import kdrec.autograd.Gather;
@@ -12,7 +11,8 @@ import kdrec.autograd.Tape;
 import kdrec.autograd.Var;
 import kdrec.loss.Batch;
 import kdrec.model.Recommender;
-import kdrec.model.Scoring;
+import kdrec.tensor.IndexSets;
+import kdrec.tensor.PairSets;
 import kdrec.train.TrainData;
 
 /**
@@ -24,9 +24,15 @@ import kdrec.train.TrainData;
  * weights {@code exp((min(c,50)+1)/T)} with c the reverse cumulative count of QT items over SM;
  * L positions drawn without replacement, P; J2 = P ∪ (QT \ (P ∪ SK)); the adaptive weight
  * {@code w = exp(-beta |QT ∩ P| / K)}. Per batch entry: {@code (1-w) CE_SK + w CE_J2} with
- * tau on teacher and student, summed over entries (duplicate users kept). Both CEs run through the
- * fused subset soft-CE kernel in one call (two rows per distinct user of the batch, each scaled by
- * its weight times the user's count in the batch; exact, and cheaper than one row per entry).
+ * tau on teacher and student, summed over entries (duplicate users kept).
+ *
+ * <p>Cost layout (the KD epoch's budget is twice a BPR epoch): both CEs of a user run on one list,
+ * the union SK ∪ J2 ordered [SK \ P | SK ∩ P | P \ SK | QT \ (P ∪ SK)], so SK is its first K
+ * entries, J2 its entries from |SK \ P| on, and every item's dot is computed once (the fused pair
+ * soft-CE kernel). Each distinct user of a batch is one row weighted by its count (exact: the sets
+ * are per user). The teacher is frozen and the sets are fixed for an epoch, so the teacher's side
+ * (its softmax over each set, weighted by 1-w and w) is built once per epoch in beginEpoch, with the
+ * teacher logits of QT items computed once at construction.
  *
  * <p>Ablations (§1.9) as switches: {@code sampling=false} (w/o S: one CE on QT, i.e. vanilla CE),
  * {@code sample_rank=true} (w/o T: weights exp(-(m+1)/T) from the student rank alone),
@@ -85,12 +91,11 @@ public final class RceKd implements Distiller {
     private final float tau;
     private final boolean sampleRank, sampling, separate, fullCe;
     private final int[] teacherTop;      // users x k, teacher order
-    private final int[] teacherTopSorted; // users x k, ascending ids (membership tests)
+    private final float[] teacherTopLogits; // users x k, aligned with teacherTop
 
-    // per-epoch state, rebuilt by beginEpoch
-    private UserSets combined; // per user: the first set then (when separate) the second
-    private int[] firstSize;   // per user: size of the first set inside combined
-    private float[] mix;       // per user: weight of the second set (w); the first gets 1 - w
+    // the lists, split points, weights and teacher targets: rebuilt by beginEpoch, or fixed here without sampling
+    private final RceKdEpoch ep = new RceKdEpoch();
+    private boolean ready;
 
     public RceKd(KdParams p, Teacher teacher, TrainData data, long seed) {
         this.teacher = teacher;
@@ -109,15 +114,24 @@ public final class RceKd implements Distiller {
         this.constWeight = p.real("const_weight");
         if (constWeight > 1) throw new IllegalArgumentException("rcekd.const_weight must be in [0, 1] (or negative for the adaptive weight), got " + constWeight);
         this.fullCe = p.bool("full_ce");
-        this.teacherTop = teacher.topK(k, null, null);
-        this.teacherTopSorted = teacherTop.clone();
-        for (int u = 0; u < teacher.users(); u++) Arrays.sort(teacherTopSorted, u * k, (u + 1) * k);
+        int users = teacher.users();
+        this.teacherTop = fullCe ? null : teacher.topK(k, null, null);
+        int[] qtPtr = new int[users + 1];
+        for (int u = 0; u <= users; u++) qtPtr[u] = u * k;
+        this.teacherTopLogits = fullCe ? null : teacher.logits(new IndexSets(qtPtr, teacherTop));
         if (!sampling && !fullCe) { // w/o S: a fixed CE on the teacher's top-K, no per-epoch work
-            UserSets.Builder b = new UserSets.Builder(teacher.users(), k);
-            for (int u = 0; u < teacher.users(); u++) b.add(u, teacherTop, u * k, (u + 1) * k);
-            combined = b.build().withTeacher(teacher);
-            firstSize = null;
-            mix = null;
+            ep.ptr = qtPtr;
+            ep.idx = teacherTop;
+            ep.a = new int[users];
+            ep.b = new int[users];
+            ep.wA = new float[users];
+            ep.wB = new float[users];
+            ep.target = new float[users * k];
+            Arrays.fill(ep.a, k);
+            Arrays.fill(ep.b, k);
+            Arrays.fill(ep.wA, 1f);
+            kdrec.tensor.Backends.get().pairTargets(users, qtPtr, ep.a, ep.b, teacherTopLogits, tau, ep.wA, ep.wB, ep.target);
+            ready = true;
         }
     }
 
@@ -129,71 +143,79 @@ public final class RceKd implements Distiller {
     @Override
     public void beginEpoch(Tape tape, Recommender student, int epoch) {
         if (!sampling || fullCe) return;
-        int users = student.users();
-        int[] all = new int[users];
-        for (int u = 0; u < users; u++) all[u] = u;
-        int[] top = Scoring.topK(tape, student, all, m, null, null).ids();
-        int[][] sets = new int[users][];
-        int[] firstSizes = new int[users];
-        float[] w = new float[users];
-        int items = student.items();
-        // users are independent (each draws from its own generator): split them over the threads
-        kdrec.cpu.Parallel.forRange(users, 1, 512, (lo, hi) -> {
-            int[] skMark = new int[items], pMark = new int[items];
-            for (int u = lo; u < hi; u++) {
-                double[] logw = closureLogWeights(top, u * m, m, teacherTopSorted, u * k, k, temp, sampleRank);
-                int[] pos = Sampling.withoutReplacement(logw, m, l, Sampling.rng(seed, 1, epoch, u));
-                UserEpoch ue = userEpoch(top, u * m, k, pos, teacherTop, u * k, teacherTopSorted, separate, skMark, pMark, u + 1);
-                sets[u] = ue.items();
-                firstSizes[u] = ue.first();
-                w[u] = !separate ? 0f : (float) (constWeight >= 0 ? constWeight : Math.exp(-beta * ue.overlap() / k));
+        ep.build(tape, student, epoch, k, m, 2 * k + l, teacherTop, teacherTopLogits, teacher, tau, new RceKdEpoch.Rules() {
+            @Override
+            public int list(int[] top, int u, int e, int[] buf, int[] out, int[] skMark, int[] pMark, int[] qtMark) {
+                double[] logw = closureLogWeights(top, u * m, m, qtMark, u + 1, temp, sampleRank);
+                int[] pos = Sampling.withoutReplacement(logw, m, l, Sampling.rng(seed, 1, e, u));
+                return fillList(top, u * m, k, pos, teacherTop, u * k, qtMark, separate, skMark, pMark, u + 1, buf, out);
+            }
+
+            @Override
+            public float weight(int overlap) {
+                return (float) (constWeight >= 0 ? constWeight : Math.exp(-beta * overlap / k));
             }
         });
-        UserSets.Builder b = new UserSets.Builder(users, k + l);
-        for (int u = 0; u < users; u++) b.add(u, sets[u], 0, sets[u].length);
-        combined = b.build().withTeacher(teacher);
-        firstSize = firstSizes;
-        mix = w;
+        ready = true;
     }
 
-    /** One user's sets for an epoch: {@code items[0, first)} is SK, the rest J2 (w/o sep: all in the first set). */
-    record UserEpoch(int[] items, int first, int overlap) {}
+    /** One user's lists for an epoch: SK = {@code items[0, a)}, J2 = {@code items[b, n)}; w/o sep one set, a = b = n. */
+    record UserEpoch(int[] items, int a, int b, int overlap) {}
 
     /**
-     * Builds one user's sets from the student's top list {@code top[off, off+M)}, the drawn positions
-     * {@code pos} (increasing) and the teacher's top-K {@code qt[qtOff, qtOff+k)} (teacher order; qtSorted
-     * the same ids ascending): SK = top[0:k]; J2 = P then QT \ (P ∪ SK) in teacher order; overlap =
-     * |QT ∩ P|. Without separation one set SK ∪ P ∪ QT. The mark arrays (one slot per item) are
-     * scratch stamped with {@code stamp}, which must differ between calls that share them.
+     * Writes one user's list into {@code buf} (capacity 2k + |pos|) and returns its length n, from the
+     * student's top list {@code top[off, off+M)}, the drawn positions {@code pos} (increasing) and the
+     * teacher's top-K {@code qt[qtOff, qtOff+k)} (teacher order; {@code qtMark[i] == stamp} iff i is in
+     * it): [SK \ P | SK ∩ P | P \ SK | QT \ (P ∪ SK)], so SK is the first k entries and J2 = P then
+     * QT \ (P ∪ SK) the entries from out[0] = |SK \ P| on; out[1] = |QT ∩ P|; out[2] = 1 when separate.
+     * Without separation one set SK ∪ P ∪ QT (SK, P \ SK, QT rest). The mark arrays (one slot per item)
+     * are scratch stamped with {@code stamp}, which must differ between calls that share them.
      */
-    static UserEpoch userEpoch(int[] top, int off, int k, int[] pos, int[] qt, int qtOff, int[] qtSorted, boolean separate,
-                               int[] skMark, int[] pMark, int stamp) {
-        int[] buf = new int[k + pos.length + k];
+    static int fillList(int[] top, int off, int k, int[] pos, int[] qt, int qtOff, int[] qtMark, boolean separate,
+                        int[] skMark, int[] pMark, int stamp, int[] buf, int[] out) {
         int n = 0, overlap = 0;
+        for (int q : pos) pMark[top[off + q]] = stamp;
         for (int j = 0; j < k; j++) {
             int item = top[off + j];
             skMark[item] = stamp;
-            buf[n++] = item;
+            if (!separate || pMark[item] != stamp) buf[n++] = item;
         }
-        int first = n;
+        int b = n;
         for (int q : pos) {
             int item = top[off + q];
-            pMark[item] = stamp;
-            if (Arrays.binarySearch(qtSorted, qtOff, qtOff + k, item) >= 0) overlap++;
-            if (separate || q >= k) buf[n++] = item; // w/o sep: P items inside SK are there already
+            if (qtMark[item] == stamp) overlap++;
+            if (separate && q < k) buf[n++] = item; // SK ∩ P, in position order
         }
+        for (int q : pos) if (q >= k) buf[n++] = top[off + q]; // P \ SK
         for (int j = 0; j < k; j++) {
             int item = qt[qtOff + j];
             if (skMark[item] != stamp && pMark[item] != stamp) buf[n++] = item;
         }
-        return new UserEpoch(Arrays.copyOf(buf, n), separate ? first : n, overlap);
+        out[0] = b;
+        out[1] = overlap;
+        out[2] = separate ? 1 : 0;
+        return n;
+    }
+
+    /** {@link #userEpoch} with QT given as ascending ids {@code qtSorted[qtOff, qtOff+k)} (for tests). */
+    static UserEpoch userEpoch(int[] top, int off, int k, int[] pos, int[] qt, int qtOff, int[] qtSorted, boolean separate, int items) {
+        int[] buf = new int[2 * k + pos.length], out = new int[3];
+        int n = fillList(top, off, k, pos, qt, qtOff, marks(qtSorted, qtOff, k, items), separate, new int[items], new int[items], 1, buf, out);
+        return separate ? new UserEpoch(Arrays.copyOf(buf, n), k, out[0], out[1]) : new UserEpoch(Arrays.copyOf(buf, n), n, n, out[1]);
+    }
+
+    private static int[] marks(int[] ids, int off, int k, int items) {
+        int[] mark = new int[items];
+        for (int j = 0; j < k; j++) mark[ids[off + j]] = 1;
+        return mark;
     }
 
     /**
      * Log sampling weights over the student's top-M positions: {@code (min(c,50)+1)/T} with c the
-     * number of teacher-top items at this position or below; {@code sampleRank}: {@code -(pos+1)/T}.
+     * number of teacher-top items ({@code qtMark[i] == stamp}) at this position or below;
+     * {@code sampleRank}: {@code -(pos+1)/T}.
      */
-    static double[] closureLogWeights(int[] top, int off, int m, int[] qtSorted, int qtOff, int k, double temp, boolean sampleRank) {
+    static double[] closureLogWeights(int[] top, int off, int m, int[] qtMark, int stamp, double temp, boolean sampleRank) {
         double[] logw = new double[m];
         int c = 0;
         for (int j = m - 1; j >= 0; j--) {
@@ -201,15 +223,27 @@ public final class RceKd implements Distiller {
                 logw[j] = -(j + 1) / temp;
                 continue;
             }
-            if (Arrays.binarySearch(qtSorted, qtOff, qtOff + k, top[off + j]) >= 0) c++;
+            if (qtMark[top[off + j]] == stamp) c++;
             logw[j] = (Math.min(c, COUNT_CLIP) + 1) / temp;
         }
         return logw;
     }
 
+    /** {@link #closureLogWeights} with QT given as ascending ids {@code qtSorted[qtOff, qtOff+k)} (for tests). */
+    static double[] closureLogWeights(int[] top, int off, int m, int[] qtSorted, int qtOff, int k, double temp, boolean sampleRank) {
+        int items = 0;
+        for (int j = 0; j < m; j++) items = Math.max(items, top[off + j] + 1);
+        for (int j = 0; j < k; j++) items = Math.max(items, qtSorted[qtOff + j] + 1);
+        return closureLogWeights(top, off, m, marks(qtSorted, qtOff, k, items), 1, temp, sampleRank);
+    }
+
     @Override
     public Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch) {
-        BatchUsers bu = BatchUsers.of(batch.users(), student.users());
+        if (userSlot.length != student.users()) {
+            userSlot = new int[student.users()];
+            Arrays.fill(userSlot, -1);
+        }
+        BatchUsers bu = BatchUsers.of(batch.users(), userSlot);
         if (fullCe) {
             Var ue = Gather.rows(tape, e.users(), bu.users());
             kdrec.tensor.Tensor tu = kdrec.tensor.Tensor.zeros(bu.size(), teacher.dim());
@@ -217,40 +251,70 @@ public final class RceKd implements Distiller {
             Var ce = kdrec.autograd.FullSoftCe.loss(tape, ue, e.items(), tu, teacher.itemEmbeddings(), tau);
             return Arith.weightedSum(tape, ce, bu.counts());
         }
-        if (combined == null) throw new IllegalStateException("rcekd: beginEpoch has not run");
+        if (!ready) throw new IllegalStateException("rcekd: beginEpoch has not run");
+        // one row per distinct user: its list, split points and targets copied into contiguous rows
         int nu = bu.size();
-        UserSets.Rows rows = combined.rows(bu.users());
-        if (mix == null) { // one set per user
-            Var ue = Gather.rows(tape, e.users(), bu.users());
-            Var ce = CrossEntropy.subsetSoftCe(tape, ue, e.items(), rows.sets(), rows.teacher(), tau);
-            return Arith.weightedSum(tape, ce, bu.counts());
-        }
-        // split each user's combined row into its two sets: rows [first(u0), second(u0), first(u1), ...]
-        int[] ptr = rows.sets().ptr();
-        int[] p2 = new int[2 * nu + 1], users2 = new int[2 * nu];
-        float[] weight = new float[2 * nu];
+        int[] us = bu.users(), ptr = ep.ptr;
+        Rows buf = rows(tape);
+        int[] p = buf.ptr = RceKdEpoch.grow(buf.ptr, nu + 1);
+        int[] a = buf.a = RceKdEpoch.grow(buf.a, nu), b = buf.b = RceKdEpoch.grow(buf.b, nu);
+        float[] wA = buf.wA = RceKdEpoch.grow(buf.wA, nu), wB = buf.wB = RceKdEpoch.grow(buf.wB, nu);
+        p[0] = 0;
         for (int r = 0; r < nu; r++) {
-            int u = bu.users()[r];
-            p2[2 * r + 1] = ptr[r] + firstSize[u];
-            p2[2 * r + 2] = ptr[r + 1];
-            users2[2 * r] = users2[2 * r + 1] = u;
-            weight[2 * r] = (1f - mix[u]) * bu.counts()[r];
-            weight[2 * r + 1] = mix[u] * bu.counts()[r];
+            int u = us[r];
+            p[r + 1] = p[r] + ptr[u + 1] - ptr[u];
+            a[r] = ep.a[u];
+            b[r] = ep.b[u];
+            wA[r] = ep.wA[u];
+            wB[r] = ep.wB[u];
         }
-        Var ue = Gather.rows(tape, e.users(), users2);
-        Var ce = CrossEntropy.subsetSoftCe(tape, ue, e.items(), new kdrec.tensor.IndexSets(p2, rows.sets().idx()), rows.teacher(), tau);
-        return Arith.weightedSum(tape, ce, weight);
+        int nnz = p[nu];
+        int[] ids = buf.idx = RceKdEpoch.grow(buf.idx, nnz), idx = ep.idx;
+        float[] t = buf.target = RceKdEpoch.grow(buf.target, nnz), target = ep.target;
+        buf.grad = RceKdEpoch.grow(buf.grad, nnz);
+        kdrec.cpu.Parallel.forRange(nu, 1, 256, (lo, hi) -> { // ~3 MB per batch: not worth a serial stretch
+            for (int r = lo; r < hi; r++) {
+                int u = us[r];
+                System.arraycopy(idx, ptr[u], ids, p[r], p[r + 1] - p[r]);
+                System.arraycopy(target, ptr[u], t, p[r], p[r + 1] - p[r]);
+            }
+        });
+        Var ue = Gather.rows(tape, e.users(), us);
+        Var ce = CrossEntropy.pairSoftCe(tape, ue, e.items(), new PairSets(nu, p, ids, a, b, t, wA, wB, buf.grad), tau);
+        return Arith.weightedSum(tape, ce, bu.counts());
     }
 
-    /** The epoch's sets of one user (first = SK, second = J2; for tests and inspection). */
+    /**
+     * Per-batch arrays, reused from step to step (a KD batch moves ~5 MB through them; allocating that
+     * per step made young collections several times more frequent). The op's backward reads them until
+     * the tape's next reset, so a second call within one step of the same tape gets fresh ones.
+     */
+    private static final class Rows {
+        int[] ptr = new int[0], idx = new int[0], a = new int[0], b = new int[0];
+        float[] target = new float[0], wA = new float[0], wB = new float[0], grad = new float[0];
+    }
+
+    private Rows rows = new Rows();
+    private int[] userSlot = new int[0]; // BatchUsers' slot per user, all -1 between calls
+    private Tape rowsTape;
+    private long rowsStep = -1;
+
+    private Rows rows(Tape tape) {
+        if (tape == rowsTape && tape.steps() == rowsStep) rows = new Rows(); // already lent out in this step
+        rowsTape = tape;
+        rowsStep = tape.steps();
+        return rows;
+    }
+
+    /** The epoch's sets of one user (first = SK in student order, second = J2; for tests and inspection). */
     int[][] setsOf(int user) {
-        int[] all = combined.of(user);
-        int f = firstSize == null ? all.length : firstSize[user];
-        return new int[][] {Arrays.copyOfRange(all, 0, f), Arrays.copyOfRange(all, f, all.length)};
+        int o = ep.ptr[user], n = ep.ptr[user + 1] - o;
+        int[] first = sampling && separate ? Arrays.copyOfRange(ep.top, user * m, user * m + k) : Arrays.copyOfRange(ep.idx, o, o + ep.a[user]);
+        return new int[][] {first, Arrays.copyOfRange(ep.idx, o + ep.b[user], o + n)};
     }
 
     /** The epoch's weight of the second set for one user. */
     float mixOf(int user) {
-        return mix == null ? 1f : mix[user];
+        return sampling ? ep.w[user] : 1f;
     }
 }

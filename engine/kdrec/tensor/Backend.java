@@ -50,6 +50,14 @@ public interface Backend {
     void softCeLogits(int m, int[] ptr, float[] studentLogits, float[] teacherLogits, float tau, float[] rowScale,
                       float[] loss, float[] gradLogits);
 
+    /** Two overlapping soft-CE sets per row over one item list (RCE-KD); see kdrec.cpu.PairCeScalar. */
+    void pairSoftCe(int m, int d, MemorySegment u, long uOff, int ldu, MemorySegment items, long iOff, int ldi, int[] ptr, int[] idx,
+                    int[] a, int[] b, float[] target, float[] wA, float[] wB, float tau, float[] loss, float[] grad,
+                    MemorySegment gu, long guOff, int ldgu);
+
+    /** The per-entry teacher targets of {@link #pairSoftCe} from teacher logits. */
+    void pairTargets(int m, int[] ptr, int[] a, int[] b, float[] teacherLogits, float tau, float[] wA, float[] wB, float[] target);
+
     // ---- full and sampled softmax CE ----
     void softmaxCeForward(int m, int n, int d, MemorySegment u, long uOff, int ldu, MemorySegment items, long iOff, int ldi,
                           float scale, int[] target, float[] loss, float[] lse);

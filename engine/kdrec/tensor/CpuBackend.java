@@ -15,6 +15,8 @@ import kdrec.cpu.GemmScalar;
 import kdrec.cpu.GemmSimd;
 import kdrec.cpu.LayerNormScalar;
 import kdrec.cpu.LayerNormSimd;
+import kdrec.cpu.PairCeScalar;
+import kdrec.cpu.PairCeSimd;
 import kdrec.cpu.SoftmaxCeScalar;
 import kdrec.cpu.SoftmaxCeSimd;
 import kdrec.cpu.SpmmScalar;
@@ -87,6 +89,16 @@ public final class CpuBackend implements Backend {
     @Override
     public void softCe(int m, int d, MemorySegment u, long uOff, int ldu, MemorySegment items, long iOff, int ldi, int[] ptr, int[] idx, float[] teacherLogits, float tau, float[] rowScale, float[] loss, float[] gradLogits, float[] studentLogits) {
         if (simd) SubsetCeSimd.softCe(m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx, teacherLogits, tau, rowScale, loss, gradLogits, studentLogits); else SubsetCeScalar.softCe(m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx, teacherLogits, tau, rowScale, loss, gradLogits, studentLogits);
+    }
+
+    @Override
+    public void pairSoftCe(int m, int d, MemorySegment u, long uOff, int ldu, MemorySegment items, long iOff, int ldi, int[] ptr, int[] idx, int[] a, int[] b, float[] target, float[] wA, float[] wB, float tau, float[] loss, float[] grad, MemorySegment gu, long guOff, int ldgu) {
+        if (simd) PairCeSimd.softCe(m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx, a, b, target, wA, wB, tau, loss, grad, gu, guOff, ldgu); else PairCeScalar.softCe(m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx, a, b, target, wA, wB, tau, loss, grad, gu, guOff, ldgu);
+    }
+
+    @Override
+    public void pairTargets(int m, int[] ptr, int[] a, int[] b, float[] teacherLogits, float tau, float[] wA, float[] wB, float[] target) {
+        if (simd) PairCeSimd.targets(m, ptr, a, b, teacherLogits, tau, wA, wB, target); else PairCeScalar.targets(m, ptr, a, b, teacherLogits, tau, wA, wB, target);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package kdrec.cpu;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Argument checks shared by the cross-entropy kernel families (SubsetCe*, SoftmaxCe*). Scalar and
@@ -65,13 +67,25 @@ final class CeArgs {
         return ptr[m];
     }
 
-    /** Largest item id used by entries [ptr[0], ptr[m]) of idx (negative ids rejected), -1 if none. */
+    /**
+     * Largest item id used by entries [ptr[0], ptr[m]) of idx (negative ids rejected), -1 if none.
+     * Vectorised (min and max lanes, exact in any order): the RCE-KD step checks ~400k ids per batch.
+     */
     static int maxIndex(String kernel, int m, int[] ptr, int[] idx) {
-        int max = -1;
-        for (int j = ptr[0], e = ptr[m]; j < e; j++) {
-            int v = idx[j];
-            if (v < 0) throw bad(kernel, "idx[" + j + "] = " + v + " < 0");
-            if (v > max) max = v;
+        int from = ptr[0], to = ptr[m], nv = from + Simd.I.loopBound(to - from);
+        IntVector lo = IntVector.broadcast(Simd.I, Integer.MAX_VALUE), hi = IntVector.broadcast(Simd.I, -1);
+        for (int j = from; j < nv; j += Simd.LANES) {
+            IntVector v = IntVector.fromArray(Simd.I, idx, j);
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        int min = lo.reduceLanes(VectorOperators.MIN), max = hi.reduceLanes(VectorOperators.MAX);
+        for (int j = nv; j < to; j++) {
+            min = Math.min(min, idx[j]);
+            max = Math.max(max, idx[j]);
+        }
+        if (min < 0) {
+            for (int j = from; j < to; j++) if (idx[j] < 0) throw bad(kernel, "idx[" + j + "] = " + idx[j] + " < 0");
         }
         return max;
     }
@@ -89,12 +103,19 @@ final class CeArgs {
      */
     static int gather(String kernel, int m, int d, MemorySegment u, long uOff, int ldu,
                       MemorySegment items, long iOff, int ldi, int[] ptr, int[] idx) {
+        return gather(kernel, m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx, null);
+    }
+
+    /** {@link #gather}, also storing the largest id (-1 for none) in {@code maxId[0]} when given. */
+    static int gather(String kernel, int m, int d, MemorySegment u, long uOff, int ldu,
+                      MemorySegment items, long iOff, int ldi, int[] ptr, int[] idx, int[] maxId) {
         dims(kernel, m, d);
         if (idx == null) throw bad(kernel, "idx is null");
         int nnz = csr(kernel, m, ptr, idx.length);
         matrix(kernel, "u", u, uOff, m, d, ldu);
-        int maxId = maxIndex(kernel, m, ptr, idx);
-        matrix(kernel, "items", items, iOff, maxId + 1, d, ldi);
+        int max = maxIndex(kernel, m, ptr, idx);
+        matrix(kernel, "items", items, iOff, max + 1, d, ldi);
+        if (maxId != null) maxId[0] = max;
         return nnz;
     }
 }

@@ -101,10 +101,11 @@ public final class SubsetCeScalar {
                              int[] ptr, int[] idx, float[] g, MemorySegment du, long duOff, int lddu,
                              MemorySegment di, long diOff, int lddi) {
         String k = "SubsetCe.gatherDotBackward";
-        int nnz = CeArgs.gather(k, m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx);
+        int[] maxId = new int[1];
+        int nnz = CeArgs.gather(k, m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx, maxId);
         CeArgs.length(k, "g", g, nnz);
         if (du != null) CeArgs.matrix(k, "du", du, duOff, m, d, lddu);
-        int nItems = CeArgs.maxIndex(k, m, ptr, idx) + 1;
+        int nItems = maxId[0] + 1;
         if (di != null) CeArgs.matrix(k, "di", di, diOff, nItems, d, lddi);
         return (du == null && di == null) || nnz == ptr[0] || d == 0 ? -1 : nItems;
     }

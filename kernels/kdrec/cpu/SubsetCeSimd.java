@@ -36,7 +36,6 @@ public final class SubsetCeSimd {
     /** Per-thread scratch, grown on demand and reused across calls (these kernels run every step). */
     private static final class Scratch {
         float[] ub = new float[0], s = new float[0], et = new float[0];
-        int[] cnt = new int[0], order = new int[0], rowOf = new int[0];
 
         float[] ub(int n) { return ub.length >= n ? ub : (ub = new float[n]); }
         float[] s(int n) { return s.length >= n ? s : (s = new float[n]); }
@@ -67,8 +66,8 @@ public final class SubsetCeSimd {
 
     /**
      * Backward of gatherDot: du[r] += sum_j g[j] * I[idx[j]] ; di[idx[j]] += g[j] * U[r]. du or di may
-     * be null. du is partitioned by rows; di by item id after a stable counting sort of the entries by
-     * id, so each di row accumulates in entry order whatever the thread count.
+     * be null. du is partitioned by rows; di goes through {@link RowScatter} (bucketed by item range),
+     * so each di row accumulates in entry order whatever the thread count.
      */
     public static void gatherDotBackward(int m, int d, MemorySegment u, long uOff, int ldu,
                                          MemorySegment items, long iOff, int ldi, int[] ptr, int[] idx, float[] g,
@@ -81,35 +80,11 @@ public final class SubsetCeSimd {
             Parallel.forRange(m, 1, minRows(m, nnz, d), (lo, hi) -> {
                 for (int r = lo; r < hi; r++) {
                     if (ptr[r] == ptr[r + 1]) continue;
-                    accumulateRows(d, items, iOff, ldi, idx, null, g, ptr[r], ptr[r + 1], du, duOff + (long) r * lddu);
+                    accumulateRows(d, items, iOff, ldi, idx, g, ptr[r], ptr[r + 1], du, duOff + (long) r * lddu);
                 }
             });
         }
-        if (di != null) {
-            // transpose the CSR on the calling thread: entries grouped by item id, ascending j inside a group
-            Scratch sc = SCRATCH.get();
-            if (sc.cnt.length < nItems + 1) sc.cnt = new int[nItems + 1];
-            if (sc.order.length < nnz) { sc.order = new int[nnz]; sc.rowOf = new int[nnz]; }
-            int[] start = sc.cnt, order = sc.order, rowOf = sc.rowOf;
-            java.util.Arrays.fill(start, 0, nItems + 1, 0);
-            for (int j = ptr[0]; j < ptr[m]; j++) start[idx[j] + 1]++;
-            for (int i = 0; i < nItems; i++) start[i + 1] += start[i];
-            for (int r = 0; r < m; r++) {
-                for (int j = ptr[r]; j < ptr[r + 1]; j++) {
-                    int p = start[idx[j]]++;
-                    order[p] = j;
-                    rowOf[p] = r;
-                }
-            }
-            // start[i] now holds the end of group i; group i begins at start[i-1] (0 for i = 0)
-            Parallel.forRange(nItems, 1, Math.max(1, 200_000 / (Math.max(1, nnz / nItems) * (d + 24) + 1)), (lo, hi) -> {
-                for (int i = lo; i < hi; i++) {
-                    int b = i == 0 ? 0 : start[i - 1], e = start[i];
-                    if (b == e) continue;
-                    accumulateRows(d, u, uOff, ldu, rowOf, order, g, b, e, di, diOff + (long) i * lddi);
-                }
-            });
-        }
+        if (di != null) RowScatter.apply(m, d, u, uOff, ldu, ptr, idx, g, nItems, di, diOff, lddi);
     }
 
     /**
@@ -235,27 +210,26 @@ public final class SubsetCeSimd {
         return acc;
     }
 
-    /** y[0, d) += a * x[xo, xo+d), one fma per element (vector body, Math.fma tail: same rounding). */
     /**
-     * dst[0..d) += sum over p in [from, to) of g[w(p)] * src[rows[p]] (w = wIdx[p], or p when wIdx is
-     * null), in entry order per element: the same fma sequence as one axpy per entry, but one pass per
-     * vector chunk of d keeps the accumulator in a register instead of loading and storing a float[] per
-     * entry (at d = 20 that store/reload and the scalar tail cost more than the fmas). A partial last
-     * chunk overlaps the previous one and is blended back so the overlapped lanes keep their values.
+     * dst[0..d) += sum over p in [from, to) of g[p] * src[rows[p]], in entry order per element: the
+     * same fma sequence as one axpy per entry, but one pass per vector chunk of d keeps the accumulator
+     * in a register instead of loading and storing a float[] per entry (at d = 20 that store/reload and
+     * the scalar tail cost more than the fmas). A partial last chunk overlaps the previous one and is
+     * blended back so the overlapped lanes keep their values.
      */
-    private static void accumulateRows(int d, MemorySegment src, long srcOff, int ld, int[] rows, int[] wIdx, float[] g,
+    private static void accumulateRows(int d, MemorySegment src, long srcOff, int ld, int[] rows, float[] g,
                                        int from, int to, MemorySegment dst, long dstOff) {
         if (d < L) {
             for (int p = from; p < to; p++) {
-                float w = g[wIdx == null ? p : wIdx[p]];
+                float w = g[p];
                 long sr = srcOff + (long) rows[p] * ld;
                 for (int k = 0; k < d; k++) Mem.set(dst, dstOff + k, Math.fma(Mem.get(src, sr + k), w, Mem.get(dst, dstOff + k)));
             }
             return;
         }
         int dv = F.loopBound(d);
-        for (int k = 0; k < dv; k += L) chunk(src, srcOff + k, ld, rows, wIdx, g, from, to, dst, dstOff + k, null);
-        if (dv != d) chunk(src, srcOff + d - L, ld, rows, wIdx, g, from, to, dst, dstOff + d - L, TAIL[d - dv]);
+        for (int k = 0; k < dv; k += L) chunk(src, srcOff + k, ld, rows, g, from, to, dst, dstOff + k, null);
+        if (dv != d) chunk(src, srcOff + d - L, ld, rows, g, from, to, dst, dstOff + d - L, TAIL[d - dv]);
     }
 
     /** The lanes a partial last chunk of {@code rem} elements owns: the top rem lanes of an overlapping vector. */
@@ -268,18 +242,12 @@ public final class SubsetCeSimd {
         return m;
     }
 
-    private static void chunk(MemorySegment src, long srcOff, int ld, int[] rows, int[] wIdx, float[] g, int from, int to,
+    private static void chunk(MemorySegment src, long srcOff, int ld, int[] rows, float[] g, int from, int to,
                               MemorySegment dst, long dstOff, VectorMask<Float> keep) {
         long db = Mem.bytes(dstOff), sb = Mem.bytes(srcOff), rowBytes = Mem.bytes(ld);
         FloatVector old = FloatVector.fromMemorySegment(F, dst, db, Mem.ORDER), acc = old;
-        if (wIdx == null) {
-            for (int p = from; p < to; p++) {
-                acc = FloatVector.fromMemorySegment(F, src, sb + rows[p] * rowBytes, Mem.ORDER).fma(FloatVector.broadcast(F, g[p]), acc);
-            }
-        } else {
-            for (int p = from; p < to; p++) {
-                acc = FloatVector.fromMemorySegment(F, src, sb + rows[p] * rowBytes, Mem.ORDER).fma(FloatVector.broadcast(F, g[wIdx[p]]), acc);
-            }
+        for (int p = from; p < to; p++) {
+            acc = FloatVector.fromMemorySegment(F, src, sb + rows[p] * rowBytes, Mem.ORDER).fma(FloatVector.broadcast(F, g[p]), acc);
         }
         (keep == null ? acc : old.blend(acc, keep)).intoMemorySegment(dst, db, Mem.ORDER);
     }

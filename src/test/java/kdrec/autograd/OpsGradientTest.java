@@ -6,6 +6,7 @@ import static kdrec.autograd.GradCheck.randn;
 
 import kdrec.tensor.Backend;
 import kdrec.tensor.IndexSets;
+import kdrec.tensor.PairSets;
 import kdrec.tensor.SparseMatrix;
 import kdrec.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -100,6 +101,13 @@ class OpsGradientTest {
         IndexSets sets = IndexSets.of(new int[][] {{0, 2, 5, 6}, {1}, {4, 3, 2}});
         float[] teacher = randn(19, 2f, sets.size()).toArray();
         check("subsetSoftCe", be, t -> CrossEntropy.subsetSoftCe(t, u, items, sets, teacher, 0.7f), EPS, ATOL, RTOL, u, items);
+        // two overlapping sets per row over one list: row 0 A = {0, 2, 5}, B = {2, 5, 6}; row 1 A only; row 2 B only
+        float[] pairTeacher = randn(23, 2f, sets.size()).toArray(), pairTarget = new float[sets.size()];
+        int[] a = {3, 1, 0}, b = {1, 1, 0};
+        float[] wA = {0.3f, 1f, 0.5f}, wB = {0.7f, 0f, 2f};
+        be.pairTargets(3, sets.ptr(), a, b, pairTeacher, 0.7f, wA, wB, pairTarget);
+        PairSets pairs = PairSets.of(sets, a, b, pairTarget, wA, wB);
+        check("pairSoftCe", be, t -> CrossEntropy.pairSoftCe(t, u, items, pairs, 0.7f), EPS, ATOL, RTOL, u, items);
         Var logits = leaf("logits", 20, sets.size());
         check("softCeLogits", be, t -> CrossEntropy.softCeLogits(t, logits, sets, teacher, 2f), EPS, ATOL, RTOL, logits);
         int[] target = {6, 0, 3};

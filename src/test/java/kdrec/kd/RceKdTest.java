@@ -59,14 +59,17 @@ class RceKdTest {
         double[] rank = RceKd.closureLogWeights(sm, 0, 6, qtSorted, 0, 3, 10, true);
         assertArrayEquals(new double[] {-0.1, -0.2, -0.3, -0.4, -0.5, -0.6}, rank, 1e-12, "sample_rank: -(m+1)/T");
         // the draw P = {a, d} = positions {0, 3}: J2 = {a, d} ∪ ({b, d, x} \ {a, b, c, d}) = {a, d, x}
-        RceKd.UserEpoch ue = RceKd.userEpoch(sm, 0, 3, new int[] {0, 3}, new int[] {1, 3, 9}, 0, qtSorted, true, new int[10], new int[10], 1);
-        assertArrayEquals(new int[] {0, 1, 2}, Arrays.copyOfRange(ue.items(), 0, ue.first()), "SK");
-        assertArrayEquals(new int[] {0, 3, 9}, Arrays.copyOfRange(ue.items(), ue.first(), ue.items().length), "J2");
+        // one list [SK \ P | SK ∩ P | P \ SK | QT \ (P ∪ SK)] = [b, c | a | d | x]: SK its first K, J2 from |SK \ P| on
+        RceKd.UserEpoch ue = RceKd.userEpoch(sm, 0, 3, new int[] {0, 3}, new int[] {1, 3, 9}, 0, qtSorted, true, 10);
+        assertArrayEquals(new int[] {1, 2, 0, 3, 9}, ue.items(), "each item once");
+        assertEquals(Set.of(0, 1, 2), toSet(Arrays.copyOfRange(ue.items(), 0, ue.a())), "SK");
+        assertArrayEquals(new int[] {0, 3, 9}, Arrays.copyOfRange(ue.items(), ue.b(), ue.items().length), "J2");
         assertEquals(1, ue.overlap(), "|QT ∩ P| = |{d}|");
         // w/o sep: one set, the union SK ∪ P ∪ QT = {a, b, c, d, x}
-        RceKd.UserEpoch union = RceKd.userEpoch(sm, 0, 3, new int[] {0, 3}, new int[] {1, 3, 9}, 0, qtSorted, false, new int[10], new int[10], 1);
+        RceKd.UserEpoch union = RceKd.userEpoch(sm, 0, 3, new int[] {0, 3}, new int[] {1, 3, 9}, 0, qtSorted, false, 10);
         assertEquals(Set.of(0, 1, 2, 3, 9), toSet(union.items()));
-        assertEquals(union.items().length, union.first());
+        assertEquals(union.items().length, union.a());
+        assertEquals(union.items().length, union.b());
     }
 
     @Test
@@ -200,6 +203,30 @@ class RceKdTest {
             assertEquals(plain.value().get(0), fusedValue, 1e-5 * Math.abs(fusedValue));
             assertArrayEquals(student.params().get("user").densify(tape).toArray(), gu, 1e-5f);
             assertArrayEquals(student.params().get("item").densify(tape).toArray(), gi, 1e-5f);
+        }
+    }
+
+    @Test
+    void twoKdTermsInOneStepKeepTheirOwnBuffers() {
+        // the per-batch arrays are reused from step to step; two terms in one step must not share them
+        try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 0.7f); Tape tape = new Tape()) {
+            RceKd kd = new RceKd(params("k", 4, "m", 9, "l", 3), teacher, DATA, 7);
+            kd.beginEpoch(tape, student, 0);
+            Batch b1 = new Batch(new int[] {1, 2, 2, 9}, new int[4], new int[4]), b2 = new Batch(new int[] {5, 30, 7}, new int[3], new int[3]);
+            float[][] single = new float[2][];
+            Batch[] batches = {b1, b2};
+            for (int i = 0; i < 2; i++) {
+                tape.reset();
+                student.params().zeroGrad();
+                tape.backward(kd.loss(tape, student, student.forward(tape), batches[i]));
+                single[i] = student.params().get("item").densify(tape).toArray();
+            }
+            tape.reset();
+            student.params().zeroGrad();
+            Recommender.Embeddings e = student.forward(tape);
+            tape.backward(Arith.add(tape, kd.loss(tape, student, e, b1), kd.loss(tape, student, e, b2)));
+            float[] both = student.params().get("item").densify(tape).toArray();
+            for (int i = 0; i < both.length; i++) assertEquals(single[0][i] + single[1][i], both[i], 1e-5f, "item grad " + i);
         }
     }
 

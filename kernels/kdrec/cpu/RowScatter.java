@@ -1,0 +1,198 @@
+package kdrec.cpu;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The item side of a gather-dot backward: {@code di[idx[j]] += g[j] * U[r]} for every entry j of
+ * every CSR row r, multi-threaded and deterministic. Every di element is updated by one fma per
+ * entry in increasing entry order, whatever the thread count (so the result equals one
+ * single-threaded pass over the entries, bit for bit).
+ *
+ * <p>How: a two-level counting sort by item. First entries are bucketed by item range (per row chunk
+ * a histogram, then a scatter of (item, row, g) into the buckets, chunk by chunk, so each bucket lists
+ * its entries in entry order); then threads own whole buckets, sort each bucket's entries by item with
+ * a bucket-local (L1-sized) counting sort, and accumulate each item's entries in registers: one load
+ * and one store of its di row, U rows from the batch's user rows. A bucket covers ~128 KB of di.
+ * Measured at the RCE-KD shape (390k entries, 41k items, d = 20, one thread): 25-45 % less time than
+ * read-modify-writing di once per entry, and it replaced a full counting sort by item that ran on one
+ * thread (a random write per entry into nnz-sized arrays plus a prefix over all items).
+ */
+final class RowScatter {
+    private RowScatter() {}
+
+    private static final VectorSpecies<Float> F = Simd.F;
+    private static final int L = Simd.LANES;
+    /** 4-float species for the rest of a row after the full vectors (d = 20 at 16 lanes: 16 + 4). */
+    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+
+    /**
+     * Per-thread scratch: the caller's holds the bucketed entries (the workers write disjoint parts of
+     * it during one call); every thread's holds its bucket-local sort.
+     */
+    private static final class Scratch {
+        int[] item = new int[0], row = new int[0], count = new int[0], next = new int[0], sortedRow = new int[0];
+        float[] coef = new float[0], sortedCoef = new float[0];
+
+        void fit(int nnz) {
+            if (item.length < nnz) {
+                int c = Math.max(nnz, item.length * 3 / 2);
+                item = new int[c];
+                row = new int[c];
+                coef = new float[c];
+            }
+        }
+
+        void fitLocal(int items, int n) {
+            if (count.length < items + 1) {
+                count = new int[items + 1];
+                next = new int[items];
+            }
+            if (sortedRow.length < n) {
+                int c = Math.max(n, sortedRow.length * 3 / 2);
+                sortedRow = new int[c];
+                sortedCoef = new float[c];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * di[idx[j]] += g[j] * U[r] for j in [ptr[r], ptr[r+1]), r &lt; m; nItems = max id + 1. Arguments are
+     * checked by the caller.
+     */
+    static void apply(int m, int d, MemorySegment u, long uOff, int ldu, int[] ptr, int[] idx, float[] g, int nItems,
+                      MemorySegment di, long diOff, int lddi) {
+        int nnz = ptr[m] - ptr[0];
+        if (nnz == 0 || d == 0) return;
+        int shift = 31 - Integer.numberOfLeadingZeros(Math.max(1, (128 * 1024 / Float.BYTES) / d));
+        int buckets = ((nItems - 1) >>> shift) + 1;
+        int chunks = Math.max(1, Math.min(Parallel.threads(), nnz / 16_384));
+        // row chunks of about equal entry counts (fixed here, so passes 1 and 2 see the same chunks)
+        int[] rows = new int[chunks + 1];
+        for (int c = 1, r = 0; c < chunks; c++) {
+            long want = ptr[0] + (long) nnz * c / chunks;
+            while (r < m && ptr[r] < want) r++;
+            rows[c] = r;
+        }
+        rows[chunks] = m;
+        int[][] count = new int[chunks][buckets];
+        // pass 1: per row chunk, entries per bucket
+        Parallel.forRange(chunks, 1, 1, (lo, hi) -> {
+            for (int c = lo; c < hi; c++) {
+                int[] cnt = count[c];
+                for (int j = ptr[rows[c]], e = ptr[rows[c + 1]]; j < e; j++) cnt[idx[j] >>> shift]++;
+            }
+        });
+        // bucket b of chunk c starts after all earlier buckets and after bucket b of the earlier chunks
+        int[] start = new int[buckets + 1];
+        int[][] at = new int[chunks][buckets];
+        int pos = 0;
+        for (int b = 0; b < buckets; b++) {
+            start[b] = pos;
+            for (int c = 0; c < chunks; c++) {
+                at[c][b] = pos;
+                pos += count[c][b];
+            }
+        }
+        start[buckets] = pos;
+        Scratch sc = SCRATCH.get();
+        sc.fit(nnz);
+        int[] item = sc.item, row = sc.row;
+        float[] coef = sc.coef;
+        // pass 2: scatter (item, row, g) into the buckets, chunk by chunk in entry order
+        Parallel.forRange(chunks, 1, 1, (lo, hi) -> {
+            for (int c = lo; c < hi; c++) {
+                int[] next = at[c];
+                for (int r = rows[c]; r < rows[c + 1]; r++) {
+                    for (int j = ptr[r], e = ptr[r + 1]; j < e; j++) {
+                        int it = idx[j], p = next[it >>> shift]++;
+                        item[p] = it;
+                        row[p] = r;
+                        coef[p] = g[j];
+                    }
+                }
+            }
+        });
+        // pass 3: threads own contiguous bucket ranges of about equal entry counts
+        int parts = Math.max(1, Math.min(chunks, buckets));
+        int[] cut = new int[parts + 1];
+        for (int t = 1, b = 0; t < parts; t++) {
+            long want = (long) nnz * t / parts;
+            while (b < buckets && start[b + 1] <= want) b++;
+            cut[t] = Math.max(cut[t - 1], b);
+        }
+        cut[parts] = buckets;
+        int per = 1 << shift;
+        Parallel.forRange(parts, 1, 1, (lo, hi) -> {
+            Scratch local = SCRATCH.get();
+            for (int t = lo; t < hi; t++) {
+                for (int bk = cut[t]; bk < cut[t + 1]; bk++) {
+                    int from = start[bk], to = start[bk + 1];
+                    if (from == to) continue;
+                    local.fitLocal(per, to - from);
+                    applyBucket(d, u, uOff, ldu, item, row, coef, from, to, bk << shift, Math.min(per, nItems - (bk << shift)),
+                            local, di, diOff, lddi);
+                }
+            }
+        });
+    }
+
+    /**
+     * One bucket (items [base, base+items)): a stable counting sort of its entries by item, then each
+     * item's entries accumulated into its di row in registers.
+     */
+    private static void applyBucket(int d, MemorySegment u, long uOff, int ldu, int[] item, int[] row, float[] coef, int from, int to,
+                                    int base, int items, Scratch sc, MemorySegment di, long diOff, int lddi) {
+        int[] cnt = sc.count, next = sc.next, sRow = sc.sortedRow;
+        float[] sCoef = sc.sortedCoef;
+        java.util.Arrays.fill(cnt, 0, items + 1, 0);
+        for (int p = from; p < to; p++) cnt[item[p] - base + 1]++;
+        for (int i = 0; i < items; i++) cnt[i + 1] += cnt[i];
+        System.arraycopy(cnt, 0, next, 0, items);
+        for (int p = from; p < to; p++) {
+            int q = next[item[p] - base]++;
+            sRow[q] = row[p];
+            sCoef[q] = coef[p];
+        }
+        for (int i = 0; i < items; i++) {
+            if (cnt[i] != cnt[i + 1]) accumulate(d, u, uOff, ldu, sRow, sCoef, cnt[i], cnt[i + 1], di, diOff + (long) (base + i) * lddi);
+        }
+    }
+
+    /**
+     * dst[0, d) += sum over p in [from, to) of c[p] * U[rows[p]], one fma per entry in p order for every
+     * element: full vectors, then 4-float vectors, then scalars, each chunk's accumulator in a register.
+     */
+    private static void accumulate(int d, MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to,
+                                   MemorySegment dst, long dstOff) {
+        int dv = F.loopBound(d), d4 = dv + ((d - dv) & ~3);
+        for (int k = 0; k < dv; k += L) chunk(u, uOff + k, ldu, rows, c, from, to, dst, dstOff + k);
+        for (int k = dv; k < d4; k += 4) chunk4(u, uOff + k, ldu, rows, c, from, to, dst, dstOff + k);
+        for (int k = d4; k < d; k++) {
+            float acc = Mem.get(dst, dstOff + k);
+            for (int p = from; p < to; p++) acc = Math.fma(Mem.get(u, uOff + (long) rows[p] * ldu + k), c[p], acc);
+            Mem.set(dst, dstOff + k, acc);
+        }
+    }
+
+    private static void chunk(MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to, MemorySegment dst, long dstOff) {
+        long ub = Mem.bytes(uOff), ldub = Mem.bytes(ldu), db = Mem.bytes(dstOff);
+        FloatVector acc = FloatVector.fromMemorySegment(F, dst, db, Mem.ORDER);
+        for (int p = from; p < to; p++) {
+            acc = FloatVector.fromMemorySegment(F, u, ub + rows[p] * ldub, Mem.ORDER).fma(FloatVector.broadcast(F, c[p]), acc);
+        }
+        acc.intoMemorySegment(dst, db, Mem.ORDER);
+    }
+
+    private static void chunk4(MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to, MemorySegment dst, long dstOff) {
+        long ub = Mem.bytes(uOff), ldub = Mem.bytes(ldu), db = Mem.bytes(dstOff);
+        FloatVector acc = FloatVector.fromMemorySegment(F4, dst, db, Mem.ORDER);
+        for (int p = from; p < to; p++) {
+            acc = FloatVector.fromMemorySegment(F4, u, ub + rows[p] * ldub, Mem.ORDER).fma(FloatVector.broadcast(F4, c[p]), acc);
+        }
+        acc.intoMemorySegment(dst, db, Mem.ORDER);
+    }
+}
