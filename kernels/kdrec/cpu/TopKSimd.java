@@ -1,33 +1,35 @@
 package kdrec.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Fused score -> per-row top-K (evaluation, teacher top-K, student top-M), SIMD twin of
  * {@link TopKScalar}: same signatures, same ids and scores, ties included.
  *
- * <p>{@link #scoreTopK} never materialises the m x n score matrix. The items are packed once per call
- * into {@link ScoreTile} panels, one packed buffer per item tile of {@code NT} columns (NT ~ 96 KB of
- * packed items, so a tile stays in L2 while a row block sweeps it). Rows are split over threads in
- * blocks of {@code MB}; for each (row block, item tile) ScoreTile writes an MB x NT score tile into a
- * thread-local buffer, excluded items are overwritten with NaN there, and each row's slice goes
- * through {@link TopKRows}' threshold filter and candidate buffer.
+ * <p>{@link #scoreTopK} never materialises the m x n score matrix, not even a score tile. The items are
+ * packed once per call into {@link ScoreTile} panels, one packed buffer per item tile of {@code NT}
+ * columns. Rows go in blocks of {@code MB}; for each (row block, item tile) {@link TopKTile} runs the
+ * micro-kernel panel by panel and compares the accumulators with each row's bound straight from the
+ * registers, compress-storing the passing scores into the rows' candidate buffers ({@link TopKRows}).
+ * Excluded items are purged from the buffers before anything is ranked.
  *
- * <p>Early threshold: for large n each row first scores {@value #SAMPLES} evenly spaced items (one
+ * <p>Early bound: for large n each row first scores {@value #SAMPLES} evenly spaced items (one
  * extra packed ScoreTile panel set, ~2.5 % of the GEMM at n = 41 000) and starts with a guessed
- * threshold (TopKRows.guess); a row whose guess keeps fewer than k items is re-scored and re-scanned
- * exactly (rare; guessing switches itself off for a thread's range when re-scans get frequent).
+ * bound (TopKRows.guess); a row whose guess keeps fewer than k items is re-scored and re-scanned
+ * exactly (rare; guessing switches itself off for a thread when re-scans get frequent).
  *
- * <p>Determinism: every row's scores come from the same ScoreTile arithmetic whatever the block
- * (blocks start at multiples of MB for any thread count), and selection is exact, so the output is
- * bit-identical for any thread count. Scratch: thread-local, reused across calls; the packed item
- * tiles are kept per calling thread (about n*d floats).
+ * <p>Threads take row blocks from a shared counter (not fixed halves), so a thread that loses its
+ * core for a while on a shared box does not leave the other one idle at the end. Determinism: every
+ * score is the same fma chain whatever the kernel shape or block, and selection is exact, so the output
+ * is bit-identical for any thread count and any block-to-thread assignment. Scratch: thread-local,
+ * reused across calls; the packed item tiles are kept per calling thread (about n*d floats).
  */
 public final class TopKSimd {
     private TopKSimd() {}
 
-    /** Rows per block: a multiple of the micro-kernel's MR. */
-    static final int MB = Math.max(1, 48 / ScoreTile.MR) * ScoreTile.MR;
+    /** Rows per block: a multiple of the micro-kernel's MR (3 or 6). */
+    static final int MB = 48;
     /** Row chunk scanned at a time by {@link #selectTopK}. */
     static final int SELECT_CHUNK = 2048;
     /** Items sampled per row to guess an early threshold (see {@link TopKRows#guess}). */
@@ -99,9 +101,10 @@ public final class TopKSimd {
             }
             ScoreTile.packB(items, iOff + (long) (stride >> 1) * ldi, ldi * stride, 0, SAMPLES, d, sample);
         }
-        Fused job = new Fused(n, d, u, uOff, ldu, k, kEff, nt, tiles, packed, sample, rank, stride, excludePtr,
-                excludeIdx, outIdx, outScore);
-        Parallel.forRange(m, MB, MB, job::rows);
+        Fused job = new Fused(m, n, d, u, uOff, ldu, k, kEff, nt, tiles, packed, sample, rank, stride, excludePtr,
+                excludeIdx, outIdx, outScore, new AtomicInteger());
+        int blocks = (m + MB - 1) / MB;
+        Parallel.forChunks(Math.min(blocks, Parallel.threads()), 1, 1, (chunk, lo, hi) -> job.rows());
     }
 
     /** Same selection over a materialised score matrix (m x n, leading dim lds). */
@@ -137,21 +140,21 @@ public final class TopKSimd {
     }
 
     /**
-     * One scoreTopK call's operands; {@link #rows} runs a contiguous range of rows on one thread.
-     * Guessing is switched off for the rest of a range when re-scans become frequent (scores that
-     * are not spread like the sample): results are exact either way, only the speed differs.
+     * One scoreTopK call's operands; {@link #rows} runs row blocks, taken from {@code next}, on one thread.
+     * Guessing is switched off for the rest of a thread's blocks when re-scans become frequent (scores
+     * that are not spread like the sample): results are exact either way, only the speed differs.
      */
-    private record Fused(int n, int d, MemorySegment u, long uOff, int ldu, int k, int kEff, int nt, int tiles,
+    private record Fused(int m, int n, int d, MemorySegment u, long uOff, int ldu, int k, int kEff, int nt, int tiles,
                          float[][] packed, float[] sample, int rank, int stride, int[] ptr, int[] idx, int[] outIdx,
-                         float[] outScore) {
-        void rows(int lo, int hi) {
+                         float[] outScore, AtomicInteger next) {
+        void rows() {
             TopKRows s = SCRATCH.get();
             int lds = ((SAMPLES + ScoreTile.NR - 1) / ScoreTile.NR) * ScoreTile.NR;
-            s.ensure(MB, kEff, MB * d, MB * nt, rank > 0 ? MB * lds : 0);
+            s.ensure(MB, kEff, MB * d, nt, rank > 0 ? MB * lds : 0);
             boolean guessing = rank > 0;
             int done = 0, rescans = 0;
-            for (int r0 = lo; r0 < hi; r0 += MB) {
-                int mb = Math.min(MB, hi - r0);
+            for (int r0 = next.getAndIncrement() * MB; r0 < m; r0 = next.getAndIncrement() * MB) {
+                int mb = Math.min(MB, m - r0);
                 for (int i = 0; i < mb; i++) Mem.copyOut(u, uOff + (long) (r0 + i) * ldu, s.a, i * d, d);
                 s.begin(mb, r0, ptr, idx);
                 if (guessing) {
@@ -159,14 +162,13 @@ public final class TopKSimd {
                     for (int i = 0; i < mb; i++) s.guess(i, s.samp, i * lds, SAMPLES, stride, rank);
                 }
                 for (int t = 0; t < tiles; t++) {
-                    int j0 = t * nt, nb = Math.min(nt, n - j0);
-                    ScoreTile.tile(mb, nb, d, s.a, 0, d, packed[t], s.c, nt);
-                    scanTile(s, mb, nb, j0, nt);
+                    int j0 = t * nt;
+                    TopKTile.run(s, mb, Math.min(nt, n - j0), j0, d, s.a, d, packed[t]);
                 }
                 for (int i = 0; i < mb; i++) {
                     if (!s.finish(i, outIdx, outScore, r0 + i, k)) {
                         rescans++;
-                        rescan(s, i, mb);
+                        rescan(s, i);
                         s.finish(i, outIdx, outScore, r0 + i, k);
                     }
                 }
@@ -176,27 +178,16 @@ public final class TopKSimd {
         }
 
         /**
-         * Scores row i of the block again, tile by tile, and feeds it from the initial state. The row is
-         * recomputed inside its own MR-row group so that ScoreTile runs the same micro-kernel as in the
-         * block sweep (bit-identical scores whatever the kernel does with row remainders).
+         * Scores row i of the block again, tile by tile (one-row ScoreTile: the same fma chain, so the
+         * same scores as in the block sweep) and feeds it from the initial state.
          */
-        private void rescan(TopKRows s, int i, int mb) {
+        private void rescan(TopKRows s, int i) {
             s.restart(i);
-            int g0 = (i / ScoreTile.MR) * ScoreTile.MR, gs = Math.min(ScoreTile.MR, mb - g0);
             for (int t = 0; t < tiles; t++) {
                 int j0 = t * nt, nb = Math.min(nt, n - j0);
-                ScoreTile.tile(gs, nb, d, s.a, g0 * d, d, packed[t], s.c, nt);
-                s.maskExcluded(i, s.c, (i - g0) * nt, j0, nb);
-                s.scan(i, s.c, (i - g0) * nt, nb, j0);
+                ScoreTile.tile(1, nb, d, s.a, i * d, d, packed[t], s.c, nt);
+                s.scan(i, s.c, 0, nb, j0);
             }
-        }
-    }
-
-    private static void scanTile(TopKRows s, int mb, int nb, int j0, int ldc) {
-        float[] c = s.c;
-        for (int i = 0; i < mb; i++) {
-            s.maskExcluded(i, c, i * ldc, j0, nb);
-            s.scan(i, c, i * ldc, nb, j0);
         }
     }
 
@@ -231,7 +222,6 @@ public final class TopKSimd {
         for (int j0 = 0; j0 < n; j0 += SELECT_CHUNK) {
             int nb = Math.min(SELECT_CHUNK, n - j0);
             Mem.copyOut(scores, rowOff + j0, c, 0, nb);
-            s.maskExcluded(0, c, 0, j0, nb);
             s.scan(0, c, 0, nb, j0);
         }
     }
