@@ -45,10 +45,15 @@ public final class ScoreTile {
      * past nb are zero.
      */
     public static void packB(MemorySegment b, long bOff, int ldb, int j0, int nb, int k, float[] dst) {
+        packB(b, bOff, ldb, j0, nb, k, dst, 0);
+    }
+
+    /** {@link #packB} into dst from offset dstOff. */
+    public static void packB(MemorySegment b, long bOff, int ldb, int j0, int nb, int k, float[] dst, int dstOff) {
         int panels = (nb + NR - 1) / NR;
         float[] row = new float[k];
         for (int p = 0; p < panels; p++) {
-            int base = p * k * NR;
+            int base = dstOff + p * k * NR;
             for (int c = 0; c < NR; c++) {
                 int j = p * NR + c;
                 if (j < nb) {

@@ -30,8 +30,10 @@ public final class TopKSimd {
 
     /** Rows per block: a multiple of the micro-kernel's MR (3 or 6). */
     static final int MB = 48;
-    /** Row chunk scanned at a time by {@link #selectTopK}. */
+    /** Row chunk scanned at a time by {@link #selectTopK} (rows longer than {@link #WHOLE_ROW}). */
     static final int SELECT_CHUNK = 2048;
+    /** Rows up to this many floats (64 KB) are copied whole by {@link #selectTopK}. */
+    static final int WHOLE_ROW = 16384;
     /** Items sampled per row to guess an early threshold (see {@link TopKRows#guess}). */
     static final int SAMPLES = 1024;
 
@@ -40,17 +42,34 @@ public final class TopKSimd {
     private static final ThreadLocal<float[]> PACKED_SAMPLE = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
-     * Rank r of the sampled guess (0: do not guess). Items above the r-th best of {@value #SAMPLES}
-     * evenly spaced samples number about r*n/SAMPLES; r = max(8, 2.5 kEff SAMPLES / n) aims at 2.5 kEff
-     * survivors, and r &gt;= 8 keeps the chance that fewer than kEff survive (a re-scan) below ~1 %
-     * for uniformly spread scores. Small n, large k/n, or small k (where the r &gt;= 8 floor would keep
-     * more than 4 kEff, measured no faster than fill + compaction at k = 20): no guess.
+     * Rank r of the sampled guess from {@value #SAMPLES} samples (0: do not guess); the fused kernel's
+     * rule, see {@link #guessRank(int, int, int)}. Small n (where scoring the samples would cost more
+     * than 12 % of the GEMM): no guess.
      */
     static int guessRank(int n, int kEff) {
-        if (n < 8 * SAMPLES) return 0;
-        long r = Math.max(8, (5L * kEff * SAMPLES + 2L * n - 1) / (2L * n));
-        if (r > SAMPLES / 4 || r * (n / SAMPLES) > 4L * kEff) return 0;
+        return n < 8 * SAMPLES ? 0 : guessRank(n, kEff, SAMPLES);
+    }
+
+    /**
+     * Rank r of the guess from s evenly spaced samples (0: do not guess). Items above the r-th best
+     * sample number about r*n/s; r = max(8, 2.5 kEff s / n) aims at 2.5 kEff survivors, and r &gt;= 8
+     * keeps the chance that fewer than kEff survive (a re-scan) below ~1 % for uniformly spread
+     * scores. Large k/n, or small k (where the r &gt;= 8 floor would keep more than 4 kEff, measured no
+     * faster than fill + compaction at k = 20): no guess.
+     */
+    static int guessRank(int n, int kEff, int s) {
+        if (s < 64 || n < 2 * s) return 0;
+        long r = Math.max(8, (5L * kEff * s + 2L * n - 1) / (2L * n));
+        if (r > s / 4 || r * (n / s) > 4L * kEff) return 0;
         return (int) r;
+    }
+
+    /**
+     * Samples a materialised row's guess reads: n/8, a multiple of 16, at most {@value #SAMPLES}
+     * (reading them is cheap next to the scan, unlike scoring them in the fused kernel).
+     */
+    static int selectSamples(int n) {
+        return Math.min(SAMPLES, (n / 8) & ~15);
     }
 
     /**
@@ -194,35 +213,89 @@ public final class TopKSimd {
     private static void selectRows(int n, MemorySegment scores, long sOff, int lds, int k, int[] ptr, int[] idx,
                                    int[] outIdx, float[] outScore, int lo, int hi) {
         TopKRows s = SCRATCH.get();
-        int kEff = Math.min(k, n), rank = guessRank(n, kEff), stride = n / SAMPLES;
-        s.ensure(1, kEff, 0, SELECT_CHUNK, rank > 0 ? SAMPLES : 0);
-        boolean guessing = rank > 0;
-        int rescans = 0;
+        RowSelect sel = new RowSelect(n, k);
+        // rows up to WHOLE_ROW floats are copied once (one bulk copy) and sampled and scanned from the copy;
+        // longer rows stream through the chunk buffer and read their samples from the segment
+        boolean whole = n <= WHOLE_ROW;
+        s.ensure(1, sel.kEff, 0, whole ? n : SELECT_CHUNK, sel.samples);
         for (int r = lo; r < hi; r++) {
             s.begin(1, r, ptr, idx);
             long rowOff = sOff + (long) r * lds;
-            if (guessing) {
-                float[] v = s.samp;
-                for (int q = 0; q < SAMPLES; q++) v[q] = Mem.get(scores, rowOff + (long) q * stride + (stride >> 1));
-                s.guess(0, v, 0, SAMPLES, stride, rank);
+            if (whole) {
+                Mem.copyOut(scores, rowOff, s.c, 0, n);
+                sel.row(s, s.c, 0, r, outIdx, outScore);
+                continue;
             }
-            scanRow(s, n, scores, rowOff);
+            sel.rows++;
+            if (sel.guessing) {
+                float[] v = s.samp;
+                int q0 = sel.stride >> 1;
+                for (int q = 0; q < sel.samples; q++) v[q] = Mem.get(scores, rowOff + (long) q * sel.stride + q0);
+                s.guess(0, v, 0, sel.samples, sel.stride, sel.rank);
+            }
+            scanChunks(s, n, scores, rowOff);
             if (!s.finish(0, outIdx, outScore, r, k)) {
-                rescans++;
                 s.restart(0);
-                scanRow(s, n, scores, rowOff);
+                scanChunks(s, n, scores, rowOff);
                 s.finish(0, outIdx, outScore, r, k);
-                if (16 * rescans > r - lo + 64) guessing = false;
+                sel.rescanned();
             }
         }
     }
 
-    private static void scanRow(TopKRows s, int n, MemorySegment scores, long rowOff) {
+    private static void scanChunks(TopKRows s, int n, MemorySegment scores, long rowOff) {
         float[] c = s.c;
         for (int j0 = 0; j0 < n; j0 += SELECT_CHUNK) {
             int nb = Math.min(SELECT_CHUNK, n - j0);
             Mem.copyOut(scores, rowOff + j0, c, 0, nb);
             s.scan(0, c, 0, nb, j0);
+        }
+    }
+
+    /**
+     * Top-k selection of whole materialised rows (n scores in a float[]) on one thread, with the
+     * sampled guess of {@link #selectSamples}/{@link #guessRank(int, int, int)} and its exact re-scan;
+     * guessing switches itself off when re-scans get frequent. Row state: slot 0 of a TopKRows
+     * prepared with {@code ensure(1, kEff, 0, .., samples)} and {@code begin(1, r, ptr, idx)}.
+     */
+    static final class RowSelect {
+        final int n, k, kEff, samples, rank, stride;
+        boolean guessing;
+        int rows;
+        private int rescans;
+
+        RowSelect(int n, int k) {
+            this.n = n;
+            this.k = k;
+            kEff = Math.min(k, n);
+            int sm = selectSamples(n);
+            rank = guessRank(n, kEff, sm);
+            samples = rank > 0 ? sm : 0;
+            stride = rank > 0 ? n / sm : 0;
+            guessing = rank > 0;
+        }
+
+        /** Selects row r's top k from c[off .. off+n) into the output row r. */
+        void row(TopKRows s, float[] c, int off, int r, int[] outIdx, float[] outScore) {
+            rows++;
+            if (guessing) {
+                float[] v = s.samp;
+                int q0 = off + (stride >> 1);
+                for (int q = 0; q < samples; q++) v[q] = c[q0 + q * stride];
+                s.guess(0, v, 0, samples, stride, rank);
+            }
+            s.scan(0, c, off, n, 0);
+            if (!s.finish(0, outIdx, outScore, r, k)) {
+                s.restart(0);
+                s.scan(0, c, off, n, 0);
+                s.finish(0, outIdx, outScore, r, k);
+                rescanned();
+            }
+        }
+
+        void rescanned() {
+            rescans++;
+            if (16 * rescans > rows + 64) guessing = false;
         }
     }
 }
