@@ -1,5 +1,7 @@
 package kdrec.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -38,6 +40,8 @@ final class GemmKernels {
     private static final int L = Simd.LANES;
     /** Row stride of the raw tile t (3 vectors). */
     static final int NR = 3 * L;
+    private static final long LB = (long) L * Float.BYTES;
+    private static final ByteOrder BO = Mem.ORDER;
     /** Floats a tile buffer needs: 6 rows of NR. */
     static final int TILE = 6 * NR;
     /**
@@ -49,7 +53,8 @@ final class GemmKernels {
     static final int TS = 48;
 
     /** 6 rows x 3 vectors; row r of A at {@code a[aOff + r*rs + kk]} (NN, NT; native 512-bit only). */
-    static void k6x3(int kc, float[] a, int aOff, int rs, float[] bp, int bo, float[] t) {
+    static void k6x3(int kc, float[] a, int aOff, int rs, float[] bp, int bo, float[] t,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
         FloatVector c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
@@ -72,16 +77,39 @@ final class GemmKernels {
             FloatVector x5 = FloatVector.broadcast(F, a[p5 + kk]);
             c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51); c52 = b2.fma(x5, c52);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L);
-        c10.intoArray(t, NR); c11.intoArray(t, NR + L); c12.intoArray(t, NR + 2 * L);
-        c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c22.intoArray(t, 2 * NR + 2 * L);
-        c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L); c32.intoArray(t, 3 * NR + 2 * L);
-        c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L); c42.intoArray(t, 4 * NR + 2 * L);
-        c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L); c52.intoArray(t, 5 * NR + 2 * L);
+        if (c == null) {
+            c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L);
+            c10.intoArray(t, NR); c11.intoArray(t, NR + L); c12.intoArray(t, NR + 2 * L);
+            c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c22.intoArray(t, 2 * NR + 2 * L);
+            c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L); c32.intoArray(t, 3 * NR + 2 * L);
+            c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L); c42.intoArray(t, 4 * NR + 2 * L);
+            c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L); c52.intoArray(t, 5 * NR + 2 * L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
+        c02.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c10.mul(av).intoMemorySegment(c, o, BO); c11.mul(av).intoMemorySegment(c, o + LB, BO);
+        c12.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c20.mul(av).intoMemorySegment(c, o, BO); c21.mul(av).intoMemorySegment(c, o + LB, BO);
+        c22.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c30.mul(av).intoMemorySegment(c, o, BO); c31.mul(av).intoMemorySegment(c, o + LB, BO);
+        c32.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c40.mul(av).intoMemorySegment(c, o, BO); c41.mul(av).intoMemorySegment(c, o + LB, BO);
+        c42.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c50.mul(av).intoMemorySegment(c, o, BO); c51.mul(av).intoMemorySegment(c, o + LB, BO);
+        c52.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
     }
 
     /** 6 rows x 2 vectors (2-vector panels), NN/NT staging. */
-    static void k6x2(int kc, float[] a, int aOff, int rs, float[] bp, int bo, float[] t) {
+    static void k6x2(int kc, float[] a, int aOff, int rs, float[] bp, int bo, float[] t,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         int p0 = aOff, p1 = p0 + rs, p2 = p1 + rs, p3 = p2 + rs, p4 = p3 + rs, p5 = p4 + rs;
@@ -102,16 +130,33 @@ final class GemmKernels {
             FloatVector x5 = FloatVector.broadcast(F, a[p5 + kk]);
             c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, L);
-        c10.intoArray(t, NR); c11.intoArray(t, NR + L);
-        c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L);
-        c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L);
-        c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L);
-        c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L);
+        if (c == null) {
+            c00.intoArray(t, 0); c01.intoArray(t, L);
+            c10.intoArray(t, NR); c11.intoArray(t, NR + L);
+            c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L);
+            c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L);
+            c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L);
+            c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c10.mul(av).intoMemorySegment(c, o, BO); c11.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c20.mul(av).intoMemorySegment(c, o, BO); c21.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c30.mul(av).intoMemorySegment(c, o, BO); c31.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c40.mul(av).intoMemorySegment(c, o, BO); c41.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c50.mul(av).intoMemorySegment(c, o, BO); c51.mul(av).intoMemorySegment(c, o + LB, BO);
     }
 
     /** 6 rows x 3 vectors; row r of A at {@code a[aOff + r + kk*TS]} (TN). */
-    static void k6x3t(int kc, float[] a, int aOff, float[] bp, int bo, float[] t) {
+    static void k6x3t(int kc, float[] a, int aOff, float[] bp, int bo, float[] t,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
         FloatVector c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
@@ -133,16 +178,39 @@ final class GemmKernels {
             FloatVector x5 = FloatVector.broadcast(F, a[aOff + kk * TS + 5]);
             c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51); c52 = b2.fma(x5, c52);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L);
-        c10.intoArray(t, NR); c11.intoArray(t, NR + L); c12.intoArray(t, NR + 2 * L);
-        c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c22.intoArray(t, 2 * NR + 2 * L);
-        c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L); c32.intoArray(t, 3 * NR + 2 * L);
-        c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L); c42.intoArray(t, 4 * NR + 2 * L);
-        c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L); c52.intoArray(t, 5 * NR + 2 * L);
+        if (c == null) {
+            c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L);
+            c10.intoArray(t, NR); c11.intoArray(t, NR + L); c12.intoArray(t, NR + 2 * L);
+            c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c22.intoArray(t, 2 * NR + 2 * L);
+            c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L); c32.intoArray(t, 3 * NR + 2 * L);
+            c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L); c42.intoArray(t, 4 * NR + 2 * L);
+            c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L); c52.intoArray(t, 5 * NR + 2 * L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
+        c02.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c10.mul(av).intoMemorySegment(c, o, BO); c11.mul(av).intoMemorySegment(c, o + LB, BO);
+        c12.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c20.mul(av).intoMemorySegment(c, o, BO); c21.mul(av).intoMemorySegment(c, o + LB, BO);
+        c22.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c30.mul(av).intoMemorySegment(c, o, BO); c31.mul(av).intoMemorySegment(c, o + LB, BO);
+        c32.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c40.mul(av).intoMemorySegment(c, o, BO); c41.mul(av).intoMemorySegment(c, o + LB, BO);
+        c42.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c50.mul(av).intoMemorySegment(c, o, BO); c51.mul(av).intoMemorySegment(c, o + LB, BO);
+        c52.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
     }
 
     /** 6 rows x 2 vectors, TN staging. */
-    static void k6x2t(int kc, float[] a, int aOff, float[] bp, int bo, float[] t) {
+    static void k6x2t(int kc, float[] a, int aOff, float[] bp, int bo, float[] t,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int kk = 0; kk < kc; kk++) {
@@ -162,16 +230,33 @@ final class GemmKernels {
             FloatVector x5 = FloatVector.broadcast(F, a[aOff + kk * TS + 5]);
             c50 = b0.fma(x5, c50); c51 = b1.fma(x5, c51);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, L);
-        c10.intoArray(t, NR); c11.intoArray(t, NR + L);
-        c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L);
-        c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L);
-        c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L);
-        c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L);
+        if (c == null) {
+            c00.intoArray(t, 0); c01.intoArray(t, L);
+            c10.intoArray(t, NR); c11.intoArray(t, NR + L);
+            c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L);
+            c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L);
+            c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L);
+            c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c10.mul(av).intoMemorySegment(c, o, BO); c11.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c20.mul(av).intoMemorySegment(c, o, BO); c21.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c30.mul(av).intoMemorySegment(c, o, BO); c31.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c40.mul(av).intoMemorySegment(c, o, BO); c41.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c50.mul(av).intoMemorySegment(c, o, BO); c51.mul(av).intoMemorySegment(c, o + LB, BO);
     }
 
     /** 3 rows x 3 vectors, NN/NT staging. */
-    static void k3x3(int kc, float[] a, int aOff, int rs, float[] bp, int bo, float[] t) {
+    static void k3x3(int kc, float[] a, int aOff, int rs, float[] bp, int bo, float[] t,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00;
         int p0 = aOff, p1 = p0 + rs, p2 = p1 + rs;
@@ -187,13 +272,27 @@ final class GemmKernels {
             FloatVector x2 = FloatVector.broadcast(F, a[p2 + kk]);
             c20 = b0.fma(x2, c20); c21 = b1.fma(x2, c21); c22 = b2.fma(x2, c22);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L);
-        c10.intoArray(t, NR); c11.intoArray(t, NR + L); c12.intoArray(t, NR + 2 * L);
-        c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c22.intoArray(t, 2 * NR + 2 * L);
+        if (c == null) {
+            c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L);
+            c10.intoArray(t, NR); c11.intoArray(t, NR + L); c12.intoArray(t, NR + 2 * L);
+            c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c22.intoArray(t, 2 * NR + 2 * L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
+        c02.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c10.mul(av).intoMemorySegment(c, o, BO); c11.mul(av).intoMemorySegment(c, o + LB, BO);
+        c12.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c20.mul(av).intoMemorySegment(c, o, BO); c21.mul(av).intoMemorySegment(c, o + LB, BO);
+        c22.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
     }
 
     /** 3 rows x 2 vectors, NN/NT staging. */
-    static void k3x2(int kc, float[] a, int aOff, int rs, float[] bp, int bo, float[] t) {
+    static void k3x2(int kc, float[] a, int aOff, int rs, float[] bp, int bo, float[] t,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         int p0 = aOff, p1 = p0 + rs, p2 = p1 + rs;
         for (int kk = 0; kk < kc; kk++) {
@@ -207,13 +306,24 @@ final class GemmKernels {
             FloatVector x2 = FloatVector.broadcast(F, a[p2 + kk]);
             c20 = b0.fma(x2, c20); c21 = b1.fma(x2, c21);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, L);
-        c10.intoArray(t, NR); c11.intoArray(t, NR + L);
-        c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L);
+        if (c == null) {
+            c00.intoArray(t, 0); c01.intoArray(t, L);
+            c10.intoArray(t, NR); c11.intoArray(t, NR + L);
+            c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c10.mul(av).intoMemorySegment(c, o, BO); c11.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c20.mul(av).intoMemorySegment(c, o, BO); c21.mul(av).intoMemorySegment(c, o + LB, BO);
     }
 
     /** 3 rows x 3 vectors, TN staging. */
-    static void k3x3t(int kc, float[] a, int aOff, float[] bp, int bo, float[] t) {
+    static void k3x3t(int kc, float[] a, int aOff, float[] bp, int bo, float[] t,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00;
         for (int kk = 0; kk < kc; kk++) {
@@ -228,13 +338,27 @@ final class GemmKernels {
             FloatVector x2 = FloatVector.broadcast(F, a[aOff + kk * TS + 2]);
             c20 = b0.fma(x2, c20); c21 = b1.fma(x2, c21); c22 = b2.fma(x2, c22);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L);
-        c10.intoArray(t, NR); c11.intoArray(t, NR + L); c12.intoArray(t, NR + 2 * L);
-        c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c22.intoArray(t, 2 * NR + 2 * L);
+        if (c == null) {
+            c00.intoArray(t, 0); c01.intoArray(t, L); c02.intoArray(t, 2 * L);
+            c10.intoArray(t, NR); c11.intoArray(t, NR + L); c12.intoArray(t, NR + 2 * L);
+            c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c22.intoArray(t, 2 * NR + 2 * L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
+        c02.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c10.mul(av).intoMemorySegment(c, o, BO); c11.mul(av).intoMemorySegment(c, o + LB, BO);
+        c12.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
+        o += row;
+        c20.mul(av).intoMemorySegment(c, o, BO); c21.mul(av).intoMemorySegment(c, o + LB, BO);
+        c22.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
     }
 
     /** 3 rows x 2 vectors, TN staging. */
-    static void k3x2t(int kc, float[] a, int aOff, float[] bp, int bo, float[] t) {
+    static void k3x2t(int kc, float[] a, int aOff, float[] bp, int bo, float[] t,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         for (int kk = 0; kk < kc; kk++) {
             int b = bo + kk * 2 * L;
@@ -247,13 +371,24 @@ final class GemmKernels {
             FloatVector x2 = FloatVector.broadcast(F, a[aOff + kk * TS + 2]);
             c20 = b0.fma(x2, c20); c21 = b1.fma(x2, c21);
         }
-        c00.intoArray(t, 0); c01.intoArray(t, L);
-        c10.intoArray(t, NR); c11.intoArray(t, NR + L);
-        c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L);
+        if (c == null) {
+            c00.intoArray(t, 0); c01.intoArray(t, L);
+            c10.intoArray(t, NR); c11.intoArray(t, NR + L);
+            c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c10.mul(av).intoMemorySegment(c, o, BO); c11.mul(av).intoMemorySegment(c, o + LB, BO);
+        o += row;
+        c20.mul(av).intoMemorySegment(c, o, BO); c21.mul(av).intoMemorySegment(c, o + LB, BO);
     }
 
     /** 1 row x 3 vectors (row tail) into t[to..]; A(kk) at {@code a[aOff + kk*ks]}. */
-    static void k1x3(int kc, float[] a, int aOff, int ks, float[] bp, int bo, float[] t, int to) {
+    static void k1x3(int kc, float[] a, int aOff, int ks, float[] bp, int bo, float[] t, int to,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00;
         int p = aOff;
         for (int kk = 0; kk < kc; kk++) {
@@ -265,11 +400,19 @@ final class GemmKernels {
             c00 = b0.fma(x0, c00); c01 = b1.fma(x0, c01); c02 = b2.fma(x0, c02);
             p += ks;
         }
-        c00.intoArray(t, to); c01.intoArray(t, to + L); c02.intoArray(t, to + 2 * L);
+        if (c == null) {
+            c00.intoArray(t, to); c01.intoArray(t, to + L); c02.intoArray(t, to + 2 * L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
+        c02.mul(av).intoMemorySegment(c, o + 2 * LB, BO);
     }
 
     /** 1 row x 2 vectors (row tail). */
-    static void k1x2(int kc, float[] a, int aOff, int ks, float[] bp, int bo, float[] t, int to) {
+    static void k1x2(int kc, float[] a, int aOff, int ks, float[] bp, int bo, float[] t, int to,
+                    MemorySegment c, long co, long ldc, float alpha) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00;
         int p = aOff;
         for (int kk = 0; kk < kc; kk++) {
@@ -280,6 +423,12 @@ final class GemmKernels {
             c00 = b0.fma(x0, c00); c01 = b1.fma(x0, c01);
             p += ks;
         }
-        c00.intoArray(t, to); c01.intoArray(t, to + L);
+        if (c == null) {
+            c00.intoArray(t, to); c01.intoArray(t, to + L);
+            return;
+        }
+        FloatVector av = FloatVector.broadcast(F, alpha);
+        long o = Mem.bytes(co), row = Mem.bytes(ldc);
+        c00.mul(av).intoMemorySegment(c, o, BO); c01.mul(av).intoMemorySegment(c, o + LB, BO);
     }
 }

@@ -173,46 +173,57 @@ public final class GemmSimd {
         }
     }
 
-    /** Rows [i, i+rows) (A staged in s.ap at aOff with strides rs, ks) against every panel of the packed block. */
+    /**
+     * Rows [i, i+rows) (A staged in s.ap at aOff with strides rs, ks) against every panel of the packed
+     * block. A whole panel with beta == 0 is stored by the kernel itself (alpha * acc straight into C);
+     * a partial panel or beta != 0 goes through the raw tile and {@link #store}.
+     */
     private static void sweep(Plan p, Scratch s, int i, int rows, int aOff, int rs, int ks, int jc, int nb, int kcur, float beta) {
         int nr = p.nr, panels = (nb + nr - 1) / nr;
         for (int q = 0; q < panels; q++) {
-            int j = jc + q * nr;
-            tile(rows, nr == NR, kcur, s.ap, aOff, rs, ks, s.bp, q * kcur * nr, s.tile);
-            store(s.tile, rows, Math.min(nr, jc + nb - j), p.c, p.cOff + (long) i * p.ldc + j, p.ldc, p.alpha, beta);
+            int j = jc + q * nr, w = Math.min(nr, jc + nb - j);
+            long co = p.cOff + (long) i * p.ldc + j;
+            if (beta == 0f && w == nr) {
+                tile(rows, nr == NR, kcur, s.ap, aOff, rs, ks, s.bp, q * kcur * nr, s.tile, p.c, co, p.ldc, p.alpha);
+            } else {
+                tile(rows, nr == NR, kcur, s.ap, aOff, rs, ks, s.bp, q * kcur * nr, s.tile, null, 0, 0, 0f);
+                store(s.tile, rows, w, p.c, co, p.ldc, p.alpha, beta);
+            }
         }
     }
 
     /**
-     * One rows x (3 or 2 vectors) raw tile into t: the MR-row kernel, or for a row tail the 3-row kernel
-     * (on 512-bit) and one-row kernels. ks is 1 (row slices: NN, NT) or MC (TN staging); each has its own
-     * kernels with a constant stride.
+     * One rows x (3 or 2 vectors) tile: the MR-row kernel, or for a row tail the 3-row kernel (on
+     * 512-bit) and one-row kernels. ks is 1 (row slices: NN, NT) or MC (TN staging); each has its own
+     * kernels with a constant stride. c == null: raw accumulators into t; else alpha * acc into C at co.
      */
-    private static void tile(int rows, boolean wide, int kcur, float[] a, int aOff, int rs, int ks, float[] bp, int bo, float[] t) {
+    private static void tile(int rows, boolean wide, int kcur, float[] a, int aOff, int rs, int ks, float[] bp, int bo, float[] t,
+                             MemorySegment c, long co, long ldc, float alpha) {
         int r = 0;
         if (rows == 6) {
             if (ks == 1) {
-                if (wide) GemmKernels.k6x3(kcur, a, aOff, rs, bp, bo, t);
-                else GemmKernels.k6x2(kcur, a, aOff, rs, bp, bo, t);
+                if (wide) GemmKernels.k6x3(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernels.k6x2(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
             } else {
-                if (wide) GemmKernels.k6x3t(kcur, a, aOff, bp, bo, t);
-                else GemmKernels.k6x2t(kcur, a, aOff, bp, bo, t);
+                if (wide) GemmKernels.k6x3t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernels.k6x2t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
             }
             return;
         }
         if (rows >= 3) {
             if (ks == 1) {
-                if (wide) GemmKernels.k3x3(kcur, a, aOff, rs, bp, bo, t);
-                else GemmKernels.k3x2(kcur, a, aOff, rs, bp, bo, t);
+                if (wide) GemmKernels.k3x3(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernels.k3x2(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
             } else {
-                if (wide) GemmKernels.k3x3t(kcur, a, aOff, bp, bo, t);
-                else GemmKernels.k3x2t(kcur, a, aOff, bp, bo, t);
+                if (wide) GemmKernels.k3x3t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernels.k3x2t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
             }
             r = 3;
         }
         for (; r < rows; r++) {
-            if (wide) GemmKernels.k1x3(kcur, a, aOff + r * rs, ks, bp, bo, t, r * GemmKernels.NR);
-            else GemmKernels.k1x2(kcur, a, aOff + r * rs, ks, bp, bo, t, r * GemmKernels.NR);
+            long cr = co + r * ldc;
+            if (wide) GemmKernels.k1x3(kcur, a, aOff + r * rs, ks, bp, bo, t, r * GemmKernels.NR, c, cr, ldc, alpha);
+            else GemmKernels.k1x2(kcur, a, aOff + r * rs, ks, bp, bo, t, r * GemmKernels.NR, c, cr, ldc, alpha);
         }
     }
 
