@@ -148,9 +148,9 @@ public final class CrossEntropy {
             return out;
         }
         Tensor logits = t.scratch().uninitialized(m, n);
-        be.gemmNT(m, n, d, scale, u.value.data(), 0, d, items.value.data(), 0, d, 0f, logits.data(), 0, n);
-        if (topK != null) be.selectTopK(m, n, logits.data(), 0, n, topK.k(), null, null, topK.ids(), topK.scores());
-        be.softmaxCeRowsInPlace(m, n, logits.data(), 0, n, target, null, loss);
+        // scores, top-K and softmax in one pass over the logits (fused on the SIMD backend)
+        be.softmaxCeScores(m, n, d, u.value.data(), 0, d, items.value.data(), 0, d, scale, target, topK == null ? 0 : topK.k(),
+                topK == null ? null : topK.ids(), topK == null ? null : topK.scores(), logits.data(), 0, n, loss);
         Mem.copyIn(loss, 0, out.value.data(), 0, m);
         if (out.requiresGrad) t.record(() -> {
             Tensor g = out.grad();

@@ -68,6 +68,20 @@ public interface Backend {
 
     void softmaxCeRowsInPlace(int m, int n, MemorySegment logits, long off, int ld, int[] target, float[] gradScale, float[] loss);
 
+    /**
+     * The materialised full-softmax CE forward: logits = scale * U.I^T (m x n at off, leading dim ld);
+     * when k &gt; 0 each row's top-k items by logit into topIds/topScores; then the rows' CE with
+     * target: loss, and the gradient softmax - onehot left in logits. Same results as gemmNT + selectTopK
+     * + softmaxCeRowsInPlace (this default); a backend may fuse them so the logits go to memory once.
+     */
+    default void softmaxCeScores(int m, int n, int d, MemorySegment u, long uOff, int ldu, MemorySegment items, long iOff,
+                                 int ldi, float scale, int[] target, int k, int[] topIds, float[] topScores,
+                                 MemorySegment logits, long off, int ld, float[] loss) {
+        gemmNT(m, n, d, scale, u, uOff, ldu, items, iOff, ldi, 0f, logits, off, ld);
+        if (k > 0) selectTopK(m, n, logits, off, ld, k, null, null, topIds, topScores);
+        softmaxCeRowsInPlace(m, n, logits, off, ld, target, null, loss);
+    }
+
     void sampledSoftmax(int m, float[] pos, int[] negPtr, float[] neg, float negScale, float[] rowScale,
                         float[] loss, float[] gPos, float[] gNeg);
 

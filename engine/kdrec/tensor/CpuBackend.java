@@ -17,6 +17,7 @@ import kdrec.cpu.LayerNormScalar;
 import kdrec.cpu.LayerNormSimd;
 import kdrec.cpu.PairCeScalar;
 import kdrec.cpu.PairCeSimd;
+import kdrec.cpu.SoftmaxCeFused;
 import kdrec.cpu.SoftmaxCeScalar;
 import kdrec.cpu.SoftmaxCeSimd;
 import kdrec.cpu.SpmmScalar;
@@ -119,6 +120,12 @@ public final class CpuBackend implements Backend {
     @Override
     public void softmaxCeRowsInPlace(int m, int n, MemorySegment logits, long off, int ld, int[] target, float[] gradScale, float[] loss) {
         if (simd) SoftmaxCeSimd.rowsInPlace(m, n, logits, off, ld, target, gradScale, loss); else SoftmaxCeScalar.rowsInPlace(m, n, logits, off, ld, target, gradScale, loss);
+    }
+
+    @Override
+    public void softmaxCeScores(int m, int n, int d, MemorySegment u, long uOff, int ldu, MemorySegment items, long iOff, int ldi, float scale, int[] target, int k, int[] topIds, float[] topScores, MemorySegment logits, long off, int ld, float[] loss) {
+        if (simd) SoftmaxCeFused.forward(m, n, d, u, uOff, ldu, items, iOff, ldi, scale, target, k, topIds, topScores, logits, off, ld, loss);
+        else Backend.super.softmaxCeScores(m, n, d, u, uOff, ldu, items, iOff, ldi, scale, target, k, topIds, topScores, logits, off, ld, loss);
     }
 
     @Override

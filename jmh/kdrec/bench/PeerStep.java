@@ -28,14 +28,20 @@ public final class PeerStep {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 60;
         int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 40;
         if (args.length > 2) Parallel.setThreads(Integer.parseInt(args[2]));
-        double[] ms = run(steps, warmup, true);
+        double[][] r = run(steps, warmup, true);
+        double[] ms = r[0], cpu = r[1];
         Arrays.sort(ms);
+        Arrays.sort(cpu);
         System.out.printf("kdrec_step_ms median=%.2f min=%.2f max=%.2f steps=%d threads=%d backend=%s%n",
                 ms[ms.length / 2], ms[0], ms[ms.length - 1], steps, Parallel.threads(), Backends.get().name());
+        // CPU time of all threads per step / thread count: what the wall time would be on an idle box if the
+        // threads were perfectly balanced (the shared box's other jobs inflate the wall time, not this)
+        System.out.printf("kdrec_step_cpu_ms median=%.2f min=%.2f (per thread)%n", cpu[cpu.length / 2], cpu[0]);
     }
 
-    /** Runs warmup + steps training steps; returns the wall time of each timed step in ms. */
-    static double[] run(int steps, int warmup, boolean print) {
+    /** Runs warmup + steps training steps; returns the wall time and the CPU time per thread of each timed step in ms. */
+    static double[][] run(int steps, int warmup, boolean print) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         SplittableRandom rnd = new SplittableRandom(42);
         try (Params params = new Params(); Tape tape = new Tape()) {
             Var users = params.normal("user", 0.1f, 1, USERS, DIM);
@@ -43,14 +49,14 @@ public final class PeerStep {
             Adam adam = new Adam(params, 1e-3f, 0f, false);
             CrossEntropy.TopK top = CrossEntropy.TopK.of(BATCH, TOPK);
             int[] batch = new int[BATCH], target = new int[BATCH];
-            double[] times = new double[steps];
+            double[] times = new double[steps], cpu = new double[steps];
             float first = Float.NaN, last = Float.NaN;
             for (int s = 0; s < warmup + steps; s++) {
                 for (int b = 0; b < BATCH; b++) {
                     batch[b] = rnd.nextInt(USERS);
                     target[b] = rnd.nextInt(ITEMS);
                 }
-                long t0 = System.nanoTime();
+                long c0 = TopKRatio.totalCpu(mx), t0 = System.nanoTime();
                 tape.reset();
                 params.zeroGrad();
                 Var eu = Gather.rows(tape, users, batch);
@@ -58,13 +64,16 @@ public final class PeerStep {
                 Var loss = Arith.mean(tape, perRow);
                 tape.backward(loss);
                 adam.step(tape);
-                long t1 = System.nanoTime();
-                if (s >= warmup) times[s - warmup] = (t1 - t0) / 1e6;
+                long t1 = System.nanoTime(), c1 = TopKRatio.totalCpu(mx);
+                if (s >= warmup) {
+                    times[s - warmup] = (t1 - t0) / 1e6;
+                    cpu[s - warmup] = (c1 - c0) / 1e6 / Parallel.threads();
+                }
                 if (s == 0) first = loss.value().get(0);
                 last = loss.value().get(0);
             }
             if (print) System.out.printf("kdrec_loss first=%.5f last=%.5f%n", first, last);
-            return times;
+            return new double[][] {times, cpu};
         }
     }
 }

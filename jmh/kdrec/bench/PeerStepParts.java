@@ -55,16 +55,22 @@ public final class PeerStepParts {
 
     private static void report(String what, int reps, double flops, Runnable body) {
         for (int i = 0; i < Math.max(10, reps / 2); i++) body.run();
-        double[] t = new double[reps];
+        double[] t = new double[reps], cpu = new double[reps];
         for (int i = 0; i < reps; i++) {
-            long a = System.nanoTime();
+            long c0 = TopKRatio.totalCpu(MX), a = System.nanoTime();
             body.run();
             t[i] = (System.nanoTime() - a) / 1e6;
+            cpu[i] = (TopKRatio.totalCpu(MX) - c0) / 1e6 / Parallel.threads();
         }
         Arrays.sort(t);
+        Arrays.sort(cpu);
         double med = t[reps / 2];
-        System.out.printf("%-34s %8.2f ms (min %.2f)%s%n", what, med, t[0], flops > 0 ? String.format("  %6.1f GFLOP/s", flops / med / 1e6) : "");
+        // cpu/thread: CPU time of all threads per call / thread count (the wall time an idle box would show, if balanced)
+        System.out.printf("%-34s %8.2f ms (min %.2f)  cpu/thread %6.2f ms (min %.2f)%s%n", what, med, t[0], cpu[reps / 2], cpu[0],
+                flops > 0 ? String.format("  %6.1f GFLOP/s (%6.1f per busy thread)", flops / med / 1e6, flops / cpu[reps / 2] / Parallel.threads() / 1e6) : "");
     }
+
+    private static final java.lang.management.ThreadMXBean MX = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private static MemorySegment rand(Arena arena, long n, long seed) {
         MemorySegment s = arena.allocate(n * 4, 64);

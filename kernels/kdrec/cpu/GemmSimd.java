@@ -2,6 +2,7 @@ package kdrec.cpu;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -37,7 +38,10 @@ public final class GemmSimd {
 
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = Simd.LANES;
-    static final int MR = 3, NR = 3 * L;
+    /** Rows per micro-tile (6 with native 512-bit vectors, else 3: see {@link GemmKernels}). */
+    static final int MR = ScoreTile.MR;
+    /** Widest panel: 3 vectors. */
+    static final int NR = 3 * L;
     /** Deepest k block; k is cut into equal blocks no deeper than this. */
     static final int KC = 384;
     /** Deepest k block for narrow outputs with row-major A. */
@@ -50,11 +54,10 @@ public final class GemmSimd {
     /** TN stages A in blocks of {@link GemmKernels#TS} columns (16 row panels), at that constant row stride. */
     private static final int MC = GemmKernels.TS;
 
-    /** Per-thread buffers, grown on demand and kept: packed B block, staged A, one B row, an edge tile. */
+    /** Per-thread buffers, grown on demand and kept: packed B block, staged A, one B row, the raw tile. */
     private static final class Scratch {
         float[] bp = new float[0], ap = new float[0], row = new float[0];
-        final float[] tile = new float[16 * L];
-        final MemorySegment tileSeg = MemorySegment.ofArray(tile);
+        final float[] tile = new float[GemmKernels.TILE];
 
         void ensure(int bpLen, int apLen, int rowLen) {
             if (bp.length < bpLen) bp = new float[bpLen];
@@ -115,7 +118,10 @@ public final class GemmSimd {
             scale(m, n, beta, c, cOff, ldc);
             return;
         }
+        // panels of 3 vectors, or of 2 when that pads less for a narrow output (n = 64 at 16 lanes: 32 + 32
+        // instead of 48 + 48, a third of the FMAs wasted on zero columns)
         int mr = MR, nr = NR;
+        if (n <= 4 * L && (n + 2 * L - 1) / (2 * L) * 2 < (n + NR - 1) / NR * 3) nr = 2 * L;
         // narrow outputs (the backward shapes, n = 20..64, k = 4000) take deeper k blocks while the packed
         // B block stays within budget: fewer passes over C and longer, prefetch-friendly A row copies.
         // Not for TN, whose staged A block (k block x MC columns) grows with the depth.
@@ -182,60 +188,82 @@ public final class GemmSimd {
         }
     }
 
-    /** Rows [i, i+rows) (A staged in s.ap at aOff with strides rs, ks) against every NR panel of the packed block. */
+    /**
+     * Rows [i, i+rows) (A staged in s.ap at aOff with strides rs, ks) against every panel of the packed
+     * block. A whole panel with beta == 0 is stored by the kernel itself (alpha * acc straight into C);
+     * a partial panel or beta != 0 goes through the raw tile and {@link #store}.
+     */
     private static void sweep(Plan p, Scratch s, int i, int rows, int aOff, int rs, int ks, int jc, int nb, int kcur, float beta) {
-        int panels = (nb + NR - 1) / NR;
+        int nr = p.nr, panels = (nb + nr - 1) / nr;
         for (int q = 0; q < panels; q++) {
-            int j = jc + q * NR, w = Math.min(NR, jc + nb - j), bo = q * kcur * NR;
-            boolean narrow = w <= 2 * L;
+            int j = jc + q * nr, w = Math.min(nr, jc + nb - j);
             long co = p.cOff + (long) i * p.ldc + j;
-            if (w == NR || w == 2 * L) {
-                tile(rows, narrow, kcur, s.ap, aOff, rs, ks, s.bp, bo, p.c, co, p.ldc, p.alpha, beta);
+            if (beta == 0f && w == nr) {
+                tile(rows, nr == NR, kcur, s.ap, aOff, rs, ks, s.bp, q * kcur * nr, s.tile, p.c, co, p.ldc, p.alpha);
             } else {
-                // partial panel: compute the padded tile into scratch, copy the valid columns
-                tile(rows, narrow, kcur, s.ap, aOff, rs, ks, s.bp, bo, s.tileSeg, 0, NR, 1f, 0f);
-                edge(s.tile, NR, rows, w, p.c, co, p.ldc, p.alpha, beta);
+                tile(rows, nr == NR, kcur, s.ap, aOff, rs, ks, s.bp, q * kcur * nr, s.tile, null, 0, 0, 0f);
+                store(s.tile, rows, w, p.c, co, p.ldc, p.alpha, beta);
             }
-        }
-    }
-
-    /** One rows x (3 or 2 vectors) tile: the 3-row kernel, or one-row kernels for a row tail. */
-    private static void tile(int rows, boolean narrow, int kcur, float[] a, int aOff, int rs, int ks, float[] bp, int bo,
-                             MemorySegment c, long co, long ldc, float alpha, float beta) {
-        if (rows == MR) {
-            // ks is 1 (row slices: NN, NT) or MC (TN staging); each has its own kernel with a constant stride
-            if (ks == 1) {
-                if (narrow) GemmKernels.k3x2(kcur, a, aOff, rs, bp, bo, NR, c, co, ldc, alpha, beta);
-                else GemmKernels.k3x3(kcur, a, aOff, rs, bp, bo, c, co, ldc, alpha, beta);
-            } else {
-                if (narrow) GemmKernels.k3x2t(kcur, a, aOff, bp, bo, NR, c, co, ldc, alpha, beta);
-                else GemmKernels.k3x3t(kcur, a, aOff, bp, bo, c, co, ldc, alpha, beta);
-            }
-            return;
-        }
-        for (int r = 0; r < rows; r++) {
-            if (narrow) GemmKernels.k1x2(kcur, a, aOff + r * rs, ks, bp, bo, NR, c, co + r * ldc, alpha, beta);
-            else GemmKernels.k1x3(kcur, a, aOff + r * rs, ks, bp, bo, c, co + r * ldc, alpha, beta);
         }
     }
 
     /**
-     * Writes the first w columns of a raw tile (row stride ldt) into C with alpha/beta, rounding exactly
-     * like the kernels' stores. Row slices of C move with bulk copies through the tile's spare row
-     * {@code t[MR*ldt..]} (per-element segment access is several times slower); beta == 0 never reads C.
+     * One rows x (3 or 2 vectors) tile: the MR-row kernel, or for a row tail the 3-row kernel (on
+     * 512-bit) and one-row kernels. ks is 1 (row slices: NN, NT) or MC (TN staging); each has its own
+     * kernels with a constant stride. c == null: raw accumulators into t; else alpha * acc into C at co.
      */
-    private static void edge(float[] t, int ldt, int rows, int w, MemorySegment c, long co, long ldc, float alpha, float beta) {
-        int old = MR * ldt;
+    private static void tile(int rows, boolean wide, int kcur, float[] a, int aOff, int rs, int ks, float[] bp, int bo, float[] t,
+                             MemorySegment c, long co, long ldc, float alpha) {
+        int r = 0;
+        if (rows == 6) {
+            if (ks == 1) {
+                if (wide) GemmKernels.k6x3(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernels.k6x2(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
+            } else {
+                if (wide) GemmKernels.k6x3t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernels.k6x2t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+            }
+            return;
+        }
+        if (rows >= 3) {
+            if (ks == 1) {
+                if (wide) GemmKernels.k3x3(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernels.k3x2(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
+            } else {
+                if (wide) GemmKernels.k3x3t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernels.k3x2t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+            }
+            r = 3;
+        }
+        for (; r < rows; r++) {
+            long cr = co + r * ldc;
+            if (wide) GemmKernels.k1x3(kcur, a, aOff + r * rs, ks, bp, bo, t, r * GemmKernels.NR, c, cr, ldc, alpha);
+            else GemmKernels.k1x2(kcur, a, aOff + r * rs, ks, bp, bo, t, r * GemmKernels.NR, c, cr, ldc, alpha);
+        }
+    }
+
+    /**
+     * C[r][0..w) = alpha * t[r][0..w) (+ beta * C, fused: {@code fma(acc, alpha, beta * c)}) for the
+     * tile's rows; beta == 0 never reads C. Whole vectors, then one masked vector for a partial panel.
+     */
+    private static void store(float[] t, int rows, int w, MemorySegment c, long co, long ldc, float alpha, float beta) {
+        FloatVector av = FloatVector.broadcast(F, alpha);
         for (int r = 0; r < rows; r++) {
             long o = Mem.bytes(co + r * ldc);
-            int tr = r * ldt;
-            if (beta == 0f) {
-                for (int x = 0; x < w; x++) t[tr + x] *= alpha;
-            } else {
-                MemorySegment.copy(c, Mem.F32, o, t, old, w);
-                for (int x = 0; x < w; x++) t[tr + x] = Math.fma(t[tr + x], alpha, t[old + x] * beta);
+            int tr = r * GemmKernels.NR, x = 0;
+            for (; x <= w - L; x += L) {
+                FloatVector acc = FloatVector.fromArray(F, t, tr + x);
+                FloatVector v = beta == 0f ? acc.mul(av)
+                        : acc.fma(av, FloatVector.fromMemorySegment(F, c, o + Mem.bytes(x), Mem.ORDER).mul(beta));
+                v.intoMemorySegment(c, o + Mem.bytes(x), Mem.ORDER);
             }
-            MemorySegment.copy(t, tr, c, Mem.F32, o, w);
+            if (x < w) {
+                VectorMask<Float> m = F.indexInRange(x, w);
+                FloatVector acc = FloatVector.fromArray(F, t, tr + x);
+                FloatVector v = beta == 0f ? acc.mul(av)
+                        : acc.fma(av, FloatVector.fromMemorySegment(F, c, o + Mem.bytes(x), Mem.ORDER, m).mul(beta));
+                v.intoMemorySegment(c, o + Mem.bytes(x), Mem.ORDER, m);
+            }
         }
     }
 

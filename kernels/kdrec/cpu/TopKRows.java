@@ -2,67 +2,94 @@ package kdrec.cpu;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Streaming per-row top-K state for {@link TopKSimd}: a vectorised threshold filter feeding a bounded
- * candidate buffer, for a block of rows at once (the fused kernel scans each row's slice of a score
- * tile, tile after tile). One instance is a thread's scratch; it is reused across calls.
+ * Streaming per-row top-K state for {@link TopKSimd}: per row a lower bound {@code lo} and a bounded
+ * candidate buffer (scores and item ids, side by side), for a block of rows at once. Candidates enter
+ * branch-free: a vector compare against {@code lo} and a compress-store of the passing scores and
+ * their ids ({@link #append}), either from a score slice ({@link #scan}) or straight from the
+ * micro-kernel's registers ({@link TopKTile}). One instance is a thread's scratch, reused across calls.
  *
- * <p><b>Keys.</b> A candidate is one {@code long}: high word = order-reversed sortable bits of the
- * score ({@code s + 0f}, so -0 and +0 tie), low word = item id. Ascending key order is exactly the
- * output order (higher score first, ties: lower id first), so ties need no special case anywhere.
+ * <p><b>Keys.</b> Ranking uses one {@code long} per candidate: high word = order-reversed sortable
+ * bits of the score ({@code s + 0f}, so -0 and +0 tie), low word = item id. Ascending key order is
+ * exactly the output order (higher score first, ties: lower id first), so ties need no special case.
  *
- * <p><b>Exactness of the filter.</b> Items arrive in ascending id. The threshold thr is only ever the
- * score of a pivot key P with at least kEff buffered keys &lt;= P. A later item with score &lt;= thr has
- * a key &gt; P (equal score, higher id), so it cannot enter the top kEff and the strict filter
- * {@code s > thr} drops only losers. Until the first compaction the row is in "fill" mode and takes
- * every non-NaN score (so -Infinity scores are still returned when fewer than k others exist).
+ * <p><b>Exactness of the filter.</b> Items arrive in ascending id. The bound is -Infinity at first
+ * (every non-NaN score enters, so -Infinity scores are still returned when fewer than k others exist),
+ * a sampled guess g ({@link #guess}: the row keeps every item scoring &gt;= g and is re-scanned if
+ * fewer than kEff did), or nextUp(score(P)) for a pivot key P with at least kEff buffered eligible keys
+ * &lt;= P ({@link #compact}). A later item scoring &lt;= score(P) has a key &gt; P (equal score, higher
+ * id), so it cannot enter the top kEff: the filter {@code s >= lo} drops only losers. NaN fails every
+ * compare and is never selected.
  *
- * <p><b>Per-candidate cost</b> (calibration section 2.3: it dominates, not the scan): four vectors are
- * compared at once and tested with one {@code anyTrue}; only a hit block extracts its lane bits into
- * one long (4 x vmovmskps) and walks them. The room check is done once per hit block (the buffer keeps
- * 4 vectors of headroom). Compaction is a pivot from a 32-key sample aimed at keeping 2 kEff keys, a
- * counting pass and a branch-free keep pass; an exact quickselect to kEff is the fallback when the
- * pivot keeps too few or too many.
+ * <p><b>Exclusions</b> are not tested per item: excluded items may enter the buffer and are purged
+ * at each compaction and at the end, before anything is ranked ({@link #purge}). The entries appended
+ * since the last purge are in ascending id order, so one merge walk against the row's sorted exclusion
+ * list removes them.
+ *
+ * <p><b>Cost.</b> The append costs the same for every vector, hit or not (a compare, two compresses,
+ * two stores): no branch on the data, so no mispredictions, whatever the hit rate (the branchy
+ * "any lane hit?" filter measured about 60 ns per hit block in the profile of the previous version).
+ * Compaction (rare: the buffer holds 4 kEff) keeps about 2 kEff keys with a sampled pivot and one
+ * branch-free keep pass; an exact quickselect to kEff is the fallback.
  */
 final class TopKRows {
     private static final VectorSpecies<Float> F = Simd.F;
+    private static final VectorSpecies<Integer> I = Simd.I;
     private static final int L = Simd.LANES;
-    private static final int BLOCK = 4 * L;
     private static final int SAMPLE = 32;
 
     int kEff, cap;
-    long[] keys = new long[0];
+    /** Candidate scores and ids; row i owns [i*cap, i*cap + cnt[i]). */
+    float[] cs = new float[0];
+    int[] ci = new int[0];
     int[] cnt = new int[0];
-    float[] thr = new float[0];
-    boolean[] fill = new boolean[0];
-    /** Row's threshold is a sampled guess, not yet proven by a compaction (see {@link #guess}). */
+    /** Inclusive lower bound of row i's filter (see the class comment). */
+    float[] lo = new float[0];
+    /** Row's bound is a sampled guess, not yet proven by a compaction (see {@link #guess}). */
     boolean[] guessed = new boolean[0];
+    /** Entries [i*cap, i*cap + clean[i]) have been checked against the exclusions. */
+    int[] clean = new int[0];
     int[] ex = new int[0];
     int[] exStart = new int[0], exCur = new int[0], exEnd = new int[0];
-    private float[] top = new float[0];
-    private final long[] sample = new long[SAMPLE];
+    private long[] keys = new long[0];
+    private float[] top = new float[0], gv = new float[0];
+    private int[] gq = new int[0];
+    private final float[] smp = new float[SAMPLE];
     /** Float scratch owned by the drivers (row block of U, score tile / row chunk, sample scores). */
     float[] a = new float[0], c = new float[0], samp = new float[0];
+    /** The micro-tile buffer of {@link TopKTile#run}. */
+    final float[] tile = new float[TopKTile.TILE];
+    /** Rows of the micro-tile with hits and their lane bits ({@link TopKTile}). */
+    final long[] hitBits = new long[6];
+    final int[] hitRow = new int[6];
 
-    /** Capacity of a row's buffer: 4 kEff (compaction keeps about half) plus one block of headroom. */
+    /**
+     * Capacity of a row's buffer: 4 kEff (compaction keeps about half) plus room for one full
+     * micro-kernel panel ({@link TopKTile} appends up to NR per call) and one vector.
+     */
     static int capacity(int kEff) {
-        return 4 * kEff + BLOCK;
+        return 4 * kEff + ScoreTile.NR + L;
     }
 
     void ensure(int rows, int kEff, int aLen, int cLen, int sLen) {
         if (samp.length < sLen) samp = new float[sLen];
         this.kEff = kEff;
         this.cap = capacity(kEff);
-        if (keys.length < rows * cap) keys = new long[rows * cap];
+        if (cs.length < rows * cap) {
+            cs = new float[rows * cap];
+            ci = new int[rows * cap];
+        }
+        if (keys.length < cap) keys = new long[cap];
         if (cnt.length < rows) {
             cnt = new int[rows];
-            thr = new float[rows];
-            fill = new boolean[rows];
+            lo = new float[rows];
             guessed = new boolean[rows];
+            clean = new int[rows];
             exStart = new int[rows];
             exCur = new int[rows];
             exEnd = new int[rows];
@@ -77,12 +104,7 @@ final class TopKRows {
         if (ex.length < total) ex = new int[total];
         int p = 0;
         for (int i = 0; i < rows; i++) {
-            cnt[i] = 0;
-            thr[i] = Float.NEGATIVE_INFINITY;
-            fill[i] = true;
-            guessed[i] = false;
             exStart[i] = p;
-            exCur[i] = p;
             if (ptr != null) {
                 int len = ptr[r0 + i + 1] - ptr[r0 + i];
                 System.arraycopy(idx, ptr[r0 + i], ex, p, len);
@@ -90,54 +112,121 @@ final class TopKRows {
                 p += len;
             }
             exEnd[i] = p;
+            restart(i);
         }
     }
 
-    /** Puts row i back to its initial state (fill mode, exclusion cursor at the start) for a re-scan. */
+    /** Puts row i back to its initial state (empty, bound -Infinity, exclusion cursor at the start). */
     void restart(int i) {
         cnt[i] = 0;
-        thr[i] = Float.NEGATIVE_INFINITY;
-        fill[i] = true;
+        clean[i] = 0;
+        lo[i] = Float.NEGATIVE_INFINITY;
         guessed[i] = false;
         exCur[i] = exStart[i];
     }
 
     /**
-     * Seeds row i's threshold from sampled scores: v[off + q] is the score of item q*stride + stride/2,
+     * Seeds row i's bound from sampled scores: v[off + q] is the score of item q*stride + stride/2,
      * q in [0, count). The guess g is the r-th best eligible sample (excluded and NaN samples skipped);
-     * the filter becomes s &gt;= g (as s &gt; nextDown(g)), so until a compaction proves a threshold the
-     * buffer holds every eligible item scoring &gt;= g. If at least kEff of them exist the answer is
-     * exact; otherwise {@link #finish} reports failure and the row is re-scanned from {@link #restart}.
-     * Must be called before the row's first {@link #scan}.
+     * until a compaction proves a bound the buffer holds every eligible item scoring &gt;= g. If at
+     * least kEff of them exist the answer is exact; otherwise {@link #finish} reports failure and the
+     * row is re-scanned from {@link #restart}. Must be called before the row's first append.
      */
     void guess(int i, float[] v, int off, int count, int stride, int r) {
-        if (top.length < r) top = new float[r];
-        float[] tp = top;
-        int have = 0, ep = exStart[i], end = exEnd[i];
-        for (int q = 0; q < count; q++) {
-            float x = v[off + q];
-            if (!(x > (have < r ? Float.NEGATIVE_INFINITY : tp[r - 1]))) continue; // NaN, -Inf, or not better
-            int id = q * stride + (stride >> 1);
-            while (ep < end && ex[ep] < id) ep++;
-            if (ep < end && ex[ep] == id) continue;
-            int j = have < r ? have++ : r - 1;
-            while (j > 0 && tp[j - 1] < x) {
-                tp[j] = tp[j - 1];
-                j--;
-            }
-            tp[j] = x;
-        }
-        if (have < r) return;
-        thr[i] = Math.nextDown(tp[r - 1]);
-        fill[i] = false;
+        float g = r <= L && count % L == 0 ? guessVector(i, v, off, count, stride, r) : Float.NaN;
+        if (g != g) g = guessScalar(i, v, off, count, stride, r);
+        if (g != g) return;
+        lo[i] = g;
         guessed[i] = true;
     }
 
-    /** Sets the scores of row i's excluded items in [j0, j0+nb) to NaN (never selected). */
-    void maskExcluded(int i, float[] s, int off, int j0, int nb) {
-        int cur = exCur[i], end = exEnd[i], lim = j0 + nb;
-        while (cur < end && ex[cur] < lim) s[off + ex[cur++] - j0] = Float.NaN;
-        exCur[i] = cur;
+    /**
+     * The r-th best eligible sample (NaN: none, or fewer than r eligible): vector pass 1 takes the
+     * lane-wise maxima, whose r-th best g0 is at most the r-th best sample (r distinct samples reach
+     * it); pass 2 compress-stores the few samples &gt;= g0 (about 1 % of them); the exact r-th best
+     * among those, exclusions skipped, is the answer when at least r of them are eligible. NaN also
+     * when that fails (many excluded), and the caller falls back to {@link #guessScalar}.
+     */
+    private float guessVector(int i, float[] v, int off, int count, int stride, int r) {
+        FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int q = 0; q < count; q += L) {
+            FloatVector x = FloatVector.fromArray(F, v, off + q);
+            mx = mx.blend(x, x.compare(VectorOperators.GT, mx)); // NaN never wins
+        }
+        float[] tp = top(L);
+        mx.intoArray(tp, 0);
+        insertionSortDesc(tp, L);
+        float g0 = tp[r - 1];
+        if (g0 == Float.NEGATIVE_INFINITY) return Float.NaN;
+        if (gq.length < count) {
+            gv = new float[count];
+            gq = new int[count];
+        }
+        FloatVector gb = FloatVector.broadcast(F, g0);
+        int c = 0;
+        for (int q = 0; q < count; q += L) {
+            FloatVector x = FloatVector.fromArray(F, v, off + q);
+            VectorMask<Float> m = x.compare(VectorOperators.GE, gb);
+            x.compress(m).intoArray(gv, c);
+            IntVector.broadcast(I, q).addIndex(1).compress(m.cast(I)).intoArray(gq, c);
+            c += m.trueCount();
+        }
+        // exact r-th best of the candidates (ascending sample index, so the exclusion cursor walks forward)
+        tp = top(r);
+        int have = 0, ep = exStart[i], end = exEnd[i];
+        float worst = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < c; e++) {
+            float x = gv[e];
+            if (!(x > worst)) continue;
+            int id = gq[e] * stride + (stride >> 1);
+            while (ep < end && ex[ep] < id) ep++;
+            if (ep < end && ex[ep] == id) continue;
+            worst = insertTop(tp, have < r ? have++ : r - 1, x, r, have);
+        }
+        return have < r ? Float.NaN : tp[r - 1];
+    }
+
+    /** The plain scan behind {@link #guess}: the r-th best eligible sample of v[off + q], or NaN. */
+    private float guessScalar(int i, float[] v, int off, int count, int stride, int r) {
+        float[] tp = top(r);
+        int have = 0, ep = exStart[i], end = exEnd[i];
+        float worst = Float.NEGATIVE_INFINITY;
+        for (int q = 0; q < count; q++) {
+            float x = v[off + q];
+            if (!(x > worst)) continue; // NaN, -Inf, or not better than the r-th so far
+            int id = q * stride + (stride >> 1);
+            while (ep < end && ex[ep] < id) ep++;
+            if (ep < end && ex[ep] == id) continue;
+            worst = insertTop(tp, have < r ? have++ : r - 1, x, r, have);
+        }
+        return have < r ? Float.NaN : tp[r - 1];
+    }
+
+    /** Inserts x at or before slot j of the descending tp; returns the new admission bound. */
+    private static float insertTop(float[] tp, int j, float x, int r, int have) {
+        while (j > 0 && tp[j - 1] < x) {
+            tp[j] = tp[j - 1];
+            j--;
+        }
+        tp[j] = x;
+        return have == r ? tp[r - 1] : Float.NEGATIVE_INFINITY;
+    }
+
+    private float[] top(int n) {
+        if (top.length < n) top = new float[n];
+        return top;
+    }
+
+    private static void insertionSortDesc(float[] a, int n) {
+        for (int t = 1; t < n; t++) {
+            float x = a[t];
+            int j = t;
+            while (j > 0 && a[j - 1] < x) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = x;
+        }
     }
 
     static long key(float s, int id) {
@@ -151,129 +240,187 @@ final class TopKRows {
         return Float.intBitsToFloat(o ^ ((o >> 31) & 0x7fffffff));
     }
 
+    /**
+     * Appends the lanes of v with v &gt;= lo (ids id0 + lane) at position p of the buffers; returns the
+     * new end. Writes a whole vector at p in both arrays, so p + L must fit.
+     */
+    static int append(float[] cs, int[] ci, int p, FloatVector v, FloatVector lo, int id0) {
+        VectorMask<Float> m = v.compare(VectorOperators.GE, lo);
+        v.compress(m).intoArray(cs, p);
+        IntVector.broadcast(I, id0).addIndex(1).compress(m.cast(I)).intoArray(ci, p);
+        return p + m.trueCount();
+    }
+
+    /** {@link #append} of the lanes of v with id0 + lane &lt; lim only (a partial last panel). */
+    static int appendBelow(float[] cs, int[] ci, int p, FloatVector v, FloatVector lo, int id0, int lim) {
+        IntVector ids = IntVector.broadcast(I, id0).addIndex(1);
+        VectorMask<Float> m = v.compare(VectorOperators.GE, lo).and(ids.compare(VectorOperators.LT, lim).cast(F));
+        v.compress(m).intoArray(cs, p);
+        ids.compress(m.cast(I)).intoArray(ci, p);
+        return p + m.trueCount();
+    }
+
     /** Feeds scores s[off .. off+nb) of items j0 .. j0+nb-1 to row i. */
     void scan(int i, float[] s, int off, int nb, int j0) {
-        int t = 0;
-        if (fill[i]) {
-            t = fillScan(i, s, off, nb, j0);
-            if (t == nb) return;
-        }
-        int base = i * cap, limit = cap - BLOCK;
-        while (true) {
-            long st = strictScan(keys, base, cnt[i], limit, thr[i], s, off, t, nb, j0);
-            t = (int) (st >>> 32);
-            cnt[i] = (int) st;
-            if (t == nb) return;
-            cnt[i] = compact(i, cnt[i]);
+        int base = i * cap, t = 0;
+        while (t < nb) {
+            int n = cnt[i];
+            int room = (cap - L - n) / L; // whole vectors that fit (each appends at most L)
+            if (room <= 0) {
+                compact(i);
+                continue;
+            }
+            int end = Math.min(nb, t + room * L);
+            FloatVector lv = FloatVector.broadcast(F, lo[i]);
+            int p = base + n;
+            for (; t <= end - L; t += L) p = append(cs, ci, p, FloatVector.fromArray(F, s, off + t), lv, j0 + t);
+            if (t < end) { // the slice's last partial vector
+                float th = lo[i];
+                for (; t < end; t++) {
+                    float v = s[off + t];
+                    cs[p] = v;
+                    ci[p] = j0 + t;
+                    p += v >= th ? 1 : 0;
+                }
+            }
+            cnt[i] = p - base;
         }
     }
 
-    /** Fill mode: append every non-NaN score until the buffer is full; returns where it stopped. */
-    private int fillScan(int i, float[] s, int off, int nb, int j0) {
-        long[] kb = keys;
-        int base = i * cap, n = cnt[i], full = cap;
-        for (int t = 0; t < nb; t++) {
-            if (n == full) {
-                cnt[i] = compact(i, n);
-                return t;
+    /** Makes room for {@code need} more entries in row i's buffer (need &lt;= cap - 2 kEff - L). */
+    void room(int i, int need) {
+        if (cnt[i] + need > cap) compact(i);
+    }
+
+    /** Drops row i's excluded entries appended since the last purge; returns the new count. */
+    int purge(int i) {
+        int base = i * cap, n = cnt[i], from = clean[i], cur = exCur[i], end = exEnd[i];
+        if (cur < end) {
+            int w = base + from;
+            for (int t = base + from; t < base + n; t++) {
+                int id = ci[t];
+                while (cur < end && ex[cur] < id) cur++;
+                cs[w] = cs[t];
+                ci[w] = id;
+                w += (cur < end && ex[cur] == id) ? 0 : 1;
             }
-            float v = s[off + t];
-            kb[base + n] = key(v, j0 + t);
-            n += v == v ? 1 : 0;
+            n = w - base;
+            exCur[i] = cur;
         }
         cnt[i] = n;
-        return nb;
-    }
-
-    /**
-     * Appends every score &gt; th from position t on. Stops before a hit block that might not fit
-     * (count &gt; limit), so the loop holds no call (vectors and masks stay in registers); the caller
-     * compacts and resumes there. Returns (position &lt;&lt; 32) | count.
-     */
-    private static long strictScan(long[] kb, int base, int n, int limit, float th, float[] s, int off, int t, int nb,
-                                   int j0) {
-        FloatVector tv = FloatVector.broadcast(F, th);
-        for (; t <= nb - BLOCK; t += BLOCK) {
-            int o = off + t;
-            VectorMask<Float> m0 = FloatVector.fromArray(F, s, o).compare(VectorOperators.GT, tv);
-            VectorMask<Float> m1 = FloatVector.fromArray(F, s, o + L).compare(VectorOperators.GT, tv);
-            VectorMask<Float> m2 = FloatVector.fromArray(F, s, o + 2 * L).compare(VectorOperators.GT, tv);
-            VectorMask<Float> m3 = FloatVector.fromArray(F, s, o + 3 * L).compare(VectorOperators.GT, tv);
-            if (m0.or(m1).or(m2).or(m3).anyTrue()) {
-                if (n > limit) return ((long) t << 32) | n;
-                long bits = m0.toLong() | (m1.toLong() << L) | (m2.toLong() << (2 * L)) | (m3.toLong() << (3 * L));
-                n = append(kb, base, n, s, o, j0 + t, bits);
-            }
-        }
-        for (; t <= nb - L; t += L) {
-            VectorMask<Float> m0 = FloatVector.fromArray(F, s, off + t).compare(VectorOperators.GT, tv);
-            if (m0.anyTrue()) {
-                if (n > limit) return ((long) t << 32) | n;
-                n = append(kb, base, n, s, off + t, j0 + t, m0.toLong());
-            }
-        }
-        for (; t < nb; t++) {
-            float v = s[off + t];
-            if (v > th) {
-                if (n > limit) return ((long) t << 32) | n;
-                kb[base + n++] = key(v, j0 + t);
-            }
-        }
-        return ((long) nb << 32) | n;
-    }
-
-    private static int append(long[] kb, int base, int n, float[] s, int o, int id0, long bits) {
-        do {
-            int z = Long.numberOfTrailingZeros(bits);
-            kb[base + n++] = key(s[o + z], id0 + z);
-            bits &= bits - 1;
-        } while (bits != 0);
+        clean[i] = n;
         return n;
     }
 
-    /** Shrinks row i's buffer of n keys, raises its threshold and leaves fill mode; returns the new count. */
-    int compact(int i, int n) {
+    /** Loads row i's n entries as keys into {@link #keys}[0, n). */
+    private long[] keysOf(int i, int n) {
         long[] kb = keys;
-        int base = i * cap, k = kEff;
-        fill[i] = false;
-        guessed[i] = false; // the pivot below is a buffered key: the new threshold is proven
-        for (int t = 0; t < SAMPLE; t++) sample[t] = kb[base + (int) ((long) t * n / SAMPLE)];
-        insertionSort(sample, 0, SAMPLE - 1);
-        int rank = (int) Math.min(SAMPLE - 1, (long) 2 * k * SAMPLE / n);
-        long pivot = sample[rank];
-        int c = 0;
-        for (int t = base; t < base + n; t++) c += kb[t] <= pivot ? 1 : 0;
-        // keep the pivot only if it makes real progress and leaves a block of headroom
-        if (c >= k && c <= Math.min(n - (n >> 2), cap - BLOCK)) {
-            int w = base;
-            for (int t = base; t < base + n; t++) {
-                long x = kb[t];
-                kb[w] = x;
-                w += x <= pivot ? 1 : 0;
-            }
-            thr[i] = score(pivot);
-            return c;
-        }
-        quickselect(kb, base, base + n - 1, base + k - 1);
-        thr[i] = score(kb[base + k - 1]);
-        return k;
+        int base = i * cap;
+        for (int t = 0; t < n; t++) kb[t] = key(cs[base + t], ci[base + t]);
+        return kb;
     }
 
     /**
-     * Writes row i's best min(kEff, count) keys, ordered, to output row r; pads with (-1, -Inf).
-     * Returns false, writing nothing, when a guessed threshold kept fewer than kEff items: the caller
-     * must {@link #restart} the row and scan it again.
+     * A score v such that about {@code want} of row i's n entries score &gt;= v: the matching rank of
+     * 32 evenly spaced entries. Only a guess; callers count.
+     */
+    private float pivot(int i, int n, int want) {
+        float[] sm = smp;
+        int base = i * cap;
+        for (int t = 0; t < SAMPLE; t++) {
+            float x = cs[base + (int) ((long) t * n / SAMPLE)];
+            int j = t;
+            while (j > 0 && sm[j - 1] < x) { // descending
+                sm[j] = sm[j - 1];
+                j--;
+            }
+            sm[j] = x;
+        }
+        return sm[(int) Math.min(SAMPLE - 1, (long) want * SAMPLE / n)];
+    }
+
+    /** Number of row i's first n entries scoring &gt;= v. */
+    private int countAtLeast(int i, int n, float v) {
+        int base = i * cap, c = 0, t = 0;
+        FloatVector vv = FloatVector.broadcast(F, v);
+        for (; t <= n - L; t += L) c += FloatVector.fromArray(F, cs, base + t).compare(VectorOperators.GE, vv).trueCount();
+        for (; t < n; t++) c += cs[base + t] >= v ? 1 : 0;
+        return c;
+    }
+
+    /** Keeps row i's entries scoring &gt;= v (in place, order kept); returns their number. */
+    private int keepAtLeast(int i, int n, float v) {
+        int base = i * cap, w = base, t = 0;
+        FloatVector vv = FloatVector.broadcast(F, v);
+        // a compress-store at w <= base + t only overwrites the vector just loaded
+        for (; t <= n - L; t += L) {
+            FloatVector x = FloatVector.fromArray(F, cs, base + t);
+            VectorMask<Float> m = x.compare(VectorOperators.GE, vv);
+            x.compress(m).intoArray(cs, w);
+            IntVector.fromArray(I, ci, base + t).compress(m.cast(I)).intoArray(ci, w);
+            w += m.trueCount();
+        }
+        for (; t < n; t++) {
+            float x = cs[base + t];
+            int id = ci[base + t];
+            cs[w] = x;
+            ci[w] = id;
+            w += x >= v ? 1 : 0;
+        }
+        return w - base;
+    }
+
+    /** The bound after keeping at least kEff eligible entries scoring &gt;= v: nextUp(v) (NaN, which nothing reaches, for +Inf). */
+    private static float above(float v) {
+        return v == Float.POSITIVE_INFINITY ? Float.NaN : Math.nextUp(v);
+    }
+
+    /**
+     * Shrinks row i's buffer (exclusions purged first) and raises its bound: keeps the entries scoring
+     * &gt;= a pivot score aimed at 2 kEff survivors when that keeps at least kEff and makes progress,
+     * else exactly the kEff best keys.
+     */
+    void compact(int i) {
+        int n = purge(i), k = kEff;
+        if (n <= 2 * k) return; // purging made enough room (capacity is 4 kEff + NR + L)
+        float v = pivot(i, n, 2 * k);
+        int c = countAtLeast(i, n, v);
+        if (c >= k && c <= Math.min(n - (n >> 2), cap - ScoreTile.NR - 2 * L)) {
+            cnt[i] = clean[i] = keepAtLeast(i, n, v);
+            lo[i] = above(v);
+        } else {
+            long[] kb = keysOf(i, n);
+            quickselect(kb, 0, n - 1, k - 1);
+            int base = i * cap;
+            for (int t = 0; t < k; t++) {
+                cs[base + t] = score(kb[t]);
+                ci[base + t] = (int) kb[t];
+            }
+            cnt[i] = clean[i] = k;
+            lo[i] = above(score(kb[k - 1]));
+        }
+        guessed[i] = false; // at least kEff buffered eligible entries reach the new bound: it is proven
+    }
+
+    /**
+     * Writes row i's best min(kEff, count) entries, ordered, to output row r; pads with (-1, -Inf).
+     * Returns false, writing nothing, when a guessed bound kept fewer than kEff items: the caller
+     * must {@link #restart} the row and scan it again. Thins the buffer to about 1.25 kEff with a
+     * pivot score first (vector passes), then sorts the keys.
      */
     boolean finish(int i, int[] outIdx, float[] outScore, int r, int k) {
-        int base = i * cap, n = cnt[i];
+        int n = purge(i);
         if (guessed[i] && n < kEff) return false;
-        if (n > kEff) {
-            quickselect(keys, base, base + n - 1, base + kEff - 1);
-            n = kEff;
+        int want = kEff + (kEff >> 2) + L;
+        if (n > want + (want >> 1)) {
+            float v = pivot(i, n, want);
+            if (countAtLeast(i, n, v) >= kEff) n = keepAtLeast(i, n, v);
         }
-        Arrays.sort(keys, base, base + n);
+        long[] kb = keysOf(i, n);
+        Arrays.sort(kb, 0, n);
+        n = Math.min(n, kEff);
         for (int j = 0; j < n; j++) {
-            long x = keys[base + j];
+            long x = kb[j];
             outIdx[r * k + j] = (int) x;
             outScore[r * k + j] = score(x);
         }

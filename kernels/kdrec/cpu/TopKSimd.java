@@ -1,35 +1,44 @@
 package kdrec.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Fused score -> per-row top-K (evaluation, teacher top-K, student top-M), SIMD twin of
  * {@link TopKScalar}: same signatures, same ids and scores, ties included.
  *
- * <p>{@link #scoreTopK} never materialises the m x n score matrix. The items are packed once per call
- * into {@link ScoreTile} panels, one packed buffer per item tile of {@code NT} columns (NT ~ 96 KB of
- * packed items, so a tile stays in L2 while a row block sweeps it). Rows are split over threads in
- * blocks of {@code MB}; for each (row block, item tile) ScoreTile writes an MB x NT score tile into a
- * thread-local buffer, excluded items are overwritten with NaN there, and each row's slice goes
- * through {@link TopKRows}' threshold filter and candidate buffer.
+ * <p>{@link #scoreTopK} never materialises the m x n score matrix, not even a score tile. The items are
+ * packed once per call into {@link ScoreTile} panels, one packed buffer per item tile of {@code NT}
+ * columns. Rows go in blocks of {@code MB}; for each (row block, item tile) {@link TopKTile} runs the
+ * micro-kernel panel by panel and compares the accumulators with each row's bound straight from the
+ * registers, compress-storing the passing scores into the rows' candidate buffers ({@link TopKRows}).
+ * Excluded items are purged from the buffers before anything is ranked.
  *
- * <p>Early threshold: for large n each row first scores {@value #SAMPLES} evenly spaced items (one
+ * <p>Early bound: for large n each row first scores {@value #SAMPLES} evenly spaced items (one
  * extra packed ScoreTile panel set, ~2.5 % of the GEMM at n = 41 000) and starts with a guessed
- * threshold (TopKRows.guess); a row whose guess keeps fewer than k items is re-scored and re-scanned
- * exactly (rare; guessing switches itself off for a thread's range when re-scans get frequent).
+ * bound (TopKRows.guess); a row whose guess keeps fewer than k items is re-scored and re-scanned
+ * exactly (rare; guessing switches itself off for a thread when re-scans get frequent).
  *
- * <p>Determinism: every row's scores come from the same ScoreTile arithmetic whatever the block
- * (blocks start at multiples of MB for any thread count), and selection is exact, so the output is
- * bit-identical for any thread count. Scratch: thread-local, reused across calls; the packed item
- * tiles are kept per calling thread (about n*d floats).
+ * <p>Threads take row blocks from a shared counter (not fixed halves), so a thread that loses its
+ * core for a while on a shared box does not leave the other one idle at the end. Determinism: every
+ * score is the same fma chain whatever the kernel shape or block, and selection is exact, so the output
+ * is bit-identical for any thread count and any block-to-thread assignment. Scratch: thread-local,
+ * reused across calls; the packed item tiles are kept per calling thread (about n*d floats).
  */
 public final class TopKSimd {
     private TopKSimd() {}
 
-    /** Rows per block: a multiple of the micro-kernel's MR. */
-    static final int MB = Math.max(1, 48 / ScoreTile.MR) * ScoreTile.MR;
-    /** Row chunk scanned at a time by {@link #selectTopK}. */
+    /**
+     * Rows per block (a multiple of 6 and 3). Every block streams all n packed items once (10.5 MB at
+     * 41 000 x 64) past its rows, so bigger blocks mean less L3/DRAM traffic per FMA: 48 rows measured
+     * 1.42-1.44x the GEMM's CPU time, 96 rows 1.18-1.23x, 192 rows 1.17-1.19x. 96 keeps the block of U
+     * (24 KB at d = 64) and one packed panel (12 KB) in the 48 KB L1 together.
+     */
+    static final int MB = 96;
+    /** Row chunk scanned at a time by {@link #selectTopK} (rows longer than {@link #WHOLE_ROW}). */
     static final int SELECT_CHUNK = 2048;
+    /** Rows up to this many floats (64 KB) are copied whole by {@link #selectTopK}. */
+    static final int WHOLE_ROW = 16384;
     /** Items sampled per row to guess an early threshold (see {@link TopKRows#guess}). */
     static final int SAMPLES = 1024;
 
@@ -38,17 +47,52 @@ public final class TopKSimd {
     private static final ThreadLocal<float[]> PACKED_SAMPLE = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
-     * Rank r of the sampled guess (0: do not guess). Items above the r-th best of {@value #SAMPLES}
-     * evenly spaced samples number about r*n/SAMPLES; r = max(8, 2.5 kEff SAMPLES / n) aims at 2.5 kEff
-     * survivors, and r &gt;= 8 keeps the chance that fewer than kEff survive (a re-scan) below ~1 %
-     * for uniformly spread scores. Small n, large k/n, or small k (where the r &gt;= 8 floor would keep
-     * more than 4 kEff, measured no faster than fill + compaction at k = 20): no guess.
+     * Rank r of the sampled guess from {@value #SAMPLES} samples (0: do not guess); the fused kernel's
+     * rule, see {@link #guessRank(int, int, int)}. Small n (where scoring the samples would cost more
+     * than 12 % of the GEMM): no guess.
      */
     static int guessRank(int n, int kEff) {
-        if (n < 8 * SAMPLES) return 0;
-        long r = Math.max(8, (5L * kEff * SAMPLES + 2L * n - 1) / (2L * n));
-        if (r > SAMPLES / 4 || r * (n / SAMPLES) > 4L * kEff) return 0;
+        return n < 8 * SAMPLES ? 0 : guessRank(n, kEff, SAMPLES);
+    }
+
+    /**
+     * Rank r of the guess from s evenly spaced samples (0: do not guess). Items above the r-th best
+     * sample number about r*n/s; r = max(8, 2.5 kEff s / n) aims at 2.5 kEff survivors, and r &gt;= 8
+     * keeps the chance that fewer than kEff survive (a re-scan) below ~1 % for uniformly spread
+     * scores. Large k/n, or small k (where the r &gt;= 8 floor would keep more than 4 kEff, measured no
+     * faster than fill + compaction at k = 20): no guess.
+     */
+    static int guessRank(int n, int kEff, int s) {
+        if (s < 64 || n < 2 * s) return 0;
+        long r = Math.max(8, (5L * kEff * s + 2L * n - 1) / (2L * n));
+        if (r > s / 4 || r * (n / s) > 4L * kEff) return 0;
         return (int) r;
+    }
+
+    /**
+     * Samples a materialised row's guess reads: n/8, a multiple of 16, at most {@value #SAMPLES}
+     * (reading them is cheap next to the scan, unlike scoring them in the fused kernel).
+     */
+    static int selectSamples(int n) {
+        return Math.min(SAMPLES, (n / 8) & ~15);
+    }
+
+    /**
+     * Rows of the block starting at r0: MB, shrinking towards the end (at most 1/(2 threads) of what is
+     * left, at least 12 rows) so that the threads finish together. A function of r0 alone.
+     */
+    static int blockRows(int r0, int m, int threads) {
+        int left = m - r0, guided = (left / (2 * threads) + 5) / 6 * 6;
+        return Math.min(left, Math.min(MB, Math.max(12, guided)));
+    }
+
+    /** Takes the next row block from the shared cursor; returns its first row (m when none is left). */
+    private static int claim(AtomicInteger next, int m, int threads) {
+        while (true) {
+            int r0 = next.get();
+            if (r0 >= m) return m;
+            if (next.compareAndSet(r0, r0 + blockRows(r0, m, threads))) return r0;
+        }
     }
 
     /**
@@ -99,9 +143,10 @@ public final class TopKSimd {
             }
             ScoreTile.packB(items, iOff + (long) (stride >> 1) * ldi, ldi * stride, 0, SAMPLES, d, sample);
         }
-        Fused job = new Fused(n, d, u, uOff, ldu, k, kEff, nt, tiles, packed, sample, rank, stride, excludePtr,
-                excludeIdx, outIdx, outScore);
-        Parallel.forRange(m, MB, MB, job::rows);
+        Fused job = new Fused(m, n, d, u, uOff, ldu, k, kEff, nt, tiles, packed, sample, rank, stride, excludePtr,
+                excludeIdx, outIdx, outScore, new AtomicInteger());
+        int blocks = (m + MB - 1) / MB;
+        Parallel.forChunks(Math.min(blocks, Parallel.threads()), 1, 1, (chunk, lo, hi) -> job.rows(Math.min(blocks, Parallel.threads())));
     }
 
     /** Same selection over a materialised score matrix (m x n, leading dim lds). */
@@ -137,21 +182,21 @@ public final class TopKSimd {
     }
 
     /**
-     * One scoreTopK call's operands; {@link #rows} runs a contiguous range of rows on one thread.
-     * Guessing is switched off for the rest of a range when re-scans become frequent (scores that
-     * are not spread like the sample): results are exact either way, only the speed differs.
+     * One scoreTopK call's operands; {@link #rows} runs row blocks, taken from {@code next}, on one thread.
+     * Guessing is switched off for the rest of a thread's blocks when re-scans become frequent (scores
+     * that are not spread like the sample): results are exact either way, only the speed differs.
      */
-    private record Fused(int n, int d, MemorySegment u, long uOff, int ldu, int k, int kEff, int nt, int tiles,
+    private record Fused(int m, int n, int d, MemorySegment u, long uOff, int ldu, int k, int kEff, int nt, int tiles,
                          float[][] packed, float[] sample, int rank, int stride, int[] ptr, int[] idx, int[] outIdx,
-                         float[] outScore) {
-        void rows(int lo, int hi) {
+                         float[] outScore, AtomicInteger next) {
+        void rows(int threads) {
             TopKRows s = SCRATCH.get();
             int lds = ((SAMPLES + ScoreTile.NR - 1) / ScoreTile.NR) * ScoreTile.NR;
-            s.ensure(MB, kEff, MB * d, MB * nt, rank > 0 ? MB * lds : 0);
+            s.ensure(MB, kEff, MB * d, nt, rank > 0 ? MB * lds : 0);
             boolean guessing = rank > 0;
             int done = 0, rescans = 0;
-            for (int r0 = lo; r0 < hi; r0 += MB) {
-                int mb = Math.min(MB, hi - r0);
+            for (int r0 = claim(next, m, threads); r0 < m; r0 = claim(next, m, threads)) {
+                int mb = blockRows(r0, m, threads);
                 for (int i = 0; i < mb; i++) Mem.copyOut(u, uOff + (long) (r0 + i) * ldu, s.a, i * d, d);
                 s.begin(mb, r0, ptr, idx);
                 if (guessing) {
@@ -159,14 +204,13 @@ public final class TopKSimd {
                     for (int i = 0; i < mb; i++) s.guess(i, s.samp, i * lds, SAMPLES, stride, rank);
                 }
                 for (int t = 0; t < tiles; t++) {
-                    int j0 = t * nt, nb = Math.min(nt, n - j0);
-                    ScoreTile.tile(mb, nb, d, s.a, 0, d, packed[t], s.c, nt);
-                    scanTile(s, mb, nb, j0, nt);
+                    int j0 = t * nt;
+                    TopKTile.run(s, mb, Math.min(nt, n - j0), j0, d, s.a, d, packed[t]);
                 }
                 for (int i = 0; i < mb; i++) {
                     if (!s.finish(i, outIdx, outScore, r0 + i, k)) {
                         rescans++;
-                        rescan(s, i, mb);
+                        rescan(s, i);
                         s.finish(i, outIdx, outScore, r0 + i, k);
                     }
                 }
@@ -176,63 +220,105 @@ public final class TopKSimd {
         }
 
         /**
-         * Scores row i of the block again, tile by tile, and feeds it from the initial state. The row is
-         * recomputed inside its own MR-row group so that ScoreTile runs the same micro-kernel as in the
-         * block sweep (bit-identical scores whatever the kernel does with row remainders).
+         * Scores row i of the block again, tile by tile (one-row ScoreTile: the same fma chain, so the
+         * same scores as in the block sweep) and feeds it from the initial state.
          */
-        private void rescan(TopKRows s, int i, int mb) {
+        private void rescan(TopKRows s, int i) {
             s.restart(i);
-            int g0 = (i / ScoreTile.MR) * ScoreTile.MR, gs = Math.min(ScoreTile.MR, mb - g0);
             for (int t = 0; t < tiles; t++) {
                 int j0 = t * nt, nb = Math.min(nt, n - j0);
-                ScoreTile.tile(gs, nb, d, s.a, g0 * d, d, packed[t], s.c, nt);
-                s.maskExcluded(i, s.c, (i - g0) * nt, j0, nb);
-                s.scan(i, s.c, (i - g0) * nt, nb, j0);
+                ScoreTile.tile(1, nb, d, s.a, i * d, d, packed[t], s.c, nt);
+                s.scan(i, s.c, 0, nb, j0);
             }
-        }
-    }
-
-    private static void scanTile(TopKRows s, int mb, int nb, int j0, int ldc) {
-        float[] c = s.c;
-        for (int i = 0; i < mb; i++) {
-            s.maskExcluded(i, c, i * ldc, j0, nb);
-            s.scan(i, c, i * ldc, nb, j0);
         }
     }
 
     private static void selectRows(int n, MemorySegment scores, long sOff, int lds, int k, int[] ptr, int[] idx,
                                    int[] outIdx, float[] outScore, int lo, int hi) {
         TopKRows s = SCRATCH.get();
-        int kEff = Math.min(k, n), rank = guessRank(n, kEff), stride = n / SAMPLES;
-        s.ensure(1, kEff, 0, SELECT_CHUNK, rank > 0 ? SAMPLES : 0);
-        boolean guessing = rank > 0;
-        int rescans = 0;
+        RowSelect sel = new RowSelect(n, k);
+        // rows up to WHOLE_ROW floats are copied once (one bulk copy) and sampled and scanned from the copy;
+        // longer rows stream through the chunk buffer and read their samples from the segment
+        boolean whole = n <= WHOLE_ROW;
+        s.ensure(1, sel.kEff, 0, whole ? n : SELECT_CHUNK, sel.samples);
         for (int r = lo; r < hi; r++) {
             s.begin(1, r, ptr, idx);
             long rowOff = sOff + (long) r * lds;
-            if (guessing) {
-                float[] v = s.samp;
-                for (int q = 0; q < SAMPLES; q++) v[q] = Mem.get(scores, rowOff + (long) q * stride + (stride >> 1));
-                s.guess(0, v, 0, SAMPLES, stride, rank);
+            if (whole) {
+                Mem.copyOut(scores, rowOff, s.c, 0, n);
+                sel.row(s, s.c, 0, r, outIdx, outScore);
+                continue;
             }
-            scanRow(s, n, scores, rowOff);
+            sel.rows++;
+            if (sel.guessing) {
+                float[] v = s.samp;
+                int q0 = sel.stride >> 1;
+                for (int q = 0; q < sel.samples; q++) v[q] = Mem.get(scores, rowOff + (long) q * sel.stride + q0);
+                s.guess(0, v, 0, sel.samples, sel.stride, sel.rank);
+            }
+            scanChunks(s, n, scores, rowOff);
             if (!s.finish(0, outIdx, outScore, r, k)) {
-                rescans++;
                 s.restart(0);
-                scanRow(s, n, scores, rowOff);
+                scanChunks(s, n, scores, rowOff);
                 s.finish(0, outIdx, outScore, r, k);
-                if (16 * rescans > r - lo + 64) guessing = false;
+                sel.rescanned();
             }
         }
     }
 
-    private static void scanRow(TopKRows s, int n, MemorySegment scores, long rowOff) {
+    private static void scanChunks(TopKRows s, int n, MemorySegment scores, long rowOff) {
         float[] c = s.c;
         for (int j0 = 0; j0 < n; j0 += SELECT_CHUNK) {
             int nb = Math.min(SELECT_CHUNK, n - j0);
             Mem.copyOut(scores, rowOff + j0, c, 0, nb);
-            s.maskExcluded(0, c, 0, j0, nb);
             s.scan(0, c, 0, nb, j0);
+        }
+    }
+
+    /**
+     * Top-k selection of whole materialised rows (n scores in a float[]) on one thread, with the
+     * sampled guess of {@link #selectSamples}/{@link #guessRank(int, int, int)} and its exact re-scan;
+     * guessing switches itself off when re-scans get frequent. Row state: slot 0 of a TopKRows
+     * prepared with {@code ensure(1, kEff, 0, .., samples)} and {@code begin(1, r, ptr, idx)}.
+     */
+    static final class RowSelect {
+        final int n, k, kEff, samples, rank, stride;
+        boolean guessing;
+        int rows;
+        private int rescans;
+
+        RowSelect(int n, int k) {
+            this.n = n;
+            this.k = k;
+            kEff = Math.min(k, n);
+            int sm = selectSamples(n);
+            rank = guessRank(n, kEff, sm);
+            samples = rank > 0 ? sm : 0;
+            stride = rank > 0 ? n / sm : 0;
+            guessing = rank > 0;
+        }
+
+        /** Selects row r's top k from c[off .. off+n) into the output row r. */
+        void row(TopKRows s, float[] c, int off, int r, int[] outIdx, float[] outScore) {
+            rows++;
+            if (guessing) {
+                float[] v = s.samp;
+                int q0 = off + (stride >> 1);
+                for (int q = 0; q < samples; q++) v[q] = c[q0 + q * stride];
+                s.guess(0, v, 0, samples, stride, rank);
+            }
+            s.scan(0, c, off, n, 0);
+            if (!s.finish(0, outIdx, outScore, r, k)) {
+                s.restart(0);
+                s.scan(0, c, off, n, 0);
+                s.finish(0, outIdx, outScore, r, k);
+                rescanned();
+            }
+        }
+
+        void rescanned() {
+            rescans++;
+            if (16 * rescans > rows + 64) guessing = false;
         }
     }
 }
