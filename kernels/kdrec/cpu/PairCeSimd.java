@@ -6,7 +6,6 @@ import static jdk.incubator.vector.VectorOperators.MAX;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,12 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * still in L1. Multi-threaded over rows; every output belongs to one row, so results are
  * bit-identical for any thread count.
  *
- * <p>Dots: {@link #L} item rows at a time, reduced together by a butterfly instead of one horizontal
- * sum per item (calibration 4.6: the per-item reduction dominates at d = 20). Level h of the
- * butterfly adds lanes i and i^h of one accumulator and packs two accumulators into one vector
- * (blend, swap, add); after log2 L levels lane i holds the dot of item bitrev(i). Each dot is
- * summed by the same tree as {@link CeMath#hsum}, so the logits equal {@link SubsetCeSimd#gatherDot}'s
- * bit for bit. A partial last group repeats the row's first item (its results are discarded).
+ * <p>Dots are {@link SubsetCeSimd#dots} (four rows in flight, one fixed-order horizontal sum per
+ * item), so the logits equal {@link SubsetCeSimd#gatherDot}'s bit for bit. Reducing 16 dots at once
+ * with a butterfly of blends and lane swaps (a quarter of the shuffles) was tried: on the AVX-512 box
+ * the dots alone were 5-10 % slower, the whole forward ~2 % (the gathers, not the reductions, bound it).
  */
 public final class PairCeSimd {
     private PairCeSimd() {}
@@ -29,36 +26,10 @@ public final class PairCeSimd {
     private static final VectorSpecies<Float> F = Simd.F;
     private static final int L = Simd.LANES;
 
-    // butterfly constants: group levels H1 = L/2, H2 = L/4; the last levels 2 and 1 when L = 16, 1 when L = 8
-    private static final VectorMask<Float> MH1 = bit(L / 2), MH2 = bit(L / 4), M2 = bit(2), M1 = bit(1);
-    private static final VectorShuffle<Float> SH1 = swap(L / 2), SH2 = swap(L / 4), S2 = swap(2), S1 = swap(1);
-    /** Lane k of the result takes lane bitrev(k) of the butterfly output. */
-    private static final VectorShuffle<Float> ORDER = VectorShuffle.fromOp(F, PairCeSimd::bitrev);
-
-    private static VectorMask<Float> bit(int h) {
-        return VectorMask.fromLong(F, maskBits(h));
-    }
-
-    private static long maskBits(int h) {
-        long m = 0;
-        for (int i = 0; i < L; i++) if ((i & h) != 0) m |= 1L << i;
-        return m;
-    }
-
-    private static VectorShuffle<Float> swap(int h) {
-        return VectorShuffle.fromOp(F, i -> i ^ h);
-    }
-
-    private static int bitrev(int i) {
-        int r = 0;
-        for (int b = 1, t = L / 2; b < L; b <<= 1, t >>= 1) if ((i & b) != 0) r |= t;
-        return r;
-    }
-
     /** Per-thread scratch, grown on demand and reused (these kernels run every step). */
     private static final class Scratch {
         float[] ub = new float[0], s = new float[0], ea = new float[0], eb = new float[0];
-        final float[] z = new float[L * L / 4], lanes = new float[4 * L];
+        final float[] lanes = new float[4 * L];
 
         void fit(int d, int n) {
             if (ub.length < d + L) ub = new float[d + L];
@@ -109,7 +80,7 @@ public final class PairCeSimd {
             for (int r = lo; r < hi; r++) {
                 int o = ptr[r], n = ptr[r + 1] - o;
                 SubsetCeSimd.loadUser(d, u, uOff + (long) r * ldu, sc.ub);
-                dots(d, sc.ub, items, iOff, ldi, idx, o, n, sc.s, sc.z);
+                SubsetCeSimd.dots(d, sc.ub, items, iOff, ldi, idx, o, o + n, sc.s, -o);
                 loss[r] = row(sc, n, a[r], b[r], target, o, wA[r], wB[r], 1f / tau, grad);
                 if (gu != null) userGrad(d, items, iOff, ldi, idx, o, n, grad, gu, guOff + (long) r * ldgu);
             }
@@ -207,84 +178,6 @@ public final class PairCeSimd {
             FloatVector.fromArray(F, ea, j).mul(va).add(FloatVector.fromArray(F, eb, j).mul(vb)).intoArray(target, o + j);
         }
         for (int j = nv; j < n; j++) target[o + j] = ea[j] * ca + eb[j] * cb;
-    }
-
-    /** s[j] = &lt;ub, I[idx[o+j]]&gt; for j in [0, n); s needs n + L slots (the last group is whole). */
-    static void dots(int d, float[] ub, MemorySegment items, long iOff, int ldi, int[] idx, int o, int n, float[] s, float[] z) {
-        if (d < L) {
-            for (int j = 0; j < n; j++) {
-                long io = iOff + (long) idx[o + j] * ldi;
-                float acc = 0f;
-                for (int k = 0; k < d; k++) acc = Math.fma(ub[k], Mem.get(items, io + k), acc);
-                s[j] = acc;
-            }
-            return;
-        }
-        int full = n - n % L;
-        for (int j = 0; j < full; j += L) {
-            for (int g = 0; g < L; g += 4) {
-                int e = o + j + g;
-                group4(d, ub, items, row(iOff, ldi, idx[e]), row(iOff, ldi, idx[e + 1]), row(iOff, ldi, idx[e + 2]),
-                        row(iOff, ldi, idx[e + 3]), z, g * L / 4);
-            }
-            finish(z, s, j);
-        }
-        if (full == n) return;
-        long pad = row(iOff, ldi, idx[o]);
-        for (int g = 0; g < L; g += 4) {
-            int e = full + g;
-            group4(d, ub, items, e < n ? row(iOff, ldi, idx[o + e]) : pad, e + 1 < n ? row(iOff, ldi, idx[o + e + 1]) : pad,
-                    e + 2 < n ? row(iOff, ldi, idx[o + e + 2]) : pad, e + 3 < n ? row(iOff, ldi, idx[o + e + 3]) : pad, z, g * L / 4);
-        }
-        finish(z, s, full);
-    }
-
-    private static long row(long iOff, int ldi, int item) {
-        return Mem.bytes(iOff + (long) item * ldi);
-    }
-
-    /**
-     * Four dots (the fma sequence of SubsetCeSimd.dot4) and the first two butterfly levels: one
-     * vector of partial sums at z[zo, zo+L).
-     */
-    private static void group4(int d, float[] ub, MemorySegment items, long b0, long b1, long b2, long b3, float[] z, int zo) {
-        int dv = F.loopBound(d);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int k = 0; k < dv; k += L) {
-            FloatVector x = FloatVector.fromArray(F, ub, k);
-            long kb = Mem.bytes(k);
-            a0 = FloatVector.fromMemorySegment(F, items, b0 + kb, Mem.ORDER).fma(x, a0);
-            a1 = FloatVector.fromMemorySegment(F, items, b1 + kb, Mem.ORDER).fma(x, a1);
-            a2 = FloatVector.fromMemorySegment(F, items, b2 + kb, Mem.ORDER).fma(x, a2);
-            a3 = FloatVector.fromMemorySegment(F, items, b3 + kb, Mem.ORDER).fma(x, a3);
-        }
-        if (dv != d) {
-            FloatVector x = FloatVector.fromArray(F, ub, dv);
-            long tb = Mem.bytes(d - L);
-            a0 = FloatVector.fromMemorySegment(F, items, b0 + tb, Mem.ORDER).fma(x, a0);
-            a1 = FloatVector.fromMemorySegment(F, items, b1 + tb, Mem.ORDER).fma(x, a1);
-            a2 = FloatVector.fromMemorySegment(F, items, b2 + tb, Mem.ORDER).fma(x, a2);
-            a3 = FloatVector.fromMemorySegment(F, items, b3 + tb, Mem.ORDER).fma(x, a3);
-        }
-        combine(combine(a0, a1, MH1, SH1), combine(a2, a3, MH1, SH1), MH2, SH2).intoArray(z, zo);
-    }
-
-    /** The remaining butterfly levels over the L/4 group vectors in z, then lanes into item order at s[o, o+L). */
-    private static void finish(float[] z, float[] s, int o) {
-        FloatVector f = FloatVector.fromArray(F, z, 0);
-        if (L == 16) {
-            FloatVector c0 = combine(f, FloatVector.fromArray(F, z, 16), M2, S2);
-            FloatVector c1 = combine(FloatVector.fromArray(F, z, 32), FloatVector.fromArray(F, z, 48), M2, S2);
-            f = combine(c0, c1, M1, S1);
-        } else if (L == 8) {
-            f = combine(f, FloatVector.fromArray(F, z, 8), M1, S1);
-        }
-        f.rearrange(ORDER).intoArray(s, o);
-    }
-
-    /** One butterfly level: lanes with bit h clear get x[i] + x[i^h], the others y[i] + y[i^h]. */
-    private static FloatVector combine(FloatVector x, FloatVector y, VectorMask<Float> m, VectorShuffle<Float> swap) {
-        return x.blend(y, m).add(y.blend(x, m).rearrange(swap));
     }
 
     /**
