@@ -99,8 +99,9 @@ public final class TopKSimd {
     }
 
     /**
-     * Item tile width for depth d: about 24K packed floats (96 KB, L2-resident with the score tile),
-     * a whole number of NR panels, at most 768 columns (so the MB x NT score tile stays <= 144 KB).
+     * Item tile width for depth d: about 24K packed floats (96 KB), a whole number of NR panels, at
+     * most 768 columns. The tiles only bound the packing buffers and a re-scanned row's score chunk;
+     * the kernel walks them panel by panel.
      */
     static int tileCols(int d) {
         int nr = ScoreTile.NR;
