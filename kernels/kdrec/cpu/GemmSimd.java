@@ -22,8 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * at most {@link #KC} deep, or up to {@link #KC_NARROW} for narrow outputs with row-major A (n = 20..64,
  * k = 4000 in the backward pass), where fewer, longer A row copies measured 1.7x faster at n = 20.
  *
- * <p>Tiles are MR = 3 rows by NR = 3 vectors; a last column panel of at most 2 vectors uses the
- * 3 x (2 vectors) kernel, so n = 64 (24 + 24 + 16) computes no padding.
+ * <p>Tiles are MR rows (6 with native 512-bit vectors, else 3; see {@link GemmKernels}) by panels of
+ * 3 vectors, or of 2 vectors when that pads less for a narrow output (n = 64 at 16 lanes: 32 + 32
+ * instead of 48 + 48, where a third of the FMAs went to zero columns). A whole panel with beta == 0
+ * is stored by the kernel itself; a partial panel, or beta != 0, goes through a raw tile and
+ * {@link #store}. On the Zen 5 box the 6-row kernels made the backward shapes of the peer step 1.5-2x
+ * faster (NN 1024x64x4000: 4.4-6.6 to 2.4-3.0 ms CPU per thread; TN 4000x64x1024: 5.8-8.6 to 3.1-3.3).
  *
  * <p>Threads ({@link Parallel}): the output is split into contiguous MR-aligned row ranges, or
  * NR-aligned column ranges when n >= m (then each thread packs only its own part of B). k is never
@@ -220,8 +224,8 @@ public final class GemmSimd {
                 if (wide) GemmKernels.k6x3(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
                 else GemmKernels.k6x2(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
             } else {
-                if (wide) GemmKernels.k6x3t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
-                else GemmKernels.k6x2t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+                if (wide) GemmKernelsT.k6x3t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernelsT.k6x2t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
             }
             return;
         }
@@ -230,8 +234,8 @@ public final class GemmSimd {
                 if (wide) GemmKernels.k3x3(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
                 else GemmKernels.k3x2(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
             } else {
-                if (wide) GemmKernels.k3x3t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
-                else GemmKernels.k3x2t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+                if (wide) GemmKernelsT.k3x3t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernelsT.k3x2t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
             }
             r = 3;
         }

@@ -26,8 +26,8 @@ final class SoftmaxCeTiled {
     private static final int L = Simd.LANES;
     /** Items per tile: 8 packed panels (192 at AVX2: 48 KB packed at d = 64, L2-resident). */
     static final int NB = 8 * ScoreTile.NR;
-    /** User rows per block (multiple of MR): the C tile MB x NB is 23 KB at AVX2. */
-    static final int MB = 10 * ScoreTile.MR;
+    /** User rows per block (a multiple of ScoreTile's MR, 3 or 6): the C tile MB x NB is 23 KB at AVX2. */
+    static final int MB = 30;
 
     private static final class Scratch {
         float[] a = new float[0], bp = new float[0], c = new float[0], xt = new float[0], acc = new float[0], zt = new float[0];

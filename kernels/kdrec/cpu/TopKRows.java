@@ -8,34 +8,34 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Streaming per-row top-K state for {@link TopKSimd}: per row a lower bound {@code lo} and a bounded
- * candidate buffer (scores and item ids, side by side), for a block of rows at once. Candidates enter
- * branch-free: a vector compare against {@code lo} and a compress-store of the passing scores and
- * their ids ({@link #append}), either from a score slice ({@link #scan}) or straight from the
- * micro-kernel's registers ({@link TopKTile}). One instance is a thread's scratch, reused across calls.
+ * Streaming per-row top-K state for {@link TopKSimd}: per row an inclusive lower bound {@code lo} and a
+ * bounded candidate buffer (scores and item ids, side by side), for a block of rows at once. The fused
+ * kernel appends the lanes its epilogue marked ({@link TopKTile}); a materialised score slice goes
+ * through {@link #scan}: a vector compare against {@code lo} and a compress-store of the passing
+ * scores and their ids ({@link #append}), branch-free. One instance is a thread's scratch, reused
+ * across calls.
  *
- * <p><b>Keys.</b> Ranking uses one {@code long} per candidate: high word = order-reversed sortable
- * bits of the score ({@code s + 0f}, so -0 and +0 tie), low word = item id. Ascending key order is
- * exactly the output order (higher score first, ties: lower id first), so ties need no special case.
+ * <p><b>Keys.</b> The final ranking uses one {@code long} per candidate: high word = order-reversed
+ * sortable bits of the score ({@code s + 0f}, so -0 and +0 tie), low word = item id. Ascending key
+ * order is exactly the output order (higher score first, ties: lower id first).
  *
  * <p><b>Exactness of the filter.</b> Items arrive in ascending id. The bound is -Infinity at first
  * (every non-NaN score enters, so -Infinity scores are still returned when fewer than k others exist),
  * a sampled guess g ({@link #guess}: the row keeps every item scoring &gt;= g and is re-scanned if
- * fewer than kEff did), or nextUp(score(P)) for a pivot key P with at least kEff buffered eligible keys
- * &lt;= P ({@link #compact}). A later item scoring &lt;= score(P) has a key &gt; P (equal score, higher
- * id), so it cannot enter the top kEff: the filter {@code s >= lo} drops only losers. NaN fails every
- * compare and is never selected.
+ * fewer than kEff did), or nextUp(v) once at least kEff buffered eligible entries score &gt;= v
+ * ({@link #compact}). A later item scoring &lt;= v is beaten by all of those (equal scores: they have
+ * lower ids), so it cannot enter the top kEff: the filter {@code s >= lo} drops only losers. NaN fails
+ * every compare and is never selected.
  *
  * <p><b>Exclusions</b> are not tested per item: excluded items may enter the buffer and are purged
  * at each compaction and at the end, before anything is ranked ({@link #purge}). The entries appended
  * since the last purge are in ascending id order, so one merge walk against the row's sorted exclusion
  * list removes them.
  *
- * <p><b>Cost.</b> The append costs the same for every vector, hit or not (a compare, two compresses,
- * two stores): no branch on the data, so no mispredictions, whatever the hit rate (the branchy
- * "any lane hit?" filter measured about 60 ns per hit block in the profile of the previous version).
- * Compaction (rare: the buffer holds 4 kEff) keeps about 2 kEff keys with a sampled pivot and one
- * branch-free keep pass; an exact quickselect to kEff is the fallback.
+ * <p><b>Compaction</b> (rare: the buffer holds 4 kEff) keeps the entries scoring at least a pivot
+ * taken from 32 samples and aimed at 2 kEff survivors: a vector count and a compress-store keep pass;
+ * an exact quickselect to kEff is the fallback. {@link #finish} thins the same way to about 1.25 kEff
+ * before sorting the keys (a quickselect over ~300 keys measured ~3 us per row, mostly mispredicts).
  */
 final class TopKRows {
     private static final VectorSpecies<Float> F = Simd.F;
@@ -57,8 +57,7 @@ final class TopKRows {
     int[] ex = new int[0];
     int[] exStart = new int[0], exCur = new int[0], exEnd = new int[0];
     private long[] keys = new long[0];
-    private float[] top = new float[0], gv = new float[0];
-    private int[] gq = new int[0];
+    private final TopKGuess guesser = new TopKGuess();
     private final float[] smp = new float[SAMPLE];
     /** Float scratch owned by the drivers (row block of U, score tile / row chunk, sample scores). */
     float[] a = new float[0], c = new float[0], samp = new float[0];
@@ -133,100 +132,10 @@ final class TopKRows {
      * row is re-scanned from {@link #restart}. Must be called before the row's first append.
      */
     void guess(int i, float[] v, int off, int count, int stride, int r) {
-        float g = r <= L && count % L == 0 ? guessVector(i, v, off, count, stride, r) : Float.NaN;
-        if (g != g) g = guessScalar(i, v, off, count, stride, r);
+        float g = guesser.guess(v, off, count, stride, r, ex, exStart[i], exEnd[i]);
         if (g != g) return;
         lo[i] = g;
         guessed[i] = true;
-    }
-
-    /**
-     * The r-th best eligible sample (NaN: none, or fewer than r eligible): vector pass 1 takes the
-     * lane-wise maxima, whose r-th best g0 is at most the r-th best sample (r distinct samples reach
-     * it); pass 2 compress-stores the few samples &gt;= g0 (about 1 % of them); the exact r-th best
-     * among those, exclusions skipped, is the answer when at least r of them are eligible. NaN also
-     * when that fails (many excluded), and the caller falls back to {@link #guessScalar}.
-     */
-    private float guessVector(int i, float[] v, int off, int count, int stride, int r) {
-        FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int q = 0; q < count; q += L) {
-            FloatVector x = FloatVector.fromArray(F, v, off + q);
-            mx = mx.blend(x, x.compare(VectorOperators.GT, mx)); // NaN never wins
-        }
-        float[] tp = top(L);
-        mx.intoArray(tp, 0);
-        insertionSortDesc(tp, L);
-        float g0 = tp[r - 1];
-        if (g0 == Float.NEGATIVE_INFINITY) return Float.NaN;
-        if (gq.length < count) {
-            gv = new float[count];
-            gq = new int[count];
-        }
-        FloatVector gb = FloatVector.broadcast(F, g0);
-        int c = 0;
-        for (int q = 0; q < count; q += L) {
-            FloatVector x = FloatVector.fromArray(F, v, off + q);
-            VectorMask<Float> m = x.compare(VectorOperators.GE, gb);
-            x.compress(m).intoArray(gv, c);
-            IntVector.broadcast(I, q).addIndex(1).compress(m.cast(I)).intoArray(gq, c);
-            c += m.trueCount();
-        }
-        // exact r-th best of the candidates (ascending sample index, so the exclusion cursor walks forward)
-        tp = top(r);
-        int have = 0, ep = exStart[i], end = exEnd[i];
-        float worst = Float.NEGATIVE_INFINITY;
-        for (int e = 0; e < c; e++) {
-            float x = gv[e];
-            if (!(x > worst)) continue;
-            int id = gq[e] * stride + (stride >> 1);
-            while (ep < end && ex[ep] < id) ep++;
-            if (ep < end && ex[ep] == id) continue;
-            worst = insertTop(tp, have < r ? have++ : r - 1, x, r, have);
-        }
-        return have < r ? Float.NaN : tp[r - 1];
-    }
-
-    /** The plain scan behind {@link #guess}: the r-th best eligible sample of v[off + q], or NaN. */
-    private float guessScalar(int i, float[] v, int off, int count, int stride, int r) {
-        float[] tp = top(r);
-        int have = 0, ep = exStart[i], end = exEnd[i];
-        float worst = Float.NEGATIVE_INFINITY;
-        for (int q = 0; q < count; q++) {
-            float x = v[off + q];
-            if (!(x > worst)) continue; // NaN, -Inf, or not better than the r-th so far
-            int id = q * stride + (stride >> 1);
-            while (ep < end && ex[ep] < id) ep++;
-            if (ep < end && ex[ep] == id) continue;
-            worst = insertTop(tp, have < r ? have++ : r - 1, x, r, have);
-        }
-        return have < r ? Float.NaN : tp[r - 1];
-    }
-
-    /** Inserts x at or before slot j of the descending tp; returns the new admission bound. */
-    private static float insertTop(float[] tp, int j, float x, int r, int have) {
-        while (j > 0 && tp[j - 1] < x) {
-            tp[j] = tp[j - 1];
-            j--;
-        }
-        tp[j] = x;
-        return have == r ? tp[r - 1] : Float.NEGATIVE_INFINITY;
-    }
-
-    private float[] top(int n) {
-        if (top.length < n) top = new float[n];
-        return top;
-    }
-
-    private static void insertionSortDesc(float[] a, int n) {
-        for (int t = 1; t < n; t++) {
-            float x = a[t];
-            int j = t;
-            while (j > 0 && a[j - 1] < x) {
-                a[j] = a[j - 1];
-                j--;
-            }
-            a[j] = x;
-        }
     }
 
     static long key(float s, int id) {

@@ -19,9 +19,11 @@ import jdk.incubator.vector.VectorSpecies;
  * its vectors boxed (10x slower); comparing a reloaded tile in a separate method cost ~13 %.
  *
  * <p>{@link #run} sweeps a block of rows against one packed item tile panel-outer, row-group-inner:
- * the packed panel (k x NR floats, 12 KB at d = 64 and 16 lanes) and the row block of U stay in L1
- * while every row group uses the panel. Before each kernel call the rows of the group get room for
- * NR more candidates ({@link TopKRows#room}: a compaction when the buffer is full, rare).
+ * the packed panel (k x NR floats, 12 KB at d = 64 and 16 lanes) and the row block of U (24 KB for
+ * 96 rows) stay in L1 while every row group uses the panel. A row with hits first gets room for NR
+ * more candidates ({@link TopKRows#room}: a compaction when its buffer is full, rare). Also measured
+ * and dropped: appending hits to one sequential per-block log distributed later (no faster: the
+ * distribution pass cost what the scattered appends saved).
  */
 final class TopKTile {
     private TopKTile() {}
