@@ -9,6 +9,7 @@ import kdrec.cpu.EmbeddingSimd;
 import kdrec.cpu.GemmSimd;
 import kdrec.cpu.Mem;
 import kdrec.cpu.Parallel;
+import kdrec.cpu.SoftmaxCeFused;
 import kdrec.cpu.SoftmaxCeSimd;
 import kdrec.cpu.TopKSimd;
 
@@ -34,10 +35,12 @@ public final class PeerStepParts {
         report("gemm NT scores (1024x4000x64)", reps, gemmFlops, () -> GemmSimd.nt(b, n, d, 1f, u, 0, d, items, 0, d, 0f, logits, 0, n));
         report("select top-50 (materialised)", reps, 0, () -> TopKSimd.selectTopK(b, n, logits, 0, n, PeerStep.TOPK, null, null, topIds, topScores));
         report("fused score->top-50", reps, gemmFlops, () -> TopKSimd.scoreTopK(b, n, d, u, 0, d, items, 0, d, PeerStep.TOPK, null, null, topIds, topScores));
-        report("softmax CE rows in place", reps, 0, () -> {
+        report("gemm NT + softmax CE rows in place", reps, 0, () -> {
             GemmSimd.nt(b, n, d, 1f, u, 0, d, items, 0, d, 0f, logits, 0, n);
             SoftmaxCeSimd.rowsInPlace(b, n, logits, 0, n, target, null, loss);
         });
+        report("fused CE fwd: scores+top-50+softmax", reps, gemmFlops, () -> SoftmaxCeFused.forward(b, n, d, u, 0, d, items, 0, d, 1f,
+                target, PeerStep.TOPK, topIds, topScores, logits, 0, n, loss));
         report("gemm NN dU = G.I (k=4000)", reps, gemmFlops, () -> GemmSimd.nn(b, d, n, 1f, logits, 0, n, items, 0, d, 0f, du, 0, d));
         report("gemm TN dI = G^T.U (k=1024)", reps, gemmFlops, () -> GemmSimd.tn(n, d, b, 1f, logits, 0, n, u, 0, d, 0f, di, 0, d));
         report("zero + scatter-add user grads", reps, 0, () -> {

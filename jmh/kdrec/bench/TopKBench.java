@@ -31,13 +31,15 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code topk_fused}: TopKSimd.scoreTopK, the kernel under test.</li>
  *   <li>{@code topk_gemmOnly}: the full m x n score matrix alone (the target is fused &lt;= 1.3x this).</li>
  *   <li>{@code topk_unfused}: the same GEMM, then TopKSimd.selectTopK on the materialised matrix.</li>
- *   <li>{@code topk_tilesOnly}: the fused kernel's tile computation with selection switched off
- *       (ScoreTile into an L2 tile, no C written): the floor for the fused kernel.</li>
+ *   <li>{@code topk_tilesOnly}: the same scores with no selection (ScoreTile into a 48-row L2 tile,
+ *       no C written): roughly the arithmetic floor of the fused kernel, which itself filters in the
+ *       micro-kernel's epilogue and never stores a tile.</li>
  *   <li>{@code topk_scalar}: TopKScalar.scoreTopK on {@value #SCALAR_ROWS} rows, reported per row.</li>
  *   <li>{@code select_simd} / {@code select_scalar}: selection alone on a precomputed score matrix.</li>
  * </ul>
  *
- * Run: {@code java -jar target/benchmarks.jar TopKBench}.
+ * Run: {@code java -jar target/benchmarks.jar TopKBench}. On a shared box, {@link TopKRatio} gives the
+ * steadier fused/GEMM ratio (interleaved in one process, ratio per round, CPU time per thread).
  */
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "--sun-misc-unsafe-memory-access=allow", "-Xms2g", "-Xmx6g", "-XX:+UseParallelGC"})
