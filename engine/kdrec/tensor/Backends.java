@@ -1,6 +1,7 @@
 package kdrec.tensor;
 
 import kdrec.cpu.Parallel;
+import kdrec.gpu.CudaProbe;
 import kdrec.cpu.Simd;
 
 /**
@@ -47,8 +48,15 @@ public final class Backends {
                     chosen = new CpuBackend(true);
                     why = "requested";
                 }
-                case "cuda" -> throw new IllegalStateException(
-                        "kdrec.backend=cuda: this build has no CUDA backend yet; use scalar or panama");
+                case "cuda" -> {
+                    // The CUDA kernels (kdrec.gpu) are usable directly; the engine does not yet keep
+                    // tensors on the device, so training cannot run on them. Say which of the two
+                    // missing pieces applies here.
+                    CudaProbe.Status gpu = CudaProbe.status();
+                    throw new IllegalStateException("kdrec.backend=cuda: "
+                            + (gpu.available() ? "found " + gpu.description() + ", but" : "no CUDA here (" + gpu.description() + "), and")
+                            + " training on the GPU has not landed yet (the kdrec.gpu kernels can be called directly); use scalar or panama");
+                }
                 default -> throw new IllegalArgumentException("kdrec.backend must be one of " + ALLOWED + ", got '" + requested + "'");
             }
         }
