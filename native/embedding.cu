@@ -9,7 +9,8 @@
 // exactly one addition, dst + src (rowDotBackward: dst + g*src, the product rounded first), which is
 // the CPU's arithmetic: those results are bit-identical to EmbeddingScalar. rowDotBackward does the
 // dA and dB updates in one pass; with atomics that is also correct when dA and dB are the same table
-// (gradients must not overlap A or B, as on the CPU).
+// (gradients must not overlap A or B, as on the CPU). For a deterministic scatter-add that equals the
+// CPU bit for bit even with duplicates, scatter_add_planned takes a host-built sorted plan (below).
 //
 // row_dot_g{8,16,32}: one output per GROUP of G lanes (G picked by the wrapper from d); each lane
 // sums its strided columns with fmaf, then a fixed xor-shuffle tree sums the group:
@@ -68,6 +69,24 @@ extern "C" __global__ void kdrec_embedding_scatter_add(int n, int d, const int* 
   KDREC_GRID_STRIDE(i, (long long)n * d) {
     const long long t = i / d, c = i - t * d;
     atomicAdd(table + (long long)idx[t] * ldt + c, src[t * lds + c]);
+  }
+}
+
+// Deterministic scatter-add over a host-built plan (GpuEmbedding.ScatterPlan): unique destination
+// rows urow[u], whose contributions are src rows perm[sptr[u] .. sptr[u+1]) in increasing t. One
+// thread per (u, c), grid-stride over nu*d: it adds them one by one onto the table value with
+// __fadd_rn (never contracted), which is EmbeddingScalar.scatterAdd's arithmetic in its order, so
+// the result is bit-identical to the CPU, duplicates included. Distinct u own distinct rows: no race.
+extern "C" __global__ void kdrec_embedding_scatter_add_planned(int nu, int d, const int* __restrict__ urow,
+                                                               const int* __restrict__ sptr, const int* __restrict__ perm,
+                                                               const float* __restrict__ src, int lds,
+                                                               float* __restrict__ table, int ldt) {
+  KDREC_GRID_STRIDE(i, (long long)nu * d) {
+    const long long u = i / d, c = i - u * d;
+    float* dst = table + (long long)urow[u] * ldt + c;
+    float acc = *dst;
+    for (int k = sptr[u], k1 = sptr[u + 1]; k < k1; k++) acc = __fadd_rn(acc, src[(long long)perm[k] * lds + c]);
+    *dst = acc;
   }
 }
 

@@ -13,10 +13,15 @@ package kdrec.gpu;
  * <p>scatterAdd and rowDotBackward accumulate with float atomicAdd: duplicate destination indices
  * add up correctly, but their order varies run to run, so with duplicates the last bits may differ
  * between runs (and from the CPU's t order). Without duplicates each destination gets one addition
- * with the CPU's rounding, so those results equal the CPU twin bit for bit. A deterministic path
- * would sort the batch's indices (a device radix sort) and sum each destination's contributions in
- * t order; not done here. dA and dB may be the same table (atomics make the one-pass update safe);
- * gradients must not overlap A or B.
+ * with the CPU's rounding, so those results equal the CPU twin bit for bit. dA and dB may be the same
+ * table (atomics make the one-pass update safe); gradients must not overlap A or B.
+ *
+ * <p>Deterministic scatter-add: {@link ScatterPlan#of} sorts a batch's indices on the host (they come
+ * from the host's sampler anyway; O(n log n), one upload) into unique destination rows, each with its
+ * source positions in increasing t, and {@link #scatterAdd(Cuda, ScatterPlan, int, DeviceBuffer, long,
+ * int, DeviceBuffer, long, int)} gives each (destination row, column) to one thread that adds the
+ * contributions in t order onto the table value: bit-identical to EmbeddingScalar.scatterAdd,
+ * duplicates included. Build the plan once per batch and reuse it for every table the batch scatters into.
  *
  * <p>Index arrays are device buffers holding the CPU's int[] contents (null = identity where the CPU
  * allows it); their values are not checked here (that needs a download): out-of-range indices are
@@ -49,6 +54,84 @@ public final class GpuEmbedding {
         if (n == 0 || d == 0) return;
         cuda.launch1d(cuda.kernel("kdrec_embedding_scatter_add"), (long) n * d, SparseArgs.BLOCK, n, d, idx, src.at(sOff), lds,
                 table.at(tOff), ldt);
+    }
+
+    /**
+     * table[plan.idx[t]] += src[t] for t in [0, plan.n): deterministic, in t order per destination row,
+     * bit-identical to EmbeddingScalar.scatterAdd (see class comment). The table must have more than
+     * the plan's largest index rows.
+     */
+    public static void scatterAdd(Cuda cuda, ScatterPlan plan, int d, DeviceBuffer src, long sOff, int lds,
+                                  DeviceBuffer table, long tOff, int ldt) {
+        String op = "scatterAdd";
+        if (plan == null) throw new IllegalArgumentException(op + ": plan is null");
+        if (plan.closed) throw new IllegalStateException(op + ": plan was closed");
+        dims(op, plan.n, d);
+        SparseArgs.dense(op, "src", src, sOff, lds, plan.n, d);
+        SparseArgs.dense(op, "table", table, tOff, ldt, plan.maxIndex + 1L, d);
+        if (plan.unique == 0 || d == 0) return;
+        DeviceBuffer b = plan.packed;
+        cuda.launch1d(cuda.kernel("kdrec_embedding_scatter_add_planned"), (long) plan.unique * d, SparseArgs.BLOCK, plan.unique, d,
+                b, b.at(plan.unique), b.at(2L * plan.unique + 1), src.at(sOff), lds, table.at(tOff), ldt);
+    }
+
+    /**
+     * The destinations of one batch of indices, sorted on the host for the deterministic
+     * {@link #scatterAdd(Cuda, ScatterPlan, int, DeviceBuffer, long, int, DeviceBuffer, long, int)}:
+     * unique rows in increasing order, and for each its source positions t in increasing order. Held
+     * in one device buffer [rows (u) | ptr (u + 1) | perm (n)]; close it when the batch is done.
+     */
+    public static final class ScatterPlan implements AutoCloseable {
+        /** Batch size, number of distinct indices, largest index (-1 when n == 0). */
+        public final int n, unique, maxIndex;
+        final DeviceBuffer packed;
+        private boolean closed;
+
+        private ScatterPlan(int n, int unique, int maxIndex, DeviceBuffer packed) {
+            this.n = n;
+            this.unique = unique;
+            this.maxIndex = maxIndex;
+            this.packed = packed;
+        }
+
+        /** Plans idx[0, n) (entries must be &gt;= 0): a sort of (index, t) pairs, then one upload. */
+        public static ScatterPlan of(Cuda cuda, int n, int[] idx) {
+            String op = "ScatterPlan";
+            if (n < 0) throw new IllegalArgumentException(op + ": n = " + n + " < 0");
+            if (idx == null || idx.length < n) {
+                throw new IllegalArgumentException(op + ": idx needs " + n + " entries, has " + (idx == null ? "null" : idx.length));
+            }
+            long[] keys = new long[n];
+            for (int t = 0; t < n; t++) {
+                if (idx[t] < 0) throw new IllegalArgumentException(op + ": idx[" + t + "] = " + idx[t] + " < 0");
+                keys[t] = (long) idx[t] << 32 | t; // sorts by index, then by t: the CPU's order per row
+            }
+            java.util.Arrays.sort(keys);
+            int unique = 0;
+            for (int k = 0; k < n; k++) if (k == 0 || keys[k] >>> 32 != keys[k - 1] >>> 32) unique++;
+            int[] packed = new int[2 * unique + 1 + n];
+            int u = 0;
+            for (int k = 0; k < n; k++) {
+                int row = (int) (keys[k] >>> 32);
+                if (k == 0 || row != (int) (keys[k - 1] >>> 32)) {
+                    packed[u] = row;             // rows[u]
+                    packed[unique + u] = k;      // ptr[u]
+                    u++;
+                }
+                packed[2 * unique + 1 + k] = (int) keys[k]; // perm[k] = t
+            }
+            packed[2 * unique] = n;              // ptr[unique]
+            int max = n == 0 ? -1 : (int) (keys[n - 1] >>> 32);
+            return new ScatterPlan(n, unique, max, cuda.upload(packed));
+        }
+
+        /** Frees the device buffer (idempotent). */
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            packed.close();
+        }
     }
 
     /** out[t] = &lt;A[ia[t]], B[ib[t]]&gt; (ia or ib null = identity); d == 0 writes zeros, as on the CPU. */

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * d = 1, 20, 64, 300 (rowDot also d = 0), aligned and unaligned offsets / leading dims. gather is a
  * copy: bit-exact. scatterAdd and rowDotBackward use float atomics: with duplicate indices (most
  * cases here) the order of additions varies, so they are checked at the fp32 tolerance; with
- * distinct indices they are documented bit-identical to the CPU and checked so. rowDot sums in a
+ * distinct indices they are documented bit-identical to the CPU and checked so. The planned
+ * (host-sorted) scatterAdd is checked bit-identical to the CPU in every case, duplicates included. rowDot sums in a
  * shuffle tree (tolerance). Elements outside each output block must come back unchanged.
  * Argument checks: SparseArgsTest (no GPU needed).
  */
@@ -83,6 +84,12 @@ class EmbeddingGpuTest {
             float[] got = cuda.downloadFloats(dt, table0.length);
             assertBlock(what, expected, got, tOff, rows, d, ldt);
             if (distinct) assertBitEqual(what + " (one atomic add per element: the CPU's rounding)", expected, got);
+            // the planned path: deterministic and in the CPU's t order, so bit-identical with duplicates too
+            cuda.upload(seg(table0), 0, dt, table0.length * 4L);
+            try (GpuEmbedding.ScatterPlan plan = GpuEmbedding.ScatterPlan.of(cuda, n, idx)) {
+                GpuEmbedding.scatterAdd(cuda, plan, d, ds, sOff, lds, dt, tOff, ldt);
+            }
+            assertBitEqual(what + " (planned)", expected, cuda.downloadFloats(dt, table0.length));
         }
     }
 

@@ -46,6 +46,9 @@ class SparseArgsTest {
                 "rowDotBackward", "g needs 4");
         assertRejects(() -> GpuEmbedding.rowDotBackward(null, 4, 3, null, table, 0, 3, idx, table, 0, 3, fake(4), fake(11), 0, 3, null, 0, 3),
                 "rowDotBackward", "da (4 x 3");
+        assertRejects(() -> GpuEmbedding.ScatterPlan.of(null, 3, new int[] {1, -2, 0}), "ScatterPlan", "idx[1] = -2");
+        assertRejects(() -> GpuEmbedding.ScatterPlan.of(null, 4, new int[] {1, 2, 0}), "ScatterPlan", "idx needs 4");
+        assertRejects(() -> GpuEmbedding.scatterAdd(null, null, 3, table, 0, 3, table, 0, 3), "scatterAdd", "plan is null");
         GpuEmbedding.gather(null, 0, 3, fake(0), table, 0, 3, out, 0, 3);
         GpuEmbedding.scatterAdd(null, 4, 0, idx, table, 0, 0, table, 0, 0);
         GpuEmbedding.rowDot(null, 0, 3, null, table, 0, 3, null, table, 0, 3, fake(0));
