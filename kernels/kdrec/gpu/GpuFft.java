@@ -113,7 +113,8 @@ public final class GpuFft {
         public synchronized void close() {
             if (closed) return;
             closed = true;
-            PLANS.getOrDefault(cuda, Map.of()).remove(n, this);
+            Map<Integer, Plan> byN = PLANS.get(cuda); // (Map.of() would throw on remove)
+            if (byN != null) byN.remove(n, this);      // only if this is the cached plan
             try {
                 cuda.synchronize(); // a queued launch may still read the tables: never free under it
             } finally {
