@@ -1,43 +1,492 @@
 // native/emu/cuda_shim.h — host shims that let a native/*.cu family compile with g++ (C++20) and run
-// on CPU threads, for checking kernels on machines without a GPU: every CUDA thread of a block is a
-// std::thread, __syncthreads is a std::barrier, blocks run one after another (so one static array can
-// stand in for dynamic shared memory). Built with -fsanitize=thread, ThreadSanitizer then reports any
-// two threads touching the same shared/global word between two barriers: a missing __syncthreads.
-// Not part of the build (build-fatbin.sh compiles only native/*.cu); warp intrinsics are stubs.
+// on CPU threads, so kernels can be executed and checked on machines without a GPU.
+//
+// What it models
+//  * Launch: emu::launch(grid, block, sharedBytes, body) runs the blocks of a 1-, 2- or 3-D grid one
+//    after another (x fastest, then y, then z); every CUDA thread of a block is a std::thread with its
+//    own threadIdx/blockIdx (thread_local), blockDim/gridDim are globals. A grid dimension of 0 is a
+//    no-op (as Cuda.launch). Block size > 1024 or grid y/z > 65535 is reported as an error.
+//  * __syncthreads / _count / _and / _or: a block barrier (mutex + condition variable) over the threads
+//    that have not returned yet (an exited thread no longer counts, as on the GPU).
+//  * Warp semantics: lane = linear thread id % 32, warp = id / 32 (a partial last warp has fewer lanes).
+//    Every warp collective (__shfl*_sync, __ballot/__any/__all_sync, __match_any_sync, __reduce_*_sync,
+//    __syncwarp) is a rendezvous of exactly the lanes named in its mask: one rendezvous per (warp,
+//    distinct mask), completed when every non-exited lane of the mask has arrived — so lane groups of
+//    8/16 with different loop counts each meet on their own mask, as on sm_70+. Checked (reported as
+//    an error, then the emulator goes on): a lane calling with a mask that does not name itself, lanes
+//    of one mask calling different collectives, a shuffle reading a lane that is not in the mask or
+//    has exited (undefined on the GPU). A rendezvous that never completes (a lane of the mask never
+//    comes: divergent __syncthreads/shuffle) is reported with block/warp/mask and aborts after
+//    EMU_TIMEOUT seconds (default 60). Shuffle source lanes follow PTX shfl (width segments, clamps).
+//  * __activemask(): the warp's existing, non-exited lanes — the emulator cannot see divergence.
+//  * Shared memory: `__shared__` is `static`, so all threads of a block see one object; blocks run in
+//    turn so one object serves every block. Static shared memory is NOT re-poisoned between blocks or
+//    launches (a read-before-write of shared memory is not detected). `extern __shared__` (dynamic):
+//    define EMU_SHARED_EXTERN before including this header (then `__shared__` is empty) and define the
+//    array yourself at namespace scope, as fft_emu.cpp does; a family mixing both needs a sed.
+//  * Atomics: atomicAdd (int, unsigned, unsigned long long, float, double), atomicSub, atomicExch,
+//    atomicMax/Min (int, unsigned, long long, unsigned long long), atomicAnd/Or/Xor, atomicCAS — on
+//    std::atomic_ref (seq_cst), returning the old value. Blocks run in turn, so atomics only race
+//    within a block here; inter-block races are not exercised.
+//  * Intrinsics: *_rn arithmetic = plain IEEE float ops (compile WITHOUT -march=native / FMA and with
+//    -ffp-contract=off so g++ contracts nothing); fmaf = correctly rounded fma. Approximate intrinsics
+//    (__expf, __logf, __fdividef, rsqrtf, __sinf, ...) use the accurate libm functions, so results are
+//    closer to exact than the GPU's. nvcc contracts a*b+c into fma where the source does not forbid it;
+//    this emulator never does, so last-bit differences vs the GPU are expected and harnesses compare
+//    with tolerances (exact compares only where the kernel uses explicit _rn intrinsics).
+//
+// What it does NOT model: the GPU memory model (with -fsanitize=thread, every rendezvous is a mutex
+// hand-off, so shuffles also order memory, which they do not on the GPU; __syncthreads/__syncwarp do),
+// inter-block concurrency, warp-synchronous code without *_sync (implicit lockstep), timing/occupancy,
+// shared-memory bank conflicts, register/shared limits, denormal flushing (nvcc default keeps them),
+// texture/surface/cooperative groups, memcpy-async/TMA.
+//
+// With -fsanitize=thread ThreadSanitizer reports two threads touching the same word between two
+// barriers (a missing __syncthreads); with -fsanitize=address it reports out-of-bounds reads and writes
+// of global and static shared arrays. Not part of the build (build-fatbin.sh compiles only native/*.cu).
 #pragma once
-#include <barrier>
-#include <cstdint>
+#include <algorithm>
+#include <atomic>
 #include <cfloat>
-#include <cstring>
+#include <chrono>
+#include <climits>
 #include <cmath>
-#include <thread>
-#include <vector>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
 #define __global__
 #define __device__
 #define __host__
+#define __noinline__
 #define __forceinline__ inline
 #define __restrict__ __restrict
-#define __launch_bounds__(x)
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+#ifdef EMU_SHARED_EXTERN
 #define __shared__
-struct float2 { float x, y; };
-struct dim3 { unsigned x = 1, y = 1, z = 1; };
+#else
+#define __shared__ static
+#endif
+#define __constant__ static
+
+// ---------------------------------------------------------------- vector types
+struct __attribute__((aligned(8))) float2 { float x, y; };
+struct float3 { float x, y, z; };
+struct __attribute__((aligned(16))) float4 { float x, y, z, w; };
+struct __attribute__((aligned(8))) int2 { int x, y; };
+struct __attribute__((aligned(16))) int4 { int x, y, z, w; };
+struct __attribute__((aligned(8))) uint2 { unsigned x, y; };
+struct __attribute__((aligned(16))) uint4 { unsigned x, y, z, w; };
+struct __attribute__((aligned(16))) double2 { double x, y; };
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float3 make_float3(float x, float y, float z) { return {x, y, z}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+inline int2 make_int2(int x, int y) { return {x, y}; }
+inline int4 make_int4(int x, int y, int z, int w) { return {x, y, z, w}; }
+inline uint2 make_uint2(unsigned x, unsigned y) { return {x, y}; }
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return {x, y, z, w}; }
+inline double2 make_double2(double x, double y) { return {x, y}; }
+
+struct dim3 {
+  unsigned x = 1, y = 1, z = 1;
+  dim3() = default;
+  dim3(unsigned x_, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
 inline thread_local dim3 threadIdx, blockIdx;
 inline dim3 blockDim, gridDim;
-inline std::barrier<>* g_bar = nullptr;
-inline void __syncthreads() { g_bar->arrive_and_wait(); }
-template <class T> inline T __ldg(const T* p) { return *p; }
-inline unsigned __brev(unsigned v) { unsigned r = 0; for (int i = 0; i < 32; i++) { r = (r << 1) | (v & 1); v >>= 1; } return r; }
+constexpr int warpSize = 32;
+
+// ---------------------------------------------------------------- math and intrinsics
+using std::isfinite;
+using std::isinf;
+using std::isnan;
+template <class A, class B> inline std::common_type_t<A, B> min(A a, B b) { return b < a ? b : a; }
+template <class A, class B> inline std::common_type_t<A, B> max(A a, B b) { return a < b ? b : a; }
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __fsub_rn(float a, float b) { return a - b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline float __fdiv_rn(float a, float b) { return a / b; }
+inline float __frcp_rn(float a) { return 1.f / a; }
+inline float __fsqrt_rn(float a) { return std::sqrt(a); }
+inline float __fmaf_rn(float a, float b, float c) { return std::fmaf(a, b, c); }
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline double __fma_rn(double a, double b, double c) { return std::fma(a, b, c); }
+inline float __fdividef(float a, float b) { return a / b; }
+inline float __expf(float x) { return std::exp(x); }
+inline float __logf(float x) { return std::log(x); }
+inline float __log2f(float x) { return std::log2(x); }
+inline float __sinf(float x) { return std::sin(x); }
+inline float __cosf(float x) { return std::cos(x); }
+inline float __powf(float a, float b) { return std::pow(a, b); }
+inline float __saturatef(float x) { return x < 0.f ? 0.f : x > 1.f ? 1.f : x; }  // NaN -> NaN here
+inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
+inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
+inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
+inline int __float_as_int(float f) { int u; std::memcpy(&u, &f, 4); return u; }
+inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline float __int_as_float(int u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline long long __double_as_longlong(double d) { long long u; std::memcpy(&u, &d, 8); return u; }
+inline double __longlong_as_double(long long u) { double d; std::memcpy(&d, &u, 8); return d; }
+inline int __float2int_rn(float f) { return (int)std::nearbyint(f); }
+inline int __float2int_rz(float f) { return (int)f; }
+inline int __float2int_rd(float f) { return (int)std::floor(f); }
+inline int __float2int_ru(float f) { return (int)std::ceil(f); }
+inline float __int2float_rn(int i) { return (float)i; }
+inline int __popc(unsigned v) { return __builtin_popcount(v); }
+inline int __popcll(unsigned long long v) { return __builtin_popcountll(v); }
+inline int __clz(int v) { return v == 0 ? 32 : __builtin_clz((unsigned)v); }
+inline int __clzll(long long v) { return v == 0 ? 64 : __builtin_clzll((unsigned long long)v); }
 inline int __ffs(int v) { return v == 0 ? 0 : __builtin_ctz((unsigned)v) + 1; }
-template <class T> inline T __shfl_xor_sync(unsigned, T v, int) { return v; }
-// launch: every block in turn, blockDim.x real threads each
-inline void launch(unsigned grid, unsigned block, const std::function<void()>& body) {
-  gridDim.x = grid; blockDim.x = block;
-  for (unsigned b = 0; b < grid; b++) {
-    std::barrier<> bar((std::ptrdiff_t)block);
-    g_bar = &bar;
-    std::vector<std::thread> ts;
-    for (unsigned t = 0; t < block; t++) ts.emplace_back([&, b, t] { blockIdx.x = b; threadIdx.x = t; body(); });
-    for (auto& th : ts) th.join();
+inline int __ffsll(long long v) { return v == 0 ? 0 : __builtin_ctzll((unsigned long long)v) + 1; }
+inline unsigned __brev(unsigned v) { unsigned r = 0; for (int i = 0; i < 32; i++) { r = (r << 1) | (v & 1); v >>= 1; } return r; }
+inline int __mul24(int a, int b) { return a * b; }
+inline int __mulhi(int a, int b) { return (int)(((long long)a * b) >> 32); }
+template <class T> inline T __ldg(const T* p) { return *p; }
+template <class T> inline T __ldcs(const T* p) { return *p; }
+template <class T> inline void __stcs(T* p, T v) { *p = v; }
+inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+inline void __threadfence_block() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+
+// ---------------------------------------------------------------- atomics
+template <class T> inline T atomicAdd(T* p, T v) {
+  std::atomic_ref<T> a(*p);
+  if constexpr (std::is_floating_point_v<T>) {
+    T old = a.load();
+    while (!a.compare_exchange_weak(old, old + v)) {}
+    return old;
+  } else {
+    return a.fetch_add(v);
   }
+}
+template <class T> inline T atomicSub(T* p, T v) { return std::atomic_ref<T>(*p).fetch_sub(v); }
+template <class T> inline T atomicExch(T* p, T v) { return std::atomic_ref<T>(*p).exchange(v); }
+template <class T> inline T atomicAnd(T* p, T v) { return std::atomic_ref<T>(*p).fetch_and(v); }
+template <class T> inline T atomicOr(T* p, T v) { return std::atomic_ref<T>(*p).fetch_or(v); }
+template <class T> inline T atomicXor(T* p, T v) { return std::atomic_ref<T>(*p).fetch_xor(v); }
+template <class T> inline T atomicMax(T* p, T v) {
+  std::atomic_ref<T> a(*p);
+  T old = a.load();
+  while (old < v && !a.compare_exchange_weak(old, v)) {}
+  return old;
+}
+template <class T> inline T atomicMin(T* p, T v) {
+  std::atomic_ref<T> a(*p);
+  T old = a.load();
+  while (v < old && !a.compare_exchange_weak(old, v)) {}
+  return old;
+}
+template <class T> inline T atomicCAS(T* p, T cmp, T v) {
+  std::atomic_ref<T> a(*p);
+  a.compare_exchange_strong(cmp, v);
+  return cmp;  // the old value either way
+}
+
+// ---------------------------------------------------------------- the execution engine
+namespace emu {
+
+inline std::atomic<long> errors{0};
+inline std::mutex print_mu;
+template <class... A> inline void error(const char* fmt, A... a) {
+  std::lock_guard<std::mutex> g(print_mu);
+  if (errors.fetch_add(1) < 20) {
+    std::fprintf(stderr, "EMU ERROR [block %u,%u,%u thread %u,%u,%u]: ", blockIdx.x, blockIdx.y, blockIdx.z,
+                 threadIdx.x, threadIdx.y, threadIdx.z);
+    std::fprintf(stderr, fmt, a...);
+    std::fprintf(stderr, "\n");
+  }
+}
+
+inline double timeout_s() {
+  static double t = std::getenv("EMU_TIMEOUT") ? std::atof(std::getenv("EMU_TIMEOUT")) : 60.0;
+  return t;
+}
+
+enum Op { OP_SHFL = 1, OP_VOTE, OP_SYNCWARP, OP_MATCH, OP_REDUCE };
+inline const char* op_name(int op) {
+  static const char* n[] = {"?", "shfl", "ballot/any/all", "syncwarp", "match", "reduce"};
+  return n[op];
+}
+
+// One rendezvous of a (warp, mask): lanes deposit a 64-bit payload; when every live lane of the mask
+// has arrived the round is released, all of them read the payloads, and the next round may start once
+// every reader has read (so a fast lane's next collective never overwrites a slow lane's inputs).
+struct Group {
+  unsigned arrived = 0, readers = 0, last = 0;
+  long gen = 0;
+  int op = 0;
+  uint64_t v[32] = {};
+};
+struct Warp {
+  std::mutex mu;
+  std::condition_variable cv;
+  unsigned live = 0;
+  std::map<unsigned, Group> groups;
+};
+struct Block {
+  std::mutex mu;
+  std::condition_variable cv;
+  int live = 0, arrived = 0, acc = 0, result = 0, result_n = 0;
+  long gen = 0;
+  std::vector<Warp> warps;
+  explicit Block(int n) : live(n), warps((n + 31) / 32) {
+    for (int w = 0; w < (int)warps.size(); w++) {
+      int lanes = std::min(32, n - 32 * w);
+      warps[w].live = lanes == 32 ? 0xffffffffu : ((1u << lanes) - 1u);
+    }
+  }
+};
+inline thread_local Block* cur_block = nullptr;
+inline thread_local int cur_tid = 0;
+
+template <class L, class P> inline void wait_or_die(std::condition_variable& cv, L& lk, P pred, const char* what,
+                                                    unsigned mask, unsigned have) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s());
+  while (!pred()) {
+    if (cv.wait_until(lk, deadline) == std::cv_status::timeout && !pred()) {
+      std::fprintf(stderr,
+                   "EMU DEADLOCK: %s never completed [block %u,%u,%u thread %u,%u,%u warp %d lane %d] mask=%08x "
+                   "arrived=%08x (a lane named in the mask / a thread of the block never reached it)\n",
+                   what, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z, cur_tid / 32,
+                   cur_tid % 32, mask, have);
+      std::fflush(stderr);
+      std::abort();
+    }
+  }
+}
+
+inline int lane_id() { return cur_tid & 31; }
+inline Warp& cur_warp() { return cur_block->warps[cur_tid >> 5]; }
+
+inline void release_if_complete(Warp& w, unsigned mask, Group& g) {
+  if (g.arrived != 0 && g.readers == 0 && (mask & w.live & ~g.arrived) == 0) {
+    g.last = g.arrived;
+    g.readers = g.arrived;
+    g.arrived = 0;
+    g.gen++;
+    w.cv.notify_all();
+  }
+}
+
+struct Snapshot {
+  unsigned arrived;
+  uint64_t v[32];
+};
+
+// The rendezvous itself: returns who arrived and what they deposited.
+inline Snapshot collective(int op, unsigned mask, uint64_t payload) {
+  Warp& w = cur_warp();
+  const int lane = lane_id();
+  const unsigned bit = 1u << lane;
+  Snapshot s{};
+  if (!(mask & bit)) {
+    error("warp %s with mask %08x called by lane %d, which the mask does not name", op_name(op), mask, lane);
+    s.arrived = bit;
+    s.v[lane] = payload;
+    return s;
+  }
+  std::unique_lock<std::mutex> lk(w.mu);
+  Group& g = w.groups[mask];
+  wait_or_die(w.cv, lk, [&] { return g.readers == 0; }, op_name(op), mask, g.arrived);
+  if (g.arrived == 0) g.op = op;
+  else if (g.op != op)
+    error("lanes of mask %08x mix warp collectives: %s and %s", mask, op_name(g.op), op_name(op));
+  g.v[lane] = payload;
+  g.arrived |= bit;
+  const long my = g.gen;
+  release_if_complete(w, mask, g);
+  wait_or_die(w.cv, lk, [&] { return g.gen != my; }, op_name(op), mask, g.arrived);
+  s.arrived = g.last;
+  std::memcpy(s.v, g.v, sizeof s.v);
+  g.readers &= ~bit;
+  if (g.readers == 0) {
+    w.cv.notify_all();
+    // lanes that arrived for the next round while this one drained may now complete it
+  }
+  return s;
+}
+
+// Returns how many arrived threads had pred != 0; *n (if given) = how many threads arrived.
+inline int block_barrier(int pred, int* n = nullptr) {
+  Block& b = *cur_block;
+  std::unique_lock<std::mutex> lk(b.mu);
+  b.acc += pred ? 1 : 0;
+  b.arrived++;
+  const long my = b.gen;
+  if (b.arrived == b.live) {
+    b.result = b.acc;
+    b.result_n = b.arrived;
+    b.acc = 0;
+    b.arrived = 0;
+    b.gen++;
+    b.cv.notify_all();
+  } else {
+    wait_or_die(b.cv, lk, [&] { return b.gen != my; }, "__syncthreads", 0u, (unsigned)b.arrived);
+  }
+  if (n) *n = b.result_n;
+  return b.result;
+}
+
+// A thread returned from the kernel: it no longer counts in barriers or in warp rendezvous.
+inline void thread_exit() {
+  Block& b = *cur_block;
+  {
+    std::lock_guard<std::mutex> lk(b.mu);
+    b.live--;
+    if (b.arrived > 0 && b.arrived == b.live) {
+      b.result = b.acc;
+      b.result_n = b.arrived;
+      b.acc = 0;
+      b.arrived = 0;
+      b.gen++;
+      b.cv.notify_all();
+    }
+  }
+  Warp& w = cur_warp();
+  std::lock_guard<std::mutex> lk(w.mu);
+  w.live &= ~(1u << lane_id());
+  for (auto& [mask, g] : w.groups) release_if_complete(w, mask, g);
+  w.cv.notify_all();
+}
+
+inline unsigned threads_per_block() { return blockDim.x * blockDim.y * blockDim.z; }
+
+// Runs body() as every thread of every block of the grid; blocks in turn (x fastest).
+inline void launch(dim3 grid, dim3 block, size_t shared_bytes, const std::function<void()>& body) {
+  const unsigned long long nt = (unsigned long long)block.x * block.y * block.z;
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0 || nt == 0) return;
+  if (nt > 1024 || block.z > 64) error("launch: block %ux%ux%u exceeds the CUDA limits", block.x, block.y, block.z);
+  if (grid.y > 65535 || grid.z > 65535) error("launch: grid %ux%ux%u exceeds the CUDA limits", grid.x, grid.y, grid.z);
+  if (shared_bytes > 227 * 1024) error("launch: %zu bytes of dynamic shared memory > 227 KiB", shared_bytes);
+  gridDim = grid;
+  blockDim = block;
+  for (unsigned bz = 0; bz < grid.z; bz++)
+    for (unsigned by = 0; by < grid.y; by++)
+      for (unsigned bx = 0; bx < grid.x; bx++) {
+        Block blk((int)nt);
+        std::vector<std::thread> ts;
+        ts.reserve(nt);
+        for (unsigned t = 0; t < nt; t++)
+          ts.emplace_back([&, t] {
+            blockIdx = dim3(bx, by, bz);
+            threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+            cur_block = &blk;
+            cur_tid = (int)t;
+            body();
+            thread_exit();
+          });
+        for (auto& th : ts) th.join();
+      }
+}
+
+template <class T> inline uint64_t to_bits(T v) {
+  static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>, "shuffle of a type wider than 8 bytes");
+  uint64_t u = 0;
+  std::memcpy(&u, &v, sizeof(T));
+  return u;
+}
+template <class T> inline T from_bits(uint64_t u) {
+  T v;
+  std::memcpy(&v, &u, sizeof(T));
+  return v;
+}
+
+// PTX shfl: mode 0 idx, 1 up, 2 down, 3 bfly; width a power of two <= 32.
+template <class T> inline T shfl(int mode, unsigned mask, T v, int b, int width) {
+  const int lane = lane_id();
+  if (width <= 0 || width > 32 || (width & (width - 1)))
+    error("shuffle width %d is not a power of two in [1, 32]", width);
+  const Snapshot s = collective(OP_SHFL, mask, to_bits(v));
+  const int segmask = (32 - width) & 31;  // c[12:8]
+  const int cval = mode == 1 ? 0 : 31;
+  const int maxLane = (lane & segmask) | (cval & ~segmask);
+  const int minLane = lane & segmask;
+  int j = 0;
+  bool p = false;
+  switch (mode) {
+    case 0: j = minLane | (b & 31 & ~segmask); p = j <= maxLane; break;
+    case 1: j = lane - b; p = j >= maxLane; break;
+    case 2: j = lane + b; p = j <= maxLane; break;
+    default: j = lane ^ (b & 31); p = j <= maxLane; break;
+  }
+  if (!p) j = lane;
+  if (!((s.arrived >> j) & 1)) {
+    error("shuffle (mode %d, mask %08x) by lane %d reads lane %d, which did not take part (not in the mask or "
+          "exited): undefined on the GPU", mode, mask, lane, j);
+    return v;
+  }
+  return from_bits<T>(s.v[j]);
+}
+
+}  // namespace emu
+
+inline void __syncthreads() { emu::block_barrier(0); }
+inline int __syncthreads_count(int p) { return emu::block_barrier(p); }
+inline int __syncthreads_and(int p) {
+  int n = 0;
+  return emu::block_barrier(p, &n) == n;
+}
+inline int __syncthreads_or(int p) { return emu::block_barrier(p) != 0; }
+inline void __syncwarp(unsigned mask = 0xffffffffu) { emu::collective(emu::OP_SYNCWARP, mask, 0); }
+inline unsigned __activemask() {
+  emu::Warp& w = emu::cur_warp();
+  std::lock_guard<std::mutex> lk(w.mu);
+  return w.live;
+}
+template <class T> inline T __shfl_sync(unsigned m, T v, int src, int w = 32) { return emu::shfl(0, m, v, src, w); }
+template <class T> inline T __shfl_up_sync(unsigned m, T v, unsigned d, int w = 32) { return emu::shfl(1, m, v, (int)d, w); }
+template <class T> inline T __shfl_down_sync(unsigned m, T v, unsigned d, int w = 32) { return emu::shfl(2, m, v, (int)d, w); }
+template <class T> inline T __shfl_xor_sync(unsigned m, T v, int x, int w = 32) { return emu::shfl(3, m, v, x, w); }
+inline unsigned __ballot_sync(unsigned m, int p) {
+  const emu::Snapshot s = emu::collective(emu::OP_VOTE, m, p ? 1 : 0);
+  unsigned r = 0;
+  for (int l = 0; l < 32; l++)
+    if (((s.arrived >> l) & 1) && s.v[l]) r |= 1u << l;
+  return r;
+}
+inline int __any_sync(unsigned m, int p) { return __ballot_sync(m, p) != 0; }
+inline int __all_sync(unsigned m, int p) {
+  const emu::Snapshot s = emu::collective(emu::OP_VOTE, m, p ? 1 : 0);
+  for (int l = 0; l < 32; l++)
+    if (((s.arrived >> l) & 1) && !s.v[l]) return 0;
+  return 1;
+}
+template <class T> inline unsigned __match_any_sync(unsigned m, T v) {
+  const emu::Snapshot s = emu::collective(emu::OP_MATCH, m, emu::to_bits(v));
+  unsigned r = 0;
+  for (int l = 0; l < 32; l++)
+    if (((s.arrived >> l) & 1) && s.v[l] == emu::to_bits(v)) r |= 1u << l;
+  return r;
+}
+#define EMU_REDUCE(name, T, init, f)                                          \
+  inline T name(unsigned m, T v) {                                            \
+    const emu::Snapshot s = emu::collective(emu::OP_REDUCE, m, emu::to_bits(v)); \
+    T r = init;                                                               \
+    for (int l = 0; l < 32; l++)                                              \
+      if ((s.arrived >> l) & 1) { T x = emu::from_bits<T>(s.v[l]); r = f; }   \
+    return r;                                                                 \
+  }
+EMU_REDUCE(__reduce_add_sync, int, 0, r + x)
+EMU_REDUCE(__reduce_add_sync, unsigned, 0u, r + x)
+EMU_REDUCE(__reduce_min_sync, int, INT_MAX, (x < r ? x : r))
+EMU_REDUCE(__reduce_min_sync, unsigned, UINT_MAX, (x < r ? x : r))
+EMU_REDUCE(__reduce_max_sync, int, INT_MIN, (x > r ? x : r))
+EMU_REDUCE(__reduce_max_sync, unsigned, 0u, (x > r ? x : r))
+#undef EMU_REDUCE
+
+// The old 1-D entry point (fft_emu.cpp): `grid` blocks of `block` threads, no dynamic shared memory.
+inline void launch(unsigned grid, unsigned block, const std::function<void()>& body) {
+  emu::launch(dim3(grid), dim3(block), 0, body);
+}
+inline void launch(dim3 grid, dim3 block, size_t shared_bytes, const std::function<void()>& body) {
+  emu::launch(grid, block, shared_bytes, body);
 }

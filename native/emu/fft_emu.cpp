@@ -7,6 +7,7 @@
 //   race check (few threads per block so each thread does several butterflies per stage):
 //   g++ -std=c++20 -O1 -g -fsanitize=thread -pthread -Inative -o /tmp/fft_tsan native/emu/fft_emu.cpp
 //   THREADS=8 /tmp/fft_tsan 1 2 3 5 8 17 33 100 && THREADS=32 /tmp/fft_tsan 255 256 1021 1024
+#define EMU_SHARED_EXTERN  // fft.cu only uses extern __shared__ (defined below), so __shared__ is empty
 #include "cuda_shim.h"
 #include "../fft.cu"
 namespace kdrec_fft { float smem[8192]; }
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
     if (g && (op == 2 ? 2 * n : n) < 2) continue;
     run(op, n, g ? 5 : 3, g);
   }
+  if (emu::errors) { printf("FAIL %ld emulator errors (see stderr)\n", emu::errors.load()); fails++; }
   printf("%d failures\n", fails);
   return fails != 0;
 }
