@@ -189,7 +189,8 @@ public final class Cuda {
     /**
      * Launches {@code k} on the default stream. {@code args} are the kernel's parameters in order:
      * {@link DeviceBuffer} (passed as a device pointer to the view's first byte), Integer, Long, Float
-     * or Double (passed by value; a Java int is a C int, a long a C long long). A launch with any grid
+     * or Double (passed by value; a Java int is a C int, a long a C long long; {@code 0L} passes a null
+     * device pointer, which has the same 8 bytes on 64-bit hosts). A launch with any grid
      * dimension 0 does nothing, so empty problems need no special case in the wrappers.
      */
     public void launch(Kernel k, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes, Object... args) {
