@@ -182,10 +182,12 @@ extern "C" __global__ void kdrec_act_silu_backward(long long n, const float* __r
 //   hk = mix32(k1 ^ hi(e) * 0x9E3779B9);  h = mix32(mix32(lo(e) ^ k0) + hk);  kept iff (h >> 8) >= thr
 // All arithmetic is on uint32_t, which wraps exactly like Java's int (>>> is the unsigned shift).
 // k0, k1 (from splitmix64(seed)), thr = ceil(p * 2^24) and scale = 1f / (1f - p) come from the
-// host (computed by DropoutScalar's own code path in Java), so nothing here can round differently.
+// host (GpuDropout, with DropoutScalar's expressions in Java), so nothing here can round differently.
+// The helpers are __host__ too so a host program can cross-check them against DropoutScalar.kept
+// (done by hand with nvcc on the CPU: identical bits near indices 0, 2^31, 2^32, 3*2^32 and 2^40).
 
 namespace kdrec_dropout {
-__device__ __forceinline__ uint32_t mix32(uint32_t h) {
+__host__ __device__ __forceinline__ uint32_t mix32(uint32_t h) {
   h ^= h >> 16;
   h *= 0x7feb352du;
   h ^= h >> 15;
@@ -194,7 +196,7 @@ __device__ __forceinline__ uint32_t mix32(uint32_t h) {
   return h;
 }
 
-__device__ __forceinline__ bool kept(uint32_t k0, uint32_t k1, unsigned long long e, uint32_t thr) {
+__host__ __device__ __forceinline__ bool kept(uint32_t k0, uint32_t k1, unsigned long long e, uint32_t thr) {
   const uint32_t hk = mix32(k1 ^ ((uint32_t)(e >> 32) * 0x9E3779B9u));
   const uint32_t h = mix32(mix32((uint32_t)e ^ k0) + hk);
   return (h >> 8) >= thr;
