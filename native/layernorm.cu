@@ -11,17 +11,13 @@
 //    multiple of 32 in [32, 512] picked by the wrapper from d; thread t handles columns t, t+B, ...
 //    Row sums go through kdrec::block_sum (fixed tree: deterministic). Each row is read 2-3 times
 //    from global memory; a row is at most a few KiB, so the re-reads hit L1/L2.
-//  * kdrec_layernorm_backward_params (dgamma, dbeta): column sums over all rows. Block (32, 32)
-//    covers 32 columns (threadIdx.x, so a warp reads 32 consecutive floats of a row: coalesced);
-//    threadIdx.y = k sums rows k, k+32, k+64, ... in double, then row 0 of the block adds the 32
-//    partials in a fixed order. Deterministic, no atomics; parallelism is ceil(d/32) blocks, which
-//    is small for small d (see the wrapper's note).
+//  * kdrec_layernorm_backward_params (dgamma, dbeta): column sums over all rows. A block of
+//    tile x stripes threads (8 x 128, or 32 x 32 when d >= 2048) owns `tile` columns
+//    (threadIdx.x); threadIdx.y = k sums rows k, k+stripes, ... in double, then one thread per column
+//    adds the stripes' partials in a fixed order. Deterministic, no atomics. Narrow tiles give small
+//    d more blocks (d = 64: 8 blocks), but parallelism is still ceil(d / tile) blocks whatever the
+//    row count (see the wrapper's note).
 #include "common.cuh"
-
-namespace kdrec_layernorm {
-constexpr int kColTile = 32;  // columns per block of backward_params (= blockDim.x)
-constexpr int kRowLanes = 32; // row stripes per block of backward_params (= blockDim.y)
-}  // namespace kdrec_layernorm
 
 // y = (x - mean) * rstd * gamma + beta per row; mean[row] and rstd[row] saved (as floats) for backward.
 // gamma / beta are read only when hasGamma / hasBeta (the wrapper passes a placeholder otherwise).
@@ -88,33 +84,36 @@ extern "C" __global__ __launch_bounds__(512) void kdrec_layernorm_backward_dx(
 }
 
 // dgamma[j] += sum_r dy[r][j] * xhat[r][j] (when hasDgamma), dbeta[j] += sum_r dy[r][j] (when hasDbeta).
-// Block (32, 32), grid ceil(d / 32); rows >= 1 (the wrapper returns early for rows == 0).
+// Block (tile, stripes) with tile * stripes <= 1024 (the wrapper uses 8 x 128, or 32 x 32 for wide
+// rows), grid ceil(d / tile); rows >= 1 (the wrapper returns early for rows == 0). Thread (tx, ty)
+// sums rows ty, ty + stripes, ... of column blockIdx.x * tile + tx; a warp covers 32 / tile rows of
+// tile consecutive columns (32 or 128 contiguous bytes per row: whole sectors).
 extern "C" __global__ __launch_bounds__(1024) void kdrec_layernorm_backward_params(
     int rows, int d, const float* __restrict__ x, int ldx, const float* __restrict__ mean,
     const float* __restrict__ rstd, const float* __restrict__ dy, int lddy, float* __restrict__ dgamma, int hasDgamma,
     float* __restrict__ dbeta, int hasDbeta) {
-  using namespace kdrec_layernorm;
-  // [stripe][column]; consecutive threadIdx.x touch consecutive doubles: no bank conflicts.
-  __shared__ double partG[kRowLanes][kColTile];
-  __shared__ double partB[kRowLanes][kColTile];
+  // Partials at [ty * tile + tx]: consecutive threads touch consecutive doubles (no bank conflicts).
+  __shared__ double partG[1024];
+  __shared__ double partB[1024];
+  const int tile = blockDim.x, stripes = blockDim.y;
   const int tx = threadIdx.x, ty = threadIdx.y;
-  const int j = blockIdx.x * kColTile + tx;
+  const int j = blockIdx.x * tile + tx;
   double sg = 0.0, sb = 0.0;
   if (j < d) {
-    for (int r = ty; r < rows; r += kRowLanes) {
+    for (int r = ty; r < rows; r += stripes) {
       const double g = (double)dy[(long long)r * lddy + j];
       sg += g * ((double)x[(long long)r * ldx + j] - (double)mean[r]) * (double)rstd[r];
       sb += g;
     }
   }
-  partG[ty][tx] = sg;
-  partB[ty][tx] = sb;
+  partG[ty * tile + tx] = sg;
+  partB[ty * tile + tx] = sb;
   __syncthreads();
   if (ty == 0 && j < d) {
     double tg = 0.0, tb = 0.0;
-    for (int k = 0; k < kRowLanes; k++) {  // fixed order: deterministic
-      tg += partG[k][tx];
-      tb += partB[k][tx];
+    for (int k = 0; k < stripes; k++) {  // fixed order: deterministic
+      tg += partG[k * tile + tx];
+      tb += partB[k * tile + tx];
     }
     if (hasDgamma) dgamma[j] = (float)((double)dgamma[j] + tg);
     if (hasDbeta) dbeta[j] = (float)((double)dbeta[j] + tb);

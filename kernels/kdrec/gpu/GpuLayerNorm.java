@@ -16,10 +16,11 @@ import static kdrec.gpu.GpuElemArgs.checkMatrix;
  *
  * <p>Decomposition: forward and the dx part of backward use one block per row ({@link #rowThreads}
  * threads, a multiple of 32 up to 512, each thread striding over the row's columns; row sums by a
- * fixed block tree). dgamma/dbeta use blocks of 32 x 32 threads, each block owning 32 columns: 32
- * row stripes sum in double and are combined in a fixed order. Everything is deterministic (no
- * atomics). The column pass has only ceil(d / 32) blocks, so for small d and many rows it is latency
- * bound; splitting the rows over more blocks would need a device scratch for the partial sums.
+ * fixed block tree). dgamma/dbeta use blocks of tile x (1024 / tile) threads, each block owning
+ * {@code tile} columns: its row stripes sum in double and are combined in a fixed order. Everything is deterministic (no
+ * atomics). The column pass has only ceil(d / tile) blocks ({@link #paramsTile}), so for small d and
+ * many rows it uses a few SMs; splitting the rows over more blocks too would need a device scratch for
+ * the partial sums (an allocation per call, or a cached one guarded against concurrent callers).
  */
 public final class GpuLayerNorm {
     private GpuLayerNorm() {}
@@ -70,9 +71,19 @@ public final class GpuLayerNorm {
             // An absent output is passed as the other one (never written: its flag is 0).
             DeviceBuffer dg = dgamma != null ? dgamma.at(dgOff) : dbeta.at(dbOff);
             DeviceBuffer db = dbeta != null ? dbeta.at(dbOff) : dg;
-            cuda.launch(cuda.kernel("kdrec_layernorm_backward_params"), (int) ((d + 31L) / 32), 1, 1, 32, 32, 1, 0,
+            int tile = paramsTile(d);
+            cuda.launch(cuda.kernel("kdrec_layernorm_backward_params"), (int) ((d + tile - 1L) / tile), 1, 1, tile, 1024 / tile, 1, 0,
                     rows, d, xv, ldx, mean, rstd, dyv, lddy, dg, dgamma != null ? 1 : 0, db, dbeta != null ? 1 : 0);
         }
+    }
+
+    /**
+     * Columns per block of the dgamma/dbeta pass (blocks are tile x 1024/tile threads): 8 (a warp reads
+     * 4 rows x 32 bytes, whole sectors) gives small d 4x the blocks of 32; from d = 2048 there are
+     * enough blocks anyway and 32 (128 contiguous bytes per row) wastes less on unaligned rows.
+     */
+    static int paramsTile(int d) {
+        return d >= 2048 ? 32 : 8;
     }
 
     /** Threads per row block: d rounded up to a warp multiple, in [32, 512] (more columns: each thread strides). */
