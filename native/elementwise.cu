@@ -216,9 +216,9 @@ extern "C" __global__ void kdrec_dropout_forward(long long n, long long base, co
 }
 
 // gx += p == 0 ? gy : kept ? gy * scale : 0 (the exact derivative of forward: same mask, same scale).
-extern "C" __global__ void kdrec_dropout_backward(long long n, long long base, const float* __restrict__ gy,
-                                                  float* __restrict__ gx, int k0, int k1, int thr, float scale,
-                                                  int identity) {
+// No __restrict__: the CPU twin does not forbid gx being the very range of gy.
+extern "C" __global__ void kdrec_dropout_backward(long long n, long long base, const float* gy, float* gx, int k0,
+                                                  int k1, int thr, float scale, int identity) {
   KDREC_GRID_STRIDE(i, n) {
     const float g = gy[i];
     const float d = identity ? g
