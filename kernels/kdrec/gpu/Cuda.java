@@ -260,7 +260,7 @@ public final class Cuda {
         check(JCudaDriver.cuMemAlloc(p, rounded), "cuMemAlloc(" + rounded + " bytes)");
         check(JCudaDriver.cuMemsetD32(p, 0, rounded / 4), "cuMemsetD32 (zero fill)");
         allocated.addAndGet(rounded);
-        return new DeviceBuffer(this, p, 0, bytes, true);
+        return new DeviceBuffer(this, p, bytes);
     }
 
     /** A zero-filled buffer of {@code n} floats or ints. */

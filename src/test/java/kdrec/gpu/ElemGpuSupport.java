@@ -64,6 +64,6 @@ final class ElemGpuSupport {
 
     /** A DeviceBuffer that belongs to no context, for argument checks that must fail before any CUDA call. */
     static DeviceBuffer fake(long elements) {
-        return new DeviceBuffer(null, null, 0, elements * 4, false);
+        return DeviceBuffer.detached(elements);
     }
 }
