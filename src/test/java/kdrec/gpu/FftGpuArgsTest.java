@@ -16,7 +16,7 @@ import org.junit.jupiter.api.function.Executable;
 class FftGpuArgsTest {
     /** A device-buffer view of `elements` floats with no context behind it: enough for range checks. */
     private static DeviceBuffer fake(long elements) {
-        return new DeviceBuffer(null, null, 0, 4 * elements, false);
+        return DeviceBuffer.detached(elements);
     }
 
     private static void bad(Executable call, String... mustMention) {

@@ -120,7 +120,7 @@ final class SparseGpuTestSupport {
 
     /** A device-buffer stand-in for the argument-check tests: no context, never passed to CUDA. */
     static DeviceBuffer fake(long elements) {
-        return new DeviceBuffer(null, null, 0, elements * 4, false);
+        return DeviceBuffer.detached(elements);
     }
 
     /** The call throws IllegalArgumentException whose message contains every fragment. */
