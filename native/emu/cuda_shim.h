@@ -238,10 +238,15 @@ struct Block {
   int live = 0, arrived = 0, acc = 0, result = 0, result_n = 0;
   long gen = 0;
   std::vector<Warp> warps;
-  explicit Block(int n) : live(n), warps((n + 31) / 32) {
+  explicit Block(int n) : warps((n + 31) / 32) { reset(n); }
+  // Fresh state for the next block of the launch (the same OS threads run every block).
+  void reset(int n) {
+    live = n;
+    arrived = acc = result = result_n = 0;
     for (int w = 0; w < (int)warps.size(); w++) {
       int lanes = std::min(32, n - 32 * w);
       warps[w].live = lanes == 32 ? 0xffffffffu : ((1u << lanes) - 1u);
+      warps[w].groups.clear();
     }
   }
 };
@@ -369,23 +374,38 @@ inline void launch(dim3 grid, dim3 block, size_t shared_bytes, const std::functi
   if (shared_bytes > 227 * 1024) error("launch: %zu bytes of dynamic shared memory > 227 KiB", shared_bytes);
   gridDim = grid;
   blockDim = block;
-  for (unsigned bz = 0; bz < grid.z; bz++)
-    for (unsigned by = 0; by < grid.y; by++)
-      for (unsigned bx = 0; bx < grid.x; bx++) {
-        Block blk((int)nt);
-        std::vector<std::thread> ts;
-        ts.reserve(nt);
-        for (unsigned t = 0; t < nt; t++)
-          ts.emplace_back([&, t] {
-            blockIdx = dim3(bx, by, bz);
-            threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
-            cur_block = &blk;
-            cur_tid = (int)t;
-            body();
-            thread_exit();
-          });
-        for (auto& th : ts) th.join();
+  // One OS thread per CUDA thread for the whole launch; each runs its thread of every block in turn.
+  // Between blocks all threads meet at `done` (mutex + condition variable, so ThreadSanitizer sees the
+  // hand-off) and the last to arrive resets the block state.
+  const unsigned long long nblocks = (unsigned long long)grid.x * grid.y * grid.z;
+  Block blk((int)nt);
+  std::mutex dmu;
+  std::condition_variable dcv;
+  unsigned long long done_arrived = 0, done_gen = 0;
+  std::vector<std::thread> ts;
+  ts.reserve(nt);
+  for (unsigned t = 0; t < nt; t++)
+    ts.emplace_back([&, t] {
+      threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+      cur_block = &blk;
+      cur_tid = (int)t;
+      for (unsigned long long b = 0; b < nblocks; b++) {
+        blockIdx = dim3((unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y), (unsigned)(b / ((unsigned long long)grid.x * grid.y)));
+        body();
+        thread_exit();
+        std::unique_lock<std::mutex> lk(dmu);
+        if (++done_arrived == nt) {
+          blk.reset((int)nt);
+          done_arrived = 0;
+          done_gen++;
+          dcv.notify_all();
+        } else {
+          const unsigned long long my = done_gen;
+          dcv.wait(lk, [&] { return done_gen != my; });
+        }
       }
+    });
+  for (auto& th : ts) th.join();
 }
 
 template <class T> inline uint64_t to_bits(T v) {
