@@ -1,0 +1,181 @@
+// native/emu/subset_ce_emu.cpp — runs subset_ce.cu (branch gpu-ce; build with -I<folder holding a copy>)
+// on the emulator against double references from SubsetCeScalar / PairCeScalar: gatherDot,
+// gatherDotBackward (du only / di only / both; di by atomics with repeated items), softCe (fused dots;
+// with/without rowScale and studentLogits, tau 1 and 0.1), softCeLogits (grad aliasing student, as the
+// kernel allows), pair targets and pair softCe (a = 0, b = n, overlapping sets, gu or not). Rows: empty,
+// 1, 31, 32, 33, 70 entries (several 32-entry chunks); ptr[0] != 0; d around 32; padded lds; launch
+// shape as GpuCeArgs (blocks of 256 = 8 warps, warpGrid(m) capped) so warps grid-stride over rows.
+//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -I/tmp/emu/src -o /tmp/subset_ce_emu native/emu/subset_ce_emu.cpp
+#include "cuda_shim.h"
+#include "subset_ce.cu"
+#include "harness.h"
+
+static h::Out vecOut(long long n, float init) { h::Out o(2, 1, n, n); for (long long i = 0; i < n; i++) o.at(0, i) = init; return o; }
+static void L(int m, const std::function<void()>& body) {
+  launch(dim3((unsigned)std::min<long long>((m + 7) / 8, h::grid_cap())), dim3(256), 0, body);
+}
+
+static void run(int m, int d, float tau, bool quick) {
+  char tag[80];
+  snprintf(tag, sizeof tag, "m=%d d=%d tau=%g", m, d, tau);
+  static const int lens[] = {0, 1, 31, 32, 33, 70, 5, 0, 64};
+  std::vector<int> ptr(m + 1);
+  ptr[0] = 3;  // entries start past 0, as a slice of a larger batch
+  for (int r = 0; r < m; r++) ptr[r + 1] = ptr[r] + (quick ? lens[r % 9] % 40 : lens[r % 9]);
+  const int nnz = ptr[m], nItems = 50, ldu = d + 1, ldi = d + 3;
+  std::vector<int> idx(nnz);
+  for (int j = ptr[0]; j < nnz; j++) idx[j] = h::randint(0, nItems - 1);
+  std::vector<float> U = h::randn((long long)(m > 0 ? m - 1 : 0) * ldu + d + 1), I = h::randn((long long)(nItems - 1) * ldi + d + 1);
+  std::vector<float> teacher = h::randn(nnz, 3.f), rowScale = h::randn(m);
+  const float* Up = U.data() + 1; const float* Ip = I.data() + 1;
+  auto dot = [&](int r, int j) { double s = 0; for (int k = 0; k < d; k++) s += (double)Up[(long long)r * ldu + k] * Ip[(long long)idx[j] * ldi + k]; return s; };
+  // gatherDot
+  {
+    h::Out out = vecOut(nnz, h::SENT);
+    std::vector<double> ref(nnz);
+    for (int j = 0; j < nnz; j++) ref[j] = h::SENT;
+    for (int r = 0; r < m; r++) for (int j = ptr[r]; j < ptr[r + 1]; j++) ref[j] = dot(r, j);
+    L(m, [&] { kdrec_subset_ce_gather_dot(m, d, Up, ldu, Ip, ldi, ptr.data(), idx.data(), out.p()); });
+    h::check(std::string("gatherDot     ") + tag, out, ref);
+  }
+  // gatherDotBackward
+  std::vector<float> g = h::randn(nnz);
+  for (int mode = 1; mode < 4; mode++) {
+    const int lddu = d + 2, lddi = d + 4;
+    h::Out du(1, std::max(m, 1), d, lddu), di(3, nItems, d, lddi);
+    std::vector<double> rdu((size_t)std::max(m, 1) * d), rdi((size_t)nItems * d);
+    for (long long r = 0; r < du.rows; r++) for (int k = 0; k < d; k++) du.at(r, k) = rdu[r * d + k] = 0.1f * k;
+    for (int r = 0; r < nItems; r++) for (int k = 0; k < d; k++) di.at(r, k) = rdi[(size_t)r * d + k] = -0.05f * r;
+    for (int r = 0; r < m; r++)
+      for (int j = ptr[r]; j < ptr[r + 1]; j++)
+        for (int k = 0; k < d; k++) {
+          if (mode & 1) rdu[(size_t)r * d + k] += (double)g[j] * Ip[(long long)idx[j] * ldi + k];
+          if (mode & 2) rdi[(size_t)idx[j] * d + k] += (double)g[j] * Up[(long long)r * ldu + k];
+        }
+    L(m, [&] {
+      kdrec_subset_ce_gather_dot_backward(m, d, Up, ldu, Ip, ldi, ptr.data(), idx.data(), g.data(),
+                                          (mode & 1) ? du.p() : g.data(), lddu, mode & 1, (mode & 2) ? di.p() : g.data(), lddi, mode >> 1);
+    });
+    h::check(std::string("dotBackward du mode=") + std::to_string(mode) + " " + tag, du, rdu);
+    h::check(std::string("dotBackward di mode=") + std::to_string(mode) + " " + tag, di, rdi);
+  }
+  // softCe / softCeLogits reference (SubsetCeScalar.row), from float student logits sf
+  auto rowRef = [&](const std::vector<float>& sf, int r, float scale, std::vector<double>& grad) {
+    int o = ptr[r], n = ptr[r + 1] - o;
+    if (n == 0) return 0.0;
+    double ms = -INFINITY, mt = -INFINITY, ss = 0, st = 0, loss = 0;
+    for (int j = 0; j < n; j++) { ms = std::max(ms, (double)sf[o + j]); mt = std::max(mt, (double)teacher[o + j]); }
+    for (int j = 0; j < n; j++) { ss += std::exp((sf[o + j] - ms) / tau); st += std::exp((teacher[o + j] - mt) / tau); }
+    double logSs = std::log(ss);
+    for (int j = 0; j < n; j++) {
+      double p = std::exp((teacher[o + j] - mt) / tau) / st, logQ = (sf[o + j] - ms) / tau - logSs;
+      loss -= p * logQ;
+      grad[o + j] = scale * (std::exp(logQ) - p) / tau;
+    }
+    return loss;
+  };
+  std::vector<float> sf(nnz, 0.f);
+  for (int r = 0; r < m; r++) for (int j = ptr[r]; j < ptr[r + 1]; j++) sf[j] = (float)dot(r, j);
+  for (int variant = 0; variant < 4; variant++) {
+    const bool hasScale = variant & 1, hasStudent = variant & 2;
+    h::Out loss = vecOut(m, h::SENT), grad = vecOut(nnz, h::SENT), student = vecOut(nnz, h::SENT);
+    std::vector<double> rl(m), rg(nnz, h::SENT), rs(nnz, h::SENT);
+    for (int r = 0; r < m; r++) rl[r] = rowRef(sf, r, hasScale ? rowScale[r] : 1.f, rg);
+    for (int j = ptr[0]; j < nnz; j++) rs[j] = hasStudent ? sf[j] : h::SENT;
+    L(m, [&] {
+      kdrec_subset_ce_soft_ce(m, d, Up, ldu, Ip, ldi, ptr.data(), idx.data(), teacher.data(), tau, rowScale.data(), hasScale,
+                              loss.p(), grad.p(), hasStudent ? student.p() : nullptr, hasStudent);
+    });
+    std::string v = " scale=" + std::to_string(hasScale) + " student=" + std::to_string(hasStudent) + " ";
+    h::check("softCe loss" + v + tag, loss, rl);
+    h::check("softCe grad" + v + tag, grad, rg);
+    h::check("softCe stud" + v + tag, student, rs);
+  }
+  {
+    // softCeLogits with grad == student (in place)
+    h::Out sg = vecOut(nnz, 0.f), loss = vecOut(m, h::SENT);
+    for (int j = 0; j < nnz; j++) sg.at(0, j) = j < ptr[0] ? h::SENT : sf[j];
+    std::vector<double> rl(m), rg(nnz, h::SENT);
+    for (int r = 0; r < m; r++) rl[r] = rowRef(sf, r, rowScale[r], rg);
+    L(m, [&] { kdrec_subset_ce_soft_ce_logits(m, ptr.data(), sg.p(), teacher.data(), tau, rowScale.data(), 1, loss.p(), sg.p()); });
+    h::check(std::string("softCeLogits loss in-place ") + tag, loss, rl);
+    h::check(std::string("softCeLogits grad in-place ") + tag, sg, rg);
+  }
+  // pair: a[r], b[r] in [0, n]
+  std::vector<int> A(m), B(m);
+  std::vector<float> wA(m), wB(m);
+  for (int r = 0; r < m; r++) {
+    int n = ptr[r + 1] - ptr[r];
+    A[r] = r % 3 == 0 ? 0 : h::randint(0, n); B[r] = r % 4 == 1 ? n : h::randint(0, n);
+    wA[r] = 0.7f; wB[r] = 0.3f + 0.1f * (r % 3);
+  }
+  std::vector<double> tgt(nnz, h::SENT);
+  for (int r = 0; r < m; r++) {
+    int o = ptr[r], n = ptr[r + 1] - o;
+    auto sm = [&](int from, int to, std::vector<double>& p) {
+      p.assign(std::max(0, to - from), 0);
+      if (p.empty()) return;
+      double mx = -INFINITY, sum = 0;
+      for (int j = from; j < to; j++) mx = std::max(mx, teacher[o + j] / (double)tau);
+      for (int j = from; j < to; j++) sum += p[j - from] = std::exp(teacher[o + j] / (double)tau - mx);
+      for (auto& x : p) x /= sum;
+    };
+    std::vector<double> pa, pb;
+    sm(0, A[r], pa); sm(B[r], n, pb);
+    for (int j = 0; j < n; j++) tgt[o + j] = (float)((j < A[r] ? wA[r] * pa[j] : 0) + (j >= B[r] ? wB[r] * pb[j - B[r]] : 0));
+  }
+  {
+    h::Out target = vecOut(nnz, h::SENT);
+    L(m, [&] { kdrec_subset_ce_pair_targets(m, ptr.data(), A.data(), B.data(), teacher.data(), tau, wA.data(), wB.data(), target.p()); });
+    h::check(std::string("pair targets ") + tag, target, tgt);
+  }
+  std::vector<float> tf(nnz);
+  for (int j = 0; j < nnz; j++) tf[j] = (float)tgt[j];
+  for (int hasGu = 0; hasGu < 2; hasGu++) {
+    const int ldgu = d + 2;
+    h::Out loss = vecOut(m, h::SENT), grad = vecOut(nnz, h::SENT), gu(1, std::max(m, 1), d, ldgu);
+    std::vector<double> rl(m), rg(nnz, h::SENT), rgu((size_t)std::max(m, 1) * d, h::SENT);
+    for (int r = 0; r < m; r++) {
+      int o = ptr[r], n = ptr[r + 1] - o, ar = A[r], br = B[r];
+      std::vector<double> s(n), gg(n);
+      for (int j = 0; j < n; j++) s[j] = sf[o + j];
+      auto lse = [&](int from, int to) {
+        if (from >= to) return -(double)INFINITY;
+        double mx = -INFINITY, sum = 0;
+        for (int j = from; j < to; j++) mx = std::max(mx, s[j] / tau);
+        for (int j = from; j < to; j++) sum += std::exp(s[j] / tau - mx);
+        return mx + std::log(sum);
+      };
+      double lseA = lse(0, ar), lseB = lse(br, n), cross = 0;
+      double value = (ar > 0 ? wA[r] * lseA : 0) + (br < n ? wB[r] * lseB : 0);
+      for (int j = 0; j < n; j++) {
+        cross += tf[o + j] * s[j] / tau;
+        double q = (j < ar ? wA[r] * std::exp(s[j] / tau - lseA) : 0) + (j >= br ? wB[r] * std::exp(s[j] / tau - lseB) : 0);
+        gg[j] = (q - tf[o + j]) / tau;
+        rg[o + j] = (float)gg[j];
+      }
+      rl[r] = value - cross;
+      if (hasGu)
+        for (int c = 0; c < d; c++) {
+          double acc = 0;
+          for (int j = 0; j < n; j++) acc += gg[j] * Ip[(long long)idx[o + j] * ldi + c];
+          rgu[(size_t)r * d + c] = acc;
+        }
+    }
+    L(m, [&] {
+      kdrec_subset_ce_pair_soft_ce(m, d, Up, ldu, Ip, ldi, ptr.data(), idx.data(), A.data(), B.data(), tf.data(), wA.data(),
+                                   wB.data(), tau, loss.p(), grad.p(), hasGu ? gu.p() : loss.p(), ldgu, hasGu);
+    });
+    h::check(std::string("pair softCe loss gu=") + std::to_string(hasGu) + " " + tag, loss, rl);
+    h::check(std::string("pair softCe grad gu=") + std::to_string(hasGu) + " " + tag, grad, rg);
+    if (hasGu && m > 0) h::check(std::string("pair softCe gu ") + tag, gu, rgu);
+  }
+}
+
+int main(int argc, char** argv) {
+  bool quick = argc > 1 && std::string(argv[1]) == "quick";
+  for (int m : quick ? std::vector<int>{0, 3, 10} : std::vector<int>{0, 1, 40})  // 40 rows: 5 warps x 8 blocks of 3-capped grid loop
+    for (int d : quick ? std::vector<int>{5, 33} : std::vector<int>{1, 32, 33, 70})
+      for (float tau : {1.f, 0.1f}) run(m, d, tau, quick);
+  return h::finish("subset_ce");
+}
