@@ -80,11 +80,14 @@ inline bool check(const std::string& what, Out& o, const std::vector<double>& re
       double g = o.at(r, c), e = ref[r * o.d + c];
       if (std::isnan(g) != std::isnan(e)) nan++;
       if (std::isnan(e)) continue;
-      double df = g - e;
-      num += df * df;
-      den += e * e;
+      double df = g == e ? 0.0 : g - e;  // equal infinities are no error
+      if (std::isinf(e) && !(g == e)) nan++;
+      if (!std::isinf(e)) { num += df * df; den += e * e; }
       if (std::fabs(df) > worst || std::isnan(df)) { worst = std::fabs(df); worstAt = r * o.d + c; }
-      if (tol == 0 && (float)e != (float)g) nan++;
+      if (tol == 0) {  // exact: the float bits (so -0 vs +0 counts)
+        const float ef = (float)e, gf = (float)g;
+        if (std::memcmp(&ef, &gf, 4) != 0) { nan++; if (worstAt < 0 || worst == 0) worstAt = r * o.d + c; }
+      }
     }
   long long stray = 0, firstStray = -1;
   for (long long i = 0; i < (long long)o.buf.size(); i++)

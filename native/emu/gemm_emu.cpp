@@ -1,0 +1,63 @@
+// native/emu/gemm_emu.cpp — runs gemm.cu (branch gpu-gemm; build with -I<folder holding a copy>) on
+// the emulator against GemmScalar's contract in double: NN, NT, TN; m, n across the 128 tile (1, 127,
+// 128, 129, 200) and k across the 8-slab (0, 1, 7, 8, 9, 33); 16-byte aligned operands with ld % 4 == 0
+// (the float4 paths) and misaligned ones (offset 1, odd ld: the scalar fallbacks); beta = 0 with C
+// full of NaN (must not be read) and beta != 0; grid and block as GpuGemm (ceil(n/128) x ceil(m/128), 256).
+//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -I/tmp/emu/src -o /tmp/gemm_emu native/emu/gemm_emu.cpp
+#include "cuda_shim.h"
+#include "gemm.cu"
+#include "harness.h"
+
+// A float buffer whose element `off` is 16-byte aligned when off % 4 == 0.
+struct AlignedIn {
+  std::vector<float4> store;
+  float* base;
+  AlignedIn(const std::vector<float>& v) : store((v.size() + 3) / 4 + 1) { base = reinterpret_cast<float*>(store.data()); std::copy(v.begin(), v.end(), base); }
+};
+
+static void run(int layout, int m, int n, int k, bool aligned, float beta) {
+  static const char* names[] = {"NN", "NT", "TN"};
+  char tag[96];
+  snprintf(tag, sizeof tag, "%s m=%d n=%d k=%d aligned=%d beta=%g", names[layout], m, n, k, aligned, beta);
+  // op(A) is m x k, op(B) is k x n. Stored: NN: A m x k, B k x n; NT: A m x k, B n x k; TN: A k x m, B k x n.
+  const int aRows = layout == 2 ? k : m, aCols = layout == 2 ? m : k;
+  const int bRows = layout == 1 ? n : k, bCols = layout == 1 ? k : n;
+  const int pad = aligned ? 4 : 1, off = aligned ? 4 : 1;
+  const int lda = (aCols + 3) / 4 * 4 + (aligned ? 0 : 1) + (aligned ? 4 : 0), ldb = (bCols + 3) / 4 * 4 + (aligned ? 4 : 3);
+  (void)pad;
+  std::vector<float> a = h::randn(off + (long long)std::max(aRows - 1, 0) * lda + aCols + 1), b = h::randn(off + (long long)std::max(bRows - 1, 0) * ldb + bCols + 1);
+  AlignedIn A(a), B(b);
+  const float* Ap = A.base + off; const float* Bp = B.base + off;
+  auto opA = [&](int i, int p) { return (double)(layout == 2 ? Ap[(long long)p * lda + i] : Ap[(long long)i * lda + p]); };
+  auto opB = [&](int p, int j) { return (double)(layout == 1 ? Bp[(long long)j * ldb + p] : Bp[(long long)p * ldb + j]); };
+  const int ldc = aligned ? (n + 3) / 4 * 4 + 4 : n + 1;
+  h::Out c(aligned ? 4 : 1, m, n, ldc);
+  // Out's buffer is a std::vector<float>: alignment of c.p() follows the allocator (16 on glibc x86-64)
+  for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c.at(i, j) = beta == 0 ? NAN : 0.01f * (i - j);
+  std::vector<double> ref((size_t)m * n);
+  const float alpha = 0.75f;
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      double s = 0;
+      for (int p = 0; p < k; p++) s += opA(i, p) * opB(p, j);
+      ref[(size_t)i * n + j] = alpha * s + (beta == 0 ? 0.0 : (double)beta * c.at(i, j));
+    }
+  launch(dim3((n + 127) / 128, (m + 127) / 128), dim3(256), 0, [&] {
+    if (layout == 0) kdrec_gemm_nn(m, n, k, alpha, Ap, lda, Bp, ldb, beta, c.p(), ldc);
+    else if (layout == 1) kdrec_gemm_nt(m, n, k, alpha, Ap, lda, Bp, ldb, beta, c.p(), ldc);
+    else kdrec_gemm_tn(m, n, k, alpha, Ap, lda, Bp, ldb, beta, c.p(), ldc);
+  });
+  h::check(std::string("gemm ") + tag, c, ref, k == 0 ? 0 : 1e-5);
+}
+
+int main(int argc, char** argv) {
+  bool quick = argc > 1 && std::string(argv[1]) == "quick";
+  struct S { int m, n, k; };
+  std::vector<S> shapes = quick ? std::vector<S>{{3, 130, 9}, {129, 5, 17}}
+      : std::vector<S>{{1, 1, 1}, {5, 3, 0}, {127, 128, 7}, {128, 129, 8}, {129, 127, 9}, {200, 33, 33}, {31, 200, 1}};
+  for (int layout = 0; layout < 3; layout++)
+    for (auto s : shapes)
+      for (int al = 0; al < 2; al++) run(layout, s.m, s.n, s.k, al, al ? 0.f : 0.5f);
+  if (!quick) for (int layout = 0; layout < 3; layout++) run(layout, 129, 131, 12, true, 0.5f), run(layout, 130, 129, 12, false, 0.f);
+  return h::finish("gemm");
+}
