@@ -211,9 +211,12 @@ inline double timeout_s() {
   return t;
 }
 
-enum Op { OP_SHFL = 1, OP_VOTE, OP_SYNCWARP, OP_MATCH, OP_REDUCE };
+// Collective kinds; a rendezvous matches lanes by (mask, kind) — as PTX's shfl.sync/vote.sync/bar.warp.sync
+// ("wait until all non-exited threads of membermask have executed <op> with the same qualifiers and
+// membermask"), not by call site: lanes of one mask at two different shfl.idx call sites meet.
+enum Op { OP_SHFL_IDX = 1, OP_SHFL_UP, OP_SHFL_DOWN, OP_SHFL_BFLY, OP_VOTE, OP_SYNCWARP, OP_MATCH, OP_REDUCE };
 inline const char* op_name(int op) {
-  static const char* n[] = {"?", "shfl", "ballot/any/all", "syncwarp", "match", "reduce"};
+  static const char* n[] = {"?", "shfl.idx", "shfl.up", "shfl.down", "shfl.bfly", "ballot/any/all", "syncwarp", "match", "reduce"};
   return n[op];
 }
 
@@ -425,7 +428,7 @@ template <class T> inline T shfl(int mode, unsigned mask, T v, int b, int width)
   const int lane = lane_id();
   if (width <= 0 || width > 32 || (width & (width - 1)))
     error("shuffle width %d is not a power of two in [1, 32]", width);
-  const Snapshot s = collective(OP_SHFL, mask, to_bits(v));
+  const Snapshot s = collective(OP_SHFL_IDX + mode, mask, to_bits(v));
   const int segmask = (32 - width) & 31;  // c[12:8]
   const int cval = mode == 1 ? 0 : 31;
   const int maxLane = (lane & segmask) | (cval & ~segmask);
