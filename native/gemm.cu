@@ -175,19 +175,19 @@ __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const flo
 // A, B, C point at the first element of each operand (the wrapper applies the element offsets).
 
 // C = alpha * A . B + beta * C ; A m x k (lda), B k x n (ldb).
-extern "C" __global__ void __launch_bounds__(256, 2) kdrec_gemm_nn(int m, int n, int k, float alpha, const float* A, int lda,
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nn(int m, int n, int k, float alpha, const float* A, int lda,
                                                                  const float* B, int ldb, float beta, float* C, int ldc) {
   kdrec_gemm::gemm<true, false>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // C = alpha * A . B^T + beta * C ; A m x k (lda), B n x k (ldb).
-extern "C" __global__ void __launch_bounds__(256, 2) kdrec_gemm_nt(int m, int n, int k, float alpha, const float* A, int lda,
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nt(int m, int n, int k, float alpha, const float* A, int lda,
                                                                  const float* B, int ldb, float beta, float* C, int ldc) {
   kdrec_gemm::gemm<true, true>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // C = alpha * A^T . B + beta * C ; A k x m (lda), B k x n (ldb).
-extern "C" __global__ void __launch_bounds__(256, 2) kdrec_gemm_tn(int m, int n, int k, float alpha, const float* A, int lda,
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_tn(int m, int n, int k, float alpha, const float* A, int lda,
                                                                  const float* B, int ldb, float beta, float* C, int ldc) {
   kdrec_gemm::gemm<false, false>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
