@@ -62,7 +62,7 @@ public final class GpuTopK {
     }
 
     /** How many item splits a problem gets: enough blocks to fill the GPU, but at least 8 item tiles each. */
-    static int splits(int m, int n) {
+    public static int splits(int m, int n) {
         long rowBlocks = (m + ROWS - 1) / ROWS;
         if (rowBlocks == 0 || rowBlocks >= TARGET_BLOCKS) return 1;
         int tiles = (n + TILE - 1) / TILE;
