@@ -233,6 +233,11 @@ __device__ void topk(int m, int n, int d, const float* __restrict__ U, int ldu, 
         merge_row(sm, r, row0 + r, k, exPtr, exIdx, hasEx, dstS + o, dstI + o);
       }
     }
+    // Every thread has tested every sm.cnt[r] above before any thread appends to a buffer below (the
+    // select path and d == 0 have no other barrier in between): otherwise a fast thread's atomicAdd
+    // could push a count over the limit while a slow thread is still testing it, sending that thread
+    // alone into merge_row.
+    __syncthreads();
     float acc[2][4];
     if constexpr (FUSED) {
       score_tile(U, ldu, items, ldi, m, jEnd, d, row0, j0, ivec, acc);
