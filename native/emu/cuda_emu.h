@@ -36,7 +36,7 @@ inline ucontext_t sched;
 inline std::vector<Fiber> fibers;
 inline int cur = 0, result = 0;
 inline std::function<void()> body;
-inline std::mt19937 rng(1);
+inline std::mt19937 rng(std::getenv("EMU_SEED") ? std::atoi(std::getenv("EMU_SEED")) : 1);
 inline long barriers = 0;
 inline void trampoline() { body(); fibers[cur].state = 2; swapcontext(&fibers[cur].ctx, &sched); }
 inline int barrier(int pred) {

@@ -47,7 +47,7 @@ public final class GpuGemm {
     private static void launch(Cuda cuda, Cuda.Kernel kernel, int m, int n, int k, float alpha, DeviceBuffer a, long aOff,
                                int lda, DeviceBuffer b, long bOff, int ldb, float beta, DeviceBuffer c, long cOff, int ldc) {
         // the element offsets become views, so the kernel sees each operand's first element
-        cuda.launch(kernel, (n + TILE - 1) / TILE, (m + TILE - 1) / TILE, 1, THREADS, 1, 1, 0,
+        cuda.launch(kernel, (int) ((n + TILE - 1L) / TILE), (int) ((m + TILE - 1L) / TILE), 1, THREADS, 1, 1, 0,
                 m, n, k, alpha, a.at(aOff), lda, b.at(bOff), ldb, beta, c.at(cOff), ldc);
     }
 

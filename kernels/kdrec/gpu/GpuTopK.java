@@ -63,9 +63,9 @@ public final class GpuTopK {
 
     /** How many item splits a problem gets: enough blocks to fill the GPU, but at least 8 item tiles each. */
     public static int splits(int m, int n) {
-        long rowBlocks = (m + ROWS - 1) / ROWS;
+        long rowBlocks = (m + ROWS - 1L) / ROWS;
         if (rowBlocks == 0 || rowBlocks >= TARGET_BLOCKS) return 1;
-        int tiles = (n + TILE - 1) / TILE;
+        long tiles = (n + TILE - 1L) / TILE;
         long wanted = (TARGET_BLOCKS + rowBlocks - 1) / rowBlocks;
         return (int) Math.max(1, Math.min(Math.min(wanted, MAX_SPLITS), tiles / MIN_TILES_PER_SPLIT));
     }
@@ -76,7 +76,7 @@ public final class GpuTopK {
         int hasEx = excludePtr != null ? 1 : 0;
         // Cuda.launch takes no null pointers: without excludes the kernel gets (and ignores) the outputs.
         DeviceBuffer ptr = hasEx == 1 ? excludePtr : outIdx, idx = hasEx == 1 ? excludeIdx : outIdx;
-        int rowBlocks = (m + ROWS - 1) / ROWS, splits = splits(m, n);
+        int rowBlocks = (int) ((m + ROWS - 1L) / ROWS), splits = splits(m, n);
         Cuda.Kernel kernel = fused ? cuda.kernel("kdrec_topk_score") : cuda.kernel("kdrec_topk_select");
         if (splits == 1) {
             launchSelect(cuda, kernel, fused, rowBlocks, 1, m, n, d, u, ldu, items, ldi, scores, lds, k, ptr, idx, hasEx,
