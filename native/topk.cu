@@ -5,17 +5,18 @@
 // excluded item ids (any order, duplicates allowed); rows with fewer than k eligible items end with
 // id -1 / score -Infinity. k <= MAX_K = 1024.
 //
-// Decomposition. A 256-thread block owns R = 16 rows and one contiguous range of items (a "split":
+// Decomposition. A 256-thread block owns R = 32 rows and one contiguous range of items (a "split":
 // blockIdx.y; the wrapper uses several splits when there are too few row blocks to fill the GPU).
-// It streams its items in tiles of T = 128:
-//   * score tile (fused): the 16 x 128 tile is a small GEMM over d in chunks of DC = 16, the chunk of
-//     the 16 user rows (Us[kk][row], row stride 18 = conflict-free transposed stores) and of the 128
-//     items (Is[kk][item]) staged in shared memory; thread t owns rows 2*(t/32) + {0,1} and items
-//     4*(t%32) + {0..3}. Each score is one fmaf chain over d in increasing order starting from +0, the
-//     scalar twin's exact operation sequence, so GPU scores are bit-identical to the CPU oracle's
-//     (padding past d adds fmaf(0, 0, s), which can only turn -0 into +0, and s + 0 erases that).
+// It streams its items in tiles of T = 64:
+//   * score tile (fused): the 32 x 64 tile is a small GEMM over d in chunks of DC = 16, the chunk of
+//     the 32 user rows (Us[kk][row], row stride 36) and of the 64 items (Is[kk][item]) staged in shared
+//     memory; thread t owns rows 4*(t/32) + {0..3} and items 2*(t%32) + {0,1}, so a warp's row reads are
+//     one float4 broadcast and its item reads one contiguous float2 each (3 shared wavefronts per 256
+//     FMAs). Each score is one fmaf chain over d in increasing order starting from +0, the scalar
+//     twin's exact operation sequence, so GPU scores are bit-identical to the CPU oracle's (padding
+//     past d adds fmaf(0, 0, s), which can only turn -0 into +0, and s + 0 erases that).
 //     (select: the thread reads the same 8 scores from the matrix instead.)
-//   * filter: a score enters its row's candidate buffer (shared, CAP = 256 per row, appended with a
+//   * filter: a score enters its row's candidate buffer (shared, CAP = 128 per row, appended with a
 //     shared atomicAdd) when the row's current list holds fewer than k items or the score ranks before
 //     the row's k-th best so far (the threshold). The append order varies run to run, but the buffer is
 //     sorted by a total order before use, so the result is deterministic.
@@ -23,7 +24,7 @@
 //     one more tile (count > CAP - T) is merged; at the end every non-empty buffer is. A merge drops
 //     excluded candidates (the row's exclude list is scanned in 256-id chunks through shared memory:
 //     cost O(exclusions) per merge, fine for user histories, quadratic-ish only when nearly every item
-//     of a row is excluded), bitonic-sorts the 256-slot buffer (padding and dropped slots become the
+//     of a row is excluded), bitonic-sorts the 128-slot buffer (padding and dropped slots become the
 //     sentinel (-inf, INT_MAX), which ranks after every real entry), and merges it with the row's
 //     current sorted list, which lives in global memory in the destination itself: every element's new
 //     position is its index in its own list plus its rank in the other (binary search), so all threads
@@ -32,16 +33,16 @@
 //     block writes its list to a scratch of S lists of k per row (unused slots = sentinel) and
 //     kdrec_topk_merge combines them: element at index i of list L goes to i + sum over the other lists
 //     of its rank there (ids are distinct, so positions are unique).
-// Shared memory is static (~43 KB < the 48 KB that needs no opt-in; Cuda.launch cannot raise it), so
-// up to 5 blocks per SM fit by shared memory.
+// Shared memory is static (~40 KB < the 48 KB that needs no opt-in; Cuda.launch cannot raise it), so
+// up to 5 blocks per SM fit by shared memory. Item counts must stay below 2^31 - 256 (int indices).
 #include "common.cuh"
 #include <climits>
 
 namespace kdrec_topk {
 
-constexpr int THREADS = 256, R = 16, T = 128, DC = 16, CAP = 256, MAX_K = 1024;
-constexpr int US = 18;  // Us row stride (floats): even (float2 reads) and conflict-free for the transposed stores
-static_assert(CAP == THREADS, "a merge gives each thread one candidate slot");
+constexpr int THREADS = 256, R = 32, T = 64, DC = 16, CAP = 128, MAX_K = 1024;
+constexpr int US = 36;  // Us row stride (floats): 16-byte rows for the float4 reads of 4 rows
+static_assert(CAP <= THREADS, "a merge gives each of the first CAP threads one candidate slot");
 static_assert(MAX_K <= 4 * THREADS, "a merge holds at most 4 old-list entries per thread");
 static_assert(CAP >= 2 * T, "a buffer merged above CAP - T must still take a whole tile");
 
@@ -77,7 +78,7 @@ __device__ __forceinline__ void sort_slots(float* S, int* I) {
     for (int stride = size >> 1; stride > 0; stride >>= 1) {
       __syncthreads();
       const int p = t ^ stride;
-      if (p > t) {
+      if (t < CAP && p > t) {
         const float sa = S[t], sb = S[p];
         const int ia = I[t], ib = I[p];
         const bool bestFirst = (t & size) == 0;
@@ -116,7 +117,7 @@ __device__ void merge_row(Smem& sm, int r, int gr, int k, const int* exPtr, cons
     }
   }
   const int dropped = __syncthreads_count(have && drop);
-  if (!have || drop) {  // each thread touches only its own slot here
+  if (t < CAP && (!have || drop)) {  // each thread touches only its own slot here
     cs[t] = -INFINITY;
     ci[t] = INT_MAX;
   }
@@ -163,45 +164,43 @@ __device__ void merge_row(Smem& sm, int r, int gr, int k, const int* exPtr, cons
   __syncthreads();  // list, threshold and counters are visible to the whole block
 }
 
-// Items [j0, j0 + T) scored against the block's rows: acc[a][b] = score of row 2*(t/32)+a, item j0+4*(t%32)+b.
+// Items [j0, j0 + T) scored against the block's rows: acc[a][b] = score of row 4*(t/32)+a, item j0+2*(t%32)+b.
 __device__ __forceinline__ void score_tile(const float* __restrict__ U, int ldu, const float* __restrict__ items,
-                                           int ldi, int m, int n, int d, int row0, int j0, bool ivec, float acc[2][4]) {
+                                           int ldi, int m, int n, int d, int row0, int j0, bool ivec, float acc[4][2]) {
   __shared__ __align__(16) float Us[DC * US];
   __shared__ __align__(16) float Is[DC * T];
   const int t = threadIdx.x, tr = t >> 5, ti = t & 31;
 #pragma unroll
-  for (int a = 0; a < 2; a++)
-#pragma unroll
-    for (int b = 0; b < 4; b++) acc[a][b] = 0.f;
+  for (int a = 0; a < 4; a++) acc[a][0] = acc[a][1] = 0.f;
   for (int d0 = 0; d0 < d; d0 += DC) {
-    {  // user chunk: thread t -> row t/16, depth t%16
-      const int rl = t >> 4, kk = t & 15, gr = row0 + rl;
+#pragma unroll
+    for (int q = 0; q < 2; q++) {  // user chunk, 32 rows x 16 depths: element e -> row e/16, depth e%16
+      const int e = t + q * THREADS, rl = e >> 4, kk = e & 15, gr = row0 + rl;
       Us[kk * US + rl] = (gr < m && d0 + kk < d) ? U[(long long)gr * ldu + d0 + kk] : 0.f;
     }
-    {  // item chunk: thread t -> item t%128, depths 8*(t/128) .. +7 (a warp's stores are consecutive)
-      const int jl = t & 127, h = (t >> 7) * 8, j = j0 + jl, p = d0 + h;
+    {  // item chunk: thread t -> item t%64, depths 4*(t/64) .. +3 (a warp's stores are consecutive)
+      const int jl = t & 63, h = (t >> 6) * 4, j = j0 + jl, p = d0 + h;
       const float* src = items + (long long)j * ldi + p;
-      float v[8];
-      if (ivec && j < n && p + 7 < d) {
+      float v[4];
+      if (ivec && j < n && p + 3 < d) {
         const float4 x = *reinterpret_cast<const float4*>(src);
-        const float4 y = *reinterpret_cast<const float4*>(src + 4);
-        v[0] = x.x; v[1] = x.y; v[2] = x.z; v[3] = x.w; v[4] = y.x; v[5] = y.y; v[6] = y.z; v[7] = y.w;
+        v[0] = x.x; v[1] = x.y; v[2] = x.z; v[3] = x.w;
       } else {
 #pragma unroll
-        for (int q = 0; q < 8; q++) v[q] = (j < n && p + q < d) ? src[q] : 0.f;
+        for (int q = 0; q < 4; q++) v[q] = (j < n && p + q < d) ? src[q] : 0.f;
       }
 #pragma unroll
-      for (int q = 0; q < 8; q++) Is[(h + q) * T + jl] = v[q];
+      for (int q = 0; q < 4; q++) Is[(h + q) * T + jl] = v[q];
     }
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < DC; kk++) {
-      const float2 u = *reinterpret_cast<const float2*>(Us + kk * US + 2 * tr);
-      const float4 it = *reinterpret_cast<const float4*>(Is + kk * T + 4 * ti);
+      const float4 u = *reinterpret_cast<const float4*>(Us + kk * US + 4 * tr);  // a warp-wide broadcast
+      const float2 it = *reinterpret_cast<const float2*>(Is + kk * T + 2 * ti);
       acc[0][0] = fmaf(u.x, it.x, acc[0][0]); acc[0][1] = fmaf(u.x, it.y, acc[0][1]);
-      acc[0][2] = fmaf(u.x, it.z, acc[0][2]); acc[0][3] = fmaf(u.x, it.w, acc[0][3]);
       acc[1][0] = fmaf(u.y, it.x, acc[1][0]); acc[1][1] = fmaf(u.y, it.y, acc[1][1]);
-      acc[1][2] = fmaf(u.y, it.z, acc[1][2]); acc[1][3] = fmaf(u.y, it.w, acc[1][3]);
+      acc[2][0] = fmaf(u.z, it.x, acc[2][0]); acc[2][1] = fmaf(u.z, it.y, acc[2][1]);
+      acc[3][0] = fmaf(u.w, it.x, acc[3][0]); acc[3][1] = fmaf(u.w, it.y, acc[3][1]);
     }
     __syncthreads();  // the chunk is consumed before the next one overwrites it
   }
@@ -238,30 +237,30 @@ __device__ void topk(int m, int n, int d, const float* __restrict__ U, int ldu, 
     // could push a count over the limit while a slow thread is still testing it, sending that thread
     // alone into merge_row.
     __syncthreads();
-    float acc[2][4];
+    float acc[4][2];
     if constexpr (FUSED) {
       score_tile(U, ldu, items, ldi, m, jEnd, d, row0, j0, ivec, acc);
     } else {
 #pragma unroll
-      for (int a = 0; a < 2; a++) {
-        const int gr = row0 + 2 * tr + a;
+      for (int a = 0; a < 4; a++) {
+        const int gr = row0 + 4 * tr + a;
 #pragma unroll
-        for (int b = 0; b < 4; b++) {
-          const int j = j0 + 4 * ti + b;
+        for (int b = 0; b < 2; b++) {
+          const int j = j0 + 2 * ti + b;
           acc[a][b] = (gr < m && j < jEnd) ? scores[(long long)gr * lds + j] : 0.f;
         }
       }
     }
 #pragma unroll
-    for (int a = 0; a < 2; a++) {
-      const int rl = 2 * tr + a;
+    for (int a = 0; a < 4; a++) {
+      const int rl = 4 * tr + a;
       if (row0 + rl >= m) continue;
       const bool open = sm.sz[rl] < k;
       const float ts = sm.thrS[rl];
       const int tid = sm.thrI[rl];
 #pragma unroll
-      for (int b = 0; b < 4; b++) {
-        const int j = j0 + 4 * ti + b;
+      for (int b = 0; b < 2; b++) {
+        const int j = j0 + 2 * ti + b;
         const float s = __fadd_rn(acc[a][b], 0.f);
         if (j < jEnd && !isnan(s) && (open || better(s, j, ts, tid))) {
           const int p = atomicAdd(&sm.cnt[rl], 1);
@@ -292,7 +291,7 @@ __device__ void topk(int m, int n, int d, const float* __restrict__ U, int ldu, 
 
 }  // namespace kdrec_topk
 
-// Grid: (ceil(m/16), splits), block 256, no dynamic shared memory. U, items, scores point at the
+// Grid: (ceil(m/32), splits), block 256, no dynamic shared memory. U, items, scores point at the
 // operands' first elements. hasEx = 0: exPtr/exIdx are ignored (any valid pointer). With splits == 1,
 // (dstS, dstI) are the outputs (m x k); otherwise a scratch of m x splits x k for kdrec_topk_merge.
 extern "C" __global__ __launch_bounds__(256) void kdrec_topk_score(int m, int n, int d, const float* U, int ldu,

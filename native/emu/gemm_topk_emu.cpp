@@ -73,11 +73,11 @@ static void gemm_case(int lay, int m, int n, int k, float alpha, float beta, int
 // ---------------- top-K ----------------
 static bool better(float sa, int ia, float sb, int ib) { return sa > sb || (sa == sb && ia < ib); }
 static int splits_of(int m, int n) {
-  long rb = (m + 15) / 16;
+  long rb = (m + 31) / 32;
   if (rb == 0 || rb >= 528) return 1;
-  int tiles = (n + 127) / 128;
+  int tiles = (n + 63) / 64;
   long wanted = (528 + rb - 1) / rb;
-  return (int)std::max(1L, std::min(std::min(wanted, 16L), (long)(tiles / 8)));
+  return (int)std::max(1L, std::min(std::min(wanted, 16L), (long)(tiles / 16)));
 }
 
 static void topk_case(bool fused, int m, int n, int d, int k, bool excl, bool ints, int forceSplits = 0) {
@@ -127,7 +127,7 @@ static void topk_case(bool fused, int m, int n, int d, int k, bool excl, bool in
     std::vector<int> scrI(splits > 1 ? lists : 1, 555);
     float* dS = splits > 1 ? scrS.data() : gs.data();
     int* dI = splits > 1 ? scrI.data() : gi.data();
-    dim3 g{(unsigned)((m + 15) / 16), (unsigned)splits, 1}, bl{256, 1, 1};
+    dim3 g{(unsigned)((m + 31) / 32), (unsigned)splits, 1}, bl{256, 1, 1};
     const int *P = ptr.data(), *X = idx.data();
     emu::launch(g, bl, [&] {
       if (fused) kdrec_topk_score(m, n, d, u + uOff, ldu, it + iOff, ldi, k, P, X, excl ? 1 : 0, splits, dS, dI);

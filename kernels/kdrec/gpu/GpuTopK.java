@@ -8,7 +8,7 @@ package kdrec.gpu;
  * allowed), and rows with fewer than k eligible items end with id -1 / score -Infinity.
  * {@link #scoreTopK} never materialises the m x n score matrix.
  *
- * <p>Kernels: native/topk.cu. A 256-thread block owns 16 rows and streams the items in tiles of 128;
+ * <p>Kernels: native/topk.cu. A 256-thread block owns 32 rows and streams the items in tiles of 64;
  * each score (fused: an fmaf chain over d in increasing order from +0, bit-identical to the scalar
  * twin's) is checked against its row's current k-th best and, if it can still enter, appended to the
  * row's candidate buffer in shared memory; full buffers are bitonic-sorted and merged by rank into the
@@ -29,10 +29,10 @@ public final class GpuTopK {
 
     /** Largest k the kernels support (a merge holds 4 list entries per thread of 256). */
     public static final int MAX_K = 1024;
-    private static final int ROWS = 16, TILE = 128, THREADS = 256;
+    private static final int ROWS = 32, TILE = 64, THREADS = 256;
     /** Blocks wanted in flight (about 4 per SM of an H100); below it the items are split across blocks. */
     static final int TARGET_BLOCKS = 528;
-    private static final int MAX_SPLITS = 16, MIN_TILES_PER_SPLIT = 8;
+    private static final int MAX_SPLITS = 16, MIN_TILES_PER_SPLIT = 16;
 
     /**
      * For each of the m rows of U (m x d, leading dim ldu) score all n items (n x d, leading dim ldi),
@@ -61,7 +61,7 @@ public final class GpuTopK {
         run(cuda, false, m, n, 0, null, 0, null, 0, scores.at(sOff), lds, k, excludePtr, excludeIdx, outIdx, outScore);
     }
 
-    /** How many item splits a problem gets: enough blocks to fill the GPU, but at least 8 item tiles each. */
+    /** How many item splits a problem gets: enough blocks to fill the GPU, but at least 16 item tiles (1,024 items) each. */
     public static int splits(int m, int n) {
         long rowBlocks = (m + ROWS - 1L) / ROWS;
         if (rowBlocks == 0 || rowBlocks >= TARGET_BLOCKS) return 1;
