@@ -175,6 +175,8 @@ int main(int argc, char** argv) {
     topk_case(true, 37, 2000, 5, 1024, true, true);
     topk_case(true, 20, 3000, 3, 64, true, true, 3);
     topk_case(false, 20, 3000, 3, 200, true, true, 5);
+    topk_case(true, 20, 3000, 8, 1024, true, false, 5);  // k > items per split: sentinel padding in the scratch
+    topk_case(true, 3, 50, 8, 10, true, false, 4);        // empty splits
     std::printf("topk done, fails=%d barriers=%ld\n", fails, emu::barriers);
   }
   return fails != 0;
