@@ -11,7 +11,7 @@
 //     and computes z_target with one dot. The split count depends only on (m, n) (chosen by the Java
 //     wrapper), so results are run-to-run deterministic.
 // backward (G = gLoss * scale * (softmax - onehot), recomputed tile by tile from the saved lse):
-//   kdrec_softmax_ce_backward_du: grid (row tiles, S item splits, ceil(d/64) column chunks). Per item
+//   kdrec_softmax_ce_backward_du: grid (row tiles, S item splits x ceil(d/64) column chunks). Per item
 //     tile: scores -> G tile in shared memory -> dU(64 rows x 64 cols) += G I_tile. With S = 1 it adds
 //     straight into du; with S > 1 each split writes its partial to the workspace and
 //     kdrec_softmax_ce_backward_du_reduce adds the S partials into du in split order.
@@ -192,8 +192,8 @@ extern "C" __global__ void kdrec_softmax_ce_forward_combine(int m, int d, const 
   }
 }
 
-// dU partial: rows [64 bx, +64), item tiles of split by, columns [64 bz, +64). out row r, column c is
-// out[(long long)blockIdx.y * splitStride + r * ldo + c]; addInto = 1 adds into it (S = 1, out = du),
+// dU partial: rows [64 bx, +64), item tiles of one split, 64 columns of one chunk (both from by). out
+// row r, column c is out[split * splitStride + r * ldo + c]; addInto = 1 adds into it (S = 1, out = du),
 // 0 overwrites (S > 1, out = workspace of S m x d slices).
 extern "C" __global__ void __launch_bounds__(kdrec_softmax_ce::kThreads)
 kdrec_softmax_ce_backward_du(int m, int n, int d, const float* u, int ldu, const float* items, int ldi, float scale,
@@ -201,8 +201,10 @@ kdrec_softmax_ce_backward_du(int m, int n, int d, const float* u, int ldu, const
                              int ldo, long long splitStride, int addInto) {
   using namespace kdrec_softmax_ce;
   __shared__ __align__(16) GradSmem sm;
-  const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4, r0 = blockIdx.x * kTile, c0 = blockIdx.z * kTile;
-  const int tiles = (n + kTile - 1) / kTile, t0 = blockIdx.y * tilesPerSplit, t1 = min(tiles, t0 + tilesPerSplit);
+  // blockIdx.y = split * chunks + column chunk (gridDim.z is capped at 64, so the chunks share y).
+  const int chunks = (d + kTile - 1) / kTile, split = blockIdx.y / chunks;
+  const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4, r0 = blockIdx.x * kTile, c0 = (blockIdx.y % chunks) * kTile;
+  const int tiles = (n + kTile - 1) / kTile, t0 = split * tilesPerSplit, t1 = min(tiles, t0 + tilesPerSplit);
   float rowLse[4], rowCoef[4];
   int rowTarget[4];
 #pragma unroll
@@ -237,7 +239,7 @@ kdrec_softmax_ce_backward_du(int m, int n, int d, const float* u, int ldu, const
     accumulate(sm, du);
     __syncthreads();  // g and v are rewritten next tile
   }
-  float* o = out + (long long)blockIdx.y * splitStride;
+  float* o = out + (long long)split * splitStride;
 #pragma unroll
   for (int i = 0; i < 4; i++) {
     const int r = r0 + ty * 4 + i;
