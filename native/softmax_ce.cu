@@ -128,7 +128,7 @@ __device__ __forceinline__ void accumulate(const GradSmem& sm, float out[4][4]) 
 
 // ws[split * m + r] = running max, ws[(S + split) * m + r] = sum exp(z - max) of row r over the items
 // of tiles [split * tilesPerSplit, (split + 1) * tilesPerSplit) (S = gridDim.y).
-extern "C" __global__ void __launch_bounds__(kdrec_softmax_ce::kThreads)
+extern "C" __global__ __launch_bounds__(kdrec_softmax_ce::kThreads) void
 kdrec_softmax_ce_forward_partial(int m, int n, int d, const float* u, int ldu, const float* items, int ldi, float scale,
                                  int tilesPerSplit, float* ws) {
   using namespace kdrec_softmax_ce;
@@ -195,7 +195,7 @@ extern "C" __global__ void kdrec_softmax_ce_forward_combine(int m, int d, const 
 // dU partial: rows [64 bx, +64), item tiles of one split, 64 columns of one chunk (both from by). out
 // row r, column c is out[split * splitStride + r * ldo + c]; addInto = 1 adds into it (S = 1, out = du),
 // 0 overwrites (S > 1, out = workspace of S m x d slices).
-extern "C" __global__ void __launch_bounds__(kdrec_softmax_ce::kThreads)
+extern "C" __global__ __launch_bounds__(kdrec_softmax_ce::kThreads) void
 kdrec_softmax_ce_backward_du(int m, int n, int d, const float* u, int ldu, const float* items, int ldi, float scale,
                              const int* target, const float* lse, const float* gLoss, int tilesPerSplit, float* out,
                              int ldo, long long splitStride, int addInto) {
@@ -268,7 +268,7 @@ extern "C" __global__ void kdrec_softmax_ce_backward_du_reduce(int m, int d, int
 }
 
 // dI: items [64 bx, +64), columns [64 by, +64); loops over every row tile (rows in ascending order).
-extern "C" __global__ void __launch_bounds__(kdrec_softmax_ce::kThreads)
+extern "C" __global__ __launch_bounds__(kdrec_softmax_ce::kThreads) void
 kdrec_softmax_ce_backward_di(int m, int n, int d, const float* u, int ldu, const float* items, int ldi, float scale,
                              const int* target, const float* lse, const float* gLoss, float* di, int lddi) {
   using namespace kdrec_softmax_ce;
@@ -322,7 +322,7 @@ kdrec_softmax_ce_backward_di(int m, int n, int d, const float* u, int ldu, const
 
 // Materialised rows: loss[r] = lse_r - x[r][target[r]], then x[r][j] = gradScale[r] (softmax_rj -
 // [j == target[r]]) in place (gradScale = 1 when hasGradScale = 0). One 256-thread block per row.
-extern "C" __global__ void __launch_bounds__(kdrec_softmax_ce::kThreads)
+extern "C" __global__ __launch_bounds__(kdrec_softmax_ce::kThreads) void
 kdrec_softmax_ce_rows_in_place(int m, int n, float* logits, int ld, const int* target, const float* gradScale,
                                int hasGradScale, float* loss) {
   using namespace kdrec_softmax_ce;
@@ -362,7 +362,7 @@ kdrec_softmax_ce_rows_in_place(int m, int n, float* logits, int ld, const int* t
 
 // Sampled softmax: loss[r] = -pos[r] + log(exp(pos[r]) + negScale sum_j exp(neg_j)) over j in
 // [negPtr[r], negPtr[r+1]); gPos, gNeg = dloss/dlogit (times rowScale[r] when hasRowScale). One warp per row.
-extern "C" __global__ void __launch_bounds__(kdrec_softmax_ce::kThreads)
+extern "C" __global__ __launch_bounds__(kdrec_softmax_ce::kThreads) void
 kdrec_softmax_ce_sampled(int m, const float* pos, const int* negPtr, const float* neg, float negScale,
                          const float* rowScale, int hasRowScale, float* loss, float* gPos, float* gNeg) {
   const int lane = threadIdx.x & 31;
@@ -376,8 +376,10 @@ kdrec_softmax_ce_sampled(int m, const float* pos, const int* negPtr, const float
     float sn = 0.f;
     for (int j = o + lane; j < e; j += 32) sn += expf(neg[j] - mx);
     sn = kdrec::warp_sum(sn);
-    const float ep = expf(pr - mx);
-    const double z = (double)ep + (double)negScale * sn;
+    // exp(pos - max) in double: with negScale = 0 the loss is log(ep) + max - pos = 0 up to rounding,
+    // and a float ep would leave ~1e-7 of it.
+    const double ep = exp((double)pr - (double)mx);
+    const double z = ep + (double)negScale * sn;
     const float rs = hasRowScale ? rowScale[r] : 1.f;
     if (lane == 0) {
       loss[r] = (float)((double)mx + log(z) - pr);

@@ -108,7 +108,7 @@ __device__ __forceinline__ float row_soft_ce(const float* s, const float* t, flo
 }  // namespace kdrec_subset_ce
 
 // out[j] = <U[r], I[idx[j]]> for every entry j of row r. u, items: first element of the matrices.
-extern "C" __global__ void __launch_bounds__(kdrec_subset_ce::kBlock)
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
 kdrec_subset_ce_gather_dot(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
                            const int* idx, float* out) {
   const int lane = threadIdx.x & 31;
@@ -121,7 +121,7 @@ kdrec_subset_ce_gather_dot(int m, int d, const float* u, int ldu, const float* i
 
 // du[r] += sum_j g[j] I[idx[j]] (warp-owned, entry order); di[idx[j]] += g[j] U[r] (float atomics).
 // hasDu / hasDi = 0 skips that gradient (its pointer is then a dummy and never dereferenced).
-extern "C" __global__ void __launch_bounds__(kdrec_subset_ce::kBlock)
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
 kdrec_subset_ce_gather_dot_backward(int m, int d, const float* u, int ldu, const float* items, int ldi,
                                     const int* ptr, const int* idx, const float* g, float* du, int lddu, int hasDu,
                                     float* di, int lddi, int hasDi) {
@@ -162,7 +162,7 @@ kdrec_subset_ce_gather_dot_backward(int m, int d, const float* u, int ldu, const
 // The fused forward: student logits s_j = <U[r], I[idx[j]]> (also to studentLogits when hasStudent),
 // loss[r] = CE(softmax(t/tau), softmax(s/tau)), gradLogits[j] = rowScale[r] (q_j - p_j) / tau
 // (rowScale = 1 when hasRowScale = 0).
-extern "C" __global__ void __launch_bounds__(kdrec_subset_ce::kBlock)
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
 kdrec_subset_ce_soft_ce(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
                         const int* idx, const float* teacher, float tau, const float* rowScale, int hasRowScale,
                         float* loss, float* grad, float* student, int hasStudent) {
@@ -179,7 +179,7 @@ kdrec_subset_ce_soft_ce(int m, int d, const float* u, int ldu, const float* item
 }
 
 // softCe from given student logits (no dots).
-extern "C" __global__ void __launch_bounds__(kdrec_subset_ce::kBlock)
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
 kdrec_subset_ce_soft_ce_logits(int m, const int* ptr, const float* student, const float* teacher, float tau,
                                const float* rowScale, int hasRowScale, float* loss, float* grad) {
   const int lane = threadIdx.x & 31;
@@ -207,7 +207,7 @@ __device__ __forceinline__ double online_lse(Online o) {
 }  // namespace kdrec_subset_ce
 
 // target[j] = wA[r] softmax_A(tl/tau)_j [j < a] + wB[r] softmax_B(tl/tau)_j [j >= b].
-extern "C" __global__ void __launch_bounds__(kdrec_subset_ce::kBlock)
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
 kdrec_subset_ce_pair_targets(int m, const int* ptr, const int* a, const int* b, const float* teacher, float tau,
                              const float* wA, const float* wB, float* target) {
   using namespace kdrec_subset_ce;
@@ -237,7 +237,7 @@ kdrec_subset_ce_pair_targets(int m, const int* ptr, const int* a, const int* b, 
 // The fused pair forward: s_j = <U[r], I[idx[j]]>, loss[r] = wA lse_A(s/tau) + wB lse_B(s/tau)
 // - sum_j target_j s_j / tau (an empty set's term is 0), grad[j] = (wA qA_j [j < a] + wB qB_j [j >= b]
 // - target_j) / tau, and gu[r] = sum_j grad[j] I[idx[j]] (overwritten; skipped when hasGu = 0).
-extern "C" __global__ void __launch_bounds__(kdrec_subset_ce::kBlock)
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
 kdrec_subset_ce_pair_soft_ce(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
                              const int* idx, const int* a, const int* b, const float* target, const float* wA,
                              const float* wB, float tau, float* loss, float* grad, float* gu, int ldgu, int hasGu) {

@@ -31,6 +31,7 @@ public final class GpuSoftmaxCe {
     static int[] split(int rowBlocks, int n, int want) {
         int tiles = (n + TILE - 1) / TILE;
         if (tiles == 0) return new int[] {1, 1};
+        rowBlocks = Math.max(1, rowBlocks);  // m = 0: the workspace size is 0 anyway
         int splits = (int) Math.max(1, Math.min(tiles, (want + (long) rowBlocks - 1) / rowBlocks));
         int per = (tiles + splits - 1) / splits;
         return new int[] {(tiles + per - 1) / per, per};
