@@ -39,7 +39,7 @@ __device__ __forceinline__ void online_add(Online& o, float x) {
   if (x > o.m) {
     o.s = o.s * expf(o.m - x) + 1.f;  // first element: 0 * exp(-inf) + 1
     o.m = x;
-  } else {
+  } else if (x != -INFINITY) {  // a masked -inf logit adds 0; exp(-inf - -inf) would be NaN
     o.s += expf(x - o.m);
   }
 }

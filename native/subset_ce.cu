@@ -27,7 +27,7 @@ constexpr unsigned kFull = 0xffffffffu;
 constexpr int kWarps = 8;
 constexpr int kBlock = kWarps * 32;
 
-// Running max m and sum s of exp(x - m) over a stream of x (x finite). m = -inf, s = 0 when empty.
+// Running max m and sum s of exp(x - m) over a stream of x (x finite or -inf). m = -inf, s = 0 when empty.
 struct Online {
   float m, s;
 };
@@ -38,7 +38,7 @@ __device__ __forceinline__ void online_add(Online& o, float x) {
   if (x > o.m) {
     o.s = o.s * expf(o.m - x) + 1.f;  // first element: 0 * exp(-inf) + 1 = 1
     o.m = x;
-  } else {
+  } else if (x != -INFINITY) {  // a masked -inf logit adds 0; exp(-inf - -inf) would be NaN
     o.s += expf(x - o.m);
   }
 }

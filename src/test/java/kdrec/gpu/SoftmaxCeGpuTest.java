@@ -117,7 +117,7 @@ class SoftmaxCeGpuTest {
     }
 
     @Test
-    void rowsInPlaceMatchesScalar() {
+    void rowsInPlaceMatchesScalar() {  // with gradScale, every 5th logit is masked to -inf
         Cuda cuda = CudaProbe.cuda();
         long before = cuda.allocatedBytes();
         int[][] shapes = {{0, 5}, {1, 1}, {31, 255}, {32, 256}, {33, 257}, {1021, 100}, {3, 41_000}, {300, 4099}};
@@ -129,6 +129,13 @@ class SoftmaxCeGpuTest {
                 long s = 31L * m + n + (scaled ? 1 : 0);
                 float[] logits = CeGpuTestSupport.matrix(s, off, m, n, ld, 3.0);
                 int[] target = CeGpuTestSupport.targets(s + 1, m, n);
+                if (scaled) {
+                    // Masked logits (-inf) as a causal/seen-item mask makes them: they must add 0, not NaN,
+                    // including where they are a thread's first element (j = 0, 256, ...).
+                    for (int r = 0; r < m; r++) {
+                        for (int j = 0; j < n; j += 5) if (j != target[r]) logits[(int) (off + (long) r * ld + j)] = Float.NEGATIVE_INFINITY;
+                    }
+                }
                 float[] gradScale = scaled ? CeGpuTestSupport.uniform(s + 2, m, 0.1, 2.0) : null;
                 float[] ref = logits.clone(), lossRef = new float[m];
                 SoftmaxCeScalar.rowsInPlace(m, n, seg(ref), off, ld, target, gradScale, lossRef);
