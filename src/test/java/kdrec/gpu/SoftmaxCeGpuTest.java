@@ -88,20 +88,25 @@ class SoftmaxCeGpuTest {
             float[] gLoss = CeGpuTestSupport.uniform(s + 3, m, 0.1, 2.0);
             float[] du0 = CeGpuTestSupport.matrix(s + 4, DU_OFF, m, d, lddu, 1.0);
             float[] di0 = CeGpuTestSupport.matrix(s + 5, DI_OFF, n, d, lddi, 1.0);
+            // One reference for all modes: the CPU accumulates du and di independently, so "du only" gives
+            // the same du as "both", and the skipped gradient must come back untouched (exactly du0 / di0).
+            float[] duBoth = du0.clone(), diBoth = di0.clone();
+            SoftmaxCeScalar.backward(m, n, d, seg(u), U_OFF, ldu, seg(items), I_OFF, ldi, c.scale(), target, lse, gLoss,
+                    seg(duBoth), DU_OFF, lddu, seg(diBoth), DI_OFF, lddi);
             for (int mode = 0; mode < 3; mode++) {  // 0: both, 1: du only, 2: di only
                 String at = "SoftmaxCe.backward " + c + " mode " + mode;
                 boolean wantDu = mode != 2, wantDi = mode != 1;
-                float[] duRef = du0.clone(), diRef = di0.clone();
-                SoftmaxCeScalar.backward(m, n, d, seg(u), U_OFF, ldu, seg(items), I_OFF, ldi, c.scale(), target, lse, gLoss,
-                        wantDu ? seg(duRef) : null, DU_OFF, lddu, wantDi ? seg(diRef) : null, DI_OFF, lddi);
+                float[] duRef = wantDu ? duBoth : du0, diRef = wantDi ? diBoth : di0;
                 try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
                     DeviceBuffer gu = b.f(u), gi = b.f(items), gt = b.i(target), gl = b.f(lse), gg = b.f(gLoss);
                     DeviceBuffer gdu = b.f(du0), gdi = b.f(di0);
                     GpuSoftmaxCe.backward(cuda, m, n, d, gu, U_OFF, ldu, gi, I_OFF, ldi, c.scale(), gt, gl, gg,
                             wantDu ? gdu : null, DU_OFF, lddu, wantDi ? gdi : null, DI_OFF, lddi);
                     float[] duGpu = down(cuda, gdu, du0.length), diGpu = down(cuda, gdi, di0.length);
-                    assertClose(duRef, duGpu, at + " du");
-                    assertClose(diRef, diGpu, at + " di");
+                    if (wantDu) assertClose(duRef, duGpu, at + " du");
+                    else assertSameBits(du0, duGpu, at + " du (null: must stay untouched)");
+                    if (wantDi) assertClose(diRef, diGpu, at + " di");
+                    else assertSameBits(di0, diGpu, at + " di (null: must stay untouched)");
                     if (mode != 0) continue;
                     // Same again from the same start with a caller workspace: identical bits.
                     DeviceBuffer gdu2 = b.f(du0), gdi2 = b.f(di0);

@@ -127,17 +127,23 @@ class SubsetCeGpuTest {
             // du, di accumulate: start from random values (zero padding).
             float[] du0 = CeGpuTestSupport.matrix(s + 5, duOff, m, d, lddu, 1.0);
             float[] di0 = CeGpuTestSupport.matrix(s + 6, diOff, c.nItems(), d, lddi, 1.0);
+            // One reference for all modes (du and di accumulate independently); a skipped gradient must
+            // come back exactly as it went in.
+            float[] duBoth = du0.clone(), diBoth = di0.clone();
+            SubsetCeScalar.gatherDotBackward(m, d, seg(u), U_OFF, ldu(d), seg(items), I_OFF, ldi(d), ptr, idx, g,
+                    seg(duBoth), duOff, lddu, seg(diBoth), diOff, lddi);
             for (int mode = 0; mode < 3; mode++) {  // 0: both, 1: du only, 2: di only
                 boolean wantDu = mode != 2, wantDi = mode != 1;
-                float[] duRef = du0.clone(), diRef = di0.clone();
-                SubsetCeScalar.gatherDotBackward(m, d, seg(u), U_OFF, ldu(d), seg(items), I_OFF, ldi(d), ptr, idx, g,
-                        wantDu ? seg(duRef) : null, duOff, lddu, wantDi ? seg(diRef) : null, diOff, lddi);
+                float[] duRef = wantDu ? duBoth : du0, diRef = wantDi ? diBoth : di0;
                 try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
                     DeviceBuffer gdu = b.f(du0), gdi = b.f(di0);
                     GpuSubsetCe.gatherDotBackward(cuda, m, d, b.f(u), U_OFF, ldu(d), b.f(items), I_OFF, ldi(d), b.i(ptr), b.i(idx),
                             b.f(g), wantDu ? gdu : null, duOff, lddu, wantDi ? gdi : null, diOff, lddi);
-                    assertClose(duRef, down(cuda, gdu, du0.length), at + " mode " + mode + " du");
-                    assertClose(diRef, down(cuda, gdi, di0.length), at + " mode " + mode + " di (float atomics)");
+                    float[] duGpu = down(cuda, gdu, du0.length), diGpu = down(cuda, gdi, di0.length);
+                    if (wantDu) assertClose(duRef, duGpu, at + " mode " + mode + " du");
+                    else assertSameBits(du0, duGpu, at + " du (null: must stay untouched)");
+                    if (wantDi) assertClose(diRef, diGpu, at + " mode " + mode + " di (float atomics)");
+                    else assertSameBits(di0, diGpu, at + " di (null: must stay untouched)");
                 }
             }
         }
