@@ -27,30 +27,32 @@ constexpr unsigned kFull = 0xffffffffu;
 constexpr int kWarps = 8;
 constexpr int kBlock = kWarps * 32;
 
-// Running max m and sum s of exp(x - m) over a stream of x (x finite or -inf). m = -inf, s = 0 when empty.
+// Running max m of the RAW values x and sum s of exp((x - m) / tau) over a stream of x (finite or -inf);
+// m = -inf, s = 0 when empty. Dividing the difference (x - m), not x, by tau is what the scalar twin
+// does: with tau = 0.1 and logits ~ 5, x / tau rounded to float alone would move p by ~4e-6 relative.
 struct Online {
   float m, s;
 };
 
 __device__ __forceinline__ Online online_empty() { return Online{-INFINITY, 0.f}; }
 
-__device__ __forceinline__ void online_add(Online& o, float x) {
+__device__ __forceinline__ void online_add(Online& o, float x, float tau) {
   if (x > o.m) {
-    o.s = o.s * expf(o.m - x) + 1.f;  // first element: 0 * exp(-inf) + 1 = 1
+    o.s = o.s * expf((o.m - x) / tau) + 1.f;  // first element: 0 * exp(-inf) + 1 = 1
     o.m = x;
   } else if (x != -INFINITY) {  // a masked -inf logit adds 0; exp(-inf - -inf) would be NaN
-    o.s += expf(x - o.m);
+    o.s += expf((x - o.m) / tau);
   }
 }
 
 // Combines the 32 lane states; every lane gets bit-identical (m, s): the products are rounded
 // separately (__fmul_rn blocks fma contraction), so (a, b) and (b, a) give the same sum.
-__device__ __forceinline__ Online warp_online(Online o) {
+__device__ __forceinline__ Online warp_online(Online o, float tau) {
   for (int off = 16; off > 0; off >>= 1) {
     const float m2 = __shfl_xor_sync(kFull, o.m, off), s2 = __shfl_xor_sync(kFull, o.s, off);
     const float mx = fmaxf(o.m, m2);
     // Both empty: keep (-inf, 0); exp(-inf - -inf) would be NaN.
-    if (mx != -INFINITY) o.s = __fadd_rn(__fmul_rn(o.s, expf(o.m - mx)), __fmul_rn(s2, expf(m2 - mx)));
+    if (mx != -INFINITY) o.s = __fadd_rn(__fmul_rn(o.s, expf((o.m - mx) / tau)), __fmul_rn(s2, expf((m2 - mx) / tau)));
     o.m = mx;
   }
   return o;
@@ -89,16 +91,16 @@ __device__ __forceinline__ float row_soft_ce(const float* s, const float* t, flo
                                              float scale, int lane) {
   Online os = online_empty(), ot = online_empty();
   for (int j = lane; j < n; j += 32) {
-    online_add(os, s[o + j] / tau);
-    online_add(ot, t[o + j] / tau);
+    online_add(os, s[o + j], tau);
+    online_add(ot, t[o + j], tau);
   }
-  os = warp_online(os);
-  ot = warp_online(ot);
+  os = warp_online(os, tau);
+  ot = warp_online(ot, tau);
   const float logSs = logf(os.s);  // -inf for an empty row, which then has no entries to use it
   float loss = 0.f;
   for (int j = lane; j < n; j += 32) {
-    const float logQ = (s[o + j] / tau - os.m) - logSs;
-    const float p = expf(t[o + j] / tau - ot.m) / ot.s;
+    const float logQ = (s[o + j] - os.m) / tau - logSs;
+    const float p = expf((t[o + j] - ot.m) / tau) / ot.s;
     loss = fmaf(-p, logQ, loss);
     grad[o + j] = scale * (expf(logQ) - p) / tau;
   }
@@ -199,9 +201,9 @@ kdrec_subset_ce_soft_ce_logits(int m, const int* ptr, const float* student, cons
 
 namespace kdrec_subset_ce {
 
-// log sum exp of the combined lane states in double: -inf for an empty set.
-__device__ __forceinline__ double online_lse(Online o) {
-  return o.m == -INFINITY ? -(double)INFINITY : (double)o.m + log((double)o.s);
+// log sum exp(x / tau) of the combined lane states, in double: -inf for an empty set.
+__device__ __forceinline__ double online_lse(Online o, float tau) {
+  return o.m == -INFINITY ? -(double)INFINITY : (double)o.m / tau + log((double)o.s);
 }
 
 }  // namespace kdrec_subset_ce
@@ -217,18 +219,18 @@ kdrec_subset_ce_pair_targets(int m, const int* ptr, const int* a, const int* b, 
     const int o = ptr[r], n = ptr[r + 1] - o, ar = a[r], br = b[r];
     Online oa = online_empty(), ob = online_empty();
     for (int j = lane; j < n; j += 32) {
-      const float x = teacher[o + j] / tau;
-      if (j < ar) online_add(oa, x);
-      if (j >= br) online_add(ob, x);
+      const float x = teacher[o + j];
+      if (j < ar) online_add(oa, x, tau);
+      if (j >= br) online_add(ob, x, tau);
     }
-    oa = warp_online(oa);
-    ob = warp_online(ob);
+    oa = warp_online(oa, tau);
+    ob = warp_online(ob, tau);
     const float wa = wA[r], wb = wB[r];
     for (int j = lane; j < n; j += 32) {
-      const float x = teacher[o + j] / tau;
+      const float x = teacher[o + j];
       // oa.s >= 1 whenever j < ar (the max entry contributes exp(0)), so the divisions are safe.
-      const float va = j < ar ? wa * (expf(x - oa.m) / oa.s) : 0.f;
-      const float vb = j >= br ? wb * (expf(x - ob.m) / ob.s) : 0.f;
+      const float va = j < ar ? wa * (expf((x - oa.m) / tau) / oa.s) : 0.f;
+      const float vb = j >= br ? wb * (expf((x - ob.m) / tau) / ob.s) : 0.f;
       target[o + j] = va + vb;
     }
   }
@@ -250,16 +252,18 @@ kdrec_subset_ce_pair_soft_ce(int m, int d, const float* u, int ldu, const float*
     row_dots(u + r * ldu, items, ldi, idx, o, n, d, grad, nullptr, lane);
     Online oa = online_empty(), ob = online_empty();
     for (int j = lane; j < n; j += 32) {
-      const float x = grad[o + j] / tau;
-      if (j < ar) online_add(oa, x);
-      if (j >= br) online_add(ob, x);
+      const float x = grad[o + j];
+      if (j < ar) online_add(oa, x, tau);
+      if (j >= br) online_add(ob, x, tau);
     }
-    const double lseA = online_lse(warp_online(oa)), lseB = online_lse(warp_online(ob));
+    const double lseA = online_lse(warp_online(oa, tau), tau), lseB = online_lse(warp_online(ob, tau), tau);
     const float wa = wA[r], wb = wB[r];
     const double value = (ar > 0 ? wa * lseA : 0.0) + (br < n ? wb * lseB : 0.0);
     double cross = 0.0;
     for (int j = lane; j < n; j += 32) {
-      const float x = grad[o + j] / tau, tj = target[o + j];
+      // s / tau in double, as the scalar twin: the cross term and x - lse then lose nothing to float rounding.
+      const double x = (double)grad[o + j] / tau;
+      const float tj = target[o + j];
       cross += (double)tj * x;
       const float q = (j < ar ? wa * expf((float)(x - lseA)) : 0.f) + (j >= br ? wb * expf((float)(x - lseB)) : 0.f);
       grad[o + j] = (q - tj) / tau;
