@@ -69,9 +69,12 @@ final class GpuCeArgs {
         if (b != null && b.elements() < need) throw bad(kernel, what + ": " + b.elements() + " elements < " + need);
     }
 
-    /** The device view at element offset {@code off} (the kernels take base pointers). */
+    /**
+     * The device view at element offset {@code off} (the kernels take base pointers). A matrix with no
+     * columns passes its check with any offset (nothing is read), so clamp rather than let at() throw.
+     */
     static DeviceBuffer view(DeviceBuffer b, long off) {
-        return b.at(off);
+        return b.at(Math.min(off, b.elements()));
     }
 
     /** Blocks for a warp-per-row launch over m rows; the kernels grid-stride, so the cap is safe. */
