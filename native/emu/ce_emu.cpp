@@ -2,7 +2,7 @@
 // from kdrec.cpu.SubsetCeScalar / PairCeScalar / SoftmaxCeScalar), no GPU needed (see cuda_host_shim.h):
 //   g++ -std=c++20 -O1 -pthread -Inative/emu -Inative -Wno-unknown-pragmas -o /tmp/ce_emu native/emu/ce_emu.cpp && /tmp/ce_emu
 // Prints one line per output (norm-wise relative error, bound 1e-5) and exits 1 on any failure. About
-// 45 s on 2 cores (thousands of emulated threads and barriers). The real check is the JUnit GPU tests.
+// a minute on 2 cores (thousands of emulated threads and barriers). The real check is the JUnit GPU tests.
 #include "cuda_host_shim.h"
 #include <cstdio>
 #include <cstdint>
@@ -230,6 +230,7 @@ int main() {
   testSoftmax(70, 200, 17, 1.0f, 512);
   testSoftmax(33, 64, 70, 0.5f, 512);
   testSoftmax(65, 130, 64, 0.8f, 2);
+  testSoftmax(70, 200, 70, 0.6f, 512);  // dU with several splits AND two column chunks
   printf("%s: %d failures\n", fails ? "FAILED" : "PASSED", fails);
   return fails != 0;
 }
