@@ -85,7 +85,7 @@ final class CeGpuTestSupport {
 
     /** A device buffer of {@code elements} 4-byte elements that no CUDA call may touch (argument tests). */
     static DeviceBuffer fake(long elements) {
-        return new DeviceBuffer(null, null, 0, elements * 4, false);
+        return DeviceBuffer.detached(elements);
     }
 
     /** Exact equality of two runs (the kernels claim run-to-run determinism). */
