@@ -28,7 +28,7 @@ fi
 shopt -s nullglob
 sources=("$here"/*.cu)
 headers=("$here"/*.cuh)
-if [ ${#sources[@]} -eq 0 ]; then echo "native: no .cu sources"; exit 0; fi
+if [ ${#sources[@]} -eq 0 ]; then echo "native: no .cu sources"; rm -f "$out"; exit 0; fi
 if [ -f "$out" ] && [ -z "$(find "${sources[@]}" "${headers[@]}" "$0" -newer "$out" -print -quit)" ]; then
   exit 0
 fi

@@ -14,6 +14,7 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
@@ -45,6 +46,8 @@ public final class Cuda {
     private final CUcontext context;
     private final CUmodule module;
     private final String description;
+    private final int multiprocessors;
+    private final int sharedOptin;
     private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
     private final AtomicLong allocated = new AtomicLong();
@@ -85,6 +88,8 @@ public final class Cuda {
         module = new CUmodule();
         check(JCudaDriver.cuModuleLoadData(module, fatbin), "cuModuleLoadData (" + FATBIN_RESOURCE + ")");
         description = describe(device, ordinal);
+        multiprocessors = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        sharedOptin = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
         stagingHost = new Pointer();
         check(JCudaDriver.cuMemAllocHost(stagingHost, STAGING_BYTES), "cuMemAllocHost (pinned staging)");
         ByteBuffer bb = stagingHost.getByteBuffer(0, STAGING_BYTES);
@@ -161,9 +166,31 @@ public final class Cuda {
     }
 
     /**
+     * Lets {@code k} use up to {@code bytes} of dynamic shared memory per block. Above 48 KiB a kernel
+     * must opt in like this (up to 227 KiB on H100, 163 KiB on A100); {@link #maxSharedPerBlockOptin()}
+     * says how much this device allows.
+     */
+    public void setMaxDynamicShared(Kernel k, int bytes) {
+        bind();
+        int r = JCudaDriver.cuFuncSetAttribute(k.function, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        if (r != CUresult.CUDA_SUCCESS) throw failure("kernel " + k.name + ": allow " + bytes + " bytes of dynamic shared memory", r);
+    }
+
+    /** The most shared memory one block may opt in to on this device (bytes). */
+    public int maxSharedPerBlockOptin() {
+        return sharedOptin;
+    }
+
+    /** Number of streaming multiprocessors (for sizing persistent grids). */
+    public int multiprocessors() {
+        return multiprocessors;
+    }
+
+    /**
      * Launches {@code k} on the default stream. {@code args} are the kernel's parameters in order:
      * {@link DeviceBuffer} (passed as a device pointer to the view's first byte), Integer, Long, Float
-     * or Double (passed by value; a Java int is a C int, a long a C long long). A launch with any grid
+     * or Double (passed by value; a Java int is a C int, a long a C long long; {@code 0L} passes a null
+     * device pointer, which has the same 8 bytes on 64-bit hosts). A launch with any grid
      * dimension 0 does nothing, so empty problems need no special case in the wrappers.
      */
     public void launch(Kernel k, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes, Object... args) {
@@ -233,7 +260,7 @@ public final class Cuda {
         check(JCudaDriver.cuMemAlloc(p, rounded), "cuMemAlloc(" + rounded + " bytes)");
         check(JCudaDriver.cuMemsetD32(p, 0, rounded / 4), "cuMemsetD32 (zero fill)");
         allocated.addAndGet(rounded);
-        return new DeviceBuffer(this, p, 0, bytes, true);
+        return new DeviceBuffer(this, p, bytes);
     }
 
     /** A zero-filled buffer of {@code n} floats or ints. */

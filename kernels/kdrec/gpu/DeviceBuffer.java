@@ -14,15 +14,27 @@ public final class DeviceBuffer implements AutoCloseable {
     final Object handle;   // jcuda.driver.CUdeviceptr of the whole allocation
     final long byteOffset;
     private final long bytes;
-    private final boolean root;
-    private boolean freed;
+    private final DeviceBuffer root;   // the allocation this view belongs to (itself for a root)
+    private volatile boolean freed;     // meaningful on the root only
 
-    DeviceBuffer(Cuda owner, Object handle, long byteOffset, long bytes, boolean root) {
+    DeviceBuffer(Cuda owner, Object handle, long bytes) {
+        this(owner, handle, 0, bytes, null);
+    }
+
+    private DeviceBuffer(Cuda owner, Object handle, long byteOffset, long bytes, DeviceBuffer root) {
         this.owner = owner;
         this.handle = handle;
         this.byteOffset = byteOffset;
         this.bytes = bytes;
-        this.root = root;
+        this.root = root == null ? this : root;
+    }
+
+    /**
+     * A buffer of {@code elements} 4-byte elements with no context and no device memory behind it, for
+     * tests of the wrappers' argument checks on machines without a GPU (any launch with it fails).
+     */
+    static DeviceBuffer detached(long elements) {
+        return new DeviceBuffer(null, null, elements * 4);
     }
 
     /** Size of this view in bytes. */
@@ -40,7 +52,7 @@ public final class DeviceBuffer implements AutoCloseable {
         if (byteOff < 0 || len < 0 || byteOff + len > bytes) {
             throw new IndexOutOfBoundsException("DeviceBuffer.slice(" + byteOff + ", " + len + ") of a " + bytes + "-byte buffer");
         }
-        return new DeviceBuffer(owner, handle, byteOffset + byteOff, len, false);
+        return new DeviceBuffer(owner, handle, byteOffset + byteOff, len, root);
     }
 
     /** The view starting at 4-byte element {@code elementOffset} and running to the end of this view. */
@@ -51,18 +63,19 @@ public final class DeviceBuffer implements AutoCloseable {
     /** Frees the allocation if this is the root buffer (idempotent); a view's close does nothing. */
     @Override
     public void close() {
-        if (root && !freed) {
+        if (root == this && !freed) {
             freed = true;
             owner.free(this);
         }
     }
 
+    /** True once the allocation is freed, for the root and every view of it. */
     boolean freed() {
-        return freed;
+        return root.freed;
     }
 
     @Override
     public String toString() {
-        return "DeviceBuffer[" + bytes + " bytes at +" + byteOffset + (root ? "" : ", view") + "]";
+        return "DeviceBuffer[" + bytes + " bytes at +" + byteOffset + (root == this ? "" : ", view") + "]";
     }
 }

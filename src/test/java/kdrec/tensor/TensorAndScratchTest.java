@@ -84,6 +84,14 @@ class TensorAndScratchTest {
     }
 
     @Test
+    void cudaBackendSaysWhatIsMissing() {
+        var e = assertThrows(IllegalStateException.class, () -> Backends.select("cuda"));
+        String why = kdrec.gpu.CudaProbe.status().description();
+        assertTrue(e.getMessage().contains(why), "names the probe's finding: " + e.getMessage());
+        assertTrue(e.getMessage().contains("use scalar or panama"), e.getMessage());
+    }
+
+    @Test
     void diagnosticsRedirectIsScopedAndNeverThrows() {
         java.util.List<String> seen = new java.util.ArrayList<>();
         try (Diagnostics.Redirect r = Diagnostics.redirect(seen::add)) {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# bench/gpu_bundle.sh — pack what the GPU machine needs for kdrec's GPU tests and benchmarks into
+# .gpu/kdrec-gpu.tar.xz (git-ignored). That machine has CUDA, nvcc and PyTorch but no JDK and no
+# Maven, and takes at most 64 MiB of files, so the bundle holds: a jlink'd Java runtime (java.base,
+# the Vector API, java.logging, jdk.unsupported, java.management; ~45 MB unpacked), kdrec's classes
+# with the CUDA fatbin, the test classes, the JCuda and JUnit jars and the GPU benchmark mains.
+# Run it here (needs nvcc for the fatbin), then on the device: bench/gpu_check.sh with `.gpu` carried.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/jdk.sh
+kdrec_find_jdk
+./build -q -o test-compile
+[ -f target/classes/kdrec/native/kdrec.fatbin ] \
+  || { echo "gpu_bundle: target/classes/kdrec/native/kdrec.fatbin is missing; the build needs nvcc" >&2; exit 1; }
+stage=target/gpu-bundle
+rm -rf "$stage" && mkdir -p "$stage"
+cp -r target/classes "$stage/classes"
+cp -r target/test-classes "$stage/test-classes"
+./build -q -o dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$stage/lib" \
+  -DincludeGroupIds=org.jcuda,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian
+# The GPU benchmark mains need only kdrec's classes and JCuda, not the JMH jar (34 MB).
+mkdir -p "$stage/bench"
+mapfile -t benches < <(ls jmh/kdrec/bench/Gpu*.java 2>/dev/null || true)
+if [ ${#benches[@]} -gt 0 ]; then
+  "$JAVA_HOME/bin/javac" --add-modules=jdk.incubator.vector -nowarn \
+    -cp "target/classes:$stage/lib/*" -d "$stage/bench" "${benches[@]}"
+fi
+"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management \
+  --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$stage/jre" 2> >(grep -v 'incubator' >&2)
+mkdir -p .gpu
+tar -C "$stage" -cJf .gpu/kdrec-gpu.tar.xz.tmp . && mv -f .gpu/kdrec-gpu.tar.xz.tmp .gpu/kdrec-gpu.tar.xz
+echo "gpu_bundle: .gpu/kdrec-gpu.tar.xz $(du -h .gpu/kdrec-gpu.tar.xz | cut -f1); on the GPU machine run bench/gpu_check.sh with .gpu carried"

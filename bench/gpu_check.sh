@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/gpu_check.sh — the one prepared run for a GPU machine (see README, "GPU"). It unpacks
+# .gpu/kdrec-gpu.tar.xz (made here by bench/gpu_bundle.sh), runs the GPU tests against the Java
+# reference kernels, then the GPU benchmarks against PyTorch on the same shapes, and writes every log
+# under $OUT (the device tool's output folder; target/gpu-check elsewhere).
+#   bench/gpu_check.sh [tests|bench|all]   (default all)
+# Time: the tests take about a minute, the benchmarks a few; TEST_TIMEOUT / BENCH_TIMEOUT (seconds)
+# bound each part so that a hung kernel cannot eat the session's device time.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+out="${OUT:-target/gpu-check}"
+mkdir -p "$out"
+bundle=/tmp/kdrec-gpu
+[ -f .gpu/kdrec-gpu.tar.xz ] || { echo "gpu_check: .gpu/kdrec-gpu.tar.xz is missing: run bench/gpu_bundle.sh here and carry .gpu" >&2; exit 1; }
+rm -rf "$bundle" && mkdir -p "$bundle" && tar -C "$bundle" -xJf .gpu/kdrec-gpu.tar.xz
+{ date -u; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1; } | tee "$out/device.txt"
+java=("$bundle/jre/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g)
+cp="$bundle/classes:$bundle/test-classes:$bundle/bench:$bundle/lib/*"
+status=0
+
+if [ "$what" = tests ] || [ "$what" = all ]; then
+  # kdrec.cuda.sync: synchronise after every launch so that a failing kernel is named in its own test.
+  timeout "${TEST_TIMEOUT:-300}" "${java[@]}" -Dkdrec.cuda.sync=true -cp "$cp" kdrec.gpu.GpuTestMain 2>&1 \
+    | grep -v 'Using incubator' | tee "$out/tests.log"
+  status=${PIPESTATUS[0]}
+fi
+
+if [ "$what" = bench ] || [ "$what" = all ]; then
+  for cls in $(cd "$bundle/bench" 2>/dev/null && ls kdrec/bench/Gpu*.class 2>/dev/null | grep -v '\$' | sed 's|/|.|g; s|\.class$||'); do
+    echo "== $cls" | tee -a "$out/bench.log"
+    timeout "${BENCH_TIMEOUT:-240}" "${java[@]}" -cp "$cp" "$cls" 2>&1 | grep -v 'Using incubator' | tee -a "$out/bench.log"
+  done
+  for py in bench/torch_gpu*.py; do
+    [ -f "$py" ] || continue
+    echo "== $py" | tee -a "$out/bench.log"
+    PYTHONUNBUFFERED=1 timeout "${BENCH_TIMEOUT:-240}" python3 "$py" 2>&1 | tee -a "$out/bench.log"
+  done
+fi
+exit "$status"

@@ -1,0 +1,122 @@
+// native/embedding.cu — embedding-table kernels (kdrec.cpu.EmbeddingScalar): row gather, scatter-add,
+// and the row-wise dot of gathered rows with its backward (BPR: s_ui = <e_u, e_i> over a batch).
+//
+// gather, scatter_add, row_dot_backward: one thread per (t, c) element of the n x d batch, grid-stride
+// over n*d (t = i / d, c = i % d), so consecutive threads touch consecutive floats of a row.
+// scatter_add and row_dot_backward accumulate with float atomicAdd: duplicate destination indices
+// (the same item twice in a batch) add up, but in an order that varies run to run, so with
+// duplicates the last bits may differ between runs. Without duplicates each destination element gets
+// exactly one addition, dst + src (rowDotBackward: dst + g*src, the product rounded first), which is
+// the CPU's arithmetic: those results are bit-identical to EmbeddingScalar. rowDotBackward does the
+// dA and dB updates in one pass; with atomics that is also correct when dA and dB are the same table
+// (gradients must not overlap A or B, as on the CPU). For a deterministic scatter-add that equals the
+// CPU bit for bit even with duplicates, scatter_add_planned takes a host-built sorted plan (below).
+//
+// row_dot_g{8,16,32}: one output per GROUP of G lanes (G picked by the wrapper from d); each lane
+// sums its strided columns with fmaf, then a fixed xor-shuffle tree sums the group:
+// deterministic, but a different summation order than the CPU's sequential loop.
+//
+// Null index arrays (identity) arrive as a 64-bit 0 (the wrapper passes Long 0L). No index is checked
+// on the device (that would need a download per call): the caller guarantees range, as the CPU twin
+// checks it.
+#include "common.cuh"
+
+namespace kdrec_embedding {
+
+template <int G>
+__device__ __forceinline__ unsigned group_mask(int lane_in_warp) {
+  if constexpr (G == 32) {
+    return 0xffffffffu;
+  } else {
+    return ((1u << G) - 1u) << (lane_in_warp & ~(G - 1));
+  }
+}
+
+template <int G>
+__device__ __forceinline__ void row_dot(int n, int d, const int* __restrict__ ia, const float* __restrict__ a, int lda,
+                                        const int* __restrict__ ib, const float* __restrict__ b, int ldb,
+                                        float* __restrict__ out) {
+  const int lane_in_warp = threadIdx.x & 31;
+  const int lane = lane_in_warp & (G - 1);
+  const unsigned mask = group_mask<G>(lane_in_warp);
+  const long long groups = (long long)gridDim.x * (blockDim.x / G);
+  // All G lanes of a group share t: they enter and leave the loop together (the shuffle needs them).
+  for (long long t = (long long)blockIdx.x * (blockDim.x / G) + threadIdx.x / G; t < n; t += groups) {
+    const float* ar = a + (long long)(ia != nullptr ? ia[t] : (int)t) * lda;
+    const float* br = b + (long long)(ib != nullptr ? ib[t] : (int)t) * ldb;
+    float s = 0.f;
+    for (int c = lane; c < d; c += G) s = fmaf(ar[c], br[c], s);
+#pragma unroll
+    for (int o = G / 2; o > 0; o >>= 1) s += __shfl_xor_sync(mask, s, o, G);
+    if (lane == 0) out[t] = s;
+  }
+}
+
+}  // namespace kdrec_embedding
+
+// out[t][c] = table[idx[t]][c] for t < n, c < d.
+extern "C" __global__ void kdrec_embedding_gather(int n, int d, const int* __restrict__ idx, const float* __restrict__ table,
+                                                  int ldt, float* __restrict__ out, int ldo) {
+  KDREC_GRID_STRIDE(i, (long long)n * d) {
+    const long long t = i / d, c = i - t * d;
+    out[t * ldo + c] = table[(long long)idx[t] * ldt + c];
+  }
+}
+
+// table[idx[t]][c] += src[t][c] (float atomics: duplicates in idx accumulate, order unspecified).
+extern "C" __global__ void kdrec_embedding_scatter_add(int n, int d, const int* __restrict__ idx, const float* __restrict__ src,
+                                                       int lds, float* __restrict__ table, int ldt) {
+  KDREC_GRID_STRIDE(i, (long long)n * d) {
+    const long long t = i / d, c = i - t * d;
+    atomicAdd(table + (long long)idx[t] * ldt + c, src[t * lds + c]);
+  }
+}
+
+// Deterministic scatter-add over a host-built plan (GpuEmbedding.ScatterPlan): unique destination
+// rows urow[u], whose contributions are src rows perm[sptr[u] .. sptr[u+1]) in increasing t. One
+// thread per (u, c), grid-stride over nu*d: it adds them one by one onto the table value with
+// __fadd_rn (never contracted), which is EmbeddingScalar.scatterAdd's arithmetic in its order, so
+// the result is bit-identical to the CPU, duplicates included. Distinct u own distinct rows: no race.
+extern "C" __global__ void kdrec_embedding_scatter_add_planned(int nu, int d, const int* __restrict__ urow,
+                                                               const int* __restrict__ sptr, const int* __restrict__ perm,
+                                                               const float* __restrict__ src, int lds,
+                                                               float* __restrict__ table, int ldt) {
+  KDREC_GRID_STRIDE(i, (long long)nu * d) {
+    const long long u = i / d, c = i - u * d;
+    float* dst = table + (long long)urow[u] * ldt + c;
+    float acc = *dst;
+    for (int k = sptr[u], k1 = sptr[u + 1]; k < k1; k++) acc = __fadd_rn(acc, src[(long long)perm[k] * lds + c]);
+    *dst = acc;
+  }
+}
+
+// out[t] = <A[ia ? ia[t] : t], B[ib ? ib[t] : t]> for t < n; one group of G lanes per t.
+#define KDREC_EMBEDDING_ROW_DOT_PARAMS                                                                 \
+  int n, int d, const int* __restrict__ ia, const float* __restrict__ a, int lda, const int* __restrict__ ib, \
+      const float* __restrict__ b, int ldb, float* __restrict__ out
+extern "C" __global__ void kdrec_embedding_row_dot_g8(KDREC_EMBEDDING_ROW_DOT_PARAMS) {
+  kdrec_embedding::row_dot<8>(n, d, ia, a, lda, ib, b, ldb, out);
+}
+extern "C" __global__ void kdrec_embedding_row_dot_g16(KDREC_EMBEDDING_ROW_DOT_PARAMS) {
+  kdrec_embedding::row_dot<16>(n, d, ia, a, lda, ib, b, ldb, out);
+}
+extern "C" __global__ void kdrec_embedding_row_dot_g32(KDREC_EMBEDDING_ROW_DOT_PARAMS) {
+  kdrec_embedding::row_dot<32>(n, d, ia, a, lda, ib, b, ldb, out);
+}
+#undef KDREC_EMBEDDING_ROW_DOT_PARAMS
+
+// dA[ia[t]][c] += g[t] * B[ib[t]][c] ; dB[ib[t]][c] += g[t] * A[ia[t]][c]  (da or db may be null:
+// that half is skipped; null ia/ib = identity). Float atomics, see header. No __restrict__ on the
+// gradients: they may be the same table.
+extern "C" __global__ void kdrec_embedding_row_dot_backward(int n, int d, const int* __restrict__ ia, const float* __restrict__ a,
+                                                            int lda, const int* __restrict__ ib, const float* __restrict__ b,
+                                                            int ldb, const float* __restrict__ g, float* da, int ldda,
+                                                            float* db, int lddb) {
+  KDREC_GRID_STRIDE(i, (long long)n * d) {
+    const long long t = i / d, c = i - t * d;
+    const long long ra = ia != nullptr ? ia[t] : t, rb = ib != nullptr ? ib[t] : t;
+    const float gt = g[t];
+    if (da != nullptr) atomicAdd(da + ra * ldda + c, gt * b[rb * ldb + c]);
+    if (db != nullptr) atomicAdd(db + rb * lddb + c, gt * a[ra * lda + c]);
+  }
+}
