@@ -25,7 +25,7 @@ class GemmGpuTest {
 
     /** Fake buffers with a size but no device memory: enough for the argument checks. */
     private static DeviceBuffer fake(long floats) {
-        return new DeviceBuffer(null, null, 0, floats * 4, false);
+        return DeviceBuffer.detached(floats);
     }
 
     @Test

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class TopKGpuTest {
 
     private static DeviceBuffer fake(long elements) {
-        return new DeviceBuffer(null, null, 0, elements * 4, false);
+        return DeviceBuffer.detached(elements);
     }
 
     @Test
