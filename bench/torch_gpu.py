@@ -12,7 +12,9 @@ import statistics
 import sys
 import time
 
-GEMM_SHAPES = [(4096, 4096, 4096), (1024, 4000, 64), (2048, 41000, 64)]
+# m x n x k; the last four are kdrec's training backward shapes dU = G . I and dI = G^T . U
+GEMM_SHAPES = [(4096, 4096, 4096), (1024, 4000, 64), (2048, 41000, 64),
+               (1024, 64, 4000), (4000, 64, 1024), (2048, 64, 41000), (41000, 64, 2048)]
 TOPK_SHAPES = [(2048, 41000, 64), (30000, 41000, 300)]
 K = 100
 

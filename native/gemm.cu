@@ -85,9 +85,11 @@ __device__ __forceinline__ float finish(float acc, float alpha, float beta, cons
   return v;
 }
 
-template <bool A_KC, bool B_KC>
+// PARTIAL (split-K): block z sums only k in [z * kChunk, min(k, (z+1) * kChunk)) and stores the raw
+// sums to C + z * m * n (a dense m x n workspace, ldc == n); kdrec_gemm_splitk_reduce finishes.
+template <bool A_KC, bool B_KC, bool PARTIAL>
 __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const float* __restrict__ A, int lda,
-                                     const float* __restrict__ B, int ldb, float beta, float* C, int ldc) {
+                                     const float* __restrict__ B, int ldb, float beta, float* C, int ldc, int kChunk) {
   __shared__ __align__(16) float As[2][BK * LDS];
   __shared__ __align__(16) float Bs[2][BK * LDS];
   const int t = threadIdx.x, tx = t & 15, ty = t >> 4;
@@ -101,11 +103,14 @@ __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const flo
 #pragma unroll
     for (int j = 0; j < 8; j++) acc[i][j] = 0.f;
 
-  const int slabs = (k + BK - 1) / BK;
+  // k range of this block; kBegin is a multiple of BK (kChunk is), so the float4 alignment argument holds
+  const int kBegin = PARTIAL ? blockIdx.z * kChunk : 0;
+  const int kEnd = PARTIAL ? min(k, kBegin + kChunk) : k;
+  const int slabs = kEnd > kBegin ? (kEnd - kBegin + BK - 1) / BK : 0;
   float va[4], vb[4];
   if (slabs > 0) {
-    fetch<A_KC>(A, lda, m, k, m0, 0, avec, va);
-    fetch<B_KC>(B, ldb, n, k, n0, 0, bvec, vb);
+    fetch<A_KC>(A, lda, m, kEnd, m0, kBegin, avec, va);
+    fetch<B_KC>(B, ldb, n, kEnd, n0, kBegin, bvec, vb);
     stash<A_KC>(As[0], va);
     stash<B_KC>(Bs[0], vb);
   }
@@ -114,8 +119,8 @@ __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const flo
     const int cur = s & 1;
     const bool more = s + 1 < slabs;
     if (more) {  // global loads of the next slab are in flight during the FMAs below
-      fetch<A_KC>(A, lda, m, k, m0, (s + 1) * BK, avec, va);
-      fetch<B_KC>(B, ldb, n, k, n0, (s + 1) * BK, bvec, vb);
+      fetch<A_KC>(A, lda, m, kEnd, m0, kBegin + (s + 1) * BK, avec, va);
+      fetch<B_KC>(B, ldb, n, kEnd, n0, kBegin + (s + 1) * BK, bvec, vb);
     }
     const float* as = As[cur];
     const float* bs = Bs[cur];
@@ -140,6 +145,20 @@ __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const flo
     __syncthreads();
   }
 
+  if (PARTIAL) {  // raw sums into this split's slice of the workspace
+    float* W = C + (long long)blockIdx.z * m * n;
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+      const int row = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + (i - 4));
+      if (row >= m) continue;
+#pragma unroll
+      for (int j = 0; j < 8; j++) {
+        const int col = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + (j - 4));
+        if (col < n) W[(long long)row * n + col] = acc[i][j];
+      }
+    }
+    return;
+  }
   const bool cvec = aligned16(C) && (ldc & 3) == 0;
 #pragma unroll
   for (int i = 0; i < 8; i++) {
@@ -177,17 +196,49 @@ __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const flo
 // C = alpha * A . B + beta * C ; A m x k (lda), B k x n (ldb).
 extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nn(int m, int n, int k, float alpha, const float* A, int lda,
                                                                  const float* B, int ldb, float beta, float* C, int ldc) {
-  kdrec_gemm::gemm<true, false>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  kdrec_gemm::gemm<true, false, false>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0);
 }
 
 // C = alpha * A . B^T + beta * C ; A m x k (lda), B n x k (ldb).
 extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nt(int m, int n, int k, float alpha, const float* A, int lda,
                                                                  const float* B, int ldb, float beta, float* C, int ldc) {
-  kdrec_gemm::gemm<true, true>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  kdrec_gemm::gemm<true, true, false>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0);
 }
 
 // C = alpha * A^T . B + beta * C ; A k x m (lda), B k x n (ldb).
 extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_tn(int m, int n, int k, float alpha, const float* A, int lda,
                                                                  const float* B, int ldb, float beta, float* C, int ldc) {
-  kdrec_gemm::gemm<false, false>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  kdrec_gemm::gemm<false, false, false>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0);
+}
+
+// Split-K (the wrapper's choice for few output tiles and long k, e.g. dU = G . I with n = 64): grid
+// (ceil(n/128), ceil(m/128), splits); block z writes the raw sums over its k chunk (kChunk, a multiple
+// of 8) to W + z * m * n. No alpha/beta here: kdrec_gemm_splitk_reduce applies them once.
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nn_splitk(int m, int n, int k, const float* A, int lda,
+                                                                        const float* B, int ldb, float* W, int kChunk) {
+  kdrec_gemm::gemm<true, false, true>(m, n, k, 1.f, A, lda, B, ldb, 0.f, W, n, kChunk);
+}
+
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nt_splitk(int m, int n, int k, const float* A, int lda,
+                                                                        const float* B, int ldb, float* W, int kChunk) {
+  kdrec_gemm::gemm<true, true, true>(m, n, k, 1.f, A, lda, B, ldb, 0.f, W, n, kChunk);
+}
+
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_tn_splitk(int m, int n, int k, const float* A, int lda,
+                                                                        const float* B, int ldb, float* W, int kChunk) {
+  kdrec_gemm::gemm<false, false, true>(m, n, k, 1.f, A, lda, B, ldb, 0.f, W, n, kChunk);
+}
+
+// C = alpha * (sum over z = 0..splits-1 of W[z]) (+ beta * C), the splits added in a fixed order (deterministic).
+// 1-D grid-stride over the m * n outputs.
+extern "C" __global__ void kdrec_gemm_splitk_reduce(int m, int n, int splits, const float* W, float alpha, float beta,
+                                                    float* C, int ldc) {
+  const long long mn = (long long)m * n;
+  KDREC_GRID_STRIDE(e, mn) {
+    float s = W[e];
+    for (int z = 1; z < splits; z++) s += W[z * mn + e];
+    const long long i = e / n, j = e - i * n;
+    float* c = C + i * ldc + j;
+    *c = kdrec_gemm::finish(s, alpha, beta, c);
+  }
 }

@@ -45,16 +45,17 @@ inline int barrier(int pred) {
   return result;
 }
 inline void launch(dim3 grid, dim3 block, std::function<void()> f) {
-  if (grid.x == 0 || grid.y == 0) return;
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0) return;
   gridDim = grid; blockDim = block;
   int n = block.x;
   fibers.resize(n);
   std::vector<int> order(n);
   for (int i = 0; i < n; i++) order[i] = i;
   body = f;
+  for (unsigned bz = 0; bz < grid.z; bz++)
   for (unsigned by = 0; by < grid.y; by++)
     for (unsigned bx = 0; bx < grid.x; bx++) {
-      blockIdx.x = bx; blockIdx.y = by;
+      blockIdx.x = bx; blockIdx.y = by; blockIdx.z = bz;
       for (int i = 0; i < n; i++) {
         Fiber& fb = fibers[i];
         fb.stack.resize(1 << 18);

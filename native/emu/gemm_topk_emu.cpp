@@ -14,7 +14,7 @@
 static std::mt19937_64 R(12345);
 static float rn() { return std::normal_distribution<float>(0.f, 1.f)(R); }
 static int ri(int n) { return (int)(R() % (unsigned long long)n); }
-static int fails = 0;
+static int fails = 0, splitCases = 0;
 
 // ---------------- GEMM ----------------
 static void gemm_case(int lay, int m, int n, int k, float alpha, float beta, int placement) {
@@ -44,7 +44,28 @@ static void gemm_case(int lay, int m, int n, int k, float alpha, float beta, int
       if (beta != 0.f) v += beta * e[cOff + (size_t)i * ldc + j];
       e[cOff + (size_t)i * ldc + j] = v;
     }
-  if (m > 0 && n > 0) {
+  // GpuGemm.splitK / chunk
+  long tiles = ((m + 127L) / 128) * ((n + 127L) / 128);
+  int splits = 1;
+  if (!(tiles == 0 || tiles >= 264 || k < 256)) splits = (int)std::max(1L, std::min(std::min((264 + tiles - 1) / tiles, (long)k / 128), 64L));
+  if (m > 0 && n > 0 && splits > 1) {
+    int chunk = (int)((((long)k + splits - 1) / splits + 7) / 8 * 8);
+    splits = (k + chunk - 1) / chunk;
+    splitCases++;
+    std::vector<float> W((size_t)splits * m * n, NAN);
+    dim3 g{(unsigned)((n + 127) / 128), (unsigned)((m + 127) / 128), (unsigned)splits}, bl{256, 1, 1};
+    const float *A = a + aOff, *B = b + bOff;
+    float* C = c + cOff;
+    float* w = W.data();
+    emu::launch(g, bl, [&] {
+      if (lay == 0) kdrec_gemm_nn_splitk(m, n, k, A, lda, B, ldb, w, chunk);
+      else if (lay == 1) kdrec_gemm_nt_splitk(m, n, k, A, lda, B, ldb, w, chunk);
+      else kdrec_gemm_tn_splitk(m, n, k, A, lda, B, ldb, w, chunk);
+    });
+    long long mn = (long long)m * n;
+    dim3 g1{(unsigned)std::min((mn + 255) / 256, 65536LL), 1, 1};
+    emu::launch(g1, bl, [&] { kdrec_gemm_splitk_reduce(m, n, splits, w, alpha, beta, C, ldc); });
+  } else if (m > 0 && n > 0) {
     dim3 g{(unsigned)((n + 127) / 128), (unsigned)((m + 127) / 128), 1}, bl{256, 1, 1};
     const float *A = a + aOff, *B = b + bOff;
     float* C = c + cOff;
@@ -65,8 +86,8 @@ static void gemm_case(int lay, int m, int n, int k, float alpha, float beta, int
   }
   if (!(worst / scale <= 1e-5) || outside) {
     fails++;
-    std::printf("GEMM FAIL lay=%d m=%d n=%d k=%d alpha=%g beta=%g placement=%d rel=%g outside=%d\n", lay, m, n, k, alpha, beta,
-                placement, worst / scale, outside);
+    std::printf("GEMM FAIL lay=%d m=%d n=%d k=%d alpha=%g beta=%g placement=%d splits=%d rel=%g outside=%d\n", lay, m, n, k, alpha,
+                beta, placement, splits, worst / scale, outside);
   }
 }
 
@@ -156,14 +177,14 @@ int main(int argc, char** argv) {
     return fails != 0;
   }
   if (what == "all" || what == "gemm") {
-    int shapes[][3] = {{0, 5, 3}, {5, 0, 3}, {3, 4, 0}, {1, 1, 1}, {1, 33, 20}, {31, 32, 33}, {33, 33, 9}, {129, 130, 9}, {67, 200, 64}, {40, 50, 300}, {257, 260, 77}, {128, 128, 16}};
+    int shapes[][3] = {{0, 5, 3}, {5, 0, 3}, {3, 4, 0}, {1, 1, 1}, {1, 33, 20}, {31, 32, 33}, {33, 33, 9}, {129, 130, 9}, {67, 200, 64}, {40, 50, 300}, {257, 260, 77}, {128, 128, 16}, {100, 64, 1500}, {300, 64, 1021}, {64, 130, 777}};
     for (int lay = 0; lay < 3; lay++)
       for (auto& s : shapes)
         for (int pl = 0; pl < 3; pl++) {
           gemm_case(lay, s[0], s[1], s[2], 1.f, 0.f, pl);
           gemm_case(lay, s[0], s[1], s[2], 0.5f, -1.25f, pl);
         }
-    std::printf("gemm done, fails=%d barriers=%ld\n", fails, emu::barriers);
+    std::printf("gemm done, fails=%d split-K cases=%d barriers=%ld\n", fails, splitCases, emu::barriers);
   }
   if (what == "all" || what == "topk") {
     int cases[][4] = {{0, 10, 8, 5}, {5, 0, 8, 3}, {4, 20, 0, 5}, {1, 1, 1, 1}, {31, 33, 20, 1}, {32, 32, 64, 100}, {33, 31, 7, 100},

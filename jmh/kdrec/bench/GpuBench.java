@@ -21,7 +21,9 @@ import kdrec.gpu.GpuTopK;
  * {@code kdrec topk 2048x41000x64 k=100 median_ms=...}. Without a GPU it prints one line and exits 0.
  */
 public final class GpuBench {
-    static final int[][] GEMM_SHAPES = {{4096, 4096, 4096}, {1024, 4000, 64}, {2048, 41_000, 64}};
+    // m x n x k; the last four are kdrec's training backward shapes dU = G . I and dI = G^T . U (split-K)
+    static final int[][] GEMM_SHAPES = {{4096, 4096, 4096}, {1024, 4000, 64}, {2048, 41_000, 64},
+        {1024, 64, 4000}, {4000, 64, 1024}, {2048, 64, 41_000}, {41_000, 64, 2048}};
     static final int[][] TOPK_SHAPES = {{2048, 41_000, 64}, {30_000, 41_000, 300}};
     static final int K = 100;
 

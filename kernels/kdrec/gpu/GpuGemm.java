@@ -11,7 +11,8 @@ package kdrec.gpu;
  * shared-memory slabs of 8; float4 global loads where the operand's pointer and leading dimension
  * allow, bounds-checked scalar loads elsewhere, so any m, n, k, offset and leading dim works. The sum
  * over k runs in another order than the CPU twin's (slab-wise FMA), so results agree to fp32 rounding,
- * not bitwise. Deterministic run to run (no atomics). No allocation.
+ * not bitwise. Deterministic run to run (no atomics). Skinny problems with long k (few output tiles,
+ * see {@link #splitK}) split k across blocks into a per-call workspace and reduce it in a fixed order.
  */
 public final class GpuGemm {
     private GpuGemm() {}
@@ -25,7 +26,7 @@ public final class GpuGemm {
                           DeviceBuffer b, long bOff, int ldb, float beta, DeviceBuffer c, long cOff, int ldc) {
         check("GpuGemm.nn", false, false, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
-        launch(cuda, cuda.kernel("kdrec_gemm_nn"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        launch(cuda, cuda.kernel("kdrec_gemm_nn"), cuda.kernel("kdrec_gemm_nn_splitk"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     /** C = alpha * A . B^T + beta * C ; A m x k, B n x k. */
@@ -33,7 +34,7 @@ public final class GpuGemm {
                           DeviceBuffer b, long bOff, int ldb, float beta, DeviceBuffer c, long cOff, int ldc) {
         check("GpuGemm.nt", false, true, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
-        launch(cuda, cuda.kernel("kdrec_gemm_nt"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        launch(cuda, cuda.kernel("kdrec_gemm_nt"), cuda.kernel("kdrec_gemm_nt_splitk"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     /** C = alpha * A^T . B + beta * C ; A k x m, B k x n. */
@@ -41,14 +42,50 @@ public final class GpuGemm {
                           DeviceBuffer b, long bOff, int ldb, float beta, DeviceBuffer c, long cOff, int ldc) {
         check("GpuGemm.tn", true, false, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
-        launch(cuda, cuda.kernel("kdrec_gemm_tn"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        launch(cuda, cuda.kernel("kdrec_gemm_tn"), cuda.kernel("kdrec_gemm_tn_splitk"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
-    private static void launch(Cuda cuda, Cuda.Kernel kernel, int m, int n, int k, float alpha, DeviceBuffer a, long aOff,
-                               int lda, DeviceBuffer b, long bOff, int ldb, float beta, DeviceBuffer c, long cOff, int ldc) {
-        // the element offsets become views, so the kernel sees each operand's first element
-        cuda.launch(kernel, (int) ((n + TILE - 1L) / TILE), (int) ((m + TILE - 1L) / TILE), 1, THREADS, 1, 1, 0,
-                m, n, k, alpha, a.at(aOff), lda, b.at(bOff), ldb, beta, c.at(cOff), ldc);
+    private static void launch(Cuda cuda, Cuda.Kernel kernel, Cuda.Kernel splitKernel, int m, int n, int k, float alpha,
+                               DeviceBuffer a, long aOff, int lda, DeviceBuffer b, long bOff, int ldb, float beta,
+                               DeviceBuffer c, long cOff, int ldc) {
+        int gx = (int) ((n + TILE - 1L) / TILE), gy = (int) ((m + TILE - 1L) / TILE);
+        int splits = splitK(m, n, k);
+        if (splits == 1) {
+            // the element offsets become views, so the kernel sees each operand's first element
+            cuda.launch(kernel, gx, gy, 1, THREADS, 1, 1, 0, m, n, k, alpha, a.at(aOff), lda, b.at(bOff), ldb, beta, c.at(cOff), ldc);
+            return;
+        }
+        int chunk = chunk(k, splits);
+        splits = (k + chunk - 1) / chunk;  // no empty split
+        // Split-K: each split's raw sums go to its own m x n slice, then one fixed-order reduction applies
+        // alpha/beta (deterministic, unlike atomics). The workspace is allocated per call: it exists only
+        // for skinny problems (few output tiles), where it is at most ~2 x 132 tiles of 128 x 128 floats.
+        try (DeviceBuffer w = cuda.allocElements((long) splits * m * n)) {
+            cuda.launch(splitKernel, gx, gy, splits, THREADS, 1, 1, 0, m, n, k, a.at(aOff), lda, b.at(bOff), ldb, w, chunk);
+            cuda.launch1d(cuda.kernel("kdrec_gemm_splitk_reduce"), (long) m * n, THREADS, m, n, splits, w, alpha, beta,
+                    c.at(cOff), ldc);
+        }
+    }
+
+    /** Output tiles wanted in flight (two blocks per SM of an H100) before k is split. */
+    static final int SPLITK_TILES = 264;
+    /** Smallest k range a split gets. */
+    static final int SPLITK_MIN_K = 128;
+
+    /**
+     * Split-K factor: 1 unless the output has fewer than {@value #SPLITK_TILES} 128 x 128 tiles and k is
+     * long (kdrec's dU = G . I is 1024 x 64 with k = 4,000: 8 tiles for 132 SMs without it).
+     */
+    public static int splitK(int m, int n, int k) {
+        long tiles = ((m + TILE - 1L) / TILE) * ((n + TILE - 1L) / TILE);
+        if (tiles == 0 || tiles >= SPLITK_TILES || k < 2 * SPLITK_MIN_K) return 1;
+        long s = Math.min((SPLITK_TILES + tiles - 1) / tiles, k / SPLITK_MIN_K);
+        return (int) Math.max(1, Math.min(s, 64));
+    }
+
+    /** The k range per split: k / splits rounded up to the slab size 8 (keeps float4 alignment). */
+    static int chunk(int k, int splits) {
+        return (int) (((k + splits - 1L) / splits + 7) / 8 * 8);
     }
 
     /**

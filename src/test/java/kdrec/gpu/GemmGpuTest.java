@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@link GpuGemm} (NN, NT, TN) against {@link GemmScalar}: a sweep of shapes (empty, 1, 31/32/33,
  * the prime 1021, k = 0/1/9/20/64/300, one large case), alpha/beta cases (beta = 0 with C full of NaN:
  * C must not be read), three operand placements (tight; 16-byte aligned with padded leading dims, the
- * float4 path; odd offsets and odd leading dims, the scalar path), and every float outside C must be
+ * float4 path; odd offsets and odd leading dims, the scalar path), skinny long-k shapes that take the
+ * split-K path (workspace + fixed-order reduce), and every float outside C must be
  * left untouched. The outer class's test needs no GPU: argument checks happen before CUDA is touched.
  */
 class GemmGpuTest {
@@ -43,6 +44,19 @@ class GemmGpuTest {
         // empty problems return before any CUDA call (cuda is null here)
         GpuGemm.nn(null, 0, 4, 4, 1f, a, 0, 4, b, 0, 4, 0f, c, 0, 4);
         GpuGemm.tn(null, 4, 0, 4, 1f, a, 0, 4, b, 0, 4, 0f, c, 0, 4);
+    }
+
+    @Test
+    void splitKOnlyForSkinnyLongK() {
+        assertEquals(1, GpuGemm.splitK(4096, 4096, 4096), "plenty of tiles");
+        assertEquals(1, GpuGemm.splitK(1024, 4000, 64), "short k");
+        assertEquals(1, GpuGemm.splitK(0, 64, 5000), "empty");
+        int s = GpuGemm.splitK(1024, 64, 4000);  // kdrec's dU = G . I
+        assertTrue(s > 1 && s <= 64, "dU shape should split k, got " + s);
+        for (int[] c : new int[][] {{100, 64, 1500}, {300, 64, 1021}, {64, 130, 777}, {40, 50, 300}}) {
+            int sp = GpuGemm.splitK(c[0], c[1], c[2]), chunk = GpuGemm.chunk(c[2], sp);
+            assertTrue(sp > 1 && chunk % 8 == 0 && (long) chunk * sp >= c[2], java.util.Arrays.toString(c) + " splits " + sp);
+        }
     }
 
     enum Layout {
@@ -83,6 +97,8 @@ class GemmGpuTest {
         static final int[][] SHAPES = {
             {0, 5, 3}, {5, 0, 3}, {3, 4, 0}, {1, 1, 1}, {1, 33, 20}, {31, 32, 33}, {32, 31, 64}, {33, 33, 9},
             {127, 129, 8}, {128, 128, 16}, {129, 257, 20}, {1021, 37, 20}, {67, 1021, 64}, {40, 50, 300}, {300, 200, 1},
+            // split-K (few output tiles, long k): GpuGemm.splitK > 1 for each of these
+            {100, 64, 1500}, {300, 64, 1021}, {64, 130, 777},
         };
 
         @Test
@@ -108,6 +124,8 @@ class GemmGpuTest {
             check(cuda, Layout.NT, 1024, 1000, 64, 1f, 0f, 0, 101);    // kdrec's U . I^T shape, smaller n
             check(cuda, Layout.NN, 515, 777, 129, 1f, 1f, 1, 102);     // accumulate into C
             check(cuda, Layout.TN, 640, 513, 300, -2f, 0.5f, 2, 103);  // gradient-like A^T . B, odd placement
+            check(cuda, Layout.NN, 1024, 64, 4000, 1f, 0f, 0, 104);    // kdrec's dU = G . I (split-K)
+            check(cuda, Layout.TN, 4000, 64, 1024, 1f, 1f, 1, 105);    // kdrec's dI = G^T . U (split-K, accumulate)
             assertEquals(before, cuda.allocatedBytes(), "device memory leaked");
         }
 
