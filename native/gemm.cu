@@ -23,6 +23,10 @@
 // other (edge or unaligned) group falls back to 4 bounds-checked scalar loads. Out-of-range elements
 // are staged as 0, so k that is not a multiple of 8 and ragged m/n edges need no special main loop.
 // Every output is the sum over k of products (in slab order, FMA), then alpha * sum (+ beta * c).
+// Split-K (kdrec_gemm_*_splitk + kdrec_gemm_splitk_reduce): for outputs with few 128 x 128 tiles and a
+// long k (kdrec's dU = G . I is 1024 x 64 with k = 4,000), blockIdx.z takes one k chunk and stores its
+// raw sums to a workspace slice; the reduce kernel adds the slices in a fixed order (deterministic) and
+// applies alpha/beta once. The wrapper (GpuGemm.splitK) decides.
 #include "common.cuh"
 
 namespace kdrec_gemm {
