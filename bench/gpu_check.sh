@@ -36,5 +36,7 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
     echo "== $py" | tee -a "$out/bench.log"
     PYTHONUNBUFFERED=1 timeout "${BENCH_TIMEOUT:-240}" python3 "$py" 2>&1 | tee -a "$out/bench.log"
   done
+  # The ratios: GEMM as % of torch.matmul, fused top-K vs matmul + topk, fused CE vs torch's.
+  { bench/gpu_bench.sh --log "$out/bench.log"; grep '^ce_fwd_bwd_ms' "$out/bench.log"; } | tee "$out/ratios.txt"
 fi
 exit "$status"

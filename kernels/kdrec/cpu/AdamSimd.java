@@ -73,9 +73,12 @@ public final class AdamSimd {
         });
     }
 
-    /** Per-step scalars, derived in double as PyTorch's Python side does, then rounded to float. */
-    record Hyper(float wd, float w, boolean small, float beta2, float omb2, float bc2sqrt, float eps, float negStep) {
-        Hyper(float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
+    /**
+     * Per-step scalars, derived in double as PyTorch's Python side does, then rounded to float. Public
+     * so that the GPU Adam (kdrec.gpu.GpuAdam) feeds its kernels the very same floats.
+     */
+    public record Hyper(float wd, float w, boolean small, float beta2, float omb2, float bc2sqrt, float eps, float negStep) {
+        public Hyper(float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
             this(weightDecay, (float) (1.0 - beta1), Math.abs((float) (1.0 - beta1)) < 0.5f, beta2, (float) (1.0 - beta2),
                     (float) Math.sqrt(1.0 - Math.pow(beta2, t)), eps, (float) -(lr / (1.0 - Math.pow(beta1, t))));
         }
@@ -125,7 +128,7 @@ public final class AdamSimd {
 
     private static final ThreadLocal<long[]> SEEN = ThreadLocal.withInitial(() -> new long[1024]);
 
-    static void checkHyper(String k, float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
+    public static void checkHyper(String k, float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
         if (t < 1) throw new IllegalArgumentException(k + ": step t must be >= 1, got " + t);
         if (!(lr >= 0f)) throw new IllegalArgumentException(k + ": invalid lr " + lr);
         if (!(beta1 >= 0f && beta1 < 1f)) throw new IllegalArgumentException(k + ": beta1 must be in [0, 1), got " + beta1);

@@ -72,16 +72,16 @@ public final class DropoutScalar {
         return mix32(k1 ^ (int) (i >>> 32) * 0x9E3779B9);
     }
 
-    static int key0(long seed) {
+    public static int key0(long seed) {
         return (int) splitmix64(seed);
     }
 
-    static int key1(long seed) {
+    public static int key1(long seed) {
         return (int) (splitmix64(seed) >>> 32);
     }
 
     /** Smallest 24-bit u with u * 2^-24 &gt;= p (p * 2^24 is exact in double). */
-    static int threshold(float p) {
+    public static int threshold(float p) {
         return (int) Math.ceil(p * 16777216.0);
     }
 

@@ -1,5 +1,7 @@
 package kdrec.gpu;
 
+import kdrec.cpu.AdamSimd;
+
 /**
  * Fused Adam update on the GPU, the device twin of {@link kdrec.cpu.AdamScalar}: torch.optim.Adam
  * (coupled L2 weight decay, bias correction, no amsgrad) and its lazy row-sparse variant. Kernels in
@@ -8,8 +10,7 @@ package kdrec.gpu;
  * <p>Decomposition: one thread per parameter element, grid-stride (memory bound: 4 streams in, 3
  * out). The device arithmetic is AdamScalar's, operation for operation, with IEEE round-to-nearest
  * intrinsics that are never fused into fma, and the per-step scalars below are computed here in
- * double exactly as {@code kdrec.cpu.AdamSimd.Hyper} does (that record is package-private, hence the
- * copy in {@link #launchArgs}): the results should equal AdamScalar's bit for bit (the test allows
+ * double by {@code kdrec.cpu.AdamSimd.Hyper} itself ({@link #launchArgs}): the results should equal AdamScalar's bit for bit (the test allows
  * 1 ulp). p, g, m and v must not overlap. stepRows' rows must be distinct (the CPU checks that; here
  * it is the caller's guarantee, like the range of the row indices, which needs a download to check).
  */
@@ -21,7 +22,7 @@ public final class GpuAdam {
                             DeviceBuffer v, long vOff, float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
         String op = "adam step";
         SparseArgs.nonNegative(op, "n", n);
-        checkHyper(op, lr, beta1, beta2, eps, weightDecay, t);
+        AdamSimd.checkHyper(op, lr, beta1, beta2, eps, weightDecay, t);
         SparseArgs.dense(op, "p", p, pOff, 1, n, 1);
         SparseArgs.dense(op, "g", g, gOff, 1, n, 1);
         SparseArgs.dense(op, "m", m, mOff, 1, n, 1);
@@ -43,7 +44,7 @@ public final class GpuAdam {
         String op = "adam stepRows";
         if (nRows < 0 || d < 0) throw new IllegalArgumentException(op + ": negative dims nRows = " + nRows + ", d = " + d);
         if (ldp < d || ldg < d) throw new IllegalArgumentException(op + ": leading dims " + ldp + ", " + ldg + " < d = " + d);
-        checkHyper(op, lr, beta1, beta2, eps, weightDecay, t);
+        AdamSimd.checkHyper(op, lr, beta1, beta2, eps, weightDecay, t);
         SparseArgs.elements(op, "rows", rows, nRows);
         SparseArgs.dense(op, "g", g, gOff, ldg, nRows, d);
         // The table's row count is the largest row index + 1, unknown without a download: only the
@@ -57,26 +58,9 @@ public final class GpuAdam {
                 g.at(gOff), ldg, m.at(mOff), v.at(vOff), h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
     }
 
-    /**
-     * The kernels' trailing arguments (wd, w, small, beta2, omb2, bc2sqrt, eps, negStep), derived in
-     * double and rounded to float exactly as AdamSimd.Hyper derives them (PyTorch's Python side).
-     */
+    /** The kernels' trailing arguments (wd, w, small, beta2, omb2, bc2sqrt, eps, negStep): AdamSimd.Hyper's floats. */
     static Object[] launchArgs(float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
-        float w = (float) (1.0 - beta1);
-        boolean small = Math.abs(w) < 0.5f;
-        float omb2 = (float) (1.0 - beta2);
-        float bc2sqrt = (float) Math.sqrt(1.0 - Math.pow(beta2, t));
-        float negStep = (float) -(lr / (1.0 - Math.pow(beta1, t)));
-        return new Object[] {weightDecay, w, small ? 1 : 0, beta2, omb2, bc2sqrt, eps, negStep};
-    }
-
-    /** AdamSimd.checkHyper's rules and messages (that method is package-private in kdrec.cpu). */
-    private static void checkHyper(String k, float lr, float beta1, float beta2, float eps, float weightDecay, int t) {
-        if (t < 1) throw new IllegalArgumentException(k + ": step t must be >= 1, got " + t);
-        if (!(lr >= 0f)) throw new IllegalArgumentException(k + ": invalid lr " + lr);
-        if (!(beta1 >= 0f && beta1 < 1f)) throw new IllegalArgumentException(k + ": beta1 must be in [0, 1), got " + beta1);
-        if (!(beta2 >= 0f && beta2 < 1f)) throw new IllegalArgumentException(k + ": beta2 must be in [0, 1), got " + beta2);
-        if (!(eps >= 0f)) throw new IllegalArgumentException(k + ": invalid eps " + eps);
-        if (!(weightDecay >= 0f)) throw new IllegalArgumentException(k + ": invalid weight decay " + weightDecay);
+        AdamSimd.Hyper h = new AdamSimd.Hyper(lr, beta1, beta2, eps, weightDecay, t);
+        return new Object[] {h.wd(), h.w(), h.small() ? 1 : 0, h.beta2(), h.omb2(), h.bc2sqrt(), h.eps(), h.negStep()};
     }
 }

@@ -3,6 +3,8 @@ package kdrec.gpu;
 import static kdrec.gpu.GpuElemArgs.checkBuf;
 import static kdrec.gpu.GpuElemArgs.checkN;
 
+import kdrec.cpu.DropoutScalar;
+
 /**
  * Inverted dropout on the GPU with the CPU's counter-based mask: the CUDA twin of
  * {@link kdrec.cpu.DropoutScalar} (same signatures with {@link DeviceBuffer} for MemorySegment and a
@@ -11,8 +13,8 @@ import static kdrec.gpu.GpuElemArgs.checkN;
  * <p>The mask bit of element i is the pure function of (seed, i, p) that DropoutScalar's header
  * defines (splitmix64 keys, two lowbias32 rounds, a 24-bit threshold), so the GPU keeps exactly the
  * elements the CPU keeps and forward/backward match DropoutScalar bit for bit. The keys k0/k1, the
- * threshold ceil(p * 2^24) and the scale 1f / (1f - p) are computed here, in Java, with the CPU's
- * expressions, and passed to the kernel; the kernel only hashes the element index.
+ * threshold ceil(p * 2^24) come from DropoutScalar itself and the scale 1f / (1f - p) is its
+ * expression; they are passed to the kernel; the kernel only hashes the element index.
  *
  * <p>Decomposition: one grid-stride launch of {@link GpuVec#BLOCK}-thread blocks, one element per
  * thread per step; no mask is stored (backward re-derives it from the seed).
@@ -38,33 +40,16 @@ public final class GpuDropout {
     static void forwardAt(Cuda cuda, long n, long base, DeviceBuffer x, long xOff, DeviceBuffer y, long yOff, float p, long seed) {
         check("GpuDropout.forward", n, base, "x", x, xOff, "y", y, yOff, p);
         if (n == 0) return;
-        long z = splitmix64(seed);
         cuda.launch1d(cuda.kernel("kdrec_dropout_forward"), n, GpuVec.BLOCK, n, base, x.at(xOff), y.at(yOff),
-                (int) z, (int) (z >>> 32), threshold(p), 1f / (1f - p), p == 0f ? 1 : 0);
+                DropoutScalar.key0(seed), DropoutScalar.key1(seed), DropoutScalar.threshold(p), 1f / (1f - p), p == 0f ? 1 : 0);
     }
 
     /** {@link #backward} with mask indices base + j (see {@link #forwardAt}). */
     static void backwardAt(Cuda cuda, long n, long base, DeviceBuffer gy, long gyOff, DeviceBuffer gx, long gxOff, float p, long seed) {
         check("GpuDropout.backward", n, base, "gy", gy, gyOff, "gx", gx, gxOff, p);
         if (n == 0) return;
-        long z = splitmix64(seed);
         cuda.launch1d(cuda.kernel("kdrec_dropout_backward"), n, GpuVec.BLOCK, n, base, gy.at(gyOff), gx.at(gxOff),
-                (int) z, (int) (z >>> 32), threshold(p), 1f / (1f - p), p == 0f ? 1 : 0);
-    }
-
-    // The key derivation and threshold, copied from DropoutScalar (whose helpers are package-private
-    // to kdrec.cpu); DropoutGpuTest checks that the GPU's output equals the CPU's bit for bit.
-
-    /** Smallest 24-bit u with u * 2^-24 &gt;= p (p * 2^24 is exact in double). */
-    static int threshold(float p) {
-        return (int) Math.ceil(p * 16777216.0);
-    }
-
-    static long splitmix64(long seed) {
-        long z = seed + 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+                DropoutScalar.key0(seed), DropoutScalar.key1(seed), DropoutScalar.threshold(p), 1f / (1f - p), p == 0f ? 1 : 0);
     }
 
     private static void check(String k, long n, long base, String an, DeviceBuffer a, long aOff, String bn, DeviceBuffer b, long bOff, float p) {

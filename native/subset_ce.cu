@@ -1,0 +1,292 @@
+// native/subset_ce.cu — fused soft-target cross-entropy on ragged per-row item subsets (RCE-KD), the
+// CUDA twin of kdrec.cpu.SubsetCeScalar (gatherDot, gatherDotBackward, softCe, softCeLogits).
+//
+// Decomposition: ONE WARP PER ROW (blocks of kWarps warps, warps grid-stride over the rows, so any m
+// works with a capped grid). Within a row:
+//   * dots <U[r], I[idx[j]]>: the warp walks the row's entries in chunks of 32; for each entry all 32
+//     lanes split the d columns (lane l takes k = l, l+32, ...: coalesced reads of the item row) and
+//     warp_sum gives every lane the dot. Lane t of the chunk keeps entry t's dot in a register, so
+//     after the chunk each lane owns exactly the entries j with j % 32 == lane (coalesced writes).
+//   * the softmax statistics: each lane runs an online (max, sum of exp) over its own entries, then a
+//     fixed xor-butterfly combines the 32 lane states (deterministic, no atomics).
+//   * the raw student logits are parked in gradLogits (an output of the same length anyway) between the
+//     dot pass and the gradient pass; the SAME lane writes and re-reads each slot, so no barrier is
+//     needed. Nothing normalised is ever written to global memory except the final gradient.
+// gatherDotBackward: du rows are owned by their warp (no atomics, entry order); di rows are shared
+// between rows (an item appears in many users' sets), so di uses float atomicAdd: its summation order
+// (and last bits) may change run to run. Everything else here is deterministic.
+//
+// Numerics follow the scalar twin: max-subtracted softmax of logits/tau, loss = -sum p log q,
+// grad = rowScale * (q - p) / tau; empty rows give loss 0 and touch nothing else. Sums are in float
+// per lane (the twin uses double); exps are IEEE expf (no fast-math), divisions by tau are true divisions.
+#include "common.cuh"
+
+namespace kdrec_subset_ce {
+
+constexpr unsigned kFull = 0xffffffffu;
+constexpr int kWarps = 8;
+constexpr int kBlock = kWarps * 32;
+
+// Running max m of the RAW values x and sum s of exp((x - m) / tau) over a stream of x (finite or -inf);
+// m = -inf, s = 0 when empty. Dividing the difference (x - m), not x, by tau is what the scalar twin
+// does: with tau = 0.1 and logits ~ 5, x / tau rounded to float alone would move p by ~4e-6 relative.
+struct Online {
+  float m, s;
+};
+
+__device__ __forceinline__ Online online_empty() { return Online{-INFINITY, 0.f}; }
+
+__device__ __forceinline__ void online_add(Online& o, float x, float tau) {
+  if (x > o.m) {
+    o.s = o.s * expf((o.m - x) / tau) + 1.f;  // first element: 0 * exp(-inf) + 1 = 1
+    o.m = x;
+  } else if (x != -INFINITY) {  // a masked -inf logit adds 0; exp(-inf - -inf) would be NaN
+    o.s += expf((x - o.m) / tau);
+  }
+}
+
+// Combines the 32 lane states; every lane gets bit-identical (m, s): the products are rounded
+// separately (__fmul_rn blocks fma contraction), so (a, b) and (b, a) give the same sum.
+__device__ __forceinline__ Online warp_online(Online o, float tau) {
+  for (int off = 16; off > 0; off >>= 1) {
+    const float m2 = __shfl_xor_sync(kFull, o.m, off), s2 = __shfl_xor_sync(kFull, o.s, off);
+    const float mx = fmaxf(o.m, m2);
+    // Both empty: keep (-inf, 0); exp(-inf - -inf) would be NaN.
+    if (mx != -INFINITY) o.s = __fadd_rn(__fmul_rn(o.s, expf((o.m - mx) / tau)), __fmul_rn(s2, expf((m2 - mx) / tau)));
+    o.m = mx;
+  }
+  return o;
+}
+
+// <a, b> over d columns by one warp; every lane gets the same value.
+__device__ __forceinline__ float warp_dot(const float* a, const float* b, int d, int lane) {
+  float acc = 0.f;
+  for (int k = lane; k < d; k += 32) acc = fmaf(a[k], b[k], acc);
+  return kdrec::warp_sum(acc);
+}
+
+// Dots of user row ur with the item rows of entries [o, o+n) written to out[o + j] (lane j % 32 writes j).
+__device__ __forceinline__ void row_dots(const float* ur, const float* items, int ldi, const int* idx, int o, int n,
+                                         int d, float* out, float* out2, int lane) {
+  for (int j0 = 0; j0 < n; j0 += 32) {
+    const int cnt = min(32, n - j0);
+    const int myIdx = lane < cnt ? idx[o + j0 + lane] : 0;
+    float mine = 0.f;
+    for (int t = 0; t < cnt; t++) {
+      const int it = __shfl_sync(kFull, myIdx, t);
+      const float s = warp_dot(ur, items + (long long)it * ldi, d, lane);
+      if (t == lane) mine = s;
+    }
+    if (lane < cnt) {
+      out[o + j0 + lane] = mine;
+      if (out2 != nullptr) out2[o + j0 + lane] = mine;
+    }
+  }
+}
+
+// One row's soft CE from student logits s[o..o+n) and teacher logits t[o..o+n): returns the loss (all
+// lanes), writes grad[o + j] = scale * (q_j - p_j) / tau. grad may alias s: each lane reads s[o + j]
+// before writing grad[o + j], for its own j only.
+__device__ __forceinline__ float row_soft_ce(const float* s, const float* t, float* grad, int o, int n, float tau,
+                                             float scale, int lane) {
+  Online os = online_empty(), ot = online_empty();
+  for (int j = lane; j < n; j += 32) {
+    online_add(os, s[o + j], tau);
+    online_add(ot, t[o + j], tau);
+  }
+  os = warp_online(os, tau);
+  ot = warp_online(ot, tau);
+  const float logSs = logf(os.s);  // -inf for an empty row, which then has no entries to use it
+  float loss = 0.f;
+  for (int j = lane; j < n; j += 32) {
+    const float logQ = (s[o + j] - os.m) / tau - logSs;
+    const float p = expf((t[o + j] - ot.m) / tau) / ot.s;
+    loss = fmaf(-p, logQ, loss);
+    grad[o + j] = scale * (expf(logQ) - p) / tau;
+  }
+  return kdrec::warp_sum(loss);
+}
+
+}  // namespace kdrec_subset_ce
+
+// out[j] = <U[r], I[idx[j]]> for every entry j of row r. u, items: first element of the matrices.
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_gather_dot(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
+                           const int* idx, float* out) {
+  const int lane = threadIdx.x & 31;
+  const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
+  for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
+    const int o = ptr[r];
+    kdrec_subset_ce::row_dots(u + r * ldu, items, ldi, idx, o, ptr[r + 1] - o, d, out, nullptr, lane);
+  }
+}
+
+// du[r] += sum_j g[j] I[idx[j]] (warp-owned, entry order); di[idx[j]] += g[j] U[r] (float atomics).
+// hasDu / hasDi = 0 skips that gradient (its pointer is then a dummy and never dereferenced).
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_gather_dot_backward(int m, int d, const float* u, int ldu, const float* items, int ldi,
+                                    const int* ptr, const int* idx, const float* g, float* du, int lddu, int hasDu,
+                                    float* di, int lddi, int hasDi) {
+  using namespace kdrec_subset_ce;
+  const int lane = threadIdx.x & 31;
+  const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
+  for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
+    const int o = ptr[r], n = ptr[r + 1] - o;
+    if (hasDu) {
+      // Column slices outer so each lane's accumulator stays in a register across the whole row.
+      for (int k0 = 0; k0 < d; k0 += 32) {
+        const int k = k0 + lane;
+        float acc = 0.f;
+        for (int j0 = 0; j0 < n; j0 += 32) {
+          const int cnt = min(32, n - j0);
+          const int myIdx = lane < cnt ? idx[o + j0 + lane] : 0;
+          const float myG = lane < cnt ? g[o + j0 + lane] : 0.f;
+          for (int t = 0; t < cnt; t++) {
+            const int it = __shfl_sync(kFull, myIdx, t);
+            const float gt = __shfl_sync(kFull, myG, t);
+            if (k < d) acc = fmaf(gt, items[(long long)it * ldi + k], acc);
+          }
+        }
+        if (k < d && n > 0) du[r * lddu + k] += acc;
+      }
+    }
+    if (hasDi) {
+      const float* ur = u + r * ldu;
+      for (int j = 0; j < n; j++) {
+        const float gj = g[o + j];
+        float* dr = di + (long long)idx[o + j] * lddi;
+        for (int k = lane; k < d; k += 32) atomicAdd(dr + k, gj * ur[k]);
+      }
+    }
+  }
+}
+
+// The fused forward: student logits s_j = <U[r], I[idx[j]]> (also to studentLogits when hasStudent),
+// loss[r] = CE(softmax(t/tau), softmax(s/tau)), gradLogits[j] = rowScale[r] (q_j - p_j) / tau
+// (rowScale = 1 when hasRowScale = 0).
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_soft_ce(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
+                        const int* idx, const float* teacher, float tau, const float* rowScale, int hasRowScale,
+                        float* loss, float* grad, float* student, int hasStudent) {
+  using namespace kdrec_subset_ce;
+  const int lane = threadIdx.x & 31;
+  const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
+  for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
+    const int o = ptr[r], n = ptr[r + 1] - o;
+    // grad holds the raw student logits until row_soft_ce overwrites them (same lane per slot).
+    row_dots(u + r * ldu, items, ldi, idx, o, n, d, grad, hasStudent ? student : nullptr, lane);
+    const float l = row_soft_ce(grad, teacher, grad, o, n, tau, hasRowScale ? rowScale[r] : 1.f, lane);
+    if (lane == 0) loss[r] = l;
+  }
+}
+
+// softCe from given student logits (no dots).
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_soft_ce_logits(int m, const int* ptr, const float* student, const float* teacher, float tau,
+                               const float* rowScale, int hasRowScale, float* loss, float* grad) {
+  const int lane = threadIdx.x & 31;
+  const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
+  for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
+    const int o = ptr[r];
+    const float l = kdrec_subset_ce::row_soft_ce(student, teacher, grad, o, ptr[r + 1] - o, tau,
+                                                 hasRowScale ? rowScale[r] : 1.f, lane);
+    if (lane == 0) loss[r] = l;
+  }
+}
+
+// ---- pair soft-CE (kdrec.cpu.PairCeScalar): two overlapping sets per row sharing one entry list ----
+// Row r's entries j in [0, n): set A = [0, a[r]), set B = [b[r], n). Same decomposition as above: one
+// warp per row, lane j % 32 owns entry j. The two log-sum-exps and the cross term are kept in double
+// (loss = value - cross cancels when logits/tau are large), the per-entry exps are float.
+
+namespace kdrec_subset_ce {
+
+// log sum exp(x / tau) of the combined lane states, in double: -inf for an empty set.
+__device__ __forceinline__ double online_lse(Online o, float tau) {
+  return o.m == -INFINITY ? -(double)INFINITY : (double)o.m / tau + log((double)o.s);
+}
+
+}  // namespace kdrec_subset_ce
+
+// target[j] = wA[r] softmax_A(tl/tau)_j [j < a] + wB[r] softmax_B(tl/tau)_j [j >= b].
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_pair_targets(int m, const int* ptr, const int* a, const int* b, const float* teacher, float tau,
+                             const float* wA, const float* wB, float* target) {
+  using namespace kdrec_subset_ce;
+  const int lane = threadIdx.x & 31;
+  const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
+  for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
+    const int o = ptr[r], n = ptr[r + 1] - o, ar = a[r], br = b[r];
+    Online oa = online_empty(), ob = online_empty();
+    for (int j = lane; j < n; j += 32) {
+      const float x = teacher[o + j];
+      if (j < ar) online_add(oa, x, tau);
+      if (j >= br) online_add(ob, x, tau);
+    }
+    oa = warp_online(oa, tau);
+    ob = warp_online(ob, tau);
+    const float wa = wA[r], wb = wB[r];
+    for (int j = lane; j < n; j += 32) {
+      const float x = teacher[o + j];
+      // oa.s >= 1 whenever j < ar (the max entry contributes exp(0)), so the divisions are safe.
+      const float va = j < ar ? wa * (expf((x - oa.m) / tau) / oa.s) : 0.f;
+      const float vb = j >= br ? wb * (expf((x - ob.m) / tau) / ob.s) : 0.f;
+      target[o + j] = va + vb;
+    }
+  }
+}
+
+// The fused pair forward: s_j = <U[r], I[idx[j]]>, loss[r] = wA lse_A(s/tau) + wB lse_B(s/tau)
+// - sum_j target_j s_j / tau (an empty set's term is 0), grad[j] = (wA qA_j [j < a] + wB qB_j [j >= b]
+// - target_j) / tau, and gu[r] = sum_j grad[j] I[idx[j]] (overwritten; skipped when hasGu = 0).
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_pair_soft_ce(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
+                             const int* idx, const int* a, const int* b, const float* target, const float* wA,
+                             const float* wB, float tau, float* loss, float* grad, float* gu, int ldgu, int hasGu) {
+  using namespace kdrec_subset_ce;
+  const int lane = threadIdx.x & 31;
+  const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
+  for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
+    const int o = ptr[r], n = ptr[r + 1] - o, ar = a[r], br = b[r];
+    // grad parks the raw dots until the gradient pass overwrites them (same lane per slot).
+    row_dots(u + r * ldu, items, ldi, idx, o, n, d, grad, nullptr, lane);
+    Online oa = online_empty(), ob = online_empty();
+    for (int j = lane; j < n; j += 32) {
+      const float x = grad[o + j];
+      if (j < ar) online_add(oa, x, tau);
+      if (j >= br) online_add(ob, x, tau);
+    }
+    const double lseA = online_lse(warp_online(oa, tau), tau), lseB = online_lse(warp_online(ob, tau), tau);
+    const float wa = wA[r], wb = wB[r];
+    const double value = (ar > 0 ? wa * lseA : 0.0) + (br < n ? wb * lseB : 0.0);
+    double cross = 0.0;
+    for (int j = lane; j < n; j += 32) {
+      // s / tau in double, as the scalar twin: the cross term and x - lse then lose nothing to float rounding.
+      const double x = (double)grad[o + j] / tau;
+      const float tj = target[o + j];
+      cross += (double)tj * x;
+      const float q = (j < ar ? wa * expf((float)(x - lseA)) : 0.f) + (j >= br ? wb * expf((float)(x - lseB)) : 0.f);
+      grad[o + j] = (q - tj) / tau;
+    }
+    cross = kdrec::warp_sum(cross);
+    if (lane == 0) loss[r] = (float)(value - cross);
+    if (!hasGu) continue;
+    // gu[r][k] = sum_j grad[j] I[idx[j]][k]: lanes over columns, entries in order. The chunk loads of
+    // grad read slot o + j0 + lane, which this same lane wrote just above: no barrier needed.
+    for (int k0 = 0; k0 < d; k0 += 32) {
+      const int k = k0 + lane;
+      float acc = 0.f;
+      for (int j0 = 0; j0 < n; j0 += 32) {
+        const int cnt = min(32, n - j0);
+        const int myIdx = lane < cnt ? idx[o + j0 + lane] : 0;
+        const float myG = lane < cnt ? grad[o + j0 + lane] : 0.f;
+        for (int t = 0; t < cnt; t++) {
+          const int it = __shfl_sync(kFull, myIdx, t);
+          const float gt = __shfl_sync(kFull, myG, t);
+          if (k < d) acc = fmaf(gt, items[(long long)it * ldi + k], acc);
+        }
+      }
+      if (k < d) gu[r * ldgu + k] = acc;
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package kdrec.gpu;
+
+import static kdrec.gpu.CeGpuTestSupport.assertNoLeak;
+import static kdrec.gpu.CeGpuTestSupport.assertSameBits;
+import static kdrec.gpu.CeGpuTestSupport.down;
+import static kdrec.gpu.CeGpuTestSupport.seg;
+import static kdrec.gpu.GpuAssert.assertClose;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import kdrec.cpu.SubsetCeScalar;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link GpuSubsetCe} against {@link SubsetCeScalar} on seeded random data: sizes m = 0, 1, 31, 32,
+ * 33, 1021 and a large RCE-KD-like batch, d from 1 to 130 (around the warp width), rows of length 0, 1,
+ * 31, 32, 33 and longer, unaligned offsets and padded leading dims, ptr[0] &gt; 0, tau != 1,
+ * rowScale given or null. Norm-wise relative error 1e-5 (GpuAssert). gatherDotBackward's di uses
+ * float atomics (order not fixed), so only it is exempt from the bit-for-bit determinism check.
+ */
+@Tag("gpu")
+@ExtendWith(RequiresGpu.class)
+class SubsetCeGpuTest {
+    /** One problem: m rows of dim d, sets of up to maxLen entries over nItems items. */
+    record Case(int m, int d, int maxLen, int nItems, float tau, boolean rowScale) {
+        long seed() {
+            return 1000L * m + 7L * d + maxLen;
+        }
+    }
+
+    static final List<Case> CASES = List.of(
+            new Case(0, 8, 10, 5, 1f, false),
+            new Case(1, 1, 1, 3, 1f, true),
+            new Case(1, 64, 33, 100, 0.5f, false),
+            new Case(31, 20, 40, 50, 2f, true),
+            new Case(32, 32, 64, 200, 0.1f, false),
+            new Case(33, 33, 100, 300, 0.7f, true),
+            new Case(97, 130, 70, 500, 1.5f, false),
+            new Case(1021, 64, 70, 2000, 0.5f, true),
+            new Case(3000, 64, 400, 41_000, 1f, true));
+
+    /** The layout every case uses: odd element offsets and padded leading dims. */
+    static final long U_OFF = 3, I_OFF = 7;
+    static final int PTR0 = 5;
+
+    static int ldu(int d) {
+        return d + 5;
+    }
+
+    static int ldi(int d) {
+        return d + 2;
+    }
+
+    @Test
+    void forwardKernelsMatchScalar() {
+        Cuda cuda = CudaProbe.cuda();
+        long before = cuda.allocatedBytes();
+        for (Case c : CASES) {
+            String at = "SubsetCe " + c;
+            long s = c.seed();
+            int m = c.m(), d = c.d();
+            float[] u = CeGpuTestSupport.matrix(s, U_OFF, m, d, ldu(d), 0.5);
+            float[] items = CeGpuTestSupport.matrix(s + 1, I_OFF, c.nItems(), d, ldi(d), 0.5);
+            int[] ptr = CeGpuTestSupport.ptr(s + 2, m, PTR0, c.maxLen());
+            int nnz = ptr[m];
+            int[] idx = CeGpuTestSupport.ids(s + 3, nnz, c.nItems());
+            float[] teacher = CeGpuTestSupport.randn(s + 4, nnz, 2.0);
+            float[] rowScale = c.rowScale() ? CeGpuTestSupport.uniform(s + 5, m, 0.1, 3.0) : null;
+
+            float[] dotRef = new float[nnz];
+            SubsetCeScalar.gatherDot(m, d, seg(u), U_OFF, ldu(d), seg(items), I_OFF, ldi(d), ptr, idx, dotRef);
+            float[] lossRef = new float[m], gradRef = new float[nnz], studRef = new float[nnz];
+            SubsetCeScalar.softCe(m, d, seg(u), U_OFF, ldu(d), seg(items), I_OFF, ldi(d), ptr, idx, teacher, c.tau(), rowScale,
+                    lossRef, gradRef, studRef);
+            float[] lossRef2 = new float[m], gradRef2 = new float[nnz];
+            SubsetCeScalar.softCeLogits(m, ptr, dotRef, teacher, c.tau(), rowScale, lossRef2, gradRef2);
+
+            try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
+                DeviceBuffer gu = b.f(u), gi = b.f(items), gp = b.i(ptr), gx = b.i(idx), gt = b.f(teacher);
+                DeviceBuffer gs = rowScale == null ? null : b.f(rowScale);
+                DeviceBuffer out = b.zeros(Math.max(1, nnz));
+                GpuSubsetCe.gatherDot(cuda, m, d, gu, U_OFF, ldu(d), gi, I_OFF, ldi(d), gp, gx, out);
+                assertClose(dotRef, down(cuda, out, nnz), at + " gatherDot");
+
+                DeviceBuffer loss = b.zeros(Math.max(1, m)), grad = b.zeros(Math.max(1, nnz)), stud = b.zeros(Math.max(1, nnz));
+                GpuSubsetCe.softCe(cuda, m, d, gu, U_OFF, ldu(d), gi, I_OFF, ldi(d), gp, gx, gt, c.tau(), gs, loss, grad, stud);
+                float[] lossGpu = down(cuda, loss, m), gradGpu = down(cuda, grad, nnz);
+                assertClose(lossRef, lossGpu, at + " softCe loss");
+                assertClose(gradRef, gradGpu, at + " softCe gradLogits");
+                assertClose(studRef, down(cuda, stud, nnz), at + " softCe studentLogits");
+                for (int r = 0; r < m; r++) {
+                    if (ptr[r + 1] == ptr[r]) assertTrue(lossGpu[r] == 0f, at + ": empty row " + r + " must have loss 0, got " + lossGpu[r]);
+                }
+
+                // Without studentLogits, and a second run: same bits (deterministic).
+                GpuSubsetCe.softCe(cuda, m, d, gu, U_OFF, ldu(d), gi, I_OFF, ldi(d), gp, gx, gt, c.tau(), gs, loss, grad, null);
+                assertSameBits(lossGpu, down(cuda, loss, m), at + " softCe loss (rerun, no studentLogits)");
+                assertSameBits(gradGpu, down(cuda, grad, nnz), at + " softCe gradLogits (rerun, no studentLogits)");
+
+                DeviceBuffer gdot = b.f(dotRef);
+                GpuSubsetCe.softCeLogits(cuda, m, gp, gdot, gt, c.tau(), gs, loss, grad);
+                assertClose(lossRef2, down(cuda, loss, m), at + " softCeLogits loss");
+                assertClose(gradRef2, down(cuda, grad, nnz), at + " softCeLogits gradLogits");
+            }
+        }
+        assertNoLeak(cuda, before, "SubsetCeGpuTest.forwardKernelsMatchScalar");
+    }
+
+    @Test
+    void backwardMatchesScalar() {
+        Cuda cuda = CudaProbe.cuda();
+        long before = cuda.allocatedBytes();
+        long duOff = 1, diOff = 2;
+        for (Case c : CASES) {
+            String at = "SubsetCe.gatherDotBackward " + c;
+            long s = c.seed() + 50;
+            int m = c.m(), d = c.d(), lddu = d + 1, lddi = d + 3;
+            float[] u = CeGpuTestSupport.matrix(s, U_OFF, m, d, ldu(d), 0.5);
+            float[] items = CeGpuTestSupport.matrix(s + 1, I_OFF, c.nItems(), d, ldi(d), 0.5);
+            int[] ptr = CeGpuTestSupport.ptr(s + 2, m, PTR0, c.maxLen());
+            int nnz = ptr[m];
+            int[] idx = CeGpuTestSupport.ids(s + 3, nnz, c.nItems());
+            float[] g = CeGpuTestSupport.randn(s + 4, nnz, 1.0);
+            // du, di accumulate: start from random values (zero padding).
+            float[] du0 = CeGpuTestSupport.matrix(s + 5, duOff, m, d, lddu, 1.0);
+            float[] di0 = CeGpuTestSupport.matrix(s + 6, diOff, c.nItems(), d, lddi, 1.0);
+            // One reference for all modes (du and di accumulate independently); a skipped gradient must
+            // come back exactly as it went in.
+            float[] duBoth = du0.clone(), diBoth = di0.clone();
+            SubsetCeScalar.gatherDotBackward(m, d, seg(u), U_OFF, ldu(d), seg(items), I_OFF, ldi(d), ptr, idx, g,
+                    seg(duBoth), duOff, lddu, seg(diBoth), diOff, lddi);
+            for (int mode = 0; mode < 3; mode++) {  // 0: both, 1: du only, 2: di only
+                boolean wantDu = mode != 2, wantDi = mode != 1;
+                float[] duRef = wantDu ? duBoth : du0, diRef = wantDi ? diBoth : di0;
+                try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
+                    DeviceBuffer gdu = b.f(du0), gdi = b.f(di0);
+                    GpuSubsetCe.gatherDotBackward(cuda, m, d, b.f(u), U_OFF, ldu(d), b.f(items), I_OFF, ldi(d), b.i(ptr), b.i(idx),
+                            b.f(g), wantDu ? gdu : null, duOff, lddu, wantDi ? gdi : null, diOff, lddi);
+                    float[] duGpu = down(cuda, gdu, du0.length), diGpu = down(cuda, gdi, di0.length);
+                    if (wantDu) assertClose(duRef, duGpu, at + " mode " + mode + " du");
+                    else assertSameBits(du0, duGpu, at + " du (null: must stay untouched)");
+                    if (wantDi) assertClose(diRef, diGpu, at + " mode " + mode + " di (float atomics)");
+                    else assertSameBits(di0, diGpu, at + " di (null: must stay untouched)");
+                }
+            }
+        }
+        assertNoLeak(cuda, before, "SubsetCeGpuTest.backwardMatchesScalar");
+    }
+
+    /** With -Dkdrec.cuda.check semantics switched on, bad device contents are rejected before a launch. */
+    @Test
+    void contentChecksRejectBadIndices() {
+        Cuda cuda = CudaProbe.cuda();
+        long before = cuda.allocatedBytes();
+        boolean was = GpuCeArgs.checkContents;
+        GpuCeArgs.checkContents = true;
+        try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
+            int d = 4;
+            DeviceBuffer u = b.zeros(2 * d), items = b.zeros(3 * d), out = b.zeros(8);
+            DeviceBuffer idx = b.i(new int[] {0, 1, 2, 0});
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GpuSubsetCe.gatherDot(cuda, 2, d, u, 0, d,
+                    items, 0, d, b.i(new int[] {0, 3, 2}), idx, out));
+            assertTrue(e.getMessage().contains("non-decreasing"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> GpuSubsetCe.gatherDot(cuda, 2, d, u, 0, d,
+                    items, 0, d, b.i(new int[] {0, 2, 4}), b.i(new int[] {0, 1, 3, 0}), out));
+            assertTrue(e.getMessage().contains("item table holds 3 rows"), e.getMessage());
+        } finally {
+            GpuCeArgs.checkContents = was;
+        }
+        assertNoLeak(cuda, before, "SubsetCeGpuTest.contentChecksRejectBadIndices");
+    }
+}
