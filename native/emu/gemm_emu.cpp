@@ -1,11 +1,13 @@
-// native/emu/gemm_emu.cpp — runs gemm.cu (branch gpu-gemm; build with -I<folder holding a copy>) on
+// native/emu/gemm_emu.cpp — runs gemm.cu on
 // the emulator against GemmScalar's contract in double: NN, NT, TN; m, n across the 128 tile (1, 127,
 // 128, 129, 200) and k across the 8-slab (0, 1, 7, 8, 9, 33); 16-byte aligned operands with ld % 4 == 0
 // (the float4 paths) and misaligned ones (offset 1, odd ld: the scalar fallbacks); beta = 0 with C
 // full of NaN (must not be read) and beta != 0; grid and block as GpuGemm (ceil(n/128) x ceil(m/128), 256).
-//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -I/tmp/emu/src -o /tmp/gemm_emu native/emu/gemm_emu.cpp
+// Split-K: the *_splitk kernels over z = splits blocks (chunk as GpuGemm.chunk: a multiple of 8, the last
+// split short) into a NaN-filled workspace, then kdrec_gemm_splitk_reduce applies alpha/beta.
+//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/gemm_emu native/emu/gemm_emu.cpp
 #include "cuda_shim.h"
-#include "gemm.cu"
+#include "../gemm.cu"
 #include "harness.h"
 
 // A float buffer whose element `off` is 16-byte aligned when off % 4 == 0.
@@ -15,7 +17,7 @@ struct AlignedIn {
   AlignedIn(const std::vector<float>& v) : store((v.size() + 3) / 4 + 1) { base = reinterpret_cast<float*>(store.data()); std::copy(v.begin(), v.end(), base); }
 };
 
-static void run(int layout, int m, int n, int k, bool aligned, float beta) {
+static void run(int layout, int m, int n, int k, bool aligned, float beta, int wantSplits = 1) {
   static const char* names[] = {"NN", "NT", "TN"};
   char tag[96];
   snprintf(tag, sizeof tag, "%s m=%d n=%d k=%d aligned=%d beta=%g", names[layout], m, n, k, aligned, beta);
@@ -42,12 +44,24 @@ static void run(int layout, int m, int n, int k, bool aligned, float beta) {
       for (int p = 0; p < k; p++) s += opA(i, p) * opB(p, j);
       ref[(size_t)i * n + j] = alpha * s + (beta == 0 ? 0.0 : (double)beta * c.at(i, j));
     }
-  launch(dim3((n + 127) / 128, (m + 127) / 128), dim3(256), 0, [&] {
-    if (layout == 0) kdrec_gemm_nn(m, n, k, alpha, Ap, lda, Bp, ldb, beta, c.p(), ldc);
-    else if (layout == 1) kdrec_gemm_nt(m, n, k, alpha, Ap, lda, Bp, ldb, beta, c.p(), ldc);
-    else kdrec_gemm_tn(m, n, k, alpha, Ap, lda, Bp, ldb, beta, c.p(), ldc);
+  if (wantSplits == 1) {
+    launch(dim3((n + 127) / 128, (m + 127) / 128), dim3(256), 0, [&] {
+      if (layout == 0) kdrec_gemm_nn(m, n, k, alpha, Ap, lda, Bp, ldb, beta, c.p(), ldc);
+      else if (layout == 1) kdrec_gemm_nt(m, n, k, alpha, Ap, lda, Bp, ldb, beta, c.p(), ldc);
+      else kdrec_gemm_tn(m, n, k, alpha, Ap, lda, Bp, ldb, beta, c.p(), ldc);
+    });
+    h::check(std::string("gemm ") + tag, c, ref, k == 0 ? 0 : 1e-5);
+    return;
+  }
+  const int chunk = ((k + wantSplits - 1) / wantSplits + 7) / 8 * 8, splits = (k + chunk - 1) / chunk;
+  std::vector<float> w((size_t)splits * m * n, NAN);
+  launch(dim3((n + 127) / 128, (m + 127) / 128, splits), dim3(256), 0, [&] {
+    if (layout == 0) kdrec_gemm_nn_splitk(m, n, k, Ap, lda, Bp, ldb, w.data(), chunk);
+    else if (layout == 1) kdrec_gemm_nt_splitk(m, n, k, Ap, lda, Bp, ldb, w.data(), chunk);
+    else kdrec_gemm_tn_splitk(m, n, k, Ap, lda, Bp, ldb, w.data(), chunk);
   });
-  h::check(std::string("gemm ") + tag, c, ref, k == 0 ? 0 : 1e-5);
+  h::launch1d((long long)m * n, 256, [&] { kdrec_gemm_splitk_reduce(m, n, splits, w.data(), alpha, beta, c.p(), ldc); });
+  h::check(std::string("gemm splitK=") + std::to_string(splits) + " chunk=" + std::to_string(chunk) + " " + tag, c, ref, 1e-5);
 }
 
 int main(int argc, char** argv) {
@@ -59,5 +73,10 @@ int main(int argc, char** argv) {
     for (auto s : shapes)
       for (int al = 0; al < 2; al++) run(layout, s.m, s.n, s.k, al, al ? 0.f : 0.5f);
   if (!quick) for (int layout = 0; layout < 3; layout++) run(layout, 129, 131, 12, true, 0.5f), run(layout, 130, 129, 12, false, 0.f);
+  for (int layout = 0; layout < 3; layout++) {
+    run(layout, 33, 64, 300, true, 0.f, 2);
+    run(layout, 7, 129, 301, false, 0.5f, 3);
+    if (!quick) run(layout, 130, 5, 260, true, 0.5f, 5), run(layout, 1, 1, 17, false, 0.f, 4);
+  }
   return h::finish("gemm");
 }

@@ -1,13 +1,13 @@
-// native/emu/softmax_ce_emu.cpp — runs softmax_ce.cu (branch gpu-ce; build with -I<folder holding a copy>)
+// native/emu/softmax_ce_emu.cpp — runs softmax_ce.cu
 // on the emulator against double references from SoftmaxCeScalar: forward (partial + combine) with one
 // split and with several (tilesPerSplit as GpuSoftmaxCe.split, including a split count that leaves the
 // last split short), backward dU (S = 1 straight into du; S > 1 into the workspace + du_reduce) and dI
 // (item-tile-major), rowsInPlace (with/without gradScale, the target at column 0 and n-1, -inf logits),
 // sampled (empty negative lists, negScale 0, rowScale). Shapes cross the 64-row/item tiles and 16-k
 // steps (m, n, d = 1, 63, 64, 65, 130...), padded lds and offsets.
-//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -I/tmp/emu/src -o /tmp/softmax_ce_emu native/emu/softmax_ce_emu.cpp
+//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/softmax_ce_emu native/emu/softmax_ce_emu.cpp
 #include "cuda_shim.h"
-#include "softmax_ce.cu"
+#include "../softmax_ce.cu"
 #include "harness.h"
 
 static h::Out vecOut(long long n, float init) { h::Out o(2, 1, n, n); for (long long i = 0; i < n; i++) o.at(0, i) = init; return o; }

@@ -1,13 +1,13 @@
-// native/emu/subset_ce_emu.cpp — runs subset_ce.cu (branch gpu-ce; build with -I<folder holding a copy>)
+// native/emu/subset_ce_emu.cpp — runs subset_ce.cu
 // on the emulator against double references from SubsetCeScalar / PairCeScalar: gatherDot,
 // gatherDotBackward (du only / di only / both; di by atomics with repeated items), softCe (fused dots;
 // with/without rowScale and studentLogits, tau 1 and 0.1), softCeLogits (grad aliasing student, as the
 // kernel allows), pair targets and pair softCe (a = 0, b = n, overlapping sets, gu or not). Rows: empty,
 // 1, 31, 32, 33, 70 entries (several 32-entry chunks); ptr[0] != 0; d around 32; padded lds; launch
 // shape as GpuCeArgs (blocks of 256 = 8 warps, warpGrid(m) capped) so warps grid-stride over rows.
-//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -I/tmp/emu/src -o /tmp/subset_ce_emu native/emu/subset_ce_emu.cpp
+//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/subset_ce_emu native/emu/subset_ce_emu.cpp
 #include "cuda_shim.h"
-#include "subset_ce.cu"
+#include "../subset_ce.cu"
 #include "harness.h"
 
 static h::Out vecOut(long long n, float init) { h::Out o(2, 1, n, n); for (long long i = 0; i < n; i++) o.at(0, i) = init; return o; }

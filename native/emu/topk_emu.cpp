@@ -1,13 +1,13 @@
-// native/emu/topk_emu.cpp — runs topk.cu (branch gpu-gemm; build with -I<folder holding a copy>) on the
+// native/emu/topk_emu.cpp — runs topk.cu on the
 // emulator against TopKScalar's contract: fused score->top-K (scores are an fmaf chain from +0 in depth
 // order, so the reference computes them the same way and everything is compared EXACTLY: ids and score
 // bits) and select over a materialised matrix with ties (small integers), NaN, -inf, -0; exclusion
 // lists (unsorted, duplicates, ids beyond n, a row excluding everything); k = 1, 5, 64, 130, 300 (> CAP:
 // many mid-stream merges) and k > eligible items (-1 / -inf tails); splits 1, 2 and 3 (+ merge kernel);
 // m across the 32-row blocks; items unaligned (scalar loads) and aligned (float4 loads).
-//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -I/tmp/emu/src -o /tmp/topk_emu native/emu/topk_emu.cpp
+//   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/topk_emu native/emu/topk_emu.cpp
 #include "cuda_shim.h"
-#include "topk.cu"
+#include "../topk.cu"
 #include "harness.h"
 #include <algorithm>
 
