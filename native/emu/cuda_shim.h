@@ -18,6 +18,9 @@
 //    has exited (undefined on the GPU). A rendezvous that never completes (a lane of the mask never
 //    comes: divergent __syncthreads/shuffle) is reported with block/warp/mask and aborts after
 //    EMU_TIMEOUT seconds (default 60). Shuffle source lanes follow PTX shfl (width segments, clamps).
+//    Lanes are matched by (mask, kind of collective), not by call site, as PTX specifies for
+//    shfl.sync/vote.sync ("until all non-exited threads in membermask have executed it with the same
+//    qualifiers and membermask"): two groups of one full mask at different shfl.idx sites do meet.
 //  * __activemask(): the warp's existing, non-exited lanes — the emulator cannot see divergence.
 //  * Shared memory: `__shared__` is `static`, so all threads of a block see one object; blocks run in
 //    turn so one object serves every block. Static shared memory is NOT re-poisoned between blocks or
