@@ -93,6 +93,29 @@ int main() {
     CHECK(before == 2, "lane 15 of each warp reading exited lane 16 should be two emulator errors, have %ld", before);
     emu::errors = 0;
   }
+  // match_any, reduce_add/max, activemask on a partial warp (40 threads: warp 1 has 8 lanes)
+  {
+    std::vector<unsigned> match(40), act(40); std::vector<int> sum(40), mx(40);
+    launch(1, 40, [&] {
+      int t = threadIdx.x, l = t & 31;
+      unsigned full = t < 32 ? 0xffffffffu : 0xffu;
+      match[t] = __match_any_sync(full, l % 3);
+      sum[t] = __reduce_add_sync(full, l);
+      mx[t] = __reduce_max_sync(full, -l);
+      act[t] = __activemask();
+    });
+    for (int t = 0; t < 40; t++) {
+      int l = t & 31, n = t < 32 ? 32 : 8;
+      unsigned e = 0; int es = 0;
+      for (int q = 0; q < n; q++) { if (q % 3 == l % 3) e |= 1u << q; es += q; }
+      CHECK(match[t] == e, "match_any t %d %08x", t, match[t]);
+      CHECK(sum[t] == es && mx[t] == 0, "reduce t %d sum %d max %d", t, sum[t], mx[t]);
+      // non-exited lanes: timing-dependent (others may have returned already), but always itself and
+      // never a lane that does not exist
+      unsigned exist = n == 32 ? 0xffffffffu : 0xffu;
+      CHECK(((act[t] >> l) & 1) && (act[t] & ~exist) == 0, "activemask t %d %08x", t, act[t]);
+    }
+  }
   // 3-D grid and block indices, atomics
   {
     int hits[2][3][4] = {}; float sum = 0; int mx = 0;
