@@ -22,70 +22,60 @@ public final class GpuActivation {
     private GpuActivation() {}
 
     public static void sigmoid(Cuda cuda, long n, DeviceBuffer x, long xOff, DeviceBuffer y, long yOff) {
-        check2("GpuActivation.sigmoid", n, "x", x, xOff, "y", y, yOff);
-        if (n == 0) return;
-        cuda.launch1d(cuda.kernel("kdrec_act_sigmoid"), n, GpuVec.BLOCK, n, x.at(xOff), y.at(yOff));
+        forward(cuda, "GpuActivation.sigmoid", "kdrec_act_sigmoid", n, x, xOff, y, yOff);
     }
 
     /** gx += gy * y * (1 - y), from the forward output y. */
     public static void sigmoidBackward(Cuda cuda, long n, DeviceBuffer y, long yOff, DeviceBuffer gy, long gyOff, DeviceBuffer gx, long gxOff) {
-        check3("GpuActivation.sigmoidBackward", n, "y", y, yOff, gy, gyOff, gx, gxOff);
-        if (n == 0) return;
-        cuda.launch1d(cuda.kernel("kdrec_act_sigmoid_backward"), n, GpuVec.BLOCK, n, y.at(yOff), gy.at(gyOff), gx.at(gxOff));
+        backward(cuda, "GpuActivation.sigmoidBackward", "kdrec_act_sigmoid_backward", n, "y", y, yOff, gy, gyOff, gx, gxOff);
     }
 
     /** y = log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)) (no overflow for any x). */
     public static void logSigmoid(Cuda cuda, long n, DeviceBuffer x, long xOff, DeviceBuffer y, long yOff) {
-        check2("GpuActivation.logSigmoid", n, "x", x, xOff, "y", y, yOff);
-        if (n == 0) return;
-        cuda.launch1d(cuda.kernel("kdrec_act_log_sigmoid"), n, GpuVec.BLOCK, n, x.at(xOff), y.at(yOff));
+        forward(cuda, "GpuActivation.logSigmoid", "kdrec_act_log_sigmoid", n, x, xOff, y, yOff);
     }
 
     /** gx += gy * sigmoid(-x). */
     public static void logSigmoidBackward(Cuda cuda, long n, DeviceBuffer x, long xOff, DeviceBuffer gy, long gyOff, DeviceBuffer gx, long gxOff) {
-        check3("GpuActivation.logSigmoidBackward", n, "x", x, xOff, gy, gyOff, gx, gxOff);
-        if (n == 0) return;
-        cuda.launch1d(cuda.kernel("kdrec_act_log_sigmoid_backward"), n, GpuVec.BLOCK, n, x.at(xOff), gy.at(gyOff), gx.at(gxOff));
+        backward(cuda, "GpuActivation.logSigmoidBackward", "kdrec_act_log_sigmoid_backward", n, "x", x, xOff, gy, gyOff, gx, gxOff);
     }
 
     public static void relu(Cuda cuda, long n, DeviceBuffer x, long xOff, DeviceBuffer y, long yOff) {
-        check2("GpuActivation.relu", n, "x", x, xOff, "y", y, yOff);
-        if (n == 0) return;
-        cuda.launch1d(cuda.kernel("kdrec_act_relu"), n, GpuVec.BLOCK, n, x.at(xOff), y.at(yOff));
+        forward(cuda, "GpuActivation.relu", "kdrec_act_relu", n, x, xOff, y, yOff);
     }
 
     /** gx += (x &gt; 0 ? gy : 0). */
     public static void reluBackward(Cuda cuda, long n, DeviceBuffer x, long xOff, DeviceBuffer gy, long gyOff, DeviceBuffer gx, long gxOff) {
-        check3("GpuActivation.reluBackward", n, "x", x, xOff, gy, gyOff, gx, gxOff);
-        if (n == 0) return;
-        cuda.launch1d(cuda.kernel("kdrec_act_relu_backward"), n, GpuVec.BLOCK, n, x.at(xOff), gy.at(gyOff), gx.at(gxOff));
+        backward(cuda, "GpuActivation.reluBackward", "kdrec_act_relu_backward", n, "x", x, xOff, gy, gyOff, gx, gxOff);
     }
 
     /** y = x * sigmoid(x). */
     public static void silu(Cuda cuda, long n, DeviceBuffer x, long xOff, DeviceBuffer y, long yOff) {
-        check2("GpuActivation.silu", n, "x", x, xOff, "y", y, yOff);
-        if (n == 0) return;
-        cuda.launch1d(cuda.kernel("kdrec_act_silu"), n, GpuVec.BLOCK, n, x.at(xOff), y.at(yOff));
+        forward(cuda, "GpuActivation.silu", "kdrec_act_silu", n, x, xOff, y, yOff);
     }
 
     /** gx += gy * s * (1 + x * (1 - s)), s = sigmoid(x). */
     public static void siluBackward(Cuda cuda, long n, DeviceBuffer x, long xOff, DeviceBuffer gy, long gyOff, DeviceBuffer gx, long gxOff) {
-        check3("GpuActivation.siluBackward", n, "x", x, xOff, gy, gyOff, gx, gxOff);
+        backward(cuda, "GpuActivation.siluBackward", "kdrec_act_silu_backward", n, "x", x, xOff, gy, gyOff, gx, gxOff);
+    }
+
+    /** y = f(x) elementwise: checks, then one grid-stride launch. */
+    private static void forward(Cuda cuda, String op, String kernel, long n, DeviceBuffer x, long xOff, DeviceBuffer y, long yOff) {
+        checkN(op, n);
+        checkBuf(op, "x", x, xOff, n);
+        checkBuf(op, "y", y, yOff, n);
         if (n == 0) return;
-        cuda.launch1d(cuda.kernel("kdrec_act_silu_backward"), n, GpuVec.BLOCK, n, x.at(xOff), gy.at(gyOff), gx.at(gxOff));
+        cuda.launch1d(cuda.kernel(kernel), n, GpuVec.BLOCK, n, x.at(xOff), y.at(yOff));
     }
 
-    private static void check2(String k, long n, String xn, DeviceBuffer x, long xOff, String yn, DeviceBuffer y, long yOff) {
-        checkN(k, n);
-        checkBuf(k, xn, x, xOff, n);
-        checkBuf(k, yn, y, yOff, n);
-    }
-
-    private static void check3(String k, long n, String xn, DeviceBuffer x, long xOff, DeviceBuffer gy, long gyOff,
-                               DeviceBuffer gx, long gxOff) {
-        checkN(k, n);
-        checkBuf(k, xn, x, xOff, n);
-        checkBuf(k, "gy", gy, gyOff, n);
-        checkBuf(k, "gx", gx, gxOff, n);
+    /** gx += gy * f'(saved) elementwise, saved being the forward's input or output (named savedName). */
+    private static void backward(Cuda cuda, String op, String kernel, long n, String savedName, DeviceBuffer saved, long savedOff,
+                                 DeviceBuffer gy, long gyOff, DeviceBuffer gx, long gxOff) {
+        checkN(op, n);
+        checkBuf(op, savedName, saved, savedOff, n);
+        checkBuf(op, "gy", gy, gyOff, n);
+        checkBuf(op, "gx", gx, gxOff, n);
+        if (n == 0) return;
+        cuda.launch1d(cuda.kernel(kernel), n, GpuVec.BLOCK, n, saved.at(savedOff), gy.at(gyOff), gx.at(gxOff));
     }
 }
