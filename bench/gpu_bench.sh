@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kdrec's CUDA kernels and PyTorch CUDA on the same shapes, in one run, and their ratios:
 # GEMM NN/NT/TN (kdrec GFLOP/s as % of torch.matmul, TF32 off) and fused score->top-100 (speedup over
-# torch.topk(torch.matmul(U, I^T), 100)). See jmh/kdrec/bench/GpuBench.java and bench/torch_gpu.py.
+# torch.topk(torch.matmul(U, I^T), 100)), then full-softmax CE forward + backward against torch's. See
+# jmh/kdrec/bench/GpuBench.java, GpuCeBench.java, bench/torch_gpu.py and bench/torch_gpu_ce.py.
 # Usage: bench/gpu_bench.sh [reps] [warmup]. Without an NVIDIA GPU it says so in one line and exits 0.
 #        bench/gpu_bench.sh --log FILE: only the ratios, from a log holding both programs' lines (e.g. the
 #        bench.log that bench/gpu_check.sh writes on the GPU machine, which has no Maven to build with).
@@ -39,6 +40,10 @@ done
 torch_out=$("${py:-python3}" bench/torch_gpu.py "$reps" "$warmup")
 echo "$torch_out"
 kd_out=$("$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-  -cp target/benchmarks.jar kdrec.bench.GpuBench "$reps" "$warmup" 2> >(grep -v '^WARNING: Using incubator' >&2))
+  -cp "target/benchmarks.jar:target/lib/*" kdrec.bench.GpuBench "$reps" "$warmup" 2> >(grep -v '^WARNING: Using incubator' >&2))
 echo "$kd_out"
 printf '%s\n%s\n' "$torch_out" "$kd_out" | ratios
+# Full-softmax CE forward + backward (the JCuda jars are not in benchmarks.jar: target/lib holds them).
+"$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  -cp "target/benchmarks.jar:target/lib/*" kdrec.bench.GpuCeBench "$reps" "$warmup" 2> >(grep -v '^WARNING: Using incubator' >&2)
+"${py:-python3}" bench/torch_gpu_ce.py "$reps" "$warmup"
