@@ -266,4 +266,32 @@ public final class FftScalar {
             }
         }
     }
+    /**
+     * The plan tables for real length n &gt;= 2 as (cos, sin) float pairs in one array, the layout the
+     * CUDA FFT kernels read (kdrec.gpu.GpuFft): the m/2 twiddles, then for a power of two the m + 1
+     * post-processing rotations, else the n chirp values followed by the m chirp-spectrum values at
+     * bit-reversed positions. The very floats this class computes with, so both sides agree by
+     * construction.
+     */
+    public static float[] planTables(int n) {
+        FftPlan p = FftPlan.of(n);
+        int half = p.m / 2;
+        float[] t = new float[2 * half + (p.bluestein ? 2 * n + 2 * p.m : 2 * (p.m + 1))];
+        int at = pairs(t, 0, p.twC, p.twS, half);
+        if (!p.bluestein) {
+            pairs(t, at, p.postC, p.postS, p.m + 1);
+        } else {
+            at = pairs(t, at, p.chirpC, p.chirpS, n);
+            pairs(t, at, p.bhatR, p.bhatI, p.m);
+        }
+        return t;
+    }
+
+    private static int pairs(float[] t, int at, float[] c, float[] s, int len) {
+        for (int i = 0; i < len; i++) {
+            t[at++] = c[i];
+            t[at++] = s[i];
+        }
+        return at;
+    }
 }

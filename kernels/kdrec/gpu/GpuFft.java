@@ -2,6 +2,7 @@ package kdrec.gpu;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import kdrec.cpu.FftScalar;
 
 /**
  * Batched real FFT of any length, its inverse, and the DCT-I on the GPU: the CUDA twin of
@@ -227,75 +228,17 @@ public final class GpuFft {
     }
 
     /**
-     * The host tables in one float array of (cos, sin) pairs, each from an exact angle in double,
-     * rounded once, exactly as kdrec.cpu.FftPlan: tw[j] = 2 pi j/m (j < m/2); then either post[k] =
-     * 2 pi k/n (k <= m, power of two) or chirp[t] = pi (t^2 mod 2n)/n (t < n) followed by bhat: the
-     * double DFT_m of the wrapped chirp over m, at bit-reversed positions.
+     * The host tables in one float array of (cos, sin) pairs: kdrec.cpu.FftScalar.planTables, i.e. the
+     * CPU plan's own floats (tw[j] = 2 pi j/m, j < m/2; then post[k] = 2 pi k/n, k <= m, for a power of
+     * two, or chirp[t] = pi (t^2 mod 2n)/n, t < n, then the chirp spectrum over m at bit-reversed
+     * positions). n, m and bluestein are this plan's; the length check ties the two derivations together.
      */
     static float[] hostTables(int n, int m, boolean bluestein) {
-        int twLen = 2 * (m / 2);
-        float[] t = new float[twLen + (bluestein ? 2 * n + 2 * m : 2 * (m + 1))];
-        for (int j = 0; j < m / 2; j++) {
-            double a = 2 * Math.PI * j / m;
-            t[2 * j] = (float) Math.cos(a);
-            t[2 * j + 1] = (float) Math.sin(a);
-        }
-        if (!bluestein) {
-            for (int k = 0; k <= m; k++) {
-                double a = 2 * Math.PI * k / n;
-                t[twLen + 2 * k] = (float) Math.cos(a);
-                t[twLen + 2 * k + 1] = (float) Math.sin(a);
-            }
-            return t;
-        }
-        double[] cr = new double[n], ci = new double[n], br = new double[m], bi = new double[m];
-        for (int s = 0; s < n; s++) {
-            long q = ((long) s * s) % (2L * n); // keeps the angle in [0, 2 pi): pi s^2/n loses accuracy for large s
-            double a = Math.PI * q / n;
-            cr[s] = Math.cos(a);
-            ci[s] = Math.sin(a);
-            t[twLen + 2 * s] = (float) cr[s];
-            t[twLen + 2 * s + 1] = (float) ci[s];
-            br[s] = cr[s];
-            bi[s] = ci[s];
-            if (s > 0) {
-                br[m - s] = cr[s];
-                bi[m - s] = ci[s];
-            }
-        }
-        fftDouble(br, bi);
-        int base = twLen + 2 * n, bits = Integer.numberOfTrailingZeros(m);
-        for (int k = 0; k < m; k++) {
-            int r = Integer.reverse(k) >>> (32 - bits); // m >= 8 here, so bits > 0
-            t[base + 2 * r] = (float) (br[k] / m);
-            t[base + 2 * r + 1] = (float) (bi[k] / m);
+        float[] t = FftScalar.planTables(n);
+        int expected = 2 * (m / 2) + (bluestein ? 2 * n + 2 * m : 2 * (m + 1));
+        if (t.length != expected) {
+            throw new IllegalStateException("GpuFft: tables for n = " + n + " hold " + t.length + " floats, the kernels expect " + expected);
         }
         return t;
-    }
-
-    /** In-place forward DFT in double (m a power of two), the same as kdrec.cpu.FftPlan's table builder. */
-    private static void fftDouble(double[] re, double[] im) {
-        int m = re.length, bits = Integer.numberOfTrailingZeros(m);
-        for (int i = 0; i < m; i++) {
-            int j = bits == 0 ? 0 : Integer.reverse(i) >>> (32 - bits);
-            if (j > i) {
-                double x = re[i]; re[i] = re[j]; re[j] = x;
-                x = im[i]; im[i] = im[j]; im[j] = x;
-            }
-        }
-        for (int len = 2; len <= m; len <<= 1) {
-            int half = len / 2;
-            for (int j = 0; j < half; j++) {
-                double a = 2 * Math.PI * j / len, wc = Math.cos(a), ws = -Math.sin(a);
-                for (int i = 0; i < m; i += len) {
-                    int p = i + j, q = p + half;
-                    double vr = re[q] * wc - im[q] * ws, vi = re[q] * ws + im[q] * wc;
-                    re[q] = re[p] - vr;
-                    im[q] = im[p] - vi;
-                    re[p] += vr;
-                    im[p] += vi;
-                }
-            }
-        }
     }
 }
