@@ -107,6 +107,25 @@ __device__ __forceinline__ float row_soft_ce(const float* s, const float* t, flo
   return kdrec::warp_sum(loss);
 }
 
+// Column k of sum_j w[o + j] * items[idx[o + j]][:] over the row's n entries (j in storage order):
+// lanes own columns, entries go round the warp 32 at a time by shuffles. Warp-uniform control flow
+// (n and d are the row's), so every lane must call it, including those with k >= d (they return 0).
+__device__ __forceinline__ float gathered_column(const int* __restrict__ idx, const float* w, int o, int n,
+                                                 const float* __restrict__ items, int ldi, int k, int d, int lane) {
+  float acc = 0.f;
+  for (int j0 = 0; j0 < n; j0 += 32) {
+    const int cnt = min(32, n - j0);
+    const int myIdx = lane < cnt ? idx[o + j0 + lane] : 0;
+    const float myW = lane < cnt ? w[o + j0 + lane] : 0.f;
+    for (int t = 0; t < cnt; t++) {
+      const int it = __shfl_sync(kFull, myIdx, t);
+      const float wt = __shfl_sync(kFull, myW, t);
+      if (k < d) acc = fmaf(wt, items[(long long)it * ldi + k], acc);
+    }
+  }
+  return acc;
+}
+
 }  // namespace kdrec_subset_ce
 
 // out[j] = <U[r], I[idx[j]]> for every entry j of row r. u, items: first element of the matrices.
@@ -136,17 +155,7 @@ kdrec_subset_ce_gather_dot_backward(int m, int d, const float* u, int ldu, const
       // Column slices outer so each lane's accumulator stays in a register across the whole row.
       for (int k0 = 0; k0 < d; k0 += 32) {
         const int k = k0 + lane;
-        float acc = 0.f;
-        for (int j0 = 0; j0 < n; j0 += 32) {
-          const int cnt = min(32, n - j0);
-          const int myIdx = lane < cnt ? idx[o + j0 + lane] : 0;
-          const float myG = lane < cnt ? g[o + j0 + lane] : 0.f;
-          for (int t = 0; t < cnt; t++) {
-            const int it = __shfl_sync(kFull, myIdx, t);
-            const float gt = __shfl_sync(kFull, myG, t);
-            if (k < d) acc = fmaf(gt, items[(long long)it * ldi + k], acc);
-          }
-        }
+        const float acc = gathered_column(idx, g, o, n, items, ldi, k, d, lane);
         if (k < d && n > 0) du[r * lddu + k] += acc;
       }
     }
@@ -275,17 +284,7 @@ kdrec_subset_ce_pair_soft_ce(int m, int d, const float* u, int ldu, const float*
     // grad read slot o + j0 + lane, which this same lane wrote just above: no barrier needed.
     for (int k0 = 0; k0 < d; k0 += 32) {
       const int k = k0 + lane;
-      float acc = 0.f;
-      for (int j0 = 0; j0 < n; j0 += 32) {
-        const int cnt = min(32, n - j0);
-        const int myIdx = lane < cnt ? idx[o + j0 + lane] : 0;
-        const float myG = lane < cnt ? grad[o + j0 + lane] : 0.f;
-        for (int t = 0; t < cnt; t++) {
-          const int it = __shfl_sync(kFull, myIdx, t);
-          const float gt = __shfl_sync(kFull, myG, t);
-          if (k < d) acc = fmaf(gt, items[(long long)it * ldi + k], acc);
-        }
-      }
+      const float acc = gathered_column(idx, grad, o, n, items, ldi, k, d, lane);
       if (k < d) gu[r * ldgu + k] = acc;
     }
   }
