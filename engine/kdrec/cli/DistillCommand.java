@@ -34,6 +34,9 @@ final class DistillCommand implements Callable<Integer> {
     @Mixin
     StudentOptions students;
 
+    @Mixin
+    DeviceOption device;
+
 
 
 
@@ -72,6 +75,7 @@ final class DistillCommand implements Callable<Integer> {
         if (seed != null) studentKeys.put("seed", seed);
         if (saveEvery != null) studentKeys.put("save_every", saveEvery);
         TrainConfig studentCfg = TrainConfig.defaults().with(studentKeys);
+        kdrec.train.Device dev = device.get();
         Map<String, Object> overrides = new LinkedHashMap<>();
         if (lambda != null) overrides.put("lambda", lambda);
         overrides.putAll(Settings.parseSets(sets));
@@ -101,7 +105,7 @@ final class DistillCommand implements Callable<Integer> {
                 run.log().line("teacher: " + teacher.model().describe() + " from " + teacherPath + " | test " + Evaluator.brief(tr.test()));
                 run.log().line("method: " + setup.method() + " " + setup.params().toMap() + ", student " + setup.student().model()
                         + " d=" + setup.student().dim());
-                Trainer.Result r = Distillation.run(setup, teacher, td, new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()), resumeFrom);
+                Trainer.Result r = Distillation.run(setup, teacher, td, new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()), resumeFrom, dev);
                 run.log().line("");
                 run.log().line(Summary.table(List.of(Summary.row("teacher " + teacher.model().kind() + " d=" + teacher.dim(), tr.test(), null),
                         Summary.row(setup.method() + " " + setup.student().model() + " d=" + setup.student().dim(), r.test(), r))));

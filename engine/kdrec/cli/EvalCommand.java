@@ -22,12 +22,21 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws Exception {
         TrainData td = data.load();
         Evaluator ev = new Evaluator(td, 20);
         try (Recommender m = Checkpoints.load(checkpoint, td); Tape tape = new Tape()) {
-            Evaluator.Result r = ev.evaluate(tape, m);
+            Evaluator.Result r;
+            if (device.get() == kdrec.train.Device.CUDA) {
+                int[] top = kdrec.device.DeviceRanking.rankAll(m, ev.k(), td.trainPtr(), td.trainItems());
+                r = ev.evaluate(top, top);
+            } else {
+                r = ev.evaluate(tape, m);
+            }
             Evaluator.Result pop = ev.mostPopular();
             System.out.println("data: " + td.summary());
             System.out.println("model: " + m.describe());

@@ -28,6 +28,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
+    @Mixin
+    DeviceOption device;
+
     @Option(names = "--model", description = "Backbone: ${COMPLETION-CANDIDATES}.", completionCandidates = ModelNames.class)
     String model;
 
@@ -79,6 +82,7 @@ final class TrainCommand implements Callable<Integer> {
         if (seed != null) explicit.put("seed", seed);
         if (saveEvery != null) explicit.put("save_every", saveEvery);
         TrainConfig cfg = Settings.resolve(TrainConfig.defaults(), config, explicit, sets);
+        kdrec.train.Device dev = device.get();
         TrainData td = data.load();
         Map<String, Object> runConfig = new LinkedHashMap<>(cfg.toMap());
         runConfig.put("data", data.describe());
@@ -95,7 +99,8 @@ final class TrainCommand implements Callable<Integer> {
             run.log().line("data: " + td.summary());
             try (Recommender m = Models.create(cfg, td)) {
                 run.log().line("model: " + m.describe() + ", " + m.params().count() + " parameters");
-                Trainer trainer = new Trainer(cfg, td, m, Models.objective(cfg), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()));
+                Trainer trainer = new Trainer(cfg, td, m, Models.objective(cfg), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()))
+                        .onDevice(dev);
                 Trainer.Result r = trainer.fit(resumeFrom);
                 Evaluator.Result pop = trainer.evaluator().mostPopular();
                 run.log().line("");

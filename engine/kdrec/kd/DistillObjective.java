@@ -39,6 +39,14 @@ public final class DistillObjective implements Objective {
         return distiller;
     }
 
+    public float lambda() {
+        return lambda;
+    }
+
+    public BaseLoss base() {
+        return base;
+    }
+
     @Override
     public void beginEpoch(Tape tape, Recommender model, int epoch) {
         distiller.beginEpoch(tape, model, epoch);

@@ -108,13 +108,19 @@ public final class Distillation {
 
     /** Trains a fresh student of {@code s.student()} and returns the trainer's result (best valid epoch's test metrics). */
     public static Trainer.Result run(Setup s, Teacher teacher, TrainData data, Trainer.Outputs out, Path resumeFrom) throws IOException {
+        return run(s, teacher, data, out, resumeFrom, kdrec.train.Device.fromEnvironment());
+    }
+
+    /** {@link #run} on the given device (cuda: see kdrec.device.DeviceTraining for what runs there). */
+    public static Trainer.Result run(Setup s, Teacher teacher, TrainData data, Trainer.Outputs out, Path resumeFrom,
+                                     kdrec.train.Device device) throws IOException {
         if (teacher != null && (teacher.users() != data.users() || teacher.items() != data.items())) {
             throw new IllegalArgumentException("the teacher has " + teacher.users() + " users and " + teacher.items()
                     + " items, the data " + data.users() + " and " + data.items());
         }
         try (Recommender student = Models.create(s.student(), data)) {
             Objective objective = objective(s, teacher, data);
-            return new Trainer(s.student(), data, student, objective, out).fit(resumeFrom);
+            return new Trainer(s.student(), data, student, objective, out).onDevice(device).fit(resumeFrom);
         }
     }
 }

@@ -142,8 +142,16 @@ public final class RceKd implements Distiller {
 
     @Override
     public void beginEpoch(Tape tape, Recommender student, int epoch) {
+        beginEpoch(tape.backend(), student.users(), student.items(), RceKdEpoch.TopM.onHost(tape, student), epoch);
+    }
+
+    /**
+     * The per-epoch hook with the student's top-M taken from {@code studentTopM} (the GPU path ranks
+     * on the device); host work (sampling, lists, teacher targets) runs on {@code be}.
+     */
+    public void beginEpoch(kdrec.tensor.Backend be, int users, int items, RceKdEpoch.TopM studentTopM, int epoch) {
         if (!sampling || fullCe) return;
-        ep.build(tape, student, epoch, k, m, 2 * k + l, teacherTop, teacherTopLogits, teacher, tau, new RceKdEpoch.Rules() {
+        ep.build(be, users, items, studentTopM, epoch, k, m, 2 * k + l, teacherTop, teacherTopLogits, teacher, tau, new RceKdEpoch.Rules() {
             @Override
             public int list(int[] top, int u, int e, int[] buf, int[] out, int[] skMark, int[] pMark, int[] qtMark) {
                 double[] logw = closureLogWeights(top, u * m, m, qtMark, u + 1, temp, sampleRank);
@@ -251,11 +259,42 @@ public final class RceKd implements Distiller {
             Var ce = kdrec.autograd.FullSoftCe.loss(tape, ue, e.items(), tu, teacher.itemEmbeddings(), tau);
             return Arith.weightedSum(tape, ce, bu.counts());
         }
+        PairSets sets = batchRows(bu, rows(tape));
+        Var ue = Gather.rows(tape, e.users(), bu.users());
+        Var ce = CrossEntropy.pairSoftCe(tape, ue, e.items(), sets, tau);
+        return Arith.weightedSum(tape, ce, bu.counts());
+    }
+
+    /** The settings the device path needs besides the rows. */
+    public float tau() {
+        return tau;
+    }
+
+    /** True for the full-catalogue ablation ({@code full_ce=true}), which has no per-user rows. */
+    public boolean fullCe() {
+        return fullCe;
+    }
+
+    /** The student's top-M length the per-epoch hook ranks. */
+    public int topM() {
+        return m;
+    }
+
+    private final Rows deviceRows = new Rows();
+
+    /**
+     * The pair-CE rows of a batch's distinct users {@code bu} (see {@link BatchUsers}) for a caller
+     * outside the tape (the GPU path): arrays reused from call to call, valid until the next call.
+     */
+    public PairSets batchRows(BatchUsers bu) {
+        return batchRows(bu, deviceRows);
+    }
+
+    /** One row per distinct user: its list, split points and targets copied into contiguous rows of buf. */
+    private PairSets batchRows(BatchUsers bu, Rows buf) {
         if (!ready) throw new IllegalStateException("rcekd: beginEpoch has not run");
-        // one row per distinct user: its list, split points and targets copied into contiguous rows
         int nu = bu.size();
         int[] us = bu.users(), ptr = ep.ptr;
-        Rows buf = rows(tape);
         int[] p = buf.ptr = RceKdEpoch.grow(buf.ptr, nu + 1);
         int[] a = buf.a = RceKdEpoch.grow(buf.a, nu), b = buf.b = RceKdEpoch.grow(buf.b, nu);
         float[] wA = buf.wA = RceKdEpoch.grow(buf.wA, nu), wB = buf.wB = RceKdEpoch.grow(buf.wB, nu);
@@ -279,9 +318,7 @@ public final class RceKd implements Distiller {
                 System.arraycopy(target, ptr[u], t, p[r], p[r + 1] - p[r]);
             }
         });
-        Var ue = Gather.rows(tape, e.users(), us);
-        Var ce = CrossEntropy.pairSoftCe(tape, ue, e.items(), new PairSets(nu, p, ids, a, b, t, wA, wB, buf.grad), tau);
-        return Arith.weightedSum(tape, ce, bu.counts());
+        return new PairSets(nu, p, ids, a, b, t, wA, wB, buf.grad);
     }
 
     /**

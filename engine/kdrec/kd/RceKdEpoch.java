@@ -14,11 +14,27 @@ import kdrec.tensor.Tensor;
  * otherwise copy between survivor spaces several times an epoch (measured: 0.1-1 s pauses each).
  * Entry arrays can be longer than the epoch's lists; {@code ptr[users]} is the entry count.
  */
-final class RceKdEpoch {
+public final class RceKdEpoch {
     int[] ptr = new int[0], idx = new int[0], a = new int[0], b = new int[0], top = new int[0];
     float[] target = new float[0], w = new float[0], wA = new float[0], wB = new float[0];
     private float[] topScores = new float[0], slabLogit = new float[0], logits = new float[0], freshLogits = new float[0];
     private int[] slab = new int[0], len = new int[0], freshCount = new int[0], freshPtr = new int[0], freshIdx = new int[0];
+
+    /** Where the student's top-M lists come from (the host's fused kernel, or the GPU's). */
+    public interface TopM {
+        /** Each user's m best items over all items (no masking), best first, into top/scores [u*m + j]. */
+        void compute(int m, int[] top, float[] scores);
+
+        /** The host path: the fused score->top-K kernel over the student's inference embeddings. */
+        static TopM onHost(Tape tape, Recommender student) {
+            return (m, top, scores) -> {
+                Recommender.Embeddings e = student.inference(tape);
+                Tensor uT = e.users().value(), iT = e.items().value();
+                int d = uT.cols();
+                tape.backend().scoreTopK(uT.rows(), iT.rows(), d, uT.data(), 0, d, iT.data(), 0, d, m, null, null, top, scores);
+            };
+        }
+    }
 
     /** The per-user draws and set rules, from the distiller's settings. */
     interface Rules {
@@ -37,16 +53,11 @@ final class RceKdEpoch {
      * {@code teacherTopLogits} (aligned with {@code teacherTop}, users x k), the other items' from one
      * gather-dot over just those entries.
      */
-    void build(Tape tape, Recommender student, int epoch, int k, int m, int cap, int[] teacherTop, float[] teacherTopLogits,
-               Teacher teacher, float tau, Rules rules) {
-        int users = student.users(), items = student.items();
-        Backend be = tape.backend();
-        Recommender.Embeddings e = student.inference(tape);
-        Tensor uT = e.users().value(), iT = e.items().value();
-        int d = uT.cols();
+    void build(Backend be, int users, int items, TopM studentTopM, int epoch, int k, int m, int cap, int[] teacherTop,
+               float[] teacherTopLogits, Teacher teacher, float tau, Rules rules) {
         top = grow(top, users * m);
         topScores = grow(topScores, users * m);
-        be.scoreTopK(users, items, d, uT.data(), 0, d, iT.data(), 0, d, m, null, null, top, topScores);
+        studentTopM.compute(m, top, topScores);
         slab = grow(slab, users * cap);
         slabLogit = grow(slabLogit, users * cap);
         len = grow(len, users);

@@ -38,6 +38,11 @@ public final class LightGcn extends EmbeddingModel {
         return layers;
     }
 
+    /** The propagation matrix D^-1/2 A D^-1/2 over users then items (symmetric). */
+    public SparseMatrix adjacency() {
+        return adjacency;
+    }
+
     @Override
     public Embeddings forward(Tape tape) {
         Var layer = Arith.concatRows(tape, userEgo, itemEgo);

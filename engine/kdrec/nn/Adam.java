@@ -45,6 +45,31 @@ public final class Adam {
         for (Var p : this.params) state.put(p, new Tensor[] {params.store().zeros(p.value().shape()), params.store().zeros(p.value().shape())});
     }
 
+    public float lr() {
+        return lr;
+    }
+
+    public float beta1() {
+        return beta1;
+    }
+
+    public float beta2() {
+        return beta2;
+    }
+
+    public float eps() {
+        return eps;
+    }
+
+    public float weightDecay() {
+        return weightDecay;
+    }
+
+    /** True in lazy (row-sparse) mode. */
+    public boolean lazy() {
+        return lazy;
+    }
+
     /** Number of steps taken (PyTorch's {@code state['step']}). */
     public int steps() {
         return step;

@@ -49,13 +49,15 @@ public final class Backends {
                     why = "requested";
                 }
                 case "cuda" -> {
-                    // The CUDA kernels (kdrec.gpu) are usable directly; the engine does not yet keep
-                    // tensors on the device, so training cannot run on them. Say which of the two
-                    // missing pieces applies here.
+                    // Training on the GPU is its own device-resident path (kdrec.device, --device cuda,
+                    // which this setting makes the default); the tape engine's host-side work (teacher
+                    // scoring, RCE-KD's sampling and lists, checkpoint I/O) stays on the CPU kernels.
                     CudaProbe.Status gpu = CudaProbe.status();
-                    throw new IllegalStateException("kdrec.backend=cuda: "
-                            + (gpu.available() ? "found " + gpu.description() + ", but" : "no CUDA here (" + gpu.description() + "), and")
-                            + " training on the GPU has not landed yet (the kdrec.gpu kernels can be called directly); use scalar or panama");
+                    if (!gpu.available()) {
+                        throw new IllegalStateException("kdrec.backend=cuda: no usable GPU here (" + gpu.description() + "); use scalar or panama");
+                    }
+                    chosen = new CpuBackend(vectorOk);
+                    why = "kdrec.backend=cuda: runs train/distill/eval on " + gpu.description() + "; host-side work on the CPU kernels";
                 }
                 default -> throw new IllegalArgumentException("kdrec.backend must be one of " + ALLOWED + ", got '" + requested + "'");
             }

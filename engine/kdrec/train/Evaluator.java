@@ -30,9 +30,19 @@ public final class Evaluator {
     public Result evaluate(Tape tape, Recommender model) {
         int[] top = rankAll(tape, model.inference(tape));
         int[] testTop = model.testFromLongerHistory() ? rankAll(tape, model.inferenceForTest(tape)) : top;
+        return evaluate(top, testTop);
+    }
+
+    /** Metrics of top lists ranked elsewhere (users x {@link #k()}, train items excluded), e.g. on the GPU. */
+    public Result evaluate(int[] top, int[] testTop) {
         Metrics valid = data.hasValid() ? RankingMetrics.evaluate(top, k, data.validPtr(), data.validItems()) : Metrics.empty();
         Metrics test = RankingMetrics.evaluate(testTop, k, data.testPtr(), data.testItems());
         return new Result(valid, test);
+    }
+
+    /** The list length ranked per user. */
+    public int k() {
+        return k;
     }
 
     /** Each user's top-k items (users x k, row-major) by the given embeddings, train items excluded. */

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import kdrec.autograd.Tape;
+import kdrec.device.DeviceTraining;
 import kdrec.eval.EarlyStopping;
 import kdrec.eval.Metrics;
 import kdrec.loss.Batch;
@@ -46,6 +47,7 @@ public final class Trainer {
     private final Objective loss;
     private final Outputs out;
     private final Evaluator evaluator;
+    private Device device = Device.fromEnvironment();
 
     public Trainer(TrainConfig cfg, TrainData data, Recommender model, Objective loss, Outputs out) {
         this.cfg = cfg;
@@ -58,6 +60,16 @@ public final class Trainer {
 
     public Recommender model() {
         return model;
+    }
+
+    /**
+     * Runs the epochs and evaluations on {@code d} (cuda: see {@link DeviceTraining}; the host model
+     * and optimiser still receive the parameters after every epoch, so logs, checkpoints, resume and
+     * early stopping are the same). Default: cuda under -Dkdrec.backend=cuda, else cpu.
+     */
+    public Trainer onDevice(Device d) {
+        this.device = d;
+        return this;
     }
 
     public Evaluator evaluator() {
@@ -92,17 +104,26 @@ public final class Trainer {
         for (var p : model.params().all()) best.add(model.params().store().copyOf(p.value()));
         boolean haveBest = resumeFrom != null && Files.isRegularFile(resumeFrom.resolveSibling("best.safetensors"))
                 && loadBest(resumeFrom.resolveSibling("best.safetensors"), best);
-        try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
+        try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch());
+                 DeviceTraining dev = device == Device.CUDA ? DeviceTraining.open(model, loss, adam, extraAdam, tape.backend()) : null) {
+            if (dev != null) log(dev.describe());
             for (; epoch < cfg.epochs(); epoch++) {
                 long t0 = System.nanoTime();
-                Map<String, Double> parts = runEpoch(tape, adam, extraAdam, epoch);
+                Map<String, Double> parts = dev != null ? runEpoch(dev, epoch) : runEpoch(tape, adam, extraAdam, epoch);
+                if (dev != null) dev.download(); // the host copy feeds the best-epoch copy and the checkpoints
                 long t1 = System.nanoTime();
                 ran++;
                 trainSeconds += (t1 - t0) / 1e9;
                 boolean improved = false;
                 Metrics valid = null, test;
                 if ((epoch + 1) % cfg.evalEvery() == 0 || epoch == cfg.epochs() - 1) {
-                    Evaluator.Result r = evaluator.evaluate(tape, model);
+                    Evaluator.Result r;
+                    if (dev != null) {
+                        int[] top = dev.rankAll(evaluator.k(), data.trainPtr(), data.trainItems());
+                        r = evaluator.evaluate(top, top);
+                    } else {
+                        r = evaluator.evaluate(tape, model);
+                    }
                     valid = r.valid();
                     test = r.test();
                     lastValid = valid;
@@ -157,6 +178,21 @@ public final class Trainer {
             loss.beginEpoch(tape, model, epoch);
         }
         if (model.sequential()) return runSequenceEpoch(tape, adam, extraAdam, epoch);
+        return runPairEpoch(epoch, (batch, batchNo, sums) -> step(tape, adam, extraAdam, batch, epoch, batchNo, sums));
+    }
+
+    /** An epoch on the device: the same batches as the host's, each one device step. */
+    private Map<String, Double> runEpoch(DeviceTraining dev, int epoch) {
+        dev.beginEpoch(epoch);
+        return runPairEpoch(epoch, (batch, batchNo, sums) -> addParts(dev.step(batch), epoch, batchNo, sums));
+    }
+
+    private interface BatchStep {
+        void run(Batch batch, int batchNo, Map<String, Double> sums);
+    }
+
+    /** The epoch's batches of train pairs (fresh negatives, seeded shuffle), each handed to {@code step}. */
+    private Map<String, Double> runPairEpoch(int epoch, BatchStep stepper) {
         int[] negatives = data.negatives(cfg.seed(), epoch);
         int[] order = data.shuffledPairs(cfg.seed(), epoch);
         int[] pairUser = data.trainPairUsers(), pairItem = data.trainItems();
@@ -172,7 +208,7 @@ public final class Trainer {
                     p[b] = pairItem[pair];
                     q[b] = negatives[pair];
                 }
-                step(tape, adam, extraAdam, new Batch(u, p, q), epoch, from / bs + 1, sums);
+                stepper.run(new Batch(u, p, q), from / bs + 1, sums);
                 progress.step();
             }
         }
@@ -214,14 +250,18 @@ public final class Trainer {
         tape.reset();
         model.params().zeroGrad();
         if (extraAdam != null) for (var v : extraAdam.params()) v.zeroGrad();
-        Map<String, Double> parts = loss.step(tape, model, batch);
+        addParts(loss.step(tape, model, batch), epoch, batchNo, sums);
+        adam.step(tape);
+        if (extraAdam != null) extraAdam.step(tape);
+    }
+
+    /** Adds a step's loss parts to the epoch's sums, stopping the run on a NaN or infinite part. */
+    private static void addParts(Map<String, Double> parts, int epoch, int batchNo, Map<String, Double> sums) {
         for (var e : parts.entrySet()) {
             double v = e.getValue();
             if (!Double.isFinite(v)) throw new NonFiniteLossException(epoch + 1, batchNo, e.getKey());
             sums.merge(e.getKey(), v, Double::sum);
         }
-        adam.step(tape);
-        if (extraAdam != null) extraAdam.step(tape);
     }
 
     private void saveCheckpoints(int epoch, Adam adam, Adam extraAdam, EarlyStopping stopper, Metrics bestTest, boolean improved) throws IOException {

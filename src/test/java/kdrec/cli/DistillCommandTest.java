@@ -102,5 +102,27 @@ class DistillCommandTest {
                 "--out", dir.resolve("v").toString());
         assertEquals(1, noPreset.code);
         assertTrue(noPreset.err.contains("gowalla/mf>mf"), noPreset.err);
+        Result badDevice = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--device", "tpu",
+                "--out", dir.resolve("u").toString());
+        assertEquals(1, badDevice.code);
+        assertTrue(badDevice.err.contains("--device must be one of cpu, cuda"), badDevice.err);
+    }
+
+    @Test
+    void distillOnTheGpuOrSaysWhyNot() throws Exception {
+        Path out = dir.resolve("gpu");
+        Result r = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--dim", "8", "--epochs", "2",
+                "--set", "rcekd.K=10", "--set", "rcekd.M=20", "--set", "rcekd.L=5", "--device", "cuda", "--out", out.toString());
+        if (!kdrec.gpu.CudaProbe.available()) {
+            assertEquals(1, r.code);
+            assertTrue(r.err.contains("--device cuda: no usable GPU here"), r.err);
+            assertTrue(!Files.exists(out), "no run directory is left behind");
+            return;
+        }
+        assertEquals(0, r.code, r.err);
+        String log = Files.readString(out.resolve("log"));
+        assertTrue(log.contains("device: ") && log.contains("BPR + RCE-KD"), log);
+        Result eval = run("eval", "--data", DATA, "--checkpoint", out.resolve("best.safetensors").toString(), "--device", "cuda");
+        assertEquals(0, eval.code, eval.err);
     }
 }

@@ -85,6 +85,10 @@ class TensorAndScratchTest {
 
     @Test
     void cudaBackendSaysWhatIsMissing() {
+        if (kdrec.gpu.CudaProbe.available()) { // with a GPU the host side of a cuda run is the CPU backend
+            assertTrue(Backends.select("cuda").name().matches("scalar|panama"));
+            return;
+        }
         var e = assertThrows(IllegalStateException.class, () -> Backends.select("cuda"));
         String why = kdrec.gpu.CudaProbe.status().description();
         assertTrue(e.getMessage().contains(why), "names the probe's finding: " + e.getMessage());

@@ -1,0 +1,70 @@
+package kdrec.device;
+
+import kdrec.gpu.Cuda;
+import kdrec.gpu.DeviceBuffer;
+import kdrec.gpu.GpuAdam;
+import kdrec.nn.Adam;
+import kdrec.tensor.Tensor;
+
+/**
+ * The dense Adam of a {@link DeviceModel} on the device: the same update as the host {@link Adam}
+ * (torch.optim.Adam, coupled weight decay; GpuAdam is AdamScalar operation for operation) over the
+ * model's whole (users + items) x d table in one launch, with the moments resident beside it. The
+ * host optimiser stays the master for checkpoints: {@link #upload}/{@link #download} move its
+ * moments and step count. Lazy (row-sparse) Adam is not offered on the device.
+ */
+final class DeviceAdam implements AutoCloseable {
+    private final Cuda cuda;
+    private final DeviceModel model;
+    private final Adam host;
+    private final DeviceBuffer m, v;
+    private int steps;
+
+    DeviceAdam(Cuda cuda, DeviceModel model, Adam host) {
+        if (host.lazy()) throw new IllegalArgumentException("DeviceAdam: lazy Adam is not available on the device");
+        if (host.params().size() != 2) throw new IllegalArgumentException("DeviceAdam: expected the user and item tables, got " + host.params().size() + " parameters");
+        this.cuda = cuda;
+        this.model = model;
+        this.host = host;
+        m = cuda.allocElements(model.parameterCount());
+        v = cuda.allocElements(model.parameterCount());
+        upload();
+    }
+
+    /** One update of the whole table from the model's parameter gradient. */
+    void step() {
+        steps++;
+        GpuAdam.step(cuda, model.parameterCount(), model.parameters(), 0, model.parameterGrad(), 0, m, 0, v, 0,
+                host.lr(), host.beta1(), host.beta2(), host.eps(), host.weightDecay(), steps);
+    }
+
+    /** Copies the host optimiser's moments and step count to the device. */
+    void upload() {
+        long off = 0;
+        for (String name : new String[] {"user", "item"}) {
+            Tensor[] mv = host.moments(model.host().params().get(name));
+            cuda.upload(mv[0].data(), 0, m.at(off), mv[0].size() * 4);
+            cuda.upload(mv[1].data(), 0, v.at(off), mv[1].size() * 4);
+            off += mv[0].size();
+        }
+        steps = host.steps();
+    }
+
+    /** Copies the device moments and step count into the host optimiser. */
+    void download() {
+        long off = 0;
+        for (String name : new String[] {"user", "item"}) {
+            Tensor[] mv = host.moments(model.host().params().get(name));
+            cuda.download(m.at(off), mv[0].data(), 0, mv[0].size() * 4);
+            cuda.download(v.at(off), mv[1].data(), 0, mv[1].size() * 4);
+            off += mv[0].size();
+        }
+        host.setSteps(steps);
+    }
+
+    @Override
+    public void close() {
+        m.close();
+        v.close();
+    }
+}

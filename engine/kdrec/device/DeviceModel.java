@@ -1,0 +1,183 @@
+package kdrec.device;
+
+import kdrec.gpu.Cuda;
+import kdrec.gpu.DeviceBuffer;
+import kdrec.gpu.GpuSpmm;
+import kdrec.gpu.GpuVec;
+import kdrec.model.LightGcn;
+import kdrec.model.MatrixFactorization;
+import kdrec.model.Recommender;
+import kdrec.tensor.SparseMatrix;
+import kdrec.tensor.Tensor;
+
+/**
+ * An embedding backbone (MF or LightGCN) resident on the device: the user and item parameter tables
+ * as one (users + items) x d buffer (users first, as LightGCN's propagation wants them), its
+ * gradient, and the final embeddings the scores are dot products of, with their gradient.
+ *
+ * <p>MF's final embeddings are its parameters (same buffers). LightGCN's are the mean of layers 0..L
+ * of {@code X_{l+1} = A X_l} over the symmetric normalised adjacency; {@link #backward} runs
+ * {@code dX_l = dSum + A dX_{l+1}} down to the parameters (A is symmetric, so its transpose is A and
+ * the deterministic gather SpMM serves both directions).
+ *
+ * <p>The host model stays the master copy for checkpoints: {@link #upload} and {@link #download}
+ * move the parameters between it and the device.
+ */
+public final class DeviceModel implements AutoCloseable {
+    private final Cuda cuda;
+    private final Recommender host;
+    private final int users, items, d, layers;
+    private final DeviceBuffer param, paramGrad;
+    private final DeviceBuffer out, outGrad;          // == param / paramGrad for MF
+    private final DeviceBuffer ptr, col, val, ping, pong; // LightGCN only
+    private boolean propagated;
+
+    private DeviceModel(Cuda cuda, Recommender host, int layers, SparseMatrix adjacency) {
+        this.cuda = cuda;
+        this.host = host;
+        this.users = host.users();
+        this.items = host.items();
+        this.d = host.dim();
+        this.layers = layers;
+        long n = (long) (users + items) * d;
+        param = cuda.allocElements(n);
+        paramGrad = cuda.allocElements(n);
+        if (adjacency == null || layers == 0) {
+            out = param;
+            outGrad = paramGrad;
+            ptr = col = val = ping = pong = null;
+        } else {
+            out = cuda.allocElements(n);
+            outGrad = cuda.allocElements(n);
+            ptr = cuda.upload(adjacency.ptr());
+            col = cuda.upload(adjacency.col());
+            val = cuda.upload(adjacency.val());
+            ping = cuda.allocElements(n);
+            pong = cuda.allocElements(n);
+        }
+        upload();
+    }
+
+    /** The device copy of {@code model} (MF or LightGCN), its parameters uploaded. */
+    public static DeviceModel of(Cuda cuda, Recommender model) {
+        if (model instanceof MatrixFactorization) return new DeviceModel(cuda, model, 0, null);
+        if (model instanceof LightGcn g) return new DeviceModel(cuda, model, g.layers(), g.adjacency());
+        throw new IllegalArgumentException("--device cuda runs the embedding backbones (mf, lightgcn); model " + model.kind()
+                + " trains on the CPU (--device cpu)");
+    }
+
+    public Recommender host() {
+        return host;
+    }
+
+    public int users() {
+        return users;
+    }
+
+    public int items() {
+        return items;
+    }
+
+    public int dim() {
+        return d;
+    }
+
+    /** Final user embeddings (users x d, leading dim d), valid after {@link #forward}. */
+    public DeviceBuffer userRows() {
+        return out;
+    }
+
+    /** Final item embeddings (items x d, leading dim d), valid after {@link #forward}. */
+    public DeviceBuffer itemRows() {
+        return out.at((long) users * d);
+    }
+
+    /** Gradient of the loss with respect to {@link #userRows()} (accumulated into by the losses). */
+    public DeviceBuffer userGrad() {
+        return outGrad;
+    }
+
+    /** Gradient with respect to {@link #itemRows()}. */
+    public DeviceBuffer itemGrad() {
+        return outGrad.at((long) users * d);
+    }
+
+    /** The parameter table and its gradient (for the optimiser). */
+    DeviceBuffer parameters() {
+        return param;
+    }
+
+    DeviceBuffer parameterGrad() {
+        return paramGrad;
+    }
+
+    long parameterCount() {
+        return (long) (users + items) * d;
+    }
+
+    /** Computes the final embeddings from the parameters (LightGCN propagates; MF has nothing to do). */
+    public void forward() {
+        if (out != param) {
+            long n = parameterCount();
+            DeviceBuffer cur = param, next = ping;
+            cuda.copy(param, out, n * 4);
+            for (int l = 0; l < layers; l++) {
+                GpuSpmm.spmm(cuda, users + items, d, ptr, col, val, cur, 0, d, 0f, next, 0, d);
+                GpuVec.add(cuda, n, out, 0, next, 0, out, 0);
+                cur = next;
+                next = next == ping ? pong : ping;
+            }
+            GpuVec.scale(cuda, n, 1f / (layers + 1), out, 0, out, 0);
+        }
+        propagated = true;
+    }
+
+    /** Zeroes the gradients (before a step's losses accumulate). */
+    public void zeroGrad() {
+        long n = parameterCount();
+        cuda.fill32(paramGrad, n, 0);
+        if (outGrad != paramGrad) cuda.fill32(outGrad, n, 0);
+    }
+
+    /** Turns the gradient of the final embeddings into the parameters' gradient. */
+    public void backward() {
+        if (!propagated) throw new IllegalStateException("DeviceModel.backward before forward");
+        if (outGrad == paramGrad) return;
+        long n = parameterCount();
+        // dSum = dOut / (L+1); dX_L = dSum; dX_l = dSum + A dX_{l+1}; the parameters' gradient is dX_0
+        GpuVec.scale(cuda, n, 1f / (layers + 1), outGrad, 0, outGrad, 0);
+        DeviceBuffer cur = outGrad, next = ping;
+        for (int l = layers - 1; l >= 0; l--) {
+            DeviceBuffer dst = l == 0 ? paramGrad : next;
+            cuda.copy(outGrad, dst, n * 4);
+            GpuSpmm.spmm(cuda, users + items, d, ptr, col, val, cur, 0, d, 1f, dst, 0, d);
+            cur = dst;
+            next = next == ping ? pong : ping;
+        }
+    }
+
+    /** Copies the host model's parameters to the device. */
+    public void upload() {
+        Tensor u = host.params().get("user").value(), i = host.params().get("item").value();
+        cuda.upload(u.data(), 0, param, u.size() * 4);
+        cuda.upload(i.data(), 0, param.at((long) users * d), i.size() * 4);
+        propagated = false;
+    }
+
+    /** Copies the device's parameters into the host model. */
+    public void download() {
+        Tensor u = host.params().get("user").value(), i = host.params().get("item").value();
+        cuda.download(param, u.data(), 0, u.size() * 4);
+        cuda.download(param.at((long) users * d), i.data(), 0, i.size() * 4);
+    }
+
+
+    @Override
+    public void close() {
+        for (DeviceBuffer b : new DeviceBuffer[] {param, paramGrad, ptr, col, val, ping, pong}) if (b != null) b.close();
+        if (out != param) {
+            out.close();
+            outGrad.close();
+        }
+    }
+}

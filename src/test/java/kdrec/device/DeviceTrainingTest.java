@@ -1,0 +1,173 @@
+package kdrec.device;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import kdrec.autograd.Tape;
+import kdrec.data.Datasets;
+import kdrec.gpu.CudaProbe;
+import kdrec.gpu.RequiresGpu;
+import kdrec.kd.Distillation;
+import kdrec.kd.Teacher;
+import kdrec.loss.Bpr;
+import kdrec.model.Recommender;
+import kdrec.nn.Adam;
+import kdrec.train.Device;
+import kdrec.train.Evaluator;
+import kdrec.train.Models;
+import kdrec.train.TrainConfig;
+import kdrec.train.TrainData;
+import kdrec.train.Trainer;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code --device cuda} against the CPU: after one epoch from the same seed the parameters agree to
+ * float noise (the same batches and negatives; the device sums gradients in another order), the
+ * metrics after several epochs agree within run-to-run noise, device ranking equals the host's. The
+ * refusals of what the device path does not run need no GPU and run everywhere.
+ */
+class DeviceTrainingTest {
+    static final TrainData DATA = new TrainData(Datasets.loadUnchecked("synthetic:users=160,items=120,per_user=12,clusters=4,seed=5"));
+
+    static TrainConfig cfg(String model, int epochs) {
+        return TrainConfig.defaults().with(Map.of("model", model, "dim", 8, "epochs", epochs, "batch_size", 256, "lr", 0.01,
+                "layers", 2, "patience", 50));
+    }
+
+    /** Trains {@code c} on {@code device}; returns the user table then the item table. */
+    static float[][] train(TrainConfig c, Device device) throws Exception {
+        try (Recommender m = Models.create(c, DATA)) {
+            new Trainer(c, DATA, m, new Bpr(), Trainer.Outputs.none()).onDevice(device).fit(null);
+            return new float[][] {m.params().get("user").value().toArray(), m.params().get("item").value().toArray()};
+        }
+    }
+
+    /** Norm-wise relative difference ||a - b|| / ||a||. */
+    static double relative(float[] a, float[] b) {
+        double num = 0, den = 0;
+        for (int i = 0; i < a.length; i++) {
+            num += (a[i] - (double) b[i]) * (a[i] - (double) b[i]);
+            den += (double) a[i] * a[i];
+        }
+        return Math.sqrt(num / Math.max(den, 1e-300));
+    }
+
+    @Test
+    void deviceFlagSaysWhatIsAllowed() {
+        var e = assertThrows(IllegalArgumentException.class, () -> Device.parse("tpu"));
+        assertTrue(e.getMessage().contains("cpu, cuda"), e.getMessage());
+        assertEquals(Device.CUDA, Device.parse("CUDA"));
+        assertEquals(Device.CPU, Device.parse("cpu"));
+    }
+
+    @Test
+    void unsupportedRunsAreRefusedBeforeAnyCudaCall() throws Exception {
+        TrainConfig c = cfg("mf", 1);
+        try (Recommender m = Models.create(c, DATA); Teacher t = Teacher.of(Models.create(c, DATA))) {
+            Adam adam = new Adam(m.params(), 1e-3f, 0f, false);
+            Distillation.Setup cd = Distillation.resolve("cd", c, null, "mf", Map.of());
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> DeviceTraining.checkSupported(m, Distillation.objective(cd, t, DATA), adam, null));
+            assertTrue(e.getMessage().contains("method cd runs with --device cpu"), e.getMessage());
+            Distillation.Setup full = Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3));
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> DeviceTraining.checkSupported(m, Distillation.objective(full, t, DATA), adam, null));
+            assertTrue(e.getMessage().contains("full_ce=true"), e.getMessage());
+            Adam lazy = new Adam(m.params(), 1e-3f, 0f, true);
+            e = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSupported(m, new Bpr(), lazy, null));
+            assertTrue(e.getMessage().contains("lazy_adam"), e.getMessage());
+            DeviceTraining.checkSupported(m, new Bpr(), adam, null); // BPR on MF: accepted
+        }
+        TrainConfig h = TrainConfig.defaults().with(Map.of("model", "hstu", "dim", 8, "epochs", 1));
+        try (Recommender m = Models.create(h, DATA)) {
+            Adam adam = new Adam(m.params(), 1e-3f, 0f, false);
+            var e = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSupported(m, Models.objective(h), adam, null));
+            assertTrue(e.getMessage().contains("model hstu trains with --device cpu"), e.getMessage());
+        }
+    }
+
+    @Test
+    void withoutAGpuTheDeviceRunSaysWhy() throws Exception {
+        if (CudaProbe.available()) return; // covered by the GPU tests below
+        TrainConfig c = cfg("mf", 1);
+        try (Recommender m = Models.create(c, DATA)) {
+            var e = assertThrows(IllegalStateException.class,
+                    () -> new Trainer(c, DATA, m, new Bpr(), Trainer.Outputs.none()).onDevice(Device.CUDA).fit(null));
+            assertTrue(e.getMessage().contains("--device cuda: no usable GPU here (" + CudaProbe.status().description()), e.getMessage());
+        }
+    }
+
+    @Nested
+    @Tag("gpu")
+    @ExtendWith(RequiresGpu.class)
+    class OnGpu {
+        @Test
+        void oneEpochMatchesTheCpu() throws Exception {
+            for (String model : new String[] {"mf", "lightgcn"}) {
+                float[][] cpu = train(cfg(model, 1), Device.CPU), gpu = train(cfg(model, 1), Device.CUDA);
+                for (int t = 0; t < 2; t++) {
+                    double rel = relative(cpu[t], gpu[t]);
+                    assertTrue(rel < 1e-4, model + (t == 0 ? " user" : " item") + " table after one epoch: relative difference " + rel);
+                }
+            }
+        }
+
+        @Test
+        void metricsMatchTheCpuWithinNoise() throws Exception {
+            for (String model : new String[] {"mf", "lightgcn"}) {
+                TrainConfig c = cfg(model, 6);
+                double[] ndcg = new double[2];
+                for (Device d : Device.values()) {
+                    try (Recommender m = Models.create(c, DATA)) {
+                        ndcg[d.ordinal()] = new Trainer(c, DATA, m, new Bpr(), Trainer.Outputs.none()).onDevice(d).fit(null).test().get("ndcg@10");
+                    }
+                }
+                assertEquals(ndcg[0], ndcg[1], 0.01, model + " test NDCG@10, cpu vs cuda");
+            }
+        }
+
+        @Test
+        void deviceRankingEqualsTheHostRanking() throws Exception {
+            TrainConfig c = cfg("lightgcn", 1);
+            try (Recommender m = Models.create(c, DATA); Tape tape = new Tape()) {
+                Evaluator ev = new Evaluator(DATA, 20);
+                int[] host = ev.rankAll(tape, m.inference(tape));
+                int[] dev = DeviceRanking.rankAll(m, 20, DATA.trainPtr(), DATA.trainItems());
+                assertArrayEquals(host, dev, "top-20 ids, train items excluded");
+            }
+        }
+
+        @Test
+        void rceKdEpochMatchesTheCpu() throws Exception {
+            TrainConfig tc = cfg("mf", 4).with(Map.of("dim", 16));
+            try (Recommender teacherModel = Models.create(tc, DATA)) {
+                new Trainer(tc, DATA, teacherModel, new Bpr(), Trainer.Outputs.none()).fit(null);
+                try (Teacher teacher = Teacher.of(teacherModel)) {
+                    for (String student : new String[] {"mf", "lightgcn"}) {
+                        TrainConfig sc = cfg(student, 1);
+                        Distillation.Setup s = Distillation.resolve("rcekd", sc, null, "mf",
+                                Map.of("rcekd.k", 10, "rcekd.m", 30, "rcekd.l", 8, "lambda", 0.5));
+                        float[][] out = new float[2][];
+                        for (Device d : Device.values()) {
+                            try (Recommender m = Models.create(s.student(), DATA)) {
+                                new Trainer(s.student(), DATA, m, Distillation.objective(s, teacher, DATA), Trainer.Outputs.none()).onDevice(d).fit(null);
+                                float[] u = m.params().get("user").value().toArray(), i = m.params().get("item").value().toArray();
+                                float[] both = java.util.Arrays.copyOf(u, u.length + i.length);
+                                System.arraycopy(i, 0, both, u.length, i.length);
+                                out[d.ordinal()] = both;
+                            }
+                        }
+                        double rel = relative(out[0], out[1]);
+                        assertTrue(rel < 1e-4, student + " student after one RCE-KD epoch: relative difference " + rel);
+                    }
+                }
+            }
+        }
+    }
+}
