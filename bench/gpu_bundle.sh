@@ -20,7 +20,8 @@ cp -r target/test-classes "$stage/test-classes"
   -DincludeGroupIds=org.jcuda,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian
 # The GPU benchmark mains need only kdrec's classes and JCuda, not the JMH jar (34 MB).
 mkdir -p "$stage/bench"
-mapfile -t benches < <(ls jmh/kdrec/bench/Gpu*.java 2>/dev/null || true)
+# plus the KD-epoch bench (GPU vs CPU RCE-KD epoch) and EpochBench, whose median it uses: plain mains too
+mapfile -t benches < <(ls jmh/kdrec/bench/Gpu*.java jmh/kdrec/bench/KdEpochBench.java jmh/kdrec/bench/EpochBench.java 2>/dev/null || true)
 if [ ${#benches[@]} -gt 0 ]; then
   "$JAVA_HOME/bin/javac" --add-modules=jdk.incubator.vector -nowarn \
     -cp "target/classes:$stage/lib/*" -d "$stage/bench" "${benches[@]}"

@@ -38,6 +38,13 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
     echo "== $py" | tee -a "$out/bench.log"
     PYTHONUNBUFFERED=1 timeout "${BENCH_TIMEOUT:-120}" python3 "$py" 2>&1 | tee -a "$out/bench.log"
   done
+  # One RCE-KD epoch and one BPR epoch of the same student on the Gowalla-sized synthetic set, on the
+  # GPU (--device cuda) and then on this machine's CPU cores, in separate JVMs.
+  for backend in cuda panama; do
+    echo "== KdEpochBench rcekd, kdrec.backend=$backend" | tee -a "$out/bench.log"
+    timeout "${KD_TIMEOUT:-240}" "${java[@]}" -Dkdrec.backend=$backend -cp "$cp" kdrec.bench.KdEpochBench rcekd 3 2>&1 \
+      | grep -v 'Using incubator' | tee -a "$out/bench.log"
+  done
   # The ratios: GEMM as % of torch.matmul, fused top-K vs matmul + topk, fused CE vs torch's.
   { bench/gpu_bench.sh --log "$out/bench.log"; grep '^ce_fwd_bwd_ms' "$out/bench.log"; } | tee "$out/ratios.txt"
 fi
