@@ -5,8 +5,6 @@ import java.util.Map;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.CudaProbe;
 import kdrec.gpu.DeviceBuffer;
-import kdrec.kd.DistillObjective;
-import kdrec.kd.RceKd;
 import kdrec.loss.Batch;
 import kdrec.loss.Bpr;
 import kdrec.loss.Objective;
@@ -31,20 +29,11 @@ public final class DeviceTraining implements AutoCloseable {
     private final DeviceModel model;
     private final DeviceAdam adam;
     private final DeviceBpr bpr;
-    private final DeviceRceKd rcekd;
-    private final String baseName;
+    private final DeviceTerm kd;
     private DeviceBuffer excludePtr, excludeIdx;
 
     private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, Backend hostBackend) {
         this.cuda = cuda;
-        RceKd kd = null;
-        float lambda = 0;
-        String base = ((Bpr) (objective instanceof DistillObjective o ? o.base() : objective)).name();
-        if (objective instanceof DistillObjective o) {
-            kd = (RceKd) o.distiller();
-            lambda = o.lambda();
-        }
-        this.baseName = base;
         UploadSlots s = new UploadSlots(cuda);
         DeviceModel m = null;
         try {
@@ -58,7 +47,7 @@ public final class DeviceTraining implements AutoCloseable {
         this.slots = s;
         this.model = m;
         this.bpr = new DeviceBpr(cuda, s);
-        this.rcekd = kd == null ? null : new DeviceRceKd(cuda, s, kd, lambda, hostBackend);
+        this.kd = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s, hostBackend) : null;
     }
 
     /**
@@ -80,14 +69,11 @@ public final class DeviceTraining implements AutoCloseable {
             throw new IllegalArgumentException("--device cuda runs the embedding backbones (mf, lightgcn); model " + student.kind()
                     + " trains with --device cpu");
         }
-        boolean bpr = objective instanceof Bpr;
-        boolean rcekd = objective instanceof DistillObjective o && o.base() instanceof Bpr && o.distiller() instanceof RceKd r && !r.fullCe();
-        if (!bpr && !rcekd) {
-            String what = objective instanceof DistillObjective o
-                    ? "method " + o.distiller().name() + (o.distiller() instanceof RceKd ? " with full_ce=true" : "")
-                    : "objective " + objective.getClass().getSimpleName();
-            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd; " + what
-                    + " runs with --device cpu");
+        if (objective instanceof DeviceObjective o) {
+            o.checkOnDevice();
+        } else if (!(objective instanceof Bpr)) {
+            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd; objective "
+                    + objective.getClass().getSimpleName() + " runs with --device cpu");
         }
         if (extraAdam != null) throw new IllegalArgumentException("--device cuda does not run distillers with their own parameters; use --device cpu");
         if (hostAdam.lazy()) {
@@ -106,14 +92,14 @@ public final class DeviceTraining implements AutoCloseable {
     /** One line naming the device, for the run log. */
     public String describe() {
         return "device: " + cuda.describe() + " (tables, gradients and Adam state resident; "
-                + (rcekd == null ? "BPR" : "BPR + RCE-KD") + " steps and evaluation on the GPU)";
+                + (kd == null ? "BPR" : "BPR + " + kd.name()) + " steps and evaluation on the GPU)";
     }
 
     /** The epoch's per-epoch hook (RCE-KD: the student's top-M and the epoch's sets). */
     public void beginEpoch(int epoch) {
-        if (rcekd == null) return;
+        if (kd == null) return;
         model.forward();
-        rcekd.beginEpoch(model, epoch);
+        kd.beginEpoch(model, epoch);
     }
 
     /** One optimisation step on one batch; returns the loss parts as the host objective names them. */
@@ -121,8 +107,8 @@ public final class DeviceTraining implements AutoCloseable {
         model.zeroGrad();
         model.forward();
         Map<String, Double> parts = new LinkedHashMap<>();
-        parts.put(baseName, bpr.step(model, batch));
-        if (rcekd != null) parts.put("kd", rcekd.step(model, batch));
+        parts.put("bpr", bpr.step(model, batch));
+        if (kd != null) parts.put("kd", kd.step(model, batch));
         model.backward();
         adam.step();
         return parts;

@@ -11,16 +11,16 @@ import kdrec.gpu.DeviceBuffer;
  * one named slot each, grown by a quarter when too small and never shrunk: a training step then
  * allocates nothing on the device (cuMemAlloc/cuMemFree synchronise the whole device).
  */
-final class UploadSlots implements AutoCloseable {
+public final class UploadSlots implements AutoCloseable {
     private final Cuda cuda;
     private final Map<String, DeviceBuffer> slots = new HashMap<>();
 
-    UploadSlots(Cuda cuda) {
+    public UploadSlots(Cuda cuda) {
         this.cuda = cuda;
     }
 
     /** Slot {@code name} holding at least {@code n} elements (contents undefined after a growth). */
-    DeviceBuffer reserve(String name, long n) {
+    public DeviceBuffer reserve(String name, long n) {
         DeviceBuffer b = slots.get(name);
         if (b != null && b.elements() >= Math.max(n, 1)) return b;
         if (b != null) b.close();
@@ -31,14 +31,14 @@ final class UploadSlots implements AutoCloseable {
     }
 
     /** The first n values of {@code values} in slot {@code name}. */
-    DeviceBuffer ints(String name, int[] values, int n) {
+    public DeviceBuffer ints(String name, int[] values, int n) {
         DeviceBuffer b = reserve(name, n);
         if (n > 0) cuda.upload(MemorySegment.ofArray(values), 0, b, n * 4L);
         return b;
     }
 
     /** The first n values of {@code values} in slot {@code name}. */
-    DeviceBuffer floats(String name, float[] values, int n) {
+    public DeviceBuffer floats(String name, float[] values, int n) {
         DeviceBuffer b = reserve(name, n);
         if (n > 0) cuda.upload(MemorySegment.ofArray(values), 0, b, n * 4L);
         return b;

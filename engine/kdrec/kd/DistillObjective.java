@@ -19,7 +19,7 @@ import kdrec.tensor.Tensor;
  * Logged parts: the base loss's name ("bpr", ...) and "kd" (the latter already times lambda, so
  * the parts add up to the loss).
  */
-public final class DistillObjective implements Objective {
+public final class DistillObjective implements Objective, kdrec.device.DeviceObjective {
     private final Distiller distiller;
     private final float lambda;
     private final BaseLoss base;
@@ -63,6 +63,20 @@ public final class DistillObjective implements Objective {
         parts.put(this.base.name(), (double) base.value().get(0));
         parts.put("kd", (double) kd.value().get(0));
         return parts;
+    }
+
+    @Override
+    public void checkOnDevice() {
+        if (!(base instanceof Bpr) || !(distiller instanceof RceKd r) || r.fullCe()) {
+            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd; method " + distiller.name()
+                    + (distiller instanceof RceKd ? " with full_ce=true" : "") + " runs with --device cpu");
+        }
+    }
+
+    @Override
+    public kdrec.device.DeviceTerm deviceTerm(kdrec.gpu.Cuda cuda, kdrec.device.UploadSlots slots, kdrec.tensor.Backend hostBackend) {
+        checkOnDevice();
+        return new RceKdOnDevice(cuda, slots, (RceKd) distiller, lambda, hostBackend);
     }
 
     @Override

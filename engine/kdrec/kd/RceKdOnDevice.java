@@ -1,4 +1,4 @@
-package kdrec.device;
+package kdrec.kd;
 
 import java.lang.foreign.MemorySegment;
 import kdrec.gpu.Cuda;
@@ -7,14 +7,15 @@ import kdrec.gpu.GpuEmbedding;
 import kdrec.gpu.GpuPairCe;
 import kdrec.gpu.GpuSubsetCe;
 import kdrec.gpu.GpuTopK;
-import kdrec.kd.BatchUsers;
-import kdrec.kd.RceKd;
+import kdrec.device.DeviceModel;
+import kdrec.device.DeviceTerm;
+import kdrec.device.UploadSlots;
 import kdrec.loss.Batch;
 import kdrec.tensor.Backend;
 import kdrec.tensor.PairSets;
 
 /**
- * RCE-KD's term on the device, the twin of {@link RceKd#loss}: per epoch the student's top-M is
+ * RCE-KD's term on the device, the twin of {@link RceKd#loss} (kdrec --device cuda): per epoch the student's top-M is
  * ranked on the device by the fused score->top-K kernel and downloaded (users x M ids); the sampling,
  * the per-user lists and the teacher's targets are built on the host by RceKd itself, so the sets
  * are exactly the CPU path's for the same seed. Per batch, the distinct users' rows (RceKd#batchRows)
@@ -25,7 +26,7 @@ import kdrec.tensor.PairSets;
  * is folded into the row's weights and targets before upload (the pair CE is linear in wA, wB and
  * the target together), so the kernel's loss and gradients come out already scaled.
  */
-final class DeviceRceKd {
+final class RceKdOnDevice implements DeviceTerm {
     private final Cuda cuda;
     private final UploadSlots slots;
     private final RceKd kd;
@@ -34,7 +35,7 @@ final class DeviceRceKd {
     private int[] userSlot = new int[0];
     private float[] wA = new float[0], wB = new float[0], target = new float[0], loss = new float[0];
 
-    DeviceRceKd(Cuda cuda, UploadSlots slots, RceKd kd, float lambda, Backend hostBackend) {
+    RceKdOnDevice(Cuda cuda, UploadSlots slots, RceKd kd, float lambda, Backend hostBackend) {
         this.cuda = cuda;
         this.slots = slots;
         this.kd = kd;
@@ -42,8 +43,14 @@ final class DeviceRceKd {
         this.hostBackend = hostBackend;
     }
 
+    @Override
+    public String name() {
+        return "RCE-KD";
+    }
+
     /** The per-epoch hook; the model's final embeddings must be current ({@link DeviceModel#forward}). */
-    void beginEpoch(DeviceModel model, int epoch) {
+    @Override
+    public void beginEpoch(DeviceModel model, int epoch) {
         int users = model.users(), items = model.items(), d = model.dim();
         kd.beginEpoch(hostBackend, users, items, (m, top, scores) -> {
             if (m > GpuTopK.MAX_K) throw new IllegalArgumentException("rcekd.m = " + m + " exceeds the GPU top-K limit " + GpuTopK.MAX_K);
@@ -56,7 +63,8 @@ final class DeviceRceKd {
     }
 
     /** Accumulates lambda times the batch's KD gradient into the model's gradients; returns lambda * kd. */
-    double step(DeviceModel model, Batch batch) {
+    @Override
+    public double step(DeviceModel model, Batch batch) {
         if (userSlot.length != model.users()) {
             userSlot = new int[model.users()];
             java.util.Arrays.fill(userSlot, -1);

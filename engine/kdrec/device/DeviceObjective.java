@@ -1,0 +1,20 @@
+package kdrec.device;
+
+import kdrec.gpu.Cuda;
+import kdrec.tensor.Backend;
+
+/**
+ * An objective of the form BPR + a distillation term that can run on the device. Implemented by the
+ * distillation objective (kdrec.kd), which knows which of its methods have a device twin: this keeps
+ * the arrow from the distillers down to the device path, never back.
+ */
+public interface DeviceObjective {
+    /**
+     * Throws IllegalArgumentException, before any CUDA call, when this objective has no device twin,
+     * saying what to use instead.
+     */
+    void checkOnDevice();
+
+    /** The device twin of the distillation term, logged as "kd"; its buffers come from {@code slots}. */
+    DeviceTerm deviceTerm(Cuda cuda, UploadSlots slots, Backend hostBackend);
+}
