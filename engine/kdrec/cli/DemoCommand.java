@@ -43,8 +43,14 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @picocli.CommandLine.Mixin
+    DeviceOption device;
+
+    private kdrec.train.Device dev;
+
     @Override
     public Integer call() throws Exception {
+        dev = device.get();
         TrainData td = DataOptions.embedded("insteval");
         System.out.println("kdrec demo: " + td.summary());
         Files.createDirectories(out);
@@ -78,7 +84,7 @@ final class DemoCommand implements Callable<Integer> {
         runCfg.put("data", "insteval");
         try (RunDir run = RunDir.open(out, "teacher", runCfg, true, null)) {
             System.out.printf("training the teacher (MF, d=%d): log in %s%n", cfg.dim(), run.path().resolve(RunDir.LOG_FILE));
-            Trainer.Result r = new Trainer(cfg, td, m, new Bpr(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path())).fit(null);
+            Trainer.Result r = new Trainer(cfg, td, m, new Bpr(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path())).onDevice(dev).fit(null);
             rows.add(Summary.row("teacher MF d=" + cfg.dim(), r.test(), r));
             return Teacher.of(m);
         } catch (Exception | Error e) {
@@ -93,7 +99,7 @@ final class DemoCommand implements Callable<Integer> {
         try (RunDir run = RunDir.open(out, name, runCfg, true, null)) {
             System.out.printf("training the %s (MF, d=%d%s): log in %s%n", name, setup.student().dim(),
                     setup.scratch() ? ", no KD" : ", distilled from the teacher", run.path().resolve(RunDir.LOG_FILE));
-            Trainer.Result r = Distillation.run(setup, teacher, td, new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()), null);
+            Trainer.Result r = Distillation.run(setup, teacher, td, new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()), null, dev);
             String label = setup.scratch() ? "student MF d=" + setup.student().dim() : "RCE-KD student MF d=" + setup.student().dim();
             return Summary.row(label, r.test(), r);
         }
