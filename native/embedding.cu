@@ -120,3 +120,27 @@ extern "C" __global__ void kdrec_embedding_row_dot_backward(int n, int d, const 
     if (db != nullptr) atomicAdd(db + rb * lddb + c, gt * a[ra * lda + c]);
   }
 }
+
+// Ragged row gather: output row r is row src[r] of a CSR source (entries [srcPtr[s], srcPtr[s+1]) of
+// srcIdx / srcVal), written from dstPtr[r] on, ids copied and values multiplied by rowScale[r] (null
+// rowScale: copied; null srcVal: ids only). The caller builds dstPtr from the source rows' lengths.
+// RCE-KD on the device takes a batch's rows out of the epoch's per-user lists this way, so only the
+// batch's user ids and per-row scalars cross PCIe per step. One warp per row (lanes over the row's
+// entries, coalesced), grid-stride over rows; no collectives. Exact: one rounded product per value,
+// as the host's c * v.
+extern "C" __global__ void kdrec_embedding_gather_ragged(int m, const int* __restrict__ src, const int* __restrict__ src_ptr,
+                                                         const int* __restrict__ src_idx, const float* __restrict__ src_val,
+                                                         const int* __restrict__ dst_ptr, const float* __restrict__ row_scale,
+                                                         int* __restrict__ dst_idx, float* __restrict__ dst_val) {
+  const int lane = threadIdx.x & 31;
+  const long long warps = (long long)gridDim.x * (blockDim.x / 32);
+  for (long long r = (long long)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32; r < m; r += warps) {
+    const int s = src[r];
+    const int from = src_ptr[s], len = src_ptr[s + 1] - from, to = dst_ptr[r];
+    const float c = row_scale != nullptr ? row_scale[r] : 1.f;
+    for (int j = lane; j < len; j += 32) {
+      dst_idx[to + j] = src_idx[from + j];
+      if (src_val != nullptr) dst_val[to + j] = row_scale != nullptr ? c * src_val[from + j] : src_val[from + j];
+    }
+  }
+}

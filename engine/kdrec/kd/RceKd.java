@@ -97,6 +97,12 @@ public final class RceKd implements Distiller {
     private final RceKdEpoch ep = new RceKdEpoch();
     private boolean ready;
 
+    /** The epoch's lists, split points, weights and targets over all users (the device path uploads them). */
+    RceKdEpoch epochSets() {
+        if (!ready) throw new IllegalStateException("rcekd: beginEpoch has not run");
+        return ep;
+    }
+
     public RceKd(KdParams p, Teacher teacher, TrainData data, long seed) {
         this.teacher = teacher;
         this.seed = seed;
@@ -278,16 +284,6 @@ public final class RceKd implements Distiller {
     /** The student's top-M length the per-epoch hook ranks. */
     public int topM() {
         return m;
-    }
-
-    private final Rows deviceRows = new Rows();
-
-    /**
-     * The pair-CE rows of a batch's distinct users {@code bu} (see {@link BatchUsers}) for a caller
-     * outside the tape (the GPU path): arrays reused from call to call, valid until the next call.
-     */
-    public PairSets batchRows(BatchUsers bu) {
-        return batchRows(bu, deviceRows);
     }
 
     /** One row per distinct user: its list, split points and targets copied into contiguous rows of buf. */

@@ -169,6 +169,27 @@ public final class GpuEmbedding {
                 da == null ? (Object) 0L : da.at(daOff), ldda, db == null ? (Object) 0L : db.at(dbOff), lddb);
     }
 
+    /**
+     * Ragged row gather: output row r is row {@code src[r]} of the CSR source (srcPtr, srcIdx, srcVal),
+     * written from {@code dstPtr[r]} on; values times {@code rowScale[r]} (null: copied); srcVal and
+     * dstVal both null: ids only. dstPtr (m + 1 entries) must hold the running sum of the source rows'
+     * lengths (the caller builds it on the host, where it knows srcPtr); the source row ids and that
+     * consistency are the caller's guarantee (a download per call would be needed to check them).
+     */
+    public static void gatherRagged(Cuda cuda, int m, DeviceBuffer src, DeviceBuffer srcPtr, DeviceBuffer srcIdx, DeviceBuffer srcVal,
+                                    DeviceBuffer dstPtr, DeviceBuffer rowScale, DeviceBuffer dstIdx, DeviceBuffer dstVal) {
+        String op = "gatherRagged";
+        SparseArgs.nonNegative(op, "m", m);
+        SparseArgs.elements(op, "src", src, m);
+        SparseArgs.elements(op, "dstPtr", dstPtr, (long) m + 1);
+        if (srcPtr == null || srcIdx == null || dstIdx == null) throw new IllegalArgumentException(op + ": srcPtr, srcIdx and dstIdx are required");
+        if ((srcVal == null) != (dstVal == null)) throw new IllegalArgumentException(op + ": srcVal and dstVal must both be given or both be null");
+        if (rowScale != null) SparseArgs.elements(op, "rowScale", rowScale, m);
+        if (m == 0) return;
+        cuda.launch1d(cuda.kernel("kdrec_embedding_gather_ragged"), (long) m * 32, SparseArgs.BLOCK, m, src, srcPtr, srcIdx,
+                SparseArgs.orNull(srcVal), dstPtr, SparseArgs.orNull(rowScale), dstIdx, SparseArgs.orNull(dstVal));
+    }
+
     private static void dims(String op, int n, int d) {
         if (n < 0 || d < 0) throw new IllegalArgumentException(op + ": negative dims n = " + n + ", d = " + d);
     }
