@@ -23,9 +23,13 @@ status=0
 
 if [ "$what" = tests ] || [ "$what" = all ]; then
   # kdrec.cuda.sync: synchronise after every launch so that a failing kernel is named in its own test.
-  timeout "${TEST_TIMEOUT:-420}" "${java[@]}" -Dkdrec.cuda.sync=true -cp "$cp" kdrec.gpu.GpuTestMain 2>&1 \
-    | grep -v 'Using incubator' | tee "$out/tests.log"
-  status=${PIPESTATUS[0]}
+  # Two packages: the kernels against their CPU twins (kdrec.gpu), then --device cuda training against
+  # the CPU path (kdrec.device).
+  for pkg in kdrec.gpu kdrec.device; do
+    timeout "${TEST_TIMEOUT:-420}" "${java[@]}" -Dkdrec.cuda.sync=true -cp "$cp" kdrec.gpu.GpuTestMain "$pkg" 2>&1 \
+      | grep -v 'Using incubator' | tee -a "$out/tests.log"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  done
 fi
 
 if [ "$what" = bench ] || [ "$what" = all ]; then
