@@ -86,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.printf("training the teacher (MF, d=%d): log in %s%n", cfg.dim(), run.path().resolve(RunDir.LOG_FILE));
             Trainer.Result r = new Trainer(cfg, td, m, new Bpr(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path())).onDevice(dev).fit(null);
             rows.add(Summary.row("teacher MF d=" + cfg.dim(), r.test(), r));
-            return Teacher.of(m);
+            return Teacher.of(m).onDevice(dev);
         } catch (Exception | Error e) {
             m.close();
             throw e;

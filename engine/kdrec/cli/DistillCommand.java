@@ -99,8 +99,14 @@ final class DistillCommand implements Callable<Integer> {
                 run.log().line("data: " + td.summary());
                 Evaluator evaluator = new Evaluator(td, setup.student().topK());
                 Evaluator.Result tr;
-                try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
-                    tr = evaluator.evaluate(tape, teacher.model());
+                teacher.onDevice(dev); // its top-K lists (RCE-KD's QT, ...) and its evaluation on the run's device
+                if (dev == kdrec.train.Device.CUDA && !teacher.model().sequential()) {
+                    int[] top = teacher.topK(evaluator.k(), td.trainPtr(), td.trainItems());
+                    tr = evaluator.evaluate(top, top);
+                } else {
+                    try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
+                        tr = evaluator.evaluate(tape, teacher.model());
+                    }
                 }
                 run.log().line("teacher: " + teacher.model().describe() + " from " + teacherPath + " | test " + Evaluator.brief(tr.test()));
                 run.log().line("method: " + setup.method() + " " + setup.params().toMap() + ", student " + setup.student().model()

@@ -24,6 +24,7 @@ public final class Teacher implements AutoCloseable {
     private final Tensor users, items;
     private final Backend be = Backends.get();
     private final Path source;
+    private kdrec.train.Device device = kdrec.train.Device.CPU;
 
     private Teacher(Recommender model, Path source) {
         this.model = model;
@@ -82,11 +83,21 @@ public final class Teacher implements AutoCloseable {
     }
 
     /**
+     * Where {@link #topK} ranks: on the GPU under {@code --device cuda} (the same lists: the GPU's
+     * scores are the CPU's fmaf chains), else on the CPU backend.
+     */
+    public Teacher onDevice(kdrec.train.Device d) {
+        this.device = d;
+        return this;
+    }
+
+    /**
      * Every user's k best items, best first, row-major users x k. With {@code exclude} (ptr/idx over
      * all users, e.g. the train matrix) those items are skipped: RCE-KD ranks all items, RRD/DCD/CD
      * rank unobserved ones only.
      */
     public int[] topK(int k, int[] excludePtr, int[] excludeIdx) {
+        if (device == kdrec.train.Device.CUDA) return kdrec.device.DeviceRanking.topK(users, items, k, excludePtr, excludeIdx);
         int n = users.rows(), d = users.cols();
         int[] ids = new int[n * k];
         float[] scores = new float[n * k];

@@ -89,7 +89,7 @@ public final class KdEpochBench {
         System.out.printf("data: %s (generated in %.1fs)%n", ds.summary(), (System.nanoTime() - t0) / 1e9);
         MatrixFactorization tm = new MatrixFactorization(td.users(), td.items(), 300, 7);
         for (var p : tm.params().all()) Params.fillNormal(p.value(), 0.1f, p.name().hashCode());
-        try (Teacher teacher = Teacher.of(tm)) {
+        try (Teacher teacher = Teacher.of(tm).onDevice(onGpu ? kdrec.train.Device.CUDA : kdrec.train.Device.CPU)) {
             TrainConfig student = TrainConfig.defaults().with(Map.of("model", "mf", "dim", 20, "epochs", 1, "eval_every", 1));
             Distillation.Setup kd = Distillation.resolve(method, student, preset, "mf", overrides);
             Distillation.Setup bpr = Distillation.resolve(Distillation.SCRATCH, kd.student(), null, "mf", Map.of());

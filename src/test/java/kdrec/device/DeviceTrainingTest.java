@@ -145,6 +145,19 @@ class DeviceTrainingTest {
         }
 
         @Test
+        void teacherTopListsOnTheDeviceEqualTheHosts() throws Exception {
+            try (Teacher t = Teacher.of(Models.create(cfg("lightgcn", 1).with(Map.of("dim", 24)), DATA))) {
+                for (int k : new int[] {1, 7, 33}) {
+                    int[] host = t.onDevice(Device.CPU).topK(k, null, null), dev = t.onDevice(Device.CUDA).topK(k, null, null);
+                    assertArrayEquals(host, dev, "teacher top-" + k);
+                    host = t.onDevice(Device.CPU).topK(k, DATA.trainPtr(), DATA.trainItems());
+                    dev = t.onDevice(Device.CUDA).topK(k, DATA.trainPtr(), DATA.trainItems());
+                    assertArrayEquals(host, dev, "teacher top-" + k + ", train items excluded");
+                }
+            }
+        }
+
+        @Test
         void rceKdEpochMatchesTheCpu() throws Exception {
             TrainConfig tc = cfg("mf", 3).with(Map.of("dim", 16));
             Recommender teacherModel = Models.create(tc, DATA);
