@@ -145,6 +145,38 @@ class DeviceTrainingTest {
         }
 
         @Test
+        void aNonFiniteLossOnTheDeviceStopsTheRunNamingTheTerm() throws Exception {
+            TrainConfig c = cfg("mf", 2);
+            try (Recommender m = Models.create(c, DATA)) {
+                m.params().get("user").value().fill(Float.NaN);
+                var e = assertThrows(Trainer.NonFiniteLossException.class,
+                        () -> new Trainer(c, DATA, m, new Bpr(), Trainer.Outputs.none()).onDevice(Device.CUDA).fit(null));
+                assertTrue(e.getMessage().contains("'bpr'") && e.getMessage().contains("epoch 1") && e.getMessage().contains("batch 1"), e.getMessage());
+            }
+        }
+
+        @Test
+        void aDeviceRunResumesFromItsCheckpointOnEitherDevice(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+            TrainConfig full = cfg("lightgcn", 4), half = cfg("lightgcn", 2);
+            float[] straight = train(full, Device.CUDA)[0];
+            for (Device second : Device.values()) {
+                java.nio.file.Path run = dir.resolve("to-" + second.flag());
+                try (Recommender m = Models.create(half, DATA)) {
+                    new Trainer(half, DATA, m, new Bpr(), new Trainer.Outputs(null, null, run)).onDevice(Device.CUDA).fit(null);
+                }
+                try (Recommender m = Models.create(full, DATA)) {
+                    Trainer.Result r = new Trainer(full, DATA, m, new Bpr(), new Trainer.Outputs(null, null, run)).onDevice(second)
+                            .fit(run.resolve("last.safetensors"));
+                    assertEquals(4, r.epochsRun());
+                    // both runs end holding their best valid epoch's parameters: the resumed run must end where the
+                    // uninterrupted one does (up to the device's summation order, and the CPU's for the second half)
+                    double rel = relative(straight, m.params().get("user").value().toArray());
+                    assertTrue(rel < 1e-3, "resumed on " + second.flag() + ": relative difference " + rel + " to the uninterrupted device run");
+                }
+            }
+        }
+
+        @Test
         void teacherTopListsOnTheDeviceEqualTheHosts() throws Exception {
             try (Teacher t = Teacher.of(Models.create(cfg("lightgcn", 1).with(Map.of("dim", 24)), DATA))) {
                 for (int k : new int[] {1, 7, 33}) {
