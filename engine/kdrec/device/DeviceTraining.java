@@ -19,7 +19,7 @@ import kdrec.tensor.Backend;
  * down; evaluation ranks every user on the device with the fused score->top-K kernel.
  *
  * <p>What runs here: MF and LightGCN students, BPR ({@code kdrec train}) and BPR + lambda RCE-KD
- * ({@code kdrec distill --method rcekd}); anything else is refused up front with what to use instead.
+ * ({@code kdrec distill --method rcekd|ce}); anything else is refused up front with what to use instead.
  * The trainer keeps its host model and optimiser as the master copy for checkpoints, early stopping
  * and the best-epoch parameters: {@link #download} after every epoch, {@link #upload} on (re)start.
  */
@@ -61,7 +61,7 @@ public final class DeviceTraining implements AutoCloseable {
 
     /**
      * Refuses, before any CUDA call, what the device path does not run, saying what to use instead:
-     * backbones other than MF/LightGCN, objectives other than BPR and BPR + rcekd, lazy Adam, and
+     * backbones other than MF/LightGCN, objectives other than BPR and BPR + rcekd or ce, lazy Adam, and
      * distillers with their own parameters.
      */
     public static void checkSupported(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam) {
@@ -72,7 +72,7 @@ public final class DeviceTraining implements AutoCloseable {
         if (objective instanceof DeviceObjective o) {
             o.checkOnDevice();
         } else if (!(objective instanceof Bpr)) {
-            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd; objective "
+            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd or ce; objective "
                     + objective.getClass().getSimpleName() + " runs with --device cpu");
         }
         if (extraAdam != null) throw new IllegalArgumentException("--device cuda does not run distillers with their own parameters; use --device cpu");

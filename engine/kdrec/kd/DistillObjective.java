@@ -67,15 +67,17 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
 
     @Override
     public void checkOnDevice() {
-        if (!(base instanceof Bpr) || !(distiller instanceof RceKd r) || r.fullCe()) {
-            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd; method " + distiller.name()
-                    + (distiller instanceof RceKd ? " with full_ce=true" : "") + " runs with --device cpu");
+        boolean twin = base instanceof Bpr && (distiller instanceof RceKd r ? !r.fullCe() : distiller instanceof VanillaCe);
+        if (!twin) {
+            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd or ce; method "
+                    + distiller.name() + (distiller instanceof RceKd ? " with full_ce=true" : "") + " runs with --device cpu");
         }
     }
 
     @Override
     public kdrec.device.DeviceTerm deviceTerm(kdrec.gpu.Cuda cuda, kdrec.device.UploadSlots slots, kdrec.tensor.Backend hostBackend) {
         checkOnDevice();
+        if (distiller instanceof VanillaCe ce) return new VanillaCeOnDevice(cuda, slots, ce, lambda);
         return new RceKdOnDevice(cuda, slots, (RceKd) distiller, lambda, hostBackend);
     }
 

@@ -87,6 +87,28 @@ public final class VanillaCe implements Distiller {
         return Arith.weightedSum(tape, ce, bu.counts());
     }
 
+    /** The device twin's view: the guide, K, tau, the teacher and the epoch's sets (null before a student-guided epoch). */
+    boolean studentGuide() {
+        return studentGuide;
+    }
+
+    int k() {
+        return k;
+    }
+
+    float tau() {
+        return tau;
+    }
+
+    UserSets sets() {
+        return sets;
+    }
+
+    /** Sets the epoch's sets from the student's top-K lists (users x k), with the teacher's logits. */
+    void setStudentTop(int[] top, int users) {
+        sets = topSets(top, users);
+    }
+
     /** The item set A_u of the current epoch (for tests). */
     int[] setOf(int user) {
         return sets.of(user);

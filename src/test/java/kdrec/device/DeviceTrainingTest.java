@@ -73,6 +73,7 @@ class DeviceTrainingTest {
         try (Recommender m = Models.create(c, DATA); Teacher t = Teacher.of(Models.create(c, DATA))) {
             Adam adam = new Adam(m.params(), 1e-3f, 0f, false);
             Distillation.Setup cd = Distillation.resolve("cd", c, null, "mf", Map.of());
+            DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("ce", c, null, "mf", Map.of("ce.k", 5)), t, DATA), adam, null);
             var e = assertThrows(IllegalArgumentException.class,
                     () -> DeviceTraining.checkSupported(m, Distillation.objective(cd, t, DATA), adam, null));
             assertTrue(e.getMessage().contains("method cd runs with --device cpu"), e.getMessage());
@@ -190,22 +191,28 @@ class DeviceTrainingTest {
         }
 
         @Test
-        void rceKdEpochMatchesTheCpu() throws Exception {
+        void distillationEpochsMatchTheCpu() throws Exception {
             TrainConfig tc = cfg("mf", 3).with(Map.of("dim", 16));
             Recommender teacherModel = Models.create(tc, DATA);
             new Trainer(tc, DATA, teacherModel, new Bpr(), Trainer.Outputs.none()).fit(null);
+            Object[][] methods = {
+                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
+                    {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 0.5)},
+                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 0.5)}};
             try (Teacher teacher = Teacher.of(teacherModel)) { // closes the model
                 for (String student : new String[] {"mf", "lightgcn"}) {
-                    TrainConfig sc = cfg(student, 1);
-                    Distillation.Setup s = Distillation.resolve("rcekd", sc, null, "mf",
-                            Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5));
-                    float[] cpu = distillOneEpoch(s, teacher, Device.CPU), gpu = distillOneEpoch(s, teacher, Device.CUDA);
-                    double rel = relative(cpu, gpu);
-                    assertTrue(rel < 1e-4, student + " student after one RCE-KD epoch: relative difference " + rel);
-                    // the KD term matters at this lambda: without it the student lands far from both
-                    float[] bprOnly = distillOneEpoch(Distillation.resolve(Distillation.SCRATCH, s.student(), null, "mf", Map.of()), teacher, Device.CPU);
-                    assertTrue(relative(cpu, bprOnly) > 100 * rel && relative(cpu, bprOnly) > 1e-3,
-                            student + ": the KD term must move the student (" + relative(cpu, bprOnly) + " vs device noise " + rel + ")");
+                    for (Object[] method : methods) {
+                        @SuppressWarnings("unchecked") Map<String, Object> settings = (Map<String, Object>) method[1];
+                        String what = method[0] + " " + settings + ", " + student + " student";
+                        Distillation.Setup s = Distillation.resolve((String) method[0], cfg(student, 1), null, "mf", settings);
+                        float[] cpu = distillOneEpoch(s, teacher, Device.CPU), gpu = distillOneEpoch(s, teacher, Device.CUDA);
+                        double rel = relative(cpu, gpu);
+                        assertTrue(rel < 1e-4, what + ": relative difference after one epoch " + rel);
+                        // the KD term matters at this lambda: without it the student lands far from both
+                        float[] bprOnly = distillOneEpoch(Distillation.resolve(Distillation.SCRATCH, s.student(), null, "mf", Map.of()), teacher, Device.CPU);
+                        assertTrue(relative(cpu, bprOnly) > 100 * rel && relative(cpu, bprOnly) > 1e-4,
+                                what + ": the KD term must move the student (" + relative(cpu, bprOnly) + " vs device noise " + rel + ")");
+                    }
                 }
             }
         }

@@ -1,0 +1,73 @@
+package kdrec.kd;
+
+import kdrec.device.DeviceModel;
+import kdrec.device.DeviceTerm;
+import kdrec.device.UploadSlots;
+import kdrec.gpu.Cuda;
+import kdrec.gpu.DeviceBuffer;
+import kdrec.gpu.GpuSubsetCe;
+import kdrec.loss.Batch;
+
+/**
+ * Vanilla CE-KD's term on the device ({@code --device cuda}), the twin of {@link VanillaCe#loss}: the
+ * sets A_u with their teacher logits go up once (teacher guide) or every epoch (student guide: the
+ * student's top-K ranked on the device, the teacher's logits of those items on the host, exactly as the
+ * CPU path builds them). Per batch the distinct users' rows are cut out on the device, the fused subset
+ * soft-CE computes each row's loss and the per-entry gradient scaled by lambda times the user's count
+ * (its rowScale), and the gather-dot backward turns that into user and item gradients.
+ */
+final class VanillaCeOnDevice implements DeviceTerm {
+    private final Cuda cuda;
+    private final UploadSlots slots;
+    private final VanillaCe kd;
+    private final float lambda;
+    private final DeviceUserLists lists;
+    private boolean uploaded;
+    private float[] scale = new float[0];
+
+    VanillaCeOnDevice(Cuda cuda, UploadSlots slots, VanillaCe kd, float lambda) {
+        this.cuda = cuda;
+        this.slots = slots;
+        this.kd = kd;
+        this.lambda = lambda;
+        this.lists = new DeviceUserLists(cuda, slots, "ce");
+    }
+
+    @Override
+    public String name() {
+        return "CE-KD";
+    }
+
+    @Override
+    public void beginEpoch(DeviceModel model, int epoch) {
+        int users = model.users();
+        if (kd.studentGuide()) {
+            int[] top = new int[users * kd.k()];
+            lists.studentTopM(model, kd.k(), top, null);
+            kd.setStudentTop(top, users);
+        } else if (uploaded) {
+            return; // the teacher's sets are fixed for the run
+        }
+        UserSets s = kd.sets();
+        lists.uploadEpoch(users, s.ptr(), s.idx(), s.teacher());
+        uploaded = true;
+    }
+
+    @Override
+    public double step(DeviceModel model, Batch batch) {
+        DeviceUserLists.Rows rows = lists.rows(model, batch, null);
+        int nu = rows.n, d = model.dim();
+        if (nu == 0) return 0;
+        if (scale.length < nu) scale = new float[nu];
+        for (int r = 0; r < nu; r++) scale[r] = lambda * rows.counts[r];
+        DeviceBuffer dScale = slots.floats("ce.rowScale", scale, nu), dLoss = slots.reserve("ce.loss", nu),
+                grad = slots.reserve("ce.grad", rows.entries()), gu = slots.reserve("ce.gu", (long) nu * d);
+        GpuSubsetCe.softCe(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, rows.val, kd.tau(), dScale,
+                dLoss, grad, null);
+        cuda.fill32(gu, (long) nu * d, 0); // the backward accumulates into du
+        GpuSubsetCe.gatherDotBackward(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, grad, gu, 0, d,
+                model.itemGrad(), 0, d);
+        lists.scatterUserGrad(model, rows, gu);
+        return lists.sumLoss(dLoss, nu, scale); // the kernel's loss is unscaled; rowScale scales the gradient only
+    }
+}
