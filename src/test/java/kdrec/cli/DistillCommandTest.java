@@ -108,17 +108,27 @@ class DistillCommandTest {
         assertTrue(badDevice.err.contains("--device must be one of cpu, cuda"), badDevice.err);
     }
 
+    static String[] gpuDistill(Path out) {
+        return new String[] {"distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--dim", "8", "--epochs", "2",
+                "--set", "rcekd.K=10", "--set", "rcekd.M=20", "--set", "rcekd.L=5", "--device", "cuda", "--out", out.toString()};
+    }
+
     @Test
-    void distillOnTheGpuOrSaysWhyNot() throws Exception {
+    void withoutAGpuDeviceCudaSaysWhyAndLeavesNothing() {
+        if (kdrec.gpu.CudaProbe.available()) return; // the GPU test below runs instead
+        Path out = dir.resolve("gpu-none");
+        Result r = run(gpuDistill(out));
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("--device cuda: no usable GPU here"), r.err);
+        assertTrue(!Files.exists(out), "no run directory is left behind");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("gpu")
+    @org.junit.jupiter.api.extension.ExtendWith(kdrec.gpu.RequiresGpu.class)
+    void distillAndEvalOnTheGpu() throws Exception {
         Path out = dir.resolve("gpu");
-        Result r = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--dim", "8", "--epochs", "2",
-                "--set", "rcekd.K=10", "--set", "rcekd.M=20", "--set", "rcekd.L=5", "--device", "cuda", "--out", out.toString());
-        if (!kdrec.gpu.CudaProbe.available()) {
-            assertEquals(1, r.code);
-            assertTrue(r.err.contains("--device cuda: no usable GPU here"), r.err);
-            assertTrue(!Files.exists(out), "no run directory is left behind");
-            return;
-        }
+        Result r = run(gpuDistill(out));
         assertEquals(0, r.code, r.err);
         String log = Files.readString(out.resolve("log"));
         assertTrue(log.contains("device: ") && log.contains("BPR + RCE-KD"), log);
