@@ -111,6 +111,7 @@ class DeviceTrainingTest {
     class OnGpu {
         @Test
         void oneEpochMatchesTheCpu() throws Exception {
+            long before = CudaProbe.cuda().allocatedBytes();
             for (String model : new String[] {"mf", "lightgcn"}) {
                 float[][] cpu = train(cfg(model, 1), Device.CPU), gpu = train(cfg(model, 1), Device.CUDA);
                 for (int t = 0; t < 2; t++) {
@@ -118,6 +119,7 @@ class DeviceTrainingTest {
                     assertTrue(rel < 1e-4, model + (t == 0 ? " user" : " item") + " table after one epoch: relative difference " + rel);
                 }
             }
+            assertEquals(before, CudaProbe.cuda().allocatedBytes(), "device bytes leaked by the runs");
         }
 
         @Test
@@ -148,12 +150,14 @@ class DeviceTrainingTest {
         @Test
         void aNonFiniteLossOnTheDeviceStopsTheRunNamingTheTerm() throws Exception {
             TrainConfig c = cfg("mf", 2);
+            long before = CudaProbe.cuda().allocatedBytes();
             try (Recommender m = Models.create(c, DATA)) {
                 m.params().get("user").value().fill(Float.NaN);
                 var e = assertThrows(Trainer.NonFiniteLossException.class,
                         () -> new Trainer(c, DATA, m, new Bpr(), Trainer.Outputs.none()).onDevice(Device.CUDA).fit(null));
                 assertTrue(e.getMessage().contains("'bpr'") && e.getMessage().contains("epoch 1") && e.getMessage().contains("batch 1"), e.getMessage());
             }
+            assertEquals(before, CudaProbe.cuda().allocatedBytes(), "a failed run frees its device buffers");
         }
 
         @Test
