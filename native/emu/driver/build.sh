@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# native/emu/driver/build.sh OUT_DIR — builds the emulated CUDA driver OUT_DIR/libcuda.so.1 (see
+# libcuda_emu.cpp): every native/*.cu compiled with g++ through native/emu/cuda_shim.h into one shared
+# library that implements the driver API calls kdrec.gpu.Cuda makes through JCuda. Put OUT_DIR on
+# LD_LIBRARY_PATH and the Java GPU path runs on CPU threads (native/emu/gpu_tests.sh does that).
+#
+# Generated here (never hand-maintained): the unity include of native/*.cu (an `extern __shared__ T x[];`
+# becomes a namespace-scope array of kdrec_emu_dyn_shared_bytes), the kernel table (one entry per
+# `extern "C" __global__ [__launch_bounds__(N, ...)] void kdrec_*(` declaration, with N as the kernel's
+# thread limit) and NOT_SUPPORTED stubs for the JCuda imports libcuda_emu.cpp does not implement. The build
+# FAILS when the table and the compiled kernels disagree (a kdrec_* extern "C" function in the library that
+# is not in the table, or a __global__ the pattern did not see).
+# Without g++ it says so and exits 0. Up to date (library newer than every input) means no compile; the
+# library is written to a temp file and renamed.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+emu="$(dirname "$here")"
+native="$(dirname "$emu")"
+out_dir="${1:?usage: native/emu/driver/build.sh OUT_DIR}"
+out="$out_dir/libcuda.so.1"
+cxx="${CXX:-g++}"
+if ! command -v "$cxx" >/dev/null 2>&1; then
+  echo "emu-driver: $cxx not found; not building the emulated CUDA driver (the emulated GPU tests skip)"
+  exit 0
+fi
+shopt -s nullglob
+sources=("$native"/*.cu)
+inputs=("${sources[@]}" "$native"/*.cuh "$emu"/cuda_shim.h "$emu"/cuda_shim_device.h "$here"/libcuda_emu.cpp
+        "$here"/jcuda-imports.txt "$0")
+if [ ${#sources[@]} -eq 0 ]; then echo "emu-driver: no native/*.cu"; exit 0; fi
+if [ -f "$out" ] && [ -z "$(find "${inputs[@]}" -newer "$out" -print -quit)" ]; then exit 0; fi
+
+mkdir -p "$out_dir"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/units"
+
+# 1. The unity include. Dynamic shared memory cannot be `extern` in a host build: give it storage.
+for s in "${sources[@]}"; do
+  if grep -q 'extern __shared__' "$s"; then
+    sed -E 's/extern __shared__ (__align__\([0-9]+\) )?([A-Za-z_][A-Za-z0-9_:]*) ([A-Za-z_][A-Za-z0-9_]*)\[\];/alignas(16) \2 \3[kdrec_emu_dyn_shared_bytes \/ sizeof(\2)];/' \
+      "$s" > "$work/units/$(basename "$s")"
+    if grep -q 'extern __shared__' "$work/units/$(basename "$s")"; then
+      echo "emu-driver: $(basename "$s"): an extern __shared__ declaration build.sh cannot rewrite" >&2; exit 1
+    fi
+    echo "#include \"$work/units/$(basename "$s")\""
+  else
+    echo "#include \"$s\""
+  fi
+done > "$work/kdrec_emu_units.inc"
+
+# 2. The kernel table: name and __launch_bounds__ (its first argument; 1024 when absent).
+perl -0777 -ne '
+  while (/extern\s+"C"\s+__global__\s+(?:__launch_bounds__\(((?:[^()]|\([^()]*\))*)\)\s+)?void\s+(\w+)\s*\(/g) {
+    my ($lb, $name) = ($1, $2);
+    $lb = defined $lb ? (split /,/, $lb)[0] : "1024";
+    $lb =~ s/^\s+|\s+$//g;
+    print "KDREC_EMU_KERNEL($name, $lb)\n";
+  }' "${sources[@]}" > "$work/kdrec_emu_kernels.inc"
+table_n=$(wc -l < "$work/kdrec_emu_kernels.inc")
+# __global__ tokens outside // comments: each must be one table entry.
+global_n=$(sed 's://.*$::' "${sources[@]}" | grep -o '__global__' | wc -l)
+if [ "$table_n" -ne "$global_n" ]; then
+  echo "emu-driver: native/*.cu has $global_n __global__ kernels but the table pattern found $table_n:" >&2
+  echo "  every kernel must be declared as: extern \"C\" __global__ [__launch_bounds__(...)] void kdrec_<family>_<op>(" >&2
+  exit 1
+fi
+
+# 3. NOT_SUPPORTED stubs for the JCuda imports that libcuda_emu.cpp does not implement.
+grep -o 'KDREC_EMU_API CUresult cu[A-Za-z0-9_]*' "$here/libcuda_emu.cpp" | awk '{print $3}' | sort -u > "$work/implemented"
+grep -v '^#' "$here/jcuda-imports.txt" | sort -u | comm -23 - "$work/implemented" \
+  | awk '{print "KDREC_EMU_API CUresult " $1 "(...) { return kdrec_emu_driver::not_emulated(\"" $1 "\"); }"}' \
+  > "$work/kdrec_emu_stubs.inc"
+
+echo "emu-driver: g++ compiling ${#sources[@]} CUDA sources ($table_n kernels) into $out"
+"$cxx" -std=c++20 -O2 -shared -fPIC -pthread -ffp-contract=off -Wall -Wno-unknown-pragmas -Wno-unused-function \
+  -I"$work" -I"$emu" -I"$native" -Wl,-soname,libcuda.so.1 -Wl,--no-undefined \
+  -o "$work/libcuda.so.1" "$here/libcuda_emu.cpp"
+
+# 4. Cross-check: the kdrec_* extern "C" functions the compiler emitted are exactly the table's kernels.
+nm -D --defined-only "$work/libcuda.so.1" | awk '$2 == "T" && $3 ~ /^kdrec_/ {print $3}' | sort > "$work/exported"
+sed -E 's/KDREC_EMU_KERNEL\(([A-Za-z0-9_]+),.*/\1/' "$work/kdrec_emu_kernels.inc" | sort > "$work/tabled"
+if ! diff -u "$work/tabled" "$work/exported" > "$work/diff"; then
+  echo "emu-driver: kernel table (-) and compiled kdrec_* kernels (+) differ:" >&2
+  cat "$work/diff" >&2
+  exit 1
+fi
+mv -f "$work/libcuda.so.1" "$out.tmp" && mv -f "$out.tmp" "$out"

@@ -1,0 +1,599 @@
+// native/emu/driver/libcuda_emu.cpp — an emulated CUDA driver: a libcuda.so.1 that runs kdrec's kernels
+// (every native/*.cu) on CPU threads through native/emu/cuda_shim.h, so the unchanged Java GPU path
+// (JCuda's libJCudaDriver -> kdrec.gpu.Cuda -> the Gpu* wrappers -> the GPU tests) executes end to end on a
+// machine without a GPU. Built by native/emu/driver/build.sh, which generates the kernel table this file
+// includes (kdrec_emu_kernels.inc) from the `extern "C" __global__` declarations and the unity include
+// (kdrec_emu_units.inc), and fails when a kernel of native/*.cu is missing from the table.
+//
+// What it implements (the driver API functions kdrec.gpu.Cuda calls through JCuda, under the symbol names
+// JCuda 12.6 imports — e.g. cuMemAlloc_v2): cuInit, cuDriverGetVersion, cuDeviceGetCount/Get/GetName/
+// GetAttribute/TotalMem_v2, cuDevicePrimaryCtxRetain/Release_v2, cuCtxSetCurrent/GetCurrent/Synchronize,
+// cuModuleLoadData (the image is ignored), cuModuleGetFunction (table lookup; unknown name ->
+// CUDA_ERROR_NOT_FOUND), cuFuncSetAttribute/GetAttribute, cuLaunchKernel, cuMemAlloc_v2/Free_v2,
+// cuMemAllocHost_v2/FreeHost, cuMemcpyHtoD_v2/DtoH_v2/DtoD_v2, cuMemsetD32_v2/D8_v2, cuMemGetInfo_v2,
+// cuGetErrorString/Name. Every other cu* symbol JCuda imports is a stub that returns
+// CUDA_ERROR_NOT_SUPPORTED (kdrec_emu_stubs.inc, from unimplemented.txt), so the library also loads
+// with LD_BIND_NOW.
+//
+// The device it reports: "kdrec CPU emulator (H100-like)", compute capability 9.0, 132 SMs, warp 32,
+// 1024 threads per block, 48 KiB shared per block (227 KiB opt-in), 80 GiB.
+//
+// What it checks, returning the error a real driver returns (and one line on stderr saying why):
+//  * cuInit first (CUDA_ERROR_NOT_INITIALIZED); a current context on the calling thread for memory and
+//    launch calls (CUDA_ERROR_INVALID_CONTEXT), as the real driver: catches a thread that never bound.
+//  * launch shape: grid/block dims 0 or over the limits, more threads than the kernel's
+//    __launch_bounds__, dynamic shared bytes over the kernel's allowance (48 KiB unless raised with
+//    cuFuncSetAttribute, at most 227 KiB), `extra` != NULL -> CUDA_ERROR_INVALID_VALUE.
+//  * memory: device memory is host memory (CUdeviceptr = the address). Each allocation has its own
+//    mapping with an inaccessible page after its (16-byte rounded) end and 16 canary bytes before it;
+//    the bytes between the requested size and the 16-byte end are canaries too. cuMemFree of an
+//    unknown pointer or a double free, a copy/memset outside one live allocation, and a kernel pointer
+//    argument outside every live allocation (one-past-the-end allowed; NULL allowed) ->
+//    CUDA_ERROR_INVALID_VALUE. After a launch the canaries of every buffer it was passed are checked
+//    (an overrun by less than the 16-byte rounding) -> CUDA_ERROR_LAUNCH_FAILED. A freed allocation
+//    stays inaccessible (quarantined) for the next 4096 frees.
+//  * inside a kernel: whatever cuda_shim.h reports (barrier/shuffle misuse, block over 1024 threads) ->
+//    CUDA_ERROR_LAUNCH_FAILED, with the shim's message on stderr.
+// What it cannot turn into an error code: a kernel that reads or writes past the inaccessible page
+// (SIGSEGV: the JVM dies with an hs_err file whose top native frame names the kernel), a rendezvous
+// that never completes (the shim aborts after EMU_TIMEOUT seconds, default 60). Timing, occupancy,
+// the memory model and inter-block concurrency are not emulated (see cuda_shim.h); launches run
+// synchronously, one at a time (one mutex: JCuda may be called from several Java threads).
+#include "cuda_shim.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <deque>
+#include <string>
+#include <tuple>
+#include <utility>
+
+// Dynamic shared memory (`extern __shared__ T name[];` in a .cu) becomes a namespace-scope array of this
+// many bytes (build.sh rewrites the declaration): blocks and launches run one at a time, so one serves all.
+constexpr size_t kdrec_emu_dyn_shared_bytes = 227 * 1024;
+
+#include "kdrec_emu_units.inc"  // generated: #include of every native/*.cu
+
+namespace kdrec_emu_driver {
+
+using CUresult = int;
+constexpr CUresult SUCCESS = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, INVALID_DEVICE = 101,
+                   INVALID_CONTEXT = 201, INVALID_HANDLE = 400, NOT_FOUND = 500, LAUNCH_FAILED = 719,
+                   NOT_SUPPORTED = 801;
+constexpr int kShared = 48 * 1024, kSharedOptin = 227 * 1024;
+constexpr const char* kName = "kdrec CPU emulator (H100-like, libcuda_emu)";
+
+template <class... A> void say(const char* fmt, A... a) {
+  std::lock_guard<std::mutex> g(emu::print_mu);
+  std::fprintf(stderr, "libcuda_emu: ");
+  std::fprintf(stderr, fmt, a...);
+  std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+std::atomic<bool> initialized{false};
+thread_local bool ctx_current = false;
+int primary_ctx_token, module_token;  // their addresses are the CUcontext / CUmodule handles
+
+// ---------------------------------------------------------------- memory
+constexpr unsigned char kCanary = 0xA5;
+constexpr size_t kFront = 16;
+struct Alloc {
+  size_t bytes;     // as requested
+  char* map;        // the whole mapping: [guard page][front canary | data | tail canary][guard page]
+  size_t map_len;
+};
+std::mutex mem_mu;
+std::map<uintptr_t, Alloc> live;        // by the device pointer handed out
+std::deque<std::pair<char*, size_t>> quarantine;
+std::map<uintptr_t, size_t> freed_recent;  // base -> bytes of quarantined allocations, for messages
+size_t live_bytes = 0;
+const size_t kPage = (size_t)sysconf(_SC_PAGESIZE);
+
+size_t round16(size_t n) { return (n + 15) & ~size_t(15); }
+
+bool canaries_ok(uintptr_t p, const Alloc& a) {
+  const unsigned char* d = reinterpret_cast<const unsigned char*>(p);
+  for (size_t i = 1; i <= kFront; i++)
+    if (d[-(long)i] != kCanary) return false;
+  for (size_t i = a.bytes; i < round16(a.bytes); i++)
+    if (d[i] != kCanary) return false;
+  return true;
+}
+
+// The live allocation holding [p, p + n) (n == 0: p may be one past the end); nullptr if none.
+const Alloc* find_locked(uintptr_t p, size_t n, uintptr_t* base) {
+  auto it = live.upper_bound(p);
+  if (it == live.begin()) return nullptr;
+  --it;
+  if (p < it->first || p - it->first > it->second.bytes || n > it->second.bytes - (p - it->first)) return nullptr;
+  if (base) *base = it->first;
+  return &it->second;
+}
+
+std::string describe_ptr_locked(uintptr_t p) {
+  auto it = freed_recent.upper_bound(p);
+  if (it != freed_recent.begin()) {
+    --it;
+    if (p >= it->first && p - it->first <= it->second) return "inside a FREED allocation";
+  }
+  auto lt = live.upper_bound(p);
+  if (lt != live.begin()) {
+    --lt;
+    if (p >= lt->first) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "%zu bytes past the start of a live allocation of %zu bytes",
+                    (size_t)(p - lt->first), lt->second.bytes);
+      return buf;
+    }
+  }
+  return "not in any allocation";
+}
+
+bool check_range(const char* what, uintptr_t p, size_t n) {
+  std::lock_guard<std::mutex> g(mem_mu);
+  if (find_locked(p, n, nullptr)) return true;
+  say("%s: device range [0x%zx, +%zu) is not inside one live allocation (0x%zx is %s)", what, (size_t)p, n,
+      (size_t)p, describe_ptr_locked(p).c_str());
+  return false;
+}
+
+CUresult mem_alloc(uintptr_t* out, size_t bytes) {
+  if (bytes == 0) return INVALID_VALUE;
+  const size_t body = kFront + round16(bytes);
+  const size_t pages = (body + kPage - 1) / kPage;
+  const size_t len = (pages + 2) * kPage;
+  void* m = mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return OUT_OF_MEMORY;
+  char* map = static_cast<char*>(m);
+  if (mprotect(map + kPage, pages * kPage, PROT_READ | PROT_WRITE) != 0) {
+    munmap(map, len);
+    return OUT_OF_MEMORY;
+  }
+  char* end = map + kPage + pages * kPage;  // the guard page starts here
+  char* p = end - round16(bytes);           // 16-byte aligned (end is page aligned)
+  std::memset(p - kFront, kCanary, kFront);
+  std::memset(p + bytes, kCanary, round16(bytes) - bytes);
+  std::lock_guard<std::mutex> g(mem_mu);
+  live[(uintptr_t)p] = Alloc{bytes, map, len};
+  freed_recent.erase((uintptr_t)p);
+  live_bytes += bytes;
+  *out = (uintptr_t)p;
+  return SUCCESS;
+}
+
+CUresult mem_free(uintptr_t p) {
+  std::lock_guard<std::mutex> g(mem_mu);
+  auto it = live.find(p);
+  if (it == live.end()) {
+    say("cuMemFree(0x%zx): not the start of a live allocation (%s)", (size_t)p, describe_ptr_locked(p).c_str());
+    return INVALID_VALUE;
+  }
+  const Alloc a = it->second;
+  const bool ok = canaries_ok(p, a);
+  live.erase(it);
+  live_bytes -= a.bytes;
+  // Quarantine: inaccessible (a later use faults) and its pages returned, unmapped 4096 frees later.
+  mprotect(a.map, a.map_len, PROT_NONE);
+  madvise(a.map, a.map_len, MADV_DONTNEED);
+  quarantine.emplace_back(a.map, a.map_len);
+  freed_recent[p] = a.bytes;
+  if (quarantine.size() > 4096) {
+    auto [m, len] = quarantine.front();
+    quarantine.pop_front();
+    munmap(m, len);
+    for (auto f = freed_recent.begin(); f != freed_recent.end();)
+      f = (f->first >= (uintptr_t)m && f->first < (uintptr_t)m + len) ? freed_recent.erase(f) : std::next(f);
+  }
+  if (!ok) {
+    say("cuMemFree(0x%zx): the canary bytes around this %zu-byte allocation were overwritten (a write just before "
+        "its start or past its end)", (size_t)p, a.bytes);
+    return INVALID_VALUE;
+  }
+  return SUCCESS;
+}
+
+// ---------------------------------------------------------------- kernels
+struct Kernel;
+using Thunk = CUresult (*)(const Kernel&, void**, dim3, dim3, size_t);
+struct Kernel {
+  const char* name;
+  int max_threads;           // __launch_bounds__ (1024 when none)
+  Thunk run;
+  int max_dynamic_shared;    // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+};
+
+std::mutex launch_mu;
+
+template <class T> T load_param(void* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+template <class... A, size_t... I>
+CUresult run_kernel(void (*f)(A...), const Kernel& k, void** params, std::index_sequence<I...>, dim3 g, dim3 b,
+                    size_t shared) {
+  if (sizeof...(A) > 0 && params == nullptr) {
+    say("kernel %s: kernelParams is NULL but the kernel has %zu parameters", k.name, sizeof...(A));
+    return INVALID_VALUE;
+  }
+  std::tuple<A...> args{load_param<A>(params[I])...};
+  // Every pointer argument must point into a live allocation (or one past its end, or be NULL).
+  std::vector<uintptr_t> bases;
+  bool ok = true;
+  auto check_ptr = [&](size_t i, auto v) {
+    if constexpr (std::is_pointer_v<decltype(v)>) {
+      const uintptr_t p = (uintptr_t)v;
+      if (p == 0) return;
+      std::lock_guard<std::mutex> lk(mem_mu);
+      uintptr_t base = 0;
+      if (find_locked(p, 0, &base)) {
+        bases.push_back(base);
+      } else {
+        say("kernel %s: pointer argument %zu (0x%zx) is %s", k.name, i, (size_t)p, describe_ptr_locked(p).c_str());
+        ok = false;
+      }
+    }
+  };
+  (check_ptr(I, std::get<I>(args)), ...);
+  if (!ok) return INVALID_VALUE;
+  const long errors_before = emu::errors.load();
+  emu::launch(g, b, shared, [&] { std::apply(f, args); });
+  if (emu::errors.load() != errors_before) {
+    say("kernel %s (grid %u,%u,%u block %u,%u,%u shared %zu): the emulator reported errors (above)", k.name, g.x,
+        g.y, g.z, b.x, b.y, b.z, shared);
+    return LAUNCH_FAILED;
+  }
+  std::lock_guard<std::mutex> lk(mem_mu);
+  for (uintptr_t base : bases) {
+    auto it = live.find(base);
+    if (it != live.end() && !canaries_ok(base, it->second)) {
+      say("kernel %s: wrote just before the start or past the end of the %zu-byte allocation at 0x%zx (canary "
+          "overwritten)", k.name, it->second.bytes, (size_t)base);
+      std::memset(reinterpret_cast<char*>(base) - kFront, kCanary, kFront);  // report once
+      std::memset(reinterpret_cast<char*>(base) + it->second.bytes, kCanary,
+                  round16(it->second.bytes) - it->second.bytes);
+      return LAUNCH_FAILED;
+    }
+  }
+  return SUCCESS;
+}
+
+template <auto F> CUresult thunk(const Kernel& k, void** params, dim3 g, dim3 b, size_t shared) {
+  return []<class... A>(void (*f)(A...), const Kernel& kk, void** p, dim3 gg, dim3 bb, size_t sh) {
+    return run_kernel(f, kk, p, std::index_sequence_for<A...>{}, gg, bb, sh);
+  }(F, k, params, g, b, shared);
+}
+
+#define KDREC_EMU_KERNEL(fn, bound) Kernel{#fn, (bound), &thunk<&::fn>, kShared},
+Kernel kernels[] = {
+#include "kdrec_emu_kernels.inc"  // generated: KDREC_EMU_KERNEL(kdrec_x, launch_bound) per kernel
+};
+#undef KDREC_EMU_KERNEL
+constexpr size_t kNumKernels = sizeof kernels / sizeof kernels[0];
+
+Kernel* as_kernel(void* f) {
+  for (auto& k : kernels)
+    if (&k == f) return &k;
+  return nullptr;
+}
+
+const char* error_name(int e) {
+  switch (e) {
+    case 0: return "CUDA_SUCCESS";
+    case 1: return "CUDA_ERROR_INVALID_VALUE";
+    case 2: return "CUDA_ERROR_OUT_OF_MEMORY";
+    case 3: return "CUDA_ERROR_NOT_INITIALIZED";
+    case 100: return "CUDA_ERROR_NO_DEVICE";
+    case 101: return "CUDA_ERROR_INVALID_DEVICE";
+    case 200: return "CUDA_ERROR_INVALID_IMAGE";
+    case 201: return "CUDA_ERROR_INVALID_CONTEXT";
+    case 400: return "CUDA_ERROR_INVALID_HANDLE";
+    case 500: return "CUDA_ERROR_NOT_FOUND";
+    case 700: return "CUDA_ERROR_ILLEGAL_ADDRESS";
+    case 701: return "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES";
+    case 719: return "CUDA_ERROR_LAUNCH_FAILED";
+    case 801: return "CUDA_ERROR_NOT_SUPPORTED";
+    case 999: return "CUDA_ERROR_UNKNOWN";
+    default: return nullptr;
+  }
+}
+const char* error_string(int e) {
+  switch (e) {
+    case 0: return "no error";
+    case 1: return "invalid argument (kdrec emulator: see the libcuda_emu line on stderr)";
+    case 2: return "out of memory";
+    case 3: return "initialization error";
+    case 101: return "invalid device ordinal";
+    case 201: return "invalid device context (kdrec emulator: no current context on this thread)";
+    case 400: return "invalid resource handle";
+    case 500: return "named symbol not found";
+    case 719: return "unspecified launch failure (kdrec emulator: see the libcuda_emu line on stderr)";
+    case 801: return "operation not supported (not emulated by libcuda_emu)";
+    default: return error_name(e);
+  }
+}
+
+// The stubs' body: say once per function that it is not emulated.
+inline CUresult not_emulated(const char* fn) {
+  static std::mutex mu;
+  static std::vector<std::string> said;
+  std::lock_guard<std::mutex> g(mu);
+  if (std::find(said.begin(), said.end(), fn) == said.end()) {
+    said.emplace_back(fn);
+    say("%s is not emulated (CUDA_ERROR_NOT_SUPPORTED)", fn);
+  }
+  return NOT_SUPPORTED;
+}
+
+CUresult need_ctx() {
+  if (!initialized.load()) return NOT_INITIALIZED;
+  return ctx_current ? SUCCESS : INVALID_CONTEXT;
+}
+
+}  // namespace kdrec_emu_driver
+
+// ---------------------------------------------------------------- the exported driver API
+namespace d = kdrec_emu_driver;
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+
+#define KDREC_EMU_API extern "C" __attribute__((visibility("default")))
+
+KDREC_EMU_API CUresult cuInit(unsigned flags) {
+  if (flags != 0) return d::INVALID_VALUE;
+  d::initialized = true;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuDriverGetVersion(int* v) {
+  if (!v) return d::INVALID_VALUE;
+  *v = 12060;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuDeviceGetCount(int* n) {
+  if (!d::initialized) return d::NOT_INITIALIZED;
+  if (!n) return d::INVALID_VALUE;
+  *n = 1;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuDeviceGet(CUdevice* dev, int ordinal) {
+  if (!d::initialized) return d::NOT_INITIALIZED;
+  if (!dev) return d::INVALID_VALUE;
+  if (ordinal != 0) return d::INVALID_DEVICE;
+  *dev = 0;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuDeviceGetName(char* name, int len, CUdevice dev) {
+  if (!d::initialized) return d::NOT_INITIALIZED;
+  if (dev != 0) return d::INVALID_DEVICE;
+  if (!name || len <= 0) return d::INVALID_VALUE;
+  std::snprintf(name, (size_t)len, "%s", d::kName);
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice dev) {
+  if (!d::initialized) return d::NOT_INITIALIZED;
+  if (dev != 0) return d::INVALID_DEVICE;
+  if (!bytes) return d::INVALID_VALUE;
+  *bytes = 80ull << 30;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuDeviceGetAttribute(int* v, int attr, CUdevice dev) {
+  if (!d::initialized) return d::NOT_INITIALIZED;
+  if (dev != 0) return d::INVALID_DEVICE;
+  if (!v) return d::INVALID_VALUE;
+  switch (attr) {
+    case 1: *v = 1024; break;                          // MAX_THREADS_PER_BLOCK
+    case 2: case 3: *v = 1024; break;                  // MAX_BLOCK_DIM_X/Y
+    case 4: *v = 64; break;                            // MAX_BLOCK_DIM_Z
+    case 5: *v = 2147483647; break;                    // MAX_GRID_DIM_X
+    case 6: case 7: *v = 65535; break;                 // MAX_GRID_DIM_Y/Z
+    case 8: *v = d::kShared; break;                    // MAX_SHARED_MEMORY_PER_BLOCK
+    case 9: *v = 65536; break;                         // TOTAL_CONSTANT_MEMORY
+    case 10: *v = 32; break;                           // WARP_SIZE
+    case 12: *v = 65536; break;                        // MAX_REGISTERS_PER_BLOCK
+    case 13: *v = 1980000; break;                      // CLOCK_RATE (kHz)
+    case 16: *v = 132; break;                          // MULTIPROCESSOR_COUNT
+    case 38: *v = 50 << 20; break;                     // L2_CACHE_SIZE
+    case 39: *v = 2048; break;                         // MAX_THREADS_PER_MULTIPROCESSOR
+    case 41: *v = 1; break;                            // UNIFIED_ADDRESSING
+    case 75: *v = 9; break;                            // COMPUTE_CAPABILITY_MAJOR
+    case 76: *v = 0; break;                            // COMPUTE_CAPABILITY_MINOR
+    case 81: *v = 228 * 1024; break;                   // MAX_SHARED_MEMORY_PER_MULTIPROCESSOR
+    case 82: *v = 65536; break;                        // MAX_REGISTERS_PER_MULTIPROCESSOR
+    case 97: *v = d::kSharedOptin; break;              // MAX_SHARED_MEMORY_PER_BLOCK_OPTIN
+    default: *v = 0; break;                            // everything else: not supported / 0
+  }
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuDevicePrimaryCtxRetain(void** ctx, CUdevice dev) {
+  if (!d::initialized) return d::NOT_INITIALIZED;
+  if (dev != 0) return d::INVALID_DEVICE;
+  if (!ctx) return d::INVALID_VALUE;
+  *ctx = &d::primary_ctx_token;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev) {
+  if (!d::initialized) return d::NOT_INITIALIZED;
+  return dev == 0 ? d::SUCCESS : d::INVALID_DEVICE;
+}
+KDREC_EMU_API CUresult cuCtxSetCurrent(void* ctx) {
+  if (!d::initialized) return d::NOT_INITIALIZED;
+  if (ctx != nullptr && ctx != &d::primary_ctx_token) return d::INVALID_CONTEXT;
+  d::ctx_current = ctx != nullptr;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuCtxGetCurrent(void** ctx) {
+  if (!d::initialized) return d::NOT_INITIALIZED;
+  if (!ctx) return d::INVALID_VALUE;
+  *ctx = d::ctx_current ? &d::primary_ctx_token : nullptr;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuCtxSynchronize() { return d::need_ctx(); }  // launches are synchronous
+
+KDREC_EMU_API CUresult cuModuleLoadData(void** module, const void* image) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (!module || !image) return d::INVALID_VALUE;
+  *module = &d::module_token;  // the fatbin is not read: every kernel of native/*.cu is compiled in
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuModuleGetFunction(void** f, void* module, const char* name) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (!f || !name) return d::INVALID_VALUE;
+  if (module != &d::module_token) return d::INVALID_HANDLE;
+  for (auto& k : d::kernels)
+    if (std::strcmp(k.name, name) == 0) {
+      *f = &k;
+      return d::SUCCESS;
+    }
+  return d::NOT_FOUND;
+}
+KDREC_EMU_API CUresult cuFuncSetAttribute(void* f, int attr, int value) {
+  if (CUresult r = d::need_ctx()) return r;
+  d::Kernel* k = d::as_kernel(f);
+  if (!k) return d::INVALID_HANDLE;
+  if (attr == 8) {  // MAX_DYNAMIC_SHARED_SIZE_BYTES
+    if (value < 0 || value > d::kSharedOptin) {
+      d::say("cuFuncSetAttribute(%s, MAX_DYNAMIC_SHARED_SIZE_BYTES, %d): over the %d-byte opt-in limit", k->name,
+             value, d::kSharedOptin);
+      return d::INVALID_VALUE;
+    }
+    k->max_dynamic_shared = value;
+    return d::SUCCESS;
+  }
+  if (attr == 9) return d::SUCCESS;  // PREFERRED_SHARED_MEMORY_CARVEOUT: a hint
+  return d::INVALID_VALUE;
+}
+KDREC_EMU_API CUresult cuFuncGetAttribute(int* v, int attr, void* f) {
+  if (CUresult r = d::need_ctx()) return r;
+  d::Kernel* k = d::as_kernel(f);
+  if (!k) return d::INVALID_HANDLE;
+  if (!v) return d::INVALID_VALUE;
+  switch (attr) {
+    case 0: *v = k->max_threads; return d::SUCCESS;         // MAX_THREADS_PER_BLOCK
+    case 8: *v = k->max_dynamic_shared; return d::SUCCESS;  // MAX_DYNAMIC_SHARED_SIZE_BYTES
+    default: *v = 0; return d::SUCCESS;
+  }
+}
+
+KDREC_EMU_API CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                                      unsigned bz, unsigned shared, void* stream, void** params, void** extra) {
+  if (CUresult r = d::need_ctx()) return r;
+  d::Kernel* k = d::as_kernel(f);
+  if (!k) return d::INVALID_HANDLE;
+  (void)stream;  // every stream is the default one: launches are synchronous here
+  if (extra != nullptr) {
+    d::say("kernel %s: `extra` launch parameters are not emulated (pass kernelParams)", k->name);
+    return d::INVALID_VALUE;
+  }
+  const unsigned long long threads = (unsigned long long)bx * by * bz;
+  if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0 || gx > 2147483647u || gy > 65535 ||
+      gz > 65535 || bx > 1024 || by > 1024 || bz > 64 || threads > 1024) {
+    d::say("kernel %s: invalid launch shape grid (%u,%u,%u) block (%u,%u,%u)", k->name, gx, gy, gz, bx, by, bz);
+    return d::INVALID_VALUE;
+  }
+  if (threads > (unsigned long long)k->max_threads) {
+    d::say("kernel %s: %llu threads per block but __launch_bounds__ allows %d", k->name, threads, k->max_threads);
+    return d::INVALID_VALUE;
+  }
+  if ((int)shared > k->max_dynamic_shared || shared > (unsigned)d::kSharedOptin) {
+    d::say("kernel %s: %u bytes of dynamic shared memory but the kernel may use %d (cuFuncSetAttribute raises it "
+           "up to %d)", k->name, shared, k->max_dynamic_shared, d::kSharedOptin);
+    return d::INVALID_VALUE;
+  }
+  std::lock_guard<std::mutex> g(d::launch_mu);
+  return k->run(*k, params, dim3(gx, gy, gz), dim3(bx, by, bz), shared);
+}
+
+KDREC_EMU_API CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (!p) return d::INVALID_VALUE;
+  uintptr_t a = 0;
+  CUresult r = d::mem_alloc(&a, bytes);
+  if (r == d::SUCCESS) *p = a;
+  return r;
+}
+KDREC_EMU_API CUresult cuMemFree_v2(CUdeviceptr p) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (p == 0) return d::SUCCESS;
+  return d::mem_free((uintptr_t)p);
+}
+KDREC_EMU_API CUresult cuMemGetInfo_v2(size_t* free_b, size_t* total) {
+  if (CUresult r = d::need_ctx()) return r;
+  std::lock_guard<std::mutex> g(d::mem_mu);
+  if (total) *total = 80ull << 30;
+  if (free_b) *free_b = (80ull << 30) - std::min(d::live_bytes, (size_t)(80ull << 30));
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuMemAllocHost_v2(void** p, size_t bytes) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (!p || bytes == 0) return d::INVALID_VALUE;
+  void* m = std::aligned_alloc(4096, (bytes + 4095) & ~size_t(4095));
+  if (!m) return d::OUT_OF_MEMORY;
+  *p = m;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuMemFreeHost(void* p) {
+  if (CUresult r = d::need_ctx()) return r;
+  std::free(p);
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t n) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (n == 0) return d::SUCCESS;
+  if (!src || !d::check_range("cuMemcpyHtoD", (uintptr_t)dst, n)) return d::INVALID_VALUE;
+  std::memcpy(reinterpret_cast<void*>(dst), src, n);
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t n) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (n == 0) return d::SUCCESS;
+  if (!dst || !d::check_range("cuMemcpyDtoH", (uintptr_t)src, n)) return d::INVALID_VALUE;
+  std::memcpy(dst, reinterpret_cast<const void*>(src), n);
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (n == 0) return d::SUCCESS;
+  if (!d::check_range("cuMemcpyDtoD (source)", (uintptr_t)src, n) ||
+      !d::check_range("cuMemcpyDtoD (destination)", (uintptr_t)dst, n))
+    return d::INVALID_VALUE;
+  std::memmove(reinterpret_cast<void*>(dst), reinterpret_cast<const void*>(src), n);
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned value, size_t count) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (count == 0) return d::SUCCESS;
+  if ((dst & 3) != 0) return d::INVALID_VALUE;  // the real driver requires 4-byte alignment too
+  if (count > SIZE_MAX / 4 || !d::check_range("cuMemsetD32", (uintptr_t)dst, count * 4)) return d::INVALID_VALUE;
+  unsigned* p = reinterpret_cast<unsigned*>(dst);
+  for (size_t i = 0; i < count; i++) p[i] = value;
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuMemsetD8_v2(CUdeviceptr dst, unsigned char value, size_t count) {
+  if (CUresult r = d::need_ctx()) return r;
+  if (count == 0) return d::SUCCESS;
+  if (!d::check_range("cuMemsetD8", (uintptr_t)dst, count)) return d::INVALID_VALUE;
+  std::memset(reinterpret_cast<void*>(dst), value, count);
+  return d::SUCCESS;
+}
+KDREC_EMU_API CUresult cuGetErrorName(int e, const char** s) {
+  if (!s) return d::INVALID_VALUE;
+  *s = d::error_name(e);
+  return *s ? d::SUCCESS : d::INVALID_VALUE;
+}
+KDREC_EMU_API CUresult cuGetErrorString(int e, const char** s) {
+  if (!s) return d::INVALID_VALUE;
+  *s = d::error_string(e);
+  return *s ? d::SUCCESS : d::INVALID_VALUE;
+}
+
+// Introspection for tools (not CUDA API): how many kernels are compiled in, and their names.
+KDREC_EMU_API int libcuda_emu_kernel_count() { return (int)d::kNumKernels; }
+KDREC_EMU_API const char* libcuda_emu_kernel_name(int i) {
+  return i >= 0 && (size_t)i < d::kNumKernels ? d::kernels[i].name : nullptr;
+}
+
+#include "kdrec_emu_stubs.inc"  // generated: CUDA_ERROR_NOT_SUPPORTED for every other cu* JCuda imports
