@@ -26,7 +26,7 @@ fi
 shopt -s nullglob
 sources=("$native"/*.cu)
 inputs=("${sources[@]}" "$native"/*.cuh "$emu"/cuda_shim.h "$emu"/cuda_shim_device.h "$here"/libcuda_emu.cpp
-        "$here"/jcuda-imports.txt "$0")
+        "$here"/fiber_sync.h "$here"/jcuda-imports.txt "$0")
 if [ ${#sources[@]} -eq 0 ]; then echo "emu-driver: no native/*.cu"; exit 0; fi
 if [ -f "$out" ] && [ -z "$(find "${inputs[@]}" -newer "$out" -print -quit)" ]; then exit 0; fi
 
@@ -48,6 +48,13 @@ for s in "${sources[@]}"; do
     echo "#include \"$s\""
   fi
 done > "$work/kdrec_emu_units.inc"
+
+# 1b. The driver's copy of cuda_shim.h: its waits yield between fibers (fiber_sync.h) instead of blocking.
+sed -e 's/std::mutex/emu_fiber::mutex/g' -e 's/std::condition_variable/emu_fiber::condvar/g' \
+    -e '0,/^#pragma once$/s//#pragma once\n#include "fiber_sync.h"/' "$emu/cuda_shim.h" > "$work/cuda_shim.h"
+if grep -q 'std::mutex\|std::condition_variable' "$work/cuda_shim.h" || ! grep -q '#include "fiber_sync.h"' "$work/cuda_shim.h"; then
+  echo "emu-driver: could not make the fiber copy of cuda_shim.h" >&2; exit 1
+fi
 
 # 2. The kernel table: name and __launch_bounds__ (its first argument; 1024 when absent).
 perl -0777 -ne '
@@ -74,7 +81,7 @@ grep -v '^#' "$here/jcuda-imports.txt" | sort -u | comm -23 - "$work/implemented
 
 echo "emu-driver: g++ compiling ${#sources[@]} CUDA sources ($table_n kernels) into $out"
 "$cxx" -std=c++20 -O2 -shared -fPIC -pthread -ffp-contract=off -Wall -Wno-unknown-pragmas -Wno-unused-function \
-  -I"$work" -I"$emu" -I"$native" -Wl,-soname,libcuda.so.1 -Wl,--no-undefined \
+  -I"$work" -I"$here" -I"$emu" -I"$native" -Wl,-soname,libcuda.so.1 -Wl,--no-undefined \
   -o "$work/libcuda.so.1" "$here/libcuda_emu.cpp"
 
 # 4. Cross-check: the kdrec_* extern "C" functions the compiler emitted are exactly the table's kernels.

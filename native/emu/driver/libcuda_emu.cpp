@@ -38,7 +38,8 @@
 // (SIGSEGV: the JVM dies with an hs_err file whose top native frame names the kernel), a rendezvous
 // that never completes (the shim aborts after EMU_TIMEOUT seconds, default 60). Timing, occupancy,
 // the memory model and inter-block concurrency are not emulated (see cuda_shim.h); launches run
-// synchronously, one at a time (one mutex: JCuda may be called from several Java threads).
+// synchronously, one at a time (one mutex: JCuda may be called from several Java threads), the threads of a
+// block as fibers on one OS thread (fiber_sync.h) or, for kernels without barriers/collectives, in turn.
 #include "cuda_shim.h"
 
 #include <sys/mman.h>
@@ -65,7 +66,7 @@ constexpr int kShared = 48 * 1024, kSharedOptin = 227 * 1024;
 constexpr const char* kName = "kdrec CPU emulator (H100-like, libcuda_emu)";
 
 template <class... A> void say(const char* fmt, A... a) {
-  std::lock_guard<std::mutex> g(emu::print_mu);
+  std::lock_guard<decltype(emu::print_mu)> g(emu::print_mu);
   std::fprintf(stderr, "libcuda_emu: ");
   std::fprintf(stderr, fmt, a...);
   std::fprintf(stderr, "\n");
@@ -202,9 +203,212 @@ struct Kernel {
   int max_threads;           // __launch_bounds__ (1024 when none)
   Thunk run;
   int max_dynamic_shared;    // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+  std::string signature;     // signature_of(the kernel)
+  // The sequential fast path (below): set by the first threaded launch; guarded by launch_mu.
+  bool threaded_once = false;  // one launch ran with real threads...
+  bool syncs = false;          // ...and it called __syncthreads or a warp collective
 };
 
 std::mutex launch_mu;
+
+// ---- two ways to run a grid
+// Fibers (launch_fibers): cuda_shim.h's model — every CUDA thread its own thread of control with its own
+// stack, blocks in turn, barriers and warp rendezvous exactly as the shim defines them — with the threads
+// of a block as fibers on one OS thread (fiber_sync.h says why: OS threads made the GPU tests take hours).
+// Sequential (launch_sequential): a kernel that never meets a barrier or warp collective cannot tell its
+// threads apart from the same threads run one after another, which is cheaper still (a 65,536-block grid
+// of 256 threads in ~1 s). So the first block of a kernel's first launch runs as fibers; when it called
+// no __syncthreads / warp collective, the rest of that launch and every later launch of the kernel run
+// each block's threads in turn (each thread alone: a block barrier of 1 thread, a warp of 1 lane). If
+// such a thread does meet a barrier or collective after all (data-dependent synchronisation), that is
+// detected when it returns, the launch fails with CUDA_ERROR_LAUNCH_FAILED and a message, and the kernel
+// runs as fibers from then on. KDREC_EMU_SEQUENTIAL=0 turns the sequential path off.
+
+// Fibers: the CUDA threads of a block as fibers on one OS thread (see fiber_sync.h). Stacks come
+// from a pool kept across launches (used under launch_mu only): 512 KiB each, lazily committed, with an
+// inaccessible lowest page so an overflow faults instead of corrupting the neighbour.
+constexpr size_t kFiberStack = 512 * 1024;
+std::vector<char*> fiber_stacks;
+char* fiber_stack(size_t i) {
+  while (fiber_stacks.size() <= i) {
+    void* m = mmap(nullptr, kFiberStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+      say("cannot map a fiber stack");
+      std::abort();
+    }
+    mprotect(m, kPage, PROT_NONE);
+    fiber_stacks.push_back(static_cast<char*>(m));
+  }
+  return fiber_stacks[i];
+}
+
+// The context switch: glibc's swapcontext makes a sigprocmask system call per switch, which was 80% of
+// the time (a block_sum over 256 threads switches ~10,000 times). This one saves the callee-saved
+// registers, MXCSR and the x87 control word on the old stack and resumes the new one (x86-64 SysV).
+extern "C" void kdrec_emu_fiber_switch(void** save_sp, void* new_sp);
+asm(R"(
+  .text
+  .globl kdrec_emu_fiber_switch
+  .hidden kdrec_emu_fiber_switch
+  .type kdrec_emu_fiber_switch,@function
+kdrec_emu_fiber_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size kdrec_emu_fiber_switch, .-kdrec_emu_fiber_switch
+)");
+
+struct FiberLaunch {
+  void* sched_sp = nullptr;
+  std::vector<void*> sp;
+  std::vector<unsigned char> done;
+  const std::function<void()>* body = nullptr;
+  unsigned cur = 0;
+};
+thread_local FiberLaunch* fiber_launch = nullptr;
+
+void fiber_yield() {
+  FiberLaunch* L = fiber_launch;
+  kdrec_emu_fiber_switch(&L->sp[L->cur], L->sched_sp);
+}
+
+[[noreturn]] void fiber_entry() {
+  FiberLaunch* L = fiber_launch;
+  (*L->body)();
+  emu::thread_exit();
+  L->done[L->cur] = 1;
+  void* dead;
+  kdrec_emu_fiber_switch(&dead, L->sched_sp);  // never resumed
+  std::abort();
+}
+
+// A fresh fiber on stack i: the frame kdrec_emu_fiber_switch pops (MXCSR/x87 word, six registers), then
+// fiber_entry as the return address, aligned as if fiber_entry had been called.
+void* fiber_init(size_t i) {
+  char* top = fiber_stack(i) + kFiberStack;
+  uintptr_t sp = ((uintptr_t)top - 64) & ~uintptr_t(15);  // 16-aligned, with room above
+  sp -= 8;                                                // fiber_entry's entry rsp = sp + 64 ≡ 8 (mod 16)
+  void** f = reinterpret_cast<void**>(sp - 64);
+  uint32_t csr;
+  uint16_t cw;
+  asm volatile("stmxcsr %0" : "=m"(csr));
+  asm volatile("fnstcw %0" : "=m"(cw));
+  std::memcpy(reinterpret_cast<char*>(f), &csr, 4);
+  std::memcpy(reinterpret_cast<char*>(f) + 4, &cw, 2);
+  for (int r = 1; r <= 6; r++) f[r] = nullptr;  // r15 r14 r13 r12 rbx rbp
+  f[7] = reinterpret_cast<void*>(&fiber_entry);
+  return f;
+}
+
+// Runs blocks [first, end) of the grid, each block's threads as fibers polled round-robin (a fiber runs
+// until it waits at a barrier/rendezvous or returns). Returns whether any barrier or warp collective ran.
+bool launch_fibers(dim3 grid, dim3 block, const std::function<void()>& body, unsigned long long first,
+                   unsigned long long end) {
+  bool synced = false;
+  std::thread runner([&] {
+    const unsigned nt = block.x * block.y * block.z;
+    gridDim = grid;
+    blockDim = block;
+    emu::Block blk((int)nt);
+    emu::cur_block = &blk;
+    FiberLaunch L;
+    L.sp.assign(nt, nullptr);
+    L.done.assign(nt, 0);
+    L.body = &body;
+    fiber_launch = &L;
+    emu_fiber::in_fiber = true;
+    emu_fiber::yield_fn = &fiber_yield;
+    for (unsigned long long b = first; b < end; b++) {
+      blockIdx = dim3((unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y),
+                      (unsigned)(b / ((unsigned long long)grid.x * grid.y)));
+      for (unsigned t = 0; t < nt; t++) {
+        L.sp[t] = fiber_init(t);
+        L.done[t] = 0;
+      }
+      for (unsigned remaining = nt; remaining > 0;) {
+        for (unsigned t = 0; t < nt; t++) {
+          if (L.done[t]) continue;
+          threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+          emu::cur_tid = (int)t;
+          L.cur = t;
+          kdrec_emu_fiber_switch(&L.sched_sp, L.sp[t]);
+          if (L.done[t]) remaining--;
+        }
+      }
+      if (blk.gen != 0) synced = true;
+      for (auto& w : blk.warps)
+        if (!w.groups.empty()) synced = true;
+      blk.reset((int)nt);
+    }
+    emu_fiber::in_fiber = false;
+    fiber_launch = nullptr;
+  });
+  runner.join();
+  return synced;
+}
+
+// Every thread of every block in turn on one OS thread. Returns false (and stops) when a thread met a
+// barrier or a warp collective, which this path cannot honour.
+// Runs blocks [first, end) of the grid.
+bool launch_sequential(dim3 grid, dim3 block, const std::function<void()>& body, unsigned long long first,
+                       unsigned long long end) {
+  const unsigned nt = block.x * block.y * block.z;
+  bool ok = true;
+  // A thread of its own: an 8 MiB stack like the threaded path's (a JNI caller's may be smaller).
+  std::thread runner([&] {
+    gridDim = grid;
+    blockDim = block;
+    emu::Block blk((int)nt);
+    emu::cur_block = &blk;
+    for (auto& w : blk.warps) w.live = 0;
+    for (unsigned long long b = first; b < end && ok; b++) {
+      blockIdx = dim3((unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y),
+                      (unsigned)(b / ((unsigned long long)grid.x * grid.y)));
+      for (unsigned t = 0; t < nt; t++) {
+        threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+        emu::cur_tid = (int)t;
+        emu::Warp& w = blk.warps[t >> 5];
+        w.live = 1u << (t & 31);  // alone in its warp: a collective completes at once (and is seen below)
+        blk.live = 1;             // alone in its block: a barrier completes at once (gen moves)
+        const long gen0 = blk.gen;
+        body();
+        w.live = 0;
+        if (blk.gen != gen0 || !w.groups.empty()) {
+          ok = false;
+          break;
+        }
+      }
+    }
+  });
+  runner.join();
+  return ok;
+}
+
+bool sequential_allowed() {
+  static const bool on = [] {
+    const char* e = std::getenv("KDREC_EMU_SEQUENTIAL");
+    return !(e && std::strcmp(e, "0") == 0);
+  }();
+  return on;
+}
 
 template <class T> T load_param(void* p) {
   T v;
@@ -240,7 +444,30 @@ CUresult run_kernel(void (*f)(A...), const Kernel& k, void** params, std::index_
   (check_ptr(I, std::get<I>(args)), ...);
   if (!ok) return INVALID_VALUE;
   const long errors_before = emu::errors.load();
-  emu::launch(g, b, shared, [&] { std::apply(f, args); });
+  Kernel& km = const_cast<Kernel&>(k);  // its fast-path flags; launch_mu is held
+  const std::function<void()> body = [&] { std::apply(f, args); };
+  const unsigned long long nblocks = (unsigned long long)g.x * g.y * g.z;
+  unsigned long long next = 0;  // blocks [0, next) have run
+  if (!sequential_allowed() || km.syncs) {
+    launch_fibers(g, b, body, 0, nblocks);
+    next = nblocks;
+  } else if (!km.threaded_once) {
+    // First launch: block 0 with real threads shows whether the kernel synchronises.
+    km.syncs = launch_fibers(g, b, body, 0, 1);
+    km.threaded_once = true;
+    next = 1;
+    if (km.syncs) {
+      launch_fibers(g, b, body, 1, nblocks);
+      next = nblocks;
+    }
+  }
+  if (next < nblocks && !launch_sequential(g, b, body, next, nblocks)) {
+    km.syncs = true;
+    say("kernel %s met __syncthreads or a warp collective on the sequential fast path although its first block "
+        "did not (data-dependent synchronisation): this launch's results are invalid; it runs threaded from now "
+        "on (KDREC_EMU_SEQUENTIAL=0 turns the fast path off)", k.name);
+    return LAUNCH_FAILED;
+  }
   if (emu::errors.load() != errors_before) {
     say("kernel %s (grid %u,%u,%u block %u,%u,%u shared %zu): the emulator reported errors (above)", k.name, g.x,
         g.y, g.z, b.x, b.y, b.z, shared);
@@ -261,13 +488,31 @@ CUresult run_kernel(void (*f)(A...), const Kernel& k, void** params, std::index_
   return SUCCESS;
 }
 
+// The kernel's C parameter types, one code each, comma-separated: p (pointer), i4 (int/unsigned), i8
+// (long long), f4 (float), f8 (double), ? (other) — for GpuLaunchCheck, which compares them with the
+// Java argument types of each launch (JCuda passes each argument as bytes; a Java int where the kernel
+// takes a long long reads 4 garbage bytes on a real GPU too, with no error).
+template <class T> constexpr const char* type_code() {
+  if constexpr (std::is_pointer_v<T>) return "p";
+  else if constexpr (std::is_same_v<T, float>) return "f4";
+  else if constexpr (std::is_same_v<T, double>) return "f8";
+  else if constexpr (std::is_integral_v<T> && sizeof(T) == 4) return "i4";
+  else if constexpr (std::is_integral_v<T> && sizeof(T) == 8) return "i8";
+  else return "?";
+}
+template <class... A> std::string signature_of(void (*)(A...)) {
+  std::string s;
+  ((s += (s.empty() ? "" : ","), s += type_code<A>()), ...);
+  return s;
+}
+
 template <auto F> CUresult thunk(const Kernel& k, void** params, dim3 g, dim3 b, size_t shared) {
   return []<class... A>(void (*f)(A...), const Kernel& kk, void** p, dim3 gg, dim3 bb, size_t sh) {
     return run_kernel(f, kk, p, std::index_sequence_for<A...>{}, gg, bb, sh);
   }(F, k, params, g, b, shared);
 }
 
-#define KDREC_EMU_KERNEL(fn, bound) Kernel{#fn, (bound), &thunk<&::fn>, kShared},
+#define KDREC_EMU_KERNEL(fn, bound) Kernel{#fn, (bound), &thunk<&::fn>, kShared, signature_of(&::fn)},
 Kernel kernels[] = {
 #include "kdrec_emu_kernels.inc"  // generated: KDREC_EMU_KERNEL(kdrec_x, launch_bound) per kernel
 };
@@ -590,10 +835,13 @@ KDREC_EMU_API CUresult cuGetErrorString(int e, const char** s) {
   return *s ? d::SUCCESS : d::INVALID_VALUE;
 }
 
-// Introspection for tools (not CUDA API): how many kernels are compiled in, and their names.
+// Introspection for tests and tools (not CUDA API): the kernels compiled in, their names and parameter types.
 KDREC_EMU_API int libcuda_emu_kernel_count() { return (int)d::kNumKernels; }
 KDREC_EMU_API const char* libcuda_emu_kernel_name(int i) {
   return i >= 0 && (size_t)i < d::kNumKernels ? d::kernels[i].name : nullptr;
+}
+KDREC_EMU_API const char* libcuda_emu_kernel_signature(int i) {
+  return i >= 0 && (size_t)i < d::kNumKernels ? d::kernels[i].signature.c_str() : nullptr;
 }
 
 #include "kdrec_emu_stubs.inc"  // generated: CUDA_ERROR_NOT_SUPPORTED for every other cu* JCuda imports
