@@ -51,8 +51,9 @@ done > "$work/kdrec_emu_units.inc"
 
 # 1b. The driver's copy of cuda_shim.h: its waits yield between fibers (fiber_sync.h) instead of blocking.
 sed -e 's/std::mutex/emu_fiber::mutex/g' -e 's/std::condition_variable/emu_fiber::condvar/g' \
+    -e 's/std::chrono::steady_clock::now()/emu_fiber::clock_now()/g' \
     -e '0,/^#pragma once$/s//#pragma once\n#include "fiber_sync.h"/' "$emu/cuda_shim.h" > "$work/cuda_shim.h"
-if grep -q 'std::mutex\|std::condition_variable' "$work/cuda_shim.h" || ! grep -q '#include "fiber_sync.h"' "$work/cuda_shim.h"; then
+if grep -q 'std::mutex\|std::condition_variable\|steady_clock::now' "$work/cuda_shim.h" || ! grep -q '#include "fiber_sync.h"' "$work/cuda_shim.h"; then
   echo "emu-driver: could not make the fiber copy of cuda_shim.h" >&2; exit 1
 fi
 
@@ -80,7 +81,7 @@ grep -v '^#' "$here/jcuda-imports.txt" | sort -u | comm -23 - "$work/implemented
   > "$work/kdrec_emu_stubs.inc"
 
 echo "emu-driver: g++ compiling ${#sources[@]} CUDA sources ($table_n kernels) into $out"
-"$cxx" -std=c++20 -O2 -shared -fPIC -pthread -ffp-contract=off -Wall -Wno-unknown-pragmas -Wno-unused-function \
+"$cxx" -std=c++20 -O2 -shared -fPIC -pthread -ffp-contract=off -mtls-dialect=gnu2 -Wall -Wno-unknown-pragmas -Wno-unused-function \
   -I"$work" -I"$here" -I"$emu" -I"$native" -Wl,-soname,libcuda.so.1 -Wl,--no-undefined \
   -o "$work/libcuda.so.1" "$here/libcuda_emu.cpp"
 
