@@ -5,9 +5,11 @@
 # LD_LIBRARY_PATH and the Java GPU path runs on CPU threads (native/emu/gpu_tests.sh does that).
 #
 # Generated here (never hand-maintained): the unity include of native/*.cu (an `extern __shared__ T x[];`
-# becomes a namespace-scope array of kdrec_emu_dyn_shared_bytes), the kernel table (one entry per
-# `extern "C" __global__ [__launch_bounds__(N, ...)] void kdrec_*(` declaration, with N as the kernel's
-# thread limit) and NOT_SUPPORTED stubs for the JCuda imports libcuda_emu.cpp does not implement. The build
+# becomes a namespace-scope array of kdrec_emu_dyn_shared_bytes), a copy of cuda_shim.h whose waits yield
+# between fibers (fiber_sync.h), the kernel table (one entry per `extern "C" __global__
+# [__launch_bounds__(N, ...)] void kdrec_*(` declaration, with N as the kernel's thread limit and whether
+# its call graph reaches a barrier or warp collective) and NOT_SUPPORTED stubs for the JCuda imports
+# libcuda_emu.cpp does not implement. The build
 # FAILS when the table and the compiled kernels disagree (a kdrec_* extern "C" function in the library that
 # is not in the table, or a __global__ the pattern did not see).
 # Without g++ it says so and exits 0. Up to date (library newer than every input) means no compile; the
@@ -57,15 +59,16 @@ if grep -q 'std::mutex\|std::condition_variable\|steady_clock::now' "$work/cuda_
   echo "emu-driver: could not make the fiber copy of cuda_shim.h" >&2; exit 1
 fi
 
-# 2. The kernel table: name and __launch_bounds__ (its first argument; 1024 when absent).
+# 2. The kernel table: name, __launch_bounds__ (its first argument; 1024 when absent) and whether the
+# kernel can reach a barrier or warp collective (2b).
 perl -0777 -ne '
   while (/extern\s+"C"\s+__global__\s+(?:__launch_bounds__\(((?:[^()]|\([^()]*\))*)\)\s+)?void\s+(\w+)\s*\(/g) {
     my ($lb, $name) = ($1, $2);
     $lb = defined $lb ? (split /,/, $lb)[0] : "1024";
-    $lb =~ s/^\s+|\s+$//g;
-    print "KDREC_EMU_KERNEL($name, $lb)\n";
-  }' "${sources[@]}" > "$work/kdrec_emu_kernels.inc"
-table_n=$(wc -l < "$work/kdrec_emu_kernels.inc")
+    $lb =~ s/\s+//g;
+    print "$name $lb\n";
+  }' "${sources[@]}" > "$work/kernels.txt"
+table_n=$(wc -l < "$work/kernels.txt")
 # __global__ tokens outside // comments: each must be one table entry.
 global_n=$(sed 's://.*$::' "${sources[@]}" | grep -o '__global__' | wc -l)
 if [ "$table_n" -ne "$global_n" ]; then
@@ -74,13 +77,42 @@ if [ "$table_n" -ne "$global_n" ]; then
   exit 1
 fi
 
+# 2b. Which kernels can synchronise: compile the kernels alone at -O0 without inlining, so every call is
+# a relocation, and follow the call graph from each kernel to the shim's emu::block_barrier (every
+# __syncthreads*) or emu::collective (every warp shuffle/vote/match/reduce/__syncwarp). A kernel that
+# reaches neither runs its threads one after another (libcuda_emu.cpp, "two ways to run a grid").
+printf '#include "cuda_shim.h"\nconstexpr unsigned long kdrec_emu_dyn_shared_bytes = 227 * 1024;\n#include "kdrec_emu_units.inc"\n' \
+  > "$work/callgraph.cpp"
+"$cxx" -std=c++20 -O0 -fno-inline -w -c -I"$work" -I"$here" -I"$emu" -I"$native" -o "$work/callgraph.o" "$work/callgraph.cpp"
+objdump -dr --no-show-raw-insn "$work/callgraph.o" | perl -ne '
+  if (/^[0-9a-f]+ <([^>]+)>:/) { $cur = $1; next }
+  if (defined $cur && /R_X86_64_\w+\s+([A-Za-z_][\w.\$]*)/) { $e{$cur}{$1} = 1 }
+  END {
+    for my $k (sort grep { /^kdrec_/ } keys %e) {
+      my (%seen, $sync); my @q = ($k);
+      while (@q) {
+        my $f = shift @q;
+        next if $seen{$f}++;
+        if ($f =~ /^_ZN3emu(13block_barrier|10collective)E/) { $sync = 1; last }
+        push @q, keys %{$e{$f} // {}};
+      }
+      print "$k ", ($sync ? 1 : 0), "\n";
+    }
+  }' | sort > "$work/sync.txt"
+sort "$work/kernels.txt" | join -a 1 -e MISSING -o 1.1,1.2,2.2 - "$work/sync.txt" > "$work/joined.txt"
+if grep -q MISSING "$work/joined.txt"; then
+  echo "emu-driver: the call-graph pass did not see these kernels: $(grep MISSING "$work/joined.txt" | cut -d' ' -f1)" >&2
+  exit 1
+fi
+awk '{print "KDREC_EMU_KERNEL(" $1 ", " $2 ", " $3 ")"}' "$work/joined.txt" > "$work/kdrec_emu_kernels.inc"
+
 # 3. NOT_SUPPORTED stubs for the JCuda imports that libcuda_emu.cpp does not implement.
 grep -o 'KDREC_EMU_API CUresult cu[A-Za-z0-9_]*' "$here/libcuda_emu.cpp" | awk '{print $3}' | sort -u > "$work/implemented"
 grep -v '^#' "$here/jcuda-imports.txt" | sort -u | comm -23 - "$work/implemented" \
   | awk '{print "KDREC_EMU_API CUresult " $1 "(...) { return kdrec_emu_driver::not_emulated(\"" $1 "\"); }"}' \
   > "$work/kdrec_emu_stubs.inc"
 
-echo "emu-driver: g++ compiling ${#sources[@]} CUDA sources ($table_n kernels) into $out"
+echo "emu-driver: g++ compiling ${#sources[@]} CUDA sources ($table_n kernels, $(grep -c ' 0$' "$work/joined.txt") without barriers/collectives) into $out"
 "$cxx" -std=c++20 -O2 -shared -fPIC -pthread -ffp-contract=off -mtls-dialect=gnu2 -Wall -Wno-unknown-pragmas -Wno-unused-function \
   -I"$work" -I"$here" -I"$emu" -I"$native" -Wl,-soname,libcuda.so.1 -Wl,--no-undefined \
   -o "$work/libcuda.so.1" "$here/libcuda_emu.cpp"

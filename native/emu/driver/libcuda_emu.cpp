@@ -204,9 +204,9 @@ struct Kernel {
   Thunk run;
   int max_dynamic_shared;    // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
   std::string signature;     // signature_of(the kernel)
-  // The sequential fast path (below): set by the first threaded launch; guarded by launch_mu.
-  bool threaded_once = false;  // one launch ran with real threads...
-  bool syncs = false;          // ...and it called __syncthreads or a warp collective
+  // Whether the kernel's call graph reaches a barrier or warp collective (build.sh's -O0 call-graph pass):
+  // false -> its threads run one after another (see "two ways to run a grid"). Guarded by launch_mu.
+  bool syncs;
 };
 
 std::mutex launch_mu;
@@ -217,12 +217,13 @@ std::mutex launch_mu;
 // of a block as fibers on one OS thread (fiber_sync.h says why: OS threads made the GPU tests take hours).
 // Sequential (launch_sequential): a kernel that never meets a barrier or warp collective cannot tell its
 // threads apart from the same threads run one after another, which is cheaper still (a 65,536-block grid
-// of 256 threads in ~1 s). So the first block of a kernel's first launch runs as fibers; when it called
-// no __syncthreads / warp collective, the rest of that launch and every later launch of the kernel run
-// each block's threads in turn (each thread alone: a block barrier of 1 thread, a warp of 1 lane). If
-// such a thread does meet a barrier or collective after all (data-dependent synchronisation), that is
-// detected when it returns, the launch fails with CUDA_ERROR_LAUNCH_FAILED and a message, and the kernel
-// runs as fibers from then on. KDREC_EMU_SEQUENTIAL=0 turns the sequential path off.
+// of 256 threads in ~0.3 s). build.sh decides which kernels those are, statically: it compiles the kernels
+// at -O0 without inlining and follows every call from each kernel; one that reaches neither
+// emu::block_barrier (__syncthreads*) nor emu::collective (shuffles, votes, match, reduce, __syncwarp)
+// runs each block's threads in turn (each thread alone: a block barrier of 1 thread, a warp of 1 lane).
+// Should such a thread meet one anyway (only an indirect call could hide it), that is detected when it
+// returns: the launch fails with CUDA_ERROR_LAUNCH_FAILED and a message, and the kernel runs as fibers
+// from then on. KDREC_EMU_SEQUENTIAL=0 runs every kernel as fibers.
 
 // Fibers: the CUDA threads of a block as fibers on one OS thread (see fiber_sync.h). Stacks come
 // from a pool kept across launches (used under launch_mu only): 512 KiB each, lazily committed, with an
@@ -447,25 +448,13 @@ CUresult run_kernel(void (*f)(A...), const Kernel& k, void** params, std::index_
   Kernel& km = const_cast<Kernel&>(k);  // its fast-path flags; launch_mu is held
   const std::function<void()> body = [&] { std::apply(f, args); };
   const unsigned long long nblocks = (unsigned long long)g.x * g.y * g.z;
-  unsigned long long next = 0;  // blocks [0, next) have run
   if (!sequential_allowed() || km.syncs) {
     launch_fibers(g, b, body, 0, nblocks);
-    next = nblocks;
-  } else if (!km.threaded_once) {
-    // First launch: block 0 with real threads shows whether the kernel synchronises.
-    km.syncs = launch_fibers(g, b, body, 0, 1);
-    km.threaded_once = true;
-    next = 1;
-    if (km.syncs) {
-      launch_fibers(g, b, body, 1, nblocks);
-      next = nblocks;
-    }
-  }
-  if (next < nblocks && !launch_sequential(g, b, body, next, nblocks)) {
+  } else if (!launch_sequential(g, b, body, 0, nblocks)) {
     km.syncs = true;
-    say("kernel %s met __syncthreads or a warp collective on the sequential fast path although its first block "
-        "did not (data-dependent synchronisation): this launch's results are invalid; it runs threaded from now "
-        "on (KDREC_EMU_SEQUENTIAL=0 turns the fast path off)", k.name);
+    say("kernel %s met __syncthreads or a warp collective on the sequential path although build.sh's call graph "
+        "says it cannot (an indirect call?): this launch's results are invalid; it runs as fibers from now on "
+        "(KDREC_EMU_SEQUENTIAL=0 turns the sequential path off)", k.name);
     return LAUNCH_FAILED;
   }
   if (emu::errors.load() != errors_before) {
@@ -512,9 +501,9 @@ template <auto F> CUresult thunk(const Kernel& k, void** params, dim3 g, dim3 b,
   }(F, k, params, g, b, shared);
 }
 
-#define KDREC_EMU_KERNEL(fn, bound) Kernel{#fn, (bound), &thunk<&::fn>, kShared, signature_of(&::fn)},
+#define KDREC_EMU_KERNEL(fn, bound, syncs) Kernel{#fn, (bound), &thunk<&::fn>, kShared, signature_of(&::fn), (syncs) != 0},
 Kernel kernels[] = {
-#include "kdrec_emu_kernels.inc"  // generated: KDREC_EMU_KERNEL(kdrec_x, launch_bound) per kernel
+#include "kdrec_emu_kernels.inc"  // generated: KDREC_EMU_KERNEL(kdrec_x, launch_bound, syncs) per kernel
 };
 #undef KDREC_EMU_KERNEL
 constexpr size_t kNumKernels = sizeof kernels / sizeof kernels[0];
