@@ -225,6 +225,21 @@ std::mutex launch_mu;
 // returns: the launch fails with CUDA_ERROR_LAUNCH_FAILED and a message, and the kernel runs as fibers
 // from then on. KDREC_EMU_SEQUENTIAL=0 runs every kernel as fibers.
 
+// The order blocks run in: launch order (x fastest, then y, z) or, with KDREC_EMU_BLOCK_ORDER=reverse,
+// the reverse — a kernel whose result depends on which block runs first (it must not: on the GPU blocks
+// run in any order and concurrently) then gives a different answer.
+bool reverse_blocks() {
+  static const bool on = [] {
+    const char* e = std::getenv("KDREC_EMU_BLOCK_ORDER");
+    return e && std::strcmp(e, "reverse") == 0;
+  }();
+  return on;
+}
+dim3 block_index(unsigned long long b, dim3 grid) {
+  if (reverse_blocks()) b = (unsigned long long)grid.x * grid.y * grid.z - 1 - b;
+  return dim3((unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y), (unsigned)(b / ((unsigned long long)grid.x * grid.y)));
+}
+
 // Fibers: the CUDA threads of a block as fibers on one OS thread (see fiber_sync.h). Stacks come
 // from a pool kept across launches (used under launch_mu only): 512 KiB each, lazily committed, with an
 // inaccessible lowest page so an overflow faults instead of corrupting the neighbour.
@@ -338,8 +353,7 @@ bool launch_fibers(dim3 grid, dim3 block, const std::function<void()>& body, uns
     emu_fiber::in_fiber = true;
     emu_fiber::yield_fn = &fiber_yield;
     for (unsigned long long b = first; b < end; b++) {
-      blockIdx = dim3((unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y),
-                      (unsigned)(b / ((unsigned long long)grid.x * grid.y)));
+      blockIdx = block_index(b, grid);
       for (unsigned t = 0; t < nt; t++) {
         L.sp[t] = fiber_init(t);
         L.done[t] = 0;
@@ -381,8 +395,7 @@ bool launch_sequential(dim3 grid, dim3 block, const std::function<void()>& body,
     emu::cur_block = &blk;
     for (auto& w : blk.warps) w.live = 0;
     for (unsigned long long b = first; b < end && ok; b++) {
-      blockIdx = dim3((unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y),
-                      (unsigned)(b / ((unsigned long long)grid.x * grid.y)));
+      blockIdx = block_index(b, grid);
       for (unsigned t = 0; t < nt; t++) {
         threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
         emu::cur_tid = (int)t;
