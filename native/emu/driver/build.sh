@@ -37,10 +37,12 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/units"
 
-# 1. The unity include. Dynamic shared memory cannot be `extern` in a host build: give it storage.
+# 1. The unity include. Dynamic shared memory cannot be `extern` in a host build: give it storage
+# (`extern __shared__ [__align__(N)] T name[];`, T possibly several words, e.g. unsigned char).
 for s in "${sources[@]}"; do
   if grep -q 'extern __shared__' "$s"; then
-    sed -E 's/extern __shared__ (__align__\([0-9]+\) )?([A-Za-z_][A-Za-z0-9_:]*) ([A-Za-z_][A-Za-z0-9_]*)\[\];/alignas(16) \2 \3[kdrec_emu_dyn_shared_bytes \/ sizeof(\2)];/' \
+    # static: one array for all threads, at namespace or function scope (blocks and launches run in turn)
+    sed -E 's/extern __shared__ (__align__\([0-9]+\) )?([A-Za-z_][A-Za-z0-9_: ]*[A-Za-z0-9_])[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\[\];/alignas(16) static \2 \3[kdrec_emu_dyn_shared_bytes \/ sizeof(\2)];/' \
       "$s" > "$work/units/$(basename "$s")"
     if grep -q 'extern __shared__' "$work/units/$(basename "$s")"; then
       echo "emu-driver: $(basename "$s"): an extern __shared__ declaration build.sh cannot rewrite" >&2; exit 1
