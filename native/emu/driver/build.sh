@@ -28,7 +28,7 @@ fi
 shopt -s nullglob
 sources=("$native"/*.cu)
 inputs=("${sources[@]}" "$native"/*.cuh "$emu"/cuda_shim.h "$emu"/cuda_shim_device.h "$here"/libcuda_emu.cpp
-        "$here"/fiber_sync.h "$here"/jcuda-imports.txt "$0")
+        "$here"/fiber_sync.h "$here"/dyn_shared.h "$here"/jcuda-imports.txt "$0")
 if [ ${#sources[@]} -eq 0 ]; then echo "emu-driver: no native/*.cu"; exit 0; fi
 if [ -f "$out" ] && [ -z "$(find "${inputs[@]}" -newer "$out" -print -quit)" ]; then exit 0; fi
 
@@ -37,12 +37,13 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/units"
 
-# 1. The unity include. Dynamic shared memory cannot be `extern` in a host build: give it storage
-# (`extern __shared__ [__align__(N)] T name[];`, T possibly several words, e.g. unsigned char).
+# 1. The unity include. Dynamic shared memory cannot be `extern` in a host build: each
+# `extern __shared__ [__align__(N)] T name[];` (T possibly several words) becomes a view of the driver's
+# buffer of exactly the launch's sharedBytes (dyn_shared.h).
 for s in "${sources[@]}"; do
   if grep -q 'extern __shared__' "$s"; then
-    # static: one array for all threads, at namespace or function scope (blocks and launches run in turn)
-    sed -E 's/extern __shared__ (__align__\([0-9]+\) )?([A-Za-z_][A-Za-z0-9_: ]*[A-Za-z0-9_])[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\[\];/alignas(16) static \2 \3[kdrec_emu_dyn_shared_bytes \/ sizeof(\2)];/' \
+    # a view of the launch's dynamic shared bytes (dyn_shared.h), at namespace or function scope
+    sed -E 's/extern __shared__ (__align__\([0-9]+\) )?([A-Za-z_][A-Za-z0-9_: ]*[A-Za-z0-9_])[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\[\];/static kdrec_emu_dyn_shared_view<\2> \3;/' \
       "$s" > "$work/units/$(basename "$s")"
     if grep -q 'extern __shared__' "$work/units/$(basename "$s")"; then
       echo "emu-driver: $(basename "$s"): an extern __shared__ declaration build.sh cannot rewrite" >&2; exit 1
@@ -83,7 +84,7 @@ fi
 # a relocation, and follow the call graph from each kernel to the shim's emu::block_barrier (every
 # __syncthreads*) or emu::collective (every warp shuffle/vote/match/reduce/__syncwarp). A kernel that
 # reaches neither runs its threads one after another (libcuda_emu.cpp, "two ways to run a grid").
-printf '#include "cuda_shim.h"\nconstexpr unsigned long kdrec_emu_dyn_shared_bytes = 227 * 1024;\n#include "kdrec_emu_units.inc"\n' \
+printf '#include "cuda_shim.h"\n#include "dyn_shared.h"\n#include "kdrec_emu_units.inc"\n' \
   > "$work/callgraph.cpp"
 "$cxx" -std=c++20 -O0 -fno-inline -w -c -I"$work" -I"$here" -I"$emu" -I"$native" -o "$work/callgraph.o" "$work/callgraph.cpp"
 objdump -dr --no-show-raw-insn "$work/callgraph.o" | perl -ne '

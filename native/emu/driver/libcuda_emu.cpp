@@ -32,6 +32,9 @@
 //    CUDA_ERROR_INVALID_VALUE. After a launch the canaries of every buffer it was passed are checked
 //    (an overrun by less than the 16-byte rounding) -> CUDA_ERROR_LAUNCH_FAILED. A freed allocation
 //    stays inaccessible (quarantined) for the next 4096 frees.
+//  * dynamic shared memory is exactly the launch's sharedBytes, poisoned before every block, with an
+//    inaccessible page after its 16-byte rounding and canaries in the rounding (dyn_shared.h) -> a write
+//    past it is CUDA_ERROR_LAUNCH_FAILED (a read or write further out faults).
 //  * inside a kernel: whatever cuda_shim.h reports (barrier/shuffle misuse, block over 1024 threads) ->
 //    CUDA_ERROR_LAUNCH_FAILED, with the shim's message on stderr.
 // What it cannot turn into an error code: a kernel that reads or writes past the inaccessible page
@@ -50,9 +53,7 @@
 #include <tuple>
 #include <utility>
 
-// Dynamic shared memory (`extern __shared__ T name[];` in a .cu) becomes a namespace-scope array of this
-// many bytes (build.sh rewrites the declaration): blocks and launches run one at a time, so one serves all.
-constexpr size_t kdrec_emu_dyn_shared_bytes = 227 * 1024;
+#include "dyn_shared.h"  // dynamic shared memory: views of one buffer sized per launch
 
 #include "kdrec_emu_units.inc"  // generated: #include of every native/*.cu
 
@@ -193,6 +194,39 @@ CUresult mem_free(uintptr_t p) {
     return INVALID_VALUE;
   }
   return SUCCESS;
+}
+
+// ---------------------------------------------------------------- dynamic shared memory (dyn_shared.h)
+// One mapping: 227 KiB (+16 for rounding) readable, then an inaccessible page. A launch's sharedBytes end
+// (rounded up to 16) right before that page; the rounding holds canaries.
+char* dyn_region_end = nullptr;
+size_t dyn_bytes = 0;
+void set_dyn_shared(size_t shared) {
+  if (!dyn_region_end) {
+    const size_t body = (kSharedOptin + 16 + kPage - 1) / kPage * kPage;
+    void* m = mmap(nullptr, body + kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) {
+      say("cannot map the dynamic shared memory buffer");
+      std::abort();
+    }
+    mprotect(static_cast<char*>(m) + body, kPage, PROT_NONE);
+    dyn_region_end = static_cast<char*>(m) + body;
+  }
+  dyn_bytes = shared;
+  kdrec_emu_dyn_shared = reinterpret_cast<unsigned char*>(dyn_region_end - round16(shared));
+}
+// Before each block: poison the block's dynamic shared memory (its contents are undefined on the GPU).
+void poison_dyn_shared() {
+  std::memset(kdrec_emu_dyn_shared, 0xFF, dyn_bytes);
+  std::memset(kdrec_emu_dyn_shared + dyn_bytes, kCanary, round16(dyn_bytes) - dyn_bytes);
+}
+// After each block: did it write past its sharedBytes (into the rounding)?
+void check_dyn_shared() {
+  for (size_t i = dyn_bytes; i < round16(dyn_bytes); i++)
+    if (kdrec_emu_dyn_shared[i] != kCanary) {
+      emu::error("wrote dynamic shared memory past the %zu bytes the launch gave (sharedBytes)", dyn_bytes);
+      return;
+    }
 }
 
 // ---------------------------------------------------------------- kernels
@@ -354,6 +388,7 @@ bool launch_fibers(dim3 grid, dim3 block, const std::function<void()>& body, uns
     emu_fiber::yield_fn = &fiber_yield;
     for (unsigned long long b = first; b < end; b++) {
       blockIdx = block_index(b, grid);
+      poison_dyn_shared();
       for (unsigned t = 0; t < nt; t++) {
         L.sp[t] = fiber_init(t);
         L.done[t] = 0;
@@ -368,6 +403,7 @@ bool launch_fibers(dim3 grid, dim3 block, const std::function<void()>& body, uns
           if (L.done[t]) remaining--;
         }
       }
+      check_dyn_shared();
       if (blk.gen != 0) synced = true;
       for (auto& w : blk.warps)
         if (!w.groups.empty()) synced = true;
@@ -396,6 +432,7 @@ bool launch_sequential(dim3 grid, dim3 block, const std::function<void()>& body,
     for (auto& w : blk.warps) w.live = 0;
     for (unsigned long long b = first; b < end && ok; b++) {
       blockIdx = block_index(b, grid);
+      poison_dyn_shared();
       for (unsigned t = 0; t < nt; t++) {
         threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
         emu::cur_tid = (int)t;
@@ -410,6 +447,7 @@ bool launch_sequential(dim3 grid, dim3 block, const std::function<void()>& body,
           break;
         }
       }
+      check_dyn_shared();
     }
   });
   runner.join();
@@ -460,6 +498,7 @@ CUresult run_kernel(void (*f)(A...), const Kernel& k, void** params, std::index_
   const long errors_before = emu::errors.load();
   Kernel& km = const_cast<Kernel&>(k);  // its fast-path flags; launch_mu is held
   const std::function<void()> body = [&] { std::apply(f, args); };
+  set_dyn_shared(shared);
   const unsigned long long nblocks = (unsigned long long)g.x * g.y * g.z;
   if (!sequential_allowed() || km.syncs) {
     launch_fibers(g, b, body, 0, nblocks);
