@@ -37,21 +37,24 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/units"
 
-# 1. The unity include. Dynamic shared memory cannot be `extern` in a host build: each
-# `extern __shared__ [__align__(N)] T name[];` (T possibly several words) becomes a view of the driver's
-# buffer of exactly the launch's sharedBytes (dyn_shared.h).
+# 1. The unity include, of rewritten copies of native/*.cu (#line keeps diagnostics and debug info on the
+# originals):
+#  * `extern __shared__ [__align__(N)] T name[];` (T possibly several words) cannot be extern in a host
+#    build: it becomes a view of the driver's buffer of exactly the launch's sharedBytes (dyn_shared.h);
+#  * each one-line static `__shared__ ... name[dims];` also registers its bytes once (a function-local
+#    static initialiser), so the driver can poison static shared memory before every block.
 for s in "${sources[@]}"; do
-  if grep -q 'extern __shared__' "$s"; then
-    # a view of the launch's dynamic shared bytes (dyn_shared.h), at namespace or function scope
-    sed -E 's/extern __shared__ (__align__\([0-9]+\) )?([A-Za-z_][A-Za-z0-9_: ]*[A-Za-z0-9_])[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\[\];/static kdrec_emu_dyn_shared_view<\2> \3;/' \
-      "$s" > "$work/units/$(basename "$s")"
-    if grep -q 'extern __shared__' "$work/units/$(basename "$s")"; then
-      echo "emu-driver: $(basename "$s"): an extern __shared__ declaration build.sh cannot rewrite" >&2; exit 1
-    fi
-    echo "#include \"$work/units/$(basename "$s")\""
-  else
-    echo "#include \"$s\""
+  u="$work/units/$(basename "$s")"
+  { echo "#line 1 \"$s\""
+    sed -E \
+      -e 's/extern __shared__ (__align__\([0-9]+\) )?([A-Za-z_][A-Za-z0-9_: ]*[A-Za-z0-9_])[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\[\];/static kdrec_emu_dyn_shared_view<\2> \3;/' \
+      -e 's/^([[:space:]]*)__shared__ (.*[^ ]) +([A-Za-z_][A-Za-z0-9_]*)((\[[^]]*\])*);[[:space:]]*$/\1__shared__ \2 \3\4; [[maybe_unused]] static const bool \3_kdrec_emu_reg = kdrec_emu_register_shared(\&\3, sizeof \3);/' \
+      "$s"; } > "$u"
+  if grep -q 'extern __shared__' "$u"; then
+    echo "emu-driver: $(basename "$s"): an extern __shared__ declaration build.sh cannot rewrite" >&2; exit 1
   fi
+  grep -n '__shared__' "$u" | grep -v 'kdrec_emu_reg\|^1:' | sed "s|^|emu-driver: warning: $(basename "$s") (line+1): static shared memory not poisoned per block: |" >&2 || true
+  echo "#include \"$u\""
 done > "$work/kdrec_emu_units.inc"
 
 # 1b. The driver's copy of cuda_shim.h: its waits yield between fibers (fiber_sync.h) instead of blocking.

@@ -7,7 +7,12 @@
 // uses more dynamic shared memory than the wrapper asked for faults or fails the launch instead of
 // silently using memory it does not own.
 #pragma once
+#include <cstddef>
 inline unsigned char* kdrec_emu_dyn_shared = nullptr;
+
+// Static __shared__ variables register their bytes here once (build.sh adds the call after each
+// declaration); libcuda_emu.cpp poisons them before every block it runs as fibers.
+bool kdrec_emu_register_shared(void* p, std::size_t bytes);
 
 template <class T> struct kdrec_emu_dyn_shared_view {
   operator T*() const { return reinterpret_cast<T*>(kdrec_emu_dyn_shared); }

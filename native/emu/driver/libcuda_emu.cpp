@@ -34,7 +34,8 @@
 //    stays inaccessible (quarantined) for the next 4096 frees.
 //  * dynamic shared memory is exactly the launch's sharedBytes, poisoned before every block, with an
 //    inaccessible page after its 16-byte rounding and canaries in the rounding (dyn_shared.h) -> a write
-//    past it is CUDA_ERROR_LAUNCH_FAILED (a read or write further out faults).
+//    past it is CUDA_ERROR_LAUNCH_FAILED (a read or write further out faults). Static __shared__
+//    variables are poisoned before every block run as fibers (a read before any write reads NaN / -1).
 //  * inside a kernel: whatever cuda_shim.h reports (barrier/shuffle misuse, block over 1024 threads) ->
 //    CUDA_ERROR_LAUNCH_FAILED, with the shim's message on stderr.
 // What it cannot turn into an error code: a kernel that reads or writes past the inaccessible page
@@ -229,6 +230,19 @@ void check_dyn_shared() {
     }
 }
 
+// Static __shared__ variables (registered by build.sh's rewrite, dyn_shared.h): the shim makes them C++
+// statics, which keep what the previous block left. Poisoned (0xFF: NaN floats, -1 ints) before every
+// block run as fibers, since a GPU block's shared memory starts undefined: a kernel reading static
+// shared memory before writing it reads poison instead of a neighbour block's values. (Sequential
+// kernels meet no barrier, so threads cannot share through it; they are not poisoned, keeping
+// 65,536-block grids cheap.) A variable registers on its kernel's first run, so that block is not.
+std::mutex shared_mu;
+std::vector<std::pair<unsigned char*, size_t>> static_shared;
+void poison_static_shared() {
+  std::lock_guard<std::mutex> g(shared_mu);
+  for (auto& [p, n] : static_shared) std::memset(p, 0xFF, n);
+}
+
 // ---------------------------------------------------------------- kernels
 struct Kernel;
 using Thunk = CUresult (*)(const Kernel&, void**, dim3, dim3, size_t);
@@ -389,6 +403,7 @@ bool launch_fibers(dim3 grid, dim3 block, const std::function<void()>& body, uns
     for (unsigned long long b = first; b < end; b++) {
       blockIdx = block_index(b, grid);
       poison_dyn_shared();
+      poison_static_shared();
       for (unsigned t = 0; t < nt; t++) {
         L.sp[t] = fiber_init(t);
         L.done[t] = 0;
@@ -620,6 +635,12 @@ CUresult need_ctx() {
 }
 
 }  // namespace kdrec_emu_driver
+
+bool kdrec_emu_register_shared(void* p, std::size_t bytes) {
+  std::lock_guard<std::mutex> g(kdrec_emu_driver::shared_mu);
+  kdrec_emu_driver::static_shared.emplace_back(static_cast<unsigned char*>(p), bytes);
+  return true;
+}
 
 // ---------------------------------------------------------------- the exported driver API
 namespace d = kdrec_emu_driver;
