@@ -54,6 +54,8 @@ public final class Cuda {
     private final Pointer stagingHost;
     private final MemorySegment staging;
     private volatile String lastKernel = "(none)";
+    /** Test hook: when set, sees every launch's kernel name and arguments first (the emulated-driver tests check types). */
+    static volatile java.util.function.BiConsumer<String, Object[]> launchObserver;
 
     /** A kernel of the fatbin, looked up once by its extern "C" name. */
     public static final class Kernel {
@@ -194,6 +196,8 @@ public final class Cuda {
      * dimension 0 does nothing, so empty problems need no special case in the wrappers.
      */
     public void launch(Kernel k, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes, Object... args) {
+        var observer = launchObserver;
+        if (observer != null) observer.accept(k.name, args);
         if (gridX == 0 || gridY == 0 || gridZ == 0) return;
         if (gridX < 0 || gridY < 0 || gridZ < 0 || blockX <= 0 || blockY <= 0 || blockZ <= 0 || sharedBytes < 0) {
             throw new IllegalArgumentException("kernel " + k.name + ": bad launch grid (" + gridX + "," + gridY + "," + gridZ

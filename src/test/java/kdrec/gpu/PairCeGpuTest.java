@@ -37,7 +37,8 @@ class PairCeGpuTest {
             new Case(33, 33, 100, 300, 1f),
             new Case(97, 130, 70, 500, 0.7f),
             new Case(1021, 64, 120, 2000, 0.5f),
-            new Case(2048, 20, 400, 41_000, 1f));
+            // the large batch: 2048 rows on a GPU, 128 on the emulated driver (same row lengths, items and d)
+            new Case(GpuTestSizes.pick(2048, 128), 20, 400, 41_000, 1f));
 
     static final long U_OFF = 5, I_OFF = 1, GU_OFF = 2;
     static final int PTR0 = 3;
