@@ -27,8 +27,20 @@ final class DeviceAdam implements AutoCloseable {
         this.model = model;
         this.host = host;
         m = cuda.allocElements(model.parameterCount());
-        v = cuda.allocElements(model.parameterCount());
-        upload();
+        DeviceBuffer second = null;
+        try {
+            second = cuda.allocElements(model.parameterCount());
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        v = second;
+        try {
+            upload();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     /** One update of the whole table from the model's parameter gradient. */
@@ -64,7 +76,10 @@ final class DeviceAdam implements AutoCloseable {
 
     @Override
     public void close() {
-        m.close();
-        v.close();
+        try {
+            m.close();
+        } finally {
+            v.close();
+        }
     }
 }

@@ -30,6 +30,7 @@ public final class DeviceModel implements AutoCloseable {
     private final DeviceBuffer param, paramGrad;
     private final DeviceBuffer out, outGrad;          // == param / paramGrad for MF
     private final DeviceBuffer ptr, col, val, ping, pong; // LightGCN only
+    private final java.util.List<DeviceBuffer> owned;
     private boolean propagated;
 
     private DeviceModel(Cuda cuda, Recommender host, int layers, SparseMatrix adjacency) {
@@ -40,22 +41,30 @@ public final class DeviceModel implements AutoCloseable {
         this.d = host.dim();
         this.layers = layers;
         long n = (long) (users + items) * d;
-        param = cuda.allocElements(n);
-        paramGrad = cuda.allocElements(n);
-        if (adjacency == null || layers == 0) {
-            out = param;
-            outGrad = paramGrad;
-            ptr = col = val = ping = pong = null;
-        } else {
-            out = cuda.allocElements(n);
-            outGrad = cuda.allocElements(n);
-            ptr = cuda.upload(adjacency.ptr());
-            col = cuda.upload(adjacency.col());
-            val = cuda.upload(adjacency.val());
-            ping = cuda.allocElements(n);
-            pong = cuda.allocElements(n);
+        boolean propagates = adjacency != null && layers > 0;
+        // allocated in turn; on a failure (out of device memory) the ones made so far are freed
+        java.util.List<DeviceBuffer> made = new java.util.ArrayList<>();
+        try {
+            param = keep(made, cuda.allocElements(n));
+            paramGrad = keep(made, cuda.allocElements(n));
+            out = propagates ? keep(made, cuda.allocElements(n)) : param;
+            outGrad = propagates ? keep(made, cuda.allocElements(n)) : paramGrad;
+            ptr = propagates ? keep(made, cuda.upload(adjacency.ptr())) : null;
+            col = propagates ? keep(made, cuda.upload(adjacency.col())) : null;
+            val = propagates ? keep(made, cuda.upload(adjacency.val())) : null;
+            ping = propagates ? keep(made, cuda.allocElements(n)) : null;
+            pong = propagates ? keep(made, cuda.allocElements(n)) : null;
+            upload();
+        } catch (RuntimeException e) {
+            for (DeviceBuffer b : made) b.close();
+            throw e;
         }
-        upload();
+        owned = made;
+    }
+
+    private static DeviceBuffer keep(java.util.List<DeviceBuffer> made, DeviceBuffer b) {
+        made.add(b);
+        return b;
     }
 
     /** The device copy of {@code model} (MF or LightGCN), its parameters uploaded. */
@@ -174,10 +183,14 @@ public final class DeviceModel implements AutoCloseable {
 
     @Override
     public void close() {
-        for (DeviceBuffer b : new DeviceBuffer[] {param, paramGrad, ptr, col, val, ping, pong}) if (b != null) b.close();
-        if (out != param) {
-            out.close();
-            outGrad.close();
+        RuntimeException first = null;
+        for (DeviceBuffer b : owned) {
+            try {
+                b.close();
+            } catch (RuntimeException e) {
+                if (first == null) first = e; else first.addSuppressed(e);
+            }
         }
+        if (first != null) throw first;
     }
 }

@@ -5,6 +5,7 @@ import java.util.Map;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.CudaProbe;
 import kdrec.gpu.DeviceBuffer;
+import kdrec.gpu.GpuTopK;
 import kdrec.loss.Batch;
 import kdrec.loss.Bpr;
 import kdrec.loss.Objective;
@@ -21,7 +22,8 @@ import kdrec.tensor.Backend;
  * <p>What runs here: MF and LightGCN students, BPR ({@code kdrec train}) and BPR + lambda RCE-KD
  * ({@code kdrec distill --method rcekd|ce}); anything else is refused up front with what to use instead.
  * The trainer keeps its host model and optimiser as the master copy for checkpoints, early stopping
- * and the best-epoch parameters: {@link #download} after every epoch, {@link #upload} on (re)start.
+ * and the best-epoch parameters: {@link #download} after every epoch; {@link #open} uploads the host's
+ * state, so a resumed run continues from its checkpoint.
  */
 public final class DeviceTraining implements AutoCloseable {
     private final Cuda cuda;
@@ -30,33 +32,53 @@ public final class DeviceTraining implements AutoCloseable {
     private final DeviceAdam adam;
     private final DeviceBpr bpr;
     private final DeviceTerm kd;
-    private DeviceBuffer excludePtr, excludeIdx;
+    private final DeviceBuffer excludePtr, excludeIdx;
 
-    private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, Backend hostBackend) {
+    private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, Backend hostBackend,
+                           int[] trainPtr, int[] trainItems) {
         this.cuda = cuda;
         UploadSlots s = new UploadSlots(cuda);
         DeviceModel m = null;
+        DeviceAdam a = null;
         try {
             m = DeviceModel.of(cuda, student);
-            this.adam = new DeviceAdam(cuda, m, hostAdam);
+            a = new DeviceAdam(cuda, m, hostAdam);
+            this.kd = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s, hostBackend) : null;
+            this.excludePtr = s.ints("train.ptr", trainPtr, trainPtr.length);
+            this.excludeIdx = s.ints("train.items", trainItems, trainItems.length);
         } catch (RuntimeException e) {
-            if (m != null) m.close();
-            s.close();
+            closeAll(a, m, s);
             throw e;
         }
         this.slots = s;
         this.model = m;
+        this.adam = a;
         this.bpr = new DeviceBpr(cuda, s);
-        this.kd = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s, hostBackend) : null;
     }
 
     /**
      * The device side of a run of {@code objective} on {@code student} (host parameters and
      * {@code hostAdam}'s moments uploaded). Fails with the probe's reason where there is no usable GPU.
      */
-    public static DeviceTraining open(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam, Backend hostBackend) {
+    public static DeviceTraining open(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam, Backend hostBackend,
+                                      int[] trainPtr, int[] trainItems) {
         checkSupported(student, objective, hostAdam, extraAdam);
-        return new DeviceTraining(cudaOrExplain(), student, objective, hostAdam, hostBackend);
+        return new DeviceTraining(cudaOrExplain(), student, objective, hostAdam, hostBackend, trainPtr, trainItems);
+    }
+
+    /**
+     * The settings-level part of {@link #checkSupported}, for the CLI to call before it creates a run
+     * directory: the backbone and the optimiser mode (the objective is checked by its own twin).
+     */
+    public static void checkSettings(String model, boolean lazyAdam, int topK) {
+        if (!model.equals("mf") && !model.equals("lightgcn")) {
+            throw new IllegalArgumentException("--device cuda runs the embedding backbones (mf, lightgcn); model " + model + " trains with --device cpu");
+        }
+        if (lazyAdam) {
+            throw new IllegalArgumentException("lazy_adam=true is not available with --device cuda (the device runs the dense, "
+                    + "PyTorch-exact Adam); set lazy_adam=false or use --device cpu");
+        }
+        if (topK > GpuTopK.MAX_K) throw new IllegalArgumentException("top_k = " + topK + " exceeds the GPU top-K limit " + GpuTopK.MAX_K + "; use --device cpu");
     }
 
     /**
@@ -66,8 +88,7 @@ public final class DeviceTraining implements AutoCloseable {
      */
     public static void checkSupported(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam) {
         if (!(student instanceof kdrec.model.MatrixFactorization) && !(student instanceof kdrec.model.LightGcn)) {
-            throw new IllegalArgumentException("--device cuda runs the embedding backbones (mf, lightgcn); model " + student.kind()
-                    + " trains with --device cpu");
+            checkSettings(student.kind(), false, 0);
         }
         if (objective instanceof DeviceObjective o) {
             o.checkOnDevice();
@@ -76,10 +97,7 @@ public final class DeviceTraining implements AutoCloseable {
                     + objective.getClass().getSimpleName() + " runs with --device cpu");
         }
         if (extraAdam != null) throw new IllegalArgumentException("--device cuda does not run distillers with their own parameters; use --device cpu");
-        if (hostAdam.lazy()) {
-            throw new IllegalArgumentException("lazy_adam=true is not available with --device cuda (the device runs the dense, "
-                    + "PyTorch-exact Adam); set lazy_adam=false or use --device cpu");
-        }
+        checkSettings(student.kind(), hostAdam.lazy(), 0);
     }
 
     /** The probe's context, or an IllegalStateException that says why CUDA is unusable here. */
@@ -104,25 +122,31 @@ public final class DeviceTraining implements AutoCloseable {
 
     /** One optimisation step on one batch; returns the loss parts as the host objective names them. */
     public Map<String, Double> step(Batch batch) {
-        model.zeroGrad();
-        model.forward();
         Map<String, Double> parts = new LinkedHashMap<>();
-        parts.put("bpr", bpr.step(model, batch));
-        if (kd != null) parts.put("kd", kd.step(model, batch));
-        model.backward();
+        gradient(batch, parts);
         adam.step();
         return parts;
     }
 
+    /** The step without the update: the parameters' gradient of the batch's loss, parts into {@code parts}. */
+    void gradient(Batch batch, Map<String, Double> parts) {
+        model.zeroGrad();
+        model.forward();
+        parts.put("bpr", bpr.step(model, batch));
+        if (kd != null) parts.put("kd", kd.step(model, batch));
+        model.backward();
+    }
+
+    /** The parameters' gradient on the host: (users + items) x d, users first (for tests). */
+    float[] downloadGradient() {
+        return cuda.downloadFloats(model.parameterGrad(), Math.toIntExact(model.parameterCount()));
+    }
+
     /**
-     * Every user's top-k items by the current parameters, train items ({@code excludePtr/Idx}, a CSR
-     * over all users) excluded; users x k, row-major, as {@code Evaluator.rankAll}.
+     * Every user's top-k items by the current parameters, the train items given at {@link #open}
+     * excluded; users x k, row-major, as {@code Evaluator.rankAll}.
      */
-    public int[] rankAll(int k, int[] trainPtr, int[] trainItems) {
-        if (excludePtr == null) {
-            excludePtr = cuda.upload(trainPtr);
-            excludeIdx = cuda.upload(trainItems);
-        }
+    public int[] rankAll(int k) {
         return DeviceRanking.rankAll(cuda, model, slots, k, excludePtr, excludeIdx);
     }
 
@@ -132,20 +156,23 @@ public final class DeviceTraining implements AutoCloseable {
         adam.download();
     }
 
-    /** Copies the host model's parameters and optimiser state to the device (after a resume). */
-    public void upload() {
-        model.upload();
-        adam.upload();
-    }
-
     @Override
     public void close() {
-        if (excludePtr != null) {
-            excludePtr.close();
-            excludeIdx.close();
+        closeAll(adam, model, slots);
+    }
+
+    /** Closes each non-null resource, all of them even when one throws. */
+    private static void closeAll(AutoCloseable... resources) {
+        RuntimeException first = null;
+        for (AutoCloseable r : resources) {
+            if (r == null) continue;
+            try {
+                r.close();
+            } catch (Exception e) {
+                if (first == null) first = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                else first.addSuppressed(e);
+            }
         }
-        adam.close();
-        model.close();
-        slots.close();
+        if (first != null) throw first;
     }
 }

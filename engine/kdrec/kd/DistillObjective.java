@@ -67,11 +67,20 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
 
     @Override
     public void checkOnDevice() {
-        boolean twin = base instanceof Bpr && (distiller instanceof RceKd r ? !r.fullCe() : distiller instanceof VanillaCe);
-        if (!twin) {
-            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd or ce; method "
-                    + distiller.name() + (distiller instanceof RceKd ? " with full_ce=true" : "") + " runs with --device cpu");
+        checkOnDevice(distiller.name(), distiller instanceof RceKd r && r.fullCe(), base.name());
+    }
+
+    /**
+     * The one rule for what distills on the device: base loss BPR, and method ce, or rcekd without the
+     * full-catalogue ablation. Throws IllegalArgumentException saying what to use instead.
+     */
+    static void checkOnDevice(String method, boolean fullCe, String baseLoss) {
+        if (!baseLoss.equals("bpr")) {
+            throw new IllegalArgumentException("--device cuda distills with a BPR base loss; " + baseLoss + " runs with --device cpu");
         }
+        if (method.equals("ce") || (method.equals("rcekd") && !fullCe)) return;
+        throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd or ce; method "
+                + method + (method.equals("rcekd") ? " with full_ce=true" : "") + " runs with --device cpu");
     }
 
     @Override

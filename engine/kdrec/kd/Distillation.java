@@ -111,6 +111,17 @@ public final class Distillation {
         return run(s, teacher, data, out, resumeFrom, kdrec.train.Device.fromEnvironment());
     }
 
+    /**
+     * Refuses, before anything is created or trained, a setup that cannot run with {@code --device
+     * cuda} (the backbone, lazy Adam, top_k, the method), saying what to use instead.
+     */
+    public static void checkOnDevice(Setup s) {
+        TrainConfig st = s.student();
+        kdrec.device.DeviceTraining.checkSettings(st.model(), st.lazyAdam(), st.topK());
+        if (s.scratch()) return;
+        DistillObjective.checkOnDevice(s.method(), s.method().equals("rcekd") && s.params().bool("full_ce"), st.baseLoss());
+    }
+
     /** {@link #run} on the given device (cuda: see kdrec.device.DeviceTraining for what runs there). */
     public static Trainer.Result run(Setup s, Teacher teacher, TrainData data, Trainer.Outputs out, Path resumeFrom,
                                      kdrec.train.Device device) throws IOException {

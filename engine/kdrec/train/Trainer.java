@@ -104,8 +104,9 @@ public final class Trainer {
         for (var p : model.params().all()) best.add(model.params().store().copyOf(p.value()));
         boolean haveBest = resumeFrom != null && Files.isRegularFile(resumeFrom.resolveSibling("best.safetensors"))
                 && loadBest(resumeFrom.resolveSibling("best.safetensors"), best);
+        if (device == Device.CUDA) DeviceTraining.checkSettings(model.kind(), adam.lazy(), evaluator.k()); // before any epoch runs
         try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch());
-                 DeviceTraining dev = device == Device.CUDA ? DeviceTraining.open(model, loss, adam, extraAdam, tape.backend()) : null) {
+                 DeviceTraining dev = device == Device.CUDA ? DeviceTraining.open(model, loss, adam, extraAdam, tape.backend(), data.trainPtr(), data.trainItems()) : null) {
             if (dev != null) log(dev.describe());
             for (; epoch < cfg.epochs(); epoch++) {
                 long t0 = System.nanoTime();
@@ -119,7 +120,7 @@ public final class Trainer {
                 if ((epoch + 1) % cfg.evalEvery() == 0 || epoch == cfg.epochs() - 1) {
                     Evaluator.Result r;
                     if (dev != null) {
-                        int[] top = dev.rankAll(evaluator.k(), data.trainPtr(), data.trainItems());
+                        int[] top = dev.rankAll(evaluator.k());
                         r = evaluator.evaluate(top, top);
                     } else {
                         r = evaluator.evaluate(tape, model);

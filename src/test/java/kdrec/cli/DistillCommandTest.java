@@ -134,5 +134,16 @@ class DistillCommandTest {
         assertTrue(log.contains("device: ") && log.contains("BPR + RCE-KD"), log);
         Result eval = run("eval", "--data", DATA, "--checkpoint", out.resolve("best.safetensors").toString(), "--device", "cuda");
         assertEquals(0, eval.code, eval.err);
+        // what the device does not run is refused before a run directory exists
+        Path cd = dir.resolve("gpu-cd");
+        Result refused = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "cd", "--device", "cuda", "--out", cd.toString());
+        assertEquals(1, refused.code);
+        assertTrue(refused.err.contains("method cd runs with --device cpu"), refused.err);
+        assertTrue(!Files.exists(cd), "no run directory is left behind");
+        Result lazy = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--set", "lazy_adam=true",
+                "--device", "cuda", "--out", cd.toString());
+        assertEquals(1, lazy.code);
+        assertTrue(lazy.err.contains("lazy_adam=true is not available with --device cuda"), lazy.err);
+        assertTrue(!Files.exists(cd), "no run directory is left behind");
     }
 }
