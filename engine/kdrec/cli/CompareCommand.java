@@ -31,6 +31,9 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     StudentOptions students;
 
+    @Mixin
+    DeviceOption device;
+
 
 
 
@@ -69,6 +72,7 @@ final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
+        kdrec.train.Device dev = device.get();
         List<String> names = methods == null || methods.isEmpty() ? Distillation.methodNames() : methods;
         String o = ours;
         if (o == null && names.stream().anyMatch(m -> m.trim().equalsIgnoreCase(DEFAULT_OURS))) o = DEFAULT_OURS;
@@ -79,7 +83,7 @@ final class CompareCommand implements Callable<Integer> {
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
             var inputs = new Comparison.Inputs(td, data.describe(), teacher, teacherPath.toString());
-            new Comparison(plan, studentCfg, students.preset, inputs).run(out, resume, overwrite, System.out);
+            new Comparison(plan, studentCfg, students.preset, inputs).onDevice(dev).run(out, resume, overwrite, System.out);
         }
         return 0;
     }

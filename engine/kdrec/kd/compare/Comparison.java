@@ -58,6 +58,17 @@ public final class Comparison {
         this.in = in;
     }
 
+    private kdrec.train.Device device = kdrec.train.Device.CPU;
+
+    /**
+     * Trains every run on {@code d} ({@code --device cuda}: every method of the plan must have a device
+     * twin, which {@link #run} checks before it creates anything).
+     */
+    public Comparison onDevice(kdrec.train.Device d) {
+        this.device = d;
+        return this;
+    }
+
     /** The folder of one run. */
     public static Path runDir(Path out, String method, long seed) {
         return out.resolve(RUNS).resolve(method).resolve("seed" + seed);
@@ -76,6 +87,10 @@ public final class Comparison {
                     + td.users() + " and " + td.items());
         }
         Map<String, Distillation.Setup> setups = plan.resolve(student, preset, teacher.model().kind());
+        if (device == kdrec.train.Device.CUDA) {
+            for (Distillation.Setup s : setups.values()) Distillation.checkOnDevice(s);
+            teacher.onDevice(device);
+        }
         Path abs = out.toAbsolutePath().normalize();
         if (Files.isRegularFile(abs.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
             throw new IllegalArgumentException(out + " already holds a comparison; pass --resume to continue it (finished runs are kept)"
@@ -100,8 +115,14 @@ public final class Comparison {
             log.line("methods: " + String.join(", ", plan.methods()) + " | seeds: " + plan.seeds() + " | ours: "
                     + (plan.ours() == null ? "none" : plan.ours()) + " | student " + student.model() + " d=" + student.dim());
             Evaluator.Result teacherEval;
-            try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
-                teacherEval = new Evaluator(td, student.topK()).evaluate(tape, teacher.model());
+            Evaluator teacherEvaluator = new Evaluator(td, student.topK());
+            if (device == kdrec.train.Device.CUDA && !teacher.model().sequential()) {
+                int[] teacherTop = teacher.topK(teacherEvaluator.k(), td.trainPtr(), td.trainItems());
+                teacherEval = teacherEvaluator.evaluate(teacherTop, teacherTop);
+            } else {
+                try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
+                    teacherEval = teacherEvaluator.evaluate(tape, teacher.model());
+                }
             }
             String teacherLabel = "teacher " + teacher.model().kind() + " d=" + teacher.dim();
             log.line(teacherLabel + " (" + in.teacherDescription() + ") | test " + Evaluator.brief(teacherEval.test()));
@@ -154,7 +175,7 @@ public final class Comparison {
                     + setup.student().dim() + ", seed " + seed);
             long t0 = System.nanoTime();
             Trainer.Result tr = Distillation.run(setup, in.teacher(), in.data(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()),
-                    resumeFrom);
+                    resumeFrom, device);
             RunResult r = RunResult.of(method, seed, tr);
             r.save(run.path());
             log.line(String.format(Locale.ROOT, "%s: best epoch %d/%d | test %s | %.1f s", tag, r.bestEpoch(), r.epochsRun(),

@@ -117,6 +117,23 @@ class CompareCommandTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag("gpu")
+    @org.junit.jupiter.api.extension.ExtendWith(kdrec.gpu.RequiresGpu.class)
+    void comparesOnTheGpuAndRefusesMethodsWithoutADeviceTwinUpFront() throws Exception {
+        Path out = dir.resolve("C-gpu");
+        Result r = run(compare(out, "--device", "cuda"));
+        assertEquals(0, r.code, r.err);
+        assertTrue(Files.isRegularFile(out.resolve("table.md")));
+        assertTrue(Files.readString(out.resolve("runs/rcekd/seed3/log")).contains("BPR + RCE-KD"), "the runs trained on the device");
+        Path bad = dir.resolve("C-gpu-cd");
+        Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,cd",
+                "--device", "cuda", "--out", bad.toString());
+        assertEquals(1, refused.code);
+        assertTrue(refused.err.contains("method cd runs with --device cpu"), refused.err);
+        assertFalse(Files.exists(bad), "nothing is created before the check");
+    }
+
+    @Test
     void badFlagsSayWhatIsAllowed() {
         Result unknown = run("compare", "--data", DATA, "--teacher", teacher.toString(), "--methods", "scratch,magic", "--out",
                 dir.resolve("x").toString());
