@@ -118,8 +118,7 @@ public final class RceKdEpoch {
                 System.arraycopy(slabNow, u * cap, idxNow, ptr[u], len[u]);
             }
         });
-        Tensor tu = teacher.userEmbeddings(), ti = teacher.itemEmbeddings();
-        be.gatherDot(users, tu.cols(), tu.data(), 0, tu.cols(), ti.data(), 0, ti.cols(), freshPtr, freshIdx, freshLogits);
+        teacher.gatherDot(users, freshPtr, freshIdx, freshLogits); // on the GPU when the teacher is there
         float[] logitsNow = logits, freshLogitsNow = freshLogits;
         Parallel.forRange(users, 1, 1024, (lo, hi) -> {
             for (int u = lo; u < hi; u++) {

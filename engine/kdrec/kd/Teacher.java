@@ -25,6 +25,7 @@ public final class Teacher implements AutoCloseable {
     private final Backend be = Backends.get();
     private final Path source;
     private kdrec.train.Device device = kdrec.train.Device.CPU;
+    private kdrec.device.DeviceEmbeddings gpu;
 
     private Teacher(Recommender model, Path source) {
         this.model = model;
@@ -91,13 +92,20 @@ public final class Teacher implements AutoCloseable {
         return this;
     }
 
+    /** The embeddings on the device, uploaded on first use under {@code --device cuda}, else null. */
+    private kdrec.device.DeviceEmbeddings onGpu() {
+        if (device != kdrec.train.Device.CUDA) return null;
+        if (gpu == null) gpu = new kdrec.device.DeviceEmbeddings(users, items);
+        return gpu;
+    }
+
     /**
      * Every user's k best items, best first, row-major users x k. With {@code exclude} (ptr/idx over
      * all users, e.g. the train matrix) those items are skipped: RCE-KD ranks all items, RRD/DCD/CD
      * rank unobserved ones only.
      */
     public int[] topK(int k, int[] excludePtr, int[] excludeIdx) {
-        if (device == kdrec.train.Device.CUDA) return kdrec.device.DeviceRanking.topK(users, items, k, excludePtr, excludeIdx);
+        if (onGpu() != null) return onGpu().topK(k, excludePtr, excludeIdx);
         int n = users.rows(), d = users.cols();
         int[] ids = new int[n * k];
         float[] scores = new float[n * k];
@@ -115,7 +123,7 @@ public final class Teacher implements AutoCloseable {
         boolean identity = true;
         for (int r = 0; r < m && identity; r++) identity = rowUsers[r] == r;
         if (identity && m <= users.rows()) {
-            be.gatherDot(m, d, users.data(), 0, d, items.data(), 0, d, sets.ptr(), sets.idx(), out);
+            gatherDot(m, sets.ptr(), sets.idx(), out);
             return out;
         }
         for (int u : rowUsers) if (u < 0 || u >= users.rows()) throw new IllegalArgumentException("teacher logits: user " + u + " outside [0, " + users.rows() + ")");
@@ -123,6 +131,19 @@ public final class Teacher implements AutoCloseable {
         be.gather(m, d, rowUsers, users.data(), 0, d, rows.data(), 0, d);
         be.gatherDot(m, d, rows.data(), 0, d, items.data(), 0, d, sets.ptr(), sets.idx(), out);
         return out;
+    }
+
+    /**
+     * out[j] = logit of user r and item idx[j] for the entries of rows r &lt; m (row r = user r; the
+     * arrays may be longer than ptr[m]): on the GPU under {@code --device cuda}, else on the CPU.
+     */
+    public void gatherDot(int m, int[] ptr, int[] idx, float[] out) {
+        if (onGpu() != null) {
+            onGpu().gatherDot(m, ptr, idx, out);
+            return;
+        }
+        int d = users.cols();
+        be.gatherDot(m, d, users.data(), 0, d, items.data(), 0, d, ptr, idx, out);
     }
 
     /** Logits of every user against its own set (set r belongs to user r). */
@@ -135,7 +156,11 @@ public final class Teacher implements AutoCloseable {
 
     @Override
     public void close() {
-        store.close();
-        model.close();
+        try {
+            if (gpu != null) gpu.close();
+        } finally {
+            store.close();
+            model.close();
+        }
     }
 }

@@ -183,7 +183,7 @@ class DeviceTrainingTest {
         }
 
         @Test
-        void teacherTopListsOnTheDeviceEqualTheHosts() throws Exception {
+        void teacherListsAndLogitsOnTheDeviceEqualTheHosts() throws Exception {
             try (Teacher t = Teacher.of(Models.create(cfg("lightgcn", 1).with(Map.of("dim", 24)), DATA))) {
                 for (int k : new int[] {1, 7, 33}) {
                     int[] host = t.onDevice(Device.CPU).topK(k, null, null), dev = t.onDevice(Device.CUDA).topK(k, null, null);
@@ -192,6 +192,10 @@ class DeviceTrainingTest {
                     dev = t.onDevice(Device.CUDA).topK(k, DATA.trainPtr(), DATA.trainItems());
                     assertArrayEquals(host, dev, "teacher top-" + k + ", train items excluded");
                 }
+                // logits of per-user sets (gather-dot): another summation order, so a tolerance
+                kdrec.tensor.IndexSets sets = new kdrec.tensor.IndexSets(DATA.trainPtr(), DATA.trainItems());
+                float[] hostLogits = t.onDevice(Device.CPU).logits(sets), devLogits = t.onDevice(Device.CUDA).logits(sets);
+                assertTrue(relative(hostLogits, devLogits) < 1e-6, "teacher logits on the device: " + relative(hostLogits, devLogits));
             }
         }
 
@@ -241,7 +245,7 @@ class DeviceTrainingTest {
             float[] hostGrad;
             Map<String, Double> hostParts;
             try (Recommender model = Models.create(c, DATA); Tape tape = new Tape()) {
-                kdrec.loss.Objective obj = Distillation.objective(s, teacher, DATA);
+                kdrec.loss.Objective obj = Distillation.objective(s, teacher.onDevice(Device.CPU), DATA);
                 try (var ng = tape.noGrad()) {
                     obj.beginEpoch(tape, model, epoch);
                 }
@@ -253,7 +257,7 @@ class DeviceTrainingTest {
                 System.arraycopy(gi, 0, hostGrad, gu.length, gi.length);
             }
             try (Recommender model = Models.create(c, DATA)) {
-                kdrec.loss.Objective obj = Distillation.objective(s, teacher, DATA);
+                kdrec.loss.Objective obj = Distillation.objective(s, teacher.onDevice(Device.CUDA), DATA);
                 Adam adam = new Adam(model.params(), c.lr(), c.weightDecay(), false);
                 try (DeviceTraining dev = DeviceTraining.open(model, obj, adam, null, kdrec.tensor.Backends.get(), DATA.trainPtr(), DATA.trainItems())) {
                     dev.beginEpoch(epoch);
@@ -299,6 +303,7 @@ class DeviceTrainingTest {
 
         /** The user then item table after training {@code s}'s objective on {@code d} (its epochs). */
         private float[] distill(Distillation.Setup s, Teacher teacher, Device d) throws Exception {
+            teacher.onDevice(d); // the teacher's lists and logits on the same device as the student
             try (Recommender m = Models.create(s.student(), DATA)) {
                 new Trainer(s.student(), DATA, m, Distillation.objective(s, teacher, DATA), Trainer.Outputs.none()).onDevice(d).fit(null);
                 float[] u = m.params().get("user").value().toArray(), i = m.params().get("item").value().toArray();

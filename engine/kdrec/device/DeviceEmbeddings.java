@@ -1,0 +1,71 @@
+package kdrec.device;
+
+import java.lang.foreign.MemorySegment;
+import kdrec.gpu.Cuda;
+import kdrec.gpu.DeviceBuffer;
+import kdrec.gpu.GpuSubsetCe;
+import kdrec.gpu.GpuTopK;
+import kdrec.tensor.Tensor;
+
+/**
+ * A frozen model's final embeddings resident on the device (a teacher under {@code --device cuda}):
+ * uploaded once, then ranked (fused score->top-K) and scored against per-user item sets (gather-dot)
+ * as often as the distillers ask, only ids and scores crossing PCIe. The ranking's scores are the
+ * CPU's fmaf chains, so its lists equal the host's; gather-dot sums in another order than the host
+ * (the last bits of a logit may differ).
+ */
+public final class DeviceEmbeddings implements AutoCloseable {
+    private final Cuda cuda;
+    private final int users, items, d;
+    private final UploadSlots slots;
+    private final DeviceBuffer u, it;
+
+    public DeviceEmbeddings(Tensor userRows, Tensor itemRows) {
+        if (userRows.cols() != itemRows.cols()) {
+            throw new IllegalArgumentException("device embeddings: user rows of " + userRows.cols() + " vs item rows of " + itemRows.cols());
+        }
+        this.cuda = DeviceTraining.cudaOrExplain();
+        this.users = userRows.rows();
+        this.items = itemRows.rows();
+        this.d = userRows.cols();
+        this.slots = new UploadSlots(cuda);
+        try {
+            u = slots.reserve("users", userRows.size());
+            it = slots.reserve("items", itemRows.size());
+            cuda.upload(userRows.data(), 0, u, userRows.size() * 4);
+            cuda.upload(itemRows.data(), 0, it, itemRows.size() * 4);
+        } catch (RuntimeException e) {
+            slots.close();
+            throw e;
+        }
+    }
+
+    /** Every user's k best items, best first (users x k); excluded items (a CSR over the users, or null) skipped. */
+    public int[] topK(int k, int[] excludePtr, int[] excludeIdx) {
+        if (k > GpuTopK.MAX_K) throw new IllegalArgumentException("top-k: k = " + k + " exceeds the GPU top-K limit " + GpuTopK.MAX_K);
+        DeviceBuffer ex = excludePtr == null ? null : slots.ints("excludePtr", excludePtr, excludePtr.length);
+        DeviceBuffer exIdx = excludePtr == null ? null : slots.ints("excludeIdx", excludeIdx, excludeIdx.length);
+        long total = (long) users * k;
+        DeviceBuffer ids = slots.reserve("ids", total), scores = slots.reserve("scores", total);
+        GpuTopK.scoreTopK(cuda, users, items, d, u, 0, d, it, 0, d, k, ex, exIdx, ids, scores);
+        return cuda.downloadInts(ids, Math.toIntExact(total));
+    }
+
+    /**
+     * out[j] = &lt;user r, item idx[j]&gt; for the entries j in [ptr[r], ptr[r+1]) of rows r &lt; m, row r being
+     * user r (the arrays may be longer than ptr[m]). Ids are the caller's guarantee, as on the host.
+     */
+    public void gatherDot(int m, int[] ptr, int[] idx, float[] out) {
+        if (m < 0 || m > users) throw new IllegalArgumentException("gather-dot: " + m + " rows for " + users + " users");
+        int nnz = ptr[m];
+        if (nnz == 0) return;
+        DeviceBuffer dPtr = slots.ints("ptr", ptr, m + 1), dIdx = slots.ints("idx", idx, nnz), dOut = slots.reserve("out", nnz);
+        GpuSubsetCe.gatherDot(cuda, m, d, u, 0, d, it, 0, d, dPtr, dIdx, dOut);
+        cuda.download(dOut, MemorySegment.ofArray(out), 0, nnz * 4L);
+    }
+
+    @Override
+    public void close() {
+        slots.close();
+    }
+}
