@@ -23,7 +23,7 @@ public final class RceKdEpoch {
     /** Where the student's top-M lists come from (the host's fused kernel, or the GPU's). */
     public interface TopM {
         /** Each user's m best items over all items (no masking), best first, into top/scores [u*m + j]. */
-        void compute(int m, int[] top, float[] scores);
+        void compute(int m, int[] top, float[] scores);  // scores: may be left unwritten (only the ids are used)
 
         /** The host path: the fused score->top-K kernel over the student's inference embeddings. */
         static TopM onHost(Tape tape, Recommender student) {

@@ -52,7 +52,8 @@ final class RceKdOnDevice implements DeviceTerm {
     @Override
     public void beginEpoch(DeviceModel model, int epoch) {
         int users = model.users();
-        kd.beginEpoch(hostBackend, users, model.items(), (m, top, scores) -> lists.studentTopM(model, m, top, scores), epoch);
+        // the scores are not used past the ranking: only the ids come down
+        kd.beginEpoch(hostBackend, users, model.items(), (m, top, scores) -> lists.studentTopM(model, m, top, null), epoch);
         RceKdEpoch ep = kd.epochSets();
         lists.uploadEpoch(users, ep.ptr, ep.idx, ep.target);
     }
