@@ -49,7 +49,7 @@ public final class GpuGemm {
                                DeviceBuffer a, long aOff, int lda, DeviceBuffer b, long bOff, int ldb, float beta,
                                DeviceBuffer c, long cOff, int ldc) {
         int gx = (int) ((n + TILE - 1L) / TILE), gy = (int) ((m + TILE - 1L) / TILE);
-        int splits = splitK(m, n, k);
+        int splits = splitK(m, n, k, cuda.multiprocessors());
         if (splits == 1) {
             // the element offsets become views, so the kernel sees each operand's first element
             cuda.launch(kernel, gx, gy, 1, THREADS, 1, 1, 0, m, n, k, alpha, a.at(aOff), lda, b.at(bOff), ldb, beta, c.at(cOff), ldc);
@@ -77,9 +77,15 @@ public final class GpuGemm {
      * long (kdrec's dU = G . I is 1024 x 64 with k = 4,000: 8 tiles for 132 SMs without it).
      */
     public static int splitK(int m, int n, int k) {
+        return splitK(m, n, k, 132);
+    }
+
+    /** {@link #splitK(int, int, int)} on a GPU with {@code sms} multiprocessors (two tiles in flight per SM). */
+    public static int splitK(int m, int n, int k, int sms) {
+        long target = (long) SPLITK_TILES * Math.max(1, sms) / 132;
         long tiles = ((m + TILE - 1L) / TILE) * ((n + TILE - 1L) / TILE);
-        if (tiles == 0 || tiles >= SPLITK_TILES || k < 2 * SPLITK_MIN_K) return 1;
-        long s = Math.min((SPLITK_TILES + tiles - 1) / tiles, k / SPLITK_MIN_K);
+        if (tiles == 0 || tiles >= target || k < 2 * SPLITK_MIN_K) return 1;
+        long s = Math.min((target + tiles - 1) / tiles, k / SPLITK_MIN_K);
         return (int) Math.max(1, Math.min(s, 64));
     }
 

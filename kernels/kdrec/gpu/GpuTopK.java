@@ -30,7 +30,7 @@ public final class GpuTopK {
     /** Largest k the kernels support (a merge holds 4 list entries per thread of 256). */
     public static final int MAX_K = 1024;
     private static final int ROWS = 32, TILE = 64, THREADS = 256;
-    /** Blocks wanted in flight (about 4 per SM of an H100); below it the items are split across blocks. */
+    /** Blocks wanted in flight on an H100 (about 4 per SM; scaled by the SM count); below it the items are split across blocks. */
     static final int TARGET_BLOCKS = 528;
     private static final int MAX_SPLITS = 16, MIN_TILES_PER_SPLIT = 16;
 
@@ -61,12 +61,21 @@ public final class GpuTopK {
         run(cuda, false, m, n, 0, null, 0, null, 0, scores.at(sOff), lds, k, excludePtr, excludeIdx, outIdx, outScore);
     }
 
-    /** How many item splits a problem gets: enough blocks to fill the GPU, but at least 16 item tiles (1,024 items) each. */
+    /** {@link #splits(int, int, int)} for an H100 (132 SMs). */
     public static int splits(int m, int n) {
+        return splits(m, n, 132);
+    }
+
+    /**
+     * How many item splits a problem gets on a GPU with {@code sms} multiprocessors: enough blocks to
+     * fill it (about 4 per SM), but at least 16 item tiles (1,024 items) each.
+     */
+    public static int splits(int m, int n, int sms) {
+        long target = (long) TARGET_BLOCKS * Math.max(1, sms) / 132;
         long rowBlocks = (m + ROWS - 1L) / ROWS;
-        if (rowBlocks == 0 || rowBlocks >= TARGET_BLOCKS) return 1;
+        if (rowBlocks == 0 || rowBlocks >= target) return 1;
         long tiles = (n + TILE - 1L) / TILE;
-        long wanted = (TARGET_BLOCKS + rowBlocks - 1) / rowBlocks;
+        long wanted = (target + rowBlocks - 1) / rowBlocks;
         return (int) Math.max(1, Math.min(Math.min(wanted, MAX_SPLITS), tiles / MIN_TILES_PER_SPLIT));
     }
 
@@ -76,7 +85,7 @@ public final class GpuTopK {
         int hasEx = excludePtr != null ? 1 : 0;
         // Cuda.launch takes no null pointers: without excludes the kernel gets (and ignores) the outputs.
         DeviceBuffer ptr = hasEx == 1 ? excludePtr : outIdx, idx = hasEx == 1 ? excludeIdx : outIdx;
-        int rowBlocks = (int) ((m + ROWS - 1L) / ROWS), splits = splits(m, n);
+        int rowBlocks = (int) ((m + ROWS - 1L) / ROWS), splits = splits(m, n, cuda.multiprocessors());
         Cuda.Kernel kernel = fused ? cuda.kernel("kdrec_topk_score") : cuda.kernel("kdrec_topk_select");
         if (splits == 1) {
             launchSelect(cuda, kernel, fused, rowBlocks, 1, m, n, d, u, ldu, items, ldi, scores, lds, k, ptr, idx, hasEx,

@@ -53,6 +53,10 @@ class GemmGpuTest {
         assertEquals(1, GpuGemm.splitK(0, 64, 5000), "empty");
         int s = GpuGemm.splitK(1024, 64, 4000);  // kdrec's dU = G . I
         assertTrue(s > 1 && s <= 64, "dU shape should split k, got " + s);
+        assertEquals(s, GpuGemm.splitK(1024, 64, 4000, 132));
+        // fewer SMs, fewer splits; more SMs, at most k / 128 (31 here)
+        assertTrue(GpuGemm.splitK(1024, 64, 4000, 66) < s && GpuGemm.splitK(1024, 64, 4000, 264) >= s, "split-K follows the SM count");
+        assertEquals(4000 / 128, GpuGemm.splitK(1024, 64, 4000, 264));
         for (int[] c : new int[][] {{100, 64, 1500}, {300, 64, 1021}, {64, 130, 777}, {40, 50, 300}}) {
             int sp = GpuGemm.splitK(c[0], c[1], c[2]), chunk = GpuGemm.chunk(c[2], sp);
             assertTrue(sp > 1 && chunk % 8 == 0 && (long) chunk * sp >= c[2], java.util.Arrays.toString(c) + " splits " + sp);

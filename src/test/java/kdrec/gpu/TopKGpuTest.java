@@ -63,6 +63,10 @@ class TopKGpuTest {
         assertEquals(1, GpuTopK.splits(5, 100));           // too few items to split
         int s = GpuTopK.splits(2048, 41_000);
         assertTrue(s > 1 && s <= 16, "2048 x 41000 should split the items, got " + s);
+        // the target scales with the SM count: fewer SMs, fewer splits; more SMs, more (up to 16)
+        assertEquals(s, GpuTopK.splits(2048, 41_000, 132));
+        assertTrue(GpuTopK.splits(2048, 41_000, 66) < s && GpuTopK.splits(2048, 41_000, 264) > s, "splits follow the SM count");
+        assertEquals(2, GpuTopK.splits(30_000, 41_000, 264), "938 row blocks do not fill a 264-SM GPU's 1056");
     }
 
     @Nested
