@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
 import kdrec.gpu.GpuSubsetCe;
-import kdrec.gpu.GpuTopK;
 import kdrec.tensor.Tensor;
 
 /**
@@ -42,13 +41,9 @@ public final class DeviceEmbeddings implements AutoCloseable {
 
     /** Every user's k best items, best first (users x k); excluded items (a CSR over the users, or null) skipped. */
     public int[] topK(int k, int[] excludePtr, int[] excludeIdx) {
-        if (k > GpuTopK.MAX_K) throw new IllegalArgumentException("top-k: k = " + k + " exceeds the GPU top-K limit " + GpuTopK.MAX_K);
         DeviceBuffer ex = excludePtr == null ? null : slots.ints("excludePtr", excludePtr, excludePtr.length);
         DeviceBuffer exIdx = excludePtr == null ? null : slots.ints("excludeIdx", excludeIdx, excludeIdx.length);
-        long total = (long) users * k;
-        DeviceBuffer ids = slots.reserve("ids", total), scores = slots.reserve("scores", total);
-        GpuTopK.scoreTopK(cuda, users, items, d, u, 0, d, it, 0, d, k, ex, exIdx, ids, scores);
-        return cuda.downloadInts(ids, Math.toIntExact(total));
+        return DeviceRanking.topK(cuda, slots, "top", users, items, d, u, it, k, ex, exIdx, null);
     }
 
     /**

@@ -23,13 +23,25 @@ public final class DeviceRanking {
     }
 
     static int[] rankAll(Cuda cuda, DeviceModel model, UploadSlots slots, int k, DeviceBuffer excludePtr, DeviceBuffer excludeIdx) {
-        if (k > GpuTopK.MAX_K) throw new IllegalArgumentException("top_k = " + k + " exceeds the GPU top-K limit " + GpuTopK.MAX_K);
         model.forward();
-        int users = model.users(), d = model.dim();
-        long n = (long) users * k;
-        DeviceBuffer ids = slots.reserve("rank.ids", n), scores = slots.reserve("rank.scores", n);
-        GpuTopK.scoreTopK(cuda, users, model.items(), d, model.userRows(), 0, d, model.itemRows(), 0, d, k, excludePtr, excludeIdx,
-                ids, scores);
-        return cuda.downloadInts(ids, Math.toIntExact(n));
+        return topK(cuda, slots, "rank", model.users(), model.items(), model.dim(), model.userRows(), model.itemRows(), k,
+                excludePtr, excludeIdx, null);
+    }
+
+    /**
+     * The k best of n item rows for each of m user rows (both leading dim d, on the device), best
+     * first, excluded items (device CSR, or null) skipped: the ids downloaded into {@code into} (at
+     * least m * k; null: a new array), the scores left on the device. The one place every device
+     * ranking (evaluation, the teacher's lists, a student's top-M) goes through.
+     */
+    public static int[] topK(Cuda cuda, UploadSlots slots, String slot, int m, int n, int d, DeviceBuffer users, DeviceBuffer items,
+                             int k, DeviceBuffer excludePtr, DeviceBuffer excludeIdx, int[] into) {
+        if (k > GpuTopK.MAX_K) throw new IllegalArgumentException("top-k: k = " + k + " exceeds the GPU top-K limit " + GpuTopK.MAX_K);
+        long total = (long) m * k;
+        DeviceBuffer ids = slots.reserve(slot + ".ids", total), scores = slots.reserve(slot + ".scores", total);
+        GpuTopK.scoreTopK(cuda, m, n, d, users, 0, d, items, 0, d, k, excludePtr, excludeIdx, ids, scores);
+        int[] out = into != null ? into : new int[Math.toIntExact(total)];
+        cuda.download(ids, java.lang.foreign.MemorySegment.ofArray(out), 0, total * 4);
+        return out;
     }
 }

@@ -2,11 +2,11 @@ package kdrec.kd;
 
 import java.lang.foreign.MemorySegment;
 import kdrec.device.DeviceModel;
+import kdrec.device.DeviceRanking;
 import kdrec.device.UploadSlots;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
 import kdrec.gpu.GpuEmbedding;
-import kdrec.gpu.GpuTopK;
 import kdrec.loss.Batch;
 
 /**
@@ -31,15 +31,10 @@ final class DeviceUserLists {
         this.name = name;
     }
 
-    /** The student's top-m over all items (no masking) for every user, ranked on the device. */
-    void studentTopM(DeviceModel model, int m, int[] top, float[] scores) {
-        if (m > GpuTopK.MAX_K) throw new IllegalArgumentException(name + ": a student top-" + m + " exceeds the GPU top-K limit " + GpuTopK.MAX_K);
-        int users = model.users(), d = model.dim();
-        long n = (long) users * m;
-        DeviceBuffer ids = slots.reserve(name + ".top", n), s = slots.reserve(name + ".topScores", n);
-        GpuTopK.scoreTopK(cuda, users, model.items(), d, model.userRows(), 0, d, model.itemRows(), 0, d, m, null, null, ids, s);
-        cuda.download(ids, MemorySegment.ofArray(top), 0, n * 4);
-        if (scores != null) cuda.download(s, MemorySegment.ofArray(scores), 0, n * 4);
+    /** The student's top-m over all items (no masking) for every user, ranked on the device: ids into {@code top}. */
+    void studentTopM(DeviceModel model, int m, int[] top) {
+        DeviceRanking.topK(cuda, slots, name + ".top", model.users(), model.items(), model.dim(), model.userRows(), model.itemRows(), m,
+                null, null, top);
     }
 
     /** This epoch's lists over all users: entries [ptr[u], ptr[u+1]) of idx and val (val may be longer). */

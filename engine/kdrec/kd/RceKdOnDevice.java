@@ -53,7 +53,7 @@ final class RceKdOnDevice implements DeviceTerm {
     public void beginEpoch(DeviceModel model, int epoch) {
         int users = model.users();
         // the scores are not used past the ranking: only the ids come down
-        kd.beginEpoch(hostBackend, users, model.items(), (m, top, scores) -> lists.studentTopM(model, m, top, null), epoch);
+        kd.beginEpoch(hostBackend, users, model.items(), (m, top, scores) -> lists.studentTopM(model, m, top), epoch);
         RceKdEpoch ep = kd.epochSets();
         lists.uploadEpoch(users, ep.ptr, ep.idx, ep.target);
     }

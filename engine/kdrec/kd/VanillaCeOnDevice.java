@@ -43,7 +43,7 @@ final class VanillaCeOnDevice implements DeviceTerm {
         int users = model.users();
         if (kd.studentGuide()) {
             int[] top = new int[users * kd.k()];
-            lists.studentTopM(model, kd.k(), top, null);
+            lists.studentTopM(model, kd.k(), top);
             kd.setStudentTop(top, users);
         } else if (uploaded) {
             return; // the teacher's sets are fixed for the run
