@@ -39,14 +39,6 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
         return distiller;
     }
 
-    public float lambda() {
-        return lambda;
-    }
-
-    public BaseLoss base() {
-        return base;
-    }
-
     @Override
     public void beginEpoch(Tape tape, Recommender model, int epoch) {
         distiller.beginEpoch(tape, model, epoch);

@@ -281,11 +281,6 @@ public final class RceKd implements Distiller {
         return fullCe;
     }
 
-    /** The student's top-M length the per-epoch hook ranks. */
-    public int topM() {
-        return m;
-    }
-
     /** One row per distinct user: its list, split points and targets copied into contiguous rows of buf. */
     private PairSets batchRows(BatchUsers bu, Rows buf) {
         if (!ready) throw new IllegalStateException("rcekd: beginEpoch has not run");
