@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import kdrec.cpu.ActivationScalar;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,22 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Tag("gpu")
 @ExtendWith(RequiresGpu.class)
-class ActivationGpuTest {
+class ActivationGpuTest extends GpuLeakChecked {
     private static final long[][] OFFSETS = {{0, 0, 0}, {3, 1, 2}};
-
-    private Cuda cuda;
-    private long before;
-
-    @BeforeEach
-    void open() {
-        cuda = CudaProbe.cuda();
-        before = cuda.allocatedBytes();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        assertEquals(before, cuda.allocatedBytes(), "device bytes still allocated after the test (leak)");
-    }
 
     interface Fwd {
         void run(long n, MemorySegment x, long xOff, MemorySegment y, long yOff);

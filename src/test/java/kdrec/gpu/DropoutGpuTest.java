@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import kdrec.cpu.DropoutScalar;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -23,23 +21,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Tag("gpu")
 @ExtendWith(RequiresGpu.class)
-class DropoutGpuTest {
+class DropoutGpuTest extends GpuLeakChecked {
     private static final float[] PS = {0f, 0.1f, 0.5f, 0.9f, 0.999f};
     private static final long[] SEEDS = {42L, -7L, 0x9E3779B97F4A7C15L};
-
-    private Cuda cuda;
-    private long before;
-
-    @BeforeEach
-    void open() {
-        cuda = CudaProbe.cuda();
-        before = cuda.allocatedBytes();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        assertEquals(before, cuda.allocatedBytes(), "device bytes still allocated after the test (leak)");
-    }
 
     @Test
     void forwardAndBackwardMatchCpuBitForBit() {

@@ -5,8 +5,6 @@ import static kdrec.gpu.ElemGpuSupport.seg;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import kdrec.cpu.LayerNormScalar;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -20,25 +18,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Tag("gpu")
 @ExtendWith(RequiresGpu.class)
-class LayerNormGpuTest {
+class LayerNormGpuTest extends GpuLeakChecked {
     /** {rows, d}. */
     private static final int[][] SHAPES = {{0, 8}, {1, 1}, {3, 31}, {5, 32}, {7, 33}, {4, 1021}, {3, 4100}, {300, 64},
         {GpuTestSizes.pick(4096, 256), 1024}};  // the large case: 4096 rows on a GPU, 256 on the emulated driver
     private static final float EPS = 1e-5f;
-
-    private Cuda cuda;
-    private long before;
-
-    @BeforeEach
-    void open() {
-        cuda = CudaProbe.cuda();
-        before = cuda.allocatedBytes();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        assertEquals(before, cuda.allocatedBytes(), "device bytes still allocated after the test (leak)");
-    }
 
     /** Rows with a mean far from 0 (3 + row-dependent), so a one-pass variance would lose digits. */
     private static float[] matrix(long seed, int rows, int d, int ld, int off) {

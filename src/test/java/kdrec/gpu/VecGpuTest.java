@@ -11,8 +11,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.foreign.MemorySegment;
 import kdrec.cpu.VecScalar;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,22 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @Tag("gpu")
 @ExtendWith(RequiresGpu.class)
-class VecGpuTest {
+class VecGpuTest extends GpuLeakChecked {
     private static final long[][] OFFSETS = {{0, 0, 0}, {1, 2, 3}, {7, 0, 5}};
-
-    private Cuda cuda;
-    private long before;
-
-    @BeforeEach
-    void open() {
-        cuda = CudaProbe.cuda();
-        before = cuda.allocatedBytes();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        assertEquals(before, cuda.allocatedBytes(), "device bytes still allocated after the test (leak)");
-    }
 
     interface Bin {
         void run(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment o, long oOff);
