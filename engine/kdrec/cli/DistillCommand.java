@@ -8,10 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import kdrec.autograd.Tape;
 import kdrec.kd.Distillation;
 import kdrec.kd.Teacher;
-import kdrec.tensor.Backends;
 import kdrec.train.Evaluator;
 import kdrec.train.RunDir;
 import kdrec.train.TrainConfig;
@@ -99,16 +97,8 @@ final class DistillCommand implements Callable<Integer> {
                 if (resume && resumeFrom == null) run.log().line("nothing to resume in " + out + " (no last.safetensors): starting afresh");
                 run.log().line("data: " + td.summary());
                 Evaluator evaluator = new Evaluator(td, setup.student().topK());
-                Evaluator.Result tr;
                 teacher.onDevice(dev); // its top-K lists (RCE-KD's QT, ...) and its evaluation on the run's device
-                if (dev == kdrec.train.Device.CUDA && !teacher.model().sequential()) {
-                    int[] top = teacher.topK(evaluator.k(), td.trainPtr(), td.trainItems());
-                    tr = evaluator.evaluate(top, top);
-                } else {
-                    try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
-                        tr = evaluator.evaluate(tape, teacher.model());
-                    }
-                }
+                Evaluator.Result tr = teacher.evaluate(evaluator, td);
                 run.log().line("teacher: " + teacher.model().describe() + " from " + teacherPath + " | test " + Evaluator.brief(tr.test()));
                 run.log().line("method: " + setup.method() + " " + setup.params().toMap() + ", student " + setup.student().model()
                         + " d=" + setup.student().dim());

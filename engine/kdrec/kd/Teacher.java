@@ -146,6 +146,20 @@ public final class Teacher implements AutoCloseable {
         be.gatherDot(m, d, users.data(), 0, d, items.data(), 0, d, ptr, idx, out);
     }
 
+    /**
+     * The teacher's valid and test metrics by {@code ev}: ranked on the GPU under {@code --device cuda}
+     * (its top lists; a sequential teacher, which ranks from its sequences, stays on the CPU).
+     */
+    public kdrec.train.Evaluator.Result evaluate(kdrec.train.Evaluator ev, kdrec.train.TrainData data) {
+        if (onGpu() != null && !model.sequential()) {
+            int[] top = topK(ev.k(), data.trainPtr(), data.trainItems());
+            return ev.evaluate(top, top);
+        }
+        try (Tape tape = new Tape(be, new kdrec.tensor.Scratch())) {
+            return ev.evaluate(tape, model);
+        }
+    }
+
     /** Logits of every user against its own set (set r belongs to user r). */
     public float[] logits(IndexSets perUser) {
         if (perUser.rows() != users.rows()) throw new IllegalArgumentException("teacher logits: " + perUser.rows() + " sets for " + users.rows() + " users");

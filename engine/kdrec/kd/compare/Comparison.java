@@ -9,10 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import kdrec.autograd.Tape;
 import kdrec.kd.Distillation;
 import kdrec.kd.Teacher;
-import kdrec.tensor.Backends;
 import kdrec.tensor.Diagnostics;
 import kdrec.train.AtomicFiles;
 import kdrec.train.Evaluator;
@@ -114,16 +112,7 @@ public final class Comparison {
             log.line("data: " + td.summary());
             log.line("methods: " + String.join(", ", plan.methods()) + " | seeds: " + plan.seeds() + " | ours: "
                     + (plan.ours() == null ? "none" : plan.ours()) + " | student " + student.model() + " d=" + student.dim());
-            Evaluator.Result teacherEval;
-            Evaluator teacherEvaluator = new Evaluator(td, student.topK());
-            if (device == kdrec.train.Device.CUDA && !teacher.model().sequential()) {
-                int[] teacherTop = teacher.topK(teacherEvaluator.k(), td.trainPtr(), td.trainItems());
-                teacherEval = teacherEvaluator.evaluate(teacherTop, teacherTop);
-            } else {
-                try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch())) {
-                    teacherEval = teacherEvaluator.evaluate(tape, teacher.model());
-                }
-            }
+            Evaluator.Result teacherEval = teacher.evaluate(new Evaluator(td, student.topK()), td);
             String teacherLabel = "teacher " + teacher.model().kind() + " d=" + teacher.dim();
             log.line(teacherLabel + " (" + in.teacherDescription() + ") | test " + Evaluator.brief(teacherEval.test()));
 
