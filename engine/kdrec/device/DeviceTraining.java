@@ -150,10 +150,13 @@ public final class DeviceTraining implements AutoCloseable {
         return DeviceRanking.rankAll(cuda, model, slots, k, excludePtr, excludeIdx);
     }
 
-    /** Copies the device's parameters and Adam state into the host model and optimiser. */
-    public void download() {
+    /**
+     * Copies the device's parameters into the host model, and Adam's moments and step into the host
+     * optimiser when {@code withOptimiser} (only a checkpoint needs them: twice the parameters' bytes).
+     */
+    public void download(boolean withOptimiser) {
         model.download();
-        adam.download();
+        if (withOptimiser) adam.download();
     }
 
     @Override

@@ -111,7 +111,8 @@ public final class Trainer {
             for (; epoch < cfg.epochs(); epoch++) {
                 long t0 = System.nanoTime();
                 Map<String, Double> parts = dev != null ? runEpoch(dev, epoch) : runEpoch(tape, adam, extraAdam, epoch);
-                if (dev != null) dev.download(); // the host copy feeds the best-epoch copy and the checkpoints
+                // the host copy feeds the best-epoch copy and the checkpoints (Adam's state only the latter)
+                if (dev != null) dev.download(out.checkpointDir() != null);
                 long t1 = System.nanoTime();
                 ran++;
                 trainSeconds += (t1 - t0) / 1e9;
