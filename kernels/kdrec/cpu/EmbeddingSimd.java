@@ -2,7 +2,6 @@ package kdrec.cpu;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -142,7 +141,7 @@ public final class EmbeddingSimd {
                 s3 = load(a, ao + c + 3 * L).fma(load(b, bo + c + 3 * L), s3);
             }
             for (int bound = F.loopBound(d); c < bound; c += L) s0 = load(a, ao + c).fma(load(b, bo + c), s0);
-            s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+            s = CeMath.hsum(s0.add(s1).add(s2.add(s3))); // fixed lane order: reduceLanes(ADD) differs between JIT tiers
         }
         for (; c < d; c++) s = Math.fma(Mem.get(a, ao + c), Mem.get(b, bo + c), s);
         return s;
