@@ -23,13 +23,13 @@ status=0
 
 if [ "$what" = tests ] || [ "$what" = all ]; then
   # kdrec.cuda.sync: synchronise after every launch so that a failing kernel is named in its own test.
-  # Two packages: the kernels against their CPU twins (kdrec.gpu), then --device cuda training against
-  # the CPU path (kdrec.device).
-  # kdrec.device runs with kdrec.cuda.check too: the CE wrappers then download and check the batch CSRs
-  # (monotone ptr, split points, ids in range) that the device path builds with the ragged gather.
-  for pkg in kdrec.gpu kdrec.device; do
+  # Three packages: the kernels against their CPU twins (kdrec.gpu), then --device cuda training against
+  # the CPU path (kdrec.device), then RCE-KD's device-built epoch sets against the host's (kdrec.kd).
+  # The last two run with kdrec.cuda.check too: the CE wrappers then download and check the CSRs
+  # (monotone ptr, split points, ids in range) that the device path builds.
+  for pkg in kdrec.gpu kdrec.device kdrec.kd; do
     check=""
-    [ "$pkg" = kdrec.device ] && check="-Dkdrec.cuda.check=true"
+    [ "$pkg" != kdrec.gpu ] && check="-Dkdrec.cuda.check=true"
     timeout "${TEST_TIMEOUT:-420}" "${java[@]}" -Dkdrec.cuda.sync=true $check -cp "$cp" kdrec.gpu.GpuTestMain "$pkg" 2>&1 \
       | grep -v 'Using incubator' | tee -a "$out/tests.log"
     [ "${PIPESTATUS[0]}" -eq 0 ] || status=1

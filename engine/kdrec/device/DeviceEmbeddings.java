@@ -51,12 +51,22 @@ public final class DeviceEmbeddings implements AutoCloseable {
      * user r (the arrays may be longer than ptr[m]). Ids are the caller's guarantee, as on the host.
      */
     public void gatherDot(int m, int[] ptr, int[] idx, float[] out) {
-        if (m < 0 || m > users) throw new IllegalArgumentException("gather-dot: " + m + " rows for " + users + " users");
+        checkRows(m);
         int nnz = ptr[m];
         if (nnz == 0) return;
         DeviceBuffer dPtr = slots.ints("ptr", ptr, m + 1), dIdx = slots.ints("idx", idx, nnz), dOut = slots.reserve("out", nnz);
-        GpuSubsetCe.gatherDot(cuda, m, d, u, 0, d, it, 0, d, dPtr, dIdx, dOut);
+        gatherDot(m, dPtr, dIdx, dOut);
         cuda.download(dOut, MemorySegment.ofArray(out), 0, nnz * 4L);
+    }
+
+    /** {@link #gatherDot(int, int[], int[], float[])} with the sets and the output already on the device (same context). */
+    public void gatherDot(int m, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer out) {
+        checkRows(m);
+        GpuSubsetCe.gatherDot(cuda, m, d, u, 0, d, it, 0, d, ptr, idx, out);
+    }
+
+    private void checkRows(int m) {
+        if (m < 0 || m > users) throw new IllegalArgumentException("gather-dot: " + m + " rows for " + users + " users");
     }
 
     @Override

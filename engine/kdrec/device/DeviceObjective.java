@@ -1,7 +1,6 @@
 package kdrec.device;
 
 import kdrec.gpu.Cuda;
-import kdrec.tensor.Backend;
 
 /**
  * An objective of the form BPR + a distillation term that can run on the device. Implemented by the
@@ -16,5 +15,5 @@ public interface DeviceObjective {
     void checkOnDevice();
 
     /** The device twin of the distillation term, logged as "kd"; its buffers come from {@code slots}. */
-    DeviceTerm deviceTerm(Cuda cuda, UploadSlots slots, Backend hostBackend);
+    DeviceTerm deviceTerm(Cuda cuda, UploadSlots slots);
 }

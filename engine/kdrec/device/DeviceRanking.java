@@ -36,12 +36,20 @@ public final class DeviceRanking {
      */
     public static int[] topK(Cuda cuda, UploadSlots slots, String slot, int m, int n, int d, DeviceBuffer users, DeviceBuffer items,
                              int k, DeviceBuffer excludePtr, DeviceBuffer excludeIdx, int[] into) {
+        DeviceBuffer ids = topKOnDevice(cuda, slots, slot, m, n, d, users, items, k, excludePtr, excludeIdx);
+        long total = (long) m * k;
+        int[] out = into != null ? into : new int[Math.toIntExact(total)];
+        cuda.download(ids, java.lang.foreign.MemorySegment.ofArray(out), 0, total * 4);
+        return out;
+    }
+
+    /** {@link #topK} with the ids left on the device: slot {@code slot + ".ids"} (m x k), valid until that slot's next use. */
+    public static DeviceBuffer topKOnDevice(Cuda cuda, UploadSlots slots, String slot, int m, int n, int d, DeviceBuffer users,
+                                            DeviceBuffer items, int k, DeviceBuffer excludePtr, DeviceBuffer excludeIdx) {
         if (k > GpuTopK.MAX_K) throw new IllegalArgumentException("top-k: k = " + k + " exceeds the GPU top-K limit " + GpuTopK.MAX_K);
         long total = (long) m * k;
         DeviceBuffer ids = slots.reserve(slot + ".ids", total), scores = slots.reserve(slot + ".scores", total);
         GpuTopK.scoreTopK(cuda, m, n, d, users, 0, d, items, 0, d, k, excludePtr, excludeIdx, ids, scores);
-        int[] out = into != null ? into : new int[Math.toIntExact(total)];
-        cuda.download(ids, java.lang.foreign.MemorySegment.ofArray(out), 0, total * 4);
-        return out;
+        return ids;
     }
 }

@@ -11,7 +11,6 @@ import kdrec.loss.Bpr;
 import kdrec.loss.Objective;
 import kdrec.model.Recommender;
 import kdrec.nn.Adam;
-import kdrec.tensor.Backend;
 
 /**
  * A training run's device side ({@code --device cuda}): the student's tables, their gradients and
@@ -34,8 +33,7 @@ public final class DeviceTraining implements AutoCloseable {
     private final DeviceTerm kd;
     private final DeviceBuffer excludePtr, excludeIdx;
 
-    private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, Backend hostBackend,
-                           int[] trainPtr, int[] trainItems) {
+    private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, int[] trainPtr, int[] trainItems) {
         this.cuda = cuda;
         UploadSlots s = new UploadSlots(cuda);
         DeviceModel m = null;
@@ -43,7 +41,7 @@ public final class DeviceTraining implements AutoCloseable {
         try {
             m = DeviceModel.of(cuda, student);
             a = new DeviceAdam(cuda, m, hostAdam);
-            this.kd = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s, hostBackend) : null;
+            this.kd = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s) : null;
             this.excludePtr = s.ints("train.ptr", trainPtr, trainPtr.length);
             this.excludeIdx = s.ints("train.items", trainItems, trainItems.length);
         } catch (RuntimeException e) {
@@ -60,10 +58,9 @@ public final class DeviceTraining implements AutoCloseable {
      * The device side of a run of {@code objective} on {@code student} (host parameters and
      * {@code hostAdam}'s moments uploaded). Fails with the probe's reason where there is no usable GPU.
      */
-    public static DeviceTraining open(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam, Backend hostBackend,
-                                      int[] trainPtr, int[] trainItems) {
+    public static DeviceTraining open(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam, int[] trainPtr, int[] trainItems) {
         checkSupported(student, objective, hostAdam, extraAdam);
-        return new DeviceTraining(cudaOrExplain(), student, objective, hostAdam, hostBackend, trainPtr, trainItems);
+        return new DeviceTraining(cudaOrExplain(), student, objective, hostAdam, trainPtr, trainItems);
     }
 
     /**

@@ -37,13 +37,25 @@ final class DeviceUserLists {
                 null, null, top);
     }
 
+    /** The student's top-m ids as {@link #studentTopM}, left on the device (users x m, valid until the next call). */
+    DeviceBuffer studentTopMOnDevice(DeviceModel model, int m) {
+        return DeviceRanking.topKOnDevice(cuda, slots, name + ".top", model.users(), model.items(), model.dim(), model.userRows(),
+                model.itemRows(), m, null, null);
+    }
+
     /** This epoch's lists over all users: entries [ptr[u], ptr[u+1]) of idx and val (val may be longer). */
     void uploadEpoch(int users, int[] ptr, int[] idx, float[] val) {
         int nnz = ptr[users];
-        epochPtr = ptr;
-        epPtr = slots.ints(name + ".ep.ptr", ptr, users + 1);
-        epIdx = slots.ints(name + ".ep.idx", idx, nnz);
-        epVal = slots.floats(name + ".ep.val", val, nnz);
+        useEpoch(ptr, slots.ints(name + ".ep.ptr", ptr, users + 1), slots.ints(name + ".ep.idx", idx, nnz),
+                slots.floats(name + ".ep.val", val, nnz));
+    }
+
+    /** This epoch's lists, already on the device; {@code hostPtr} is the host's copy of {@code ptr} (batch offsets come from it). */
+    void useEpoch(int[] hostPtr, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer val) {
+        epochPtr = hostPtr;
+        epPtr = ptr;
+        epIdx = idx;
+        epVal = val;
     }
 
     /** A batch's distinct users as device rows (valid until the next call). */

@@ -76,10 +76,10 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
     }
 
     @Override
-    public kdrec.device.DeviceTerm deviceTerm(kdrec.gpu.Cuda cuda, kdrec.device.UploadSlots slots, kdrec.tensor.Backend hostBackend) {
+    public kdrec.device.DeviceTerm deviceTerm(kdrec.gpu.Cuda cuda, kdrec.device.UploadSlots slots) {
         checkOnDevice();
         if (distiller instanceof VanillaCe ce) return new VanillaCeOnDevice(cuda, slots, ce, lambda);
-        return new RceKdOnDevice(cuda, slots, (RceKd) distiller, lambda, hostBackend);
+        return new RceKdOnDevice(cuda, slots, (RceKd) distiller, lambda);
     }
 
     @Override

@@ -152,8 +152,9 @@ public final class RceKd implements Distiller {
     }
 
     /**
-     * The per-epoch hook with the student's top-M taken from {@code studentTopM} (the GPU path ranks
-     * on the device); host work (sampling, lists, teacher targets) runs on {@code be}.
+     * The per-epoch hook with the student's top-M taken from {@code studentTopM} (tests give a fixed
+     * one; the device path builds its sets on the GPU, {@link RceKdSetsOnDevice}); host work
+     * (sampling, lists, teacher targets) runs on {@code be}.
      */
     public void beginEpoch(kdrec.tensor.Backend be, int users, int items, RceKdEpoch.TopM studentTopM, int epoch) {
         if (!sampling || fullCe) return;
@@ -167,10 +168,35 @@ public final class RceKd implements Distiller {
 
             @Override
             public float weight(int overlap) {
-                return (float) (constWeight >= 0 ? constWeight : Math.exp(-beta * overlap / k));
+                return RceKd.this.weight(overlap);
             }
         });
         ready = true;
+    }
+
+    /** w for a user whose drawn positions hold {@code overlap} teacher-top items. */
+    private float weight(int overlap) {
+        return (float) (constWeight >= 0 ? constWeight : Math.exp(-beta * overlap / k));
+    }
+
+    /**
+     * What the device builds the epoch's sets from (native/rcekd.cu, {@link RceKdSetsOnDevice}): the
+     * settings, the teacher's top-K and w for every possible overlap (the host's float expression).
+     */
+    record DeviceSpec(Teacher teacher, long seed, int k, int m, int l, double temp, boolean sampleRank, boolean separate, float tau,
+                      int[] teacherTop, float[] weightByOverlap) {}
+
+    /** The spec for the device's per-epoch sets; only with sampling and without the full-catalogue ablation. */
+    DeviceSpec deviceSpec() {
+        if (!sampling || fullCe) throw new IllegalStateException("rcekd: no per-epoch sets with sampling=false or full_ce=true");
+        float[] w = new float[Math.min(k, l) + 1];
+        for (int o = 0; o < w.length; o++) w[o] = weight(o);
+        return new DeviceSpec(teacher, seed, k, m, l, temp, sampleRank, separate, tau, teacherTop, w);
+    }
+
+    /** True when the lists are rebuilt every epoch (sampling on, no full-catalogue ablation). */
+    boolean perEpochSets() {
+        return sampling && !fullCe;
     }
 
     /** One user's lists for an epoch: SK = {@code items[0, a)}, J2 = {@code items[b, n)}; w/o sep one set, a = b = n. */

@@ -8,17 +8,16 @@ import kdrec.gpu.DeviceBuffer;
 import kdrec.gpu.GpuPairCe;
 import kdrec.gpu.GpuSubsetCe;
 import kdrec.loss.Batch;
-import kdrec.tensor.Backend;
 
 /**
  * RCE-KD's term on the device ({@code --device cuda}), the twin of {@link RceKd#loss}. Per epoch the
- * student's top-M is ranked on the device by the fused score->top-K kernel and downloaded (users x M
- * ids); the sampling, the per-user lists and the teacher's targets are built on the host by RceKd
- * itself, so the sets are exactly the CPU path's for the same seed, and go up once (about 8 bytes per
- * entry). Per batch only the distinct users, their list offsets and five scalars per row go up: the
- * rows are cut out of the epoch's lists on the device (ragged gather), the fused pair soft-CE computes
- * every row's loss, per-entry gradient and user gradient, and the item gradient is the gather-dot
- * backward.
+ * student's top-M is ranked on the device by the fused score->top-K kernel and the epoch's sets are
+ * built there too ({@link RceKdSetsOnDevice}: the host's draws and list rules, so the lists are exactly
+ * the CPU path's for the same seed); only five numbers per user come down. Without sampling the
+ * lists are fixed: RceKd builds them on the host once and they go up once. Per batch only the distinct
+ * users, their list offsets and five scalars per row go up: the rows are cut out of the epoch's lists
+ * on the device (ragged gather), the fused pair soft-CE computes every row's loss, per-entry gradient
+ * and user gradient, and the item gradient is the gather-dot backward.
  *
  * <p>The CPU multiplies each row's CE by lambda times the user's count in the batch; here that factor
  * is folded into the row's weights and (by the ragged gather) its targets: the pair CE is linear in
@@ -29,18 +28,21 @@ final class RceKdOnDevice implements DeviceTerm {
     private final UploadSlots slots;
     private final RceKd kd;
     private final float lambda;
-    private final Backend hostBackend;
     private final DeviceUserLists lists;
+    private final RceKdSetsOnDevice sets; // null without per-epoch sets (sampling=false)
+    private boolean uploaded;
+    private int[] epA, epB; // the epoch's split points and weights per user
+    private float[] epWA, epWB;
     private int[] a = new int[0], b = new int[0];
     private float[] wA = new float[0], wB = new float[0], scale = new float[0];
 
-    RceKdOnDevice(Cuda cuda, UploadSlots slots, RceKd kd, float lambda, Backend hostBackend) {
+    RceKdOnDevice(Cuda cuda, UploadSlots slots, RceKd kd, float lambda) {
         this.cuda = cuda;
         this.slots = slots;
         this.kd = kd;
         this.lambda = lambda;
-        this.hostBackend = hostBackend;
         this.lists = new DeviceUserLists(cuda, slots, "rcekd");
+        this.sets = kd.perEpochSets() ? new RceKdSetsOnDevice(cuda, slots, kd.deviceSpec()) : null;
     }
 
     @Override
@@ -51,17 +53,27 @@ final class RceKdOnDevice implements DeviceTerm {
     /** The per-epoch hook; the model's final embeddings must be current ({@link DeviceModel#forward}). */
     @Override
     public void beginEpoch(DeviceModel model, int epoch) {
-        int users = model.users();
-        // the scores are not used past the ranking: only the ids come down
-        kd.beginEpoch(hostBackend, users, model.items(), (m, top, scores) -> lists.studentTopM(model, m, top), epoch);
-        RceKdEpoch ep = kd.epochSets();
-        lists.uploadEpoch(users, ep.ptr, ep.idx, ep.target);
+        if (sets != null) {
+            sets.build(model.users(), lists.studentTopMOnDevice(model, kd.deviceSpec().m()), epoch);
+            lists.useEpoch(sets.ptr, sets.dPtr, sets.dIdx, sets.dTarget);
+            epA = sets.a;
+            epB = sets.b;
+            epWA = sets.wA;
+            epWB = sets.wB;
+        } else if (!uploaded) { // w/o sampling: the lists are fixed for the run
+            RceKdEpoch ep = kd.epochSets();
+            lists.uploadEpoch(model.users(), ep.ptr, ep.idx, ep.target);
+            epA = ep.a;
+            epB = ep.b;
+            epWA = ep.wA;
+            epWB = ep.wB;
+            uploaded = true;
+        }
     }
 
     /** Accumulates lambda times the batch's KD gradient into the model's gradients; returns lambda * kd. */
     @Override
     public double step(DeviceModel model, Batch batch) {
-        RceKdEpoch ep = kd.epochSets();
         DeviceUserLists.Rows rows = lists.rows(model, batch, bu -> {
             int nu = bu.size();
             if (wA.length < nu) {
@@ -74,10 +86,10 @@ final class RceKdOnDevice implements DeviceTerm {
             for (int r = 0; r < nu; r++) {
                 int u = bu.users()[r];
                 float c = lambda * bu.counts()[r];
-                a[r] = ep.a[u];
-                b[r] = ep.b[u];
-                wA[r] = c * ep.wA[u];
-                wB[r] = c * ep.wB[u];
+                a[r] = epA[u];
+                b[r] = epB[u];
+                wA[r] = c * epWA[u];
+                wB[r] = c * epWB[u];
                 scale[r] = c;
             }
             return scale;

@@ -13,9 +13,15 @@ public final class Sampling {
 
     /** The generator for one user in one epoch; {@code stream} separates a method's independent draws. */
     public static SplittableRandom rng(long seed, int stream, int epoch, int user) {
-        long s = seed * 0x9E3779B97F4A7C15L + (long) stream * 0xD1B54A32D192ED03L + (long) epoch * 0xBF58476D1CE4E5B9L
-                + (long) user * 0x94D049BB133111EBL;
-        return new SplittableRandom(s);
+        return new SplittableRandom(rngBase(seed, stream, epoch) + (long) user * USER_MIX);
+    }
+
+    /** The per-user multiplier of {@link #rng}'s seed (native/rcekd.cu repeats it). */
+    static final long USER_MIX = 0x94D049BB133111EBL;
+
+    /** {@link #rng}'s seed without the user's part, which is {@code user * USER_MIX} added to it (the device draws from this). */
+    public static long rngBase(long seed, int stream, int epoch) {
+        return seed * 0x9E3779B97F4A7C15L + (long) stream * 0xD1B54A32D192ED03L + (long) epoch * 0xBF58476D1CE4E5B9L;
     }
 
     /**

@@ -94,7 +94,14 @@ public final class Teacher implements AutoCloseable {
 
     /** The embeddings on the device, uploaded on first use under {@code --device cuda}, else null. */
     private kdrec.device.DeviceEmbeddings onGpu() {
-        if (device != kdrec.train.Device.CUDA) return null;
+        return device == kdrec.train.Device.CUDA ? resident() : null;
+    }
+
+    /**
+     * The embeddings on the GPU, uploaded on first use whatever {@link #onDevice} says: for device twins
+     * that score the teacher next to a device-resident student. Fails where there is no usable GPU.
+     */
+    public kdrec.device.DeviceEmbeddings resident() {
         if (gpu == null) gpu = new kdrec.device.DeviceEmbeddings(users, items);
         return gpu;
     }

@@ -106,7 +106,7 @@ public final class Trainer {
                 && loadBest(resumeFrom.resolveSibling("best.safetensors"), best);
         if (device == Device.CUDA) DeviceTraining.checkSettings(model.kind(), adam.lazy(), evaluator.k()); // before any epoch runs
         try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch());
-                 DeviceTraining dev = device == Device.CUDA ? DeviceTraining.open(model, loss, adam, extraAdam, tape.backend(), data.trainPtr(), data.trainItems()) : null) {
+                 DeviceTraining dev = device == Device.CUDA ? DeviceTraining.open(model, loss, adam, extraAdam, data.trainPtr(), data.trainItems()) : null) {
             if (dev != null) log(dev.describe());
             for (; epoch < cfg.epochs(); epoch++) {
                 long t0 = System.nanoTime();

@@ -259,7 +259,7 @@ class DeviceTrainingTest {
             try (Recommender model = Models.create(c, DATA)) {
                 kdrec.loss.Objective obj = Distillation.objective(s, teacher.onDevice(Device.CUDA), DATA);
                 Adam adam = new Adam(model.params(), c.lr(), c.weightDecay(), false);
-                try (DeviceTraining dev = DeviceTraining.open(model, obj, adam, null, kdrec.tensor.Backends.get(), DATA.trainPtr(), DATA.trainItems())) {
+                try (DeviceTraining dev = DeviceTraining.open(model, obj, adam, null, DATA.trainPtr(), DATA.trainItems())) {
                     dev.beginEpoch(epoch);
                     Map<String, Double> parts = new java.util.LinkedHashMap<>();
                     dev.gradient(batch, parts);
