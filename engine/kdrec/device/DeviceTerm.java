@@ -1,11 +1,13 @@
 package kdrec.device;
 
+import kdrec.gpu.DeviceBuffer;
 import kdrec.loss.Batch;
 
 /**
  * A distillation term that runs on the device beside BPR (see {@link DeviceObjective}): a per-epoch
- * hook and a per-batch step that accumulates lambda times its gradient into the model's final-embedding
- * gradients and returns lambda times its loss.
+ * hook, and per batch a host part that stages its uploads, a device part that accumulates lambda times
+ * its gradient into the model's final-embedding gradients, and its loss from the per-row losses the
+ * device part wrote (downloaded with the step's other losses, one copy per step).
  */
 public interface DeviceTerm {
     /** The method's name for the run log ("RCE-KD"). */
@@ -14,6 +16,12 @@ public interface DeviceTerm {
     /** Called once per epoch before the first batch; the model's final embeddings are current. */
     void beginEpoch(DeviceModel model, int epoch);
 
-    /** Accumulates the batch's gradient (already times lambda); returns the loss part (already times lambda). */
-    double step(DeviceModel model, Batch batch);
+    /** The batch's host work (its rows, offsets and per-row scalars), staged in {@code up}; nothing launched. Returns its loss rows. */
+    int prepare(DeviceModel model, Batch batch, StepUploads up);
+
+    /** After the step's flush: accumulates the prepared batch's gradient (already times lambda); its per-row losses into {@code loss}. */
+    void launch(DeviceModel model, DeviceBuffer loss);
+
+    /** The batch's loss (already times lambda) from its per-row losses, downloaded to {@code loss[from, from + rows)}. */
+    double loss(float[] loss, int from);
 }

@@ -32,6 +32,8 @@ public final class DeviceTraining implements AutoCloseable {
     private final DeviceBpr bpr;
     private final DeviceTerm kd;
     private final DeviceBuffer excludePtr, excludeIdx;
+    private final StepUploads uploads;
+    private float[] losses = new float[0];
 
     private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, int[] trainPtr, int[] trainItems) {
         this.cuda = cuda;
@@ -52,6 +54,7 @@ public final class DeviceTraining implements AutoCloseable {
         this.model = m;
         this.adam = a;
         this.bpr = new DeviceBpr(cuda, s);
+        this.uploads = new StepUploads(cuda);
     }
 
     /**
@@ -119,19 +122,36 @@ public final class DeviceTraining implements AutoCloseable {
 
     /** One optimisation step on one batch; returns the loss parts as the host objective names them. */
     public Map<String, Double> step(Batch batch) {
-        Map<String, Double> parts = new LinkedHashMap<>();
-        gradient(batch, parts);
-        adam.step();
-        return parts;
+        return run(batch, true);
     }
 
     /** The step without the update: the parameters' gradient of the batch's loss, parts into {@code parts}. */
     void gradient(Batch batch, Map<String, Double> parts) {
+        parts.putAll(run(batch, false));
+    }
+
+    /**
+     * One step: the host work of every term and one upload first, then every launch (forward, losses'
+     * gradients, backward, Adam when {@code update}), then one download of all per-row losses. The host
+     * and the GPU meet twice per step, not at every upload.
+     */
+    private Map<String, Double> run(Batch batch, boolean update) {
+        uploads.begin();
+        int nb = bpr.prepare(batch, uploads), nk = kd == null ? 0 : kd.prepare(model, batch, uploads);
+        uploads.flush();
+        DeviceBuffer perRow = slots.reserve("step.losses", (long) nb + nk);
         model.zeroGrad();
         model.forward();
-        parts.put("bpr", bpr.step(model, batch));
-        if (kd != null) parts.put("kd", kd.step(model, batch));
+        bpr.launch(model, perRow.slice(0, nb * 4L));
+        if (kd != null) kd.launch(model, perRow.slice(nb * 4L, nk * 4L));
         model.backward();
+        if (update) adam.step();
+        if (losses.length < nb + nk) losses = new float[nb + nk];
+        cuda.download(perRow, java.lang.foreign.MemorySegment.ofArray(losses), 0, (nb + nk) * 4L);
+        Map<String, Double> parts = new LinkedHashMap<>();
+        parts.put("bpr", bpr.loss(losses, 0));
+        if (kd != null) parts.put("kd", kd.loss(losses, nb));
+        return parts;
     }
 
     /** The parameters' gradient on the host: (users + items) x d, users first (for tests). */
@@ -158,7 +178,7 @@ public final class DeviceTraining implements AutoCloseable {
 
     @Override
     public void close() {
-        closeAll(adam, model, slots);
+        closeAll(uploads, adam, model, slots);
     }
 
     /** Closes each non-null resource, all of them even when one throws. */

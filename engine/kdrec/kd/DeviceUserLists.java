@@ -1,8 +1,8 @@
 package kdrec.kd;
 
-import java.lang.foreign.MemorySegment;
 import kdrec.device.DeviceModel;
 import kdrec.device.DeviceRanking;
+import kdrec.device.StepUploads;
 import kdrec.device.UploadSlots;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
@@ -11,17 +11,17 @@ import kdrec.loss.Batch;
 
 /**
  * What the list-based distillers' device twins share ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}):
- * per-user item lists with one float per entry (a CSR over all users) uploaded once per epoch; per
- * batch the distinct users and their counts, the rows' offsets into a batch-contiguous copy, the rows
- * cut out on the device by the ragged gather, the users' final embeddings gathered; afterwards the
- * per-row user gradients scattered into the model and the per-row losses summed on the host.
+ * per-user item lists with one float per entry (a CSR over all users) on the device for an epoch; per
+ * batch the distinct users and their counts and the rows' offsets into a batch-contiguous copy,
+ * staged with the step's other uploads; then the rows cut out on the device by the ragged gather and
+ * the users' final embeddings gathered; afterwards the per-row user gradients scattered into the
+ * model, and the per-row losses (downloaded with the step's others) summed on the host.
  */
 final class DeviceUserLists {
     private final Cuda cuda;
     private final UploadSlots slots;
     private final String name;
     private int[] userSlot = new int[0], ptr = new int[1];
-    private float[] loss = new float[0];
     private DeviceBuffer epPtr, epIdx, epVal;
     private int[] epochPtr; // the host's copy of the epoch's ptr (the batch offsets come from it)
 
@@ -58,24 +58,26 @@ final class DeviceUserLists {
         epVal = val;
     }
 
-    /** A batch's distinct users as device rows (valid until the next call). */
+    /**
+     * A batch's distinct users as rows: planned on the host ({@link #plan}: users, counts, offsets and
+     * scale staged), then cut out on the device ({@link #cut}, after the step's flush).
+     */
     final class Rows {
         final int n;             // distinct users
         final int[] users, hostPtr;
         final float[] counts;
-        final DeviceBuffer userIds, ptr, idx, val, userRows;
+        private final StepUploads.Staged stagedUsers, stagedPtr, stagedScale;
+        DeviceBuffer userIds, ptr, idx, val, userRows; // set by cut
 
-        Rows(int n, int[] users, float[] counts, int[] hostPtr, DeviceBuffer userIds, DeviceBuffer ptr, DeviceBuffer idx,
-             DeviceBuffer val, DeviceBuffer userRows) {
+        Rows(int n, int[] users, float[] counts, int[] hostPtr, StepUploads.Staged stagedUsers, StepUploads.Staged stagedPtr,
+             StepUploads.Staged stagedScale) {
             this.n = n;
             this.users = users;
             this.counts = counts;
             this.hostPtr = hostPtr;
-            this.userIds = userIds;
-            this.ptr = ptr;
-            this.idx = idx;
-            this.val = val;
-            this.userRows = userRows;
+            this.stagedUsers = stagedUsers;
+            this.stagedPtr = stagedPtr;
+            this.stagedScale = stagedScale;
         }
 
         int entries() {
@@ -84,28 +86,37 @@ final class DeviceUserLists {
     }
 
     /**
-     * The batch's distinct users' lists cut out on the device; each row's values multiplied by
-     * {@code valueScale[r]} when given (indexed by distinct-user row; null: copied).
+     * The host part of a batch's rows: its distinct users, their counts and their offsets in a
+     * batch-contiguous copy of their lists, staged in {@code up}; each row's values are to be
+     * multiplied by {@code valueScale[r]} when given (indexed by distinct-user row; null: copied).
      */
-    Rows rows(DeviceModel model, Batch batch, java.util.function.Function<BatchUsers, float[]> valueScale) {
+    Rows plan(DeviceModel model, Batch batch, java.util.function.Function<BatchUsers, float[]> valueScale, StepUploads up) {
         if (epPtr == null) throw new IllegalStateException(name + ": the epoch's lists were not uploaded");
         if (userSlot.length != model.users()) {
             userSlot = new int[model.users()];
             java.util.Arrays.fill(userSlot, -1);
         }
         BatchUsers bu = BatchUsers.of(batch.users(), userSlot);
-        int nu = bu.size(), d = model.dim();
+        int nu = bu.size();
         if (ptr.length < nu + 1) ptr = new int[nu + 1];
         int[] us = bu.users();
         for (int r = 0; r < nu; r++) ptr[r + 1] = ptr[r] + epLength(us[r]);
         float[] scale = valueScale == null ? null : valueScale.apply(bu);
-        DeviceBuffer dUsers = slots.ints(name + ".users", us, nu), dPtr = slots.ints(name + ".ptr", ptr, nu + 1);
-        DeviceBuffer dScale = scale == null ? null : slots.floats(name + ".scale", scale, nu);
-        DeviceBuffer dIdx = slots.reserve(name + ".idx", ptr[nu]), dVal = slots.reserve(name + ".val", ptr[nu]);
-        GpuEmbedding.gatherRagged(cuda, nu, dUsers, epPtr, epIdx, epVal, dPtr, dScale, dIdx, dVal);
-        DeviceBuffer ue = slots.reserve(name + ".ue", (long) nu * d);
-        GpuEmbedding.gather(cuda, nu, d, dUsers, model.userRows(), 0, d, ue, 0, d);
-        return new Rows(nu, us, bu.counts(), ptr, dUsers, dPtr, dIdx, dVal, ue);
+        return new Rows(nu, us, bu.counts(), ptr, up.ints(us, nu), up.ints(ptr, nu + 1), scale == null ? null : up.floats(scale, nu));
+    }
+
+    /** The device part (after the step's flush): the rows' lists cut out of the epoch's and the users' final embeddings gathered. */
+    Rows cut(DeviceModel model, Rows rows) {
+        int nu = rows.n, d = model.dim();
+        rows.userIds = rows.stagedUsers.get();
+        rows.ptr = rows.stagedPtr.get();
+        rows.idx = slots.reserve(name + ".idx", rows.entries());
+        rows.val = slots.reserve(name + ".val", rows.entries());
+        GpuEmbedding.gatherRagged(cuda, nu, rows.userIds, epPtr, epIdx, epVal, rows.ptr, rows.stagedScale == null ? null : rows.stagedScale.get(),
+                rows.idx, rows.val);
+        rows.userRows = slots.reserve(name + ".ue", (long) nu * d);
+        GpuEmbedding.gather(cuda, nu, d, rows.userIds, model.userRows(), 0, d, rows.userRows, 0, d);
+        return rows;
     }
 
     private int epLength(int u) {
@@ -118,12 +129,10 @@ final class DeviceUserLists {
         GpuEmbedding.scatterAdd(cuda, rows.n, model.dim(), rows.userIds, gu, 0, model.dim(), model.userGrad(), 0, model.dim());
     }
 
-    /** sum_r factor[r] * loss[r] over the rows (factor null: 1), in double on the host. */
-    double sumLoss(DeviceBuffer dLoss, int n, float[] factor) {
-        if (loss.length < n) loss = new float[n];
-        cuda.download(dLoss, MemorySegment.ofArray(loss), 0, n * 4L);
+    /** sum_r factor[r] * loss[from + r] over the n rows (factor null: 1), in double. */
+    static double sumLoss(float[] loss, int from, int n, float[] factor) {
         double sum = 0;
-        for (int r = 0; r < n; r++) sum += factor == null ? loss[r] : (double) factor[r] * loss[r];
+        for (int r = 0; r < n; r++) sum += factor == null ? loss[from + r] : (double) factor[r] * loss[from + r];
         return sum;
     }
 }

@@ -2,6 +2,7 @@ package kdrec.kd;
 
 import kdrec.device.DeviceModel;
 import kdrec.device.DeviceTerm;
+import kdrec.device.StepUploads;
 import kdrec.device.UploadSlots;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
@@ -15,7 +16,7 @@ import kdrec.loss.Batch;
  * built there too ({@link RceKdSetsOnDevice}: the host's draws and list rules, so the lists are exactly
  * the CPU path's for the same seed); only five numbers per user come down. Without sampling the
  * lists are fixed: RceKd builds them on the host once and they go up once. Per batch only the distinct
- * users, their list offsets and five scalars per row go up: the rows are cut out of the epoch's lists
+ * users, their list offsets and five scalars per row go up, staged with the step's other uploads: the rows are cut out of the epoch's lists
  * on the device (ragged gather), the fused pair soft-CE computes every row's loss, per-entry gradient
  * and user gradient, and the item gradient is the gather-dot backward.
  *
@@ -35,6 +36,8 @@ final class RceKdOnDevice implements DeviceTerm {
     private float[] epWA, epWB;
     private int[] a = new int[0], b = new int[0];
     private float[] wA = new float[0], wB = new float[0], scale = new float[0];
+    private DeviceUserLists.Rows rows; // the prepared batch
+    private StepUploads.Staged stagedA, stagedB, stagedWa, stagedWb;
 
     RceKdOnDevice(Cuda cuda, UploadSlots slots, RceKd kd, float lambda) {
         this.cuda = cuda;
@@ -71,10 +74,9 @@ final class RceKdOnDevice implements DeviceTerm {
         }
     }
 
-    /** Accumulates lambda times the batch's KD gradient into the model's gradients; returns lambda * kd. */
     @Override
-    public double step(DeviceModel model, Batch batch) {
-        DeviceUserLists.Rows rows = lists.rows(model, batch, bu -> {
+    public int prepare(DeviceModel model, Batch batch, StepUploads up) {
+        rows = lists.plan(model, batch, bu -> {
             int nu = bu.size();
             if (wA.length < nu) {
                 wA = new float[nu];
@@ -93,18 +95,31 @@ final class RceKdOnDevice implements DeviceTerm {
                 scale[r] = c;
             }
             return scale;
-        });
+        }, up);
+        int nu = rows.n;
+        stagedA = up.ints(a, nu);
+        stagedB = up.ints(b, nu);
+        stagedWa = up.floats(wA, nu);
+        stagedWb = up.floats(wB, nu);
+        return nu;
+    }
+
+    /** Accumulates lambda times the batch's KD gradient into the model's gradients; lambda times each row's loss into {@code loss}. */
+    @Override
+    public void launch(DeviceModel model, DeviceBuffer loss) {
         int nu = rows.n, d = model.dim();
-        if (nu == 0) return 0;
-        DeviceBuffer dA = slots.ints("rcekd.a", a, nu), dB = slots.ints("rcekd.b", b, nu), dWa = slots.floats("rcekd.wA", wA, nu),
-                dWb = slots.floats("rcekd.wB", wB, nu);
-        DeviceBuffer gu = slots.reserve("rcekd.gu", (long) nu * d), dLoss = slots.reserve("rcekd.loss", nu),
-                grad = slots.reserve("rcekd.grad", rows.entries());
-        GpuPairCe.softCe(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, dA, dB, rows.val, dWa, dWb,
-                kd.tau(), dLoss, grad, gu, 0, d);
+        if (nu == 0) return;
+        lists.cut(model, rows);
+        DeviceBuffer gu = slots.reserve("rcekd.gu", (long) nu * d), grad = slots.reserve("rcekd.grad", rows.entries());
+        GpuPairCe.softCe(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, stagedA.get(), stagedB.get(),
+                rows.val, stagedWa.get(), stagedWb.get(), kd.tau(), loss, grad, gu, 0, d);
         lists.scatterUserGrad(model, rows, gu);
         GpuSubsetCe.gatherDotBackward(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, grad, null, 0, d,
                 model.itemGrad(), 0, d);
-        return lists.sumLoss(dLoss, nu, null);
+    }
+
+    @Override
+    public double loss(float[] loss, int from) {
+        return DeviceUserLists.sumLoss(loss, from, rows.n, null); // already lambda * count per row
     }
 }

@@ -2,6 +2,7 @@ package kdrec.kd;
 
 import kdrec.device.DeviceModel;
 import kdrec.device.DeviceTerm;
+import kdrec.device.StepUploads;
 import kdrec.device.UploadSlots;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
@@ -24,6 +25,8 @@ final class VanillaCeOnDevice implements DeviceTerm {
     private final DeviceUserLists lists;
     private boolean uploaded;
     private float[] scale = new float[0];
+    private DeviceUserLists.Rows rows; // the prepared batch
+    private StepUploads.Staged stagedScale;
 
     VanillaCeOnDevice(Cuda cuda, UploadSlots slots, VanillaCe kd, float lambda) {
         this.cuda = cuda;
@@ -54,20 +57,31 @@ final class VanillaCeOnDevice implements DeviceTerm {
     }
 
     @Override
-    public double step(DeviceModel model, Batch batch) {
-        DeviceUserLists.Rows rows = lists.rows(model, batch, null);
-        int nu = rows.n, d = model.dim();
-        if (nu == 0) return 0;
+    public int prepare(DeviceModel model, Batch batch, StepUploads up) {
+        rows = lists.plan(model, batch, null, up);
+        int nu = rows.n;
         if (scale.length < nu) scale = new float[nu];
         for (int r = 0; r < nu; r++) scale[r] = lambda * rows.counts[r];
-        DeviceBuffer dScale = slots.floats("ce.rowScale", scale, nu), dLoss = slots.reserve("ce.loss", nu),
-                grad = slots.reserve("ce.grad", rows.entries()), gu = slots.reserve("ce.gu", (long) nu * d);
-        GpuSubsetCe.softCe(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, rows.val, kd.tau(), dScale,
-                dLoss, grad, null);
+        stagedScale = up.floats(scale, nu);
+        return nu;
+    }
+
+    @Override
+    public void launch(DeviceModel model, DeviceBuffer loss) {
+        int nu = rows.n, d = model.dim();
+        if (nu == 0) return;
+        lists.cut(model, rows);
+        DeviceBuffer grad = slots.reserve("ce.grad", rows.entries()), gu = slots.reserve("ce.gu", (long) nu * d);
+        GpuSubsetCe.softCe(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, rows.val, kd.tau(),
+                stagedScale.get(), loss, grad, null);
         cuda.fill32(gu, (long) nu * d, 0); // the backward accumulates into du
         GpuSubsetCe.gatherDotBackward(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, grad, gu, 0, d,
                 model.itemGrad(), 0, d);
         lists.scatterUserGrad(model, rows, gu);
-        return lists.sumLoss(dLoss, nu, scale); // the kernel's loss is unscaled; rowScale scales the gradient only
+    }
+
+    @Override
+    public double loss(float[] loss, int from) {
+        return DeviceUserLists.sumLoss(loss, from, rows.n, scale); // the kernel's loss is unscaled; rowScale scales the gradient only
     }
 }
