@@ -14,6 +14,9 @@ public interface DeviceObjective {
      */
     void checkOnDevice();
 
-    /** The device twin of the distillation term, logged as "kd"; its buffers come from {@code slots}. */
-    DeviceTerm deviceTerm(Cuda cuda, UploadSlots slots);
+    /**
+     * The device twin of the distillation term, logged as "kd"; its buffers come from {@code slots};
+     * {@code student} is the host model the trainer refreshes from the device after every epoch.
+     */
+    DeviceTerm deviceTerm(Cuda cuda, UploadSlots slots, kdrec.model.Recommender student);
 }

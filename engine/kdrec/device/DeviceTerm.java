@@ -9,7 +9,7 @@ import kdrec.loss.Batch;
  * its gradient into the model's final-embedding gradients, and its loss from the per-row losses the
  * device part wrote (downloaded with the step's other losses, one copy per step).
  */
-public interface DeviceTerm {
+public interface DeviceTerm extends AutoCloseable {
     /** The method's name for the run log ("RCE-KD"). */
     String name();
 
@@ -24,4 +24,8 @@ public interface DeviceTerm {
 
     /** The batch's loss (already times lambda) from its per-row losses, downloaded to {@code loss[from, from + rows)}. */
     double loss(float[] loss, int from);
+
+    /** Frees host resources of its own (device buffers come from the run's slots). */
+    @Override
+    default void close() {}
 }

@@ -18,8 +18,10 @@ import kdrec.nn.Adam;
  * losses' gradients, backward, Adam) with only the batch's ids going up and the loss values coming
  * down; evaluation ranks every user on the device with the fused score->top-K kernel.
  *
- * <p>What runs here: MF and LightGCN students, BPR ({@code kdrec train}) and BPR + lambda RCE-KD
- * ({@code kdrec distill --method rcekd|ce}); anything else is refused up front with what to use instead.
+ * <p>What runs here: MF and LightGCN students, BPR ({@code kdrec train}) and BPR + lambda times a
+ * ranking KD method ({@code kdrec distill}: RCE-KD and vanilla CE-KD whole on the device, the other
+ * ranking methods with their term computed on the host each step); anything else (HSTU, feature KD,
+ * lazy Adam) is refused up front with what to use instead.
  * The trainer keeps its host model and optimiser as the master copy for checkpoints, early stopping
  * and the best-epoch parameters: {@link #download} after every epoch; {@link #open} uploads the host's
  * state, so a resumed run continues from its checkpoint.
@@ -40,16 +42,18 @@ public final class DeviceTraining implements AutoCloseable {
         UploadSlots s = new UploadSlots(cuda);
         DeviceModel m = null;
         DeviceAdam a = null;
+        DeviceTerm t = null;
         try {
             m = DeviceModel.of(cuda, student);
             a = new DeviceAdam(cuda, m, hostAdam);
-            this.kd = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s) : null;
+            t = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s, student) : null;
             this.excludePtr = s.ints("train.ptr", trainPtr, trainPtr.length);
             this.excludeIdx = s.ints("train.items", trainItems, trainItems.length);
         } catch (RuntimeException e) {
-            closeAll(a, m, s);
+            closeAll(t, a, m, s);
             throw e;
         }
+        this.kd = t;
         this.slots = s;
         this.model = m;
         this.adam = a;
@@ -83,8 +87,8 @@ public final class DeviceTraining implements AutoCloseable {
 
     /**
      * Refuses, before any CUDA call, what the device path does not run, saying what to use instead:
-     * backbones other than MF/LightGCN, objectives other than BPR and BPR + rcekd or ce, lazy Adam, and
-     * distillers with their own parameters.
+     * backbones other than MF/LightGCN, objectives other than BPR and BPR + a ranking KD method, lazy
+     * Adam, and distillers with their own parameters.
      */
     public static void checkSupported(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam) {
         if (!(student instanceof kdrec.model.MatrixFactorization) && !(student instanceof kdrec.model.LightGcn)) {
@@ -93,7 +97,7 @@ public final class DeviceTraining implements AutoCloseable {
         if (objective instanceof DeviceObjective o) {
             o.checkOnDevice();
         } else if (!(objective instanceof Bpr)) {
-            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd or ce; objective "
+            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with the ranking KD methods; objective "
                     + objective.getClass().getSimpleName() + " runs with --device cpu");
         }
         if (extraAdam != null) throw new IllegalArgumentException("--device cuda does not run distillers with their own parameters; use --device cpu");
@@ -178,7 +182,7 @@ public final class DeviceTraining implements AutoCloseable {
 
     @Override
     public void close() {
-        closeAll(uploads, adam, model, slots);
+        closeAll(uploads, kd, adam, model, slots);
     }
 
     /** Closes each non-null resource, all of them even when one throws. */

@@ -59,27 +59,38 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
 
     @Override
     public void checkOnDevice() {
-        checkOnDevice(distiller.name(), distiller instanceof RceKd r && r.fullCe(), base.name());
+        checkOnDevice(distiller.name(), base.name());
     }
 
     /**
-     * The one rule for what distills on the device: base loss BPR, and method ce, or rcekd without the
-     * full-catalogue ablation. Throws IllegalArgumentException saying what to use instead.
+     * The one rule for what distills on the device: base loss BPR and a method without parameters of
+     * its own (every ranking method; feature KD trains projectors beside the student). Throws
+     * IllegalArgumentException saying what to use instead.
      */
-    static void checkOnDevice(String method, boolean fullCe, String baseLoss) {
+    static void checkOnDevice(String method, String baseLoss) {
         if (!baseLoss.equals("bpr")) {
             throw new IllegalArgumentException("--device cuda distills with a BPR base loss; " + baseLoss + " runs with --device cpu");
         }
-        if (method.equals("ce") || (method.equals("rcekd") && !fullCe)) return;
-        throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with rcekd or ce; method "
-                + method + (method.equals("rcekd") ? " with full_ce=true" : "") + " runs with --device cpu");
+        if (Methods.ownParameters(method)) {
+            throw new IllegalArgumentException("--device cuda runs the ranking KD methods (" + rankingMethods() + "); " + method
+                    + " trains parameters of its own and runs with --device cpu");
+        }
     }
 
+    private static String rankingMethods() {
+        return String.join(", ", Methods.names().stream().filter(n -> !Methods.ownParameters(n)).toList());
+    }
+
+    /**
+     * The device twin of the term: RCE-KD (but its full_ce ablation) and vanilla CE-KD run whole on the
+     * device; every other ranking method computes its term on the host each step ({@link HostKdOnDevice}).
+     */
     @Override
-    public kdrec.device.DeviceTerm deviceTerm(kdrec.gpu.Cuda cuda, kdrec.device.UploadSlots slots) {
+    public kdrec.device.DeviceTerm deviceTerm(kdrec.gpu.Cuda cuda, kdrec.device.UploadSlots slots, Recommender student) {
         checkOnDevice();
         if (distiller instanceof VanillaCe ce) return new VanillaCeOnDevice(cuda, slots, ce, lambda);
-        return new RceKdOnDevice(cuda, slots, (RceKd) distiller, lambda);
+        if (distiller instanceof RceKd r && !r.fullCe()) return new RceKdOnDevice(cuda, slots, r, lambda);
+        return new HostKdOnDevice(cuda, slots, distiller, lambda, student);
     }
 
     @Override

@@ -119,7 +119,14 @@ public final class Distillation {
         TrainConfig st = s.student();
         kdrec.device.DeviceTraining.checkSettings(st.model(), st.lazyAdam(), st.topK());
         if (s.scratch()) return;
-        DistillObjective.checkOnDevice(s.method(), s.method().equals("rcekd") && s.params().bool("full_ce"), st.baseLoss());
+        DistillObjective.checkOnDevice(s.method(), st.baseLoss());
+        // the device ranks the student's top lists with the fused top-K kernel (k <= its limit)
+        int topList = s.method().equals("rcekd") && !s.params().bool("full_ce") ? s.params().integer("m")
+                : s.method().equals("ce") && s.params().str("guide").equals("student") ? s.params().integer("k") : 0;
+        if (topList > kdrec.gpu.GpuTopK.MAX_K) {
+            throw new IllegalArgumentException(s.method() + (s.method().equals("rcekd") ? ".m = " : ".k = ") + topList
+                    + " exceeds the GPU top-K limit " + kdrec.gpu.GpuTopK.MAX_K + "; use --device cpu");
+        }
     }
 
     /** {@link #run} on the given device (cuda: see kdrec.device.DeviceTraining for what runs there). */

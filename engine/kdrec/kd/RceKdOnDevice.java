@@ -31,6 +31,7 @@ final class RceKdOnDevice implements DeviceTerm {
     private final float lambda;
     private final DeviceUserLists lists;
     private final RceKdSetsOnDevice sets; // null without per-epoch sets (sampling=false)
+    private final int topM;
     private boolean uploaded;
     private int[] epA, epB; // the epoch's split points and weights per user
     private float[] epWA, epWB;
@@ -45,7 +46,9 @@ final class RceKdOnDevice implements DeviceTerm {
         this.kd = kd;
         this.lambda = lambda;
         this.lists = new DeviceUserLists(cuda, slots, "rcekd");
-        this.sets = kd.perEpochSets() ? new RceKdSetsOnDevice(cuda, slots, kd.deviceSpec()) : null;
+        RceKd.DeviceSpec spec = kd.perEpochSets() ? kd.deviceSpec() : null;
+        this.topM = spec == null ? 0 : spec.m();
+        this.sets = spec == null ? null : new RceKdSetsOnDevice(cuda, slots, spec);
     }
 
     @Override
@@ -57,7 +60,7 @@ final class RceKdOnDevice implements DeviceTerm {
     @Override
     public void beginEpoch(DeviceModel model, int epoch) {
         if (sets != null) {
-            sets.build(model.users(), lists.studentTopMOnDevice(model, kd.deviceSpec().m()), epoch);
+            sets.build(model.users(), lists.studentTopMOnDevice(model, topM), epoch);
             lists.useEpoch(sets.ptr, sets.dPtr, sets.dIdx, sets.dTarget);
             epA = sets.a;
             epB = sets.b;

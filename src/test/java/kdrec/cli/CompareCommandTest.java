@@ -126,10 +126,10 @@ class CompareCommandTest {
         assertTrue(Files.isRegularFile(out.resolve("table.md")));
         assertTrue(Files.readString(out.resolve("runs/rcekd/seed3/log")).contains("BPR + RCE-KD"), "the runs trained on the device");
         Path bad = dir.resolve("C-gpu-cd");
-        Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,cd",
+        Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,fitnet",
                 "--device", "cuda", "--out", bad.toString());
         assertEquals(1, refused.code);
-        assertTrue(refused.err.contains("method cd runs with --device cpu"), refused.err);
+        assertTrue(refused.err.contains("fitnet trains parameters of its own and runs with --device cpu"), refused.err);
         assertFalse(Files.exists(bad), "nothing is created before the check");
     }
 

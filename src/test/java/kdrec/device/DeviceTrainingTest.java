@@ -72,15 +72,15 @@ class DeviceTrainingTest {
         TrainConfig c = cfg("mf", 1);
         try (Recommender m = Models.create(c, DATA); Teacher t = Teacher.of(Models.create(c, DATA))) {
             Adam adam = new Adam(m.params(), 1e-3f, 0f, false);
-            Distillation.Setup cd = Distillation.resolve("cd", c, null, "mf", Map.of());
+            // every ranking method is accepted (a twin, or its term on the host); feature KD is not
             DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("ce", c, null, "mf", Map.of("ce.k", 5)), t, DATA), adam, null);
-            var e = assertThrows(IllegalArgumentException.class,
-                    () -> DeviceTraining.checkSupported(m, Distillation.objective(cd, t, DATA), adam, null));
-            assertTrue(e.getMessage().contains("method cd runs with --device cpu"), e.getMessage());
+            DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("cd", c, null, "mf", Map.of()), t, DATA), adam, null);
             Distillation.Setup full = Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3));
-            e = assertThrows(IllegalArgumentException.class,
-                    () -> DeviceTraining.checkSupported(m, Distillation.objective(full, t, DATA), adam, null));
-            assertTrue(e.getMessage().contains("full_ce=true"), e.getMessage());
+            DeviceTraining.checkSupported(m, Distillation.objective(full, t, DATA), adam, null);
+            var e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("fitnet", c, null, "mf", Map.of())));
+            assertTrue(e.getMessage().contains("fitnet trains parameters of its own and runs with --device cpu"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000))));
+            assertTrue(e.getMessage().contains("rcekd.m = 2000 exceeds the GPU top-K limit"), e.getMessage());
             Adam lazy = new Adam(m.params(), 1e-3f, 0f, true);
             e = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSupported(m, new Bpr(), lazy, null));
             assertTrue(e.getMessage().contains("lazy_adam"), e.getMessage());
@@ -213,7 +213,14 @@ class DeviceTrainingTest {
                     {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
                     {"rcekd", Map.of("rcekd.k", 6, "rcekd.sampling", false, "lambda", 0.5)},
                     {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 2.0)},
-                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)}};
+                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
+                    // the methods whose term runs on the host against the device's embeddings
+                    {"rcekd", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3, "lambda", 0.5)},
+                    {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
+                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
+                    {"rrd", Map.of("rrd.k", 5, "rrd.l", 8, "rrd.mxk", 12, "lambda", 0.5)},
+                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
+                    {"unkd", Map.of("unkd.group_num", 2, "unkd.n_distill", 4, "lambda", 0.5)}};
             long before = CudaProbe.cuda().allocatedBytes();
             try (Teacher teacher = Teacher.of(teacherModel)) {
                 for (String[] student : new String[][] {{"mf", "0"}, {"lightgcn", "0"}, {"lightgcn", "1"}, {"lightgcn", "3"}}) {
@@ -282,7 +289,10 @@ class DeviceTrainingTest {
             Object[][] methods = {
                     {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
                     {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 2.0)},
-                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)}};
+                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
+                    {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
+                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
+                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)}};
             try (Teacher teacher = Teacher.of(teacherModel)) { // closes the model
                 for (String student : new String[] {"mf", "lightgcn"}) {
                     for (Object[] method : methods) {
@@ -298,6 +308,24 @@ class DeviceTrainingTest {
                                 what + ": the KD term must move the student (" + relative(cpu, bprOnly) + " vs device noise " + rel + ")");
                     }
                 }
+            }
+        }
+
+        @Test
+        void hetcompFromATeacherTrajectoryMatchesTheCpu(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+            TrainConfig tc = cfg("mf", 3).with(Map.of("dim", 16, "save_every", 1));
+            try (Recommender teacherModel = Models.create(tc, DATA)) {
+                new Trainer(tc, DATA, teacherModel, new Bpr(), new Trainer.Outputs(null, null, dir)).fit(null);
+            }
+            try (Teacher teacher = Teacher.load(dir.resolve("epoch_0003.safetensors"), DATA)) {
+                Distillation.Setup s = Distillation.resolve("hetcomp", cfg("mf", 2), null, "mf",
+                        Map.of("hetcomp.k", 10, "hetcomp.p", 1, "hetcomp.alpha", 1.0, "lambda", 5.0));
+                float[] cpu = distill(s, teacher, Device.CPU), gpu = distill(s, teacher, Device.CUDA);
+                double rel = relative(cpu, gpu);
+                assertTrue(rel < 1e-4, "hetcomp: relative difference after two epochs " + rel);
+                float[] bprOnly = distill(Distillation.resolve(Distillation.SCRATCH, s.student(), null, "mf", Map.of()), teacher, Device.CPU);
+                assertTrue(relative(cpu, bprOnly) > 100 * rel && relative(cpu, bprOnly) > 1e-4,
+                        "hetcomp: the KD term must move the student (" + relative(cpu, bprOnly) + " vs device noise " + rel + ")");
             }
         }
 
