@@ -30,7 +30,7 @@ public final class PairCeBench {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1950;
         int d = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         int reps = args.length > 2 ? Integer.parseInt(args[2]) : 60;
-        int nItems = 41_000, k = 100, l = 50;
+        int nItems = Integer.getInteger("items", 41_000), k = 100, l = 50; // -Ditems=N: a smaller table (cache-resident rows)
         SplittableRandom r = new SplittableRandom(7);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment u = gaussian(arena, r, (long) rows * d), items = gaussian(arena, r, (long) nItems * d);
