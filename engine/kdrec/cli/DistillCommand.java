@@ -81,7 +81,7 @@ final class DistillCommand implements Callable<Integer> {
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
             Distillation.Setup setup = Distillation.resolve(method, studentCfg, students.preset, teacher.model().kind(), overrides);
-            if (dev == kdrec.train.Device.CUDA) Distillation.checkOnDevice(setup); // before the run directory exists
+            if (dev == kdrec.train.Device.CUDA) Distillation.checkOnDevice(setup, td.items()); // before the run directory exists
             Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
             runConfig.put("data", data.describe());
             runConfig.put("teacher", teacherPath.toString());

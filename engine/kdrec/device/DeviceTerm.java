@@ -25,6 +25,14 @@ public interface DeviceTerm extends AutoCloseable {
     /** The batch's loss (already times lambda) from its per-row losses, downloaded to {@code loss[from, from + rows)}. */
     double loss(float[] loss, int from);
 
+    /**
+     * True when {@link #beginEpoch} reads the host model (a host-side hook), which must then hold the
+     * device's parameters: the device run downloads them first if it has stepped since the last download.
+     */
+    default boolean readsHostModel() {
+        return false;
+    }
+
     /** Frees host resources of its own (device buffers come from the run's slots). */
     @Override
     default void close() {}

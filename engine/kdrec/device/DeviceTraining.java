@@ -36,6 +36,7 @@ public final class DeviceTraining implements AutoCloseable {
     private final DeviceBuffer excludePtr, excludeIdx;
     private final StepUploads uploads;
     private float[] losses = new float[0];
+    private boolean hostBehind; // the device has stepped since the host model was last refreshed
 
     private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, int[] trainPtr, int[] trainItems) {
         this.cuda = cuda;
@@ -120,6 +121,7 @@ public final class DeviceTraining implements AutoCloseable {
     /** The epoch's per-epoch hook (RCE-KD: the student's top-M and the epoch's sets). */
     public void beginEpoch(int epoch) {
         if (kd == null) return;
+        if (kd.readsHostModel() && hostBehind) download(false);
         model.forward();
         kd.beginEpoch(model, epoch);
     }
@@ -149,7 +151,10 @@ public final class DeviceTraining implements AutoCloseable {
         bpr.launch(model, perRow.slice(0, nb * 4L));
         if (kd != null) kd.launch(model, perRow.slice(nb * 4L, nk * 4L));
         model.backward();
-        if (update) adam.step();
+        if (update) {
+            adam.step();
+            hostBehind = true;
+        }
         if (losses.length < nb + nk) losses = new float[nb + nk];
         cuda.download(perRow, java.lang.foreign.MemorySegment.ofArray(losses), 0, (nb + nk) * 4L);
         Map<String, Double> parts = new LinkedHashMap<>();
@@ -177,6 +182,7 @@ public final class DeviceTraining implements AutoCloseable {
      */
     public void download(boolean withOptimiser) {
         model.download();
+        hostBehind = false;
         if (withOptimiser) adam.download();
     }
 

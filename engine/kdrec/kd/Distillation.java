@@ -113,18 +113,22 @@ public final class Distillation {
 
     /**
      * Refuses, before anything is created or trained, a setup that cannot run with {@code --device
-     * cuda} (the backbone, lazy Adam, top_k, the method), saying what to use instead.
+     * cuda} (the backbone, lazy Adam, top_k, the method, a student top list over the GPU's top-K limit
+     * on a data set of {@code items} items), saying what to use instead.
      */
-    public static void checkOnDevice(Setup s) {
+    public static void checkOnDevice(Setup s, int items) {
         TrainConfig st = s.student();
         kdrec.device.DeviceTraining.checkSettings(st.model(), st.lazyAdam(), st.topK());
         if (s.scratch()) return;
         DistillObjective.checkOnDevice(s.method(), st.baseLoss());
-        // the device ranks the student's top lists with the fused top-K kernel (k <= its limit)
-        int topList = s.method().equals("rcekd") && !s.params().bool("full_ce") ? s.params().integer("m")
-                : s.method().equals("ce") && s.params().str("guide").equals("student") ? s.params().integer("k") : 0;
+        // the device ranks the student's top list each epoch with the fused top-K kernel (k <= its limit);
+        // the methods clip the list at the item count, and RCE-KD without sampling ranks nothing per epoch
+        KdParams p = s.params();
+        boolean rceSets = s.method().equals("rcekd") && p.bool("sampling") && !p.bool("full_ce");
+        boolean studentCe = s.method().equals("ce") && p.str("guide").equals("student");
+        int topList = Math.min(items, rceSets ? p.integer("m") : studentCe ? p.integer("k") : 0);
         if (topList > kdrec.gpu.GpuTopK.MAX_K) {
-            throw new IllegalArgumentException(s.method() + (s.method().equals("rcekd") ? ".m = " : ".k = ") + topList
+            throw new IllegalArgumentException(s.method() + (rceSets ? ".m = " : ".k = ") + topList
                     + " exceeds the GPU top-K limit " + kdrec.gpu.GpuTopK.MAX_K + "; use --device cpu");
         }
     }

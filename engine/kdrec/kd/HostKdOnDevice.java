@@ -61,6 +61,11 @@ final class HostKdOnDevice implements DeviceTerm {
     }
 
     @Override
+    public boolean readsHostModel() {
+        return true;
+    }
+
+    @Override
     public int prepare(DeviceModel model, Batch batch, StepUploads up) {
         this.batch = batch;
         return 0; // the loss is computed on the host in launch

@@ -28,6 +28,8 @@ final class RceKdSetsOnDevice {
     private final DeviceEmbeddings teacher;
     private final DeviceBuffer qt, weight;
     private final int cap;
+    /** Blocks of the sets kernel (tests lower it so that a block builds several users' lists in turn). */
+    int blockCap = GpuRceKd.MAX_BLOCKS;
 
     /** The epoch's lists on the host side: row pointer over users, split points and weights per user. */
     int[] ptr = new int[1], len = new int[0], a = new int[0], b = new int[0];
@@ -55,7 +57,7 @@ final class RceKdSetsOnDevice {
                 dA = slots.reserve("rcekd.sets.a", users), dB = slots.reserve("rcekd.sets.b", users),
                 dWa = slots.reserve("rcekd.sets.wA", users), dWb = slots.reserve("rcekd.sets.wB", users);
         GpuRceKd.sets(cuda, users, spec.m(), spec.k(), spec.l(), cap, top, qt, Sampling.rngBase(spec.seed(), 1, epoch), spec.temp(),
-                spec.sampleRank(), spec.separate(), weight, slab, dLen, dA, dB, dWa, dWb);
+                spec.sampleRank(), spec.separate(), weight, slab, dLen, dA, dB, dWa, dWb, blockCap);
         len = RceKdEpoch.grow(len, users);
         a = RceKdEpoch.grow(a, users);
         b = RceKdEpoch.grow(b, users);

@@ -18,7 +18,8 @@ public final class GpuRceKd {
     /** Largest student top-M (the kernel's shared arrays; also the GPU top-K limit). */
     public static final int MAX_M = 1024;
     private static final int THREADS = 256;
-    private static final int MAX_BLOCKS = 65_536;
+    /** Blocks per launch; a block loops over users when there are more (tests lower it to run that loop). */
+    public static final int MAX_BLOCKS = 65_536;
 
     /**
      * Every user's list into row u of {@code slab} (users x cap): separate sets
@@ -33,7 +34,15 @@ public final class GpuRceKd {
     public static void sets(Cuda cuda, int users, int m, int k, int l, int cap, DeviceBuffer top, DeviceBuffer qt, long rngBase,
                             double temp, boolean sampleRank, boolean separate, DeviceBuffer weight, DeviceBuffer slab,
                             DeviceBuffer len, DeviceBuffer a, DeviceBuffer b, DeviceBuffer wA, DeviceBuffer wB) {
+        sets(cuda, users, m, k, l, cap, top, qt, rngBase, temp, sampleRank, separate, weight, slab, len, a, b, wA, wB, MAX_BLOCKS);
+    }
+
+    /** {@link #sets} on at most {@code maxBlocks} blocks (each then builds several users' lists in turn). */
+    public static void sets(Cuda cuda, int users, int m, int k, int l, int cap, DeviceBuffer top, DeviceBuffer qt, long rngBase,
+                            double temp, boolean sampleRank, boolean separate, DeviceBuffer weight, DeviceBuffer slab,
+                            DeviceBuffer len, DeviceBuffer a, DeviceBuffer b, DeviceBuffer wA, DeviceBuffer wB, int maxBlocks) {
         String kn = "RceKd.sets";
+        if (maxBlocks < 1) throw bad(kn, "maxBlocks=" + maxBlocks + " < 1");
         if (users < 0) throw bad(kn, "negative users=" + users);
         if (m < 1 || m > MAX_M) throw bad(kn, "m=" + m + " outside [1, " + MAX_M + "]");
         if (k < 1 || k > m) throw bad(kn, "k=" + k + " outside [1, m=" + m + "]");
@@ -46,7 +55,7 @@ public final class GpuRceKd {
         length(kn, "slab", slab, (long) users * cap);
         for (DeviceBuffer x : new DeviceBuffer[] {len, a, b, wA, wB}) length(kn, "per-user output", x, users);
         if (users == 0) return;
-        cuda.launch(cuda.kernel("kdrec_rcekd_sets"), Math.min(users, MAX_BLOCKS), 1, 1, THREADS, 1, 1, 0,
+        cuda.launch(cuda.kernel("kdrec_rcekd_sets"), Math.min(users, Math.min(maxBlocks, MAX_BLOCKS)), 1, 1, THREADS, 1, 1, 0,
                 users, m, k, l, cap, top, qt, rngBase, temp, sampleRank ? 1 : 0, separate ? 1 : 0, weight, slab, len, a, b, wA, wB);
     }
 

@@ -86,7 +86,7 @@ public final class Comparison {
         }
         Map<String, Distillation.Setup> setups = plan.resolve(student, preset, teacher.model().kind());
         if (device == kdrec.train.Device.CUDA) {
-            for (Distillation.Setup s : setups.values()) Distillation.checkOnDevice(s);
+            for (Distillation.Setup s : setups.values()) Distillation.checkOnDevice(s, td.items());
             teacher.onDevice(device);
         }
         Path abs = out.toAbsolutePath().normalize();

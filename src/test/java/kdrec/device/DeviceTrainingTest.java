@@ -77,10 +77,13 @@ class DeviceTrainingTest {
             DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("cd", c, null, "mf", Map.of()), t, DATA), adam, null);
             Distillation.Setup full = Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3));
             DeviceTraining.checkSupported(m, Distillation.objective(full, t, DATA), adam, null);
-            var e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("fitnet", c, null, "mf", Map.of())));
+            var e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("fitnet", c, null, "mf", Map.of()), 5000));
             assertTrue(e.getMessage().contains("fitnet trains parameters of its own and runs with --device cpu"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000))));
+            e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000)), 5000));
             assertTrue(e.getMessage().contains("rcekd.m = 2000 exceeds the GPU top-K limit"), e.getMessage());
+            // clipped at the item count, or not ranked at all without sampling: accepted
+            Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000)), 800);
+            Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000, "rcekd.sampling", false)), 5000);
             Adam lazy = new Adam(m.params(), 1e-3f, 0f, true);
             e = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSupported(m, new Bpr(), lazy, null));
             assertTrue(e.getMessage().contains("lazy_adam"), e.getMessage());

@@ -27,7 +27,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * against the host's {@link RceKdEpoch#build} for the same teacher, settings, seed, epoch and student
  * top-M: the lists (ids in order), split points and weights must be identical and the teacher targets
  * equal to float rounding, over separate and one-set lists, sample_rank, a constant weight, L = M
- * (no draw), K = M = L = 1 and the largest M the kernel takes. The argument checks run without a GPU.
+ * (no draw), K = M = L = 1, M not a power of two (a padded sort), the largest M the kernel takes, a
+ * block building several users in turn, and thousands of users on a real GPU. The argument checks run
+ * without a GPU.
  */
 class RceKdSetsGpuTest {
     /** One case: users x items, settings. */
@@ -41,6 +43,8 @@ class RceKdSetsGpuTest {
             new Case(50, 150, 8, 30, 9, true, false, 0.3, 0),
             new Case(40, 300, 20, 37, 37, true, false, -1, 0), // L = M: every position, no draw
             new Case(33, 120, 1, 1, 1, true, false, -1, 5),
+            new Case(70, 900, 30, 700, 300, true, false, -1, 1), // M not a power of two: padded sort
+            new Case(50, 600, 20, 513, 40, false, true, -1, 0),
             new Case(6, 1500, 100, GpuRceKd.MAX_M, 50, true, false, -1, 1)};
 
     /** A teacher MF with N(0, 1) parameters (clear, well-spread rankings). */
@@ -99,10 +103,35 @@ class RceKdSetsGpuTest {
             long seed = 11;
             for (Case c : CASES) {
                 try (Teacher t = teacher(c.users(), c.items(), seed)) {
-                    compare(cuda, t, c, seed++);
+                    compare(cuda, t, c, seed++, GpuRceKd.MAX_BLOCKS);
                 }
             }
             assertEquals(before, cuda.allocatedBytes(), "device bytes leaked");
+        }
+
+        @Test
+        void aBlockBuildingSeveralUsersInTurnGivesTheSameLists() {
+            // the kernel loops over users per block when users exceed its grid; the cases above get a block each
+            Cuda cuda = CudaProbe.cuda();
+            for (int cap : new int[] {1, 3}) {
+                for (Case c : new Case[] {CASES[0], CASES[2], CASES[7]}) {
+                    try (Teacher t = teacher(c.users(), c.items(), 21)) {
+                        compare(cuda, t, c, 21, cap);
+                    }
+                }
+            }
+        }
+
+        @Test
+        void aLargeCaseEqualsTheHost() {
+            // thousands of users at the largest M on a GPU (the host's Math.log and CUDA's log may differ in
+            // the last ulp; a list differs only if that moves a key across a float rounding boundary and past
+            // its neighbour): every list must still be the host's
+            Cuda cuda = CudaProbe.cuda();
+            Case c = new Case(kdrec.gpu.GpuTestSizes.pick(3000, 24), 4000, 100, GpuRceKd.MAX_M, 100, true, false, -1, 4);
+            try (Teacher t = teacher(c.users(), c.items(), 31)) {
+                compare(cuda, t, c, 31, GpuRceKd.MAX_BLOCKS);
+            }
         }
 
         @Test
@@ -128,8 +157,8 @@ class RceKdSetsGpuTest {
             }
         }
 
-        private void compare(Cuda cuda, Teacher t, Case c, long seed) {
-            String what = c.toString();
+        private void compare(Cuda cuda, Teacher t, Case c, long seed, int blockCap) {
+            String what = c + ", blocks <= " + blockCap;
             RceKd kd = rcekd(t, c, seed);
             int users = c.users();
             int[] top = studentTop(kd.deviceSpec().teacherTop(), users, c.items(), c.k(), c.m(), seed + 1000);
@@ -138,6 +167,7 @@ class RceKdSetsGpuTest {
             RceKdEpoch ep = kd.epochSets();
             try (UploadSlots slots = new UploadSlots(cuda)) {
                 RceKdSetsOnDevice sets = new RceKdSetsOnDevice(cuda, slots, kd.deviceSpec());
+                sets.blockCap = blockCap;
                 sets.build(users, slots.ints("top", top, top.length), c.epoch());
                 int nnz = ep.ptr[users];
                 assertArrayEquals(Arrays.copyOf(ep.ptr, users + 1), Arrays.copyOf(sets.ptr, users + 1), what + ": list lengths");
