@@ -111,6 +111,21 @@ public final class DeviceModel implements AutoCloseable {
         return outGrad.at((long) users * d);
     }
 
+    /** Gradient of the user parameter table (after {@link #backward}; the same buffer as {@link #userGrad} for MF). */
+    public DeviceBuffer userParameterGrad() {
+        return paramGrad;
+    }
+
+    /** Gradient of the item parameter table (after {@link #backward}). */
+    public DeviceBuffer itemParameterGrad() {
+        return paramGrad.at((long) users * d);
+    }
+
+    /** True when the final embeddings are the parameters themselves (MF, LightGCN with 0 layers). */
+    public boolean finalIsParameters() {
+        return out == param;
+    }
+
     /** The parameter table and its gradient (for the optimiser). */
     DeviceBuffer parameters() {
         return param;

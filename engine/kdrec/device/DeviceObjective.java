@@ -16,7 +16,8 @@ public interface DeviceObjective {
 
     /**
      * The device twin of the distillation term, logged as "kd"; its buffers come from {@code slots};
-     * {@code student} is the host model the trainer refreshes from the device after every epoch.
+     * {@code student} is the host model the trainer refreshes from the device after every epoch;
+     * {@code extraAdam} (or null) updates the method's own parameters, which live on the host.
      */
-    DeviceTerm deviceTerm(Cuda cuda, UploadSlots slots, kdrec.model.Recommender student);
+    DeviceTerm deviceTerm(Cuda cuda, UploadSlots slots, kdrec.model.Recommender student, kdrec.nn.Adam extraAdam);
 }

@@ -25,6 +25,12 @@ public interface DeviceTerm extends AutoCloseable {
     /** The batch's loss (already times lambda) from its per-row losses, downloaded to {@code loss[from, from + rows)}. */
     double loss(float[] loss, int from);
 
+    /** After the model's backward: adds what the term computed for the parameter tables themselves (a host term's raw-table gradient). */
+    default void afterBackward(DeviceModel model) {}
+
+    /** After the device optimiser's step (update steps only): steps the term's own parameters, if it has any. */
+    default void update() {}
+
     /**
      * True when {@link #beginEpoch} reads the host model (a host-side hook), which must then hold the
      * device's parameters: the device run downloads them first if it has stepped since the last download.

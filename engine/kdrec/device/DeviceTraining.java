@@ -18,10 +18,10 @@ import kdrec.nn.Adam;
  * losses' gradients, backward, Adam) with only the batch's ids going up and the loss values coming
  * down; evaluation ranks every user on the device with the fused score->top-K kernel.
  *
- * <p>What runs here: MF and LightGCN students, BPR ({@code kdrec train}) and BPR + lambda times a
- * ranking KD method ({@code kdrec distill}: RCE-KD and vanilla CE-KD whole on the device, the other
- * ranking methods with their term computed on the host each step); anything else (HSTU, feature KD,
- * lazy Adam) is refused up front with what to use instead.
+ * <p>What runs here: MF and LightGCN students, BPR ({@code kdrec train}) and BPR + lambda times any
+ * KD method ({@code kdrec distill}: RCE-KD and vanilla CE-KD whole on the device, the others with their
+ * term, and feature KD's own parameters, on the host each step); anything else (HSTU, lazy Adam) is
+ * refused up front with what to use instead.
  * The trainer keeps its host model and optimiser as the master copy for checkpoints, early stopping
  * and the best-epoch parameters: {@link #download} after every epoch; {@link #open} uploads the host's
  * state, so a resumed run continues from its checkpoint.
@@ -38,7 +38,8 @@ public final class DeviceTraining implements AutoCloseable {
     private float[] losses = new float[0];
     private boolean hostBehind; // the device has stepped since the host model was last refreshed
 
-    private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, int[] trainPtr, int[] trainItems) {
+    private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, Adam extraAdam, int[] trainPtr,
+                           int[] trainItems) {
         this.cuda = cuda;
         UploadSlots s = new UploadSlots(cuda);
         DeviceModel m = null;
@@ -47,7 +48,7 @@ public final class DeviceTraining implements AutoCloseable {
         try {
             m = DeviceModel.of(cuda, student);
             a = new DeviceAdam(cuda, m, hostAdam);
-            t = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s, student) : null;
+            t = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s, student, extraAdam) : null;
             this.excludePtr = s.ints("train.ptr", trainPtr, trainPtr.length);
             this.excludeIdx = s.ints("train.items", trainItems, trainItems.length);
         } catch (RuntimeException e) {
@@ -68,7 +69,7 @@ public final class DeviceTraining implements AutoCloseable {
      */
     public static DeviceTraining open(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam, int[] trainPtr, int[] trainItems) {
         checkSupported(student, objective, hostAdam, extraAdam);
-        return new DeviceTraining(cudaOrExplain(), student, objective, hostAdam, trainPtr, trainItems);
+        return new DeviceTraining(cudaOrExplain(), student, objective, hostAdam, extraAdam, trainPtr, trainItems);
     }
 
     /**
@@ -88,8 +89,7 @@ public final class DeviceTraining implements AutoCloseable {
 
     /**
      * Refuses, before any CUDA call, what the device path does not run, saying what to use instead:
-     * backbones other than MF/LightGCN, objectives other than BPR and BPR + a ranking KD method, lazy
-     * Adam, and distillers with their own parameters.
+     * backbones other than MF/LightGCN, objectives other than BPR and BPR + a KD method, and lazy Adam.
      */
     public static void checkSupported(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam) {
         if (!(student instanceof kdrec.model.MatrixFactorization) && !(student instanceof kdrec.model.LightGcn)) {
@@ -98,10 +98,9 @@ public final class DeviceTraining implements AutoCloseable {
         if (objective instanceof DeviceObjective o) {
             o.checkOnDevice();
         } else if (!(objective instanceof Bpr)) {
-            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with the ranking KD methods; objective "
+            throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with a BPR base loss; objective "
                     + objective.getClass().getSimpleName() + " runs with --device cpu");
         }
-        if (extraAdam != null) throw new IllegalArgumentException("--device cuda does not run distillers with their own parameters; use --device cpu");
         checkSettings(student.kind(), hostAdam.lazy(), 0);
     }
 
@@ -151,8 +150,10 @@ public final class DeviceTraining implements AutoCloseable {
         bpr.launch(model, perRow.slice(0, nb * 4L));
         if (kd != null) kd.launch(model, perRow.slice(nb * 4L, nk * 4L));
         model.backward();
+        if (kd != null) kd.afterBackward(model);
         if (update) {
             adam.step();
+            if (kd != null) kd.update();
             hostBehind = true;
         }
         if (losses.length < nb + nk) losses = new float[nb + nk];

@@ -59,38 +59,31 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
 
     @Override
     public void checkOnDevice() {
-        checkOnDevice(distiller.name(), base.name());
+        checkOnDevice(base.name());
     }
 
     /**
-     * The one rule for what distills on the device: base loss BPR and a method without parameters of
-     * its own (every ranking method; feature KD trains projectors beside the student). Throws
-     * IllegalArgumentException saying what to use instead.
+     * The one rule for what distills on the device: a BPR base loss (every method runs there; see
+     * {@link #deviceTerm}). Throws IllegalArgumentException saying what to use instead.
      */
-    static void checkOnDevice(String method, String baseLoss) {
+    static void checkOnDevice(String baseLoss) {
         if (!baseLoss.equals("bpr")) {
             throw new IllegalArgumentException("--device cuda distills with a BPR base loss; " + baseLoss + " runs with --device cpu");
         }
-        if (Methods.ownParameters(method)) {
-            throw new IllegalArgumentException("--device cuda runs the ranking KD methods (" + rankingMethods() + "); " + method
-                    + " trains parameters of its own and runs with --device cpu");
-        }
-    }
-
-    private static String rankingMethods() {
-        return String.join(", ", Methods.names().stream().filter(n -> !Methods.ownParameters(n)).toList());
     }
 
     /**
      * The device twin of the term: RCE-KD (but its full_ce ablation) and vanilla CE-KD run whole on the
-     * device; every other ranking method computes its term on the host each step ({@link HostKdOnDevice}).
+     * device; every other method computes its term (and feature KD updates its own parameters) on the
+     * host each step ({@link HostKdOnDevice}).
      */
     @Override
-    public kdrec.device.DeviceTerm deviceTerm(kdrec.gpu.Cuda cuda, kdrec.device.UploadSlots slots, Recommender student) {
+    public kdrec.device.DeviceTerm deviceTerm(kdrec.gpu.Cuda cuda, kdrec.device.UploadSlots slots, Recommender student,
+                                              kdrec.nn.Adam extraAdam) {
         checkOnDevice();
         if (distiller instanceof VanillaCe ce) return new VanillaCeOnDevice(cuda, slots, ce, lambda);
         if (distiller instanceof RceKd r && !r.fullCe()) return new RceKdOnDevice(cuda, slots, r, lambda);
-        return new HostKdOnDevice(cuda, slots, distiller, lambda, student);
+        return new HostKdOnDevice(cuda, slots, distiller, lambda, student, extraAdam);
     }
 
     @Override

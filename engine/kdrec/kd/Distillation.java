@@ -120,7 +120,7 @@ public final class Distillation {
         TrainConfig st = s.student();
         kdrec.device.DeviceTraining.checkSettings(st.model(), st.lazyAdam(), st.topK());
         if (s.scratch()) return;
-        DistillObjective.checkOnDevice(s.method(), st.baseLoss());
+        DistillObjective.checkOnDevice(st.baseLoss());
         // the device ranks the student's top list each epoch with the fused top-K kernel (k <= its limit);
         // the methods clip the list at the item count, and RCE-KD without sampling ranks nothing per epoch
         KdParams p = s.params();

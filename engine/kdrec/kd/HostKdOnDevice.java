@@ -16,15 +16,18 @@ import kdrec.model.Recommender;
 import kdrec.tensor.Tensor;
 
 /**
- * The device path's term for distillers without a device twin (rd, cd, rrd, dcd, unkd, hetcomp,
- * RCE-KD's full_ce ablation): BPR, the student's tables, LightGCN's propagation and Adam stay on the
- * GPU, while the distiller's own per-batch loss runs on the host tape, exactly as on the CPU path,
- * against a copy of the student's final embeddings downloaded for the step; its gradient goes back
- * up and is added to the device's final-embedding gradients before the backward. Its per-epoch hook
- * runs on the host student, which the trainer refreshes from the device after every epoch.
+ * The device path's term for methods without a device twin (rd, cd, rrd, dcd, unkd, hetcomp, RCE-KD's
+ * full_ce ablation, and feature KD: freqd, fitnet, de, htd): BPR, the student's tables, LightGCN's
+ * propagation and Adam stay on the GPU, while the method's own per-batch loss runs on the host tape,
+ * exactly as on the CPU path. Each step the device's parameters come down into the host student (the
+ * feature methods read its raw tables) and, for LightGCN, the final embeddings too; the loss's gradient
+ * with respect to the final embeddings goes back up before the model's backward, its gradient with
+ * respect to the raw tables after it, and a method's own parameters (feature KD's projectors and
+ * experts) live and are updated on the host, with the trainer's second Adam, as on the CPU path. The
+ * per-epoch hook runs on the host student, current as of the epoch's start.
  *
- * <p>Cost per step: the final embeddings down and their gradient up, (users + items) x d floats each
- * way (5.7 MB at the Gowalla-sized shape, d = 20), plus the host's KD math; the twins
+ * <p>Cost per step: the tables down (twice for LightGCN) and the gradients up, (users + items) x d
+ * floats each (5.7 MB at the Gowalla-sized shape, d = 20), plus the host's KD math; the twins
  * ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}) move only the batch's ids.
  */
 final class HostKdOnDevice implements DeviceTerm {
@@ -33,17 +36,20 @@ final class HostKdOnDevice implements DeviceTerm {
     private final Distiller distiller;
     private final float lambda;
     private final Recommender hostStudent;
+    private final kdrec.nn.Adam extraAdam; // the method's own parameters' optimiser, or null
     private final Tape tape = new Tape(kdrec.tensor.Backends.get(), new kdrec.tensor.Scratch());
-    private Tensor users, items;
+    private Tensor users, items; // LightGCN's final embeddings (MF's are the host tables themselves)
     private Batch batch;
     private double loss;
+    private Tensor tableGradUsers, tableGradItems; // the step's raw-table gradient, added after the backward
 
-    HostKdOnDevice(Cuda cuda, UploadSlots slots, Distiller distiller, float lambda, Recommender hostStudent) {
+    HostKdOnDevice(Cuda cuda, UploadSlots slots, Distiller distiller, float lambda, Recommender hostStudent, kdrec.nn.Adam extraAdam) {
         this.cuda = cuda;
         this.slots = slots;
         this.distiller = distiller;
         this.lambda = lambda;
         this.hostStudent = hostStudent;
+        this.extraAdam = extraAdam;
     }
 
     @Override
@@ -73,21 +79,44 @@ final class HostKdOnDevice implements DeviceTerm {
 
     @Override
     public void launch(DeviceModel model, DeviceBuffer unused) {
-        int d = model.dim();
-        if (users == null || users.rows() != model.users() || users.cols() != d) {
-            users = Tensor.zeros(model.users(), d);
-            items = Tensor.zeros(model.items(), d);
+        model.download(); // the host student's tables are the device's for this step
+        Tensor u = hostStudent.params().get("user").value(), it = hostStudent.params().get("item").value();
+        if (!model.finalIsParameters()) {
+            if (users == null || !users.sameShape(u) || !items.sameShape(it)) {
+                users = Tensor.zeros(u.rows(), u.cols());
+                items = Tensor.zeros(it.rows(), it.cols());
+            }
+            cuda.download(model.userRows(), users.data(), 0, users.size() * 4L);
+            cuda.download(model.itemRows(), items.data(), 0, items.size() * 4L);
+            u = users;
+            it = items;
         }
-        cuda.download(model.userRows(), users.data(), 0, users.size() * 4L);
-        cuda.download(model.itemRows(), items.data(), 0, items.size() * 4L);
         tape.reset();
-        Var u = Var.leaf("user.final", users), i = Var.leaf("item.final", items);
-        Var kd = Arith.scale(tape, distiller.loss(tape, hostStudent, new Recommender.Embeddings(u, i), batch), lambda);
+        hostStudent.params().zeroGrad();
+        if (extraAdam != null) for (Var p : extraAdam.params()) p.zeroGrad();
+        Var fu = Var.leaf("user.final", u), fi = Var.leaf("item.final", it);
+        Var kd = Arith.scale(tape, distiller.loss(tape, hostStudent, new Recommender.Embeddings(fu, fi), batch), lambda);
         loss = kd.value().get(0);
+        tableGradUsers = tableGradItems = null;
         if (!kd.requiresGrad()) return;
         tape.backward(kd);
-        addGradient(u.densify(tape), model.userGrad(), "hostkd.gu");
-        addGradient(i.densify(tape), model.itemGrad(), "hostkd.gi");
+        addGradient(fu.densify(tape), model.userGrad(), "hostkd.gu");
+        addGradient(fi.densify(tape), model.itemGrad(), "hostkd.gi");
+        tableGradUsers = hostStudent.params().get("user").densify(tape);
+        tableGradItems = hostStudent.params().get("item").densify(tape);
+    }
+
+    /** The raw-table gradient (feature KD's FreqD distils from the tables themselves), after the model's backward. */
+    @Override
+    public void afterBackward(DeviceModel model) {
+        addGradient(tableGradUsers, model.userParameterGrad(), "hostkd.tu");
+        addGradient(tableGradItems, model.itemParameterGrad(), "hostkd.ti");
+    }
+
+    /** The method's own parameters, updated on the host as the CPU trainer does after its step. */
+    @Override
+    public void update() {
+        if (extraAdam != null) extraAdam.step(tape);
     }
 
     /** grad += g (g null: no gradient reached that table). */

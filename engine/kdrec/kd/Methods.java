@@ -45,7 +45,6 @@ public final class Methods {
     }
 
     private static final Map<String, Method> ALL = new LinkedHashMap<>();
-    private static final java.util.Set<String> FEATURE = new java.util.HashSet<>(); // before the static block that fills it
 
     static {
         // the order of --methods' default and of compare's tables: ranking baselines in publication order, RCE-KD, then feature KD
@@ -57,25 +56,14 @@ public final class Methods {
         register(UnKd.METHOD);
         register(HetComp.METHOD);
         register(RceKd.METHOD);
-        registerFeature(kdrec.kd.feature.FreqD.METHOD);
-        registerFeature(kdrec.kd.feature.FitNet.METHOD);
-        registerFeature(kdrec.kd.feature.DistillationExperts.METHOD);
-        registerFeature(kdrec.kd.feature.HierarchicalTopology.METHOD);
+        register(kdrec.kd.feature.FreqD.METHOD);
+        register(kdrec.kd.feature.FitNet.METHOD);
+        register(kdrec.kd.feature.DistillationExperts.METHOD);
+        register(kdrec.kd.feature.HierarchicalTopology.METHOD);
     }
 
     private static void register(Method m) {
         ALL.put(m.name(), m);
-    }
-
-    /** A feature-KD method: it trains parameters of its own (projectors, experts) beside the student. */
-    private static void registerFeature(Method m) {
-        register(m);
-        FEATURE.add(m.name());
-    }
-
-    /** True for the feature-KD methods, which train parameters of their own beside the student. */
-    public static boolean ownParameters(String name) {
-        return FEATURE.contains(name.trim().toLowerCase(Locale.ROOT));
     }
 
     public static List<String> names() {

@@ -119,17 +119,17 @@ class CompareCommandTest {
     @Test
     @org.junit.jupiter.api.Tag("gpu")
     @org.junit.jupiter.api.extension.ExtendWith(kdrec.gpu.RequiresGpu.class)
-    void comparesOnTheGpuAndRefusesMethodsWithoutADeviceTwinUpFront() throws Exception {
+    void comparesOnTheGpuAndRefusesAnHstuStudentUpFront() throws Exception {
         Path out = dir.resolve("C-gpu");
         Result r = run(compare(out, "--device", "cuda"));
         assertEquals(0, r.code, r.err);
         assertTrue(Files.isRegularFile(out.resolve("table.md")));
         assertTrue(Files.readString(out.resolve("runs/rcekd/seed3/log")).contains("BPR + RCE-KD"), "the runs trained on the device");
         Path bad = dir.resolve("C-gpu-cd");
-        Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,fitnet",
+        Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,rcekd", "--student", "hstu",
                 "--device", "cuda", "--out", bad.toString());
         assertEquals(1, refused.code);
-        assertTrue(refused.err.contains("fitnet trains parameters of its own and runs with --device cpu"), refused.err);
+        assertTrue(refused.err.contains("model hstu trains with --device cpu"), refused.err);
         assertFalse(Files.exists(bad), "nothing is created before the check");
     }
 

@@ -136,9 +136,10 @@ class DistillCommandTest {
         assertEquals(0, eval.code, eval.err);
         // what the device does not run is refused before a run directory exists
         Path cd = dir.resolve("gpu-cd");
-        Result refused = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "fitnet", "--device", "cuda", "--out", cd.toString());
+        Result refused = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--student", "hstu", "--device", "cuda",
+                "--out", cd.toString());
         assertEquals(1, refused.code);
-        assertTrue(refused.err.contains("fitnet trains parameters of its own and runs with --device cpu"), refused.err);
+        assertTrue(refused.err.contains("model hstu trains with --device cpu"), refused.err);
         assertTrue(!Files.exists(cd), "no run directory is left behind");
         Result lazy = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--set", "lazy_adam=true",
                 "--device", "cuda", "--out", cd.toString());

@@ -72,14 +72,13 @@ class DeviceTrainingTest {
         TrainConfig c = cfg("mf", 1);
         try (Recommender m = Models.create(c, DATA); Teacher t = Teacher.of(Models.create(c, DATA))) {
             Adam adam = new Adam(m.params(), 1e-3f, 0f, false);
-            // every ranking method is accepted (a twin, or its term on the host); feature KD is not
+            // every method is accepted (a twin, or its term on the host)
             DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("ce", c, null, "mf", Map.of("ce.k", 5)), t, DATA), adam, null);
             DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("cd", c, null, "mf", Map.of()), t, DATA), adam, null);
             Distillation.Setup full = Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3));
             DeviceTraining.checkSupported(m, Distillation.objective(full, t, DATA), adam, null);
-            var e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("fitnet", c, null, "mf", Map.of()), 5000));
-            assertTrue(e.getMessage().contains("fitnet trains parameters of its own and runs with --device cpu"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000)), 5000));
+            Distillation.checkOnDevice(Distillation.resolve("fitnet", c, null, "mf", Map.of()), 5000);
+            var e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000)), 5000));
             assertTrue(e.getMessage().contains("rcekd.m = 2000 exceeds the GPU top-K limit"), e.getMessage());
             // clipped at the item count, or not ranked at all without sampling: accepted
             Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000)), 800);
@@ -223,7 +222,12 @@ class DeviceTrainingTest {
                     {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
                     {"rrd", Map.of("rrd.k", 5, "rrd.l", 8, "rrd.mxk", 12, "lambda", 0.5)},
                     {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
-                    {"unkd", Map.of("unkd.group_num", 2, "unkd.n_distill", 4, "lambda", 0.5)}};
+                    {"unkd", Map.of("unkd.group_num", 2, "unkd.n_distill", 4, "lambda", 0.5)},
+                    // feature KD: FreqD reads the raw tables (its gradient joins after the backward), the others the final embeddings
+                    {"freqd", Map.of("freqd.experts", 2, "freqd.filter", "quadratic:0.4", "freqd.dropout", 0.0, "lambda", 0.5)},
+                    {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)},
+                    {"de", Map.of("de.experts", 3, "de.max_epochs", 3, "lambda", 0.5)},
+                    {"htd", Map.of("htd.experts", 3, "htd.max_epochs", 3, "lambda", 0.5)}};
             long before = CudaProbe.cuda().allocatedBytes();
             try (Teacher teacher = Teacher.of(teacherModel)) {
                 for (String[] student : new String[][] {{"mf", "0"}, {"lightgcn", "0"}, {"lightgcn", "1"}, {"lightgcn", "3"}}) {
@@ -295,7 +299,10 @@ class DeviceTrainingTest {
                     {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
                     {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
                     {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
-                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)}};
+                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
+                    // feature KD: its own parameters are updated on the host each step, as on the CPU
+                    {"freqd", Map.of("freqd.experts", 2, "freqd.filter", "quadratic:0.4", "lambda", 0.5)},
+                    {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)}};
             try (Teacher teacher = Teacher.of(teacherModel)) { // closes the model
                 for (String student : new String[] {"mf", "lightgcn"}) {
                     for (Object[] method : methods) {
