@@ -51,6 +51,7 @@ public final class Cuda {
     private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
     private final AtomicLong allocated = new AtomicLong();
+    private final Workspace workspace = new Workspace(this);
     private final Pointer stagingHost;
     private final MemorySegment staging;
     private volatile String lastKernel = "(none)";
@@ -278,9 +279,14 @@ public final class Cuda {
         allocated.addAndGet(-Math.max(4, (b.bytes() + 3) & ~3L));
     }
 
-    /** Bytes held in live allocations made through this context (for leak checks). */
+    /** Bytes held in live allocations made through this context (for leak checks), the {@link #workspace} cache left out. */
     public long allocatedBytes() {
-        return allocated.get();
+        return allocated.get() - workspace.heldBytes();
+    }
+
+    /** The context's grow-only scratch for wrapper calls (see {@link Workspace}). */
+    public Workspace workspace() {
+        return workspace;
     }
 
     /** Copies {@code bytes} bytes from {@code src} at byte {@code srcOff} to the start of {@code dst}. */

@@ -58,9 +58,10 @@ public final class GpuGemm {
         int chunk = chunk(k, splits);
         splits = (k + chunk - 1) / chunk;  // no empty split
         // Split-K: each split's raw sums go to its own m x n slice, then one fixed-order reduction applies
-        // alpha/beta (deterministic, unlike atomics). The workspace is allocated per call: it exists only
-        // for skinny problems (few output tiles), where it is at most ~2 x 132 tiles of 128 x 128 floats.
-        try (DeviceBuffer w = cuda.allocElements((long) splits * m * n)) {
+        // alpha/beta (deterministic, unlike atomics). The partial sums live in the context's workspace: they
+        // exist only for skinny problems (few output tiles), at most ~2 x 132 tiles of 128 x 128 floats.
+        try (Workspace.Lease lease = cuda.workspace().lease((long) splits * m * n * 4)) {
+            DeviceBuffer w = lease.buffer();
             cuda.launch(splitKernel, gx, gy, splits, THREADS, 1, 1, 0, m, n, k, a.at(aOff), lda, b.at(bOff), ldb, w, chunk);
             cuda.launch1d(cuda.kernel("kdrec_gemm_splitk_reduce"), (long) m * n, THREADS, m, n, splits, w, alpha, beta,
                     c.at(cOff), ldc);

@@ -54,9 +54,8 @@ public final class GpuSoftmaxCe {
                                DeviceBuffer items, long iOff, int ldi, float scale, DeviceBuffer target, DeviceBuffer loss, DeviceBuffer lse) {
         checkForward(m, n, d, u, uOff, ldu, items, iOff, ldi, scale, target, loss, lse);
         if (m == 0) return;
-        try (DeviceBuffer ws = cuda.allocElements(forwardWorkspaceFloats(m, n))) {
-            forward(cuda, m, n, d, u, uOff, ldu, items, iOff, ldi, scale, target, loss, lse, ws);
-            cuda.synchronize();  // the kernels must be done with ws before it is freed
+        try (Workspace.Lease ws = cuda.workspace().lease(forwardWorkspaceFloats(m, n) * 4)) {
+            forward(cuda, m, n, d, u, uOff, ldu, items, iOff, ldi, scale, target, loss, lse, ws.buffer());
         }
     }
 
@@ -91,9 +90,8 @@ public final class GpuSoftmaxCe {
             backward(cuda, m, n, d, u, uOff, ldu, items, iOff, ldi, scale, target, lse, gLoss, du, duOff, lddu, di, diOff, lddi, null);
             return;
         }
-        try (DeviceBuffer ws = cuda.allocElements(need)) {
-            backward(cuda, m, n, d, u, uOff, ldu, items, iOff, ldi, scale, target, lse, gLoss, du, duOff, lddu, di, diOff, lddi, ws);
-            cuda.synchronize();  // the kernels must be done with ws before it is freed
+        try (Workspace.Lease ws = cuda.workspace().lease(need * 4)) {
+            backward(cuda, m, n, d, u, uOff, ldu, items, iOff, ldi, scale, target, lse, gLoss, du, duOff, lddu, di, diOff, lddi, ws.buffer());
         }
     }
 

@@ -92,10 +92,11 @@ public final class GpuTopK {
                     outScore, outIdx);
             return;
         }
-        // Allocated per call, and only for problems with few rows: each split needs its own k-list per row
-        // (scores then ids, m * splits * k each) until kdrec_topk_merge combines them.
+        // Only for problems with few rows: each split needs its own k-list per row (scores then ids,
+        // m * splits * k each, in the context's workspace) until kdrec_topk_merge combines them.
         long lists = (long) m * splits * k;
-        try (DeviceBuffer scratch = cuda.allocElements(2 * lists)) {
+        try (Workspace.Lease lease = cuda.workspace().lease(2 * lists * 4)) {
+            DeviceBuffer scratch = lease.buffer();
             DeviceBuffer sS = scratch, sI = scratch.at(lists);
             launchSelect(cuda, kernel, fused, rowBlocks, splits, m, n, d, u, ldu, items, ldi, scores, lds, k, ptr, idx, hasEx,
                     sS, sI);

@@ -105,8 +105,8 @@ public final class GpuVec {
         checkBuf("GpuVec.sum", "x", x, xOff, n);
         if (n == 0) return 0.0;
         int blocks = partialBlocks(n);
-        try (DeviceBuffer scratch = cuda.alloc((blocks + 1) * 8L)) {
-            DeviceBuffer partial = scratch.slice(0, blocks * 8L);
+        try (Workspace.Lease lease = cuda.workspace().lease((blocks + 1) * 8L)) {
+            DeviceBuffer scratch = lease.buffer(), partial = scratch.slice(0, blocks * 8L);
             cuda.launch(cuda.kernel("kdrec_vec_sum_partial"), blocks, 1, 1, REDUCE_THREADS, 1, 1, 0, n, x.at(xOff), partial);
             return finish(cuda, scratch, blocks);
         }
@@ -119,8 +119,8 @@ public final class GpuVec {
         checkBuf("GpuVec.dot", "b", b, bOff, n);
         if (n == 0) return 0.0;
         int blocks = partialBlocks(n);
-        try (DeviceBuffer scratch = cuda.alloc((blocks + 1) * 8L)) {
-            DeviceBuffer partial = scratch.slice(0, blocks * 8L);
+        try (Workspace.Lease lease = cuda.workspace().lease((blocks + 1) * 8L)) {
+            DeviceBuffer scratch = lease.buffer(), partial = scratch.slice(0, blocks * 8L);
             cuda.launch(cuda.kernel("kdrec_vec_dot_partial"), blocks, 1, 1, REDUCE_THREADS, 1, 1, 0, n, a.at(aOff), b.at(bOff), partial);
             return finish(cuda, scratch, blocks);
         }
@@ -131,7 +131,9 @@ public final class GpuVec {
         checkN("GpuVec.allFinite", n);
         checkBuf("GpuVec.allFinite", "x", x, xOff, n);
         if (n == 0) return true;
-        try (DeviceBuffer flag = cuda.alloc(4)) {  // zero-filled: 0 = no bad element seen
+        try (Workspace.Lease lease = cuda.workspace().lease(4)) {
+            DeviceBuffer flag = lease.buffer();
+            cuda.fill32(flag, 1, 0); // 0 = no bad element seen
             cuda.launch1d(cuda.kernel("kdrec_vec_all_finite"), n, BLOCK, n, x.at(xOff), flag);
             return cuda.downloadInts(flag, 1)[0] == 0;
         }
