@@ -10,6 +10,7 @@ import kdrec.device.StepUploads;
 import kdrec.device.UploadSlots;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
+import kdrec.gpu.GpuEmbedding;
 import kdrec.gpu.GpuVec;
 import kdrec.loss.Batch;
 import kdrec.model.Recommender;
@@ -26,8 +27,9 @@ import kdrec.tensor.Tensor;
  * experts) live and are updated on the host, with the trainer's second Adam, as on the CPU path. The
  * per-epoch hook runs on the host student, current as of the epoch's start.
  *
- * <p>Cost per step: the tables down (twice for LightGCN) and the gradients up, (users + items) x d
- * floats each (5.7 MB at the Gowalla-sized shape, d = 20), plus the host's KD math; the twins
+ * <p>Cost per step: the tables down (twice for LightGCN), (users + items) x d floats (5.7 MB at the
+ * Gowalla-sized shape, d = 20), and the gradient up: only the rows it touches when it is row-sparse
+ * (the ranking methods), whole when it is dense; plus the host's KD math. The twins
  * ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}) move only the batch's ids.
  */
 final class HostKdOnDevice implements DeviceTerm {
@@ -41,7 +43,7 @@ final class HostKdOnDevice implements DeviceTerm {
     private Tensor users, items; // LightGCN's final embeddings (MF's are the host tables themselves)
     private Batch batch;
     private double loss;
-    private Tensor tableGradUsers, tableGradItems; // the step's raw-table gradient, added after the backward
+    private Var tableUsers, tableItems; // the raw tables of the step's loss (their gradient is added after the backward)
 
     HostKdOnDevice(Cuda cuda, UploadSlots slots, Distiller distiller, float lambda, Recommender hostStudent, kdrec.nn.Adam extraAdam) {
         this.cuda = cuda;
@@ -97,20 +99,21 @@ final class HostKdOnDevice implements DeviceTerm {
         Var fu = Var.leaf("user.final", u), fi = Var.leaf("item.final", it);
         Var kd = Arith.scale(tape, distiller.loss(tape, hostStudent, new Recommender.Embeddings(fu, fi), batch), lambda);
         loss = kd.value().get(0);
-        tableGradUsers = tableGradItems = null;
+        tableUsers = tableItems = null;
         if (!kd.requiresGrad()) return;
         tape.backward(kd);
-        addGradient(fu.densify(tape), model.userGrad(), "hostkd.gu");
-        addGradient(fi.densify(tape), model.itemGrad(), "hostkd.gi");
-        tableGradUsers = hostStudent.params().get("user").densify(tape);
-        tableGradItems = hostStudent.params().get("item").densify(tape);
+        addGradient(fu, model.userGrad(), "hostkd.gu");
+        addGradient(fi, model.itemGrad(), "hostkd.gi");
+        tableUsers = hostStudent.params().get("user");
+        tableItems = hostStudent.params().get("item");
     }
 
     /** The raw-table gradient (feature KD's FreqD distils from the tables themselves), after the model's backward. */
     @Override
     public void afterBackward(DeviceModel model) {
-        addGradient(tableGradUsers, model.userParameterGrad(), "hostkd.tu");
-        addGradient(tableGradItems, model.itemParameterGrad(), "hostkd.ti");
+        if (tableUsers == null) return;
+        addGradient(tableUsers, model.userParameterGrad(), "hostkd.tu");
+        addGradient(tableItems, model.itemParameterGrad(), "hostkd.ti");
     }
 
     /** The method's own parameters, updated on the host as the CPU trainer does after its step. */
@@ -119,8 +122,25 @@ final class HostKdOnDevice implements DeviceTerm {
         if (extraAdam != null) extraAdam.step(tape);
     }
 
-    /** grad += g (g null: no gradient reached that table). */
-    private void addGradient(Tensor g, DeviceBuffer grad, String slot) {
+    /**
+     * grad += v's gradient on the host. A gradient that is only row-sparse parts (what gathering rows
+     * leaves: the ranking methods touch the batch's users and their items) goes up as those rows and is
+     * scatter-added; a dense one goes up whole.
+     */
+    private void addGradient(Var v, DeviceBuffer grad, String slot) {
+        java.util.List<Var.RowSparse> parts = v.sparseParts();
+        if (v.grad() == null && !parts.isEmpty()) {
+            for (Var.RowSparse part : parts) {
+                int n = part.rows().length, d = part.values().cols();
+                if (n == 0) continue;
+                // one slot for every part: each upload waits for the scatter that read the slot before it
+                DeviceBuffer rows = slots.ints(slot + ".rows", part.rows(), n), vals = slots.reserve(slot + ".values", (long) n * d);
+                cuda.upload(part.values().data(), 0, vals, (long) n * d * 4);
+                GpuEmbedding.scatterAdd(cuda, n, d, rows, vals, 0, d, grad, 0, d);
+            }
+            return;
+        }
+        Tensor g = v.densify(tape);
         if (g == null) return;
         int n = Math.toIntExact(g.size());
         DeviceBuffer up = slots.reserve(slot, n);
