@@ -31,12 +31,7 @@ final class EvalCommand implements Callable<Integer> {
         Evaluator ev = new Evaluator(td, 20);
         try (Recommender m = Checkpoints.load(checkpoint, td); Tape tape = new Tape()) {
             Evaluator.Result r;
-            if (device.get() == kdrec.train.Device.CUDA) {
-                int[] top = kdrec.device.DeviceRanking.rankAll(m, ev.k(), td.trainPtr(), td.trainItems());
-                r = ev.evaluate(top, top);
-            } else {
-                r = ev.evaluate(tape, m);
-            }
+            r = device.get() == kdrec.train.Device.CUDA ? ev.evaluateOnDevice(tape, m) : ev.evaluate(tape, m);
             Evaluator.Result pop = ev.mostPopular();
             System.out.println("data: " + td.summary());
             System.out.println("model: " + m.describe());

@@ -13,7 +13,24 @@ import kdrec.model.Recommender;
 public final class DeviceRanking {
     private DeviceRanking() {}
 
-    /** A checkpointed model's top-k lists, computed on the GPU (the model is uploaded for the call). */
+    /**
+     * A model's top-k lists, ranked on the GPU: MF and LightGCN are uploaded (LightGCN propagates on the
+     * device); any other backbone (HSTU) gives its final embeddings from the host ({@link Recommender#inference})
+     * and only the ranking runs on the device.
+     */
+    public static int[] rankAll(Recommender model, kdrec.autograd.Tape tape, int k, int[] trainPtr, int[] trainItems) {
+        if (model instanceof kdrec.model.MatrixFactorization || model instanceof kdrec.model.LightGcn) return rankAll(model, k, trainPtr, trainItems);
+        return rankAll(model.inference(tape), k, trainPtr, trainItems);
+    }
+
+    /** Top-k lists of given final embeddings (users and items, both d wide), ranked on the GPU. */
+    public static int[] rankAll(Recommender.Embeddings e, int k, int[] trainPtr, int[] trainItems) {
+        try (DeviceEmbeddings de = new DeviceEmbeddings(e.users().value(), e.items().value())) {
+            return de.topK(k, trainPtr, trainItems);
+        }
+    }
+
+    /** A checkpointed MF or LightGCN model's top-k lists, computed on the GPU (the model is uploaded for the call). */
     public static int[] rankAll(Recommender model, int k, int[] trainPtr, int[] trainItems) {
         Cuda cuda = DeviceTraining.cudaOrExplain();
         try (DeviceModel dm = DeviceModel.of(cuda, model); UploadSlots slots = new UploadSlots(cuda)) {

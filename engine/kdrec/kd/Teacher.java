@@ -155,7 +155,8 @@ public final class Teacher implements AutoCloseable {
 
     /**
      * The teacher's valid and test metrics by {@code ev}: ranked on the GPU under {@code --device cuda}
-     * (its top lists; a sequential teacher, which ranks from its sequences, stays on the CPU).
+     * (its top lists; a sequential teacher computes its user states from its sequences on the host, for
+     * test possibly from longer ones, and ranks them on the device).
      */
     public kdrec.train.Evaluator.Result evaluate(kdrec.train.Evaluator ev, kdrec.train.TrainData data) {
         if (onGpu() != null && !model.sequential()) {
@@ -163,7 +164,7 @@ public final class Teacher implements AutoCloseable {
             return ev.evaluate(top, top);
         }
         try (Tape tape = new Tape(be, new kdrec.tensor.Scratch())) {
-            return ev.evaluate(tape, model);
+            return device == kdrec.train.Device.CUDA ? ev.evaluateOnDevice(tape, model) : ev.evaluate(tape, model);
         }
     }
 

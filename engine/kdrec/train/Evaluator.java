@@ -33,6 +33,17 @@ public final class Evaluator {
         return evaluate(top, testTop);
     }
 
+    /**
+     * {@link #evaluate(Tape, Recommender)} with the ranking on the GPU ({@code --device cuda}): any
+     * backbone (HSTU computes its user states on the host, then ranks on the device).
+     */
+    public Result evaluateOnDevice(Tape tape, Recommender model) {
+        int[] top = kdrec.device.DeviceRanking.rankAll(model, tape, k, data.trainPtr(), data.trainItems());
+        int[] testTop = model.testFromLongerHistory()
+                ? kdrec.device.DeviceRanking.rankAll(model.inferenceForTest(tape), k, data.trainPtr(), data.trainItems()) : top;
+        return evaluate(top, testTop);
+    }
+
     /** Metrics of top lists ranked elsewhere (users x {@link #k()}, train items excluded), e.g. on the GPU. */
     public Result evaluate(int[] top, int[] testTop) {
         Metrics valid = data.hasValid() ? RankingMetrics.evaluate(top, k, data.validPtr(), data.validItems()) : Metrics.empty();

@@ -147,6 +147,17 @@ class DeviceTrainingTest {
                 int[] dev = DeviceRanking.rankAll(m, 20, DATA.trainPtr(), DATA.trainItems());
                 assertArrayEquals(host, dev, "top-20 ids, train items excluded");
             }
+            // any backbone evaluates on the device: HSTU's user states come from the host, the ranking from the GPU
+            TrainConfig h = TrainConfig.defaults().with(Map.of("model", "hstu", "dim", 8, "epochs", 1, "test_history", "train_valid"));
+            try (Recommender m = Models.create(h, DATA); Tape tape = new Tape()) {
+                Evaluator ev = new Evaluator(DATA, 20);
+                assertTrue(m.testFromLongerHistory(), "test lists ranked from the longer histories too");
+                Evaluator.Result host = ev.evaluate(tape, m), dev = ev.evaluateOnDevice(tape, m);
+                assertEquals(host.valid().toString(), dev.valid().toString(), "hstu valid metrics");
+                assertEquals(host.test().toString(), dev.test().toString(), "hstu test metrics");
+                assertArrayEquals(ev.rankAll(tape, m.inference(tape)), DeviceRanking.rankAll(m, tape, 20, DATA.trainPtr(), DATA.trainItems()),
+                        "hstu top-20 ids");
+            }
         }
 
         @Test
