@@ -93,8 +93,8 @@ extern "C" __global__ void kdrec_vec_reduce_partials(const double* __restrict__ 
   if (threadIdx.x == 0) *out = s;
 }
 
-// *flag = 1 when some element is NaN or infinite. flag starts at 0 (the wrapper's zero-filled
-// scratch); every writer stores the same value 1, so the race between writers is benign.
+// *flag = 1 when some element is NaN or infinite. flag starts at 0 (the wrapper fills it
+// before the launch); every writer stores the same value 1, so the race between writers is benign.
 extern "C" __global__ void kdrec_vec_all_finite(long long n, const float* __restrict__ x, int* __restrict__ flag) {
   KDREC_GRID_STRIDE(i, n) {
     if (!isfinite(x[i])) *flag = 1;

@@ -50,4 +50,12 @@ public interface Distiller {
     default kdrec.nn.Params params(Recommender student) {
         return null;
     }
+
+    /**
+     * True when {@link #loss} reads the student's raw parameter tables (besides the final embeddings
+     * it is given): the device path then brings them to the host every step.
+     */
+    default boolean readsRawTables() {
+        return false;
+    }
 }

@@ -20,16 +20,17 @@ import kdrec.tensor.Tensor;
  * The device path's term for methods without a device twin (rd, cd, rrd, dcd, unkd, hetcomp, RCE-KD's
  * full_ce ablation, and feature KD: freqd, fitnet, de, htd): BPR, the student's tables, LightGCN's
  * propagation and Adam stay on the GPU, while the method's own per-batch loss runs on the host tape,
- * exactly as on the CPU path. Each step the device's parameters come down into the host student (the
- * feature methods read its raw tables) and, for LightGCN, the final embeddings too; the loss's gradient
+ * exactly as on the CPU path. Each step the final embeddings come down (for MF they are the parameters,
+ * copied into the host student; FreqD also reads a LightGCN student's raw tables); the loss's gradient
  * with respect to the final embeddings goes back up before the model's backward, its gradient with
  * respect to the raw tables after it, and a method's own parameters (feature KD's projectors and
  * experts) live and are updated on the host, with the trainer's second Adam, as on the CPU path. The
  * per-epoch hook runs on the host student, current as of the epoch's start.
  *
- * <p>Cost per step: the tables down (twice for LightGCN), (users + items) x d floats (5.7 MB at the
- * Gowalla-sized shape, d = 20), and the gradient up: only the rows it touches when it is row-sparse
- * (the ranking methods), whole when it is dense; plus the host's KD math. The twins
+ * <p>Cost per step: the final embeddings down, (users + items) x d floats (5.7 MB at the Gowalla-sized
+ * shape, d = 20; FreqD on LightGCN also the raw tables), and the gradient up: a table whose gradient is
+ * only gathered rows (the user side of the ranking methods) as those rows, a dense one whole (their item
+ * side: set dots write the item table's gradient densely); plus the host's KD math. The twins
  * ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}) move only the batch's ids.
  */
 final class HostKdOnDevice implements DeviceTerm {
@@ -81,7 +82,9 @@ final class HostKdOnDevice implements DeviceTerm {
 
     @Override
     public void launch(DeviceModel model, DeviceBuffer unused) {
-        model.download(); // the host student's tables are the device's for this step
+        // the host student's tables are the device's for this step where the term reads them: MF's tables are
+        // its final embeddings; a LightGCN student's are read only by a method that distils from them (FreqD)
+        if (model.finalIsParameters() || distiller.readsRawTables()) model.download();
         Tensor u = hostStudent.params().get("user").value(), it = hostStudent.params().get("item").value();
         if (!model.finalIsParameters()) {
             if (users == null || !users.sameShape(u) || !items.sameShape(it)) {
@@ -124,8 +127,8 @@ final class HostKdOnDevice implements DeviceTerm {
 
     /**
      * grad += v's gradient on the host. A gradient that is only row-sparse parts (what gathering rows
-     * leaves: the ranking methods touch the batch's users and their items) goes up as those rows and is
-     * scatter-added; a dense one goes up whole.
+     * leaves: the ranking methods' user side) goes up as those rows and is scatter-added; a dense one
+     * goes up whole.
      */
     private void addGradient(Var v, DeviceBuffer grad, String slot) {
         java.util.List<Var.RowSparse> parts = v.sparseParts();

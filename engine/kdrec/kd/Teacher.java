@@ -155,16 +155,16 @@ public final class Teacher implements AutoCloseable {
 
     /**
      * The teacher's valid and test metrics by {@code ev}: ranked on the GPU under {@code --device cuda}
-     * (its top lists; a sequential teacher computes its user states from its sequences on the host, for
-     * test possibly from longer ones, and ranks them on the device).
+     * from its resident embeddings (a sequential teacher configured to rank test from longer histories
+     * computes those user states on the host and ranks them on the device too).
      */
     public kdrec.train.Evaluator.Result evaluate(kdrec.train.Evaluator ev, kdrec.train.TrainData data) {
-        if (onGpu() != null && !model.sequential()) {
-            int[] top = topK(ev.k(), data.trainPtr(), data.trainItems());
-            return ev.evaluate(top, top);
-        }
         try (Tape tape = new Tape(be, new kdrec.tensor.Scratch())) {
-            return device == kdrec.train.Device.CUDA ? ev.evaluateOnDevice(tape, model) : ev.evaluate(tape, model);
+            if (onGpu() == null) return ev.evaluate(tape, model);
+            int[] top = topK(ev.k(), data.trainPtr(), data.trainItems());
+            int[] testTop = model.testFromLongerHistory()
+                    ? kdrec.device.DeviceRanking.rankAll(model.inferenceForTest(tape), ev.k(), data.trainPtr(), data.trainItems()) : top;
+            return ev.evaluate(top, testTop);
         }
     }
 

@@ -19,7 +19,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Workspace {
     private final Cuda cuda;
     private final ReentrantLock lock = new ReentrantLock();
-    private DeviceBuffer block;
+    private volatile DeviceBuffer block; // read without the lock by heldBytes (the leak count)
 
     Workspace(Cuda cuda) {
         this.cuda = cuda;
@@ -32,10 +32,15 @@ public final class Workspace {
         lock.lock();
         try {
             if (block == null || block.bytes() < bytes) {
-                long want = Math.max(bytes, block == null ? 0 : block.bytes() + block.bytes() / 2);
+                long grown = Math.max(bytes, block == null ? 0 : block.bytes() + block.bytes() / 2);
                 if (block != null) block.close();
                 block = null;
-                block = cuda.alloc(want);
+                try {
+                    block = cuda.alloc(grown);
+                } catch (CudaException e) { // no room for the headroom: exactly what this call needs
+                    if (grown == bytes) throw e;
+                    block = cuda.alloc(bytes);
+                }
             }
             return new Lease(block.slice(0, bytes));
         } catch (RuntimeException e) {

@@ -111,6 +111,12 @@ public final class FreqD implements Distiller {
         this.step = 0;
     }
 
+    /** FreqD distils from the student's raw (ego) tables, not its final embeddings. */
+    @Override
+    public boolean readsRawTables() {
+        return true;
+    }
+
     @Override
     public Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch) {
         params(student);

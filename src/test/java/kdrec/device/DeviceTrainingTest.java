@@ -158,6 +158,14 @@ class DeviceTrainingTest {
                 assertArrayEquals(ev.rankAll(tape, m.inference(tape)), DeviceRanking.rankAll(m, tape, 20, DATA.trainPtr(), DATA.trainItems()),
                         "hstu top-20 ids");
             }
+            // an HSTU teacher on the device: valid from its resident states, test from the longer histories
+            Recommender hm = Models.create(h, DATA);
+            try (Teacher t = Teacher.of(hm).onDevice(Device.CUDA); Tape tape = new Tape()) { // the teacher closes the model
+                Evaluator ev = new Evaluator(DATA, 20);
+                Evaluator.Result host = ev.evaluate(tape, hm), dev = t.evaluate(ev, DATA);
+                assertEquals(host.valid().toString(), dev.valid().toString(), "hstu teacher valid metrics");
+                assertEquals(host.test().toString(), dev.test().toString(), "hstu teacher test metrics");
+            }
         }
 
         @Test
@@ -313,7 +321,9 @@ class DeviceTrainingTest {
                     {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
                     // feature KD: its own parameters are updated on the host each step, as on the CPU
                     {"freqd", Map.of("freqd.experts", 2, "freqd.filter", "quadratic:0.4", "lambda", 0.5)},
-                    {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)}};
+                    {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)},
+                    {"de", Map.of("de.experts", 3, "de.max_epochs", 3, "lambda", 0.5)},
+                    {"htd", Map.of("htd.experts", 3, "htd.max_epochs", 3, "lambda", 0.5)}};
             try (Teacher teacher = Teacher.of(teacherModel)) { // closes the model
                 for (String student : new String[] {"mf", "lightgcn"}) {
                     for (Object[] method : methods) {
