@@ -329,14 +329,7 @@ class DeviceTrainingTest {
                     for (Object[] method : methods) {
                         @SuppressWarnings("unchecked") Map<String, Object> settings = (Map<String, Object>) method[1];
                         String what = method[0] + " " + settings + ", " + student + " student";
-                        Distillation.Setup s = Distillation.resolve((String) method[0], cfg(student, 2), null, "mf", settings);
-                        float[] cpu = distill(s, teacher, Device.CPU), gpu = distill(s, teacher, Device.CUDA);
-                        double rel = relative(cpu, gpu);
-                        assertTrue(rel < 1e-4, what + ": relative difference after two epochs " + rel);
-                        // the KD term matters at this lambda: without it the student lands far from both
-                        float[] bprOnly = distill(Distillation.resolve(Distillation.SCRATCH, s.student(), null, "mf", Map.of()), teacher, Device.CPU);
-                        assertTrue(relative(cpu, bprOnly) > 100 * rel && relative(cpu, bprOnly) > 1e-4,
-                                what + ": the KD term must move the student (" + relative(cpu, bprOnly) + " vs device noise " + rel + ")");
+                        assertEpochsMatchTheCpu(Distillation.resolve((String) method[0], cfg(student, 2), null, "mf", settings), teacher, what);
                     }
                 }
             }
@@ -349,15 +342,22 @@ class DeviceTrainingTest {
                 new Trainer(tc, DATA, teacherModel, new Bpr(), new Trainer.Outputs(null, null, dir)).fit(null);
             }
             try (Teacher teacher = Teacher.load(dir.resolve("epoch_0003.safetensors"), DATA)) {
-                Distillation.Setup s = Distillation.resolve("hetcomp", cfg("mf", 2), null, "mf",
-                        Map.of("hetcomp.k", 10, "hetcomp.p", 1, "hetcomp.alpha", 1.0, "lambda", 5.0));
-                float[] cpu = distill(s, teacher, Device.CPU), gpu = distill(s, teacher, Device.CUDA);
-                double rel = relative(cpu, gpu);
-                assertTrue(rel < 1e-4, "hetcomp: relative difference after two epochs " + rel);
-                float[] bprOnly = distill(Distillation.resolve(Distillation.SCRATCH, s.student(), null, "mf", Map.of()), teacher, Device.CPU);
-                assertTrue(relative(cpu, bprOnly) > 100 * rel && relative(cpu, bprOnly) > 1e-4,
-                        "hetcomp: the KD term must move the student (" + relative(cpu, bprOnly) + " vs device noise " + rel + ")");
+                assertEpochsMatchTheCpu(Distillation.resolve("hetcomp", cfg("mf", 2), null, "mf",
+                        Map.of("hetcomp.k", 10, "hetcomp.p", 1, "hetcomp.alpha", 1.0, "lambda", 5.0)), teacher, "hetcomp");
             }
+        }
+
+        /**
+         * {@code s}'s epochs on the device end within 1e-4 (norm-wise) of the CPU run's tables, and the KD
+         * term matters at its lambda: without it the student lands far (over 100x that noise) from both.
+         */
+        private void assertEpochsMatchTheCpu(Distillation.Setup s, Teacher teacher, String what) throws Exception {
+            float[] cpu = distill(s, teacher, Device.CPU), gpu = distill(s, teacher, Device.CUDA);
+            double rel = relative(cpu, gpu);
+            assertTrue(rel < 1e-4, what + ": relative difference after two epochs " + rel);
+            float[] bprOnly = distill(Distillation.resolve(Distillation.SCRATCH, s.student(), null, "mf", Map.of()), teacher, Device.CPU);
+            assertTrue(relative(cpu, bprOnly) > 100 * rel && relative(cpu, bprOnly) > 1e-4,
+                    what + ": the KD term must move the student (" + relative(cpu, bprOnly) + " vs device noise " + rel + ")");
         }
 
         /** The user then item table after training {@code s}'s objective on {@code d} (its epochs). */
