@@ -61,3 +61,20 @@ extern "C" __global__ void kdrec_adam_step_rows(int n_rows, int d, const int* __
     kdrec_adam::element(p + at, g[r * ldg + c], m + at, v + at, wd, w, small, beta2, omb2, bc2sqrt, eps, neg_step);
   }
 }
+
+// Lazy Adam on the device's dense gradient (the twin of kdrec.nn.Adam's rows step): the terms of a step
+// mark the table rows they write (kdrec_adam_mark_rows: flags[idx[i]] = 1, a benign race of equal
+// stores), then only the marked rows of the n_rows x d table (contiguous rows) are updated from their
+// gradient rows. The caller clears the flags before the next step's marks.
+extern "C" __global__ void kdrec_adam_mark_rows(int n, const int* __restrict__ idx, int* __restrict__ flags) {
+  KDREC_GRID_STRIDE(i, n) { flags[idx[i]] = 1; }
+}
+
+extern "C" __global__ void kdrec_adam_step_marked(int n_rows, int d, const int* __restrict__ flags, float* __restrict__ p,
+                                                  const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v,
+                                                  float wd, float w, int small, float beta2, float omb2, float bc2sqrt,
+                                                  float eps, float neg_step) {
+  KDREC_GRID_STRIDE(i, (long long)n_rows * d) {
+    if (flags[i / d]) kdrec_adam::element(p + i, g[i], m + i, v + i, wd, w, small, beta2, omb2, bc2sqrt, eps, neg_step);
+  }
+}

@@ -45,7 +45,7 @@ public final class CrossEntropy {
             if (g == null) return;
             scaleByRow(sets.ptr(), g, grad);
             be.gatherDotBackward(m, d, u.value.data(), 0, d, items.value.data(), 0, d, sets.ptr(), sets.idx(), grad,
-                    u.requiresGrad ? t.gradOf(u).data() : null, 0, d, items.requiresGrad ? t.gradOf(items).data() : null, 0, d);
+                    u.requiresGrad ? t.gradOf(u).data() : null, 0, d, items.requiresGrad ? t.gradOfRows(items, sets.idx(), 0, sets.size()).data() : null, 0, d);
         });
         return out;
     }
@@ -85,7 +85,7 @@ public final class CrossEntropy {
                     for (int r = lo; r < hi; r++) for (int j = ptr[r]; j < ptr[r + 1]; j++) grad[j] *= gr[r];
                 });
                 be.gatherDotBackward(m, d, u.value.data(), 0, d, items.value.data(), 0, d, ptr, idx, grad,
-                        null, 0, d, t.gradOf(items).data(), 0, d);
+                        null, 0, d, t.gradOfRows(items, idx, ptr[0], ptr[m]).data(), 0, d);
             }
         });
         return out;

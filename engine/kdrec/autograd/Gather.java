@@ -59,7 +59,7 @@ public final class Gather {
             if (g == null) return;
             float[] gs = g.toArray();
             be.rowDotBackward(n, d, ia, a.value.data(), 0, d, ib, b.value.data(), 0, d, gs,
-                    a.requiresGrad ? t.gradOf(a).data() : null, 0, d, b.requiresGrad ? t.gradOf(b).data() : null, 0, d);
+                    a.requiresGrad ? t.gradOfRows(a, ia, 0, n).data() : null, 0, d, b.requiresGrad ? t.gradOfRows(b, ib, 0, n).data() : null, 0, d);
         });
         return out;
     }
@@ -81,7 +81,7 @@ public final class Gather {
             Tensor g = out.grad();
             if (g == null) return;
             be.gatherDotBackward(m, d, u.value.data(), 0, d, items.value.data(), 0, d, sets.ptr(), sets.idx(), g.toArray(),
-                    u.requiresGrad ? t.gradOf(u).data() : null, 0, d, items.requiresGrad ? t.gradOf(items).data() : null, 0, d);
+                    u.requiresGrad ? t.gradOf(u).data() : null, 0, d, items.requiresGrad ? t.gradOfRows(items, sets.idx(), 0, sets.size()).data() : null, 0, d);
         });
         return out;
     }

@@ -84,7 +84,21 @@ public final class Tape implements AutoCloseable {
     /** The gradient buffer of {@code v} for accumulation; remembers v so reset() can clear it. */
     Tensor gradOf(Var v) {
         if (v.grad() == null) touched.add(v);
-        return v.gradForAccumulation(this);
+        Tensor g = v.gradForAccumulation(this);
+        v.markWhole();
+        return g;
+    }
+
+    /**
+     * {@link #gradOf} for an op that writes only rows idx[from, to) of v's gradient (row-indexed reads
+     * of a table), so that lazy Adam can update only those rows of a parameter; idx null: every row.
+     */
+    Tensor gradOfRows(Var v, int[] idx, int from, int to) {
+        if (idx == null) return gradOf(v);
+        if (v.grad() == null) touched.add(v);
+        Tensor g = v.gradForAccumulation(this);
+        v.markRows(idx, from, to);
+        return g;
     }
 
     void addSparse(Var v, int[] rows, Tensor values) {

@@ -23,6 +23,10 @@ public final class Var {
     private Tensor grad;
     private boolean gradLive;
     private final List<RowSparse> sparse = new ArrayList<>(0);
+    // Rows the dense gradient was written at (lazy Adam's touched rows), kept only when trackGradRows()
+    // was asked for; gradWhole once any op wrote the gradient as a whole. Same lifetime as the gradient.
+    private java.util.BitSet gradRows;
+    private boolean gradWhole = true; // the buffer's content is unknown until a step has written it
 
     /** Row-sparse gradient part: {@code rows[t]} receives row t of {@code values} (n x d). */
     public record RowSparse(int[] rows, Tensor values) {}
@@ -88,10 +92,48 @@ public final class Var {
     Tensor gradForAccumulation(Tape tape) {
         if (!gradLive) {
             if (grad == null || !ownsGradBuffer) grad = tape.scratch().zeros(value.shape());
+            else if (gradRows != null && !gradWhole) zeroRows(tape); // the last step wrote these rows only
             else grad.fill(0f);
             gradLive = true;
+            gradWhole = false;
+            if (gradRows != null) gradRows.clear();
         }
         return grad;
+    }
+
+    /**
+     * Asks ops to say which rows of this parameter's dense gradient they write (row-indexed reads:
+     * row dots, set dots, subset CEs), so that lazy Adam can update those rows only. Off by default:
+     * marking costs a bit set per entry. Called by a lazy {@code kdrec.nn.Adam} on its parameters.
+     */
+    public void trackGradRows() {
+        if (gradRows == null) gradRows = new java.util.BitSet();
+    }
+
+    /**
+     * The rows of the dense gradient that can be non-zero when every op that wrote it said which
+     * ({@link #trackGradRows}); null when untracked, when there is no dense gradient, or when some op
+     * wrote it as a whole (a GEMM, a propagation, a full-catalogue CE).
+     */
+    public java.util.BitSet gradRows() {
+        return gradRows != null && gradLive && !gradWhole ? gradRows : null;
+    }
+
+    /** An op wrote the dense gradient as a whole. */
+    void markWhole() {
+        gradWhole = true;
+    }
+
+    /** An op wrote the dense gradient at rows idx[from, to) only. */
+    void markRows(int[] idx, int from, int to) {
+        if (gradRows == null) gradWhole = true; // untracked: the next step zeroes the whole buffer
+        if (gradWhole) return;
+        for (int i = from; i < to; i++) gradRows.set(idx[i]);
+    }
+
+    private void zeroRows(Tape tape) {
+        int d = value.cols();
+        for (int r = gradRows.nextSetBit(0); r >= 0; r = gradRows.nextSetBit(r + 1)) tape.backend().fill(d, grad.data(), (long) r * d, 0f);
     }
 
     void addSparse(int[] rows, Tensor values) {
@@ -105,6 +147,7 @@ public final class Var {
         int d = value.cols();
         for (RowSparse p : sparse) {
             tape.backend().scatterAdd(p.rows().length, d, p.rows(), p.values().data(), 0, d, g.data(), 0, d);
+            markRows(p.rows(), 0, p.rows().length);
         }
         sparse.clear();
         return g;

@@ -11,7 +11,8 @@ import kdrec.tensor.Tensor;
  * (torch.optim.Adam, coupled weight decay; GpuAdam is AdamScalar operation for operation) over the
  * model's whole (users + items) x d table in one launch, with the moments resident beside it. The
  * host optimiser stays the master for checkpoints: {@link #upload}/{@link #download} move its
- * moments and step count. Lazy (row-sparse) Adam is not offered on the device.
+ * moments and step count. Lazy Adam (the host's {@code lazy_adam}) updates only the rows the
+ * step's terms marked in the model (MF; LightGCN's tables are written whole, as on the host).
  */
 final class DeviceAdam implements AutoCloseable {
     private final Cuda cuda;
@@ -21,7 +22,6 @@ final class DeviceAdam implements AutoCloseable {
     private int steps;
 
     DeviceAdam(Cuda cuda, DeviceModel model, Adam host) {
-        if (host.lazy()) throw new IllegalArgumentException("DeviceAdam: lazy Adam is not available on the device");
         if (host.params().size() != 2) throw new IllegalArgumentException("DeviceAdam: expected the user and item tables, got " + host.params().size() + " parameters");
         this.cuda = cuda;
         this.model = model;
@@ -43,11 +43,30 @@ final class DeviceAdam implements AutoCloseable {
         }
     }
 
-    /** One update of the whole table from the model's parameter gradient. */
+    /**
+     * One update from the model's parameter gradient: the whole table, or under lazy Adam on a model that
+     * tracks rows, per table the rows the step's terms marked (the whole table where a term wrote it whole).
+     */
     void step() {
         steps++;
-        GpuAdam.step(cuda, model.parameterCount(), model.parameters(), 0, model.parameterGrad(), 0, m, 0, v, 0,
-                host.lr(), host.beta1(), host.beta2(), host.eps(), host.weightDecay(), steps);
+        DeviceBuffer marks = host.lazy() ? model.touchedRows() : null;
+        if (marks == null) {
+            GpuAdam.step(cuda, model.parameterCount(), model.parameters(), 0, model.parameterGrad(), 0, m, 0, v, 0,
+                    host.lr(), host.beta1(), host.beta2(), host.eps(), host.weightDecay(), steps);
+            return;
+        }
+        int d = model.dim();
+        for (boolean items : new boolean[] {false, true}) {
+            int rows = items ? model.items() : model.users();
+            long off = items ? (long) model.users() * d : 0;
+            if (model.touchedWhole(items)) {
+                GpuAdam.step(cuda, (long) rows * d, model.parameters(), off, model.parameterGrad(), off, m, off, v, off,
+                        host.lr(), host.beta1(), host.beta2(), host.eps(), host.weightDecay(), steps);
+            } else {
+                GpuAdam.stepMarked(cuda, rows, d, items ? marks.at(model.users()) : marks, model.parameters(), off, model.parameterGrad(), off,
+                        m, off, v, off, host.lr(), host.beta1(), host.beta2(), host.eps(), host.weightDecay(), steps);
+            }
+        }
     }
 
     /** Copies the host optimiser's moments and step count to the device. */

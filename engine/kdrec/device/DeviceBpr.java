@@ -54,6 +54,9 @@ final class DeviceBpr {
         GpuVec.scale(cuda, m, -1f, gPos, 0, gNeg, 0);
         GpuEmbedding.rowDotBackward(cuda, m, d, u, userRows, 0, d, p, items, 0, d, gPos, model.userGrad(), 0, d, model.itemGrad(), 0, d);
         GpuEmbedding.rowDotBackward(cuda, m, d, u, userRows, 0, d, q, items, 0, d, gNeg, model.userGrad(), 0, d, model.itemGrad(), 0, d);
+        model.touchUsers(u, m); // lazy Adam: the rows the host's row dots mark
+        model.touchItems(p, m);
+        model.touchItems(q, m);
     }
 
     /** The batch's loss from its per-pair log-sigmoids, downloaded to {@code logSig[from, from + m)}. */

@@ -2,6 +2,7 @@ package kdrec.device;
 
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
+import kdrec.gpu.GpuAdam;
 import kdrec.gpu.GpuSpmm;
 import kdrec.gpu.GpuVec;
 import kdrec.model.LightGcn;
@@ -30,10 +31,12 @@ public final class DeviceModel implements AutoCloseable {
     private final DeviceBuffer param, paramGrad;
     private final DeviceBuffer out, outGrad;          // == param / paramGrad for MF
     private final DeviceBuffer ptr, col, val, ping, pong; // LightGCN only
+    private final DeviceBuffer touched;               // lazy Adam on MF only: one int per row, 1 = written this step
+    private boolean wholeUsers, wholeItems;           // lazy Adam: a term wrote that table's gradient whole
     private final java.util.List<DeviceBuffer> owned;
     private boolean propagated;
 
-    private DeviceModel(Cuda cuda, Recommender host, int layers, SparseMatrix adjacency) {
+    private DeviceModel(Cuda cuda, Recommender host, int layers, SparseMatrix adjacency, boolean tracksRows) {
         this.cuda = cuda;
         this.host = host;
         this.users = host.users();
@@ -54,6 +57,8 @@ public final class DeviceModel implements AutoCloseable {
             val = propagates ? keep(made, cuda.upload(adjacency.val())) : null;
             ping = propagates ? keep(made, cuda.allocElements(n)) : null;
             pong = propagates ? keep(made, cuda.allocElements(n)) : null;
+            touched = tracksRows ? keep(made, cuda.allocElements(users + items)) : null;
+            if (touched != null) cuda.fill32(touched, users + items, 0);
             upload();
         } catch (RuntimeException e) {
             for (DeviceBuffer b : made) b.close();
@@ -67,10 +72,20 @@ public final class DeviceModel implements AutoCloseable {
         return b;
     }
 
-    /** The device copy of {@code model} (MF or LightGCN), its parameters uploaded. */
+    /** The device copy of {@code model} (MF or LightGCN), its parameters uploaded; for dense Adam. */
     public static DeviceModel of(Cuda cuda, Recommender model) {
-        if (model instanceof MatrixFactorization) return new DeviceModel(cuda, model, 0, null);
-        if (model instanceof LightGcn g) return new DeviceModel(cuda, model, g.layers(), g.adjacency());
+        return of(cuda, model, false);
+    }
+
+    /**
+     * As {@link #of(Cuda, Recommender)}; {@code lazyAdam}: the optimiser updates only the rows the step's
+     * terms wrote, so the model keeps a per-row mark ({@link #touchUsers}, {@link #touchItems}). Only MF
+     * tracks rows: LightGCN's tables get their gradient through the propagation (concatenation and
+     * SpMM on the host tape), which writes them whole, so lazy Adam updates them densely on either device.
+     */
+    public static DeviceModel of(Cuda cuda, Recommender model, boolean lazyAdam) {
+        if (model instanceof MatrixFactorization) return new DeviceModel(cuda, model, 0, null, lazyAdam);
+        if (model instanceof LightGcn g) return new DeviceModel(cuda, model, g.layers(), g.adjacency(), false);
         throw new IllegalArgumentException("--device cuda runs the embedding backbones (mf, lightgcn); model " + model.kind()
                 + " trains on the CPU (--device cpu)");
     }
@@ -156,11 +171,39 @@ public final class DeviceModel implements AutoCloseable {
         propagated = true;
     }
 
-    /** Zeroes the gradients (before a step's losses accumulate). */
+    /** Zeroes the gradients and the row marks (before a step's losses accumulate). */
     public void zeroGrad() {
         long n = parameterCount();
         cuda.fill32(paramGrad, n, 0);
         if (outGrad != paramGrad) cuda.fill32(outGrad, n, 0);
+        if (touched != null) cuda.fill32(touched, users + items, 0);
+        wholeUsers = wholeItems = false;
+    }
+
+    /** A term wrote the gradient of users idx[0..n) (device ids); a no-op unless the model marks rows (lazy Adam on MF). */
+    public void touchUsers(DeviceBuffer idx, int n) {
+        if (touched != null) GpuAdam.markRows(cuda, n, idx, touched);
+    }
+
+    /** A term wrote the gradient of items idx[0..n) (device ids); a no-op unless the model marks rows (lazy Adam on MF). */
+    public void touchItems(DeviceBuffer idx, int n) {
+        if (touched != null) GpuAdam.markRows(cuda, n, idx, touched.at(users));
+    }
+
+    /** A term wrote the whole gradient of the item table ({@code items}) or of the user table. */
+    public void touchWhole(boolean items) {
+        if (items) wholeItems = true;
+        else wholeUsers = true;
+    }
+
+    /** Lazy Adam's view of the step: the row marks (users then items), null when rows are not tracked. */
+    DeviceBuffer touchedRows() {
+        return touched;
+    }
+
+    /** True when the step wrote the whole item table's gradient ({@code items}) or the user table's. */
+    boolean touchedWhole(boolean items) {
+        return items ? wholeItems : wholeUsers;
     }
 
     /** Turns the gradient of the final embeddings into the parameters' gradient. */

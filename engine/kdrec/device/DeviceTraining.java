@@ -20,8 +20,8 @@ import kdrec.nn.Adam;
  *
  * <p>What runs here: MF and LightGCN students, BPR ({@code kdrec train}) and BPR + lambda times any
  * KD method ({@code kdrec distill}: RCE-KD and vanilla CE-KD whole on the device, the others with their
- * term, and feature KD's own parameters, on the host each step); anything else (HSTU, lazy Adam) is
- * refused up front with what to use instead.
+ * term, and feature KD's own parameters, on the host each step), with dense or lazy Adam; anything
+ * else (HSTU students) is refused up front with what to use instead.
  * The trainer keeps its host model and optimiser as the master copy for checkpoints, early stopping
  * and the best-epoch parameters: {@link #download} after every epoch; {@link #open} uploads the host's
  * state, so a resumed run continues from its checkpoint.
@@ -46,7 +46,7 @@ public final class DeviceTraining implements AutoCloseable {
         DeviceAdam a = null;
         DeviceTerm t = null;
         try {
-            m = DeviceModel.of(cuda, student);
+            m = DeviceModel.of(cuda, student, hostAdam.lazy());
             a = new DeviceAdam(cuda, m, hostAdam);
             t = objective instanceof DeviceObjective o ? o.deviceTerm(cuda, s, student, extraAdam) : null;
             this.excludePtr = s.ints("train.ptr", trainPtr, trainPtr.length);
@@ -68,32 +68,28 @@ public final class DeviceTraining implements AutoCloseable {
      * {@code hostAdam}'s moments uploaded). Fails with the probe's reason where there is no usable GPU.
      */
     public static DeviceTraining open(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam, int[] trainPtr, int[] trainItems) {
-        checkSupported(student, objective, hostAdam, extraAdam);
+        checkSupported(student, objective);
         return new DeviceTraining(cudaOrExplain(), student, objective, hostAdam, extraAdam, trainPtr, trainItems);
     }
 
     /**
      * The settings-level part of {@link #checkSupported}, for the CLI to call before it creates a run
-     * directory: the backbone and the optimiser mode (the objective is checked by its own twin).
+     * directory: the backbone and the evaluation's top-k (the objective is checked by its own twin).
      */
-    public static void checkSettings(String model, boolean lazyAdam, int topK) {
+    public static void checkSettings(String model, int topK) {
         if (!model.equals("mf") && !model.equals("lightgcn")) {
             throw new IllegalArgumentException("--device cuda runs the embedding backbones (mf, lightgcn); model " + model + " trains with --device cpu");
-        }
-        if (lazyAdam) {
-            throw new IllegalArgumentException("lazy_adam=true is not available with --device cuda (the device runs the dense, "
-                    + "PyTorch-exact Adam); set lazy_adam=false or use --device cpu");
         }
         if (topK > GpuTopK.MAX_K) throw new IllegalArgumentException("top_k = " + topK + " exceeds the GPU top-K limit " + GpuTopK.MAX_K + "; use --device cpu");
     }
 
     /**
      * Refuses, before any CUDA call, what the device path does not run, saying what to use instead:
-     * backbones other than MF/LightGCN, objectives other than BPR and BPR + a KD method, and lazy Adam.
+     * backbones other than MF/LightGCN, and objectives other than BPR and BPR + a KD method.
      */
-    public static void checkSupported(Recommender student, Objective objective, Adam hostAdam, Adam extraAdam) {
+    public static void checkSupported(Recommender student, Objective objective) {
         if (!(student instanceof kdrec.model.MatrixFactorization) && !(student instanceof kdrec.model.LightGcn)) {
-            checkSettings(student.kind(), false, 0);
+            checkSettings(student.kind(), 0);
         }
         if (objective instanceof DeviceObjective o) {
             o.checkOnDevice();
@@ -101,7 +97,6 @@ public final class DeviceTraining implements AutoCloseable {
             throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with a BPR base loss; objective "
                     + objective.getClass().getSimpleName() + " runs with --device cpu");
         }
-        checkSettings(student.kind(), hostAdam.lazy(), 0);
     }
 
     /** The probe's context, or an IllegalStateException that says why CUDA is unusable here. */

@@ -116,6 +116,9 @@ final class DeviceUserLists {
                 rows.idx, rows.val);
         rows.userRows = slots.reserve(name + ".ue", (long) nu * d);
         GpuEmbedding.gather(cuda, nu, d, rows.userIds, model.userRows(), 0, d, rows.userRows, 0, d);
+        // lazy Adam: the rows the host op marks (gathered users; the subset/pair CE's item entries)
+        model.touchUsers(rows.userIds, nu);
+        model.touchItems(rows.idx, rows.entries());
         return rows;
     }
 

@@ -113,12 +113,12 @@ public final class Distillation {
 
     /**
      * Refuses, before anything is created or trained, a setup that cannot run with {@code --device
-     * cuda} (the backbone, lazy Adam, top_k, the method, a student top list over the GPU's top-K limit
+     * cuda} (the backbone, top_k, the method, a student top list over the GPU's top-K limit
      * on a data set of {@code items} items), saying what to use instead.
      */
     public static void checkOnDevice(Setup s, int items) {
         TrainConfig st = s.student();
-        kdrec.device.DeviceTraining.checkSettings(st.model(), st.lazyAdam(), st.topK());
+        kdrec.device.DeviceTraining.checkSettings(st.model(), st.topK());
         if (s.scratch()) return;
         DistillObjective.checkOnDevice(st.baseLoss());
         // the device ranks the student's top list each epoch with the fused top-K kernel (k <= its limit);

@@ -28,9 +28,9 @@ import kdrec.tensor.Tensor;
  * per-epoch hook runs on the host student, current as of the epoch's start.
  *
  * <p>Cost per step: the final embeddings down, (users + items) x d floats (5.7 MB at the Gowalla-sized
- * shape, d = 20; FreqD on LightGCN also the raw tables), and the gradient up: a table whose gradient is
- * only gathered rows (the user side of the ranking methods) as those rows, a dense one whole (their item
- * side: set dots write the item table's gradient densely); plus the host's KD math. The twins
+ * shape, d = 20; FreqD on LightGCN also the raw tables), and the gradient up: the rows the term wrote
+ * (gathered rows, the rows of set dots and subset CEs) as those rows, a gradient written whole (a
+ * full-catalogue CE, feature KD's filters) whole; plus the host's KD math. The twins
  * ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}) move only the batch's ids.
  */
 final class HostKdOnDevice implements DeviceTerm {
@@ -100,13 +100,15 @@ final class HostKdOnDevice implements DeviceTerm {
         hostStudent.params().zeroGrad();
         if (extraAdam != null) for (Var p : extraAdam.params()) p.zeroGrad();
         Var fu = Var.leaf("user.final", u), fi = Var.leaf("item.final", it);
+        fu.trackGradRows(); // which rows the term writes: only those go up (and lazy Adam updates only those)
+        fi.trackGradRows();
         Var kd = Arith.scale(tape, distiller.loss(tape, hostStudent, new Recommender.Embeddings(fu, fi), batch), lambda);
         loss = kd.value().get(0);
         tableUsers = tableItems = null;
         if (!kd.requiresGrad()) return;
         tape.backward(kd);
-        addGradient(fu, model.userGrad(), "hostkd.gu");
-        addGradient(fi, model.itemGrad(), "hostkd.gi");
+        addGradient(model, fu, false, model.userGrad(), "hostkd.gu");
+        addGradient(model, fi, true, model.itemGrad(), "hostkd.gi");
         tableUsers = hostStudent.params().get("user");
         tableItems = hostStudent.params().get("item");
     }
@@ -115,8 +117,8 @@ final class HostKdOnDevice implements DeviceTerm {
     @Override
     public void afterBackward(DeviceModel model) {
         if (tableUsers == null) return;
-        addGradient(tableUsers, model.userParameterGrad(), "hostkd.tu");
-        addGradient(tableItems, model.itemParameterGrad(), "hostkd.ti");
+        addGradient(model, tableUsers, false, model.userParameterGrad(), "hostkd.tu");
+        addGradient(model, tableItems, true, model.itemParameterGrad(), "hostkd.ti");
     }
 
     /** The method's own parameters, updated on the host as the CPU trainer does after its step. */
@@ -126,11 +128,12 @@ final class HostKdOnDevice implements DeviceTerm {
     }
 
     /**
-     * grad += v's gradient on the host. A gradient that is only row-sparse parts (what gathering rows
-     * leaves: the ranking methods' user side) goes up as those rows and is scatter-added; a dense one
-     * goes up whole.
+     * grad += v's gradient on the host, and the rows it wrote marked in the model (lazy Adam). A gradient
+     * known to live in some rows only — row-sparse parts (what gathering rows leaves: the ranking methods'
+     * user side), or a dense one whose ops said which rows they wrote (set dots: their item side) — goes
+     * up as those rows and is scatter-added; one written whole goes up whole.
      */
-    private void addGradient(Var v, DeviceBuffer grad, String slot) {
+    private void addGradient(DeviceModel model, Var v, boolean itemTable, DeviceBuffer grad, String slot) {
         java.util.List<Var.RowSparse> parts = v.sparseParts();
         if (v.grad() == null && !parts.isEmpty()) {
             for (Var.RowSparse part : parts) {
@@ -140,15 +143,35 @@ final class HostKdOnDevice implements DeviceTerm {
                 DeviceBuffer rows = slots.ints(slot + ".rows", part.rows(), n), vals = slots.reserve(slot + ".values", (long) n * d);
                 cuda.upload(part.values().data(), 0, vals, (long) n * d * 4);
                 GpuEmbedding.scatterAdd(cuda, n, d, rows, vals, 0, d, grad, 0, d);
+                touch(model, itemTable, rows, n);
             }
             return;
         }
         Tensor g = v.densify(tape);
         if (g == null) return;
+        java.util.BitSet written = v.gradRows();
+        if (written != null) {
+            int[] ids = written.stream().toArray();
+            int n = ids.length, d = g.cols();
+            if (n == 0) return;
+            DeviceBuffer rows = slots.ints(slot + ".rows", ids, n), vals = slots.reserve(slot + ".values", (long) n * d);
+            Tensor compact = tape.scratch().uninitialized(n, d);
+            tape.backend().gather(n, d, ids, g.data(), 0, d, compact.data(), 0, d);
+            cuda.upload(compact.data(), 0, vals, (long) n * d * 4);
+            GpuEmbedding.scatterAdd(cuda, n, d, rows, vals, 0, d, grad, 0, d);
+            touch(model, itemTable, rows, n);
+            return;
+        }
         int n = Math.toIntExact(g.size());
         DeviceBuffer up = slots.reserve(slot, n);
         cuda.upload(g.data(), 0, up, n * 4L);
         GpuVec.add(cuda, n, grad, 0, up, 0, grad, 0);
+        model.touchWhole(itemTable);
+    }
+
+    private static void touch(DeviceModel model, boolean itemTable, DeviceBuffer rows, int n) {
+        if (itemTable) model.touchItems(rows, n);
+        else model.touchUsers(rows, n);
     }
 
     @Override

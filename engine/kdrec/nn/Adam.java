@@ -16,9 +16,11 @@ import kdrec.tensor.Tensor;
  *
  * <p>Dense mode (default) matches PyTorch exactly: every element of every parameter is updated at
  * every step, including embedding rows the batch did not touch (their moments decay, weight decay
- * still pulls them). Lazy mode updates only the rows that received row-sparse gradients (as
- * torch.optim.SparseAdam, plus weight decay on those rows): much cheaper for large tables, but not
- * the same trajectory; parameters that received dense gradients are still updated densely.
+ * still pulls them). Lazy mode updates only the rows a batch touched (as torch.optim.SparseAdam over
+ * sparse embeddings, plus weight decay on those rows): a different trajectory, and cheaper only where a
+ * table is far larger than a step's rows (its rows are visited at random, the dense pass streams). A row is touched when it was gathered (a row-sparse part) or written by a row-indexed op
+ * (row dots, set dots, subset CEs: MF's BPR and the ranking KD terms); a parameter that any other op
+ * wrote as a whole (a GEMM, LightGCN's propagation, a full-catalogue CE) is still updated densely.
  */
 public final class Adam {
     private final List<Var> params;
@@ -42,7 +44,10 @@ public final class Adam {
         this.eps = eps;
         this.weightDecay = weightDecay;
         this.lazy = lazy;
-        for (Var p : this.params) state.put(p, new Tensor[] {params.store().zeros(p.value().shape()), params.store().zeros(p.value().shape())});
+        for (Var p : this.params) {
+            state.put(p, new Tensor[] {params.store().zeros(p.value().shape()), params.store().zeros(p.value().shape())});
+            if (lazy) p.trackGradRows();
+        }
     }
 
     public float lr() {
@@ -98,6 +103,11 @@ public final class Adam {
             }
             Tensor g = p.densify(tape);
             if (g == null) continue;
+            java.util.BitSet rows = lazy ? p.gradRows() : null;
+            if (rows != null) {
+                rowsStep(tape, be, p, g, rows, mv);
+                continue;
+            }
             be.adam(p.value().size(), p.value().data(), 0, g.data(), 0, mv[0].data(), 0, mv[1].data(), 0,
                     lr, beta1, beta2, eps, weightDecay, step);
         }
@@ -124,6 +134,20 @@ public final class Adam {
             be.scatterAdd(n, d, Arrays.copyOfRange(slot, o, o + n), part.values().data(), 0, d, compact.data(), 0, d);
             o += n;
         }
+        be.adamRows(uniq.length, uniq, d, p.value().data(), 0, d, compact.data(), 0, d, mv[0].data(), 0, mv[1].data(), 0,
+                lr, beta1, beta2, eps, weightDecay, step);
+    }
+
+    /**
+     * Updates only the given rows of p from its dense gradient g: every op that wrote g said which rows
+     * (row dots, set dots and subset CEs over a table; see Var#trackGradRows), so the other rows of g
+     * are zero and, in lazy mode, untouched like SparseAdam's.
+     */
+    private void rowsStep(Tape tape, Backend be, Var p, Tensor g, java.util.BitSet rows, Tensor[] mv) {
+        int d = p.value().cols();
+        int[] uniq = rows.stream().toArray();
+        Tensor compact = tape.scratch().uninitialized(Math.max(1, uniq.length), d);
+        be.gather(uniq.length, d, uniq, g.data(), 0, d, compact.data(), 0, d);
         be.adamRows(uniq.length, uniq, d, p.value().data(), 0, d, compact.data(), 0, d, mv[0].data(), 0, mv[1].data(), 0,
                 lr, beta1, beta2, eps, weightDecay, step);
     }

@@ -4,7 +4,8 @@ import kdrec.cpu.AdamSimd;
 
 /**
  * Fused Adam update on the GPU, the device twin of {@link kdrec.cpu.AdamScalar}: torch.optim.Adam
- * (coupled L2 weight decay, bias correction, no amsgrad) and its lazy row-sparse variant. Kernels in
+ * (coupled L2 weight decay, bias correction, no amsgrad), its lazy row-sparse variant over compact
+ * gradient rows, and the lazy update of rows marked in a flag array (the device training's lazy Adam). Kernels in
  * native/adam.cu.
  *
  * <p>Decomposition: one thread per parameter element, grid-stride (memory bound: 4 streams in, 3
@@ -56,6 +57,41 @@ public final class GpuAdam {
         Object[] h = launchArgs(lr, beta1, beta2, eps, weightDecay, t);
         cuda.launch1d(cuda.kernel("kdrec_adam_step_rows"), (long) nRows * d, SparseArgs.BLOCK, nRows, d, rows, p.at(pOff), ldp,
                 g.at(gOff), ldg, m.at(mOff), v.at(vOff), h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+    }
+
+    /**
+     * Marks rows idx[0..n) in {@code flags} (one int per table row, 1 = touched) for
+     * {@link #stepMarked}; ids must lie inside the flags (the caller's guarantee, as for a scatter).
+     */
+    public static void markRows(Cuda cuda, int n, DeviceBuffer idx, DeviceBuffer flags) {
+        String op = "adam markRows";
+        if (n < 0) throw new IllegalArgumentException(op + ": negative n = " + n);
+        SparseArgs.elements(op, "idx", idx, n);
+        if (flags == null) throw new IllegalArgumentException(op + ": flags is null");
+        if (n == 0) return;
+        cuda.launch1d(cuda.kernel("kdrec_adam_mark_rows"), n, SparseArgs.BLOCK, n, idx, flags);
+    }
+
+    /**
+     * Lazy update of the marked rows of an nRows x d table (contiguous rows; p, g, m, v all in that
+     * layout): row r is updated, from its own gradient row, where flags[r] != 0 and left alone (value and
+     * moments) elsewhere, as kdrec.nn.Adam's lazy rows step. t is the global step.
+     */
+    public static void stepMarked(Cuda cuda, int nRows, int d, DeviceBuffer flags, DeviceBuffer p, long pOff, DeviceBuffer g, long gOff,
+                                  DeviceBuffer m, long mOff, DeviceBuffer v, long vOff, float lr, float beta1, float beta2, float eps,
+                                  float weightDecay, int t) {
+        String op = "adam stepMarked";
+        if (nRows < 0 || d < 0) throw new IllegalArgumentException(op + ": negative dims nRows = " + nRows + ", d = " + d);
+        AdamSimd.checkHyper(op, lr, beta1, beta2, eps, weightDecay, t);
+        SparseArgs.elements(op, "flags", flags, nRows);
+        SparseArgs.dense(op, "p", p, pOff, d, nRows, d);
+        SparseArgs.dense(op, "g", g, gOff, d, nRows, d);
+        SparseArgs.dense(op, "m", m, mOff, d, nRows, d);
+        SparseArgs.dense(op, "v", v, vOff, d, nRows, d);
+        if (nRows == 0 || d == 0) return;
+        Object[] h = launchArgs(lr, beta1, beta2, eps, weightDecay, t);
+        cuda.launch1d(cuda.kernel("kdrec_adam_step_marked"), (long) nRows * d, SparseArgs.BLOCK, nRows, d, flags, p.at(pOff), g.at(gOff),
+                m.at(mOff), v.at(vOff), h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
     }
 
     /** The kernels' trailing arguments (wd, w, small, beta2, omb2, bc2sqrt, eps, negStep): AdamSimd.Hyper's floats. */

@@ -71,27 +71,22 @@ class DeviceTrainingTest {
     void unsupportedRunsAreRefusedBeforeAnyCudaCall() throws Exception {
         TrainConfig c = cfg("mf", 1);
         try (Recommender m = Models.create(c, DATA); Teacher t = Teacher.of(Models.create(c, DATA))) {
-            Adam adam = new Adam(m.params(), 1e-3f, 0f, false);
             // every method is accepted (a twin, or its term on the host)
-            DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("ce", c, null, "mf", Map.of("ce.k", 5)), t, DATA), adam, null);
-            DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("cd", c, null, "mf", Map.of()), t, DATA), adam, null);
+            DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("ce", c, null, "mf", Map.of("ce.k", 5)), t, DATA));
+            DeviceTraining.checkSupported(m, Distillation.objective(Distillation.resolve("cd", c, null, "mf", Map.of()), t, DATA));
             Distillation.Setup full = Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3));
-            DeviceTraining.checkSupported(m, Distillation.objective(full, t, DATA), adam, null);
+            DeviceTraining.checkSupported(m, Distillation.objective(full, t, DATA));
             Distillation.checkOnDevice(Distillation.resolve("fitnet", c, null, "mf", Map.of()), 5000);
             var e = assertThrows(IllegalArgumentException.class, () -> Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000)), 5000));
             assertTrue(e.getMessage().contains("rcekd.m = 2000 exceeds the GPU top-K limit"), e.getMessage());
             // clipped at the item count, or not ranked at all without sampling: accepted
             Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000)), 800);
             Distillation.checkOnDevice(Distillation.resolve("rcekd", c, null, "mf", Map.of("rcekd.m", 2000, "rcekd.sampling", false)), 5000);
-            Adam lazy = new Adam(m.params(), 1e-3f, 0f, true);
-            e = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSupported(m, new Bpr(), lazy, null));
-            assertTrue(e.getMessage().contains("lazy_adam"), e.getMessage());
-            DeviceTraining.checkSupported(m, new Bpr(), adam, null); // BPR on MF: accepted
+            DeviceTraining.checkSupported(m, new Bpr()); // BPR on MF: accepted (with dense or lazy Adam)
         }
         TrainConfig h = TrainConfig.defaults().with(Map.of("model", "hstu", "dim", 8, "epochs", 1));
         try (Recommender m = Models.create(h, DATA)) {
-            Adam adam = new Adam(m.params(), 1e-3f, 0f, false);
-            var e = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSupported(m, Models.objective(h), adam, null));
+            var e = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSupported(m, Models.objective(h)));
             assertTrue(e.getMessage().contains("model hstu trains with --device cpu"), e.getMessage());
         }
     }
@@ -333,6 +328,45 @@ class DeviceTrainingTest {
                     }
                 }
             }
+        }
+
+        @Test
+        void lazyAdamEpochsMatchTheCpu() throws Exception {
+            // lazy Adam moves only the rows a step's terms wrote: BPR's rows, the twins' list items, the host
+            // terms' rows (CD: gathered rows; RD: set dots) or whole tables (FreqD); LightGCN is written whole.
+            // Each run also on the CPU with dense Adam: lazy must differ by far more than the device noise
+            TrainConfig tc = cfg("mf", 3).with(Map.of("dim", 16));
+            Recommender teacherModel = Models.create(tc, DATA);
+            new Trainer(tc, DATA, teacherModel, new Bpr(), Trainer.Outputs.none()).fit(null);
+            Object[][] runs = {
+                    {"mf", Distillation.SCRATCH, Map.of()},
+                    {"lightgcn", Distillation.SCRATCH, Map.of()},
+                    {"mf", "rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
+                    {"mf", "ce", Map.of("ce.k", 8, "lambda", 2.0)},
+                    {"mf", "rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
+                    {"mf", "cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
+                    {"mf", "freqd", Map.of("freqd.experts", 2, "freqd.filter", "quadratic:0.4", "lambda", 0.5)}};
+            long before = CudaProbe.cuda().allocatedBytes();
+            try (Teacher teacher = Teacher.of(teacherModel)) {
+                for (Object[] run : runs) {
+                    @SuppressWarnings("unchecked") Map<String, Object> settings = (Map<String, Object>) run[2];
+                    String what = run[1] + " " + settings + ", " + run[0] + " student, lazy Adam";
+                    TrainConfig lazy = cfg((String) run[0], 2).with(Map.of("lazy_adam", true));
+                    Distillation.Setup s = Distillation.resolve((String) run[1], lazy, null, "mf", settings);
+                    float[] cpu = distill(s, teacher, Device.CPU), gpu = distill(s, teacher, Device.CUDA);
+                    double rel = relative(cpu, gpu);
+                    assertTrue(rel < 1e-4, what + ": relative difference after two epochs " + rel);
+                    float[] dense = distill(Distillation.resolve((String) run[1], cfg((String) run[0], 2), null, "mf", settings), teacher, Device.CPU);
+                    if (run[0].equals("lightgcn") || run[1].equals("freqd")) {
+                        assertEquals(0.0, relative(cpu, dense), what + ": the tables are written whole (LightGCN's propagation, FreqD's "
+                                + "filters), so lazy Adam is dense Adam");
+                    } else {
+                        assertTrue(relative(cpu, dense) > 100 * rel, what + ": lazy Adam must differ from dense Adam (" + relative(cpu, dense)
+                                + ") by far more than the device noise " + rel);
+                    }
+                }
+            }
+            assertEquals(before, CudaProbe.cuda().allocatedBytes(), "device bytes leaked by the runs");
         }
 
         @Test

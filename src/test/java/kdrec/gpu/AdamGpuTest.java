@@ -88,6 +88,51 @@ class AdamGpuTest {
         assertEquals(before, cuda.allocatedBytes(), "device bytes leaked");
     }
 
+    @Test
+    void stepMarkedUpdatesTheMarkedRowsAsStepRows() {
+        // the device training's lazy Adam: rows marked from index lists with repeats, the table's own gradient rows
+        Cuda cuda = CudaProbe.cuda();
+        long before = cuda.allocatedBytes();
+        long seed = 300;
+        for (int rows : new int[] {1, 33, 1021}) {
+            for (int d : new int[] {1, 20, 64}) {
+                float[] h = HYPER[(int) (seed % HYPER.length)];
+                int n = rows * d;
+                float[] p = uniform(seed++, n), m = uniform(seed++, n), v = positive(seed++, n);
+                try (DeviceBuffer dp = cuda.upload(p); DeviceBuffer dm = cuda.upload(m); DeviceBuffer dv = cuda.upload(v);
+                     DeviceBuffer dg = cuda.allocElements(n); DeviceBuffer flags = cuda.allocElements(rows)) {
+                    for (int t = 1; t <= STEPS; t++) {
+                        int[] a = indices(seed++, Math.max(1, rows / 3), rows), b = indices(seed++, 2, rows); // two marking calls, repeats
+                        float[] g = uniform(seed++, n);
+                        cuda.upload(seg(g), 0, dg, n * 4L);
+                        cuda.fill32(flags, rows, 0);
+                        try (DeviceBuffer da = cuda.upload(a); DeviceBuffer db = cuda.upload(b)) {
+                            GpuAdam.markRows(cuda, a.length, da, flags);
+                            GpuAdam.markRows(cuda, b.length, db, flags);
+                        }
+                        GpuAdam.stepMarked(cuda, rows, d, flags, dp, 0, dg, 0, dm, 0, dv, 0, h[0], h[1], h[2], h[3], h[4], t);
+                        int[] marked = java.util.stream.IntStream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).distinct().sorted().toArray();
+                        float[] compact = new float[marked.length * d];
+                        for (int i = 0; i < marked.length; i++) System.arraycopy(g, marked[i] * d, compact, i * d, d);
+                        float[] p0 = p.clone();
+                        AdamScalar.stepRows(marked.length, marked, d, seg(p), 0, d, seg(compact), 0, d, seg(m), 0, seg(v), 0,
+                                h[0], h[1], h[2], h[3], h[4], t);
+                        String what = "adam stepMarked rows=" + rows + " d=" + d + " marked=" + marked.length + " t=" + t;
+                        float[] gp = cuda.downloadFloats(dp, n);
+                        java.util.BitSet in = new java.util.BitSet();
+                        for (int r : marked) in.set(r);
+                        for (int r = 0; r < rows; r++) {
+                            if (in.get(r)) continue;
+                            for (int c = 0; c < d; c++) assertEquals(p0[r * d + c], gp[r * d + c], what + ": unmarked row " + r + " moved");
+                        }
+                        compare(cuda, what, p, dp, 0, rows, d, d, m, dm, 0, v, dv, 0);
+                    }
+                }
+            }
+        }
+        assertEquals(before, cuda.allocatedBytes(), "device bytes leaked");
+    }
+
     /** p, m, v: the block within tolerance, everything outside it untouched, and every element within 1 ulp. */
     private static void compare(Cuda cuda, String what, float[] p, DeviceBuffer dp, int pOff, int rows, int d, int ld,
                                 float[] m, DeviceBuffer dm, int mOff, float[] v, DeviceBuffer dv, int vOff) {
