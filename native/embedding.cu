@@ -105,6 +105,72 @@ extern "C" __global__ void kdrec_embedding_row_dot_g32(KDREC_EMBEDDING_ROW_DOT_P
 }
 #undef KDREC_EMBEDDING_ROW_DOT_PARAMS
 
+// BPR over a batch of (user, positive, negative) triples in one launch, the fusion of what DeviceBpr ran as
+// eight (two row dots, the difference, log-sigmoid and its backward, the negation, two row-dot
+// backwards): per triple t, one group of G lanes computes s+ = <U[u], I[p]> and s- = <U[u], I[q]> exactly
+// as row_dot<G> does (same lane striding, same xor tree), then
+//   log_sig[t] = log sigmoid(s+ - s-)   (kdrec_act_log_sigmoid's double formula, one rounding)
+//   g = -sigmoid(-(s+ - s-))             (kdrec_act_log_sigmoid_backward of an upstream -1 into 0)
+//   dU[u] += g I[p] ; dI[p] += g U[u] ; dU[u] += (-g) I[q] ; dI[q] += (-g) U[u]   (float atomics)
+// so every value equals the unfused chain's; only the order of the atomic additions differs (it varies
+// run to run in either). U, I and dU, dI are the final embeddings and their gradients (leading dim d).
+namespace kdrec_embedding {
+template <int G>
+__device__ __forceinline__ void bpr_pairs(int n, int d, const int* __restrict__ users, const int* __restrict__ pos,
+                                          const int* __restrict__ neg, const float* __restrict__ u_rows,
+                                          const float* __restrict__ i_rows, float* __restrict__ log_sig, float* du, float* di) {
+  const int lane_in_warp = threadIdx.x & 31;
+  const int lane = lane_in_warp & (G - 1);
+  const unsigned mask = group_mask<G>(lane_in_warp);
+  const long long groups = (long long)gridDim.x * (blockDim.x / G);
+  for (long long t = (long long)blockIdx.x * (blockDim.x / G) + threadIdx.x / G; t < n; t += groups) {
+    const long long u = users[t], p = pos[t], q = neg[t];
+    const float* ur = u_rows + u * d;
+    const float* pr = i_rows + p * d;
+    const float* qr = i_rows + q * d;
+    float sp = 0.f, sn = 0.f;
+    for (int c = lane; c < d; c += G) {
+      sp = fmaf(ur[c], pr[c], sp);
+      sn = fmaf(ur[c], qr[c], sn);
+    }
+#pragma unroll
+    for (int o = G / 2; o > 0; o >>= 1) {
+      sp += __shfl_xor_sync(mask, sp, o, G);
+      sn += __shfl_xor_sync(mask, sn, o, G);
+    }
+    const float diff = sp - sn;  // every lane holds the same sums after the xor tree
+    const double v = (double)diff;
+    if (lane == 0) {
+      const double m = v < 0.0 ? v : (v != v ? v : 0.0);  // NaN flows, as the CPU's Math.min
+      log_sig[t] = (float)(m - log1p(exp(-fabs(v))));
+    }
+    const float g = (float)(0.0 + -1.0 * (1.0 / (1.0 + exp(v))));  // -sigmoid(-diff), as the unfused backward
+    const float gn = -1.f * g;
+    for (int c = lane; c < d; c += G) {
+      const float uc = ur[c];
+      atomicAdd(du + u * d + c, g * pr[c]);
+      atomicAdd(di + p * d + c, g * uc);
+      atomicAdd(du + u * d + c, gn * qr[c]);
+      atomicAdd(di + q * d + c, gn * uc);
+    }
+  }
+}
+}  // namespace kdrec_embedding
+
+#define KDREC_EMBEDDING_BPR_PARAMS                                                                              \
+  int n, int d, const int* __restrict__ users, const int* __restrict__ pos, const int* __restrict__ neg,     \
+      const float* __restrict__ u_rows, const float* __restrict__ i_rows, float* __restrict__ log_sig, float* du, float* di
+extern "C" __global__ void kdrec_embedding_bpr_pairs_g8(KDREC_EMBEDDING_BPR_PARAMS) {
+  kdrec_embedding::bpr_pairs<8>(n, d, users, pos, neg, u_rows, i_rows, log_sig, du, di);
+}
+extern "C" __global__ void kdrec_embedding_bpr_pairs_g16(KDREC_EMBEDDING_BPR_PARAMS) {
+  kdrec_embedding::bpr_pairs<16>(n, d, users, pos, neg, u_rows, i_rows, log_sig, du, di);
+}
+extern "C" __global__ void kdrec_embedding_bpr_pairs_g32(KDREC_EMBEDDING_BPR_PARAMS) {
+  kdrec_embedding::bpr_pairs<32>(n, d, users, pos, neg, u_rows, i_rows, log_sig, du, di);
+}
+#undef KDREC_EMBEDDING_BPR_PARAMS
+
 // dA[ia[t]][c] += g[t] * B[ib[t]][c] ; dB[ib[t]][c] += g[t] * A[ia[t]][c]  (da or db may be null:
 // that half is skipped; null ia/ib = identity). Float atomics, see header. No __restrict__ on the
 // gradients: they may be the same table.

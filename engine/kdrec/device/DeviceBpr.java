@@ -2,28 +2,24 @@ package kdrec.device;
 
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
-import kdrec.gpu.GpuActivation;
 import kdrec.gpu.GpuEmbedding;
-import kdrec.gpu.GpuVec;
 import kdrec.loss.Batch;
 
 /**
  * BPR on the device, the twin of {@link kdrec.loss.Bpr}: {@code sum over the batch of
  * -log sigmoid(s(u,i) - s(u,j))}, its gradient accumulated into the model's final-embedding
- * gradients. {@link #prepare} stages the batch's ids; {@link #launch} makes eight launches: two row
- * dots, the difference, log-sigmoid and its backward, the negation, two row-dot backwards (float
- * atomics into the tables: the order of additions to a row varies run to run, as in any GPU embedding
- * backward). The per-pair log-sigmoids come down with the step's other losses.
+ * gradients. {@link #prepare} stages the batch's ids; {@link #launch} is one fused launch
+ * ({@code GpuEmbedding.bprPairs}: both row dots, the log-sigmoid and the gradient, float atomics into
+ * the tables, so the order of additions to a row varies run to run, as in any GPU embedding backward)
+ * where it used to be eight. The per-pair log-sigmoids come down with the step's other losses.
  */
 final class DeviceBpr {
     private final Cuda cuda;
-    private final UploadSlots slots;
     private StepUploads.Staged users, positives, negatives;
     private int m;
 
-    DeviceBpr(Cuda cuda, UploadSlots slots) {
+    DeviceBpr(Cuda cuda) {
         this.cuda = cuda;
-        this.slots = slots;
     }
 
     /** Stages the batch's ids; returns the number of per-pair losses {@link #launch} writes. */
@@ -37,23 +33,9 @@ final class DeviceBpr {
 
     /** Accumulates the prepared batch's BPR gradient into {@code model}'s final-embedding gradients; log sigmoid(s_ui - s_uj) per pair into {@code logSig}. */
     void launch(DeviceModel model, DeviceBuffer logSig) {
-        int d = model.dim();
         if (m == 0) return;
         DeviceBuffer u = users.get(), p = positives.get(), q = negatives.get();
-        DeviceBuffer pos = slots.reserve("bpr.pos", m), neg = slots.reserve("bpr.neg", m), diff = slots.reserve("bpr.diff", m),
-                gy = slots.reserve("bpr.gy", m), gPos = slots.reserve("bpr.gpos", m), gNeg = slots.reserve("bpr.gneg", m);
-        DeviceBuffer userRows = model.userRows(), items = model.itemRows();
-        GpuEmbedding.rowDot(cuda, m, d, u, userRows, 0, d, p, items, 0, d, pos);
-        GpuEmbedding.rowDot(cuda, m, d, u, userRows, 0, d, q, items, 0, d, neg);
-        GpuVec.sub(cuda, m, pos, 0, neg, 0, diff, 0);
-        GpuActivation.logSigmoid(cuda, m, diff, 0, logSig, 0);
-        // dLoss/dDiff = -sigmoid(-diff): the log-sigmoid backward of an upstream -1, into a zeroed buffer
-        GpuVec.fill(cuda, m, gy, 0, -1f);
-        GpuVec.fill(cuda, m, gPos, 0, 0f);
-        GpuActivation.logSigmoidBackward(cuda, m, diff, 0, gy, 0, gPos, 0);
-        GpuVec.scale(cuda, m, -1f, gPos, 0, gNeg, 0);
-        GpuEmbedding.rowDotBackward(cuda, m, d, u, userRows, 0, d, p, items, 0, d, gPos, model.userGrad(), 0, d, model.itemGrad(), 0, d);
-        GpuEmbedding.rowDotBackward(cuda, m, d, u, userRows, 0, d, q, items, 0, d, gNeg, model.userGrad(), 0, d, model.itemGrad(), 0, d);
+        GpuEmbedding.bprPairs(cuda, m, model.dim(), u, p, q, model.userRows(), model.itemRows(), logSig, model.userGrad(), model.itemGrad());
         model.touchUsers(u, m); // lazy Adam: the rows the host's row dots mark
         model.touchItems(p, m);
         model.touchItems(q, m);

@@ -59,7 +59,7 @@ public final class DeviceTraining implements AutoCloseable {
         this.slots = s;
         this.model = m;
         this.adam = a;
-        this.bpr = new DeviceBpr(cuda, s);
+        this.bpr = new DeviceBpr(cuda);
         this.uploads = new StepUploads(cuda);
     }
 

@@ -170,6 +170,36 @@ public final class GpuEmbedding {
     }
 
     /**
+     * BPR over n (user, positive, negative) triples in one launch: {@code logSig[t] = log sigmoid(s+ - s-)}
+     * with {@code s+ = <U[users[t]], I[pos[t]]>}, {@code s- = <U[users[t]], I[neg[t]]>}, and the gradient
+     * of {@code -sum_t logSig[t]} accumulated into dU and dI (float atomics). Every value equals the
+     * unfused chain's (rowDot twice, sub, logSigmoid, its backward, scale, rowDotBackward twice); only
+     * the order of the atomic additions differs. U, I, dU, dI: rows of width d, leading dim d; ids are the
+     * caller's guarantee (as for rowDot).
+     */
+    public static void bprPairs(Cuda cuda, int n, int d, DeviceBuffer users, DeviceBuffer pos, DeviceBuffer neg, DeviceBuffer u,
+                                DeviceBuffer i, DeviceBuffer logSig, DeviceBuffer du, DeviceBuffer di) {
+        String op = "bprPairs";
+        dims(op, n, d);
+        SparseArgs.elements(op, "users", users, n);
+        SparseArgs.elements(op, "pos", pos, n);
+        SparseArgs.elements(op, "neg", neg, n);
+        SparseArgs.elements(op, "logSig", logSig, n);
+        SparseArgs.dense(op, "u", u, 0, d, 0, d);
+        SparseArgs.dense(op, "i", i, 0, d, 0, d);
+        SparseArgs.dense(op, "du", du, 0, d, 0, d);
+        SparseArgs.dense(op, "di", di, 0, d, 0, d);
+        if (n == 0) return;
+        int g = SparseArgs.group(d);
+        Cuda.Kernel k = switch (g) {
+            case 8 -> cuda.kernel("kdrec_embedding_bpr_pairs_g8");
+            case 16 -> cuda.kernel("kdrec_embedding_bpr_pairs_g16");
+            default -> cuda.kernel("kdrec_embedding_bpr_pairs_g32");
+        };
+        cuda.launch1d(k, (long) n * g, SparseArgs.BLOCK, n, d, users, pos, neg, u, i, logSig, du, di);
+    }
+
+    /**
      * Ragged row gather: output row r is row {@code src[r]} of the CSR source (srcPtr, srcIdx, srcVal),
      * written from {@code dstPtr[r]} on; values times {@code rowScale[r]} (null: copied); srcVal and
      * dstVal both null: ids only. dstPtr (m + 1 entries) must hold the running sum of the source rows'

@@ -174,4 +174,47 @@ class EmbeddingGpuTest {
             if (!same) assertBlock(what + " (dB)", edb, cuda.downloadFloats(gB, db0.length), dbOff, gRowsB, d, lddb);
         }
     }
+
+    @Test
+    void bprPairsEqualsTheUnfusedChain() {
+        // the fused BPR launch against the eight launches it replaced: same log-sigmoids bit for bit, the same
+        // gradients up to the order of float atomics (duplicate users and items here)
+        Cuda cuda = CudaProbe.cuda();
+        long before = cuda.allocatedBytes();
+        long seed = 500;
+        for (int n : SIZES) for (int d : DIMS) runBpr(cuda, seed++, n, d);
+        runBpr(cuda, 590, LARGE, 20);
+        assertEquals(before, cuda.allocatedBytes(), "device bytes leaked");
+    }
+
+    private static void runBpr(Cuda cuda, long seed, int n, int d) {
+        int nu = 53, ni = 71;
+        int[] users = indices(seed, n, nu), pos = indices(seed + 1, n, ni), neg = indices(seed + 2, n, ni);
+        float[] u = uniform(seed + 3, nu * d), it = uniform(seed + 4, ni * d), du0 = uniform(seed + 5, nu * d), di0 = uniform(seed + 6, ni * d);
+        String what = "bprPairs n=" + n + " d=" + d;
+        try (DeviceBuffer du = cuda.upload(users); DeviceBuffer dp = cuda.upload(pos); DeviceBuffer dq = cuda.upload(neg);
+             DeviceBuffer tu = cuda.upload(u); DeviceBuffer ti = cuda.upload(it);
+             DeviceBuffer fusedU = cuda.upload(du0); DeviceBuffer fusedI = cuda.upload(di0); DeviceBuffer fusedLs = cuda.allocElements(Math.max(1, n));
+             DeviceBuffer chainU = cuda.upload(du0); DeviceBuffer chainI = cuda.upload(di0); DeviceBuffer chainLs = cuda.allocElements(Math.max(1, n));
+             DeviceBuffer sp = cuda.allocElements(Math.max(1, n)); DeviceBuffer sn = cuda.allocElements(Math.max(1, n));
+             DeviceBuffer diff = cuda.allocElements(Math.max(1, n)); DeviceBuffer gy = cuda.allocElements(Math.max(1, n));
+             DeviceBuffer gPos = cuda.allocElements(Math.max(1, n)); DeviceBuffer gNeg = cuda.allocElements(Math.max(1, n))) {
+            GpuEmbedding.bprPairs(cuda, n, d, du, dp, dq, tu, ti, fusedLs, fusedU, fusedI);
+            if (n > 0) { // DeviceBpr's former launches
+                GpuEmbedding.rowDot(cuda, n, d, du, tu, 0, d, dp, ti, 0, d, sp);
+                GpuEmbedding.rowDot(cuda, n, d, du, tu, 0, d, dq, ti, 0, d, sn);
+                GpuVec.sub(cuda, n, sp, 0, sn, 0, diff, 0);
+                GpuActivation.logSigmoid(cuda, n, diff, 0, chainLs, 0);
+                GpuVec.fill(cuda, n, gy, 0, -1f);
+                GpuVec.fill(cuda, n, gPos, 0, 0f);
+                GpuActivation.logSigmoidBackward(cuda, n, diff, 0, gy, 0, gPos, 0);
+                GpuVec.scale(cuda, n, -1f, gPos, 0, gNeg, 0);
+                GpuEmbedding.rowDotBackward(cuda, n, d, du, tu, 0, d, dp, ti, 0, d, gPos, chainU, 0, d, chainI, 0, d);
+                GpuEmbedding.rowDotBackward(cuda, n, d, du, tu, 0, d, dq, ti, 0, d, gNeg, chainU, 0, d, chainI, 0, d);
+                assertBitEqual(what + " log-sigmoids", cuda.downloadFloats(chainLs, n), cuda.downloadFloats(fusedLs, n));
+            }
+            assertBlock(what + " (dU)", cuda.downloadFloats(chainU, du0.length), cuda.downloadFloats(fusedU, du0.length), 0, nu, d, d);
+            assertBlock(what + " (dI)", cuda.downloadFloats(chainI, di0.length), cuda.downloadFloats(fusedI, di0.length), 0, ni, d, d);
+        }
+    }
 }
