@@ -9,7 +9,7 @@ import kdrec.tensor.Tensor;
 /**
  * The dense Adam of a {@link DeviceModel} on the device: the same update as the host {@link Adam}
  * (torch.optim.Adam, coupled weight decay; GpuAdam is AdamScalar operation for operation) over the
- * model's whole (users + items) x d table in one launch, with the moments resident beside it. The
+ * model's whole (users + items) x d table in one launch (lazy: one per table), with the moments resident beside it. The
  * host optimiser stays the master for checkpoints: {@link #upload}/{@link #download} move its
  * moments and step count. Lazy Adam (the host's {@code lazy_adam}) updates only the rows the
  * step's terms marked in the model (MF; LightGCN's tables are written whole, as on the host).

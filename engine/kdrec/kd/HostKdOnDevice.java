@@ -29,8 +29,8 @@ import kdrec.tensor.Tensor;
  *
  * <p>Cost per step: the final embeddings down, (users + items) x d floats (5.7 MB at the Gowalla-sized
  * shape, d = 20; FreqD on LightGCN also the raw tables), and the gradient up: the rows the term wrote
- * (gathered rows, the rows of set dots and subset CEs) as those rows, a gradient written whole (a
- * full-catalogue CE, feature KD's filters) whole; plus the host's KD math. The twins
+ * (gathered rows — FreqD's closure among them —, the rows of set dots and subset CEs) as those rows, a
+ * gradient written whole (a full-catalogue CE, a filter over the whole tables) whole; plus the host's KD math. The twins
  * ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}) move only the batch's ids.
  */
 final class HostKdOnDevice implements DeviceTerm {

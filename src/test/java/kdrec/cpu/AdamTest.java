@@ -100,6 +100,43 @@ class AdamTest {
         }
     }
 
+    /** One element as a vector lane computes it (AdamSimd's fma order), from AdamSimd.Hyper's floats. */
+    private static void lane(AdamSimd.Hyper h, float[] p, float[] g, float[] m, float[] v, int i) {
+        float coeff = h.small() ? h.w() : h.w() - 1f;
+        float ge = h.wd() != 0f ? Math.fma(p[i], h.wd(), g[i]) : g[i];
+        float me = Math.fma(ge - m[i], coeff, h.small() ? m[i] : ge);
+        float ve = v[i] * h.beta2() + h.omb2() * ge * ge;
+        float denom = (float) Math.sqrt(ve) / h.bc2sqrt() + h.eps();
+        m[i] = me;
+        v[i] = ve;
+        p[i] = p[i] + h.negStep() * me / denom;
+    }
+
+    @Test
+    void simdEqualsItsLaneArithmeticBitForBit() {
+        // every split: whole vectors only, an overlapping last vector (n >= L, n % L != 0), a scalar tail (n < L),
+        // several 2048-float blocks; both lerp branches, with and without weight decay
+        int[] ns = new int[3 * Simd.LANES + 6];
+        for (int i = 0; i < ns.length - 2; i++) ns[i] = i;
+        ns[ns.length - 2] = 2048 + Simd.LANES + 3;
+        ns[ns.length - 1] = 3 * 2048 - 1;
+        for (int n : ns) {
+            for (float[] hp : new float[][] {{0.9f, 0f}, {0.9f, 0.01f}, {0.3f, 0.05f}}) {
+                float[] p = randn(n + 1, n), m = randn(n + 2, n), v = uniform(n + 3, n, 0f, 2f), g = randn(n + 4, n);
+                MemorySegment ps = heap(p), ms = heap(m), vs = heap(v);
+                for (int t = 1; t <= 3; t++) {
+                    AdamSimd.step(n, ps, 0, heap(g), 0, ms, 0, vs, 0, 1e-2f, hp[0], 0.999f, 1e-8f, hp[1], t);
+                    AdamSimd.Hyper h = new AdamSimd.Hyper(1e-2f, hp[0], 0.999f, 1e-8f, hp[1], t);
+                    for (int i = 0; i < n; i++) lane(h, p, g, m, v, i);
+                }
+                String what = "n=" + n + " beta1=" + hp[0] + " wd=" + hp[1];
+                assertBitEqual(what + " p", p, toArray(ps));
+                assertBitEqual(what + " m", m, toArray(ms));
+                assertBitEqual(what + " v", v, toArray(vs));
+            }
+        }
+    }
+
     @Test
     void stepRowsOnAllRowsEqualsStep() {
         for (int d : new int[] {1, Simd.LANES - 1, Simd.LANES, Simd.LANES + 5, 20, 2 * Simd.LANES + 3, 64}) { // rows of d % L != 0 end in an overlapping vector
