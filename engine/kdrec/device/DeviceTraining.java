@@ -19,7 +19,7 @@ import kdrec.nn.Adam;
  * down; evaluation ranks every user on the device with the fused score->top-K kernel.
  *
  * <p>What runs here: MF and LightGCN students, BPR ({@code kdrec train}) and BPR + lambda times any
- * KD method ({@code kdrec distill}: RCE-KD and vanilla CE-KD whole on the device, the others with their
+ * KD method ({@code kdrec distill}: RCE-KD, vanilla CE-KD and CD whole on the device, the others with their
  * term, and feature KD's own parameters, on the host each step), with dense or lazy Adam; anything
  * else (HSTU students) is refused up front with what to use instead.
  * The trainer keeps its host model and optimiser as the master copy for checkpoints, early stopping

@@ -178,11 +178,28 @@ public final class Cd implements Distiller {
         BatchUsers bu = BatchUsers.of(batch.users(), student.users());
         UserSets.Rows rows = samples.rows(bu.users());
         int[] ptr = rows.sets().ptr();
-        float[] t = rows.teacher(), y = new float[t.length], w = new float[t.length];
-        for (int j = 0; j < t.length; j++) y[j] = (float) (1 / (1 + Math.exp(-(t[j] + t2) / t1)));
+        float[] t = rows.teacher(), y = labels(t), w = new float[t.length];
         for (int r = 0; r < bu.size(); r++) Arrays.fill(w, ptr[r], ptr[r + 1], bu.counts()[r]);
         Var logits = Gather.setDots(tape, Gather.rows(tape, e.users(), bu.users()), e.items(), rows.sets());
         return Arith.weightedSum(tape, PointwiseLoss.softBce(tape, logits, y, EPS), w);
+    }
+
+    /** Soft labels {@code y = sigmoid((t + t2) / t1)} of teacher logits t. */
+    float[] labels(float[] t) {
+        float[] y = new float[t.length];
+        for (int j = 0; j < t.length; j++) y[j] = (float) (1 / (1 + Math.exp(-(t[j] + t2) / t1)));
+        return y;
+    }
+
+    /** This epoch's S_u with the teacher's logits (after {@link #beginEpoch}; fixed for the teacher and random guides). */
+    UserSets samples() {
+        if (samples == null) throw new IllegalStateException("cd: beginEpoch has not run (student guide)");
+        return samples;
+    }
+
+    /** True when S_u is redrawn every epoch from the current student (the student guide). */
+    boolean redrawsEachEpoch() {
+        return guide == Guide.STUDENT;
     }
 
     /** This epoch's S_u (for tests). */

@@ -73,8 +73,8 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
     }
 
     /**
-     * The device twin of the term: RCE-KD (but its full_ce ablation) and vanilla CE-KD run whole on the
-     * device; every other method computes its term (and feature KD updates its own parameters) on the
+     * The device twin of the term: RCE-KD (but its full_ce ablation), vanilla CE-KD and CD run whole on
+     * the device; every other method computes its term (and feature KD updates its own parameters) on the
      * host each step ({@link HostKdOnDevice}).
      */
     @Override
@@ -82,6 +82,7 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
                                               kdrec.nn.Adam extraAdam) {
         checkOnDevice();
         if (distiller instanceof VanillaCe ce) return new VanillaCeOnDevice(cuda, slots, ce, lambda);
+        if (distiller instanceof Cd cd) return new CdOnDevice(cuda, slots, cd, lambda, student);
         if (distiller instanceof RceKd r && !r.fullCe()) return new RceKdOnDevice(cuda, slots, r, lambda);
         return new HostKdOnDevice(cuda, slots, distiller, lambda, student, extraAdam);
     }

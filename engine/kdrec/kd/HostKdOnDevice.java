@@ -17,7 +17,7 @@ import kdrec.model.Recommender;
 import kdrec.tensor.Tensor;
 
 /**
- * The device path's term for methods without a device twin (rd, cd, rrd, dcd, unkd, hetcomp, RCE-KD's
+ * The device path's term for methods without a device twin (rd, rrd, dcd, unkd, hetcomp, RCE-KD's
  * full_ce ablation, and feature KD: freqd, fitnet, de, htd): BPR, the student's tables, LightGCN's
  * propagation and Adam stay on the GPU, while the method's own per-batch loss runs on the host tape,
  * exactly as on the CPU path. Each step the final embeddings come down (for MF they are the parameters,
@@ -31,7 +31,7 @@ import kdrec.tensor.Tensor;
  * shape, d = 20; FreqD on LightGCN also the raw tables), and the gradient up: the rows the term wrote
  * (gathered rows — FreqD's closure among them —, the rows of set dots and subset CEs) as those rows, a
  * gradient written whole (a full-catalogue CE, a filter over the whole tables) whole; plus the host's KD math. The twins
- * ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}) move only the batch's ids.
+ * ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}, {@link CdOnDevice}) move only the batch's ids.
  */
 final class HostKdOnDevice implements DeviceTerm {
     private final Cuda cuda;

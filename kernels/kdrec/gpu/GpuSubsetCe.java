@@ -105,6 +105,33 @@ public final class GpuSubsetCe {
                 loss, gradLogits);
     }
 
+    /**
+     * Soft-label binary cross-entropy on each row's entries (CD), from given logits: per entry
+     * {@code l_j = -(y_j log(sigmoid(x_j) + eps) + (1 - y_j) log(1 - sigmoid(x_j) + eps))} (1 - sigmoid
+     * as sigmoid(-x)), loss[r] = sum of the row's l_j, grad[j] = rowScale[r] (null = 1) times
+     * dl_j/dx_j: {@code kdrec.autograd.PointwiseLoss.softBce}'s values and derivatives, in its double
+     * arithmetic and roundings.
+     */
+    public static void softBce(Cuda cuda, int m, DeviceBuffer ptr, DeviceBuffer logits, DeviceBuffer labels, float eps,
+                               DeviceBuffer rowScale, DeviceBuffer loss, DeviceBuffer grad) {
+        String k = "SubsetCe.softBce";
+        if (m < 0) throw GpuCeArgs.bad(k, "negative m=" + m);
+        if (!(eps >= 0) || Float.isInfinite(eps)) throw GpuCeArgs.bad(k, "eps must be finite and >= 0, got " + eps);
+        GpuCeArgs.length(k, "ptr", ptr, (long) m + 1);
+        if (logits == null || labels == null || grad == null) throw GpuCeArgs.bad(k, "logits, labels and grad are required");
+        GpuCeArgs.optional(k, "rowScale", rowScale, m);
+        GpuCeArgs.length(k, "loss", loss, m);
+        if (m == 0) return;
+        if (GpuCeArgs.checkContents) {
+            int[] p = GpuCeArgs.csr(cuda, k, m, ptr, Integer.MAX_VALUE);
+            GpuCeArgs.length(k, "logits", logits, p[m]);
+            GpuCeArgs.length(k, "labels", labels, p[m]);
+            GpuCeArgs.length(k, "grad", grad, p[m]);
+        }
+        cuda.launch(cuda.kernel("kdrec_subset_ce_soft_bce"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
+                m, ptr, logits, labels, eps, rowScale == null ? loss : rowScale, rowScale == null ? 0 : 1, loss, grad);
+    }
+
     /** The size checks of the gatherDot-shaped kernels (user rows u, item table indexed by idx). */
     static void gather(String k, int m, int d, DeviceBuffer u, long uOff, int ldu, DeviceBuffer items, long iOff, int ldi,
                        DeviceBuffer ptr, DeviceBuffer idx) {

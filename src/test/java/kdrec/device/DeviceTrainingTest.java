@@ -313,6 +313,7 @@ class DeviceTrainingTest {
                     {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
                     {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
                     {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
+                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "cd.guide", "teacher", "lambda", 0.5)}, // samples uploaded once
                     {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
                     // feature KD: its own parameters are updated on the host each step, as on the CPU
                     {"freqd", Map.of("freqd.experts", 2, "freqd.filter", "quadratic:0.4", "lambda", 0.5)},

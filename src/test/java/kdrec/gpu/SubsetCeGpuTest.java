@@ -173,4 +173,52 @@ class SubsetCeGpuTest {
         }
         assertNoLeak(cuda, before, "SubsetCeGpuTest.contentChecksRejectBadIndices");
     }
+
+    @Test
+    void softBceMatchesThePointwiseLossOp() {
+        // CD's per-entry soft-label BCE against the tape op it twins (kdrec.autograd.PointwiseLoss.softBce): the
+        // per-entry gradient times the row scale within one ulp (the same double formula; CUDA's double log and
+        // exp may differ from Java's in the last double bit), the row sums of the per-entry losses to fp32 rounding
+        Cuda cuda = CudaProbe.cuda();
+        long before = cuda.allocatedBytes();
+        for (int m : new int[] {0, 1, 33, 1021}) {
+            long seed = 77L + m;
+            int[] ptr = CeGpuTestSupport.ptr(seed, m, 0, 40);
+            int n = ptr[m];
+            float[] x = CeGpuTestSupport.randn(seed + 1, n, 6.0), y = CeGpuTestSupport.uniform(seed + 2, n, 0.0, 1.0);
+            float[] scale = CeGpuTestSupport.uniform(seed + 3, m, 0.5, 3.0);
+            if (n > 0) x[0] = 40f; // saturated: q underflows towards eps
+            float[] wantLoss = new float[m], wantGrad = new float[n];
+            try (kdrec.autograd.Tape t = new kdrec.autograd.Tape()) {
+                kdrec.autograd.Var xv = kdrec.autograd.Var.leaf("x", kdrec.tensor.Tensor.of(x.clone(), n));
+                kdrec.autograd.Var l = kdrec.autograd.PointwiseLoss.softBce(t, xv, y, 1e-10f);
+                float[] per = l.value().toArray(), seed2 = new float[n];
+                for (int r = 0; r < m; r++) {
+                    double sum = 0;
+                    for (int j = ptr[r]; j < ptr[r + 1]; j++) {
+                        sum += per[j];
+                        seed2[j] = scale[r];
+                    }
+                    wantLoss[r] = (float) sum;
+                }
+                if (n > 0) {
+                    t.backward(l, kdrec.tensor.Tensor.of(seed2, n));
+                    wantGrad = xv.grad().toArray();
+                }
+            }
+            try (DeviceBuffer dp = cuda.upload(ptr); DeviceBuffer dx = cuda.upload(n > 0 ? x : new float[1]);
+                 DeviceBuffer dy = cuda.upload(n > 0 ? y : new float[1]); DeviceBuffer ds = cuda.upload(m > 0 ? scale : new float[1]);
+                 DeviceBuffer loss = cuda.allocElements(Math.max(1, m)); DeviceBuffer grad = cuda.allocElements(Math.max(1, n))) {
+                GpuSubsetCe.softBce(cuda, m, dp, dx, dy, 1e-10f, ds, loss, grad);
+                if (m == 0) continue;
+                assertClose(wantLoss, down(cuda, loss, m), "softBce loss m=" + m);
+                float[] got = down(cuda, grad, n);
+                for (int j = 0; j < n; j++) {
+                    assertTrue(Float.floatToIntBits(wantGrad[j]) == Float.floatToIntBits(got[j]) || Math.abs(wantGrad[j] - got[j]) <= Math.ulp(wantGrad[j]),
+                            "softBce grad m=" + m + " entry " + j + ": " + got[j] + " vs the tape's " + wantGrad[j]);
+                }
+            }
+        }
+        assertNoLeak(cuda, before, "softBce");
+    }
 }
