@@ -293,8 +293,9 @@ kdrec_subset_ce_pair_soft_ce(int m, int d, const float* u, int ldu, const float*
 // ---- soft-label BCE per entry (CD; kdrec.autograd.PointwiseLoss.softBce over each row's list) ----
 // For entry j of row r, with logit x = logits[j] and label y = labels[j] (p = sigmoid(x), q = sigmoid(-x),
 // in double with the CPU's branch so q is not 1 - p): l_j = (float) -(y log(p + eps) + (1 - y) log(q + eps)),
-// grad[j] = rowScale[r] * (float) (-p q (y / (p + eps) - (1 - y) / (q + eps))) — the CPU's values and
-// products exactly; loss[r] = sum_j l_j (float lanes, then the warp sum: the CPU sums in another order).
+// grad[j] = rowScale[r] * (float) (-p q (y / (p + eps) - (1 - y) / (q + eps))) — the CPU's operations and
+// roundings (CUDA's double exp and log may differ from Java's in the last bit); loss[r] = sum_j l_j (float
+// lanes, then the warp sum: the CPU sums in another order).
 namespace kdrec_subset_ce {
 __device__ __forceinline__ double cpu_sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x)); }
 }  // namespace kdrec_subset_ce
@@ -313,7 +314,8 @@ kdrec_subset_ce_soft_bce(int m, const int* ptr, const float* logits, const float
     for (int j = lane; j < n; j += 32) {
       const double x = (double)logits[o + j], y = (double)labels[o + j];
       const double p = cpu_sigmoid(x), q = cpu_sigmoid(-x);
-      sum += (float)-(y * log(p + e) + (1.0 - y) * log(q + e));
+      // explicit roundings: nvcc would contract y log(..) + (..) into an fma, which Java does not
+      sum += (float)-__dadd_rn(__dmul_rn(y, log(p + e)), __dmul_rn(1.0 - y, log(q + e)));
       grad[o + j] = scale * (float)(-p * q * (y / (p + e) - (1.0 - y) / (q + e)));
     }
     sum = kdrec::warp_sum(sum);

@@ -10,7 +10,7 @@ import kdrec.gpu.GpuEmbedding;
 import kdrec.loss.Batch;
 
 /**
- * What the list-based distillers' device twins share ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}):
+ * What the list-based distillers' device twins share ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}, {@link CdOnDevice}):
  * per-user item lists with one float per entry (a CSR over all users) on the device for an epoch; per
  * batch the distinct users and their counts and the rows' offsets into a batch-contiguous copy,
  * staged with the step's other uploads; then the rows cut out on the device by the ragged gather and

@@ -110,7 +110,7 @@ public final class GpuSubsetCe {
      * {@code l_j = -(y_j log(sigmoid(x_j) + eps) + (1 - y_j) log(1 - sigmoid(x_j) + eps))} (1 - sigmoid
      * as sigmoid(-x)), loss[r] = sum of the row's l_j, grad[j] = rowScale[r] (null = 1) times
      * dl_j/dx_j: {@code kdrec.autograd.PointwiseLoss.softBce}'s values and derivatives, in its double
-     * arithmetic and roundings.
+     * arithmetic and roundings (CUDA's double exp and log may differ from Java's in the last bit).
      */
     public static void softBce(Cuda cuda, int m, DeviceBuffer ptr, DeviceBuffer logits, DeviceBuffer labels, float eps,
                                DeviceBuffer rowScale, DeviceBuffer loss, DeviceBuffer grad) {

@@ -230,10 +230,10 @@ class DeviceTrainingTest {
                     {"rcekd", Map.of("rcekd.k", 6, "rcekd.sampling", false, "lambda", 0.5)},
                     {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 2.0)},
                     {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
+                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
                     // the methods whose term runs on the host against the device's embeddings
                     {"rcekd", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3, "lambda", 0.5)},
                     {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
-                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
                     {"rrd", Map.of("rrd.k", 5, "rrd.l", 8, "rrd.mxk", 12, "lambda", 0.5)},
                     {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
                     {"unkd", Map.of("unkd.group_num", 2, "unkd.n_distill", 4, "lambda", 0.5)},
@@ -261,15 +261,7 @@ class DeviceTrainingTest {
 
         private void compareOneBatch(Distillation.Setup s, Teacher teacher, int epoch, String what) throws Exception {
             TrainConfig c = s.student();
-            int[] neg = DATA.negatives(c.seed(), epoch), order = DATA.shuffledPairs(c.seed(), epoch);
-            int m = Math.min(64, order.length);
-            int[] u = new int[m], p = new int[m], q = new int[m];
-            for (int b = 0; b < m; b++) {
-                u[b] = DATA.trainPairUsers()[order[b]];
-                p[b] = DATA.trainItems()[order[b]];
-                q[b] = neg[order[b]];
-            }
-            kdrec.loss.Batch batch = new kdrec.loss.Batch(u, p, q);
+            kdrec.loss.Batch batch = batches(c, epoch, 1)[0];
             float[] hostGrad;
             Map<String, Double> hostParts;
             try (Recommender model = Models.create(c, DATA); Tape tape = new Tape()) {
@@ -300,6 +292,68 @@ class DeviceTrainingTest {
                     }
                 }
             }
+        }
+
+        @Test
+        void aHostSideEpochHookSeesTheDevicesParameters() throws Exception {
+            // CD's student guide draws the epoch's samples on the host from the student: after device steps that
+            // the host model has not seen, beginEpoch must refresh it first (readsHostModel), or the samples
+            // come from stale parameters and the next gradient differs from the CPU's
+            TrainConfig tc = cfg("mf", 2).with(Map.of("dim", 16));
+            Recommender teacherModel = Models.create(tc, DATA);
+            new Trainer(tc, DATA, teacherModel, new Bpr(), Trainer.Outputs.none()).fit(null);
+            TrainConfig c = cfg("mf", 2).with(Map.of("lr", 0.05));
+            Distillation.Setup s = Distillation.resolve("cd", c, null, "mf", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5));
+            long before = CudaProbe.cuda().allocatedBytes();
+            try (Teacher teacher = Teacher.of(teacherModel); Recommender model = Models.create(c, DATA); Recommender ref = Models.create(c, DATA)) {
+                kdrec.loss.Objective obj = Distillation.objective(s, teacher.onDevice(Device.CUDA), DATA);
+                Adam adam = new Adam(model.params(), c.lr(), c.weightDecay(), false);
+                kdrec.loss.Batch[] batches = batches(c, 0, 40);
+                float[] deviceGrad;
+                try (DeviceTraining dev = DeviceTraining.open(model, obj, adam, null, DATA.trainPtr(), DATA.trainItems())) {
+                    dev.beginEpoch(0);
+                    for (kdrec.loss.Batch b : batches) dev.step(b);
+                    dev.beginEpoch(1); // no download by the caller: the hook's own refresh is under test
+                    dev.gradient(batches[0], new java.util.LinkedHashMap<>());
+                    deviceGrad = dev.downloadGradient();
+                    dev.download(false);
+                }
+                for (String t : new String[] {"user", "item"}) model.params().get(t).value().copyTo(ref.params().get(t).value());
+                kdrec.loss.Objective host = Distillation.objective(s, teacher.onDevice(Device.CPU), DATA);
+                try (Tape tape = new Tape()) {
+                    try (var ng = tape.noGrad()) {
+                        host.beginEpoch(tape, ref, 1);
+                    }
+                    tape.reset();
+                    ref.params().zeroGrad();
+                    host.step(tape, ref, batches[0]);
+                    float[] gu = ref.params().get("user").densify(tape).toArray(), gi = ref.params().get("item").densify(tape).toArray();
+                    float[] hostGrad = java.util.Arrays.copyOf(gu, gu.length + gi.length);
+                    System.arraycopy(gi, 0, hostGrad, gu.length, gi.length);
+                    double rel = relative(hostGrad, deviceGrad);
+                    assertTrue(rel < 1e-5, "CD's epoch-1 gradient after 40 device steps: relative difference " + rel);
+                }
+            }
+            assertEquals(before, CudaProbe.cuda().allocatedBytes(), "device bytes leaked");
+        }
+
+        /** The first n batches (of 64 pairs) of {@code epoch}'s shuffle, as the trainer would form them. */
+        private kdrec.loss.Batch[] batches(TrainConfig c, int epoch, int n) {
+            int[] neg = DATA.negatives(c.seed(), epoch), order = DATA.shuffledPairs(c.seed(), epoch);
+            int size = 64;
+            n = Math.min(n, order.length / size);
+            kdrec.loss.Batch[] out = new kdrec.loss.Batch[n];
+            for (int k = 0; k < n; k++) {
+                int[] u = new int[size], p = new int[size], q = new int[size];
+                for (int b = 0; b < size; b++) {
+                    int at = order[k * size + b];
+                    u[b] = DATA.trainPairUsers()[at];
+                    p[b] = DATA.trainItems()[at];
+                    q[b] = neg[at];
+                }
+                out[k] = new kdrec.loss.Batch(u, p, q);
+            }
+            return out;
         }
 
         @Test
