@@ -63,11 +63,12 @@ extern "C" __global__ void kdrec_adam_step_rows(int n_rows, int d, const int* __
 }
 
 // Lazy Adam on the device's dense gradient (the twin of kdrec.nn.Adam's rows step): the terms of a step
-// mark the table rows they write (kdrec_adam_mark_rows: flags[idx[i]] = 1, a benign race of equal
-// stores), then only the marked rows of the n_rows x d table (contiguous rows) are updated from their
+// mark the table rows they write (kdrec_adam_mark_rows: flags[idx[i]] |= 1; an atomic, since repeated ids
+// would otherwise be racing stores, equal ones but a race in the C++ memory model the emulator's TSan run
+// checks), then only the marked rows of the n_rows x d table (contiguous rows) are updated from their
 // gradient rows. The caller clears the flags before the next step's marks.
 extern "C" __global__ void kdrec_adam_mark_rows(int n, const int* __restrict__ idx, int* __restrict__ flags) {
-  KDREC_GRID_STRIDE(i, n) { flags[idx[i]] = 1; }
+  KDREC_GRID_STRIDE(i, n) { atomicOr(flags + idx[i], 1); }
 }
 
 extern "C" __global__ void kdrec_adam_step_marked(int n_rows, int d, const int* __restrict__ flags, float* __restrict__ p,

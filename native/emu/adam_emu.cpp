@@ -1,8 +1,9 @@
 // native/emu/adam_emu.cpp — runs native/adam.cu on the emulator against AdamScalar.element transliterated
 // in float (Java's float ops are IEEE single, as this build's: -ffp-contract=off, no FMA), so the
 // kernel must be bit-identical, plus a double-precision reference as a sanity bound. step (dense, long
-// n, unaligned views) and stepRows (row subset in scrambled order, padded ldp/ldg; untouched rows must
-// stay bit-identical), with and without weight decay, beta1 giving both lerp branches (|1-beta1| < 0.5
+// n, unaligned views), stepRows (row subset in scrambled order, padded ldp/ldg; untouched rows must
+// stay bit-identical) and markRows + stepMarked (the device training's lazy Adam: ids repeated, only
+// marked rows move), with and without weight decay, beta1 giving both lerp branches (|1-beta1| < 0.5
 // and >= 0.5), several t. Hyper-parameters derived as GpuAdam.launchArgs / AdamSimd.Hyper.
 //   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/adam_emu native/emu/adam_emu.cpp
 #include "cuda_shim.h"
@@ -77,6 +78,44 @@ static void run(long long n, int d, float beta1, float wd, int t, unsigned block
   h::check(std::string("stepRows v ") + tag, v, V, 0);
 }
 
+// Lazy Adam on marked rows: two marking launches with repeated ids, then step_marked over the whole
+// n_rows x d table; marked rows must equal the float reference bit for bit, the others stay untouched.
+static void runMarked(int R, int d, float beta1, float wd, int t, unsigned block) {
+  char tag[128];
+  snprintf(tag, sizeof tag, "rows=%d d=%d beta1=%g wd=%g t=%d block=%u", R, d, beta1, wd, t, block);
+  Hyper hp = hyper(1e-3f, beta1, 0.999f, 1e-8f, wd, t);
+  std::vector<int> a(R / 3 + 1), b(3), flags(R, 0);
+  for (auto& x : a) x = h::randint(0, R - 1);
+  for (auto& x : b) x = h::randint(0, R - 1);
+  h::Out p(0, R, d, d), m(0, R, d, d), v(0, R, d, d);
+  std::vector<float> g = h::randn((size_t)R * d);
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < d; c++) { p.at(r, c) = h::randn(1)[0]; m.at(r, c) = 0.1f * h::randn(1)[0]; v.at(r, c) = 0.01f * std::fabs(h::randn(1)[0]); }
+  std::vector<bool> marked(R, false);
+  for (int x : a) marked[x] = true;
+  for (int x : b) marked[x] = true;
+  std::vector<double> P((size_t)R * d), M(P.size()), V(P.size());
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < d; c++) {
+      size_t i = (size_t)r * d + c;
+      float pf = p.at(r, c), mf = m.at(r, c), vf = v.at(r, c);
+      if (marked[r]) element(hp, pf, g[i], mf, vf);
+      P[i] = pf; M[i] = mf; V[i] = vf;
+    }
+  h::launch1d((long long)a.size(), block, [&] { kdrec_adam_mark_rows((int)a.size(), a.data(), flags.data()); });
+  h::launch1d((long long)b.size(), block, [&] { kdrec_adam_mark_rows((int)b.size(), b.data(), flags.data()); });
+  h::launch1d((long long)R * d, block, [&] {
+    kdrec_adam_step_marked(R, d, flags.data(), p.p(), g.data(), m.p(), v.p(), hp.wd, hp.w, hp.small, hp.beta2, hp.omb2, hp.bc2sqrt,
+                           hp.eps, hp.negStep);
+  });
+  int wrongFlags = 0;
+  for (int r = 0; r < R; r++) wrongFlags += (flags[r] != 0) != marked[r];
+  h::report(wrongFlags == 0, "markRows flags %s (%d wrong)", tag, wrongFlags);
+  h::check(std::string("stepMarked p ") + tag, p, P, 0);
+  h::check(std::string("stepMarked m ") + tag, m, M, 0);
+  h::check(std::string("stepMarked v ") + tag, v, V, 0);
+}
+
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::string(argv[1]) == "quick";
   std::vector<long long> ns = quick ? std::vector<long long>{0, 33} : std::vector<long long>{0, 1, 31, 32, 33, 1021, 5000};
@@ -86,6 +125,7 @@ int main(int argc, char** argv) {
         for (int t : {1, 7}) {
           run(n, 0, beta1, wd, t, n > 1000 ? 256u : 64u);
           if (n <= 1021) for (int d : {1, 33}) run(std::min<long long>(n, 40), d, beta1, wd, t, 64u);
+          if (n > 0 && n <= 1021) for (int d : {1, 20}) runMarked((int)std::min<long long>(n, 200), d, beta1, wd, t, 64u);
         }
   return h::finish("adam");
 }

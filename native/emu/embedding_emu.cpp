@@ -2,8 +2,8 @@
 // from kdrec.cpu.EmbeddingScalar: gather (exact), scatterAdd by atomics (exact without duplicates,
 // tolerance with), scatterAdd over a host ScatterPlan (built as GpuEmbedding.ScatterPlan.of; must be
 // bit-identical to the CPU's sequential float adds, duplicates included), rowDot (every group width,
-// null and non-null index arrays) and rowDotBackward (da/db null or not, and da == db the same table,
-// with duplicate indices). Unaligned offsets, padded leading dims, block 256 as the wrapper (64 for
+// null and non-null index arrays), rowDotBackward (da/db null or not, and da == db the same table,
+// with duplicate indices) and the fused BPR triples (every group width, duplicate users). Unaligned offsets, padded leading dims, block 256 as the wrapper (64 for
 // some runs), grid capped so the grid-stride loops run several rounds.
 //   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/embedding_emu native/emu/embedding_emu.cpp
 #include "cuda_shim.h"
@@ -132,6 +132,41 @@ static void run(int n, int d, int rowsT, bool dups, unsigned block) {
   }
 }
 
+// bprPairs: both row dots, log-sigmoid and the BPR gradient per triple, against a double reference of
+// the unfused chain (users with duplicates, items drawn from the table's rows; dU/dI start non-zero).
+static void runBpr(int n, int d, int rowsT, unsigned block) {
+  char tag[128];
+  snprintf(tag, sizeof tag, "n=%d d=%d table=%d block=%u", n, d, rowsT, block);
+  std::vector<int> us(n), ps(n), qs(n);
+  for (int t = 0; t < n; t++) { us[t] = h::randint(0, std::min(rowsT - 1, 4)); ps[t] = h::randint(0, rowsT - 1); qs[t] = h::randint(0, rowsT - 1); }
+  std::vector<float> U = h::randn((size_t)rowsT * d + 1), I = h::randn((size_t)rowsT * d + 1);
+  h::Out ls(0, n, 1, 1), du(0, rowsT, d, d), di(0, rowsT, d, d);
+  std::vector<double> rls(n), rdu((size_t)rowsT * d), rdi((size_t)rowsT * d);
+  for (int r = 0; r < rowsT; r++)
+    for (int c = 0; c < d; c++) { du.at(r, c) = 0.1f * r; di.at(r, c) = -0.05f * c; rdu[(size_t)r * d + c] = du.at(r, c); rdi[(size_t)r * d + c] = di.at(r, c); }
+  for (int t = 0; t < n; t++) {
+    double sp = 0, sn = 0;
+    for (int c = 0; c < d; c++) { sp += (double)U[(size_t)us[t] * d + c] * I[(size_t)ps[t] * d + c]; sn += (double)U[(size_t)us[t] * d + c] * I[(size_t)qs[t] * d + c]; }
+    const double v = sp - sn, g = -1.0 / (1.0 + std::exp(v));
+    rls[t] = std::min(v, 0.0) - std::log1p(std::exp(-std::fabs(v)));
+    for (int c = 0; c < d; c++) {
+      const double uc = U[(size_t)us[t] * d + c];
+      rdu[(size_t)us[t] * d + c] += g * I[(size_t)ps[t] * d + c] - g * I[(size_t)qs[t] * d + c];
+      rdi[(size_t)ps[t] * d + c] += g * uc;
+      rdi[(size_t)qs[t] * d + c] -= g * uc;
+    }
+  }
+  const int g = group(d);
+  h::launch1d((long long)n * g, block, [&] {
+    if (g == 8) kdrec_embedding_bpr_pairs_g8(n, d, us.data(), ps.data(), qs.data(), U.data(), I.data(), ls.p(), du.p(), di.p());
+    else if (g == 16) kdrec_embedding_bpr_pairs_g16(n, d, us.data(), ps.data(), qs.data(), U.data(), I.data(), ls.p(), du.p(), di.p());
+    else kdrec_embedding_bpr_pairs_g32(n, d, us.data(), ps.data(), qs.data(), U.data(), I.data(), ls.p(), du.p(), di.p());
+  });
+  h::check(std::string("bprPairs logSig ") + tag, ls, rls, 1e-5);
+  h::check(std::string("bprPairs dU     ") + tag, du, rdu, 1e-5);
+  h::check(std::string("bprPairs dI     ") + tag, di, rdi, 1e-5);
+}
+
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::string(argv[1]) == "quick";
   std::vector<int> ns = quick ? std::vector<int>{0, 5, 33} : std::vector<int>{0, 1, 31, 32, 33, 97};
@@ -139,5 +174,8 @@ int main(int argc, char** argv) {
   for (int n : ns)
     for (int d : ds)
       for (int dups = 0; dups < 2; dups++) run(n, d, std::max(n, 6) + 3, dups, (n == 97 && d == 100) ? 256u : 64u);
+  for (int n : ns)
+    for (int d : ds)
+      if (d > 0) runBpr(n, d, std::max(n, 6) + 3, (n == 97 && d == 100) ? 256u : 64u);
   return h::finish("embedding");
 }

@@ -2,7 +2,8 @@
 // on the emulator against double references from SubsetCeScalar / PairCeScalar: gatherDot,
 // gatherDotBackward (du only / di only / both; di by atomics with repeated items), softCe (fused dots;
 // with/without rowScale and studentLogits, tau 1 and 0.1), softCeLogits (grad aliasing student, as the
-// kernel allows), pair targets and pair softCe (a = 0, b = n, overlapping sets, gu or not). Rows: empty,
+// kernel allows), pair targets and pair softCe (a = 0, b = n, overlapping sets, gu or not), and the
+// soft-label BCE (CD; saturated logits). Rows: empty,
 // 1, 31, 32, 33, 70 entries (several 32-entry chunks); ptr[0] != 0; d around 32; padded lds; launch
 // shape as GpuCeArgs (blocks of 256 = 8 warps, warpGrid(m) capped) so warps grid-stride over rows.
 //   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/subset_ce_emu native/emu/subset_ce_emu.cpp
@@ -172,10 +173,43 @@ static void run(int m, int d, float tau, bool quick) {
   }
 }
 
+// softBce (CD): per-entry soft-label BCE from given logits against PointwiseLoss.softBce in double; rows
+// empty to 70 entries, ptr[0] != 0, saturated logits (|x| = 40: q near eps), rowScale given or not.
+static void runBce(int m, bool scaled) {
+  char tag[64];
+  snprintf(tag, sizeof tag, "m=%d rowScale=%d", m, scaled);
+  std::vector<int> ptr(m + 1);
+  ptr[0] = 3;
+  const int lens[] = {0, 1, 31, 32, 33, 70};
+  for (int r = 0; r < m; r++) ptr[r + 1] = ptr[r] + lens[r % 6];
+  const int n = ptr[m];
+  std::vector<float> x = h::randn(n, 5.f), y(n), scale(m);
+  for (int j = 0; j < n; j++) y[j] = std::uniform_real_distribution<float>(0.f, 1.f)(h::rng);
+  if (n > 4) { x[3] = 40.f; x[4] = -40.f; }
+  for (int r = 0; r < m; r++) scale[r] = 0.5f + r;
+  h::Out loss = vecOut(m, h::SENT), grad = vecOut(n, h::SENT);
+  std::vector<double> rl(m, 0.0), rg(n, 0.0);
+  const double e = (double)1e-10f;
+  auto sig = [](double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); };
+  for (int r = 0; r < m; r++)
+    for (int j = ptr[r]; j < ptr[r + 1]; j++) {
+      const double p = sig(x[j]), q = sig(-x[j]), yy = y[j];
+      rl[r] += (float)-(yy * std::log(p + e) + (1 - yy) * std::log(q + e));
+      rg[j] = (scaled ? scale[r] : 1.f) * (float)(-p * q * (yy / (p + e) - (1 - yy) / (q + e)));
+    }
+  for (int j = 0; j < ptr[0]; j++) rg[j] = h::SENT;  // entries before ptr[0] are not a row's
+  for (int j = 0; j < ptr[0]; j++) grad.at(0, j) = h::SENT;
+  L(m, [&] { kdrec_subset_ce_soft_bce(m, ptr.data(), x.data(), y.data(), 1e-10f, scale.data(), scaled, loss.p(), grad.p()); });
+  h::check(std::string("softBce loss ") + tag, loss, rl, 1e-6);
+  h::check(std::string("softBce grad ") + tag, grad, rg, 1e-6);
+}
+
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::string(argv[1]) == "quick";
   for (int m : quick ? std::vector<int>{0, 3, 10} : std::vector<int>{0, 1, 40})  // 40 rows: 5 warps x 8 blocks of 3-capped grid loop
     for (int d : quick ? std::vector<int>{5, 33} : std::vector<int>{1, 32, 33, 70})
       for (float tau : {1.f, 0.1f}) run(m, d, tau, quick);
+  for (int m : quick ? std::vector<int>{0, 7} : std::vector<int>{0, 1, 12, 40})
+    for (bool scaled : {false, true}) runBce(m, scaled);
   return h::finish("subset_ce");
 }
