@@ -30,7 +30,6 @@ final class CdOnDevice implements DeviceTerm {
     private final DeviceUserLists lists;
     private final Tape tape = new Tape(kdrec.tensor.Backends.get(), new kdrec.tensor.Scratch());
     private boolean uploaded;
-    private float[] scale = new float[0];
     private DeviceUserLists.Rows rows; // the prepared batch
     private StepUploads.Staged stagedScale;
 
@@ -68,11 +67,8 @@ final class CdOnDevice implements DeviceTerm {
     @Override
     public int prepare(DeviceModel model, Batch batch, StepUploads up) {
         rows = lists.plan(model, batch, null, up);
-        int nu = rows.n;
-        if (scale.length < nu) scale = new float[nu];
-        for (int r = 0; r < nu; r++) scale[r] = lambda * rows.counts[r];
-        stagedScale = up.floats(scale, nu);
-        return nu;
+        stagedScale = lists.stageCountScale(rows, lambda, up);
+        return rows.n;
     }
 
     @Override
@@ -81,18 +77,15 @@ final class CdOnDevice implements DeviceTerm {
         if (nu == 0) return;
         lists.cut(model, rows);
         int n = rows.entries();
-        DeviceBuffer logits = slots.reserve("cd.logits", n), grad = slots.reserve("cd.grad", n), gu = slots.reserve("cd.gu", (long) nu * d);
+        DeviceBuffer logits = slots.reserve("cd.logits", n), grad = slots.reserve("cd.grad", n);
         GpuSubsetCe.gatherDot(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, logits);
         GpuSubsetCe.softBce(cuda, nu, rows.ptr, logits, rows.val, Cd.EPS, stagedScale.get(), loss, grad);
-        cuda.fill32(gu, (long) nu * d, 0); // the backward accumulates into du
-        GpuSubsetCe.gatherDotBackward(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, grad, gu, 0, d,
-                model.itemGrad(), 0, d);
-        lists.scatterUserGrad(model, rows, gu);
+        lists.backward(model, rows, grad);
     }
 
     @Override
     public double loss(float[] loss, int from) {
-        return DeviceUserLists.sumLoss(loss, from, rows.n, scale); // the kernel's loss is unscaled; rowScale scales the gradient only
+        return lists.countScaledLoss(loss, from, rows); // the kernel's loss is unscaled; rowScale scales the gradient only
     }
 
     @Override

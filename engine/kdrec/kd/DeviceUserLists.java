@@ -7,6 +7,7 @@ import kdrec.device.UploadSlots;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
 import kdrec.gpu.GpuEmbedding;
+import kdrec.gpu.GpuSubsetCe;
 import kdrec.loss.Batch;
 
 /**
@@ -24,6 +25,7 @@ final class DeviceUserLists {
     private int[] userSlot = new int[0], ptr = new int[1];
     private DeviceBuffer epPtr, epIdx, epVal;
     private int[] epochPtr; // the host's copy of the epoch's ptr (the batch offsets come from it)
+    private float[] countScale = new float[0];
 
     DeviceUserLists(Cuda cuda, UploadSlots slots, String name) {
         this.cuda = cuda;
@@ -124,6 +126,35 @@ final class DeviceUserLists {
 
     private int epLength(int u) {
         return epochPtr[u + 1] - epochPtr[u];
+    }
+
+    /**
+     * Stages lambda times each row's user count (a subset loss's row scale: the gradient of the batch's
+     * sum over duplicate entries); the host copy stays for {@link #countScaledLoss}.
+     */
+    StepUploads.Staged stageCountScale(Rows rows, float lambda, StepUploads up) {
+        if (countScale.length < rows.n) countScale = new float[rows.n];
+        for (int r = 0; r < rows.n; r++) countScale[r] = lambda * rows.counts[r];
+        return up.floats(countScale, rows.n);
+    }
+
+    /** The batch's loss from unscaled per-row losses: sum_r lambda count_r loss[from + r] (see {@link #stageCountScale}). */
+    double countScaledLoss(float[] loss, int from, Rows rows) {
+        return sumLoss(loss, from, rows.n, countScale);
+    }
+
+    /**
+     * The gather-dot backward of the rows' per-entry gradient {@code grad}: the user side into a scratch
+     * then scattered into the model's user gradient (rows are distinct users), the item side into the
+     * model's item gradient.
+     */
+    void backward(DeviceModel model, Rows rows, DeviceBuffer grad) {
+        int nu = rows.n, d = model.dim();
+        DeviceBuffer gu = slots.reserve(name + ".gu", (long) nu * d);
+        cuda.fill32(gu, (long) nu * d, 0); // the backward accumulates into du
+        GpuSubsetCe.gatherDotBackward(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, grad, gu, 0, d,
+                model.itemGrad(), 0, d);
+        scatterUserGrad(model, rows, gu);
     }
 
     /** Adds the rows' user gradients (n x d, rows in distinct-user order) into the model's user gradient. */

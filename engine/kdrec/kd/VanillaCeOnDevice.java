@@ -24,7 +24,6 @@ final class VanillaCeOnDevice implements DeviceTerm {
     private final float lambda;
     private final DeviceUserLists lists;
     private boolean uploaded;
-    private float[] scale = new float[0];
     private DeviceUserLists.Rows rows; // the prepared batch
     private StepUploads.Staged stagedScale;
 
@@ -59,11 +58,8 @@ final class VanillaCeOnDevice implements DeviceTerm {
     @Override
     public int prepare(DeviceModel model, Batch batch, StepUploads up) {
         rows = lists.plan(model, batch, null, up);
-        int nu = rows.n;
-        if (scale.length < nu) scale = new float[nu];
-        for (int r = 0; r < nu; r++) scale[r] = lambda * rows.counts[r];
-        stagedScale = up.floats(scale, nu);
-        return nu;
+        stagedScale = lists.stageCountScale(rows, lambda, up);
+        return rows.n;
     }
 
     @Override
@@ -71,17 +67,14 @@ final class VanillaCeOnDevice implements DeviceTerm {
         int nu = rows.n, d = model.dim();
         if (nu == 0) return;
         lists.cut(model, rows);
-        DeviceBuffer grad = slots.reserve("ce.grad", rows.entries()), gu = slots.reserve("ce.gu", (long) nu * d);
+        DeviceBuffer grad = slots.reserve("ce.grad", rows.entries());
         GpuSubsetCe.softCe(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, rows.val, kd.tau(),
                 stagedScale.get(), loss, grad, null);
-        cuda.fill32(gu, (long) nu * d, 0); // the backward accumulates into du
-        GpuSubsetCe.gatherDotBackward(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, grad, gu, 0, d,
-                model.itemGrad(), 0, d);
-        lists.scatterUserGrad(model, rows, gu);
+        lists.backward(model, rows, grad);
     }
 
     @Override
     public double loss(float[] loss, int from) {
-        return DeviceUserLists.sumLoss(loss, from, rows.n, scale); // the kernel's loss is unscaled; rowScale scales the gradient only
+        return lists.countScaledLoss(loss, from, rows); // the kernel's loss is unscaled; rowScale scales the gradient only
     }
 }
