@@ -136,15 +136,7 @@ final class HostKdOnDevice implements DeviceTerm {
     private void addGradient(DeviceModel model, Var v, boolean itemTable, DeviceBuffer grad, String slot) {
         java.util.List<Var.RowSparse> parts = v.sparseParts();
         if (v.grad() == null && !parts.isEmpty()) {
-            for (Var.RowSparse part : parts) {
-                int n = part.rows().length, d = part.values().cols();
-                if (n == 0) continue;
-                // one slot for every part: each upload waits for the scatter that read the slot before it
-                DeviceBuffer rows = slots.ints(slot + ".rows", part.rows(), n), vals = slots.reserve(slot + ".values", (long) n * d);
-                cuda.upload(part.values().data(), 0, vals, (long) n * d * 4);
-                GpuEmbedding.scatterAdd(cuda, n, d, rows, vals, 0, d, grad, 0, d);
-                touch(model, itemTable, rows, n);
-            }
+            for (Var.RowSparse part : parts) scatterRows(model, itemTable, grad, slot, part.rows(), part.values());
             return;
         }
         Tensor g = v.densify(tape);
@@ -152,14 +144,10 @@ final class HostKdOnDevice implements DeviceTerm {
         java.util.BitSet written = v.gradRows();
         if (written != null) {
             int[] ids = written.stream().toArray();
-            int n = ids.length, d = g.cols();
-            if (n == 0) return;
-            DeviceBuffer rows = slots.ints(slot + ".rows", ids, n), vals = slots.reserve(slot + ".values", (long) n * d);
-            Tensor compact = tape.scratch().uninitialized(n, d);
-            tape.backend().gather(n, d, ids, g.data(), 0, d, compact.data(), 0, d);
-            cuda.upload(compact.data(), 0, vals, (long) n * d * 4);
-            GpuEmbedding.scatterAdd(cuda, n, d, rows, vals, 0, d, grad, 0, d);
-            touch(model, itemTable, rows, n);
+            int d = g.cols();
+            Tensor compact = tape.scratch().uninitialized(Math.max(1, ids.length), d);
+            tape.backend().gather(ids.length, d, ids, g.data(), 0, d, compact.data(), 0, d);
+            scatterRows(model, itemTable, grad, slot, ids, compact);
             return;
         }
         int n = Math.toIntExact(g.size());
@@ -169,7 +157,16 @@ final class HostKdOnDevice implements DeviceTerm {
         model.touchWhole(itemTable);
     }
 
-    private static void touch(DeviceModel model, boolean itemTable, DeviceBuffer rows, int n) {
+    /**
+     * grad[rows[t]] += values[t] on the device (values: rows.length x d on the host), and those rows marked.
+     * One slot for every call: each upload waits for the scatter that read the slot before it.
+     */
+    private void scatterRows(DeviceModel model, boolean itemTable, DeviceBuffer grad, String slot, int[] ids, Tensor values) {
+        int n = ids.length, d = values.cols();
+        if (n == 0) return;
+        DeviceBuffer rows = slots.ints(slot + ".rows", ids, n), vals = slots.reserve(slot + ".values", (long) n * d);
+        cuda.upload(values.data(), 0, vals, (long) n * d * 4);
+        GpuEmbedding.scatterAdd(cuda, n, d, rows, vals, 0, d, grad, 0, d);
         if (itemTable) model.touchItems(rows, n);
         else model.touchUsers(rows, n);
     }

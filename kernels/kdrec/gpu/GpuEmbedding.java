@@ -142,12 +142,7 @@ public final class GpuEmbedding {
         SparseArgs.elements(op, "out", out, n);
         if (n == 0) return;
         int g = SparseArgs.group(d);
-        Cuda.Kernel k = switch (g) {
-            case 8 -> cuda.kernel("kdrec_embedding_row_dot_g8");
-            case 16 -> cuda.kernel("kdrec_embedding_row_dot_g16");
-            default -> cuda.kernel("kdrec_embedding_row_dot_g32");
-        };
-        cuda.launch1d(k, (long) n * g, SparseArgs.BLOCK, n, d, SparseArgs.orNull(ia), a.at(aOff), lda, SparseArgs.orNull(ib),
+        cuda.launch1d(cuda.kernel("kdrec_embedding_row_dot_g" + g), (long) n * g, SparseArgs.BLOCK, n, d, SparseArgs.orNull(ia), a.at(aOff), lda, SparseArgs.orNull(ib),
                 b.at(bOff), ldb, out);
     }
 
@@ -190,13 +185,8 @@ public final class GpuEmbedding {
         SparseArgs.dense(op, "du", du, 0, d, 0, d);
         SparseArgs.dense(op, "di", di, 0, d, 0, d);
         if (n == 0) return;
-        int g = SparseArgs.group(d);
-        Cuda.Kernel k = switch (g) {
-            case 8 -> cuda.kernel("kdrec_embedding_bpr_pairs_g8");
-            case 16 -> cuda.kernel("kdrec_embedding_bpr_pairs_g16");
-            default -> cuda.kernel("kdrec_embedding_bpr_pairs_g32");
-        };
-        cuda.launch1d(k, (long) n * g, SparseArgs.BLOCK, n, d, users, pos, neg, u, i, logSig, du, di);
+        int g = SparseArgs.group(d); // 8, 16 or 32: the kernel instantiated for that lane-group width
+        cuda.launch1d(cuda.kernel("kdrec_embedding_bpr_pairs_g" + g), (long) n * g, SparseArgs.BLOCK, n, d, users, pos, neg, u, i, logSig, du, di);
     }
 
     /**
