@@ -142,7 +142,8 @@ public final class GpuEmbedding {
         SparseArgs.elements(op, "out", out, n);
         if (n == 0) return;
         int g = SparseArgs.group(d);
-        cuda.launch1d(cuda.kernel("kdrec_embedding_row_dot_g" + g), (long) n * g, SparseArgs.BLOCK, n, d, SparseArgs.orNull(ia), a.at(aOff), lda, SparseArgs.orNull(ib),
+        Cuda.Kernel k = byGroup(cuda, g, "kdrec_embedding_row_dot_g8", "kdrec_embedding_row_dot_g16", "kdrec_embedding_row_dot_g32");
+        cuda.launch1d(k, (long) n * g, SparseArgs.BLOCK, n, d, SparseArgs.orNull(ia), a.at(aOff), lda, SparseArgs.orNull(ib),
                 b.at(bOff), ldb, out);
     }
 
@@ -185,8 +186,9 @@ public final class GpuEmbedding {
         SparseArgs.dense(op, "du", du, 0, d, 0, d);
         SparseArgs.dense(op, "di", di, 0, d, 0, d);
         if (n == 0) return;
-        int g = SparseArgs.group(d); // 8, 16 or 32: the kernel instantiated for that lane-group width
-        cuda.launch1d(cuda.kernel("kdrec_embedding_bpr_pairs_g" + g), (long) n * g, SparseArgs.BLOCK, n, d, users, pos, neg, u, i, logSig, du, di);
+        int g = SparseArgs.group(d);
+        Cuda.Kernel k = byGroup(cuda, g, "kdrec_embedding_bpr_pairs_g8", "kdrec_embedding_bpr_pairs_g16", "kdrec_embedding_bpr_pairs_g32");
+        cuda.launch1d(k, (long) n * g, SparseArgs.BLOCK, n, d, users, pos, neg, u, i, logSig, du, di);
     }
 
     /**
@@ -208,6 +210,11 @@ public final class GpuEmbedding {
         if (m == 0) return;
         cuda.launch1d(cuda.kernel("kdrec_embedding_gather_ragged"), (long) m * 32, SparseArgs.BLOCK, m, src, srcPtr, srcIdx,
                 SparseArgs.orNull(srcVal), dstPtr, SparseArgs.orNull(rowScale), dstIdx, SparseArgs.orNull(dstVal));
+    }
+
+    /** The instantiation of a lane-group kernel for group width g (8, 16 or 32; names spelled out for CudaProbeTest's scan). */
+    private static Cuda.Kernel byGroup(Cuda cuda, int g, String g8, String g16, String g32) {
+        return cuda.kernel(g == 8 ? g8 : g == 16 ? g16 : g32);
     }
 
     private static void dims(String op, int n, int d) {
