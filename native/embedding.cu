@@ -1,5 +1,6 @@
 // native/embedding.cu — embedding-table kernels (kdrec.cpu.EmbeddingScalar): row gather, scatter-add,
-// and the row-wise dot of gathered rows with its backward (BPR: s_ui = <e_u, e_i> over a batch).
+// and the row-wise dot of gathered rows with its backward (BPR: s_ui = <e_u, e_i> over a batch), and
+// the input rows of padded item sequences (HSTU: scale * item row + position row).
 //
 // gather, scatter_add, row_dot_backward: one thread per (t, c) element of the n x d batch, grid-stride
 // over n*d (t = i / d, c = i % d), so consecutive threads touch consecutive floats of a row.
@@ -60,6 +61,19 @@ extern "C" __global__ void kdrec_embedding_gather(int n, int d, const int* __res
   KDREC_GRID_STRIDE(i, (long long)n * d) {
     const long long t = i / d, c = i - t * d;
     out[t * ldo + c] = table[(long long)idx[t] * ldt + c];
+  }
+}
+
+// The input rows of a batch of b padded sequences of length n (kdrec.autograd.Attention.embed):
+// x[s*n+p][c] = scale * table[ids[s*n+p]][c] + positions[p][c] for p < len[s], 0 for padding (whose ids
+// are not read). Product and sum rounded separately (no fma), as the CPU's scale-then-axpy.
+extern "C" __global__ void kdrec_embedding_sequence(int b, int n, int d, const int* __restrict__ ids, const int* __restrict__ len,
+                                                    const float* __restrict__ table, const float* __restrict__ positions,
+                                                    float scale, float* __restrict__ x) {
+  KDREC_GRID_STRIDE(i, (long long)b * n * d) {
+    const long long row = i / d, c = i - row * d;
+    const int s = (int)(row / n), p = (int)(row - (long long)s * n);
+    x[i] = p < len[s] ? __fadd_rn(__fmul_rn(scale, table[(long long)ids[row] * d + c]), positions[(long long)p * d + c]) : 0.f;
   }
 }
 

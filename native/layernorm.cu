@@ -1,5 +1,7 @@
-// native/layernorm.cu — layer normalisation over the last dimension (kdrec.gpu.GpuLayerNorm, twin of
-// kdrec.cpu.LayerNormScalar): forward with saved mean/rstd per row, and backward (dx, dgamma, dbeta).
+// native/layernorm.cu — row normalisations over the last dimension (kdrec.gpu.GpuLayerNorm): layer
+// normalisation (twin of kdrec.cpu.LayerNormScalar), forward with saved mean/rstd per row and backward
+// (dx, dgamma, dbeta); and L2 row normalisation y = x / max(|x|, eps) with its backward (twin of
+// kdrec.autograd.Norm.l2Rows: HSTU's output states and normalised items).
 //
 // Row r of x is x[r*ldx + j], j in [0, d) (pointers arrive offset to row 0; likewise y, dy, dx).
 // Statistics and outputs are computed in double and rounded once to float, as on the CPU: the mean
@@ -117,5 +119,48 @@ extern "C" __global__ __launch_bounds__(1024) void kdrec_layernorm_backward_para
     }
     if (hasDgamma) dgamma[j] = (float)((double)dgamma[j] + tg);
     if (hasDbeta) dbeta[j] = (float)((double)dbeta[j] + tb);
+  }
+}
+
+// L2 rows: y = x * (1 / max(|x|, eps)) per row, norm[row] = max(|x|, eps) saved for backward. One block
+// per row as the layer-norm forward; |x|^2 summed in double (the CPU's float dot differs from it by
+// rounding only). The reciprocal is rounded to float first and then multiplied, as the CPU scales.
+extern "C" __global__ __launch_bounds__(512) void kdrec_l2_rows_forward(
+    int d, const float* __restrict__ x, int ldx, float eps, float* __restrict__ y, int ldy, float* __restrict__ norm) {
+  __shared__ double scratch[32];
+  const int row = blockIdx.x;
+  const float* xr = x + (long long)row * ldx;
+  float* yr = y + (long long)row * ldy;
+  double ss = 0.0;
+  for (int j = threadIdx.x; j < d; j += blockDim.x) ss += (double)xr[j] * (double)xr[j];
+  const float nv = fmaxf((float)sqrt(kdrec::block_sum(ss, scratch)), eps);
+  const float inv = 1.f / nv;
+  for (int j = threadIdx.x; j < d; j += blockDim.x) yr[j] = __fmul_rn(xr[j], inv);
+  if (threadIdx.x == 0) norm[row] = nv;
+}
+
+// dx += (dy - <y, dy> y) / norm per row, with <y, dy> taken as 0 where the norm is clamped at eps
+// (there it is the constant eps, as the CPU's Norm.l2Rows: d/dx = dy / eps). The clamp is detected
+// from the raw norm, recomputed here rather than stored.
+extern "C" __global__ __launch_bounds__(512) void kdrec_l2_rows_backward(
+    int d, const float* __restrict__ x, int ldx, const float* __restrict__ y, int ldy, const float* __restrict__ norm,
+    float eps, const float* __restrict__ dy, int lddy, float* __restrict__ dx, int lddx) {
+  __shared__ double scratch[32];
+  const int row = blockIdx.x;
+  const float* xr = x + (long long)row * ldx;
+  const float* yr = y + (long long)row * ldy;
+  const float* gr = dy + (long long)row * lddy;
+  float* dxr = dx + (long long)row * lddx;
+  double ss = 0.0, proj = 0.0;
+  for (int j = threadIdx.x; j < d; j += blockDim.x) {
+    ss += (double)xr[j] * (double)xr[j];
+    proj += (double)yr[j] * (double)gr[j];
+  }
+  ss = kdrec::block_sum(ss, scratch);
+  proj = kdrec::block_sum(proj, scratch);
+  const double inv = 1.0 / (double)norm[row];
+  const double p = sqrt(ss) < (double)eps ? 0.0 : proj;
+  for (int j = threadIdx.x; j < d; j += blockDim.x) {
+    dxr[j] = (float)((double)dxr[j] + inv * ((double)gr[j] - p * (double)yr[j]));
   }
 }

@@ -13,7 +13,7 @@ mkdir -p "$OUT"
 CXX="g++ -std=c++20 -pthread -ffp-contract=off -Wall -Wno-unknown-pragmas -I. -I.."
 status=0
 fams=("$@")
-[ ${#fams[@]} -eq 0 ] && fams=(selftest fft spmm embedding adam elementwise layernorm subset_ce softmax_ce gemm topk)
+[ ${#fams[@]} -eq 0 ] && fams=(selftest fft spmm embedding adam elementwise layernorm subset_ce softmax_ce gemm topk attention)
 for f in "${fams[@]}"; do
   src=${f}_emu.cpp; [ "$f" = selftest ] && src=shim_selftest.cpp
   [ -f "$src" ] || { echo "skip $f: no $src"; continue; }

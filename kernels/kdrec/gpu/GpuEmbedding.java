@@ -43,6 +43,26 @@ public final class GpuEmbedding {
                 out.at(oOff), ldo);
     }
 
+    /**
+     * The input rows of b padded sequences of length n, the twin of {@code kdrec.autograd.Attention.embed}:
+     * x[s*n+p] = scale * table[ids[s*n+p]] + positions[p] for p &lt; len[s], a zero row for padding. All
+     * rows are d wide (leading dim d); ids (b*n ints) and len (b ints) are device buffers.
+     */
+    public static void sequence(Cuda cuda, int b, int n, int d, DeviceBuffer ids, DeviceBuffer len, DeviceBuffer table,
+                                DeviceBuffer positions, float scale, DeviceBuffer x) {
+        String op = "sequence";
+        if (b < 0 || n < 0) throw new IllegalArgumentException(op + ": negative b = " + b + " or n = " + n);
+        dims(op, b * n, d);
+        SparseArgs.elements(op, "ids", ids, (long) b * n);
+        SparseArgs.elements(op, "len", len, b);
+        SparseArgs.dense(op, "table", table, 0, d, 0, d);
+        SparseArgs.dense(op, "positions", positions, 0, d, n, d);
+        SparseArgs.dense(op, "x", x, 0, d, (long) b * n, d);
+        if (!Float.isFinite(scale)) throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
+        if ((long) b * n * d == 0) return;
+        cuda.launch1d(cuda.kernel("kdrec_embedding_sequence"), (long) b * n * d, SparseArgs.BLOCK, b, n, d, ids, len, table, positions, scale, x);
+    }
+
     /** table[idx[t]] += src[t]; duplicates accumulate (float atomics: order varies, see class comment). */
     public static void scatterAdd(Cuda cuda, int n, int d, DeviceBuffer idx, DeviceBuffer src, long sOff, int lds,
                                   DeviceBuffer table, long tOff, int ldt) {

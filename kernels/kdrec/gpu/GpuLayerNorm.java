@@ -3,7 +3,7 @@ package kdrec.gpu;
 import static kdrec.gpu.GpuElemArgs.checkMatrix;
 
 /**
- * Layer normalisation over the last dimension on the GPU: the CUDA twin of
+ * Row normalisations on the GPU. Layer normalisation over the last dimension: the CUDA twin of
  * {@link kdrec.cpu.LayerNormScalar} (same signatures with {@link DeviceBuffer} for MemorySegment and
  * for the saved per-row statistics {@code float[] mean, rstd}, which live on the device here, starting
  * at element 0 like the CPU's arrays). Kernels: native/layernorm.cu, {@code kdrec_layernorm_*}.
@@ -74,6 +74,47 @@ public final class GpuLayerNorm {
             int tile = paramsTile(d);
             cuda.launch(cuda.kernel("kdrec_layernorm_backward_params"), (int) ((d + tile - 1L) / tile), 1, 1, tile, 1024 / tile, 1, 0,
                     rows, d, xv, ldx, mean, rstd, dyv, lddy, dg, dgamma != null ? 1 : 0, db, dbeta != null ? 1 : 0);
+        }
+    }
+
+    /**
+     * L2 row normalisation, the twin of {@code kdrec.autograd.Norm.l2Rows}: y = x * (1 / max(|x|, eps))
+     * per row (|x|^2 summed in double); {@code norm} (rows floats) keeps max(|x|, eps) for the backward.
+     */
+    public static void l2Rows(Cuda cuda, int rows, int d, DeviceBuffer x, long xOff, int ldx, float eps, DeviceBuffer y, long yOff,
+                              int ldy, DeviceBuffer norm) {
+        String k = "GpuLayerNorm.l2Rows";
+        checkDims(k, rows, d);
+        if (!(eps > 0f) || Float.isInfinite(eps)) throw new IllegalArgumentException(k + ": eps = " + eps + " must be finite and > 0");
+        checkMatrix(k, "x", x, xOff, ldx, rows, d);
+        checkMatrix(k, "y", y, yOff, ldy, rows, d);
+        checkNorms(k, norm, rows);
+        if (rows == 0) return;
+        cuda.launch(cuda.kernel("kdrec_l2_rows_forward"), rows, 1, 1, rowThreads(d), 1, 1, 0, d, x.at(xOff), ldx, eps, y.at(yOff), ldy, norm);
+    }
+
+    /**
+     * Accumulates dx += (dy - &lt;y, dy&gt; y) / norm per row from the forward's x, y and norm; where the
+     * norm was clamped at eps the projection is dropped (the norm is a constant there), as on the CPU.
+     */
+    public static void l2RowsBackward(Cuda cuda, int rows, int d, DeviceBuffer x, long xOff, int ldx, DeviceBuffer y, long yOff, int ldy,
+                                      DeviceBuffer norm, float eps, DeviceBuffer dy, long dyOff, int lddy, DeviceBuffer dx, long dxOff, int lddx) {
+        String k = "GpuLayerNorm.l2RowsBackward";
+        checkDims(k, rows, d);
+        if (!(eps > 0f) || Float.isInfinite(eps)) throw new IllegalArgumentException(k + ": eps = " + eps + " must be finite and > 0");
+        checkMatrix(k, "x", x, xOff, ldx, rows, d);
+        checkMatrix(k, "y", y, yOff, ldy, rows, d);
+        checkMatrix(k, "dy", dy, dyOff, lddy, rows, d);
+        checkMatrix(k, "dx", dx, dxOff, lddx, rows, d);
+        checkNorms(k, norm, rows);
+        if (rows == 0) return;
+        cuda.launch(cuda.kernel("kdrec_l2_rows_backward"), rows, 1, 1, rowThreads(d), 1, 1, 0, d, x.at(xOff), ldx, y.at(yOff), ldy, norm, eps,
+                dy.at(dyOff), lddy, dx.at(dxOff), lddx);
+    }
+
+    private static void checkNorms(String k, DeviceBuffer norm, int rows) {
+        if (norm == null || norm.elements() < rows) {
+            throw new IllegalArgumentException(k + ": norm needs at least rows = " + rows + " entries, got " + (norm == null ? "null" : norm.elements()));
         }
     }
 

@@ -217,4 +217,37 @@ class EmbeddingGpuTest {
             assertBlock(what + " (dI)", cuda.downloadFloats(chainI, di0.length), cuda.downloadFloats(fusedI, di0.length), 0, ni, d, d);
         }
     }
+
+    /** The input rows of padded sequences equal Attention.embed's bit for bit (scale, then add; padding rows 0). */
+    @Test
+    void sequenceRowsMatchTheTape() {
+        Cuda cuda = CudaProbe.cuda();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(41);
+        for (int[] s : new int[][] {{1, 1, 1}, {3, 7, 8}, {5, 50, 20}, {2, 4, 33}}) {
+            int b = s[0], n = s[1], d = s[2], items = 17;
+            float[] table = new float[items * d], pos = new float[n * d];
+            for (int i = 0; i < table.length; i++) table[i] = (float) r.nextGaussian();
+            for (int i = 0; i < pos.length; i++) pos[i] = (float) r.nextGaussian();
+            int[] len = new int[b], ids = new int[b * n];
+            for (int q = 0; q < b; q++) {
+                len[q] = q == 0 ? n : r.nextInt(n + 1);
+                for (int p = 0; p < n; p++) ids[q * n + p] = p < len[q] ? r.nextInt(items) : 999; // padding ids are not read
+            }
+            float scale = (float) Math.sqrt(d);
+            float[] want;
+            try (kdrec.autograd.Tape t = new kdrec.autograd.Tape(); var ng = t.noGrad()) {
+                want = kdrec.autograd.Attention.embed(t, kdrec.autograd.Var.constant(kdrec.tensor.Tensor.of(table, items, d)),
+                        kdrec.autograd.Var.constant(kdrec.tensor.Tensor.of(pos, n, d)), ids, len, n, scale).value().toArray();
+            }
+            try (DeviceBuffer gi = cuda.upload(ids); DeviceBuffer gl = cuda.upload(len); DeviceBuffer gt = cuda.upload(table);
+                 DeviceBuffer gp = cuda.upload(pos); DeviceBuffer gx = cuda.allocElements((long) b * n * d)) {
+                cuda.fill32(gx, (long) b * n * d, Float.floatToRawIntBits(Float.NaN)); // every element written
+                GpuEmbedding.sequence(cuda, b, n, d, gi, gl, gt, gp, scale, gx);
+                float[] got = cuda.downloadFloats(gx, b * n * d);
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]), "b=" + b + " n=" + n + " d=" + d + " element " + i);
+                }
+            }
+        }
+    }
 }

@@ -99,4 +99,47 @@ class LayerNormGpuTest extends GpuLeakChecked {
             }
         }
     }
+
+    /**
+     * L2 rows against Norm.l2Rows on the tape: y, and dx accumulated into a nonzero buffer; rows of every
+     * size class, a zero row and a row below eps (clamped: the projection is dropped), leading dims > d.
+     */
+    @Test
+    void l2RowsMatchTheTape() {
+        float eps = 1e-6f;
+        for (int[] s : new int[][] {{0, 8}, {1, 1}, {3, 8}, {37, 33}, {300, 64}, {5, 600}}) {
+            int rows = s[0], d = s[1], ld = d + 3;
+            float[] x = rand(rows * 7L + d, Math.max(1, rows * d));
+            if (rows > 2) {
+                java.util.Arrays.fill(x, 0, d, 0f);                            // zero row
+                for (int j = 0; j < d; j++) x[d + j] = 1e-8f * (j % 3 - 1);    // norm below eps
+            }
+            float[] dy = rand(rows + 5L * d, Math.max(1, rows * d));
+            float[] wantY, wantDx = rand(9L + rows, Math.max(1, rows * d));
+            float[] dx0 = wantDx.clone();
+            try (kdrec.autograd.Tape t = new kdrec.autograd.Tape()) {
+                kdrec.autograd.Var xv = kdrec.autograd.Var.leaf("x", kdrec.tensor.Tensor.of(java.util.Arrays.copyOf(x, rows * d), rows, d));
+                kdrec.autograd.Var y = kdrec.autograd.Norm.l2Rows(t, xv, eps);
+                wantY = y.value().toArray();
+                if (rows > 0) {
+                    t.backward(y, kdrec.tensor.Tensor.of(java.util.Arrays.copyOf(dy, rows * d), rows, d));
+                    float[] g = xv.grad().toArray();
+                    for (int i2 = 0; i2 < g.length; i2++) wantDx[i2] += g[i2];
+                }
+            }
+            // the device operands with leading dim ld (x, y) and d (dy, dx)
+            float[] xs = new float[Math.max(1, rows * ld)];
+            for (int r = 0; r < rows; r++) System.arraycopy(x, r * d, xs, r * ld, d);
+            String what = "l2Rows rows=" + rows + " d=" + d;
+            try (DeviceBuffer gx = cuda.upload(xs); DeviceBuffer gy = cuda.allocElements(Math.max(1, rows * ld)); DeviceBuffer gn = cuda.allocElements(Math.max(1, rows));
+                 DeviceBuffer gdy = cuda.upload(dy); DeviceBuffer gdx = cuda.upload(dx0)) {
+                GpuLayerNorm.l2Rows(cuda, rows, d, gx, 0, ld, eps, gy, 0, ld, gn);
+                float[] y = cuda.downloadFloats(gy, Math.max(1, rows * ld)), yc = new float[rows * d];
+                for (int r = 0; r < rows; r++) System.arraycopy(y, r * ld, yc, r * d, d);
+                GpuAssert.assertClose(wantY, yc, what + ": y");
+                GpuLayerNorm.l2RowsBackward(cuda, rows, d, gx, 0, ld, gy, 0, ld, gn, eps, gdy, 0, d, gdx, 0, d);
+                GpuAssert.assertClose(wantDx, cuda.downloadFloats(gdx, dx0.length), what + ": dx");
+            }
+        }
+    }
 }

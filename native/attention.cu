@@ -1,0 +1,296 @@
+// native/attention.cu — HSTU pointwise attention (kdrec.gpu.GpuAttention): the fused twin of the CPU
+// chain Attention.qk -> Attention.relativeBias -> Activations.silu -> Arith.scale -> Attention.causalMask
+// -> Attention.av (kdrec.model.Hstu), forward and backward.
+//
+// Layout (as kdrec.autograd.Attention): b padded sequences of length n, h heads; row tensors q, k, v,
+// out, dOut, dq, dk, dv are [b*n, ld] row-major with ld = h*dh (head hh owns columns hh*dh ..
+// hh*dh+dh-1, row s*n+i is sequence s, position i); maps pre / maps / dPre are [b*h, n, n], map
+// r = s*h + hh; rab has rabLen entries with centre cen = (rabLen-1)/2 (rab[cen + j - i]).
+//   forward:  pre[r,i,j] = <q_i, k_j> + rab[cen+j-i], maps = silu(pre) * scale (j <= i; both 0 for j > i),
+//             out_i = sum_{j<=i} maps[r,i,j] v_j                                          (overwritten)
+//   backward: dPre[r,i,j] = (<dOut_i, v_j> * scale) * silu'(pre) (j <= i, else 0),  dq_i = sum_j dPre k_j,
+//             dk_j = sum_{i>=j} dPre q_i,  dv_j = sum_{i>=j} maps dOut_i                   (overwritten)
+//             drab[cen+j-i] += sum over r and i >= j of dPre[r,i,j]                       (accumulated)
+// silu and silu' use exactly the float/double expressions of kdrec_act_silu / _silu_backward
+// (elementwise.cu), applied in the CPU chain's order (silu rounded to float, then * scale in float;
+// the upstream gradient * scale in float, then silu' in double rounded once), so the only difference
+// from the CPU is the summation order of the dot products.
+//
+// Decomposition (all deterministic: every sum has one fixed order, no atomics):
+//  * kdrec_attention_forward / _backward_dq ("row tiles"): one block of 4 warps per (map r, tile of
+//    TI = 16 query rows); grid (b*h, ceil(n/16)). A warp owns 4 rows (interleaved: warp + 4*rr, so the
+//    causal work is spread evenly). The block walks the keys in tiles of TJ = 32 (lane = key): it stages
+//    the tile's k and v rows (backward: v and k) in shared memory, each lane computes the dot of its key
+//    with each of the warp's rows, applies the pointwise map, writes pre/maps (dPre) coalesced and keeps
+//    the weights in a per-warp shared row; then each lane accumulates out (dq) for columns lane,
+//    lane+32, ... (dh <= 256: 8 registers per row) over the tile's keys in ascending order. Key tiles
+//    past the block's last row only write the zeros of the upper triangle.
+//  * kdrec_attention_backward_dkv ("column tiles"): one block of 4 warps per (map r, tile of 16 key
+//    rows j); the block walks the query rows i >= j in tiles of 32, staging dOut and q rows and the
+//    matching 32 x 16 patches of maps and dPre, and accumulates dv_j and dk_j per column in registers
+//    in ascending i.
+//  * kdrec_attention_backward_rab: drab, one block per 32 diagonals (lane = diagonal d = i - j, so a
+//    warp reads 32 contiguous floats of one dPre row), 16 warps striding over the (r, i) rows; each lane
+//    sums in double, the warps' partials are added in warp order. Only ceil(n/32) blocks: fine for the
+//    production n <= 200 (a few MiB of dPre), the known slow spot for large b*h*n*n.
+// Shared memory: the row tiles stage 16 A rows + 32 B rows (padded to dh+1: lane j reads row j, a
+// stride of dh+1 words hits distinct banks) + 32 C rows + the 16 x 32 weights; the column tiles 2 x 32
+// rows + 2 x 32 x 16 patches. The wrapper passes useShared = 0 when that exceeds 48 KiB (dh > 146 for
+// the row tiles, 176 for the column tiles); the kernels then read the rows straight from global
+// memory (L1/L2 hits: a block re-reads the same few rows) and only the weights/patches are staged.
+#include "common.cuh"
+
+namespace kdrec_attn {
+
+constexpr int WARPS = 4;         // warps per block (128 threads)
+constexpr int RPW = 4;           // rows (row tiles) or key rows (column tiles) per warp
+constexpr int TI = WARPS * RPW;  // 16 rows of a row-tile block / 16 keys of a column-tile block
+constexpr int TJ = 32;           // keys per staged tile of a row-tile block (a lane per key)
+constexpr int TQ = 32;           // query rows per staged tile of a column-tile block
+constexpr int MAXM = 8;          // columns per lane: dh <= 8 * 32 = 256
+constexpr int RAB_WARPS = 16;    // warps of the drab block
+
+// Dynamic shared memory of every kernel of this family (the blocks' staging buffers, sized by the
+// wrapper: GpuAttention.rowTileShared / colTileShared / RAB_SHARED).
+extern __shared__ float smem[];
+
+// The expression of kdrec_act::sigmoid (elementwise.cu), kept here because every family has its own
+// namespace in the unity build.
+__device__ __forceinline__ double sigmoid(double v) { return 1.0 / (1.0 + exp(-v)); }
+
+// Copies rows r0 .. r1-1 (relative to g, leading dim ld) of width dh into s (leading dim lds): the block's
+// threads stride over the elements, so consecutive threads read consecutive columns of a row.
+__device__ __forceinline__ void stage_rows(float* s, int lds, const float* __restrict__ g, int ld, int r0, int r1, int dh) {
+  const int total = (r1 - r0) * dh;
+  for (int e = threadIdx.x; e < total; e += blockDim.x) {
+    const int rr = e / dh, c = e - rr * dh;
+    s[rr * lds + c] = g[(long long)(r0 + rr) * ld + c];
+  }
+}
+
+// The row-tile pass shared by forward (A = q, B = k, C = v; out1 = pre, out2 = maps, R = out) and the
+// first backward pass (A = dOut, B = v, C = k, preIn = pre; out1 = dPre, R = dq). All row pointers are
+// already offset to the head's column 0 of row s*n; map pointers to map r.
+template <bool BWD>
+__device__ __forceinline__ void row_tile(int n, int dh, int ld, const float* __restrict__ A, const float* __restrict__ B,
+                                         const float* __restrict__ C, const float* __restrict__ rab, int cen, float scale,
+                                         const float* __restrict__ preIn, float* __restrict__ out1, float* __restrict__ out2,
+                                         float* __restrict__ R, int useShared) {
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int i0 = blockIdx.y * TI, iEnd = min(n, i0 + TI);
+  float* sW = smem;                // [TI][TJ] weights of the current key tile, row warp*RPW + rr
+  float* sA = sW + TI * TJ;        // [TI][dh]  rows i0 .. iEnd-1 of A
+  float* sB = sA + TI * dh;        // [TJ][dh+1] keys of the tile (B)
+  float* sC = sB + TJ * (dh + 1);  // [TJ][dh]  keys of the tile (C)
+  const int ldb = useShared ? dh + 1 : ld, ldc = useShared ? dh : ld, lda = useShared ? dh : ld;
+  if (useShared) stage_rows(sA, dh, A, ld, i0, iEnd, dh);  // visible after the first tile's barrier
+
+  float acc[RPW][MAXM];
+#pragma unroll
+  for (int rr = 0; rr < RPW; rr++)
+#pragma unroll
+    for (int m = 0; m < MAXM; m++) acc[rr][m] = 0.f;
+
+  for (int j0 = 0; j0 < n; j0 += TJ) {
+    const bool live = j0 < iEnd;  // some row of the block sees a key of this tile (block-uniform)
+    const int jEnd = min(n, j0 + TJ);
+    if (live && useShared) {
+      __syncthreads();  // the previous tile's sB/sC reads are done
+      stage_rows(sB, dh + 1, B, ld, j0, jEnd, dh);
+      stage_rows(sC, dh, C, ld, j0, jEnd, dh);
+      __syncthreads();
+    }
+    const float* tB = useShared ? sB : B + (long long)j0 * ld;  // row jj of the tile at tB + jj * ldb
+    const float* tC = useShared ? sC : C + (long long)j0 * ld;
+    const int j = j0 + lane;
+#pragma unroll
+    for (int rr = 0; rr < RPW; rr++) {
+      const int i = i0 + warp + WARPS * rr;
+      if (i >= n || j >= n) continue;
+      const long long at = (long long)i * n + j;
+      float w = 0.f;
+      if (j <= i) {
+        const float* a = useShared ? sA + (i - i0) * lda : A + (long long)i * lda;
+        const float* bb = tB + lane * ldb;
+        float d = 0.f;
+        for (int c = 0; c < dh; c++) d += a[c] * bb[c];
+        if (!BWD) {
+          const float p = d + rab[cen + j - i];
+          const double v = (double)p;
+          w = (float)(v * sigmoid(v)) * scale;  // silu rounded to float (kdrec_act_silu), then Arith.scale
+          out1[at] = p;
+          out2[at] = w;
+        } else {
+          const double v = (double)preIn[at];
+          const double s = sigmoid(v);
+          const float g = d * scale;  // Arith.scale's backward (an axpy into a zero gradient)
+          w = (float)(0.0 + (double)g * (s * (1.0 + v * (1.0 - s))));  // kdrec_act_silu_backward into a zero gx
+          out1[at] = w;
+        }
+      } else {
+        out1[at] = 0.f;
+        if (!BWD) out2[at] = 0.f;
+      }
+      if (live) sW[(warp * RPW + rr) * TJ + lane] = w;
+    }
+    if (!live) continue;
+    __syncwarp();  // the warp's weights are written
+#pragma unroll
+    for (int rr = 0; rr < RPW; rr++) {
+      const int i = i0 + warp + WARPS * rr;
+      if (i >= n) continue;
+      const int jj1 = min(i + 1, jEnd) - j0;  // keys j0 .. min(i, n-1) of this tile
+      const float* wr = sW + (warp * RPW + rr) * TJ;
+      for (int jj = 0; jj < jj1; jj++) {
+        const float w = wr[jj];
+        const float* cr = tC + jj * ldc;
+#pragma unroll
+        for (int m = 0; m < MAXM; m++) {
+          const int c = lane + 32 * m;
+          if (c < dh) acc[rr][m] += w * cr[c];
+        }
+      }
+    }
+    __syncwarp();  // the weights are read before the next tile overwrites them
+  }
+#pragma unroll
+  for (int rr = 0; rr < RPW; rr++) {
+    const int i = i0 + warp + WARPS * rr;
+    if (i >= n) continue;
+#pragma unroll
+    for (int m = 0; m < MAXM; m++) {
+      const int c = lane + 32 * m;
+      if (c < dh) R[(long long)i * ld + c] = acc[rr][m];
+    }
+  }
+}
+
+}  // namespace kdrec_attn
+
+// Grid (b*h, ceil(n/16)), 128 threads, dynamic shared GpuAttention.rowTileShared(dh, useShared).
+extern "C" __global__ __launch_bounds__(128) void kdrec_attention_forward(
+    int n, int h, int dh, int ld, const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
+    const float* __restrict__ rab, int cen, float scale, float* __restrict__ pre, float* __restrict__ maps,
+    float* __restrict__ out, int useShared) {
+  const int r = blockIdx.x, s = r / h, hh = r - s * h;
+  const long long rows = (long long)s * n * ld + (long long)hh * dh, map = (long long)r * n * n;
+  kdrec_attn::row_tile<false>(n, dh, ld, q + rows, k + rows, v + rows, rab, cen, scale, nullptr, pre + map, maps + map,
+                              out + rows, useShared);
+}
+
+// dPre (all of map r, zeros above the diagonal) and dq. Same launch shape as the forward.
+extern "C" __global__ __launch_bounds__(128) void kdrec_attention_backward_dq(
+    int n, int h, int dh, int ld, const float* __restrict__ dOut, const float* __restrict__ v, const float* __restrict__ k,
+    const float* __restrict__ pre, float scale, float* __restrict__ dPre, float* __restrict__ dq, int useShared) {
+  const int r = blockIdx.x, s = r / h, hh = r - s * h;
+  const long long rows = (long long)s * n * ld + (long long)hh * dh, map = (long long)r * n * n;
+  kdrec_attn::row_tile<true>(n, dh, ld, dOut + rows, v + rows, k + rows, nullptr, 0, scale, pre + map, dPre + map, nullptr,
+                             dq + rows, useShared);
+}
+
+// dk_j = sum_{i>=j} dPre[r,i,j] q_i and dv_j = sum_{i>=j} maps[r,i,j] dOut_i, from the dPre that
+// kdrec_attention_backward_dq wrote (an earlier launch on the same stream). Grid (b*h, ceil(n/16)),
+// 128 threads, dynamic shared GpuAttention.colTileShared(dh, useShared).
+extern "C" __global__ __launch_bounds__(128) void kdrec_attention_backward_dkv(
+    int n, int h, int dh, int ld, const float* __restrict__ q, const float* __restrict__ dOut, const float* __restrict__ maps,
+    const float* __restrict__ dPre, float* __restrict__ dk, float* __restrict__ dv, int useShared) {
+  using namespace kdrec_attn;
+  const int r = blockIdx.x, s = r / h, hh = r - s * h;
+  const long long rows = (long long)s * n * ld + (long long)hh * dh, map = (long long)r * n * n;
+  const float* Q = q + rows;
+  const float* O = dOut + rows;
+  const float* M = maps + map;
+  const float* P = dPre + map;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int j0 = blockIdx.y * TI;
+  float* sM = smem;           // [TQ][TI] maps[i0 + ii][j0 + jj]
+  float* sP = sM + TQ * TI;   // [TQ][TI] dPre likewise
+  float* sO = sP + TQ * TI;   // [TQ][dh] dOut rows i0 ..
+  float* sQ = sO + TQ * dh;   // [TQ][dh] q rows i0 ..
+  const int lds = useShared ? dh : ld;
+
+  float accV[RPW][MAXM], accK[RPW][MAXM];
+#pragma unroll
+  for (int rr = 0; rr < RPW; rr++)
+#pragma unroll
+    for (int m = 0; m < MAXM; m++) accV[rr][m] = accK[rr][m] = 0.f;
+
+  for (int i0 = j0; i0 < n; i0 += TQ) {  // rows i < j0 see none of the block's keys
+    const int iEnd = min(n, i0 + TQ);
+    __syncthreads();  // the previous tile's reads are done
+    for (int e = threadIdx.x; e < TQ * TI; e += blockDim.x) {
+      const int ii = e / TI, jj = e - ii * TI, i = i0 + ii, j = j0 + jj;
+      const bool in = i < n && j < n;  // entries with i < j are loaded but never read
+      sM[e] = in ? M[(long long)i * n + j] : 0.f;
+      sP[e] = in ? P[(long long)i * n + j] : 0.f;
+    }
+    if (useShared) {
+      stage_rows(sO, dh, O, ld, i0, iEnd, dh);
+      stage_rows(sQ, dh, Q, ld, i0, iEnd, dh);
+    }
+    __syncthreads();
+    const float* tO = useShared ? sO : O + (long long)i0 * ld;  // row ii of the tile at tO + ii * lds
+    const float* tQ = useShared ? sQ : Q + (long long)i0 * ld;
+#pragma unroll
+    for (int rr = 0; rr < RPW; rr++) {
+      const int jj = warp + WARPS * rr, j = j0 + jj;
+      if (j >= n) continue;
+      for (int ii = max(0, j - i0); ii < iEnd - i0; ii++) {  // ascending i >= j: a fixed order
+        const float wm = sM[ii * TI + jj], wp = sP[ii * TI + jj];
+        const float* orow = tO + ii * lds;
+        const float* qrow = tQ + ii * lds;
+#pragma unroll
+        for (int m = 0; m < MAXM; m++) {
+          const int c = lane + 32 * m;
+          if (c < dh) {
+            accV[rr][m] += wm * orow[c];
+            accK[rr][m] += wp * qrow[c];
+          }
+        }
+      }
+    }
+  }
+#pragma unroll
+  for (int rr = 0; rr < RPW; rr++) {
+    const int j = j0 + warp + WARPS * rr;
+    if (j >= n) continue;
+#pragma unroll
+    for (int m = 0; m < MAXM; m++) {
+      const int c = lane + 32 * m;
+      if (c < dh) {
+        dv[rows + (long long)j * ld + c] = accV[rr][m];
+        dk[rows + (long long)j * ld + c] = accK[rr][m];
+      }
+    }
+  }
+}
+
+// drab[cen - d] += sum over r in [0, bh) and i in [d, n) of dPre[r, i, i - d], for the diagonals
+// d = blockIdx.x*32 + lane < n. Grid ceil(n/32), 512 threads (RAB_WARPS warps), dynamic shared
+// GpuAttention.RAB_SHARED (the warps' double partials). Per lane the (r, i) rows go in the order
+// warp, warp + 16, ...; then warp 0 adds the 16 partials in warp order: deterministic. The final add
+// into drab rounds the double sum to float first, as relativeBias's backward does.
+extern "C" __global__ __launch_bounds__(512) void kdrec_attention_backward_rab(
+    int bh, int n, const float* __restrict__ dPre, int cen, float* __restrict__ drab) {
+  using namespace kdrec_attn;
+  float* base = smem;  // (a plain pointer first: the emulated driver's smem is a view object)
+  double* part = reinterpret_cast<double*>(base);  // [RAB_WARPS][32]
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int d = blockIdx.x * 32 + lane;
+  const long long pairs = (long long)bh * n;
+  double acc = 0.0;
+  if (d < n) {
+    for (long long p = warp; p < pairs; p += RAB_WARPS) {
+      const long long r = p / n;
+      const int i = (int)(p - r * n);
+      if (i >= d) acc += (double)dPre[(r * n + i) * n + (i - d)];
+    }
+  }
+  part[warp * 32 + lane] = acc;
+  __syncthreads();
+  if (warp == 0 && d < n) {
+    double t = 0.0;
+    for (int w = 0; w < RAB_WARPS; w++) t += part[w * 32 + lane];
+    drab[cen - d] = drab[cen - d] + (float)t;
+  }
+}
