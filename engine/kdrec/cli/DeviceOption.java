@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 /** {@code --device cpu|cuda} for train, distill and eval (default: cuda under -Dkdrec.backend=cuda, else cpu). */
 final class DeviceOption {
     @Option(names = "--device", paramLabel = "cpu|cuda",
-            description = "Where to train and evaluate: cpu, or cuda (MF/LightGCN students, BPR and every KD method; tables resident on the GPU). "
+            description = "Where to train and evaluate: cpu, or cuda (MF/LightGCN students with BPR and every KD method, HSTU with its sequence loss; parameters resident on the GPU). "
                     + "Default: cuda under -Dkdrec.backend=cuda, else cpu.")
     String device;
 

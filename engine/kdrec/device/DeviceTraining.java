@@ -21,12 +21,12 @@ import kdrec.nn.Adam;
  * <p>What runs here: MF and LightGCN students, BPR ({@code kdrec train}) and BPR + lambda times any
  * KD method ({@code kdrec distill}: RCE-KD, vanilla CE-KD and CD whole on the device, the others with their
  * term, and feature KD's own parameters, on the host each step), with dense or lazy Adam; anything
- * else (HSTU students) is refused up front with what to use instead.
+ * else is refused up front with what to use instead. HSTU runs are {@link DeviceSequenceTraining}.
  * The trainer keeps its host model and optimiser as the master copy for checkpoints, early stopping
  * and the best-epoch parameters: {@link #download} after every epoch; {@link #open} uploads the host's
  * state, so a resumed run continues from its checkpoint.
  */
-public final class DeviceTraining implements AutoCloseable {
+public final class DeviceTraining implements DeviceRun {
     private final Cuda cuda;
     private final UploadSlots slots;
     private final DeviceModel model;
@@ -77,17 +77,22 @@ public final class DeviceTraining implements AutoCloseable {
      * directory: the backbone and the evaluation's top-k (the objective is checked by its own twin).
      */
     public static void checkSettings(String model, int topK) {
-        if (!model.equals("mf") && !model.equals("lightgcn")) {
-            throw new IllegalArgumentException("--device cuda runs the embedding backbones (mf, lightgcn); model " + model + " trains with --device cpu");
+        if (!model.equals("mf") && !model.equals("lightgcn") && !model.equals("hstu")) {
+            throw new IllegalArgumentException("--device cuda runs mf, lightgcn and hstu; model " + model + " trains with --device cpu");
         }
         if (topK > GpuTopK.MAX_K) throw new IllegalArgumentException("top_k = " + topK + " exceeds the GPU top-K limit " + GpuTopK.MAX_K + "; use --device cpu");
     }
 
     /**
      * Refuses, before any CUDA call, what the device path does not run, saying what to use instead:
-     * backbones other than MF/LightGCN, and objectives other than BPR and BPR + a KD method.
+     * backbones other than MF/LightGCN/HSTU, objectives other than BPR and BPR + a KD method on MF and
+     * LightGCN, and anything but the sequence loss on HSTU (see {@link DeviceSequenceTraining}).
      */
     public static void checkSupported(Recommender student, Objective objective) {
+        if (student instanceof kdrec.model.Hstu) {
+            if (!(objective instanceof kdrec.loss.SequenceLoss)) throw DeviceSequenceTraining.notASequenceLoss(objective);
+            return;
+        }
         if (!(student instanceof kdrec.model.MatrixFactorization) && !(student instanceof kdrec.model.LightGcn)) {
             checkSettings(student.kind(), 0);
         }
@@ -107,12 +112,14 @@ public final class DeviceTraining implements AutoCloseable {
     }
 
     /** One line naming the device, for the run log. */
+    @Override
     public String describe() {
         return "device: " + cuda.describe() + " (tables, gradients and Adam state resident; "
                 + (kd == null ? "BPR" : "BPR + " + kd.name()) + " steps and evaluation on the GPU)";
     }
 
     /** The epoch's per-epoch hook (RCE-KD: the student's top-M and the epoch's sets). */
+    @Override
     public void beginEpoch(int epoch) {
         if (kd == null) return;
         if (kd.readsHostModel() && hostBehind) download(false);
@@ -121,6 +128,7 @@ public final class DeviceTraining implements AutoCloseable {
     }
 
     /** One optimisation step on one batch; returns the loss parts as the host objective names them. */
+    @Override
     public Map<String, Double> step(Batch batch) {
         return run(batch, true);
     }
@@ -168,6 +176,7 @@ public final class DeviceTraining implements AutoCloseable {
      * Every user's top-k items by the current parameters, the train items given at {@link #open}
      * excluded; users x k, row-major, as {@code Evaluator.rankAll}.
      */
+    @Override
     public int[] rankAll(int k) {
         return DeviceRanking.rankAll(cuda, model, slots, k, excludePtr, excludeIdx);
     }
@@ -176,6 +185,7 @@ public final class DeviceTraining implements AutoCloseable {
      * Copies the device's parameters into the host model, and Adam's moments and step into the host
      * optimiser when {@code withOptimiser} (only a checkpoint needs them: twice the parameters' bytes).
      */
+    @Override
     public void download(boolean withOptimiser) {
         model.download();
         hostBehind = false;

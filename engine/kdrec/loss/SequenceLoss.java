@@ -53,6 +53,35 @@ public final class SequenceLoss implements BaseLoss {
         return kind;
     }
 
+    public int negatives() {
+        return negatives;
+    }
+
+    public float temperature() {
+        return temperature;
+    }
+
+    /** The seed of a batch's negatives and dropout masks (the device twin draws the same). */
+    public long batchSeed(int epoch, int firstUser) {
+        return batchSeed(seed, epoch, firstUser);
+    }
+
+    /**
+     * The batch's R negatives, the same uniform draws {@link #loss} makes (one draw shared by the
+     * batch's positions).
+     */
+    public int[] negatives(long batchSeed, int items) {
+        SplittableRandom rng = new SplittableRandom(batchSeed ^ 0x6A09E667F3BCC909L);
+        int[] neg = new int[negatives];
+        for (int j = 0; j < negatives; j++) neg[j] = rng.nextInt(items);
+        return neg;
+    }
+
+    /** The negatives' sum scale: 1, or (items-1)/R for scaled_softmax. */
+    public float negScale(int items) {
+        return kind.equals("scaled_softmax") ? Math.max(1f, (items - 1f) / negatives) : 1f;
+    }
+
     static long batchSeed(long seed, int epoch, int firstUser) {
         return seed * 0x9E3779B97F4A7C15L + (long) epoch * 0xBF58476D1CE4E5B9L + (long) firstUser * 0x94D049BB133111EBL + 0x2545F4914F6CDD1DL;
     }
@@ -86,13 +115,10 @@ public final class SequenceLoss implements BaseLoss {
         if (kind.equals("full_softmax")) {
             ce = CrossEntropy.fullSoftmaxCe(t, states, h.normalizedItems(t), target, 1f / temperature, true, null);
         } else {
-            SplittableRandom rng = new SplittableRandom(batchSeed ^ 0x6A09E667F3BCC909L);
-            int[] neg = new int[negatives];
-            for (int j = 0; j < negatives; j++) neg[j] = rng.nextInt(h.items());
+            int[] neg = negatives(batchSeed, h.items());
             Var pos = Norm.l2Rows(t, Gather.rows(t, h.itemTable(), target), Hstu.L2_EPS);
             Var ng = Norm.l2Rows(t, Gather.rows(t, h.itemTable(), neg), Hstu.L2_EPS);
-            float scale = kind.equals("scaled_softmax") ? Math.max(1f, (h.items() - 1f) / negatives) : 1f;
-            ce = SampledCe.loss(t, states, pos, target, ng, neg, temperature, scale);
+            ce = SampledCe.loss(t, states, pos, target, ng, neg, temperature, negScale(h.items()));
         }
         return Arith.mean(t, ce);
     }

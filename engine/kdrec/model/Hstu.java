@@ -137,8 +137,17 @@ public final class Hstu implements Recommender {
         return maxLen;
     }
 
+    public float dropout() {
+        return dropout;
+    }
+
     public Sequences sequences() {
         return seq;
+    }
+
+    /** The histories test targets are ranked from ({@link #inferenceForTest}): the train sequences or train + valid. */
+    public Sequences testSequences() {
+        return testSeq;
     }
 
     /** The item embedding table before normalisation (the base losses normalise the rows they read). */

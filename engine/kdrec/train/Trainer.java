@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import kdrec.autograd.Tape;
+import kdrec.device.DeviceRun;
 import kdrec.device.DeviceTraining;
 import kdrec.eval.EarlyStopping;
 import kdrec.eval.Metrics;
@@ -106,7 +107,7 @@ public final class Trainer {
                 && loadBest(resumeFrom.resolveSibling("best.safetensors"), best);
         if (device == Device.CUDA) DeviceTraining.checkSettings(model.kind(), evaluator.k()); // before any epoch runs
         try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch());
-                 DeviceTraining dev = device == Device.CUDA ? DeviceTraining.open(model, loss, adam, extraAdam, data.trainPtr(), data.trainItems()) : null) {
+                 DeviceRun dev = device == Device.CUDA ? DeviceRun.open(model, loss, adam, extraAdam, data.trainPtr(), data.trainItems()) : null) {
             if (dev != null) log(dev.describe());
             for (; epoch < cfg.epochs(); epoch++) {
                 long t0 = System.nanoTime();
@@ -122,7 +123,7 @@ public final class Trainer {
                     Evaluator.Result r;
                     if (dev != null) {
                         int[] top = dev.rankAll(evaluator.k());
-                        r = evaluator.evaluate(top, top);
+                        r = evaluator.evaluate(top, model.testFromLongerHistory() ? dev.rankAllForTest(evaluator.k()) : top);
                     } else {
                         r = evaluator.evaluate(tape, model);
                     }
@@ -179,14 +180,15 @@ public final class Trainer {
         try (var ng = tape.noGrad()) {
             loss.beginEpoch(tape, model, epoch);
         }
-        if (model.sequential()) return runSequenceEpoch(tape, adam, extraAdam, epoch);
-        return runPairEpoch(epoch, (batch, batchNo, sums) -> step(tape, adam, extraAdam, batch, epoch, batchNo, sums));
+        BatchStep onHost = (batch, batchNo, sums) -> step(tape, adam, extraAdam, batch, epoch, batchNo, sums);
+        return model.sequential() ? runSequenceEpoch(epoch, onHost) : runPairEpoch(epoch, onHost);
     }
 
     /** An epoch on the device: the same batches as the host's, each one device step. */
-    private Map<String, Double> runEpoch(DeviceTraining dev, int epoch) {
+    private Map<String, Double> runEpoch(DeviceRun dev, int epoch) {
         dev.beginEpoch(epoch);
-        return runPairEpoch(epoch, (batch, batchNo, sums) -> addParts(dev.step(batch), epoch, batchNo, sums));
+        BatchStep onDevice = (batch, batchNo, sums) -> addParts(dev.step(batch), epoch, batchNo, sums);
+        return model.sequential() ? runSequenceEpoch(epoch, onDevice) : runPairEpoch(epoch, onDevice);
     }
 
     private interface BatchStep {
@@ -221,7 +223,7 @@ public final class Trainer {
      * A sequential backbone's epoch: batch = batch_size users (one sequence each) in a seeded
      * shuffled order of the users with train items; the objective reads their sequences.
      */
-    private Map<String, Double> runSequenceEpoch(Tape tape, Adam adam, Adam extraAdam, int epoch) {
+    private Map<String, Double> runSequenceEpoch(int epoch, BatchStep stepper) {
         if (loss instanceof kdrec.loss.Bpr) {
             throw new IllegalArgumentException("model " + model.kind() + " is sequential: train it with a sequence loss (Models.objective), not BPR");
         }
@@ -240,7 +242,7 @@ public final class Trainer {
         try (Progress progress = Progress.start("epoch " + (epoch + 1), (n + bs - 1) / bs)) {
             for (int from = 0; from < n; from += bs) {
                 int[] u = java.util.Arrays.copyOfRange(order, from, Math.min(n, from + bs));
-                step(tape, adam, extraAdam, Batch.ofUsers(u, epoch), epoch, from / bs + 1, sums);
+                stepper.run(Batch.ofUsers(u, epoch), from / bs + 1, sums);
                 progress.step();
             }
         }

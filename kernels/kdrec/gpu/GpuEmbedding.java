@@ -105,17 +105,28 @@ public final class GpuEmbedding {
         /** Batch size, number of distinct indices, largest index (-1 when n == 0). */
         public final int n, unique, maxIndex;
         final DeviceBuffer packed;
+        private final boolean owned;
         private boolean closed;
 
-        private ScatterPlan(int n, int unique, int maxIndex, DeviceBuffer packed) {
+        private ScatterPlan(int n, int unique, int maxIndex, DeviceBuffer packed, boolean owned) {
             this.n = n;
             this.unique = unique;
             this.maxIndex = maxIndex;
             this.packed = packed;
+            this.owned = owned;
         }
 
         /** Plans idx[0, n) (entries must be &gt;= 0): a sort of (index, t) pairs, then one upload. */
         public static ScatterPlan of(Cuda cuda, int n, int[] idx) {
+            int[] packed = pack(n, idx);
+            return over(packed, n, cuda.upload(packed), true);
+        }
+
+        /**
+         * The host half of {@link #of}: the plan of idx[0, n) as the int array [rows | ptr | perm] the
+         * device holds, for a caller that uploads it with other arrays ({@link #over} then views it).
+         */
+        public static int[] pack(int n, int[] idx) {
             String op = "ScatterPlan";
             if (n < 0) throw new IllegalArgumentException(op + ": n = " + n + " < 0");
             if (idx == null || idx.length < n) {
@@ -141,16 +152,30 @@ public final class GpuEmbedding {
                 packed[2 * unique + 1 + k] = (int) keys[k]; // perm[k] = t
             }
             packed[2 * unique] = n;              // ptr[unique]
-            int max = n == 0 ? -1 : (int) (keys[n - 1] >>> 32);
-            return new ScatterPlan(n, unique, max, cuda.upload(packed));
+            return packed;
         }
 
-        /** Frees the device buffer (idempotent). */
+        /**
+         * A plan over {@code device}, which holds {@code packed} (from {@link #pack} for n indices),
+         * uploaded by the caller and still owned by it: closing the plan leaves it alone.
+         */
+        public static ScatterPlan over(int[] packed, int n, DeviceBuffer device) {
+            return over(packed, n, device, false);
+        }
+
+        private static ScatterPlan over(int[] packed, int n, DeviceBuffer device, boolean owned) {
+            int unique = (packed.length - 1 - n) / 2;
+            if (n < 0 || 2 * unique + 1 + n != packed.length) throw new IllegalArgumentException("ScatterPlan: " + packed.length + " packed ints do not plan " + n + " indices");
+            if (device.elements() < packed.length) throw new IllegalArgumentException("ScatterPlan: the device buffer has " + device.elements() + " ints, the plan " + packed.length);
+            return new ScatterPlan(n, unique, unique == 0 ? -1 : packed[unique - 1], device, owned);
+        }
+
+        /** Frees the device buffer when the plan owns it ({@link #of}; idempotent). */
         @Override
         public void close() {
             if (closed) return;
             closed = true;
-            packed.close();
+            if (owned) packed.close();
         }
     }
 

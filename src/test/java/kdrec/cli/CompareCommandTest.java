@@ -119,7 +119,7 @@ class CompareCommandTest {
     @Test
     @org.junit.jupiter.api.Tag("gpu")
     @org.junit.jupiter.api.extension.ExtendWith(kdrec.gpu.RequiresGpu.class)
-    void comparesOnTheGpuAndRefusesAnHstuStudentUpFront() throws Exception {
+    void comparesOnTheGpuAndRefusesToDistillIntoAnHstuStudentUpFront() throws Exception {
         Path out = dir.resolve("C-gpu");
         Result r = run(compare(out, "--device", "cuda"));
         assertEquals(0, r.code, r.err);
@@ -129,8 +129,15 @@ class CompareCommandTest {
         Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,rcekd", "--student", "hstu",
                 "--device", "cuda", "--out", bad.toString());
         assertEquals(1, refused.code);
-        assertTrue(refused.err.contains("model hstu trains with --device cpu"), refused.err);
+        assertTrue(refused.err.contains("distilling into an hstu student runs with --device cpu"), refused.err);
         assertFalse(Files.exists(bad), "nothing is created before the check");
+        // an HSTU scratch student trains on the device (DeviceSequenceTraining)
+        Path hstu = dir.resolve("C-gpu-hstu");
+        Result scratch = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch", "--student", "hstu",
+                "--seeds", "1", "--epochs", "2", "--device", "cuda", "--out", hstu.toString());
+        assertEquals(0, scratch.code, scratch.err);
+        String log = Files.readString(hstu.resolve("runs/scratch/seed0/log"));
+        assertTrue(log.contains("hstu parameters, gradients and Adam state resident"), log);
     }
 
     @Test

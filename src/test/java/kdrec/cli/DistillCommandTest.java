@@ -139,7 +139,7 @@ class DistillCommandTest {
         Result refused = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--student", "hstu", "--device", "cuda",
                 "--out", cd.toString());
         assertEquals(1, refused.code);
-        assertTrue(refused.err.contains("model hstu trains with --device cpu"), refused.err);
+        assertTrue(refused.err.contains("distilling into an hstu student runs with --device cpu"), refused.err);
         assertTrue(!Files.exists(cd), "no run directory is left behind");
         // lazy Adam runs on the device too
         Path lazyOut = dir.resolve("gpu-lazy");

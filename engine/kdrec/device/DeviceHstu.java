@@ -1,0 +1,377 @@
+package kdrec.device;
+
+import java.util.List;
+import kdrec.autograd.Var;
+import kdrec.gpu.Cuda;
+import kdrec.gpu.DeviceBuffer;
+import kdrec.gpu.GpuActivation;
+import kdrec.gpu.GpuAttention;
+import kdrec.gpu.GpuDropout;
+import kdrec.gpu.GpuEmbedding;
+import kdrec.gpu.GpuGemm;
+import kdrec.gpu.GpuLayerNorm;
+import kdrec.gpu.GpuVec;
+import kdrec.model.Hstu;
+
+/**
+ * An HSTU backbone resident on the device: every parameter in one buffer (the host's {@code Params}
+ * order, each starting on a 16-byte boundary), its gradient, and one batch's forward with the
+ * activations its hand-written backward needs. The math is {@link Hstu#encode} op for op (the same
+ * dropout masks, the same rounding of the scale-then-add and bias-then-residual steps); the sums of
+ * the GEMMs, norms and attention run in another order than the CPU's, so results agree to fp32
+ * rounding, not bitwise.
+ *
+ * <p>Forward per block l, saved for the backward: x_l, LN(x_l) and its statistics, the four
+ * pre-activations W x and their SiLUs (u, v, q, k), the attention's pre-activation and maps
+ * (GpuAttention), A V and LN(A V) with statistics, and the dropped-out y; then the L2-normalised
+ * states. {@link #backward} takes the gradient of those states and runs the chain in reverse into
+ * the parameters' gradient (every weight gradient a GEMM into the gradient buffer, the biases and
+ * positions column sums as a GEMM with a ones vector, the item rows one planned, deterministic
+ * scatter). Activation buffers are named slots grown to the largest batch and reused every step; a
+ * batch's host arrays go up with the step's other uploads in one copy ({@link #prepare}).
+ */
+final class DeviceHstu implements AutoCloseable {
+    private final Cuda cuda;
+    private final Hstu host;
+    private final int items, d, blocks, heads, maxLen;
+    private final float dropout;
+    private final List<Var> vars;
+    private final long[] offsets;
+    private final long count;
+    private final DeviceBuffer param, grad;
+    private final UploadSlots act;
+    // the staged batch (prepare) and its last forward
+    private int b, n, rows, valid;
+    private int[] len, plan;
+    private StepUploads.Staged idsUp, lenUp, atUp, planUp;
+    private boolean train;
+    private long seed;
+
+    DeviceHstu(Cuda cuda, Hstu host) {
+        this.cuda = cuda;
+        this.host = host;
+        this.items = host.items();
+        this.d = host.dim();
+        this.blocks = host.blocks();
+        this.heads = host.heads();
+        this.maxLen = host.maxLen();
+        this.dropout = host.dropout();
+        this.vars = host.params().all();
+        this.offsets = new long[vars.size()];
+        long o = 0;
+        for (int i = 0; i < vars.size(); i++) {
+            offsets[i] = o;
+            o += (vars.get(i).value().size() + 3) / 4 * 4; // GEMM operands on float4 boundaries
+        }
+        this.count = o;
+        DeviceBuffer p = cuda.allocElements(count), g = null;
+        try {
+            g = cuda.allocElements(count);
+            cuda.fill32(p, count, 0);
+            cuda.fill32(g, count, 0);
+        } catch (RuntimeException e) {
+            p.close();
+            if (g != null) g.close();
+            throw e;
+        }
+        this.param = p;
+        this.grad = g;
+        this.act = new UploadSlots(cuda);
+        upload();
+    }
+
+    Hstu host() {
+        return host;
+    }
+
+    int dim() {
+        return d;
+    }
+
+    int items() {
+        return items;
+    }
+
+    /** The parameter buffer and its gradient, {@link #parameterCount} floats each (the padding between parameters stays 0). */
+    DeviceBuffer parameters() {
+        return param;
+    }
+
+    DeviceBuffer parameterGrad() {
+        return grad;
+    }
+
+    long parameterCount() {
+        return count;
+    }
+
+    /** Element offset of host parameter {@code name} in {@link #parameters()}. */
+    long offset(String name) {
+        for (int i = 0; i < vars.size(); i++) if (vars.get(i).name().equals(name)) return offsets[i];
+        throw new IllegalArgumentException("DeviceHstu: no parameter " + name);
+    }
+
+    List<Var> hostParameters() {
+        return vars;
+    }
+
+    long offset(int i) {
+        return offsets[i];
+    }
+
+    /** The item table (items x d, raw) and its gradient. */
+    DeviceBuffer itemTable() {
+        return param.at(offset("item"));
+    }
+
+    DeviceBuffer itemGrad() {
+        return grad.at(offset("item"));
+    }
+
+    void zeroGrad() {
+        cuda.fill32(grad, count, 0);
+    }
+
+    /** Rows of the last forward (b * n) and its padded length. */
+    int rows() {
+        return rows;
+    }
+
+    int length() {
+        return n;
+    }
+
+    int[] lengths() {
+        return len;
+    }
+
+    /**
+     * Stages a batch of the distinct {@code users}' sequences from {@code seq} (b x n padded, as
+     * {@link Hstu#encode}): the padded ids, the lengths, and the embedding backward's rows and plan go
+     * into {@code up}, to be uploaded with the step's other arrays by its flush.
+     */
+    void prepare(int[] users, kdrec.data.Sequences seq, StepUploads up) {
+        b = users.length;
+        n = 1;
+        len = new int[b];
+        for (int s = 0; s < b; s++) {
+            len[s] = seq.length(users[s]);
+            n = Math.max(n, len[s]);
+        }
+        rows = b * n;
+        int[] ids = new int[rows];
+        int valid = 0;
+        for (int s = 0; s < b; s++) {
+            for (int p = 0; p < len[s]; p++) ids[s * n + p] = seq.item(users[s], p);
+            valid += len[s];
+        }
+        int[] at = new int[valid], items = new int[valid];
+        for (int s = 0, e = 0; s < b; s++) {
+            for (int p = 0; p < len[s]; p++, e++) {
+                at[e] = s * n + p;
+                items[e] = ids[s * n + p];
+            }
+        }
+        idsUp = up.ints(ids, rows);
+        lenUp = up.ints(len, b);
+        this.valid = valid;
+        atUp = up.ints(at, valid);
+        plan = GpuEmbedding.ScatterPlan.pack(valid, items);
+        planUp = up.ints(plan, plan.length);
+    }
+
+    /**
+     * Encodes the batch {@link #prepare} staged (after the uploads' flush); {@code train}: dropout on,
+     * with masks from {@code dropoutSeed}. Returns the L2-normalised states [b*n, d].
+     */
+    DeviceBuffer forward(boolean train, long dropoutSeed) {
+        this.train = train && dropout > 0f;
+        this.seed = dropoutSeed;
+        long rd = (long) rows * d;
+        DeviceBuffer x = buf("x0", rd);
+        GpuEmbedding.sequence(cuda, b, n, d, idsUp.get(), lenUp.get(), param.at(offset("item")), param.at(offset("pos")), (float) Math.sqrt(d), x);
+        if (this.train) {
+            DeviceBuffer xd = buf("x0.drop", rd);
+            GpuDropout.forward(cuda, rd, x, 0, xd, 0, dropout, dropoutSeed);
+            x = xd;
+        }
+        DeviceBuffer ones = ones(rows);
+        for (int l = 0; l < blocks; l++) {
+            DeviceBuffer nx = buf("nx" + l, rd);
+            GpuLayerNorm.forward(cuda, rows, d, x, 0, d, null, 0, null, 0, Hstu.LN_EPS, nx, 0, d, buf("nx.mean" + l, rows), buf("nx.rstd" + l, rows));
+            for (char w : PROJECTIONS) {
+                DeviceBuffer pre = buf(w + ".pre" + l, rd);
+                GpuGemm.nn(cuda, rows, d, d, 1f, nx, 0, d, param, offset("b" + l + "." + w), d, 0f, pre, 0, d);
+                GpuActivation.silu(cuda, rd, pre, 0, buf(w + "" + l, rd), 0);
+            }
+            DeviceBuffer av = buf("av" + l, rd), lav = buf("lav" + l, rd);
+            GpuAttention.forward(cuda, b, n, heads, buf("q" + l, rd), buf("k" + l, rd), buf("v" + l, rd), d, param.at(offset("b" + l + ".rab")),
+                    2 * maxLen - 1, 1f / maxLen, buf("pre" + l, maps()), buf("maps" + l, maps()), av);
+            GpuLayerNorm.forward(cuda, rows, d, av, 0, d, null, 0, null, 0, Hstu.LN_EPS, lav, 0, d, buf("lav.mean" + l, rows), buf("lav.rstd" + l, rows));
+            DeviceBuffer y = buf("y" + l, rd);
+            GpuVec.mul(cuda, rd, buf("u" + l, rd), 0, lav, 0, y, 0);
+            if (this.train) GpuDropout.forward(cuda, rd, y, 0, y, 0, dropout, blockSeed(l));
+            // x_{l+1} = x_l + (y W_o + b_o), rounded in the CPU's order: the bias onto the product, then the residual
+            DeviceBuffer o = buf("o", rd), next = buf("x" + (l + 1), rd);
+            GpuGemm.nn(cuda, rows, d, d, 1f, y, 0, d, param, offset("b" + l + ".o"), d, 0f, o, 0, d);
+            GpuGemm.nn(cuda, rows, d, 1, 1f, ones, 0, 1, param, offset("b" + l + ".o_bias"), d, 1f, o, 0, d);
+            GpuVec.add(cuda, rd, x, 0, o, 0, next, 0);
+            x = next;
+        }
+        DeviceBuffer states = buf("states", rd + d); // one spare row: lastStates' zero row
+        GpuLayerNorm.l2Rows(cuda, rows, d, x, 0, d, Hstu.L2_EPS, states, 0, d, buf("states.norm", rows));
+        return states;
+    }
+
+    /**
+     * Every user's last-position state without dropout, encoded {@code chunk} users at a time into
+     * {@code into} (users x d); a user with an empty history gets a zero row (scores every item 0), as
+     * {@link Hstu#inference}. Each chunk is one flush of {@code up}.
+     */
+    void lastStates(kdrec.data.Sequences seq, int chunk, StepUploads up, DeviceBuffer into) {
+        int users = host.users();
+        for (int from = 0; from < users; from += chunk) {
+            int[] us = new int[Math.min(users, from + chunk) - from];
+            for (int i = 0; i < us.length; i++) us[i] = from + i;
+            up.begin();
+            prepare(us, seq, up);
+            int[] last = new int[us.length];
+            for (int s = 0; s < us.length; s++) last[s] = len[s] == 0 ? rows : s * n + len[s] - 1;
+            StepUploads.Staged lastUp = up.ints(last, us.length);
+            up.flush();
+            DeviceBuffer states = forward(false, 0);
+            cuda.fill32(states.at((long) rows * d), d, 0);
+            GpuEmbedding.gather(cuda, us.length, d, lastUp.get(), states, 0, d, into, (long) from * d, d);
+        }
+    }
+
+    private static final char[] PROJECTIONS = {'u', 'v', 'q', 'k'};
+
+    private long blockSeed(int l) {
+        return seed * 0x9E3779B97F4A7C15L + l + 1; // Hstu.encode's per-block dropout seed
+    }
+
+    private long maps() {
+        return (long) b * heads * n * n;
+    }
+
+    /**
+     * Runs the last forward's chain backwards from {@code dStates} (the gradient of the states,
+     * [rows, d]) into the parameters' gradient (accumulated).
+     */
+    void backward(DeviceBuffer dStates) {
+        long rd = (long) rows * d;
+        DeviceBuffer ones = ones(rows);
+        DeviceBuffer dx = buf("dx", rd);
+        cuda.fill32(dx, rd, 0);
+        DeviceBuffer top = buf("x" + blocks, rd);
+        GpuLayerNorm.l2RowsBackward(cuda, rows, d, top, 0, d, buf("states", rd), 0, d, buf("states.norm", rows), Hstu.L2_EPS, dStates, 0, d, dx, 0, d);
+        DeviceBuffer dy = buf("dy", rd), du = buf("du", rd), dlav = buf("dlav", rd), dav = buf("dav", rd), dnx = buf("dnx", rd);
+        for (int l = blocks - 1; l >= 0; l--) {
+            DeviceBuffer x = l == 0 ? buf(train ? "x0.drop" : "x0", rd) : buf("x" + l, rd);
+            DeviceBuffer y = buf("y" + l, rd), u = buf("u" + l, rd), lav = buf("lav" + l, rd);
+            // through x_{l+1} = x_l + y W_o + b_o: dx is also the residual's gradient, kept for x_l
+            GpuGemm.tn(cuda, 1, d, rows, 1f, ones, 0, 1, dx, 0, d, 1f, grad, offset("b" + l + ".o_bias"), d);
+            GpuGemm.tn(cuda, d, d, rows, 1f, y, 0, d, dx, 0, d, 1f, grad, offset("b" + l + ".o"), d);
+            if (train) {
+                GpuGemm.nt(cuda, rows, d, d, 1f, dx, 0, d, param, offset("b" + l + ".o"), d, 0f, du, 0, d);
+                cuda.fill32(dy, rd, 0);
+                GpuDropout.backward(cuda, rd, du, 0, dy, 0, dropout, blockSeed(l));
+            } else {
+                GpuGemm.nt(cuda, rows, d, d, 1f, dx, 0, d, param, offset("b" + l + ".o"), d, 0f, dy, 0, d);
+            }
+            // y = u * LN(av)
+            GpuVec.mul(cuda, rd, dy, 0, lav, 0, du, 0);
+            GpuVec.mul(cuda, rd, dy, 0, u, 0, dlav, 0);
+            cuda.fill32(dav, rd, 0);
+            DeviceBuffer av = buf("av" + l, rd);
+            GpuLayerNorm.backward(cuda, rows, d, av, 0, d, null, 0, buf("lav.mean" + l, rows), buf("lav.rstd" + l, rows), dlav, 0, d, dav, 0, d, null, 0, null, 0);
+            // attention: the post-SiLU gradients of q, k, v (written), then each projection's
+            DeviceBuffer dq = buf("dq", rd), dk = buf("dk", rd), dv = buf("dv", rd);
+            GpuAttention.backward(cuda, b, n, heads, buf("q" + l, rd), buf("k" + l, rd), buf("v" + l, rd), d, buf("pre" + l, maps()),
+                    buf("maps" + l, maps()), 1f / maxLen, dav, buf("dpre", maps()), dq, dk, dv, grad.at(offset("b" + l + ".rab")), 2 * maxLen - 1);
+            DeviceBuffer nx = buf("nx" + l, rd);
+            boolean first = true;
+            for (char w : PROJECTIONS) {
+                DeviceBuffer post = w == 'u' ? du : w == 'v' ? dv : w == 'q' ? dq : dk;
+                DeviceBuffer dpre = buf("dpre." + w, rd);
+                cuda.fill32(dpre, rd, 0);
+                GpuActivation.siluBackward(cuda, rd, buf(w + ".pre" + l, rd), 0, post, 0, dpre, 0);
+                long wOff = offset("b" + l + "." + w);
+                GpuGemm.tn(cuda, d, d, rows, 1f, nx, 0, d, dpre, 0, d, 1f, grad, wOff, d);
+                GpuGemm.nt(cuda, rows, d, d, 1f, dpre, 0, d, param, wOff, d, first ? 0f : 1f, dnx, 0, d);
+                first = false;
+            }
+            GpuLayerNorm.backward(cuda, rows, d, x, 0, d, null, 0, buf("nx.mean" + l, rows), buf("nx.rstd" + l, rows), dnx, 0, d, dx, 0, d, null, 0, null, 0);
+        }
+        DeviceBuffer dEmbed = dx;
+        if (train) {
+            dEmbed = buf("dx0", rd);
+            cuda.fill32(dEmbed, rd, 0);
+            GpuDropout.backward(cuda, rd, dx, 0, dEmbed, 0, dropout, seed);
+        }
+        embedBackward(dEmbed);
+    }
+
+    /** x = sqrt(d) E[ids] + P: E's gradient at the valid positions' items (in position order per row), P's a column sum over sequences. */
+    private void embedBackward(DeviceBuffer dx) {
+        if (valid > 0) {
+            DeviceBuffer compact = buf("embed.rows", (long) valid * d);
+            GpuEmbedding.gather(cuda, valid, d, atUp.get(), dx, 0, d, compact, 0, d);
+            GpuVec.scale(cuda, (long) valid * d, (float) Math.sqrt(d), compact, 0, compact, 0);
+            try (GpuEmbedding.ScatterPlan p = GpuEmbedding.ScatterPlan.over(plan, valid, planUp.get())) {
+                GpuEmbedding.scatterAdd(cuda, p, d, compact, 0, d, grad, offset("item"), d);
+            }
+        }
+        // padding rows of dx are exactly 0 (nothing reads a padding state), so the plain column sum is the masked one
+        GpuGemm.tn(cuda, 1, n * d, b, 1f, ones(b), 0, 1, dx, 0, n * d, 1f, grad, offset("pos"), n * d);
+    }
+
+    private DeviceBuffer buf(String name, long elements) {
+        return act.reserve(name, elements);
+    }
+
+    private DeviceBuffer ones(int count) {
+        DeviceBuffer o = act.reserve("ones", count);
+        GpuVec.fill(cuda, count, o, 0, 1f);
+        return o;
+    }
+
+    /** Copies the host model's parameters to the device. */
+    void upload() {
+        for (int i = 0; i < vars.size(); i++) {
+            var t = vars.get(i).value();
+            cuda.upload(t.data(), 0, param.at(offsets[i]), t.size() * 4);
+        }
+    }
+
+    /** Copies the device's parameters into the host model. */
+    void download() {
+        for (int i = 0; i < vars.size(); i++) {
+            var t = vars.get(i).value();
+            cuda.download(param.at(offsets[i]), t.data(), 0, t.size() * 4);
+        }
+    }
+
+    /** The parameters' gradient in the host's layout, one array per parameter (for tests). */
+    float[][] downloadGradient() {
+        float[][] out = new float[vars.size()][];
+        for (int i = 0; i < vars.size(); i++) {
+            out[i] = cuda.downloadFloats(grad.at(offsets[i]), Math.toIntExact(vars.get(i).value().size()));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        try {
+            act.close();
+        } finally {
+            try {
+                param.close();
+            } finally {
+                grad.close();
+            }
+        }
+    }
+}

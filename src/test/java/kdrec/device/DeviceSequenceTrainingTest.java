@@ -1,0 +1,182 @@
+package kdrec.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import kdrec.autograd.Tape;
+import kdrec.autograd.Var;
+import kdrec.gpu.CudaProbe;
+import kdrec.gpu.RequiresGpu;
+import kdrec.loss.Batch;
+import kdrec.loss.Objective;
+import kdrec.model.Hstu;
+import kdrec.model.Recommender;
+import kdrec.nn.Adam;
+import kdrec.train.Device;
+import kdrec.train.Models;
+import kdrec.train.TrainConfig;
+import kdrec.train.Trainer;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * HSTU on the device ({@link DeviceSequenceTraining}) against the CPU's autograd: one batch's
+ * gradient of every parameter for each sequence loss (dropout on, two blocks, two heads), and a run
+ * of several epochs (parameters and metrics). The refusals need no GPU and run everywhere.
+ */
+class DeviceSequenceTrainingTest {
+    static TrainConfig cfg(String loss, float dropout, int epochs) {
+        return TrainConfig.defaults().with(Map.of("model", "hstu", "dim", 8, "blocks", 2, "heads", 2, "loss", loss, "negatives", 16,
+                "dropout", dropout, "epochs", epochs, "batch_size", 16, "lr", 0.01)).with(Map.of("patience", 50));
+    }
+
+    @Test
+    void whatTheDeviceDoesNotRunIsRefusedUpFront() throws Exception {
+        TrainConfig c = cfg("sampled_softmax", 0.2f, 1);
+        try (Recommender m = Models.create(c, DeviceTrainingTest.DATA)) {
+            Objective seq = Models.objective(c);
+            DeviceTraining.checkSupported(m, seq);
+            var lazy = assertThrows(IllegalArgumentException.class,
+                    () -> DeviceSequenceTraining.checkSupported(seq, new Adam(m.params(), 0.01f, 0f, true), null));
+            assertTrue(lazy.getMessage().contains("lazy_adam=true runs with --device cpu"), lazy.getMessage());
+            var bpr = assertThrows(IllegalArgumentException.class,
+                    () -> DeviceSequenceTraining.checkSupported(new kdrec.loss.Bpr(), new Adam(m.params(), 0.01f, 0f, false), null));
+            assertTrue(bpr.getMessage().contains("distilling into an hstu student (Bpr) runs with --device cpu"), bpr.getMessage());
+        }
+    }
+
+    @Nested
+    @Tag("gpu")
+    @ExtendWith(RequiresGpu.class)
+    class OnGpu {
+        @Test
+        void oneBatchGradientMatchesTheCpu() throws Exception {
+            long before = CudaProbe.cuda().allocatedBytes();
+            for (String loss : new String[] {"sampled_softmax", "scaled_softmax", "full_softmax"}) {
+                for (float dropout : new float[] {0f, 0.3f}) {
+                    TrainConfig c = cfg(loss, dropout, 1);
+                    try (Recommender m = Models.create(c, DeviceTrainingTest.DATA); Tape tape = new Tape()) {
+                        Objective obj = Models.objective(c);
+                        Batch batch = Batch.ofUsers(new int[] {5, 0, 17, 33, 2, 41, 9}, 3);
+                        m.params().zeroGrad();
+                        double cpuLoss = obj.step(tape, m, batch).get(loss);
+                        List<Var> vars = m.params().all();
+                        float[][] cpu = new float[vars.size()][];
+                        for (int i = 0; i < cpu.length; i++) {
+                            var g = vars.get(i).densify(tape);
+                            cpu[i] = g == null ? new float[(int) vars.get(i).value().size()] : g.toArray();
+                        }
+                        try (DeviceSequenceTraining dev = DeviceSequenceTraining.open((Hstu) m, obj, new Adam(m.params(), 0.01f, 0f, false), null, DeviceTrainingTest.DATA.trainPtr(), DeviceTrainingTest.DATA.trainItems())) {
+                            double devLoss = dev.gradient(batch);
+                            assertEquals(cpuLoss, devLoss, 1e-5 * Math.max(1, Math.abs(cpuLoss)), loss + " dropout " + dropout + ": batch loss");
+                            float[][] gpu = dev.downloadGradient();
+                            for (int i = 0; i < cpu.length; i++) {
+                                double rel = DeviceTrainingTest.relative(cpu[i], gpu[i]);
+                                assertTrue(rel < 1e-5, loss + " dropout " + dropout + ": gradient of " + vars.get(i).name() + " differs by " + rel);
+                            }
+                        }
+                    }
+                }
+            }
+            assertEquals(before, CudaProbe.cuda().allocatedBytes(), "device bytes leaked");
+        }
+
+        @Test
+        void deviceRankingMatchesTheHosts() throws Exception {
+            TrainConfig c = cfg("sampled_softmax", 0.2f, 1).with(Map.of("test_history", "train_valid"));
+            var data = DeviceTrainingTest.DATA;
+            try (Recommender m = Models.create(c, data); Tape tape = new Tape()) {
+                kdrec.train.Evaluator ev = new kdrec.train.Evaluator(data, 20);
+                int[] host = ev.rankAll(tape, m.inference(tape)), hostTest = ev.rankAll(tape, m.inferenceForTest(tape));
+                try (DeviceSequenceTraining dev = DeviceSequenceTraining.open((Hstu) m, Models.objective(c), new Adam(m.params(), 0.01f, 0f, false), null,
+                        data.trainPtr(), data.trainItems())) {
+                    assertTrue(overlap(host, dev.rankAll(20), 20) > 0.99, "top-20 lists from the train histories");
+                    assertTrue(overlap(hostTest, dev.rankAllForTest(20), 20) > 0.99, "top-20 lists from the train + valid histories");
+                }
+            }
+        }
+
+        /** Mean share of each user's host top-k found in the device's (order and near-ties aside). */
+        private static double overlap(int[] a, int[] b, int k) {
+            assertEquals(a.length, b.length);
+            int same = 0;
+            for (int u = 0; u < a.length / k; u++) {
+                java.util.Set<Integer> s = new java.util.HashSet<>();
+                for (int j = 0; j < k; j++) s.add(a[u * k + j]);
+                for (int j = 0; j < k; j++) if (s.contains(b[u * k + j])) same++;
+            }
+            return same / (double) a.length;
+        }
+
+        @Test
+        void aDeviceRunResumesFromItsCheckpoint(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+            TrainConfig full = cfg("sampled_softmax", 0.2f, 5), half = cfg("sampled_softmax", 0.2f, 2);
+            java.nio.file.Path straight = dir.resolve("straight"), run = dir.resolve("run");
+            trained(full, Device.CUDA, straight, null);
+            trained(half, Device.CUDA, run, null);
+            Trainer.Result[] r = new Trainer.Result[1];
+            trained(full, Device.CUDA, run, r);
+            assertEquals(5, r[0].epochsRun());
+            // the last checkpoints hold the last epoch's parameters and Adam's moments: without the device picking up the
+            // checkpoint's moments and step count the resumed run ends elsewhere
+            var a = kdrec.train.Checkpoint.loadCopy(straight.resolve("last.safetensors")).tensors();
+            var b = kdrec.train.Checkpoint.loadCopy(run.resolve("last.safetensors")).tensors();
+            assertEquals(a.keySet(), b.keySet());
+            int compared = 0;
+            for (String name : a.keySet()) {
+                if (a.get(name).size() < 2) continue; // scalars (step counts, epoch) are compared by the lists above
+                double rel = DeviceTrainingTest.relative(a.get(name).toArray(), b.get(name).toArray());
+                assertTrue(rel < 1e-4, "resumed vs uninterrupted, " + name + ": relative difference " + rel);
+                compared++;
+            }
+            assertTrue(compared >= 2 * 16, "parameters and both moments of each compared: " + compared);
+        }
+
+        /** Every parameter of {@code c} trained on {@code d} (checkpoints in {@code run}, resumed from its last one when present). */
+        private static float[] trained(TrainConfig c, Device d, java.nio.file.Path run, Trainer.Result[] result) throws Exception {
+            try (Recommender m = Models.create(c, DeviceTrainingTest.DATA)) {
+                java.nio.file.Path last = run == null ? null : run.resolve("last.safetensors");
+                Trainer.Result r = new Trainer(c, DeviceTrainingTest.DATA, m, Models.objective(c), new Trainer.Outputs(null, null, run)).onDevice(d)
+                        .fit(last != null && java.nio.file.Files.exists(last) ? last : null);
+                if (result != null) result[0] = r;
+                return flat(m);
+            }
+        }
+
+        private static float[] flat(Recommender m) {
+            List<Var> vars = m.params().all();
+            int total = 0;
+            for (Var v : vars) total += (int) v.value().size();
+            float[] all = new float[total];
+            int at = 0;
+            for (Var v : vars) {
+                float[] a = v.value().toArray();
+                System.arraycopy(a, 0, all, at, a.length);
+                at += a.length;
+            }
+            return all;
+        }
+
+        @Test
+        void epochsMatchTheCpu() throws Exception {
+            TrainConfig c = cfg("sampled_softmax", 0.2f, 3);
+            float[][] params = new float[2][];
+            double[] ndcg = new double[2];
+            for (Device d : Device.values()) {
+                try (Recommender m = Models.create(c, DeviceTrainingTest.DATA)) {
+                    ndcg[d.ordinal()] = new Trainer(c, DeviceTrainingTest.DATA, m, Models.objective(c), Trainer.Outputs.none()).onDevice(d)
+                            .fit(null).test().get("ndcg@10");
+                    params[d.ordinal()] = flat(m);
+                }
+            }
+            double rel = DeviceTrainingTest.relative(params[0], params[1]);
+            assertTrue(rel < 1e-4, "parameters after 3 epochs differ by " + rel);
+            assertEquals(ndcg[0], ndcg[1], 0.01, "test NDCG@10, cpu vs cuda");
+        }
+    }
+}
