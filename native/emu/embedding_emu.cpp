@@ -4,12 +4,18 @@
 // bit-identical to the CPU's sequential float adds, duplicates included), rowDot (every group width,
 // null and non-null index arrays), rowDotBackward (da/db null or not, and da == db the same table,
 // with duplicate indices) and the fused BPR triples (every group width, duplicate users). Unaligned offsets, padded leading dims, block 256 as the wrapper (64 for
-// some runs), grid capped so the grid-stride loops run several rounds.
+// some runs), grid capped so the grid-stride loops run several rounds. The input rows of padded
+// sequences (kdrec.autograd.Attention.embed: x[s*n+p] = fl(fl(scale * E[ids[s*n+p]]) + P[p]) for p <
+// len[s], +0 for padding) bit for bit, random lengths in [0, n] (the first full, the last empty when
+// b >= 3); padding ids are out-of-range sentinels (-1 or the table's row count) whose table row must
+// not be read: the table is allocated to its exact size, so the ASan build reports such a read (the
+// element just before or just after the table is always in a redzone).
 //   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/embedding_emu native/emu/embedding_emu.cpp
 #include "cuda_shim.h"
 #include "../embedding.cu"
 #include "harness.h"
 #include <algorithm>
+#include <array>
 
 static int group(int d) { return d <= 8 ? 8 : d <= 16 ? 16 : 32; }
 
@@ -167,6 +173,37 @@ static void runBpr(int n, int d, int rowsT, unsigned block) {
   h::check(std::string("bprPairs dI     ") + tag, di, rdi, 1e-5);
 }
 
+// sequence: b padded sequences of length n, d-wide rows, from a `items`-row table (leading dim d, as
+// GpuEmbedding.sequence passes it) and n position rows; x (b*n rows, leading dim d) must be fully written.
+static void runSequence(int b, int n, int d, float scale, unsigned block) {
+  char tag[128];
+  snprintf(tag, sizeof tag, "b=%d n=%d d=%d scale=%g block=%u", b, n, d, scale, block);
+  const int items = 17;
+  std::vector<float> table = h::randn((size_t)items * d), pos = h::randn((size_t)n * d);
+  std::vector<int> len(b), ids((size_t)b * n);
+  for (int s = 0; s < b; s++) {
+    len[s] = s == 0 ? n : (b >= 3 && s == b - 1) ? 0 : h::randint(0, n);
+    for (int p = 0; p < n; p++) ids[(size_t)s * n + p] = p < len[s] ? h::randint(0, items - 1) : (p % 2 ? -1 : items);
+  }
+  const long long rows = (long long)b * n;
+  h::Out x(2, rows, d, d);  // every element starts as SENT: padding rows must be written (+0)
+  std::vector<double> ref((size_t)rows * d);
+  for (int s = 0; s < b; s++)
+    for (int p = 0; p < n; p++)
+      for (int c = 0; c < d; c++) {
+        float v = 0.f;
+        if (p < len[s]) {
+          volatile float prod = scale * table[(size_t)ids[(size_t)s * n + p] * d + c];  // rounded, then the add rounded
+          v = prod + pos[(size_t)p * d + c];
+        }
+        ref[((size_t)s * n + p) * d + c] = v;
+      }
+  h::launch1d(rows * d, block, [&] {
+    kdrec_embedding_sequence(b, n, d, ids.data(), len.data(), table.data(), pos.data(), scale, x.p());
+  });
+  h::check(std::string("sequence      ") + tag, x, ref, 0);
+}
+
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::string(argv[1]) == "quick";
   std::vector<int> ns = quick ? std::vector<int>{0, 5, 33} : std::vector<int>{0, 1, 31, 32, 33, 97};
@@ -177,5 +214,11 @@ int main(int argc, char** argv) {
   for (int n : ns)
     for (int d : ds)
       if (d > 0) runBpr(n, d, std::max(n, 6) + 3, (n == 97 && d == 100) ? 256u : 64u);
+  std::vector<std::array<int, 3>> seq = quick ? std::vector<std::array<int, 3>>{{1, 1, 1}, {3, 7, 8}}
+                                              : std::vector<std::array<int, 3>>{{1, 1, 1}, {3, 7, 8}, {5, 50, 20}, {2, 4, 33}};
+  for (auto [b, n, d] : seq) {
+    runSequence(b, n, d, std::sqrt((float)d), 256u);  // Attention.embed's scale in HSTU, block as the wrapper
+    runSequence(b, n, d, 0.37f, 64u);
+  }
   return h::finish("embedding");
 }

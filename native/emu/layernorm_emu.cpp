@@ -3,6 +3,14 @@
 // (accumulating) and dgamma/dbeta (either absent: the wrapper then passes the other pointer with flag
 // 0), launch shapes exactly as GpuLayerNorm (rows blocks of rowThreads(d); params: ceil(d/tile) blocks
 // of tile x 1024/tile with tile 8, or 32 from d >= 2048), unaligned offsets and padded leading dims.
+// L2 rows (kdrec.autograd.Norm.l2Rows in double: y = x / max(|x|, eps), norm = max(|x|, eps); backward
+// dx += (dy - <y, dy> y) / norm, the projection dropped where |x| < eps) forward and backward, launched
+// as GpuLayerNorm.l2Rows / l2RowsBackward (rows blocks of rowThreads(d); rows = 0: no launch), with a
+// zero row, a row with norm below eps and one just above it, leading dims > d, dx accumulating into a
+// nonzero buffer (the backward fed the kernel's own y and norm, as the wrapper's caller does, and its
+// reference computed from them; the clamp decided by the double |x| < eps). Besides
+// the norm-wise compare over the whole matrix, every row is compared norm-wise on its own (the clamped
+// rows' dx ~ dy / eps would otherwise hide the other rows' errors).
 //   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/layernorm_emu native/emu/layernorm_emu.cpp
 #include "cuda_shim.h"
 #include "../layernorm.cu"
@@ -92,6 +100,82 @@ static void run(int rows, int d, bool gam, bool bet, bool inplace) {
   }
 }
 
+// Worst per-row norm-wise relative error of o's rows against ref (rows x d): one check.
+static bool checkRows(const std::string& what, h::Out& o, const std::vector<double>& ref, double tol) {
+  double worst = 0;
+  long long worstRow = -1;
+  for (long long r = 0; r < o.rows; r++) {
+    double num = 0, den = 0;
+    for (long long c = 0; c < o.d; c++) {
+      double e = ref[r * o.d + c], df = o.at(r, c) - e;
+      num += df * df; den += e * e;
+    }
+    double rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+    if (!(rel <= worst)) { worst = rel; worstRow = r; }
+  }
+  bool ok = worst <= tol;
+  h::report(ok, "%s per-row worst rel=%.3g at row %lld", what.c_str(), worst, worstRow);
+  return ok;
+}
+
+static void runL2(int rows, int d) {
+  char tag[64];
+  snprintf(tag, sizeof tag, "rows=%d d=%d", rows, d);
+  const float eps = 1e-6f;
+  const int ldx = d + 3, ldy = d + 1, lddy = d + 2, lddx = d + 5;
+  std::vector<float> xin = h::randn(2 + (rows > 0 ? (long long)(rows - 1) * ldx + d : 0));
+  float* X = xin.data() + 2;
+  if (rows >= 3) {
+    for (int j = 0; j < d; j++) X[j] = 0.f;                                          // zero row
+    for (int j = 0; j < d; j++) X[ldx + j] = 1e-8f * (j % 3 == 1 ? 1.f : -1.f);     // |x| < eps: clamped
+  }
+  if (rows >= 4) {  // |x| = 2 eps: just above the clamp, the projection is kept
+    double ss = 0;
+    for (int j = 0; j < d; j++) ss += (double)X[3 * ldx + j] * X[3 * ldx + j];
+    for (int j = 0; j < d; j++) X[3 * ldx + j] = (float)(X[3 * ldx + j] * (2.0 * eps / std::sqrt(ss)));
+  }
+  std::vector<double> yref((size_t)rows * d), nref(rows), rawNorm(rows);
+  for (int r = 0; r < rows; r++) {
+    const float* xr = X + (long long)r * ldx;
+    double ss = 0;
+    for (int j = 0; j < d; j++) ss += (double)xr[j] * xr[j];
+    rawNorm[r] = std::sqrt(ss);
+    nref[r] = std::max(rawNorm[r], (double)eps);
+    for (int j = 0; j < d; j++) yref[(size_t)r * d + j] = xr[j] / nref[r];
+  }
+  h::Out y(1, rows, d, ldy), norm(1, rows, 1, 1);
+  if (rows > 0)
+    launch(dim3(rows), dim3(rowThreads(d)), 0, [&] { kdrec_l2_rows_forward(d, X, ldx, eps, y.p(), ldy, norm.p()); });
+  h::check(std::string("l2 forward y    ") + tag, y, yref, 1e-6);
+  checkRows(std::string("l2 forward y    ") + tag, y, yref, 1e-6);
+  h::check(std::string("l2 forward norm ") + tag, norm, nref, 1e-6);
+  checkRows(std::string("l2 forward norm ") + tag, norm, nref, 1e-6);
+  // backward: dx += (dy - <y, dy> y) / norm into a nonzero dx
+  std::vector<float> dy = h::randn(1 + (rows > 0 ? (long long)(rows - 1) * lddy + d : 0));
+  const float* DY = dy.data() + 1;
+  h::Out dx(3, rows, d, lddx);
+  std::vector<double> dxr((size_t)rows * d);
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < d; j++) dx.at(r, j) = dxr[(size_t)r * d + j] = 0.01f * j - 0.3f + 0.002f * r;
+  // From the y and norm the backward is given (the forward's float outputs), as the wrapper's contract
+  // says: with the exact double y instead, rows where dx's increment cancels (d = 1: y = +-1, so the
+  // increment is 0) differ by O(2^-24 |dy| / |x|), the rounding of y, which the CPU twin shares.
+  for (int r = 0; r < rows; r++) {
+    const float* g = DY + (long long)r * lddy;
+    double proj = 0;
+    if (!(rawNorm[r] < eps))
+      for (int j = 0; j < d; j++) proj += (double)y.at(r, j) * g[j];
+    for (int j = 0; j < d; j++) dxr[(size_t)r * d + j] += (g[j] - proj * y.at(r, j)) / (double)norm.at(r, 0);
+  }
+  // the backward reads the forward's outputs (y rows at ldy; ASan: y's buffer is exactly its size)
+  if (rows > 0)
+    launch(dim3(rows), dim3(rowThreads(d)), 0, [&] {
+      kdrec_l2_rows_backward(d, X, ldx, y.p(), ldy, norm.p(), eps, DY, lddy, dx.p(), lddx);
+    });
+  h::check(std::string("l2 backward dx  ") + tag, dx, dxr, 1e-5);
+  checkRows(std::string("l2 backward dx  ") + tag, dx, dxr, 1e-5);
+}
+
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::string(argv[1]) == "quick";
   std::vector<std::pair<int, int>> shapes = quick ? std::vector<std::pair<int, int>>{{1, 1}, {3, 33}, {5, 70}}
@@ -99,5 +183,11 @@ int main(int argc, char** argv) {
   for (auto [rows, d] : shapes)
     for (int v = 0; v < 4; v++) run(rows, d, v & 1, v & 2, false);
   for (auto [rows, d] : shapes) run(rows, d, true, true, true);
+  std::vector<std::pair<int, int>> l2 = quick ? std::vector<std::pair<int, int>>{{0, 8}, {1, 1}, {3, 33}, {37, 8}, {4, 600}}
+                                              : std::vector<std::pair<int, int>>{};
+  if (!quick)
+    for (int rows : {0, 1, 3, 37, 300})
+      for (int d : {1, 8, 33, 600}) l2.push_back({rows, d});
+  for (auto [rows, d] : l2) runL2(rows, d);
   return h::finish("layernorm");
 }
