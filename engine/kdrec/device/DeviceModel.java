@@ -36,22 +36,25 @@ public final class DeviceModel implements AutoCloseable {
     private final java.util.List<DeviceBuffer> owned;
     private boolean propagated;
 
-    private DeviceModel(Cuda cuda, Recommender host, int layers, SparseMatrix adjacency, boolean tracksRows) {
+    private final boolean view;                       // final embeddings only, computed by another model (HSTU)
+
+    private DeviceModel(Cuda cuda, Recommender host, int layers, SparseMatrix adjacency, boolean tracksRows, boolean view) {
         this.cuda = cuda;
         this.host = host;
         this.users = host.users();
         this.items = host.items();
         this.d = host.dim();
         this.layers = layers;
+        this.view = view;
         long n = (long) (users + items) * d;
         boolean propagates = adjacency != null && layers > 0;
         // allocated in turn; on a failure (out of device memory) the ones made so far are freed
         java.util.List<DeviceBuffer> made = new java.util.ArrayList<>();
         try {
-            param = keep(made, cuda.allocElements(n));
-            paramGrad = keep(made, cuda.allocElements(n));
-            out = propagates ? keep(made, cuda.allocElements(n)) : param;
-            outGrad = propagates ? keep(made, cuda.allocElements(n)) : paramGrad;
+            param = view ? null : keep(made, cuda.allocElements(n));
+            paramGrad = view ? null : keep(made, cuda.allocElements(n));
+            out = propagates || view ? keep(made, cuda.allocElements(n)) : param;
+            outGrad = propagates || view ? keep(made, cuda.allocElements(n)) : paramGrad;
             ptr = propagates ? keep(made, cuda.upload(adjacency.ptr())) : null;
             col = propagates ? keep(made, cuda.upload(adjacency.col())) : null;
             val = propagates ? keep(made, cuda.upload(adjacency.val())) : null;
@@ -59,6 +62,7 @@ public final class DeviceModel implements AutoCloseable {
             pong = propagates ? keep(made, cuda.allocElements(n)) : null;
             touched = tracksRows ? keep(made, cuda.allocElements(users + items)) : null;
             if (touched != null) cuda.fill32(touched, users + items, 0);
+            if (view) cuda.fill32(out, n, 0);
             upload();
         } catch (RuntimeException e) {
             for (DeviceBuffer b : made) b.close();
@@ -84,10 +88,20 @@ public final class DeviceModel implements AutoCloseable {
      * SpMM on the host tape), which writes them whole, so lazy Adam updates them densely on either device.
      */
     public static DeviceModel of(Cuda cuda, Recommender model, boolean lazyAdam) {
-        if (model instanceof MatrixFactorization) return new DeviceModel(cuda, model, 0, null, lazyAdam);
-        if (model instanceof LightGcn g) return new DeviceModel(cuda, model, g.layers(), g.adjacency(), false);
+        if (model instanceof MatrixFactorization) return new DeviceModel(cuda, model, 0, null, lazyAdam, false);
+        if (model instanceof LightGcn g) return new DeviceModel(cuda, model, g.layers(), g.adjacency(), false, false);
         throw new IllegalArgumentException("--device cuda runs the embedding backbones (mf, lightgcn); model " + model.kind()
                 + " trains on the CPU (--device cpu)");
+    }
+
+    /**
+     * The final embeddings of a backbone whose parameters live elsewhere on the device (an HSTU student:
+     * {@code DeviceSequenceTraining} writes the users' last states and the normalised items here and
+     * carries the gradients back through the sequence model): what the distillation terms read and
+     * write, with no parameters, propagation or optimiser of its own. upload/download do nothing.
+     */
+    public static DeviceModel finalEmbeddingsOf(Cuda cuda, Recommender model) {
+        return new DeviceModel(cuda, model, 0, null, false, true);
     }
 
     public Recommender host() {
@@ -154,9 +168,9 @@ public final class DeviceModel implements AutoCloseable {
         return (long) (users + items) * d;
     }
 
-    /** Computes the final embeddings from the parameters (LightGCN propagates; MF has nothing to do). */
+    /** Computes the final embeddings from the parameters (LightGCN propagates; MF and views have nothing to do). */
     public void forward() {
-        if (out != param) {
+        if (out != param && !view) {
             long n = parameterCount();
             DeviceBuffer cur = param, next = ping;
             cuda.copy(param, out, n * 4);
@@ -174,7 +188,7 @@ public final class DeviceModel implements AutoCloseable {
     /** Zeroes the gradients and the row marks (before a step's losses accumulate). */
     public void zeroGrad() {
         long n = parameterCount();
-        cuda.fill32(paramGrad, n, 0);
+        if (paramGrad != null) cuda.fill32(paramGrad, n, 0);
         if (outGrad != paramGrad) cuda.fill32(outGrad, n, 0);
         if (touched != null) cuda.fill32(touched, users + items, 0);
         wholeUsers = wholeItems = false;
@@ -209,7 +223,7 @@ public final class DeviceModel implements AutoCloseable {
     /** Turns the gradient of the final embeddings into the parameters' gradient. */
     public void backward() {
         if (!propagated) throw new IllegalStateException("DeviceModel.backward before forward");
-        if (outGrad == paramGrad) return;
+        if (outGrad == paramGrad || view) return;
         long n = parameterCount();
         // dSum = dOut / (L+1); dX_L = dSum; dX_l = dSum + A dX_{l+1}; the parameters' gradient is dX_0
         GpuVec.scale(cuda, n, 1f / (layers + 1), outGrad, 0, outGrad, 0);
@@ -225,14 +239,16 @@ public final class DeviceModel implements AutoCloseable {
 
     /** Copies the host model's parameters to the device. */
     public void upload() {
+        propagated = false;
+        if (view) return;
         Tensor u = host.params().get("user").value(), i = host.params().get("item").value();
         cuda.upload(u.data(), 0, param, u.size() * 4);
         cuda.upload(i.data(), 0, param.at((long) users * d), i.size() * 4);
-        propagated = false;
     }
 
     /** Copies the device's parameters into the host model. */
     public void download() {
+        if (view) return;
         Tensor u = host.params().get("user").value(), i = host.params().get("item").value();
         cuda.download(param, u.data(), 0, u.size() * 4);
         cuda.download(param.at((long) users * d), i.data(), 0, i.size() * 4);

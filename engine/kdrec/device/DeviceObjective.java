@@ -3,7 +3,7 @@ package kdrec.device;
 import kdrec.gpu.Cuda;
 
 /**
- * An objective of the form BPR + a distillation term that can run on the device. Implemented by the
+ * An objective of the form base loss + a distillation term that can run on the device. Implemented by the
  * distillation objective (kdrec.kd), which knows which of its methods have a device twin: this keeps
  * the arrow from the distillers down to the device path, never back.
  */
@@ -13,6 +13,9 @@ public interface DeviceObjective {
      * saying what to use instead.
      */
     void checkOnDevice();
+
+    /** The base loss the term is added to (BPR for MF/LightGCN students, a sequence loss for HSTU). */
+    kdrec.loss.BaseLoss baseLoss();
 
     /**
      * The device twin of the distillation term, logged as "kd"; its buffers come from {@code slots};

@@ -94,14 +94,13 @@ final class DeviceSequenceLoss implements AutoCloseable {
 
     /**
      * The loss of the staged batch from the states the model's last forward gave ({@code states}, rows
-     * x d): writes {@code dStates} (rows x d, whole), adds the item table's gradient, and leaves the
-     * per-position losses in the returned buffer (t.count() floats). Nothing to do when t.count() == 0.
+     * x d): writes {@code dStates} (rows x d, whole), adds the item table's gradient, and writes the
+     * per-position losses to {@code perRow} (its first t.count() floats). Nothing else to do when t.count() == 0.
      */
-    DeviceBuffer run(DeviceBuffer states, DeviceBuffer dStates) {
+    void run(DeviceBuffer states, DeviceBuffer dStates, DeviceBuffer perRow) {
         int m = t.count(), d = model.dim(), rows = model.rows();
         cuda.fill32(dStates, (long) rows * d, 0);
-        DeviceBuffer perRow = slots.reserve("loss", m);
-        if (m == 0) return perRow;
+        if (m == 0) return;
         float inv = 1f / loss.temperature();
         DeviceBuffer rowIdx = rowsUp.get(), target = targetUp.get();
         DeviceBuffer s = slots.reserve("s", (long) m * d), ds = slots.reserve("ds", (long) m * d);
@@ -111,7 +110,6 @@ final class DeviceSequenceLoss implements AutoCloseable {
         if (full) fullSoftmax(m, d, s, ds, target, inv, meanGrad, perRow);
         else sampledSoftmax(m, d, s, ds, target, inv, meanGrad, perRow);
         GpuEmbedding.scatterAdd(cuda, m, d, rowIdx, ds, 0, d, dStates, 0, d); // rows are distinct: one addition each
-        return perRow;
     }
 
     private void sampledSoftmax(int m, int d, DeviceBuffer s, DeviceBuffer ds, DeviceBuffer target, float inv, float meanGrad, DeviceBuffer perRow) {

@@ -1,8 +1,11 @@
 package kdrec.device;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
+import kdrec.gpu.GpuEmbedding;
+import kdrec.gpu.GpuLayerNorm;
 import kdrec.loss.Batch;
 import kdrec.loss.Objective;
 import kdrec.loss.SequenceLoss;
@@ -10,17 +13,24 @@ import kdrec.model.Hstu;
 import kdrec.nn.Adam;
 
 /**
- * The device side of an HSTU training run ({@code kdrec train --model hstu --device cuda}): every
- * parameter, its gradient and Adam's moments resident on the GPU; each batch of users is one device
- * step (the users' sequences encoded by {@link DeviceHstu}, the next-item loss and its gradient by
- * {@link DeviceSequenceLoss}, the hand-written backward, dense Adam): the batch's host arrays (padded
- * ids, lengths, targets, negatives, scatter plans) go up in one copy before the first launch and the
+ * The device side of an HSTU run ({@code kdrec train --model hstu --device cuda}, and an HSTU student
+ * in {@code distill} / {@code compare}): every parameter, its gradient and Adam's moments resident on
+ * the GPU; each batch of users is one device step (the users' sequences encoded by
+ * {@link DeviceHstu}, the next-item loss and its gradient by {@link DeviceSequenceLoss}, the
+ * hand-written backward, dense Adam): the batch's host arrays (padded ids, lengths, targets,
+ * negatives, scatter plans, a KD term's rows) go up in one copy before the first launch and the
  * per-position losses come down after the last. Batches, negatives and dropout masks are the host's
  * (same seeds), so a run follows the CPU's to fp32 rounding. Evaluation encodes every user on the
  * device too (no dropout, 256 users per chain) and ranks with the fused score->top-K kernel.
  *
- * <p>Not here: distilling into an HSTU student (the KD terms read per-user tables; refused with what
- * to use instead) and lazy Adam (the host's lazy update tracks rows the device model does not).
+ * <p>Distillation: the KD term is the one the MF/LightGCN path runs ({@link DeviceObjective#deviceTerm}:
+ * RCE-KD, CE-KD and CD on the device, the others on the host), reading a {@link DeviceModel} view of
+ * the student's final embeddings, as the CPU's {@code Hstu.forward(tape, batchUsers)} gives them: the
+ * batch users' last-position states (other users' rows zero) and the L2-normalised items; per epoch
+ * every user's state. The term's gradients come back through that view: the user rows into the states'
+ * gradient at each user's last position, the item rows through the normalisation into the item table.
+ * Not here: lazy Adam (the host's lazy update tracks rows the device model does not) and FreqD (it
+ * distils from raw user/item tables an HSTU student does not have); both are refused up front.
  */
 public final class DeviceSequenceTraining implements DeviceRun {
     private final Cuda cuda;
@@ -30,30 +40,45 @@ public final class DeviceSequenceTraining implements DeviceRun {
     private final DeviceAdam adam;
     private final UploadSlots slots;
     private final StepUploads uploads;
+    private final DeviceModel view;  // the KD term's final embeddings, null without one
+    private final DeviceTerm kd;
     private final DeviceBuffer excludePtr, excludeIdx;
     private float[] losses = new float[0];
+    private boolean hostBehind;      // the device has stepped since the host model was last refreshed
 
     /** Users encoded per launch chain when ranking (as Hstu.inference). */
     private static final int RANK_CHUNK = 256;
 
-    private DeviceSequenceTraining(Cuda cuda, Hstu student, SequenceLoss loss, Adam hostAdam, int[] trainPtr, int[] trainItems) {
+    private DeviceSequenceTraining(Cuda cuda, Hstu student, Objective objective, SequenceLoss loss, Adam hostAdam, Adam extraAdam,
+                                   int[] trainPtr, int[] trainItems) {
         this.cuda = cuda;
         this.loss = loss;
-        DeviceHstu m = new DeviceHstu(cuda, student);
+        this.slots = new UploadSlots(cuda);
+        this.uploads = new StepUploads(cuda);
+        DeviceHstu m = null;
         DeviceAdam a = null;
+        DeviceSequenceLoss l = null;
+        DeviceModel v = null;
+        DeviceTerm t = null;
         try {
+            m = new DeviceHstu(cuda, student);
             a = new DeviceAdam(cuda, hostAdam, m.hostParameters(), offsets(m), m.parameterCount(), m.parameters(), m.parameterGrad());
+            l = new DeviceSequenceLoss(cuda, loss, m);
+            if (objective instanceof DeviceObjective o) {
+                v = DeviceModel.finalEmbeddingsOf(cuda, student);
+                t = o.deviceTerm(cuda, slots, student, extraAdam);
+            }
+            this.excludePtr = slots.ints("train.ptr", trainPtr, trainPtr.length);
+            this.excludeIdx = slots.ints("train.items", trainItems, trainItems.length);
         } catch (RuntimeException e) {
-            m.close();
+            DeviceTraining.closeAll(t, v, l, a, m, uploads, slots);
             throw e;
         }
         this.model = m;
         this.adam = a;
-        this.deviceLoss = new DeviceSequenceLoss(cuda, loss, m);
-        this.slots = new UploadSlots(cuda);
-        this.uploads = new StepUploads(cuda);
-        this.excludePtr = slots.ints("train.ptr", trainPtr, trainPtr.length);
-        this.excludeIdx = slots.ints("train.items", trainItems, trainItems.length);
+        this.deviceLoss = l;
+        this.view = v;
+        this.kd = t;
     }
 
     private static long[] offsets(DeviceHstu m) {
@@ -65,66 +90,124 @@ public final class DeviceSequenceTraining implements DeviceRun {
     /** The device side of an HSTU run; refuses what it does not run, before any CUDA call. */
     public static DeviceSequenceTraining open(Hstu student, Objective objective, Adam hostAdam, Adam extraAdam, int[] trainPtr, int[] trainItems) {
         SequenceLoss loss = checkSupported(objective, hostAdam, extraAdam);
-        return new DeviceSequenceTraining(DeviceTraining.cudaOrExplain(), student, loss, hostAdam, trainPtr, trainItems);
+        return new DeviceSequenceTraining(DeviceTraining.cudaOrExplain(), student, objective, loss, hostAdam, extraAdam, trainPtr, trainItems);
     }
 
-    /** What an HSTU run on the device needs: a sequence loss (no KD term, no extra parameters) and dense Adam. */
+    /**
+     * What an HSTU run on the device needs: its sequence loss, alone or as the base of a distillation
+     * objective the device runs, and dense Adam. Returns the sequence loss.
+     */
     static SequenceLoss checkSupported(Objective objective, Adam hostAdam, Adam extraAdam) {
-        if (!(objective instanceof SequenceLoss loss)) throw notASequenceLoss(objective);
-        if (extraAdam != null) throw new IllegalArgumentException("--device cuda: an hstu run has no extra parameters to optimise");
+        SequenceLoss loss = sequenceLossOf(objective);
+        if (objective == loss && extraAdam != null) {
+            throw new IllegalArgumentException("--device cuda: an hstu run without a KD term has no extra parameters to optimise");
+        }
         if (hostAdam.lazy()) throw new IllegalArgumentException("--device cuda trains hstu with dense Adam; lazy_adam=true runs with --device cpu");
         return loss;
     }
 
-    static IllegalArgumentException notASequenceLoss(Objective objective) {
-        return new IllegalArgumentException("--device cuda trains an hstu model with its sequence loss (kdrec train); distilling into an hstu student ("
-                + objective.getClass().getSimpleName() + ") runs with --device cpu");
+    /** The sequence loss of {@code objective} (itself, or the base of a distillation objective the device runs), or why not. */
+    static SequenceLoss sequenceLossOf(Objective objective) {
+        if (objective instanceof SequenceLoss s) return s;
+        if (objective instanceof DeviceObjective o && o.baseLoss() instanceof SequenceLoss s) {
+            o.checkOnDevice();
+            return s;
+        }
+        throw new IllegalArgumentException("--device cuda trains an hstu model with its sequence loss (sampled_softmax, scaled_softmax, full_softmax), "
+                + "alone or under a KD term; " + objective.getClass().getSimpleName() + " runs with --device cpu");
     }
 
     @Override
     public String describe() {
         return "device: " + cuda.describe() + " (hstu parameters, gradients and Adam state resident; " + loss.name()
-                + " steps and evaluation on the GPU)";
+                + (kd == null ? "" : " + " + kd.name()) + " steps and evaluation on the GPU)";
     }
 
+    /** A KD term's per-epoch hook, over every user's state and the normalised items. */
     @Override
-    public void beginEpoch(int epoch) {}
+    public void beginEpoch(int epoch) {
+        if (kd == null) return;
+        if (kd.readsHostModel() && hostBehind) download(false);
+        model.lastStates(model.host().sequences(), RANK_CHUNK, uploads, view.userRows());
+        normalizedItems(view.itemRows());
+        view.forward();
+        kd.beginEpoch(view, epoch);
+    }
+
+    /** The L2-normalised item table into {@code out} (items x d); the norms stay in a slot for the backward. */
+    private void normalizedItems(DeviceBuffer out) {
+        int items = model.items(), d = model.dim();
+        GpuLayerNorm.l2Rows(cuda, items, d, model.itemTable(), 0, d, Hstu.L2_EPS, out, 0, d, slots.reserve("items.norm", items));
+    }
 
     @Override
     public Map<String, Double> step(Batch batch) {
-        return Map.of(loss.name(), run(batch, true));
+        return run(batch, true);
     }
 
     /** The step without the update (the parameters' gradient stays on the device; for tests). */
-    double gradient(Batch batch) {
+    Map<String, Double> gradient(Batch batch) {
         return run(batch, false);
     }
 
-    /** Forward, loss and backward of one batch, then Adam when {@code update}; returns the batch's mean loss. */
-    private double run(Batch batch, boolean update) {
+    /** Forward, losses and backward of one batch, then Adam when {@code update}; returns the loss parts. */
+    private Map<String, Double> run(Batch batch, boolean update) {
         int[] users = java.util.Arrays.stream(batch.users()).distinct().toArray();
         if (users.length != batch.size()) throw new IllegalArgumentException(loss.name() + ": a sequence batch holds each user once");
         long seed = loss.batchSeed(batch.epoch(), users.length == 0 ? 0 : users[0]);
         Hstu host = model.host();
+        int d = model.dim();
         // the step's host work and one upload, then only launches until the losses come down
         uploads.begin();
         model.prepare(users, host.sequences(), uploads);
         DeviceSequenceLoss.Targets t = DeviceSequenceLoss.targets(users, model.lengths(), model.length(), host.sequences());
         deviceLoss.prepare(t, seed, uploads);
+        int nk = kd == null ? 0 : kd.prepare(view, batch, uploads);
+        StepUploads.Staged usersUp = null, lastUp = null;
+        if (kd != null) {
+            int[] last = new int[users.length], len = model.lengths();
+            for (int s = 0; s < users.length; s++) last[s] = s * model.length() + Math.max(len[s] - 1, 0);
+            usersUp = uploads.ints(users, users.length);
+            lastUp = uploads.ints(last, users.length);
+        }
         uploads.flush();
+        int m = t.count(), b = users.length;
+        DeviceBuffer perRow = slots.reserve("step.losses", (long) m + nk);
         model.zeroGrad();
         DeviceBuffer states = model.forward(true, seed);
-        DeviceBuffer dStates = slots.reserve("states.grad", (long) model.rows() * model.dim());
-        DeviceBuffer perRow = deviceLoss.run(states, dStates);
-        int m = t.count();
-        if (m > 0) model.backward(dStates); // no target: a constant 0 loss, zero gradient (Adam still steps, as on the host)
-        if (update) adam.step();
-        if (m == 0) return 0.0;
-        if (losses.length < m) losses = new float[m];
-        cuda.download(perRow, java.lang.foreign.MemorySegment.ofArray(losses), 0, m * 4L);
+        DeviceBuffer dStates = slots.reserve("states.grad", (long) model.rows() * d);
+        deviceLoss.run(states, dStates, perRow);
+        if (kd != null) {
+            // the view as Hstu.embeddings: the batch users' last states (other users 0) and the normalised items
+            DeviceBuffer compact = slots.reserve("kd.users", (long) b * d);
+            view.zeroGrad();
+            cuda.fill32(view.userRows(), (long) host.users() * d, 0);
+            GpuEmbedding.gather(cuda, b, d, lastUp.get(), states, 0, d, compact, 0, d);
+            GpuEmbedding.scatterAdd(cuda, b, d, usersUp.get(), compact, 0, d, view.userRows(), 0, d); // distinct users: a copy
+            normalizedItems(view.itemRows());
+            view.forward();
+            kd.launch(view, perRow.slice(m * 4L, nk * 4L));
+            // back through the view: user rows into the states' gradient at the last positions, items through the normalisation
+            GpuEmbedding.gather(cuda, b, d, usersUp.get(), view.userGrad(), 0, d, compact, 0, d);
+            GpuEmbedding.scatterAdd(cuda, b, d, lastUp.get(), compact, 0, d, dStates, 0, d); // distinct rows: one addition each
+            GpuLayerNorm.l2RowsBackward(cuda, model.items(), d, model.itemTable(), 0, d, view.itemRows(), 0, d, slots.reserve("items.norm", model.items()),
+                    Hstu.L2_EPS, view.itemGrad(), 0, d, model.itemGrad(), 0, d);
+        }
+        if (m > 0 || kd != null) model.backward(dStates); // no target and no term: zero gradient (Adam still steps, as on the host)
+        if (kd != null) kd.afterBackward(view);
+        if (update) {
+            adam.step();
+            if (kd != null) kd.update();
+            hostBehind = true;
+        }
+        if (losses.length < m + nk) losses = new float[m + nk];
+        if (m + nk > 0) cuda.download(perRow, java.lang.foreign.MemorySegment.ofArray(losses), 0, (m + nk) * 4L);
+        Map<String, Double> parts = new LinkedHashMap<>();
         double sum = 0;
         for (int i = 0; i < m; i++) sum += losses[i];
-        return (float) (sum * (float) (1.0 / m)); // Arith.mean's rounding
+        parts.put(loss.name(), m == 0 ? 0.0 : (double) (float) (sum * (float) (1.0 / m))); // Arith.mean's rounding
+        if (kd != null) parts.put("kd", kd.loss(losses, m));
+        return parts;
     }
 
     @Override
@@ -142,7 +225,7 @@ public final class DeviceSequenceTraining implements DeviceRun {
         DeviceBuffer states = slots.reserve("rank.users", (long) users * d);
         model.lastStates(seq, RANK_CHUNK, uploads, states);
         DeviceBuffer normalized = slots.reserve("rank.items", (long) items * d);
-        kdrec.gpu.GpuLayerNorm.l2Rows(cuda, items, d, model.itemTable(), 0, d, Hstu.L2_EPS, normalized, 0, d, slots.reserve("rank.items.norm", items));
+        normalizedItems(normalized);
         return DeviceRanking.topK(cuda, slots, "rank", users, items, d, states, normalized, k, excludePtr, excludeIdx, null);
     }
 
@@ -154,21 +237,12 @@ public final class DeviceSequenceTraining implements DeviceRun {
     @Override
     public void download(boolean withOptimiser) {
         model.download();
+        hostBehind = false;
         if (withOptimiser) adam.download();
     }
 
     @Override
     public void close() {
-        try {
-            uploads.close();
-            slots.close();
-            deviceLoss.close();
-        } finally {
-            try {
-                adam.close();
-            } finally {
-                model.close();
-            }
-        }
+        DeviceTraining.closeAll(kd, view, deviceLoss, adam, model, uploads, slots);
     }
 }

@@ -90,7 +90,7 @@ public final class DeviceTraining implements DeviceRun {
      */
     public static void checkSupported(Recommender student, Objective objective) {
         if (student instanceof kdrec.model.Hstu) {
-            if (!(objective instanceof kdrec.loss.SequenceLoss)) throw DeviceSequenceTraining.notASequenceLoss(objective);
+            DeviceSequenceTraining.sequenceLossOf(objective);
             return;
         }
         if (!(student instanceof kdrec.model.MatrixFactorization) && !(student instanceof kdrec.model.LightGcn)) {
@@ -198,7 +198,7 @@ public final class DeviceTraining implements DeviceRun {
     }
 
     /** Closes each non-null resource, all of them even when one throws. */
-    private static void closeAll(AutoCloseable... resources) {
+    static void closeAll(AutoCloseable... resources) {
         RuntimeException first = null;
         for (AutoCloseable r : resources) {
             if (r == null) continue;

@@ -63,13 +63,22 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
     }
 
     /**
-     * The one rule for what distills on the device: a BPR base loss (every method runs there; see
-     * {@link #deviceTerm}). Throws IllegalArgumentException saying what to use instead.
+     * The one rule for what distills on the device: BPR (MF, LightGCN) or a sequence loss (HSTU) as the
+     * base loss (every method runs there; see {@link #deviceTerm}). Throws IllegalArgumentException saying
+     * what to use instead.
      */
     static void checkOnDevice(String baseLoss) {
-        if (!baseLoss.equals("bpr")) {
-            throw new IllegalArgumentException("--device cuda distills with a BPR base loss; " + baseLoss + " runs with --device cpu");
+        if (!DEVICE_BASE_LOSSES.contains(baseLoss)) {
+            throw new IllegalArgumentException("--device cuda distills with a " + String.join(", ", DEVICE_BASE_LOSSES) + " base loss; "
+                    + baseLoss + " runs with --device cpu");
         }
+    }
+
+    static final java.util.List<String> DEVICE_BASE_LOSSES = java.util.List.of("bpr", "sampled_softmax", "scaled_softmax", "full_softmax");
+
+    @Override
+    public BaseLoss baseLoss() {
+        return base;
     }
 
     /**

@@ -120,8 +120,9 @@ public final class Distillation {
         TrainConfig st = s.student();
         kdrec.device.DeviceTraining.checkSettings(st.model(), st.topK());
         if (s.scratch()) return;
-        if (st.model().equals("hstu")) {
-            throw new IllegalArgumentException("--device cuda trains an hstu student from scratch only; distilling into an hstu student runs with --device cpu");
+        if (st.model().equals("hstu") && s.method().equals("freqd")) {
+            throw new IllegalArgumentException("--device cuda: freqd distils from a student's raw user and item tables, which an hstu student does not have; "
+                    + "run it with --device cpu");
         }
         DistillObjective.checkOnDevice(st.baseLoss());
         // the device ranks the student's top list each epoch with the fused top-K kernel (k <= its limit);

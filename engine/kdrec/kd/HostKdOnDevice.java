@@ -41,7 +41,7 @@ final class HostKdOnDevice implements DeviceTerm {
     private final Recommender hostStudent;
     private final kdrec.nn.Adam extraAdam; // the method's own parameters' optimiser, or null
     private final Tape tape = new Tape(kdrec.tensor.Backends.get(), new kdrec.tensor.Scratch());
-    private Tensor users, items; // LightGCN's final embeddings (MF's are the host tables themselves)
+    private Tensor users, items; // LightGCN's or HSTU's final embeddings (MF's are the host tables themselves)
     private Batch batch;
     private double loss;
     private Var tableUsers, tableItems; // the raw tables of the step's loss (their gradient is added after the backward)
@@ -85,11 +85,14 @@ final class HostKdOnDevice implements DeviceTerm {
         // the host student's tables are the device's for this step where the term reads them: MF's tables are
         // its final embeddings; a LightGCN student's are read only by a method that distils from them (FreqD)
         if (model.finalIsParameters() || distiller.readsRawTables()) model.download();
-        Tensor u = hostStudent.params().get("user").value(), it = hostStudent.params().get("item").value();
-        if (!model.finalIsParameters()) {
-            if (users == null || !users.sameShape(u) || !items.sameShape(it)) {
-                users = Tensor.zeros(u.rows(), u.cols());
-                items = Tensor.zeros(it.rows(), it.cols());
+        Tensor u, it;
+        if (model.finalIsParameters()) {
+            u = hostStudent.params().get("user").value();
+            it = hostStudent.params().get("item").value();
+        } else { // LightGCN's propagated tables, or an HSTU student's last states and normalised items
+            if (users == null) {
+                users = Tensor.zeros(model.users(), model.dim());
+                items = Tensor.zeros(model.items(), model.dim());
             }
             cuda.download(model.userRows(), users.data(), 0, users.size() * 4L);
             cuda.download(model.itemRows(), items.data(), 0, items.size() * 4L);
@@ -109,8 +112,10 @@ final class HostKdOnDevice implements DeviceTerm {
         tape.backward(kd);
         addGradient(model, fu, false, model.userGrad(), "hostkd.gu");
         addGradient(model, fi, true, model.itemGrad(), "hostkd.gi");
-        tableUsers = hostStudent.params().get("user");
-        tableItems = hostStudent.params().get("item");
+        if (distiller.readsRawTables()) { // only FreqD distils from the raw tables: the others leave them without gradient
+            tableUsers = hostStudent.params().get("user");
+            tableItems = hostStudent.params().get("item");
+        }
     }
 
     /** The raw-table gradient (feature KD's FreqD distils from the tables themselves), after the model's backward. */

@@ -119,25 +119,27 @@ class CompareCommandTest {
     @Test
     @org.junit.jupiter.api.Tag("gpu")
     @org.junit.jupiter.api.extension.ExtendWith(kdrec.gpu.RequiresGpu.class)
-    void comparesOnTheGpuAndRefusesToDistillIntoAnHstuStudentUpFront() throws Exception {
+    void comparesOnTheGpuAndRefusesWhatItCannotRunUpFront() throws Exception {
         Path out = dir.resolve("C-gpu");
         Result r = run(compare(out, "--device", "cuda"));
         assertEquals(0, r.code, r.err);
         assertTrue(Files.isRegularFile(out.resolve("table.md")));
         assertTrue(Files.readString(out.resolve("runs/rcekd/seed3/log")).contains("BPR + RCE-KD"), "the runs trained on the device");
         Path bad = dir.resolve("C-gpu-cd");
-        Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,rcekd", "--student", "hstu",
+        Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,freqd", "--student", "hstu",
                 "--device", "cuda", "--out", bad.toString());
         assertEquals(1, refused.code);
-        assertTrue(refused.err.contains("distilling into an hstu student runs with --device cpu"), refused.err);
+        assertTrue(refused.err.contains("freqd distils from a student's raw user and item tables"), refused.err);
         assertFalse(Files.exists(bad), "nothing is created before the check");
-        // an HSTU scratch student trains on the device (DeviceSequenceTraining)
+        // HSTU students, scratch and distilled, train on the device (DeviceSequenceTraining)
         Path hstu = dir.resolve("C-gpu-hstu");
-        Result scratch = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch", "--student", "hstu",
-                "--seeds", "1", "--epochs", "2", "--device", "cuda", "--out", hstu.toString());
-        assertEquals(0, scratch.code, scratch.err);
+        Result both = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,rcekd", "--student", "hstu",
+                "--seeds", "1", "--epochs", "2", "--set", "rcekd.K=5", "--set", "rcekd.M=10", "--set", "rcekd.L=3", "--device", "cuda", "--out", hstu.toString());
+        assertEquals(0, both.code, both.err);
         String log = Files.readString(hstu.resolve("runs/scratch/seed0/log"));
         assertTrue(log.contains("hstu parameters, gradients and Adam state resident"), log);
+        String kdLog = Files.readString(hstu.resolve("runs/rcekd/seed0/log"));
+        assertTrue(kdLog.contains("hstu parameters, gradients and Adam state resident") && kdLog.contains("RCE-KD"), kdLog);
     }
 
     @Test

@@ -136,10 +136,10 @@ class DistillCommandTest {
         assertEquals(0, eval.code, eval.err);
         // what the device does not run is refused before a run directory exists
         Path cd = dir.resolve("gpu-cd");
-        Result refused = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--student", "hstu", "--device", "cuda",
+        Result refused = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "freqd", "--student", "hstu", "--device", "cuda",
                 "--out", cd.toString());
         assertEquals(1, refused.code);
-        assertTrue(refused.err.contains("distilling into an hstu student runs with --device cpu"), refused.err);
+        assertTrue(refused.err.contains("freqd distils from a student's raw user and item tables, which an hstu student does not have"), refused.err);
         assertTrue(!Files.exists(cd), "no run directory is left behind");
         // lazy Adam runs on the device too
         Path lazyOut = dir.resolve("gpu-lazy");

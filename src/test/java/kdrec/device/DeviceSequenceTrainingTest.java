@@ -46,7 +46,7 @@ class DeviceSequenceTrainingTest {
             assertTrue(lazy.getMessage().contains("lazy_adam=true runs with --device cpu"), lazy.getMessage());
             var bpr = assertThrows(IllegalArgumentException.class,
                     () -> DeviceSequenceTraining.checkSupported(new kdrec.loss.Bpr(), new Adam(m.params(), 0.01f, 0f, false), null));
-            assertTrue(bpr.getMessage().contains("distilling into an hstu student (Bpr) runs with --device cpu"), bpr.getMessage());
+            assertTrue(bpr.getMessage().contains("alone or under a KD term; Bpr runs with --device cpu"), bpr.getMessage());
         }
     }
 
@@ -72,7 +72,7 @@ class DeviceSequenceTrainingTest {
                             cpu[i] = g == null ? new float[(int) vars.get(i).value().size()] : g.toArray();
                         }
                         try (DeviceSequenceTraining dev = DeviceSequenceTraining.open((Hstu) m, obj, new Adam(m.params(), 0.01f, 0f, false), null, DeviceTrainingTest.DATA.trainPtr(), DeviceTrainingTest.DATA.trainItems())) {
-                            double devLoss = dev.gradient(batch);
+                            double devLoss = dev.gradient(batch).get(loss);
                             assertEquals(cpuLoss, devLoss, 1e-5 * Math.max(1, Math.abs(cpuLoss)), loss + " dropout " + dropout + ": batch loss");
                             float[][] gpu = dev.downloadGradient();
                             for (int i = 0; i < cpu.length; i++) {
@@ -111,6 +111,116 @@ class DeviceSequenceTrainingTest {
                 for (int j = 0; j < k; j++) if (s.contains(b[u * k + j])) same++;
             }
             return same / (double) a.length;
+        }
+
+        /**
+         * An HSTU student distilled on the device: one batch's gradient of every parameter and the loss
+         * parts against the tape's, for the device twins (RCE-KD, CE-KD with either guide, CD) and
+         * methods whose term runs on the host (RD, DCD, RCE-KD's full_ce, FitNet), at epochs 0 and 1.
+         */
+        @Test
+        void distillationGradientsMatchTheCpu() throws Exception {
+            var data = DeviceTrainingTest.DATA;
+            TrainConfig tc = DeviceTrainingTest.cfg("mf", 2).with(Map.of("dim", 16));
+            Recommender teacherModel = Models.create(tc, data);
+            new Trainer(tc, data, teacherModel, new kdrec.loss.Bpr(), Trainer.Outputs.none()).fit(null);
+            Object[][] methods = {
+                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
+                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.sampling", false, "lambda", 0.5)},
+                    {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 2.0)},
+                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
+                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
+                    {"rcekd", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3, "lambda", 0.5)},
+                    {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
+                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
+                    {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)}};
+            long before = CudaProbe.cuda().allocatedBytes();
+            try (kdrec.kd.Teacher teacher = kdrec.kd.Teacher.of(teacherModel)) {
+                for (Object[] method : methods) {
+                    @SuppressWarnings("unchecked") Map<String, Object> settings = (Map<String, Object>) method[1];
+                    kdrec.kd.Distillation.Setup s = kdrec.kd.Distillation.resolve((String) method[0], cfg("sampled_softmax", 0.2f, 1), null, "mf", settings);
+                    for (int epoch : new int[] {0, 1}) compareOneBatch(s, teacher, epoch, method[0] + " " + settings + ", epoch " + epoch);
+                }
+            }
+            assertEquals(before, CudaProbe.cuda().allocatedBytes(), "device bytes leaked");
+        }
+
+        /** Two epochs of distillation into an HSTU student end where the CPU's do, and the KD term moves the student. */
+        @Test
+        void distillationEpochsMatchTheCpu() throws Exception {
+            var data = DeviceTrainingTest.DATA;
+            TrainConfig tc = DeviceTrainingTest.cfg("mf", 2).with(Map.of("dim", 16));
+            Recommender teacherModel = Models.create(tc, data);
+            new Trainer(tc, data, teacherModel, new kdrec.loss.Bpr(), Trainer.Outputs.none()).fit(null);
+            Object[][] methods = {
+                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
+                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
+                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
+                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)}};
+            try (kdrec.kd.Teacher teacher = kdrec.kd.Teacher.of(teacherModel)) {
+                TrainConfig c = cfg("sampled_softmax", 0.2f, 2);
+                float[] scratch = distilled(kdrec.kd.Distillation.resolve(kdrec.kd.Distillation.SCRATCH, c, null, "mf", Map.of()), teacher, Device.CPU);
+                for (Object[] method : methods) {
+                    @SuppressWarnings("unchecked") Map<String, Object> settings = (Map<String, Object>) method[1];
+                    kdrec.kd.Distillation.Setup s = kdrec.kd.Distillation.resolve((String) method[0], c, null, "mf", settings);
+                    float[] cpu = distilled(s, teacher, Device.CPU), gpu = distilled(s, teacher, Device.CUDA);
+                    double rel = DeviceTrainingTest.relative(cpu, gpu), moved = DeviceTrainingTest.relative(cpu, scratch);
+                    assertTrue(rel < 1e-4, method[0] + ": relative difference after two epochs " + rel);
+                    assertTrue(moved > 100 * rel && moved > 1e-4, method[0] + ": the KD term must move the student (" + moved + " vs device noise " + rel + ")");
+                }
+            }
+        }
+
+        /** Every parameter of the HSTU student after training {@code s}'s objective on {@code d}. */
+        private static float[] distilled(kdrec.kd.Distillation.Setup s, kdrec.kd.Teacher teacher, Device d) throws Exception {
+            teacher.onDevice(d);
+            var data = DeviceTrainingTest.DATA;
+            try (Recommender m = Models.create(s.student(), data)) {
+                new Trainer(s.student(), data, m, kdrec.kd.Distillation.objective(s, teacher, data), Trainer.Outputs.none()).onDevice(d).fit(null);
+                return flat(m);
+            }
+        }
+
+        private void compareOneBatch(kdrec.kd.Distillation.Setup s, kdrec.kd.Teacher teacher, int epoch, String what) throws Exception {
+            var data = DeviceTrainingTest.DATA;
+            TrainConfig c = s.student();
+            Batch batch = Batch.ofUsers(new int[] {5, 0, 17, 33, 2, 41, 9}, epoch);
+            float[][] cpu;
+            Map<String, Double> hostParts;
+            try (Recommender model = Models.create(c, data); Tape tape = new Tape()) {
+                Objective obj = kdrec.kd.Distillation.objective(s, teacher.onDevice(Device.CPU), data);
+                try (var ng = tape.noGrad()) {
+                    obj.beginEpoch(tape, model, epoch);
+                }
+                tape.reset();
+                model.params().zeroGrad();
+                hostParts = obj.step(tape, model, batch);
+                List<Var> vars = model.params().all();
+                cpu = new float[vars.size()][];
+                for (int i = 0; i < cpu.length; i++) {
+                    var g = vars.get(i).densify(tape);
+                    cpu[i] = g == null ? new float[(int) vars.get(i).value().size()] : g.toArray();
+                }
+            }
+            try (Recommender model = Models.create(c, data)) {
+                Objective obj = kdrec.kd.Distillation.objective(s, teacher.onDevice(Device.CUDA), data);
+                try (DeviceSequenceTraining dev = DeviceSequenceTraining.open((Hstu) model, obj, new Adam(model.params(), c.lr(), 0f, false), null,
+                        data.trainPtr(), data.trainItems())) {
+                    dev.beginEpoch(epoch);
+                    Map<String, Double> parts = dev.gradient(batch);
+                    float[][] gpu = dev.downloadGradient();
+                    List<Var> vars = model.params().all();
+                    for (int i = 0; i < cpu.length; i++) {
+                        double rel = DeviceTrainingTest.relative(cpu[i], gpu[i]);
+                        assertTrue(rel < 1e-5, what + ": gradient of " + vars.get(i).name() + " differs by " + rel);
+                    }
+                    assertEquals(hostParts.keySet(), parts.keySet(), what + ": loss parts");
+                    for (String k : parts.keySet()) {
+                        double a = hostParts.get(k), b = parts.get(k);
+                        assertEquals(a, b, 1e-5 * Math.max(1, Math.abs(a)), what + ": loss part " + k);
+                    }
+                }
+            }
         }
 
         @Test
