@@ -121,9 +121,7 @@ class DeviceSequenceTrainingTest {
         @Test
         void distillationGradientsMatchTheCpu() throws Exception {
             var data = DeviceTrainingTest.DATA;
-            TrainConfig tc = DeviceTrainingTest.cfg("mf", 2).with(Map.of("dim", 16));
-            Recommender teacherModel = Models.create(tc, data);
-            new Trainer(tc, data, teacherModel, new kdrec.loss.Bpr(), Trainer.Outputs.none()).fit(null);
+            Recommender teacherModel = DeviceTrainingTest.trainedTeacher(2);
             Object[][] methods = {
                     {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
                     {"rcekd", Map.of("rcekd.k", 6, "rcekd.sampling", false, "lambda", 0.5)},
@@ -149,9 +147,7 @@ class DeviceSequenceTrainingTest {
         @Test
         void distillationEpochsMatchTheCpu() throws Exception {
             var data = DeviceTrainingTest.DATA;
-            TrainConfig tc = DeviceTrainingTest.cfg("mf", 2).with(Map.of("dim", 16));
-            Recommender teacherModel = Models.create(tc, data);
-            new Trainer(tc, data, teacherModel, new kdrec.loss.Bpr(), Trainer.Outputs.none()).fit(null);
+            Recommender teacherModel = DeviceTrainingTest.trainedTeacher(2);
             Object[][] methods = {
                     {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
                     {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},

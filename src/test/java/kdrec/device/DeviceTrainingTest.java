@@ -49,6 +49,14 @@ class DeviceTrainingTest {
         }
     }
 
+    /** An MF teacher of width 16 trained {@code epochs} epochs of BPR on the CPU (the caller closes it, or a Teacher does). */
+    static Recommender trainedTeacher(int epochs) throws Exception {
+        TrainConfig tc = cfg("mf", epochs).with(Map.of("dim", 16));
+        Recommender teacherModel = Models.create(tc, DATA);
+        new Trainer(tc, DATA, teacherModel, new Bpr(), Trainer.Outputs.none()).fit(null);
+        return teacherModel;
+    }
+
     /** Norm-wise relative difference ||a - b|| / ||a||. */
     static double relative(float[] a, float[] b) {
         double num = 0, den = 0;
@@ -222,9 +230,7 @@ class DeviceTrainingTest {
          */
         @Test
         void gradientsAndLossPartsMatchTheCpu() throws Exception {
-            TrainConfig tc = cfg("mf", 2).with(Map.of("dim", 16));
-            Recommender teacherModel = Models.create(tc, DATA);
-            new Trainer(tc, DATA, teacherModel, new Bpr(), Trainer.Outputs.none()).fit(null);
+            Recommender teacherModel = trainedTeacher(2);
             Object[][] methods = {
                     {Distillation.SCRATCH, Map.of()},
                     {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
@@ -300,9 +306,7 @@ class DeviceTrainingTest {
             // CD's student guide draws the epoch's samples on the host from the student: after device steps that
             // the host model has not seen, beginEpoch must refresh it first (readsHostModel), or the samples
             // come from stale parameters and the next gradient differs from the CPU's
-            TrainConfig tc = cfg("mf", 2).with(Map.of("dim", 16));
-            Recommender teacherModel = Models.create(tc, DATA);
-            new Trainer(tc, DATA, teacherModel, new Bpr(), Trainer.Outputs.none()).fit(null);
+            Recommender teacherModel = trainedTeacher(2);
             TrainConfig c = cfg("mf", 2).with(Map.of("lr", 0.05));
             Distillation.Setup s = Distillation.resolve("cd", c, null, "mf", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5));
             long before = CudaProbe.cuda().allocatedBytes();
@@ -359,9 +363,7 @@ class DeviceTrainingTest {
 
         @Test
         void distillationEpochsMatchTheCpu() throws Exception {
-            TrainConfig tc = cfg("mf", 3).with(Map.of("dim", 16));
-            Recommender teacherModel = Models.create(tc, DATA);
-            new Trainer(tc, DATA, teacherModel, new Bpr(), Trainer.Outputs.none()).fit(null);
+            Recommender teacherModel = trainedTeacher(3);
             Object[][] methods = {
                     {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
                     {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 2.0)},
@@ -394,9 +396,7 @@ class DeviceTrainingTest {
             // Each run also on the CPU with dense Adam: SPARSE must differ from it by far more than the device
             // noise, WHOLE must equal it; ANY is not compared (FreqD's 2-hop closure covers most of this small set)
             final String sparse = "sparse", whole = "whole", any = "any";
-            TrainConfig tc = cfg("mf", 3).with(Map.of("dim", 16));
-            Recommender teacherModel = Models.create(tc, DATA);
-            new Trainer(tc, DATA, teacherModel, new Bpr(), Trainer.Outputs.none()).fit(null);
+            Recommender teacherModel = trainedTeacher(3);
             Object[][] runs = {
                     {"mf", Distillation.SCRATCH, Map.of(), sparse},
                     {"lightgcn", Distillation.SCRATCH, Map.of(), whole},
