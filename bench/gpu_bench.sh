@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # kdrec's CUDA kernels and PyTorch CUDA on the same shapes, in one run, and their ratios:
 # GEMM NN/NT/TN (kdrec GFLOP/s as % of torch.matmul, TF32 off) and fused score->top-100 (speedup over
-# torch.topk(torch.matmul(U, I^T), 100)), then full-softmax CE forward + backward against torch's. See
-# jmh/kdrec/bench/GpuBench.java, GpuCeBench.java, bench/torch_gpu.py and bench/torch_gpu_ce.py.
+# torch.topk(torch.matmul(U, I^T), 100)), full-softmax CE forward + backward against torch's, and HSTU's
+# pointwise attention forward + backward against the torch composition. See jmh/kdrec/bench/GpuBench.java,
+# GpuCeBench.java, GpuAttentionBench.java, bench/torch_gpu.py, torch_gpu_ce.py and torch_gpu_attention.py.
 # Usage: bench/gpu_bench.sh [reps] [warmup]. Without an NVIDIA GPU it says so in one line and exits 0.
 #        bench/gpu_bench.sh --log FILE: only the ratios, from a log holding both programs' lines (e.g. the
 #        bench.log that bench/gpu_check.sh writes on the GPU machine, which has no Maven to build with).
@@ -12,13 +13,14 @@ ratios() {  # joins "torch ..." and "kdrec ..." lines on "<what> <shape>": the t
   awk '
   function key(   s) { s = $0; sub(/^[a-z]+ /, "", s); sub(/ median_ms=.*/, "", s); return s }
   function field(name,   i) { for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2); return "" }
-  /^torch (gemm|topk) / { tms[key()] = field("median_ms"); tgf[key()] = field("gflops") }
-  /^kdrec (gemm|topk) / { order[++n] = key(); kms[key()] = field("median_ms"); kgf[key()] = field("gflops") }
+  /^torch (gemm|topk|attention) / { tms[key()] = field("median_ms"); tgf[key()] = field("gflops") }
+  /^kdrec (gemm|topk|attention) / { order[++n] = key(); kms[key()] = field("median_ms"); kgf[key()] = field("gflops") }
   END {
     for (i = 1; i <= n; i++) {
       k = order[i]
       if (!(k in tms)) { printf "%s: kdrec %s ms (no torch timing)\n", k, kms[k]; continue }
       if (k ~ /^gemm /) printf "%s: kdrec %.1f GFLOP/s = %.0f%% of torch (%.1f)\n", k, kgf[k], 100 * kgf[k] / tgf[k], tgf[k]
+      else if (k ~ /^attention /) printf "%s: kdrec fwd+bwd %.3f ms, torch %.3f ms, speedup %.2fx\n", k, kms[k], tms[k], tms[k] / kms[k]
       else printf "%s: kdrec fused %.3f ms, torch matmul+topk %.3f ms, speedup %.2fx\n", k, kms[k], tms[k], tms[k] / kms[k]
     }
   }'
@@ -47,3 +49,9 @@ printf '%s\n%s\n' "$torch_out" "$kd_out" | ratios
 "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
   -cp "target/benchmarks.jar:target/lib/*" kdrec.bench.GpuCeBench "$reps" "$warmup" 2> >(grep -v '^WARNING: Using incubator' >&2)
 "${py:-python3}" bench/torch_gpu_ce.py "$reps" "$warmup"
+# HSTU's pointwise attention, forward + backward, and its ratio to the torch composition
+att_kd=$("$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  -cp "target/benchmarks.jar:target/lib/*" kdrec.bench.GpuAttentionBench "$reps" "$warmup" 2> >(grep -v '^WARNING: Using incubator' >&2))
+att_torch=$("${py:-python3}" bench/torch_gpu_attention.py "$reps" "$warmup")
+printf '%s\n%s\n' "$att_torch" "$att_kd"
+printf '%s\n%s\n' "$att_torch" "$att_kd" | ratios
