@@ -31,8 +31,9 @@
 //    in ascending i.
 //  * kdrec_attention_backward_rab: drab, one block per 32 diagonals (lane = diagonal d = i - j, so a
 //    warp reads 32 contiguous floats of one dPre row), 16 warps striding over the (r, i) rows; each lane
-//    sums in double, the warps' partials are added in warp order. Only ceil(n/32) blocks: fine for the
-//    production n <= 200 (a few MiB of dPre), the known slow spot for large b*h*n*n.
+//    sums in double, the warps' partials are added in warp order. Only ceil(n/32) blocks read all of dPre
+//    (41 MB at b = 128, h = 2, n = 200: 7 blocks on a 132-SM GPU), so it is latency-bound there; the
+//    fix would split the rows over more blocks with an ordered second pass (see the README's timings).
 // Shared memory: the row tiles stage 16 A rows + 32 B rows (padded to dh+1: lane j reads row j, a
 // stride of dh+1 words hits distinct banks) + 32 C rows + the 16 x 32 weights; the column tiles 2 x 32
 // rows + 2 x 32 x 16 patches. The wrapper passes useShared = 0 when that exceeds 48 KiB (dh > 146 for

@@ -83,7 +83,7 @@ final class TrainCommand implements Callable<Integer> {
         if (saveEvery != null) explicit.put("save_every", saveEvery);
         TrainConfig cfg = Settings.resolve(TrainConfig.defaults(), config, explicit, sets);
         kdrec.train.Device dev = device.get();
-        if (dev == kdrec.train.Device.CUDA) kdrec.device.DeviceTraining.checkSettings(cfg.model(), cfg.topK());
+        if (dev == kdrec.train.Device.CUDA) kdrec.device.DeviceTraining.checkSettings(cfg.model(), cfg.topK(), cfg.lazyAdam(), cfg.maxLen(), cfg.dim() / cfg.heads());
         TrainData td = data.load();
         Map<String, Object> runConfig = new LinkedHashMap<>(cfg.toMap());
         runConfig.put("data", data.describe());

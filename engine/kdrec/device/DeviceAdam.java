@@ -99,6 +99,14 @@ final class DeviceAdam implements AutoCloseable {
         }
     }
 
+    /**
+     * A step in which no parameter got a gradient: the host's Adam then updates nothing (it skips a
+     * parameter without one, as PyTorch does) but counts the step, which the bias correction reads.
+     */
+    void countStep() {
+        steps++;
+    }
+
     /** Copies the host optimiser's moments and step count to the device. */
     void upload() {
         for (int i = 0; i < vars.size(); i++) {

@@ -25,9 +25,9 @@ import kdrec.model.Hstu;
  * pre-activations W x and their SiLUs (u, v, q, k), the attention's pre-activation and maps
  * (GpuAttention), A V and LN(A V) with statistics, and the dropped-out y; then the L2-normalised
  * states. {@link #backward} takes the gradient of those states and runs the chain in reverse into
- * the parameters' gradient (every weight gradient a GEMM into the gradient buffer, the biases and
- * positions column sums as a GEMM with a ones vector, the item rows one planned, deterministic
- * scatter). Activation buffers are named slots grown to the largest batch and reused every step; a
+ * the parameters' gradient (every weight gradient a GEMM into the gradient buffer, the biases'
+ * column sums as a GEMM with a ones vector, the position and item rows planned, deterministic
+ * scatters). Activation buffers are named slots grown to the largest batch and reused every step; a
  * batch's host arrays go up with the step's other uploads in one copy ({@link #prepare}).
  */
 final class DeviceHstu implements AutoCloseable {
@@ -42,8 +42,8 @@ final class DeviceHstu implements AutoCloseable {
     private final UploadSlots act;
     // the staged batch (prepare) and its last forward
     private int b, n, rows, valid;
-    private int[] len, plan;
-    private StepUploads.Staged idsUp, lenUp, atUp, planUp;
+    private int[] len, itemPlan, positionPlan;
+    private StepUploads.Staged idsUp, lenUp, atUp, itemPlanUp, positionPlanUp;
     private boolean train;
     private long seed;
 
@@ -77,7 +77,12 @@ final class DeviceHstu implements AutoCloseable {
         this.param = p;
         this.grad = g;
         this.act = new UploadSlots(cuda);
-        upload();
+        try {
+            upload();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     Hstu host() {
@@ -165,19 +170,22 @@ final class DeviceHstu implements AutoCloseable {
             for (int p = 0; p < len[s]; p++) ids[s * n + p] = seq.item(users[s], p);
             valid += len[s];
         }
-        int[] at = new int[valid], items = new int[valid];
+        int[] at = new int[valid], items = new int[valid], positions = new int[valid];
         for (int s = 0, e = 0; s < b; s++) {
             for (int p = 0; p < len[s]; p++, e++) {
                 at[e] = s * n + p;
                 items[e] = ids[s * n + p];
+                positions[e] = p;
             }
         }
         idsUp = up.ints(ids, rows);
         lenUp = up.ints(len, b);
         this.valid = valid;
         atUp = up.ints(at, valid);
-        plan = GpuEmbedding.ScatterPlan.pack(valid, items);
-        planUp = up.ints(plan, plan.length);
+        itemPlan = GpuEmbedding.ScatterPlan.pack(valid, items);
+        itemPlanUp = up.ints(itemPlan, itemPlan.length);
+        positionPlan = GpuEmbedding.ScatterPlan.pack(valid, positions);
+        positionPlanUp = up.ints(positionPlan, positionPlan.length);
     }
 
     /**
@@ -313,18 +321,22 @@ final class DeviceHstu implements AutoCloseable {
         embedBackward(dEmbed);
     }
 
-    /** x = sqrt(d) E[ids] + P: E's gradient at the valid positions' items (in position order per row), P's a column sum over sequences. */
+    /**
+     * x = sqrt(d) E[ids] + P at the valid positions: their rows of dx gathered, P's gradient added per
+     * position and then E's (scaled) per item, each by a planned scatter in the CPU's order. Padding rows
+     * are left out, as Attention.embed's backward does (a KD term can write one: an empty history's state).
+     */
     private void embedBackward(DeviceBuffer dx) {
-        if (valid > 0) {
-            DeviceBuffer compact = buf("embed.rows", (long) valid * d);
-            GpuEmbedding.gather(cuda, valid, d, atUp.get(), dx, 0, d, compact, 0, d);
-            GpuVec.scale(cuda, (long) valid * d, (float) Math.sqrt(d), compact, 0, compact, 0);
-            try (GpuEmbedding.ScatterPlan p = GpuEmbedding.ScatterPlan.over(plan, valid, planUp.get())) {
-                GpuEmbedding.scatterAdd(cuda, p, d, compact, 0, d, grad, offset("item"), d);
-            }
+        if (valid == 0) return;
+        DeviceBuffer compact = buf("embed.rows", (long) valid * d);
+        GpuEmbedding.gather(cuda, valid, d, atUp.get(), dx, 0, d, compact, 0, d);
+        try (GpuEmbedding.ScatterPlan p = GpuEmbedding.ScatterPlan.over(positionPlan, valid, positionPlanUp.get())) {
+            GpuEmbedding.scatterAdd(cuda, p, d, compact, 0, d, grad, offset("pos"), d);
         }
-        // padding rows of dx are exactly 0 (nothing reads a padding state), so the plain column sum is the masked one
-        GpuGemm.tn(cuda, 1, n * d, b, 1f, ones(b), 0, 1, dx, 0, n * d, 1f, grad, offset("pos"), n * d);
+        GpuVec.scale(cuda, (long) valid * d, (float) Math.sqrt(d), compact, 0, compact, 0);
+        try (GpuEmbedding.ScatterPlan p = GpuEmbedding.ScatterPlan.over(itemPlan, valid, itemPlanUp.get())) {
+            GpuEmbedding.scatterAdd(cuda, p, d, compact, 0, d, grad, offset("item"), d);
+        }
     }
 
     private DeviceBuffer buf(String name, long elements) {

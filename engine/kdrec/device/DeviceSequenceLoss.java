@@ -16,8 +16,8 @@ import kdrec.model.Hstu;
  * the device twin of {@link SequenceLoss} (same positions, same negatives from the same seed, the
  * same mean over positions). {@code sampled_softmax} / {@code scaled_softmax}: the positives' cosines
  * by a row dot, the shared negatives' by one GEMM, negatives equal to a row's positive dropped (their
- * flat positions are left out of the ragged rows the sampled-softmax kernel reads), the logit
- * gradients scattered back into a dense block for the two backward GEMMs. {@code full_softmax}: the
+ * logits set to -inf: an exact 0 in the row's sum, a 0 gradient), the sampled-softmax kernel's logit
+ * gradients straight into the two backward GEMMs. {@code full_softmax}: the
  * streamed full-catalogue CE (GpuSoftmaxCe) against every normalised item. Either way it writes the
  * states' gradient and adds the item table's (through the L2 normalisation) to the model's gradient.
  */
@@ -59,14 +59,15 @@ final class DeviceSequenceLoss implements AutoCloseable {
     // the staged batch
     private Targets t;
     private int[] neg;
-    private int kept;
+    private int collisions;
     private int[] targetPlan, negPlan;
-    private StepUploads.Staged rowsUp, targetUp, negUp, keptUp, keptPtrUp, targetPlanUp, negPlanUp;
+    private StepUploads.Staged rowsUp, targetUp, negUp, collisionsUp, rowPtrUp, targetPlanUp, negPlanUp;
 
     /**
      * Stages the batch's loss inputs into {@code up}: the target rows and items, and for the sampled
-     * losses the negatives drawn from {@code batchSeed} (as {@link SequenceLoss#negatives}), each row's
-     * kept negatives as flat logit positions, and the item gradient's scatter plans.
+     * losses the negatives drawn from {@code batchSeed} (as {@link SequenceLoss#negatives}), the flat
+     * positions (row * R + j) where a negative equals the row's positive (rare: the only per-entry
+     * upload), the rows' offsets into the m x R logits, and the item gradient's scatter plans.
      */
     void prepare(Targets t, long batchSeed, StepUploads up) {
         this.t = t;
@@ -76,16 +77,21 @@ final class DeviceSequenceLoss implements AutoCloseable {
         if (full || m == 0) return;
         neg = loss.negatives(batchSeed, model.items());
         int r = neg.length;
-        int[] ptr = new int[m + 1], flat = new int[m * r], targets = t.items();
+        int[] targets = t.items(), ptr = new int[m + 1];
+        int[] hit = new int[Math.min(m, 16)];
         int e = 0;
         for (int i = 0; i < m; i++) {
-            for (int j = 0; j < r; j++) if (neg[j] != targets[i]) flat[e++] = i * r + j;
-            ptr[i + 1] = e;
+            for (int j = 0; j < r; j++) {
+                if (neg[j] != targets[i]) continue;
+                if (e == hit.length) hit = java.util.Arrays.copyOf(hit, 2 * e);
+                hit[e++] = Math.multiplyExact(i, r) + j;
+            }
+            ptr[i + 1] = Math.multiplyExact(i + 1, r);
         }
-        kept = e;
+        collisions = e;
         negUp = up.ints(neg, r);
-        keptUp = up.ints(flat, e);
-        keptPtrUp = up.ints(ptr, m + 1);
+        collisionsUp = up.ints(hit, e);
+        rowPtrUp = up.ints(ptr, m + 1);
         targetPlan = GpuEmbedding.ScatterPlan.pack(m, targets);
         negPlan = GpuEmbedding.ScatterPlan.pack(r, neg);
         targetPlanUp = up.ints(targetPlan, targetPlan.length);
@@ -113,7 +119,7 @@ final class DeviceSequenceLoss implements AutoCloseable {
     }
 
     private void sampledSoftmax(int m, int d, DeviceBuffer s, DeviceBuffer ds, DeviceBuffer target, float inv, float meanGrad, DeviceBuffer perRow) {
-        int r = neg.length, e = kept;
+        int r = neg.length;
         DeviceBuffer table = model.itemTable(), negIdx = negUp.get();
         // the positives' and negatives' rows, L2-normalised (raw rows kept for the normalisation's backward)
         DeviceBuffer pRaw = slots.reserve("p.raw", (long) m * d), p = slots.reserve("p", (long) m * d), pNorm = slots.reserve("p.norm", m);
@@ -126,20 +132,22 @@ final class DeviceSequenceLoss implements AutoCloseable {
         GpuEmbedding.rowDot(cuda, m, d, null, s, 0, d, null, p, 0, d, pos);
         GpuVec.scale(cuda, m, inv, pos, 0, pos, 0);
         GpuGemm.nt(cuda, m, r, d, inv, s, 0, d, nv, 0, d, 0f, logits, 0, r);
-        // each row's kept negatives (collisions with its positive dropped) as ragged rows of flat logit positions
-        DeviceBuffer flatIdx = keptUp.get(), negLogits = slots.reserve("kept.logits", e), gNeg = slots.reserve("kept.grad", e);
-        GpuEmbedding.gather(cuda, e, 1, flatIdx, logits, 0, 1, negLogits, 0, 1);
-        DeviceBuffer rowScale = slots.reserve("row.scale", m), gPos = slots.reserve("pos.grad", m);
+        // a negative equal to the row's positive is dropped (SampledCe): its logit becomes -inf, so it adds an exact 0
+        // to the row's sum and gets a 0 gradient, and every row reads all R logits (no per-entry upload)
+        if (collisions > 0) {
+            DeviceBuffer minusInf = slots.reserve("collisions.value", collisions);
+            GpuVec.fill(cuda, collisions, minusInf, 0, Float.NEGATIVE_INFINITY);
+            GpuEmbedding.scatterAdd(cuda, collisions, 1, collisionsUp.get(), minusInf, 0, 1, logits, 0, 1); // distinct positions
+        }
+        DeviceBuffer rowScale = slots.reserve("row.scale", m), gPos = slots.reserve("pos.grad", m), gNeg = slots.reserve("neg.grad", (long) m * r);
         GpuVec.fill(cuda, m, rowScale, 0, meanGrad * inv); // upstream 1/m times the logits' 1/temperature, as SampledCe's gi
-        GpuSoftmaxCe.sampled(cuda, m, pos, keptPtrUp.get(), negLogits, loss.negScale(model.items()), rowScale, perRow, gPos, gNeg);
-        // backward: the logit gradients back into a dense m x R block (dropped entries 0), then the GEMMs
-        cuda.fill32(logits, (long) m * r, 0);
-        GpuEmbedding.scatterAdd(cuda, e, 1, flatIdx, gNeg, 0, 1, logits, 0, 1); // distinct positions: exact
+        GpuSoftmaxCe.sampled(cuda, m, pos, rowPtrUp.get(), logits, loss.negScale(model.items()), rowScale, perRow, gPos, gNeg);
+        // backward: the logit gradients (dropped entries 0) through the two GEMMs
         DeviceBuffer dp = slots.reserve("dp", (long) m * d), dn = slots.reserve("dn", (long) r * d);
         cuda.fill32(dp, (long) m * d, 0);
         GpuEmbedding.rowDotBackward(cuda, m, d, null, s, 0, d, null, p, 0, d, gPos, ds, 0, d, dp, 0, d);
-        GpuGemm.nn(cuda, m, d, r, 1f, logits, 0, r, nv, 0, d, 1f, ds, 0, d);
-        GpuGemm.tn(cuda, r, d, m, 1f, logits, 0, r, s, 0, d, 0f, dn, 0, d);
+        GpuGemm.nn(cuda, m, d, r, 1f, gNeg, 0, r, nv, 0, d, 1f, ds, 0, d);
+        GpuGemm.tn(cuda, r, d, m, 1f, gNeg, 0, r, s, 0, d, 0f, dn, 0, d);
         // through the normalisations into the raw rows, then into the table (positions in order: deterministic)
         DeviceBuffer dpRaw = slots.reserve("dp.raw", (long) m * d), dnRaw = slots.reserve("dn.raw", (long) r * d);
         cuda.fill32(dpRaw, (long) m * d, 0);

@@ -29,8 +29,9 @@ import kdrec.nn.Adam;
  * batch users' last-position states (other users' rows zero) and the L2-normalised items; per epoch
  * every user's state. The term's gradients come back through that view: the user rows into the states'
  * gradient at each user's last position, the item rows through the normalisation into the item table.
- * Not here: lazy Adam (the host's lazy update tracks rows the device model does not) and FreqD (it
- * distils from raw user/item tables an HSTU student does not have); both are refused up front.
+ * Not here: lazy Adam (the host's lazy update tracks rows the device model does not), refused up front
+ * with the attention kernels' shape limits (DeviceTraining.checkSettings). FreqD cannot distil into an
+ * HSTU student on either device (it reads raw user/item tables; Distillation.resolve refuses it).
  */
 public final class DeviceSequenceTraining implements DeviceRun {
     private final Cuda cuda;
@@ -193,10 +194,14 @@ public final class DeviceSequenceTraining implements DeviceRun {
             GpuLayerNorm.l2RowsBackward(cuda, model.items(), d, model.itemTable(), 0, d, view.itemRows(), 0, d, slots.reserve("items.norm", model.items()),
                     Hstu.L2_EPS, view.itemGrad(), 0, d, model.itemGrad(), 0, d);
         }
-        if (m > 0 || kd != null) model.backward(dStates); // no target and no term: zero gradient (Adam still steps, as on the host)
+        // no target and no KD gradient: the host's loss is a constant, its Adam skips every parameter (no gradient)
+        // and only counts the step; so does the device's
+        boolean hasGradient = m > 0 || (kd != null && kd.wroteGradient());
+        if (hasGradient) model.backward(dStates);
         if (kd != null) kd.afterBackward(view);
         if (update) {
-            adam.step();
+            if (hasGradient) adam.step();
+            else adam.countStep();
             if (kd != null) kd.update();
             hostBehind = true;
         }

@@ -25,6 +25,11 @@ public interface DeviceTerm extends AutoCloseable {
     /** The batch's loss (already times lambda) from its per-row losses, downloaded to {@code loss[from, from + rows)}. */
     double loss(float[] loss, int from);
 
+    /** True when the last {@link #launch} wrote a gradient (a host term whose loss is a constant writes none). */
+    default boolean wroteGradient() {
+        return true;
+    }
+
     /** After the model's backward: adds what the term computed for the parameter tables themselves (a host term's raw-table gradient). */
     default void afterBackward(DeviceModel model) {}
 

@@ -74,13 +74,20 @@ public final class DeviceTraining implements DeviceRun {
 
     /**
      * The settings-level part of {@link #checkSupported}, for the CLI to call before it creates a run
-     * directory: the backbone and the evaluation's top-k (the objective is checked by its own twin).
+     * directory: the backbone, the evaluation's top-k, and for HSTU dense Adam and the attention
+     * kernels' limits (max_len and the head width dim / heads).
      */
-    public static void checkSettings(String model, int topK) {
+    public static void checkSettings(String model, int topK, boolean lazyAdam, int maxLen, int headDim) {
         if (!model.equals("mf") && !model.equals("lightgcn") && !model.equals("hstu")) {
             throw new IllegalArgumentException("--device cuda runs mf, lightgcn and hstu; model " + model + " trains with --device cpu");
         }
         if (topK > GpuTopK.MAX_K) throw new IllegalArgumentException("top_k = " + topK + " exceeds the GPU top-K limit " + GpuTopK.MAX_K + "; use --device cpu");
+        if (!model.equals("hstu")) return;
+        if (lazyAdam) throw new IllegalArgumentException("--device cuda trains hstu with dense Adam; lazy_adam=true runs with --device cpu");
+        if (maxLen > kdrec.gpu.GpuAttention.MAX_N || headDim > kdrec.gpu.GpuAttention.MAX_DH) {
+            throw new IllegalArgumentException("--device cuda runs hstu attention up to max_len " + kdrec.gpu.GpuAttention.MAX_N + " and a head width (dim / heads) of "
+                    + kdrec.gpu.GpuAttention.MAX_DH + ", got " + maxLen + " and " + headDim + "; use --device cpu");
+        }
     }
 
     /**
@@ -94,10 +101,13 @@ public final class DeviceTraining implements DeviceRun {
             return;
         }
         if (!(student instanceof kdrec.model.MatrixFactorization) && !(student instanceof kdrec.model.LightGcn)) {
-            checkSettings(student.kind(), 0);
+            checkSettings(student.kind(), 0, false, 0, 0);
         }
         if (objective instanceof DeviceObjective o) {
             o.checkOnDevice();
+            if (!(o.baseLoss() instanceof Bpr)) {
+                throw new IllegalArgumentException("--device cuda distills an mf or lightgcn student with a BPR base loss; " + o.baseLoss().name() + " runs with --device cpu");
+            }
         } else if (!(objective instanceof Bpr)) {
             throw new IllegalArgumentException("--device cuda trains with BPR (kdrec train) and distills with a BPR base loss; objective "
                     + objective.getClass().getSimpleName() + " runs with --device cpu");

@@ -93,7 +93,11 @@ public final class Distillation {
                 trainKeys.put(k, e.getValue());
             }
         }
-        return new Setup(name, student.with(trainKeys), params.with(methodKeys));
+        Setup s = new Setup(name, student.with(trainKeys), params.with(methodKeys));
+        if (name.equals("freqd") && s.student().model().equals("hstu")) {
+            throw new IllegalArgumentException("freqd distils from the student's raw user and item tables: it needs an mf or lightgcn student, not hstu");
+        }
+        return s;
     }
 
     /**
@@ -118,12 +122,8 @@ public final class Distillation {
      */
     public static void checkOnDevice(Setup s, int items) {
         TrainConfig st = s.student();
-        kdrec.device.DeviceTraining.checkSettings(st.model(), st.topK());
+        kdrec.device.DeviceTraining.checkSettings(st.model(), st.topK(), st.lazyAdam(), st.maxLen(), st.dim() / st.heads());
         if (s.scratch()) return;
-        if (st.model().equals("hstu") && s.method().equals("freqd")) {
-            throw new IllegalArgumentException("--device cuda: freqd distils from a student's raw user and item tables, which an hstu student does not have; "
-                    + "run it with --device cpu");
-        }
         DistillObjective.checkOnDevice(st.baseLoss());
         // the device ranks the student's top list each epoch with the fused top-K kernel (k <= its limit);
         // the methods clip the list at the item count, and RCE-KD without sampling ranks nothing per epoch

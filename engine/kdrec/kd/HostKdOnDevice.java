@@ -45,6 +45,7 @@ final class HostKdOnDevice implements DeviceTerm {
     private Batch batch;
     private double loss;
     private Var tableUsers, tableItems; // the raw tables of the step's loss (their gradient is added after the backward)
+    private boolean wrote;              // the last launch's loss had a gradient
 
     HostKdOnDevice(Cuda cuda, UploadSlots slots, Distiller distiller, float lambda, Recommender hostStudent, kdrec.nn.Adam extraAdam) {
         this.cuda = cuda;
@@ -108,7 +109,8 @@ final class HostKdOnDevice implements DeviceTerm {
         Var kd = Arith.scale(tape, distiller.loss(tape, hostStudent, new Recommender.Embeddings(fu, fi), batch), lambda);
         loss = kd.value().get(0);
         tableUsers = tableItems = null;
-        if (!kd.requiresGrad()) return;
+        wrote = kd.requiresGrad();
+        if (!wrote) return;
         tape.backward(kd);
         addGradient(model, fu, false, model.userGrad(), "hostkd.gu");
         addGradient(model, fi, true, model.itemGrad(), "hostkd.gi");
@@ -116,6 +118,11 @@ final class HostKdOnDevice implements DeviceTerm {
             tableUsers = hostStudent.params().get("user");
             tableItems = hostStudent.params().get("item");
         }
+    }
+
+    @Override
+    public boolean wroteGradient() {
+        return wrote;
     }
 
     /** The raw-table gradient (feature KD's FreqD distils from the tables themselves), after the model's backward. */

@@ -28,9 +28,9 @@ public final class GpuAttention {
     private GpuAttention() {}
 
     /** Longest sequence (the kernels' loops and the tests cover up to here). */
-    static final int MAX_N = 512;
+    public static final int MAX_N = 512;
     /** Widest head: a lane keeps dh / 32 &lt;= 8 accumulators per row (MAXM in attention.cu). */
-    static final int MAX_DH = 256;
+    public static final int MAX_DH = 256;
     /** Threads of the row- and column-tile blocks (4 warps; __launch_bounds__(128)). */
     static final int TILE_THREADS = 128;
     /** Query rows per row-tile block, keys per column-tile block (TI in attention.cu). */

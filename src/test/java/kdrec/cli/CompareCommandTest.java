@@ -129,7 +129,7 @@ class CompareCommandTest {
         Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,freqd", "--student", "hstu",
                 "--device", "cuda", "--out", bad.toString());
         assertEquals(1, refused.code);
-        assertTrue(refused.err.contains("freqd distils from a student's raw user and item tables"), refused.err);
+        assertTrue(refused.err.contains("freqd distils from the student's raw user and item tables: it needs an mf or lightgcn student, not hstu"), refused.err);
         assertFalse(Files.exists(bad), "nothing is created before the check");
         // HSTU students, scratch and distilled, train on the device (DeviceSequenceTraining)
         Path hstu = dir.resolve("C-gpu-hstu");

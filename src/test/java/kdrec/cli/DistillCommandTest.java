@@ -139,8 +139,14 @@ class DistillCommandTest {
         Result refused = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "freqd", "--student", "hstu", "--device", "cuda",
                 "--out", cd.toString());
         assertEquals(1, refused.code);
-        assertTrue(refused.err.contains("freqd distils from a student's raw user and item tables, which an hstu student does not have"), refused.err);
+        assertTrue(refused.err.contains("freqd distils from the student's raw user and item tables: it needs an mf or lightgcn student, not hstu"), refused.err);
         assertTrue(!Files.exists(cd), "no run directory is left behind");
+        Path lazyHstu = dir.resolve("gpu-lazy-hstu");
+        Result lazyRefused = run("train", "--data", DATA, "--model", "hstu", "--dim", "8", "--device", "cuda", "--set", "lazy_adam=true",
+                "--out", lazyHstu.toString());
+        assertEquals(1, lazyRefused.code);
+        assertTrue(lazyRefused.err.contains("lazy_adam=true runs with --device cpu"), lazyRefused.err);
+        assertTrue(!Files.exists(lazyHstu), "no run directory is left behind");
         // lazy Adam runs on the device too
         Path lazyOut = dir.resolve("gpu-lazy");
         String[] lazyArgs = java.util.Arrays.copyOf(gpuDistill(lazyOut), gpuDistill(lazyOut).length + 2);

@@ -48,6 +48,19 @@ class DeviceSequenceTrainingTest {
                     () -> DeviceSequenceTraining.checkSupported(new kdrec.loss.Bpr(), new Adam(m.params(), 0.01f, 0f, false), null));
             assertTrue(bpr.getMessage().contains("alone or under a KD term; Bpr runs with --device cpu"), bpr.getMessage());
         }
+        // the settings the CLI checks before it creates a run directory
+        DeviceTraining.checkSettings("hstu", 20, false, 200, 64);
+        var lazy = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSettings("hstu", 20, true, 50, 32));
+        assertTrue(lazy.getMessage().contains("lazy_adam=true runs with --device cpu"), lazy.getMessage());
+        var long_ = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSettings("hstu", 20, false, 600, 32));
+        assertTrue(long_.getMessage().contains("up to max_len 512") && long_.getMessage().contains("got 600"), long_.getMessage());
+        var wide = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSettings("hstu", 20, false, 50, 300));
+        assertTrue(wide.getMessage().contains("(dim / heads) of 256, got 50 and 300"), wide.getMessage());
+        DeviceTraining.checkSettings("mf", 20, true, 600, 300); // lazy Adam and the HSTU limits do not concern MF
+        // FreqD reads raw user/item tables HSTU does not have: refused on either device when the run is resolved
+        var freqd = assertThrows(IllegalArgumentException.class,
+                () -> kdrec.kd.Distillation.resolve("freqd", c, null, "mf", Map.of()));
+        assertTrue(freqd.getMessage().contains("it needs an mf or lightgcn student, not hstu"), freqd.getMessage());
     }
 
     @Nested
@@ -84,6 +97,38 @@ class DeviceSequenceTrainingTest {
                 }
             }
             assertEquals(before, CudaProbe.cuda().allocatedBytes(), "device bytes leaked");
+        }
+
+        /**
+         * A batch of single-item histories has no next-item target: the host's loss is a constant and its
+         * Adam moves no parameter (none has a gradient), only counting the step; the device must do the same
+         * (a dense zero-gradient step would move every parameter by about lr under weight decay).
+         */
+        @Test
+        void aStepWithoutTargetsMovesNothing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+            StringBuilder train = new StringBuilder("user,item\n"), valid = new StringBuilder("user,item\n"), test = new StringBuilder("user,item\n");
+            for (int u = 0; u < 12; u++) {
+                int len = u < 6 ? 1 : 4; // users 0-5: one train item each
+                for (int p = 0; p < len; p++) train.append(u).append(',').append((u * 3 + p * 5) % 20).append('\n');
+                valid.append(u).append(',').append((u + 7) % 20).append('\n');
+                test.append(u).append(',').append((u + 11) % 20).append('\n');
+            }
+            java.nio.file.Files.writeString(dir.resolve("train.csv"), train);
+            java.nio.file.Files.writeString(dir.resolve("valid.csv"), valid);
+            java.nio.file.Files.writeString(dir.resolve("test.csv"), test);
+            kdrec.train.TrainData data = new kdrec.train.TrainData(kdrec.data.Datasets.loadUnchecked(dir.toString()));
+            TrainConfig c = cfg("sampled_softmax", 0f, 1).with(Map.of("weight_decay", 0.1));
+            try (Recommender m = Models.create(c, data)) {
+                Batch batch = Batch.ofUsers(new int[] {0, 1, 2, 3}, 0);
+                float[] before = flat(m);
+                Adam hostAdam = new Adam(m.params(), c.lr(), c.weightDecay(), false);
+                try (DeviceSequenceTraining dev = DeviceSequenceTraining.open((Hstu) m, Models.objective(c), hostAdam, null, data.trainPtr(), data.trainItems())) {
+                    assertEquals(0.0, dev.step(batch).get("sampled_softmax"));
+                    dev.download(true);
+                }
+                assertEquals(0.0, DeviceTrainingTest.relative(before, flat(m)), "no parameter moves");
+                assertEquals(1, hostAdam.steps(), "the step is counted");
+            }
         }
 
         @Test
