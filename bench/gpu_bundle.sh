@@ -57,7 +57,7 @@ print(f"gpu_bundle: fastutil trimmed to {len(keep)} classes")
 PY
 (cd "$fu_dir" && "$JAVA_HOME/bin/jar" cf "$fu_jar.min" @"$fu_dir.keep") && mv -f "$fu_jar.min" "$fu_jar"
 rm -rf "$fu_dir" "$fu_dir.edges" "$fu_dir.seeds" "$fu_dir.keep"
-"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,jdk.management \
   --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$stage/jre" 2> >(grep -v 'incubator' >&2)
 mkdir -p .gpu
 tar -C "$stage" -cJf .gpu/kdrec-gpu.tar.xz.tmp . && mv -f .gpu/kdrec-gpu.tar.xz.tmp .gpu/kdrec-gpu.tar.xz
