@@ -1,6 +1,5 @@
 package kdrec.bench;
 
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import kdrec.gpu.Cuda;
@@ -66,7 +65,7 @@ public final class GpuAttentionBench {
                 }
             }
             System.out.println(String.format(Locale.ROOT, "kdrec attention b=%d n=%d h=%d d=%d median_ms=%.4f fwd_ms=%.4f bwd_ms=%.4f device=%s",
-                    b, n, h, d, median(all), median(fwd), median(bwd), cuda.describe()));
+                    b, n, h, d, GpuCeBench.median(all), GpuCeBench.median(fwd), GpuCeBench.median(bwd), cuda.describe()));
         }
     }
 
@@ -74,11 +73,5 @@ public final class GpuAttentionBench {
         float[] x = new float[Math.toIntExact(n)];
         for (int i = 0; i < x.length; i++) x[i] = (float) (2 * r.nextDouble() - 1);
         return x;
-    }
-
-    private static double median(double[] a) {
-        double[] s = a.clone();
-        Arrays.sort(s);
-        return s.length == 0 ? Double.NaN : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

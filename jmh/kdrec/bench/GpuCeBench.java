@@ -83,7 +83,8 @@ public final class GpuCeBench {
         return a;
     }
 
-    private static double median(double[] a) {
+    /** Median of all of {@code a} (no warm-up element dropped: the callers time after their warm-up). */
+    static double median(double[] a) {
         if (a.length == 0) return Double.NaN;
         double[] s = a.clone();
         Arrays.sort(s);

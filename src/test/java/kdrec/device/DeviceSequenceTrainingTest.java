@@ -167,16 +167,9 @@ class DeviceSequenceTrainingTest {
         void distillationGradientsMatchTheCpu() throws Exception {
             var data = DeviceTrainingTest.DATA;
             Recommender teacherModel = DeviceTrainingTest.trainedTeacher(2);
-            Object[][] methods = {
-                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
-                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.sampling", false, "lambda", 0.5)},
-                    {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 2.0)},
-                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
-                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
-                    {"rcekd", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3, "lambda", 0.5)},
-                    {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
-                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
-                    {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)}};
+            Object[][] methods = {DeviceTrainingTest.RCEKD, DeviceTrainingTest.RCEKD_NO_SAMPLING, DeviceTrainingTest.CE_TEACHER,
+                    DeviceTrainingTest.CE_STUDENT, DeviceTrainingTest.CD, DeviceTrainingTest.RCEKD_FULL_CE, DeviceTrainingTest.RD,
+                    DeviceTrainingTest.DCD, {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)}};
             long before = CudaProbe.cuda().allocatedBytes();
             try (kdrec.kd.Teacher teacher = kdrec.kd.Teacher.of(teacherModel)) {
                 for (Object[] method : methods) {
@@ -193,11 +186,7 @@ class DeviceSequenceTrainingTest {
         void distillationEpochsMatchTheCpu() throws Exception {
             var data = DeviceTrainingTest.DATA;
             Recommender teacherModel = DeviceTrainingTest.trainedTeacher(2);
-            Object[][] methods = {
-                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
-                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
-                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
-                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)}};
+            Object[][] methods = {DeviceTrainingTest.RCEKD, DeviceTrainingTest.CE_STUDENT, DeviceTrainingTest.CD, DeviceTrainingTest.DCD};
             try (kdrec.kd.Teacher teacher = kdrec.kd.Teacher.of(teacherModel)) {
                 TrainConfig c = cfg("sampled_softmax", 0.2f, 2);
                 float[] scratch = distilled(kdrec.kd.Distillation.resolve(kdrec.kd.Distillation.SCRATCH, c, null, "mf", Map.of()), teacher, Device.CPU);

@@ -36,6 +36,16 @@ class DeviceTrainingTest {
     // small enough for the emulated driver (native/emu/driver: every CUDA thread an OS thread)
     static final TrainData DATA = new TrainData(Datasets.loadUnchecked("synthetic:users=48,items=40,per_user=8,clusters=4,seed=5"));
 
+    // KD settings of the device tests (small sets: K, M, L of a few items), shared with DeviceSequenceTrainingTest
+    static final Object[] RCEKD = {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)};
+    static final Object[] RCEKD_NO_SAMPLING = {"rcekd", Map.of("rcekd.k", 6, "rcekd.sampling", false, "lambda", 0.5)};
+    static final Object[] RCEKD_FULL_CE = {"rcekd", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3, "lambda", 0.5)};
+    static final Object[] CE_TEACHER = {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 2.0)};
+    static final Object[] CE_STUDENT = {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)};
+    static final Object[] CD = {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)};
+    static final Object[] RD = {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)};
+    static final Object[] DCD = {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)};
+
     static TrainConfig cfg(String model, int epochs) {
         return TrainConfig.defaults().with(Map.of("model", model, "dim", 8, "epochs", epochs, "batch_size", 64, "lr", 0.01,
                 "layers", 2, "patience", 50));
@@ -233,16 +243,11 @@ class DeviceTrainingTest {
             Recommender teacherModel = trainedTeacher(2);
             Object[][] methods = {
                     {Distillation.SCRATCH, Map.of()},
-                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
-                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.sampling", false, "lambda", 0.5)},
-                    {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 2.0)},
-                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
-                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
+                    RCEKD, RCEKD_NO_SAMPLING, CE_TEACHER, CE_STUDENT, CD,
                     // the methods whose term runs on the host against the device's embeddings
-                    {"rcekd", Map.of("rcekd.full_ce", true, "rcekd.k", 5, "rcekd.m", 10, "rcekd.l", 3, "lambda", 0.5)},
-                    {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
+                    RCEKD_FULL_CE, RD,
                     {"rrd", Map.of("rrd.k", 5, "rrd.l", 8, "rrd.mxk", 12, "lambda", 0.5)},
-                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
+                    DCD,
                     {"unkd", Map.of("unkd.group_num", 2, "unkd.n_distill", 4, "lambda", 0.5)},
                     // feature KD: FreqD reads the raw tables (its gradient joins after the backward), the others the final embeddings
                     {"freqd", Map.of("freqd.experts", 2, "freqd.filter", "quadratic:0.4", "freqd.dropout", 0.0, "lambda", 0.5)},
@@ -365,13 +370,9 @@ class DeviceTrainingTest {
         void distillationEpochsMatchTheCpu() throws Exception {
             Recommender teacherModel = trainedTeacher(3);
             Object[][] methods = {
-                    {"rcekd", Map.of("rcekd.k", 6, "rcekd.m", 15, "rcekd.l", 4, "lambda", 0.5)},
-                    {"ce", Map.of("ce.k", 8, "ce.tau", 2.0, "lambda", 2.0)},
-                    {"ce", Map.of("ce.k", 8, "ce.guide", "student", "lambda", 2.0)},
-                    {"rd", Map.of("rd.topk", 5, "rd.dynamic_sample", 10, "rd.start_epoch", 1, "lambda", 0.5)},
-                    {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "lambda", 0.5)},
+                    RCEKD, CE_TEACHER, CE_STUDENT, RD, CD,
                     {"cd", Map.of("cd.rank_k", 10, "cd.n_distill", 3, "cd.guide", "teacher", "lambda", 0.5)}, // samples uploaded once
-                    {"dcd", Map.of("dcd.k", 5, "dcd.mxk", 12, "lambda", 0.5)},
+                    DCD,
                     // feature KD: its own parameters are updated on the host each step, as on the CPU
                     {"freqd", Map.of("freqd.experts", 2, "freqd.filter", "quadratic:0.4", "lambda", 0.5)},
                     {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)},
