@@ -103,7 +103,7 @@ public final class DeviceSequenceTraining implements DeviceRun {
         if (objective == loss && extraAdam != null) {
             throw new IllegalArgumentException("--device cuda: an hstu run without a KD term has no extra parameters to optimise");
         }
-        if (hostAdam.lazy()) throw new IllegalArgumentException("--device cuda trains hstu with dense Adam; lazy_adam=true runs with --device cpu");
+        DeviceTraining.checkSettings("hstu", 0, hostAdam.lazy(), 0, 0); // the one place that says why lazy Adam is refused
         return loss;
     }
 
