@@ -5,7 +5,8 @@
 # under $OUT (the device tool's output folder; target/gpu-check elsewhere).
 #   bench/gpu_check.sh [tests|bench|all]   (default all)
 # Time: the tests are bounded by TEST_TIMEOUT (default 420 s; their CPU references are single-threaded),
-# each benchmark program by BENCH_TIMEOUT (default 120 s). On a 15-minute lease run `tests` and `bench` as
+# each benchmark program by BENCH_TIMEOUT (default 120 s), each of the three KdEpochBench runs (GPU, CPU,
+# GPU under the device profile) by KD_TIMEOUT (default 240 s). On a 15-minute lease run `tests` and `bench` as
 # two calls, so that a slow first part cannot starve the second. TEST_TIMEOUT / BENCH_TIMEOUT (seconds)
 # bound each part so that a hung kernel cannot eat the session's device time.
 set -uo pipefail
@@ -53,6 +54,12 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
     timeout "${KD_TIMEOUT:-240}" "${java[@]}" -Dkdrec.backend=$backend -cp "$cp" kdrec.bench.KdEpochBench rcekd 3 2>&1 \
       | grep -v 'Using incubator' | tee -a "$out/bench.log"
   done
+  # The same GPU runs under the device profile (kdrec.device.StepProfile): per epoch, where the time of a
+  # BPR and an RCE-KD epoch goes (host work, uploads, each launch group, the per-epoch hook, the trainer's
+  # own time between steps). Every phase boundary synchronises, so its epoch times are not the ones above.
+  echo "== KdEpochBench rcekd, kdrec.backend=cuda, kdrec.device.profile=true" | tee -a "$out/bench.log"
+  timeout "${KD_TIMEOUT:-240}" "${java[@]}" -Dkdrec.backend=cuda -Dkdrec.device.profile=true -cp "$cp" kdrec.bench.KdEpochBench rcekd 3 2>&1 \
+    | grep -v 'Using incubator' | tee -a "$out/bench.log"
   # The ratios: GEMM as % of torch.matmul, fused top-K vs matmul + topk, fused CE vs torch's.
   { bench/gpu_bench.sh --log "$out/bench.log"; grep '^ce_fwd_bwd_ms' "$out/bench.log"; } | tee "$out/ratios.txt"
 fi

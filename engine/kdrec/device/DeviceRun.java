@@ -39,6 +39,18 @@ public interface DeviceRun extends AutoCloseable {
      */
     void download(boolean withOptimiser);
 
+    /**
+     * Under {@code -Dkdrec.device.profile=true}, the per-phase wall times of the steps and the per-epoch
+     * work since the last {@link #resetProfile}, one line per phase; null when profiling is off or the
+     * run is not instrumented.
+     */
+    default String profileReport() {
+        return null;
+    }
+
+    /** Starts the profile's counts afresh (the trainer calls it after logging an epoch's report). */
+    default void resetProfile() {}
+
     @Override
     void close();
 

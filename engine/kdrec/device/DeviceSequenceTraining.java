@@ -32,6 +32,9 @@ import kdrec.nn.Adam;
  * Not here: lazy Adam (the host's lazy update tracks rows the device model does not), refused up front
  * with the attention kernels' shape limits (DeviceTraining.checkSettings). FreqD cannot distil into an
  * HSTU student on either device (it reads raw user/item tables; Distillation.resolve refuses it).
+ *
+ * <p>Not profiled: {@code -Dkdrec.device.profile=true} times {@link DeviceTraining}'s steps only, and
+ * this run keeps {@link DeviceRun#profileReport}'s default (null: the trainer logs no profile lines).
  */
 public final class DeviceSequenceTraining implements DeviceRun {
     private final Cuda cuda;

@@ -25,6 +25,10 @@ import kdrec.nn.Adam;
  * The trainer keeps its host model and optimiser as the master copy for checkpoints, early stopping
  * and the best-epoch parameters: {@link #download} after every epoch; {@link #open} uploads the host's
  * state, so a resumed run continues from its checkpoint.
+ *
+ * <p>Under {@code -Dkdrec.device.profile=true} the step, the per-epoch hook and the parameters'
+ * download are timed per phase ({@link StepProfile}; {@link #profileReport}), the device synchronised
+ * at every phase boundary; off, the profile's calls return at once.
  */
 public final class DeviceTraining implements DeviceRun {
     private final Cuda cuda;
@@ -37,6 +41,7 @@ public final class DeviceTraining implements DeviceRun {
     private final StepUploads uploads;
     private float[] losses = new float[0];
     private boolean hostBehind; // the device has stepped since the host model was last refreshed
+    private StepProfile profile;
 
     private DeviceTraining(Cuda cuda, Recommender student, Objective objective, Adam hostAdam, Adam extraAdam, int[] trainPtr,
                            int[] trainItems) {
@@ -61,6 +66,7 @@ public final class DeviceTraining implements DeviceRun {
         this.adam = a;
         this.bpr = new DeviceBpr(cuda);
         this.uploads = new StepUploads(cuda);
+        this.profile = StepProfile.fromProperty(cuda::synchronize);
     }
 
     /**
@@ -131,10 +137,15 @@ public final class DeviceTraining implements DeviceRun {
     /** The epoch's per-epoch hook (RCE-KD: the student's top-M and the epoch's sets). */
     @Override
     public void beginEpoch(int epoch) {
-        if (kd == null) return;
-        if (kd.readsHostModel() && hostBehind) download(false);
-        model.forward();
-        kd.beginEpoch(model, epoch);
+        if (kd != null) {
+            if (kd.readsHostModel() && hostBehind) download(false);
+            profile.begin();
+            model.forward();
+            profile.lap("epoch.forward");
+            kd.beginEpoch(model, epoch);
+            profile.lap("epoch.kd");
+        }
+        profile.handBack(); // the epoch's negatives and shuffle, before its first step, count as outside
     }
 
     /** One optimisation step on one batch; returns the loss parts as the host objective names them. */
@@ -154,26 +165,38 @@ public final class DeviceTraining implements DeviceRun {
      * and the GPU meet twice per step, not at every upload.
      */
     private Map<String, Double> run(Batch batch, boolean update) {
+        profile.beginStep();
         uploads.begin();
         int nb = bpr.prepare(batch, uploads), nk = kd == null ? 0 : kd.prepare(model, batch, uploads);
+        profile.lap("host.prepare");
         uploads.flush();
+        profile.lap("upload");
         DeviceBuffer perRow = slots.reserve("step.losses", (long) nb + nk);
         model.zeroGrad();
         model.forward();
+        profile.lap("zero+forward");
         bpr.launch(model, perRow.slice(0, nb * 4L));
-        if (kd != null) kd.launch(model, perRow.slice(nb * 4L, nk * 4L));
+        profile.lap("bpr");
+        if (kd != null) {
+            kd.launch(model, perRow.slice(nb * 4L, nk * 4L));
+            profile.lap("kd.launch");
+        }
         model.backward();
         if (kd != null) kd.afterBackward(model);
+        profile.lap("backward");
         if (update) {
             adam.step();
             if (kd != null) kd.update();
             hostBehind = true;
+            profile.lap("adam");
         }
         if (losses.length < nb + nk) losses = new float[nb + nk];
         cuda.download(perRow, java.lang.foreign.MemorySegment.ofArray(losses), 0, (nb + nk) * 4L);
         Map<String, Double> parts = new LinkedHashMap<>();
         parts.put("bpr", bpr.loss(losses, 0));
         if (kd != null) parts.put("kd", kd.loss(losses, nb));
+        profile.lap("download");
+        profile.handBack();
         return parts;
     }
 
@@ -197,9 +220,32 @@ public final class DeviceTraining implements DeviceRun {
      */
     @Override
     public void download(boolean withOptimiser) {
+        profile.begin();
         model.download();
         hostBehind = false;
         if (withOptimiser) adam.download();
+        profile.lap("epoch.download");
+    }
+
+    /** Under -Dkdrec.device.profile=true, the phases' times since the last reset, one line each ({@link StepProfile#report}); else null. */
+    @Override
+    public String profileReport() {
+        return profile.report();
+    }
+
+    @Override
+    public void resetProfile() {
+        profile.reset();
+    }
+
+    /** Replaces the run's profile (tests: profiling switched on without the system property). */
+    void useProfile(StepProfile p) {
+        this.profile = p;
+    }
+
+    /** The run's profile (tests). */
+    StepProfile profile() {
+        return profile;
     }
 
     @Override

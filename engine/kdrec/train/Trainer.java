@@ -145,6 +145,7 @@ public final class Trainer {
                 }
                 long t2 = System.nanoTime();
                 logEpoch(epoch, parts, (t1 - t0) / 1e9, (t2 - t1) / 1e9, valid, test, improved);
+                if (dev != null) logProfile(dev, epoch);
                 saveCheckpoints(epoch, adam, extraAdam, stopper, bestTest, improved);
                 if (data.hasValid() && stopper.shouldStop()) {
                     log(String.format("early stop: valid %s has not improved for %d evaluations (best epoch %d)",
@@ -305,6 +306,17 @@ public final class Trainer {
             row.put("improved", improved);
             out.metrics().append(row);
         }
+    }
+
+    /**
+     * Under {@code -Dkdrec.device.profile=true}: the device epoch's per-phase times (see
+     * kdrec.device.StepProfile), one log line per phase, then fresh counts for the next epoch.
+     */
+    private void logProfile(DeviceRun dev, int epoch) {
+        String report = dev.profileReport();
+        if (report == null) return;
+        for (String line : report.split("\n")) log("profile epoch " + (epoch + 1) + ": " + line);
+        dev.resetProfile();
     }
 
     private void log(String line) {

@@ -37,7 +37,10 @@ import kdrec.train.Trainer;
  * kdrec.device.DeviceTraining), each in one run of all the epochs (so epoch 1 carries the device
  * buffers' first allocations and is left out of the medians); the epochs are timed whole, from the
  * per-epoch hook to the parameters back on the host (the per-epoch hook and the CPU split are
- * host-path measurements and are not printed).
+ * host-path measurements and are not printed). With {@code -Dkdrec.device.profile=true} too, each
+ * run's log (its device line, epoch lines and per-phase profile lines, see kdrec.device.StepProfile)
+ * is echoed to stdout; the profiled epochs synchronise at every phase, so their seconds and ratio are
+ * not the unprofiled ones.
  */
 public final class KdEpochBench {
     private static final com.sun.management.OperatingSystemMXBean OS =
@@ -75,18 +78,25 @@ public final class KdEpochBench {
         }
     }
 
+    /** The device profile's switch, as kdrec.device.StepProfile reads it: the runs then echo their logs (with the profile lines) to stdout. */
+    private static final boolean PROFILE = Boolean.getBoolean("kdrec.device.profile");
+
     /** One device run of {@code cfg.epochs()} epochs; each epoch's train seconds (from the run's metrics.csv). */
     private static double[] gpuEpochs(TrainConfig cfg, TrainData td, Recommender model, Objective objective) throws Exception {
         java.nio.file.Path csv = java.nio.file.Files.createTempFile("kdrec-kd-epoch", ".csv");
+        java.nio.file.Path logFile = java.nio.file.Files.createTempFile("kdrec-kd-epoch", ".log");
         try {
-            try (kdrec.train.MetricsCsv metrics = new kdrec.train.MetricsCsv(csv)) {
-                new Trainer(cfg, td, model, objective, new Trainer.Outputs(null, metrics, null)).onDevice(kdrec.train.Device.CUDA).fit(null);
+            // the trainer logs the profile only to a run log: under the profile, one that echoes to stdout
+            try (kdrec.train.MetricsCsv metrics = new kdrec.train.MetricsCsv(csv);
+                     kdrec.train.RunLog log = PROFILE ? new kdrec.train.RunLog(logFile, System.out) : null) {
+                new Trainer(cfg, td, model, objective, new Trainer.Outputs(log, metrics, null)).onDevice(kdrec.train.Device.CUDA).fit(null);
             }
             java.util.List<String> lines = java.nio.file.Files.readAllLines(csv);
             int col = java.util.Arrays.asList(lines.get(0).split(",")).indexOf("train_seconds");
             return lines.stream().skip(1).mapToDouble(l -> Double.parseDouble(l.split(",")[col])).toArray();
         } finally {
             java.nio.file.Files.deleteIfExists(csv);
+            java.nio.file.Files.deleteIfExists(logFile);
         }
     }
 

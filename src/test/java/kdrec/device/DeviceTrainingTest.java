@@ -366,6 +366,116 @@ class DeviceTrainingTest {
             return out;
         }
 
+        /** The phases of a profiled RCE-KD run in first-use order: the hook's, the trainer's gap, the step's, the epoch's download. */
+        static final java.util.List<String> PHASES = java.util.List.of("epoch.forward", "epoch.kd", "outside", "host.prepare", "upload",
+                "zero+forward", "bpr", "kd.launch", "backward", "adam", "download", "epoch.download");
+
+        /** A run's tables (users then items) and its profile (null when unprofiled). */
+        record Profiled(float[] tables, StepProfile profile, String report) {}
+
+        /**
+         * {@code batches[epoch]} stepped through a DeviceTraining of {@code objective} on a fresh {@code c} student, each epoch
+         * between its hook and the parameters' download as the trainer runs it; profiled with the device's synchronise when
+         * {@code profiled} (the switch injected: the system property is read once per JVM).
+         */
+        private Profiled steppedRun(TrainConfig c, kdrec.loss.Objective objective, kdrec.loss.Batch[][] batches, boolean profiled) throws Exception {
+            try (Recommender model = Models.create(c, DATA)) {
+                Adam adam = new Adam(model.params(), c.lr(), c.weightDecay(), false);
+                try (DeviceTraining dev = DeviceTraining.open(model, objective, adam, null, DATA.trainPtr(), DATA.trainItems())) {
+                    dev.useProfile(profiled ? StepProfile.on(CudaProbe.cuda()::synchronize) : StepProfile.OFF);
+                    for (int epoch = 0; epoch < batches.length; epoch++) {
+                        dev.beginEpoch(epoch);
+                        for (kdrec.loss.Batch b : batches[epoch]) dev.step(b);
+                        dev.download(false);
+                    }
+                    float[] u = model.params().get("user").value().toArray(), i = model.params().get("item").value().toArray();
+                    float[] both = java.util.Arrays.copyOf(u, u.length + i.length);
+                    System.arraycopy(i, 0, both, u.length, i.length);
+                    return new Profiled(both, profiled ? dev.profile() : null, dev.profileReport());
+                }
+            }
+        }
+
+        /**
+         * Batches of up to {@code size} pairs of {@code epoch}'s shuffle in which no user and no item (positive or negative)
+         * occurs twice: every gradient element then gets at most one float atomic addition per launch, so a BPR step on
+         * MF is bit-deterministic on the device (see native/embedding.cu).
+         */
+        private kdrec.loss.Batch[] distinctBatches(TrainConfig c, int epoch, int n, int size) {
+            int[] neg = DATA.negatives(c.seed(), epoch), order = DATA.shuffledPairs(c.seed(), epoch);
+            java.util.List<kdrec.loss.Batch> out = new java.util.ArrayList<>();
+            int at = 0;
+            while (out.size() < n && at < order.length) {
+                java.util.Set<Integer> users = new java.util.HashSet<>(), items = new java.util.HashSet<>();
+                java.util.List<int[]> rows = new java.util.ArrayList<>();
+                for (; at < order.length && rows.size() < size; at++) {
+                    int u = DATA.trainPairUsers()[order[at]], p = DATA.trainItems()[order[at]], q = neg[order[at]];
+                    if (p == q || users.contains(u) || items.contains(p) || items.contains(q)) continue;
+                    users.add(u);
+                    items.add(p);
+                    items.add(q);
+                    rows.add(new int[] {u, p, q});
+                }
+                if (rows.isEmpty()) break;
+                out.add(new kdrec.loss.Batch(rows.stream().mapToInt(r -> r[0]).toArray(), rows.stream().mapToInt(r -> r[1]).toArray(),
+                        rows.stream().mapToInt(r -> r[2]).toArray()));
+            }
+            return out.toArray(kdrec.loss.Batch[]::new);
+        }
+
+        @Test
+        void profilingChangesNothingButTheTiming() throws Exception {
+            // BPR on MF over duplicate-free batches is bit-deterministic on the device: the profiled run (a
+            // synchronisation at every phase boundary) must end on exactly the unprofiled run's parameters
+            TrainConfig c = cfg("mf", 2);
+            kdrec.loss.Batch[][] batches = {distinctBatches(c, 0, 6, 12), distinctBatches(c, 1, 6, 12)};
+            long before = CudaProbe.cuda().allocatedBytes();
+            Profiled plain = steppedRun(c, new Bpr(), batches, false), profiled = steppedRun(c, new Bpr(), batches, true);
+            assertTrue(plain.report() == null, "unprofiled: no report");
+            assertArrayEquals(plain.tables(), profiled.tables(), "BPR tables after two epochs, profiled vs unprofiled (bit for bit)");
+            // BPR alone: no hook and no KD launch, the rest as in RCE-KD's run
+            int steps = batches[0].length + batches[1].length;
+            for (String phase : PHASES) {
+                long expected = phase.startsWith("epoch.") ? (phase.equals("epoch.download") ? 2 : 0) : phase.equals("kd.launch") ? 0 : steps;
+                assertEquals(expected, profiled.profile().count(phase), "BPR run: count of " + phase);
+            }
+            assertEquals(before, CudaProbe.cuda().allocatedBytes(), "device bytes leaked by the runs");
+        }
+
+        @Test
+        void theProfileNamesEveryPhaseOfAnRceKdRun() throws Exception {
+            Recommender teacherModel = trainedTeacher(2);
+            @SuppressWarnings("unchecked") Map<String, Object> settings = (Map<String, Object>) RCEKD[1];
+            TrainConfig c = cfg("mf", 2);
+            Distillation.Setup s = Distillation.resolve((String) RCEKD[0], c, null, "mf", settings);
+            kdrec.loss.Batch[][] batches = {batches(c, 0, 4), batches(c, 1, 4)};
+            int steps = batches[0].length + batches[1].length, epochs = batches.length;
+            long before = CudaProbe.cuda().allocatedBytes();
+            try (Teacher teacher = Teacher.of(teacherModel)) {
+                teacher.onDevice(Device.CUDA);
+                Profiled plain = steppedRun(c, Distillation.objective(s, teacher, DATA), batches, false);
+                Profiled profiled = steppedRun(c, Distillation.objective(s, teacher, DATA), batches, true);
+                // RCE-KD's term sums with float atomics (an item in many users' sets): equal up to that run-to-run noise
+                double rel = relative(plain.tables(), profiled.tables());
+                assertTrue(rel < 1e-4, "RCE-KD tables, profiled vs unprofiled: relative difference " + rel);
+                StepProfile p = profiled.profile();
+                assertEquals(PHASES, p.phases(), "phases in first-use order");
+                for (String phase : PHASES) {
+                    long expected = phase.equals("epoch.forward") || phase.equals("epoch.kd") || phase.equals("epoch.download") ? epochs : steps;
+                    assertEquals(expected, p.count(phase), "count of " + phase + " (" + steps + " steps, " + epochs + " epochs)");
+                    assertTrue(p.seconds(phase) >= 0, phase + ": " + p.seconds(phase) + " s");
+                }
+                String[] lines = profiled.report().split("\n");
+                assertEquals(PHASES.size() + 1, lines.length, profiled.report());
+                for (int k = 0; k < PHASES.size(); k++) {
+                    assertTrue(lines[k].startsWith(PHASES.get(k) + " "), "line " + k + " names " + PHASES.get(k) + ": " + lines[k]);
+                    assertTrue(lines[k].contains(" " + p.count(PHASES.get(k)) + " x "), "line " + k + " gives the count: " + lines[k]);
+                }
+                assertTrue(lines[PHASES.size()].startsWith("total "), lines[PHASES.size()]);
+            }
+            assertEquals(before, CudaProbe.cuda().allocatedBytes(), "device bytes leaked by the runs");
+        }
+
         @Test
         void distillationEpochsMatchTheCpu() throws Exception {
             Recommender teacherModel = trainedTeacher(3);
