@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kdrec's CUDA kernels and PyTorch CUDA on the same shapes, in one run, and their ratios:
 # GEMM NN/NT/TN (kdrec GFLOP/s as % of torch.matmul, TF32 off) and fused score->top-100 (speedup over
-# torch.topk(torch.matmul(U, I^T), 100)), full-softmax CE forward + backward against torch's, and HSTU's
+# torch.topk(torch.matmul(U, I^T), 100); and over kdrec's block-merge selection, timed in the same process), full-softmax CE forward + backward against torch's, and HSTU's
 # pointwise attention forward + backward against the torch composition. See jmh/kdrec/bench/GpuBench.java,
 # GpuCeBench.java, GpuAttentionBench.java, bench/torch_gpu.py, torch_gpu_ce.py and torch_gpu_attention.py.
 # Usage: bench/gpu_bench.sh [reps] [warmup]. Without an NVIDIA GPU it says so in one line and exits 0.
@@ -15,13 +15,18 @@ ratios() {  # joins "torch ..." and "kdrec ..." lines on "<what> <shape>": the t
   function field(name,   i) { for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2); return "" }
   /^torch (gemm|topk|attention) / { tms[key()] = field("median_ms"); tgf[key()] = field("gflops") }
   /^kdrec (gemm|topk|attention) / { order[++n] = key(); kms[key()] = field("median_ms"); kgf[key()] = field("gflops") }
+  /^kdrec topk_block / { b = key(); sub(/^topk_block/, "topk", b); bms[b] = field("median_ms") }
   END {
     for (i = 1; i <= n; i++) {
       k = order[i]
       if (!(k in tms)) { printf "%s: kdrec %s ms (no torch timing)\n", k, kms[k]; continue }
       if (k ~ /^gemm /) printf "%s: kdrec %.1f GFLOP/s = %.0f%% of torch (%.1f)\n", k, kgf[k], 100 * kgf[k] / tgf[k], tgf[k]
       else if (k ~ /^attention /) printf "%s: kdrec fwd+bwd %.3f ms, torch %.3f ms, speedup %.2fx\n", k, kms[k], tms[k], tms[k] / kms[k]
-      else printf "%s: kdrec fused %.3f ms, torch matmul+topk %.3f ms, speedup %.2fx\n", k, kms[k], tms[k], tms[k] / kms[k]
+      else {
+        printf "%s: kdrec fused %.3f ms, torch matmul+topk %.3f ms, speedup %.2fx", k, kms[k], tms[k], tms[k] / kms[k]
+        if (k in bms) printf " (block-merge selection %.3f ms: %.2fx)", bms[k], bms[k] / kms[k]
+        printf "\n"
+      }
     }
   }'
 }

@@ -15,7 +15,7 @@ import time
 # m x n x k; the last four are kdrec's training backward shapes dU = G . I and dI = G^T . U
 GEMM_SHAPES = [(4096, 4096, 4096), (1024, 4000, 64), (2048, 41000, 64),
                (1024, 64, 4000), (4000, 64, 1024), (2048, 64, 41000), (41000, 64, 2048)]
-TOPK_SHAPES = [(2048, 41000, 64), (30000, 41000, 300)]
+TOPK_SHAPES = [(2048, 41000, 64), (30000, 41000, 20), (30000, 41000, 300)]  # 30000x41000x20: RCE-KD's per-epoch student top-M
 K = 100
 
 

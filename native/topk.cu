@@ -36,6 +36,7 @@
 // Shared memory is static (~40 KB < the 48 KB that needs no opt-in; Cuda.launch cannot raise it), so
 // up to 5 blocks per SM fit by shared memory. Item counts must stay below 2^31 - 256 (int indices).
 #include "common.cuh"
+#include "topk_order.cuh"
 #include <climits>
 
 namespace kdrec_topk {
@@ -55,21 +56,6 @@ struct Smem {
   int cnt[R];  // candidates buffered per row
   int sz[R];   // length of the row's sorted list so far (<= k)
 };
-
-// True when (sa, ia) ranks strictly before (sb, ib): higher score, then lower id.
-__device__ __forceinline__ bool better(float sa, int ia, float sb, int ib) {
-  return sa > sb || (sa == sb && ia < ib);
-}
-
-// Number of entries of the best-first list (S, I)[0, len) that rank before (s, id).
-__device__ __forceinline__ int rank_in(const float* S, const int* I, int len, float s, int id) {
-  int lo = 0, hi = len;
-  while (lo < hi) {
-    const int mid = (lo + hi) >> 1;
-    if (better(S[mid], I[mid], s, id)) lo = mid + 1; else hi = mid;
-  }
-  return lo;
-}
 
 // Bitonic sort of the CAP slots (S, I), best first. All threads; starts and ends with a barrier.
 __device__ __forceinline__ void sort_slots(float* S, int* I) {

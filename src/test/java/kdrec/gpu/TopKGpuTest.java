@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * {@link GpuTopK} against {@link TopKScalar}: fused scoreTopK and selectTopK over a sweep of (m, n, d,
- * k) including empty rows/items, d = 0 and 300, k = 1/100/1024 and k > n, with and without per-row
+ * {@link GpuTopK} against {@link TopKScalar}, each case through both selections where k allows
+ * (WARP_ROWS for k <= 128, BLOCK_MERGE always): fused scoreTopK and selectTopK over a sweep of (m, n, d,
+ * k) including empty rows/items, d = 0 and 300, k = 1/32/33/100/128/1024 and k > n, with and without per-row
  * exclusions (random with duplicates, none, everything excluded), shapes that take the item-split path
  * (few rows, many items) and the single-pass path, NaN / +-Inf / -0 scores and heavy ties. Ids must
  * match exactly, except where the reference's scores tie within 1e-6 at that slot (then the scores
@@ -52,6 +53,11 @@ class TopKGpuTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> GpuTopK.scoreTopK(null, 2, 8, -1, u, 0, 8, items, 0, 8, 2, null, null, oi, os));
         assertTrue(e.getMessage().contains("negative d"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> GpuTopK.selectTopK(null, 1, 8, u, 0, 8, 129, null, null,
+                fake(129), fake(129), GpuTopK.Selection.WARP_ROWS));
+        assertTrue(e.getMessage().contains("WARP_ROWS limit"), e.getMessage());
+        assertEquals(GpuTopK.Selection.WARP_ROWS, GpuTopK.Selection.forK(128));
+        assertEquals(GpuTopK.Selection.BLOCK_MERGE, GpuTopK.Selection.forK(129));
         // empty problems return before any CUDA call (cuda is null here)
         GpuTopK.scoreTopK(null, 0, 8, 8, u, 0, 8, items, 0, 8, 5, null, null, oi, os);
         GpuTopK.selectTopK(null, 4, 8, u, 0, 8, 0, null, null, oi, os);
@@ -77,7 +83,7 @@ class TopKGpuTest {
         static final int[][] CASES = {
             {0, 10, 8, 5}, {5, 0, 8, 3}, {4, 20, 0, 5}, {1, 1, 1, 1}, {31, 33, 20, 1}, {32, 32, 64, 100},
             {33, 31, 7, 100}, {17, 1021, 64, 100}, {16, 1021, 33, 1024}, {40, 3000, 64, 1024}, {20, 500, 300, 10},
-            {64, 20_000, 64, 100}, {300, 2500, 20, 50},
+            {64, 20_000, 64, 100}, {300, 2500, 20, 50}, {70, 3000, 20, 32}, {45, 2000, 17, 33}, {40, 5000, 20, 128},
             {GpuTestSizes.pick(2048, 256), 1500, 16, 7},  // many rows: 2048 on a GPU, 256 on the emulated driver
         };
 
@@ -87,7 +93,10 @@ class TopKGpuTest {
             long before = cuda.allocatedBytes();
             long seed = 11;
             for (int[] c : CASES) {
-                for (int ex = 0; ex < 2; ex++) fused(cuda, c[0], c[1], c[2], c[3], ex == 1, false, seed++);
+                for (int ex = 0; ex < 2; ex++) {
+                    for (GpuTopK.Selection sel : selections(c[3])) fused(cuda, c[0], c[1], c[2], c[3], ex == 1, false, seed, sel);
+                    seed++;
+                }
             }
             assertEquals(before, cuda.allocatedBytes(), "device memory leaked");
         }
@@ -98,7 +107,10 @@ class TopKGpuTest {
             long before = cuda.allocatedBytes();
             long seed = 500;
             for (int[] c : CASES) {
-                for (int ex = 0; ex < 2; ex++) select(cuda, c[0], c[1], c[3], ex == 1, seed++);
+                for (int ex = 0; ex < 2; ex++) {
+                    for (GpuTopK.Selection sel : selections(c[3])) select(cuda, c[0], c[1], c[3], ex == 1, seed, sel);
+                    seed++;
+                }
             }
             assertEquals(before, cuda.allocatedBytes(), "device memory leaked");
         }
@@ -106,20 +118,30 @@ class TopKGpuTest {
         @Test
         void tiesResolveToLowerIdsExactly() {
             Cuda cuda = CudaProbe.cuda();
-            fused(cuda, 37, 2000, 5, 100, false, true, 900);    // small integers: scores exact, ties everywhere
-            fused(cuda, 37, 2000, 5, 1024, true, true, 901);
-            fused(cuda, 50, 10_000, 3, 64, true, true, 902);    // split path with ties across splits
+            for (GpuTopK.Selection sel : GpuTopK.Selection.values()) {
+                fused(cuda, 37, 2000, 5, 100, false, true, 900, sel);    // small integers: scores exact, ties everywhere
+                fused(cuda, 50, 10_000, 3, 64, true, true, 902, sel);    // split path with ties across splits
+                fused(cuda, 33, 3000, 2, 20, true, true, 903, sel);      // the 32-slot lists
+            }
+            fused(cuda, 37, 2000, 5, 1024, true, true, 901, GpuTopK.Selection.BLOCK_MERGE);
         }
 
         @Test
         void realisticShape() {
             Cuda cuda = CudaProbe.cuda();
-            fused(cuda, GpuTestSizes.pick(256, 64), 41_000, 64, 100, true, false, 1000);  // 64 rows on the emulated driver
+            for (GpuTopK.Selection sel : GpuTopK.Selection.values()) {  // 64 rows on the emulated driver
+                fused(cuda, GpuTestSizes.pick(256, 64), 41_000, 64, 100, true, false, 1000, sel);
+            }
         }
     }
 
+    /** The selections that run k: both where WARP_ROWS takes it, else BLOCK_MERGE. */
+    static GpuTopK.Selection[] selections(int k) {
+        return k <= GpuTopK.MAX_WARP_ROWS_K ? GpuTopK.Selection.values() : new GpuTopK.Selection[] {GpuTopK.Selection.BLOCK_MERGE};
+    }
+
     /** Fused problem on both sides; U and items at odd offsets with padded leading dims. */
-    static void fused(Cuda cuda, int m, int n, int d, int k, boolean excludes, boolean integers, long seed) {
+    static void fused(Cuda cuda, int m, int n, int d, int k, boolean excludes, boolean integers, long seed, GpuTopK.Selection sel) {
         SplittableRandom r = new SplittableRandom(seed);
         int ldu = d + r.nextInt(3), ldi = d + (seed % 2 == 0 ? 0 : 4), uOff = r.nextInt(5), iOff = seed % 2 == 0 ? 0 : 4;
         float[] u = values(r, uOff + m * ldu + 1, integers), it = values(r, iOff + n * ldi + 1, integers);
@@ -133,17 +155,17 @@ class TopKGpuTest {
              DeviceBuffer dp = csr[0] == null ? null : cuda.upload(csr[0]);
              DeviceBuffer dx = csr[1] == null ? null : cuda.upload(csr[1].length == 0 ? new int[1] : csr[1]);
              DeviceBuffer oi = cuda.allocElements(Math.max(1, m * k)); DeviceBuffer os = cuda.allocElements(Math.max(1, m * k))) {
-            GpuTopK.scoreTopK(cuda, m, n, d, du, uOff, ldu, dit, iOff, ldi, k, dp, dx, oi, os);
+            GpuTopK.scoreTopK(cuda, m, n, d, du, uOff, ldu, dit, iOff, ldi, k, dp, dx, oi, os, sel);
             gi = cuda.downloadInts(oi, m * k);
             gs = cuda.downloadFloats(os, m * k);
         }
-        String what = String.format("GpuTopK.scoreTopK m=%d n=%d d=%d k=%d excludes=%b integers=%b seed=%d splits=%d",
-                m, n, d, k, excludes, integers, seed, GpuTopK.splits(m, n));
+        String what = String.format("GpuTopK.scoreTopK %s m=%d n=%d d=%d k=%d excludes=%b integers=%b seed=%d splits=%d",
+                sel, m, n, d, k, excludes, integers, seed, GpuTopK.splits(m, n));
         compare(what, m, k, ei, es, gi, gs, integers);
     }
 
     /** Materialised scores with ties, NaN, +-Inf and -0 sprinkled in. */
-    static void select(Cuda cuda, int m, int n, int k, boolean excludes, long seed) {
+    static void select(Cuda cuda, int m, int n, int k, boolean excludes, long seed, GpuTopK.Selection sel) {
         SplittableRandom r = new SplittableRandom(seed);
         int lds = n + r.nextInt(4), sOff = r.nextInt(6);
         float[] s = values(r, sOff + m * lds + 1, false);
@@ -165,12 +187,12 @@ class TopKGpuTest {
              DeviceBuffer dp = csr[0] == null ? null : cuda.upload(csr[0]);
              DeviceBuffer dx = csr[1] == null ? null : cuda.upload(csr[1].length == 0 ? new int[1] : csr[1]);
              DeviceBuffer oi = cuda.allocElements(Math.max(1, m * k)); DeviceBuffer os = cuda.allocElements(Math.max(1, m * k))) {
-            GpuTopK.selectTopK(cuda, m, n, ds, sOff, lds, k, dp, dx, oi, os);
+            GpuTopK.selectTopK(cuda, m, n, ds, sOff, lds, k, dp, dx, oi, os, sel);
             gi = cuda.downloadInts(oi, m * k);
             gs = cuda.downloadFloats(os, m * k);
         }
-        String what = String.format("GpuTopK.selectTopK m=%d n=%d k=%d excludes=%b seed=%d splits=%d",
-                m, n, k, excludes, seed, GpuTopK.splits(m, n));
+        String what = String.format("GpuTopK.selectTopK %s m=%d n=%d k=%d excludes=%b seed=%d splits=%d",
+                sel, m, n, k, excludes, seed, GpuTopK.splits(m, n));
         compare(what, m, k, ei, es, gi, gs, true);  // the scores are given: selection must be exact
     }
 
