@@ -11,6 +11,8 @@
 //   * each thread owns an 8 x 8 register tile of C: rows {ty*4 .. +3, 64 + ty*4 .. +3} and columns
 //     {tx*4 .. +3, 64 + tx*4 .. +3} (tx = t % 16, ty = t / 16). The split into two 4-wide halves 64
 //     apart keeps the float4 shared reads of a warp on consecutive addresses (no bank conflicts);
+//   * outputs at most 64 wide (kdrec's training backward dU = G . I and dI = G^T . U at d = 64) use a
+//     128 x 64 tile (the *_n64 kernels): 8 x 4 per thread, no zero columns computed;
 //   * double buffering: while slab s is multiplied out of shared buffer s&1, slab s+1 is fetched from
 //     global memory into registers and stored into the other buffer, so there is one __syncthreads per
 //     slab and the global latency overlaps the FMAs.
@@ -82,6 +84,42 @@ __device__ __forceinline__ void stash(float* S, const float v[4]) {
   }
 }
 
+// The narrow tile's B slab (8 x 64, BN = 64): this thread's 2 elements, (mn, p) at X[mn * ld + p] when
+// KC, X[p * ld + mn] otherwise; float2 loads when the pointer is 8-byte aligned and ld even.
+template <bool KC>
+__device__ __forceinline__ void fetch_narrow(const float* __restrict__ X, int ld, int MN, int K, int mn0, int k0,
+                                             bool vec, float v[2]) {
+  const int t = threadIdx.x;
+  const int mn = KC ? mn0 + (t >> 2) : mn0 + (t & 31) * 2, p = KC ? k0 + (t & 3) * 2 : k0 + (t >> 5);
+  const float* src = KC ? X + (long long)mn * ld + p : X + (long long)p * ld + mn;
+  const bool whole = KC ? (mn < MN && p + 1 < K) : (p < K && mn + 1 < MN);
+  if (vec && whole) {
+    const float2 q = *reinterpret_cast<const float2*>(src);
+    v[0] = q.x; v[1] = q.y;
+  } else if (KC) {
+#pragma unroll
+    for (int i = 0; i < 2; i++) v[i] = (mn < MN && p + i < K) ? src[i] : 0.f;
+  } else {
+#pragma unroll
+    for (int i = 0; i < 2; i++) v[i] = (p < K && mn + i < MN) ? src[i] : 0.f;
+  }
+}
+
+// Stores fetch_narrow's 2 elements into the k-major slab S[p][mn] (KC: 8 rows x 4 k-pairs per warp,
+// banks (4p + mn) mod 32 all distinct).
+template <bool KC>
+__device__ __forceinline__ void stash_narrow(float* S, const float v[2]) {
+  const int t = threadIdx.x;
+  if (KC) {
+    const int mn = t >> 2, p = (t & 3) * 2;
+    S[p * LDS + mn] = v[0];
+    S[(p + 1) * LDS + mn] = v[1];
+  } else {
+    const int p = t >> 5, mn = (t & 31) * 2;
+    *reinterpret_cast<float2*>(S + p * LDS + mn) = make_float2(v[0], v[1]);
+  }
+}
+
 // c = alpha * acc (+ beta * c): the scalar twin's storeRow, rounding included (no FMA contraction).
 __device__ __forceinline__ float finish(float acc, float alpha, float beta, const float* c) {
   float v = __fmul_rn(alpha, acc);
@@ -89,34 +127,52 @@ __device__ __forceinline__ float finish(float acc, float alpha, float beta, cons
   return v;
 }
 
+// B's slab for a tile of width TN_: fetch/stash (4 per thread) for 128, the narrow pair for 64.
+template <bool KC, int TN_>
+__device__ __forceinline__ void fetch_b(const float* __restrict__ X, int ld, int MN, int K, int mn0, int k0, bool vec, float* v) {
+  if constexpr (TN_ == 128) fetch<KC>(X, ld, MN, K, mn0, k0, vec, v);
+  else fetch_narrow<KC>(X, ld, MN, K, mn0, k0, vec, v);
+}
+template <bool KC, int TN_>
+__device__ __forceinline__ void stash_b(float* S, const float* v) {
+  if constexpr (TN_ == 128) stash<KC>(S, v);
+  else stash_narrow<KC>(S, v);
+}
+
 // PARTIAL (split-K): block z sums only k in [z * kChunk, min(k, (z+1) * kChunk)) and stores the raw
 // sums to C + z * m * n (a dense m x n workspace, ldc == n); kdrec_gemm_splitk_reduce finishes.
-template <bool A_KC, bool B_KC, bool PARTIAL>
+// TN_ is the tile's width: 128, or 64 for outputs at most 64 wide (kdrec's dU = G . I and dI = G^T . U
+// with n = d = 64, where a 128-wide tile computes as many zero columns as real ones): then each thread
+// owns 8 x 4 outputs (columns tx*4 .. +3) and the B slab is 8 x 64, two elements per thread.
+template <bool A_KC, bool B_KC, bool PARTIAL, int TN_ = BN>
 __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const float* __restrict__ A, int lda,
                                      const float* __restrict__ B, int ldb, float beta, float* C, int ldc, int kChunk) {
+  static_assert(TN_ == 128 || TN_ == 64, "tile width 128 or 64");
+  constexpr int TJ = TN_ / 16;  // output columns per thread: 8 (two halves 64 apart) or 4
+  constexpr int NV = TN_ == 128 ? 4 : 2;  // B elements fetched per thread per slab
   __shared__ __align__(16) float As[2][BK * LDS];
   __shared__ __align__(16) float Bs[2][BK * LDS];
   const int t = threadIdx.x, tx = t & 15, ty = t >> 4;
-  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * TN_;
   const bool avec = aligned16(A) && (lda & 3) == 0;
-  const bool bvec = aligned16(B) && (ldb & 3) == 0;
+  const bool bvec = TN_ == 128 ? aligned16(B) && (ldb & 3) == 0 : (reinterpret_cast<uintptr_t>(B) & 7u) == 0 && (ldb & 1) == 0;
 
-  float acc[8][8];
+  float acc[8][TJ];
 #pragma unroll
   for (int i = 0; i < 8; i++)
 #pragma unroll
-    for (int j = 0; j < 8; j++) acc[i][j] = 0.f;
+    for (int j = 0; j < TJ; j++) acc[i][j] = 0.f;
 
   // k range of this block; kBegin is a multiple of BK (kChunk is), so the float4 alignment argument holds
   const int kBegin = PARTIAL ? blockIdx.z * kChunk : 0;
   const int kEnd = PARTIAL ? min(k, kBegin + kChunk) : k;
   const int slabs = kEnd > kBegin ? (kEnd - kBegin + BK - 1) / BK : 0;
-  float va[4], vb[4];
+  float va[4], vb[NV];
   if (slabs > 0) {
     fetch<A_KC>(A, lda, m, kEnd, m0, kBegin, avec, va);
-    fetch<B_KC>(B, ldb, n, kEnd, n0, kBegin, bvec, vb);
+    fetch_b<B_KC, TN_>(B, ldb, n, kEnd, n0, kBegin, bvec, vb);
     stash<A_KC>(As[0], va);
-    stash<B_KC>(Bs[0], vb);
+    stash_b<B_KC, TN_>(Bs[0], vb);
   }
   __syncthreads();
   for (int s = 0; s < slabs; s++) {
@@ -124,7 +180,7 @@ __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const flo
     const bool more = s + 1 < slabs;
     if (more) {  // global loads of the next slab are in flight during the FMAs below
       fetch<A_KC>(A, lda, m, kEnd, m0, kBegin + (s + 1) * BK, avec, va);
-      fetch<B_KC>(B, ldb, n, kEnd, n0, kBegin + (s + 1) * BK, bvec, vb);
+      fetch_b<B_KC, TN_>(B, ldb, n, kEnd, n0, kBegin + (s + 1) * BK, bvec, vb);
     }
     const float* as = As[cur];
     const float* bs = Bs[cur];
@@ -133,18 +189,22 @@ __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const flo
       const float4 a0 = *reinterpret_cast<const float4*>(as + p * LDS + ty * 4);
       const float4 a1 = *reinterpret_cast<const float4*>(as + p * LDS + 64 + ty * 4);
       const float4 b0 = *reinterpret_cast<const float4*>(bs + p * LDS + tx * 4);
-      const float4 b1 = *reinterpret_cast<const float4*>(bs + p * LDS + 64 + tx * 4);
       const float ra[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-      const float rb[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+      float rb[TJ];
+      rb[0] = b0.x; rb[1] = b0.y; rb[2] = b0.z; rb[3] = b0.w;
+      if constexpr (TJ == 8) {
+        const float4 b1 = *reinterpret_cast<const float4*>(bs + p * LDS + 64 + tx * 4);
+        rb[4] = b1.x; rb[5] = b1.y; rb[6] = b1.z; rb[7] = b1.w;
+      }
 #pragma unroll
       for (int i = 0; i < 8; i++)
 #pragma unroll
-        for (int j = 0; j < 8; j++) acc[i][j] = fmaf(ra[i], rb[j], acc[i][j]);
+        for (int j = 0; j < TJ; j++) acc[i][j] = fmaf(ra[i], rb[j], acc[i][j]);
     }
     // The other buffer was last read in iteration s-1, which ended with a barrier: safe to overwrite.
     if (more) {
       stash<A_KC>(As[cur ^ 1], va);
-      stash<B_KC>(Bs[cur ^ 1], vb);
+      stash_b<B_KC, TN_>(Bs[cur ^ 1], vb);
     }
     __syncthreads();
   }
@@ -156,7 +216,7 @@ __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const flo
       const int row = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + (i - 4));
       if (row >= m) continue;
 #pragma unroll
-      for (int j = 0; j < 8; j++) {
+      for (int j = 0; j < TJ; j++) {
         const int col = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + (j - 4));
         if (col < n) W[(long long)row * n + col] = acc[i][j];
       }
@@ -170,7 +230,7 @@ __device__ __forceinline__ void gemm(int m, int n, int k, float alpha, const flo
     if (row >= m) continue;
     float* crow = C + (long long)row * ldc;
 #pragma unroll
-    for (int h = 0; h < 2; h++) {
+    for (int h = 0; h < TJ / 4; h++) {
       const int col = n0 + h * 64 + tx * 4;
       if (cvec && col + 3 < n) {
         float4* c4 = reinterpret_cast<float4*>(crow + col);
@@ -231,6 +291,33 @@ extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nt_splitk(int m,
 extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_tn_splitk(int m, int n, int k, const float* A, int lda,
                                                                         const float* B, int ldb, float* W, int kChunk) {
   kdrec_gemm::gemm<false, false, true>(m, n, k, 1.f, A, lda, B, ldb, 0.f, W, n, kChunk);
+}
+
+// The narrow tile (128 x 64; GpuGemm's choice when n <= 64): grid (ceil(n/64), ceil(m/128)[, splits]),
+// otherwise the same arguments and contracts as the kernels above.
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nn_n64(int m, int n, int k, float alpha, const float* A, int lda,
+                                                                     const float* B, int ldb, float beta, float* C, int ldc) {
+  kdrec_gemm::gemm<true, false, false, 64>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0);
+}
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nt_n64(int m, int n, int k, float alpha, const float* A, int lda,
+                                                                     const float* B, int ldb, float beta, float* C, int ldc) {
+  kdrec_gemm::gemm<true, true, false, 64>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0);
+}
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_tn_n64(int m, int n, int k, float alpha, const float* A, int lda,
+                                                                     const float* B, int ldb, float beta, float* C, int ldc) {
+  kdrec_gemm::gemm<false, false, false, 64>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0);
+}
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nn_n64_splitk(int m, int n, int k, const float* A, int lda,
+                                                                            const float* B, int ldb, float* W, int kChunk) {
+  kdrec_gemm::gemm<true, false, true, 64>(m, n, k, 1.f, A, lda, B, ldb, 0.f, W, n, kChunk);
+}
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_nt_n64_splitk(int m, int n, int k, const float* A, int lda,
+                                                                            const float* B, int ldb, float* W, int kChunk) {
+  kdrec_gemm::gemm<true, true, true, 64>(m, n, k, 1.f, A, lda, B, ldb, 0.f, W, n, kChunk);
+}
+extern "C" __global__ __launch_bounds__(256, 2) void kdrec_gemm_tn_n64_splitk(int m, int n, int k, const float* A, int lda,
+                                                                            const float* B, int ldb, float* W, int kChunk) {
+  kdrec_gemm::gemm<false, false, true, 64>(m, n, k, 1.f, A, lda, B, ldb, 0.f, W, n, kChunk);
 }
 
 // C = alpha * (sum over z = 0..splits-1 of W[z]) (+ beta * C), the splits added in a fixed order (deterministic).

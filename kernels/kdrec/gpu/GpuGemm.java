@@ -7,7 +7,8 @@ package kdrec.gpu;
  * same contract: with {@code beta == 0} C is only written, never read.
  *
  * <p>Kernels: native/gemm.cu. One 256-thread block computes a 128 x 128 tile of C (grid = n/128
- * column tiles x m/128 row tiles), each thread an 8 x 8 register tile, k walked in double-buffered
+ * column tiles x m/128 row tiles; a 128 x 64 tile when n &lt;= {@value #NARROW}, as in kdrec's training
+ * backward at d = 64), each thread an 8 x 8 (8 x 4) register tile, k walked in double-buffered
  * shared-memory slabs of 8; float4 global loads where the operand's pointer and leading dimension
  * allow, bounds-checked scalar loads elsewhere, so any m, n, k, offset and leading dim works. The sum
  * over k runs in another order than the CPU twin's (slab-wise FMA), so results agree to fp32 rounding,
@@ -18,6 +19,8 @@ public final class GpuGemm {
     private GpuGemm() {}
 
     private static final int TILE = 128, THREADS = 256;
+    /** Outputs at most this wide run the 128 x 64 tile (the *_n64 kernels: no zero columns computed). */
+    static final int NARROW = 64;
     /** The grid's y dimension (row tiles) is limited to 65,535 blocks. */
     static final int MAX_M = 65_535 * TILE;
 
@@ -26,7 +29,8 @@ public final class GpuGemm {
                           DeviceBuffer b, long bOff, int ldb, float beta, DeviceBuffer c, long cOff, int ldc) {
         check("GpuGemm.nn", false, false, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
-        launch(cuda, cuda.kernel("kdrec_gemm_nn"), cuda.kernel("kdrec_gemm_nn_splitk"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        launch(cuda, n <= NARROW ? cuda.kernel("kdrec_gemm_nn_n64") : cuda.kernel("kdrec_gemm_nn"),
+                n <= NARROW ? cuda.kernel("kdrec_gemm_nn_n64_splitk") : cuda.kernel("kdrec_gemm_nn_splitk"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     /** C = alpha * A . B^T + beta * C ; A m x k, B n x k. */
@@ -34,7 +38,8 @@ public final class GpuGemm {
                           DeviceBuffer b, long bOff, int ldb, float beta, DeviceBuffer c, long cOff, int ldc) {
         check("GpuGemm.nt", false, true, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
-        launch(cuda, cuda.kernel("kdrec_gemm_nt"), cuda.kernel("kdrec_gemm_nt_splitk"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        launch(cuda, n <= NARROW ? cuda.kernel("kdrec_gemm_nt_n64") : cuda.kernel("kdrec_gemm_nt"),
+                n <= NARROW ? cuda.kernel("kdrec_gemm_nt_n64_splitk") : cuda.kernel("kdrec_gemm_nt_splitk"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     /** C = alpha * A^T . B + beta * C ; A k x m, B k x n. */
@@ -42,13 +47,15 @@ public final class GpuGemm {
                           DeviceBuffer b, long bOff, int ldb, float beta, DeviceBuffer c, long cOff, int ldc) {
         check("GpuGemm.tn", true, false, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
-        launch(cuda, cuda.kernel("kdrec_gemm_tn"), cuda.kernel("kdrec_gemm_tn_splitk"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        launch(cuda, n <= NARROW ? cuda.kernel("kdrec_gemm_tn_n64") : cuda.kernel("kdrec_gemm_tn"),
+                n <= NARROW ? cuda.kernel("kdrec_gemm_tn_n64_splitk") : cuda.kernel("kdrec_gemm_tn_splitk"), m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
     private static void launch(Cuda cuda, Cuda.Kernel kernel, Cuda.Kernel splitKernel, int m, int n, int k, float alpha,
                                DeviceBuffer a, long aOff, int lda, DeviceBuffer b, long bOff, int ldb, float beta,
                                DeviceBuffer c, long cOff, int ldc) {
-        int gx = (int) ((n + TILE - 1L) / TILE), gy = (int) ((m + TILE - 1L) / TILE);
+        int tileN = n <= NARROW ? NARROW : TILE;
+        int gx = (int) ((n + tileN - 1L) / tileN), gy = (int) ((m + TILE - 1L) / TILE);
         int splits = splitK(m, n, k, cuda.multiprocessors());
         if (splits == 1) {
             // the element offsets become views, so the kernel sees each operand's first element
