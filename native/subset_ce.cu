@@ -248,17 +248,24 @@ kdrec_subset_ce_pair_targets(int m, const int* ptr, const int* a, const int* b, 
 // The fused pair forward: s_j = <U[r], I[idx[j]]>, loss[r] = wA lse_A(s/tau) + wB lse_B(s/tau)
 // - sum_j target_j s_j / tau (an empty set's term is 0), grad[j] = (wA qA_j [j < a] + wB qB_j [j >= b]
 // - target_j) / tau, and gu[r] = sum_j grad[j] I[idx[j]] (overwritten; skipped when hasGu = 0).
-extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
-kdrec_subset_ce_pair_soft_ce(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
-                             const int* idx, const int* a, const int* b, const float* target, const float* wA,
-                             const float* wB, float tau, float* loss, float* grad, float* gu, int ldgu, int hasGu) {
-  using namespace kdrec_subset_ce;
+// ROWS (kdrec_subset_ce_pair_soft_ce_rows): row r is table row userIds[r] (distinct ids), read from the
+// user table u and ADDED into the gradient table gu, and the item gradient di[idx[j]] += grad[j] U[r]
+// (float atomics, entry by entry as kdrec_subset_ce_gather_dot_backward) is fused in: one launch where
+// a device step made four (gather, this, scatter, gather-dot backward).
+namespace kdrec_subset_ce {
+template <bool ROWS>
+__device__ __forceinline__ void pair_soft_ce(int m, int d, const int* userIds, const float* u, int ldu, const float* items, int ldi,
+                                             const int* ptr, const int* idx, const int* a, const int* b, const float* target,
+                                             const float* wA, const float* wB, float tau, float* loss, float* grad, float* gu,
+                                             int ldgu, int hasGu, float* di, int lddi) {
   const int lane = threadIdx.x & 31;
   const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
   for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
     const int o = ptr[r], n = ptr[r + 1] - o, ar = a[r], br = b[r];
+    const long long row = ROWS ? (long long)userIds[r] : r;
+    const float* ur = u + row * ldu;
     // grad parks the raw dots until the gradient pass overwrites them (same lane per slot).
-    row_dots(u + r * ldu, items, ldi, idx, o, n, d, grad, nullptr, lane);
+    row_dots(ur, items, ldi, idx, o, n, d, grad, nullptr, lane);
     Online oa = online_empty(), ob = online_empty();
     for (int j = lane; j < n; j += 32) {
       const float x = grad[o + j];
@@ -280,14 +287,44 @@ kdrec_subset_ce_pair_soft_ce(int m, int d, const float* u, int ldu, const float*
     cross = kdrec::warp_sum(cross);
     if (lane == 0) loss[r] = (float)(value - cross);
     if (!hasGu) continue;
-    // gu[r][k] = sum_j grad[j] I[idx[j]][k]: lanes over columns, entries in order. The chunk loads of
-    // grad read slot o + j0 + lane, which this same lane wrote just above: no barrier needed.
+    // gu[row][k] (= or +=) sum_j grad[j] I[idx[j]][k]: lanes over columns, entries in order. The chunk loads
+    // of grad read slot o + j0 + lane, which this same lane wrote just above: no barrier needed.
     for (int k0 = 0; k0 < d; k0 += 32) {
       const int k = k0 + lane;
       const float acc = gathered_column(idx, grad, o, n, items, ldi, k, d, lane);
-      if (k < d) gu[r * ldgu + k] = acc;
+      if (k < d) {
+        if (ROWS) gu[row * ldgu + k] += acc;
+        else gu[r * ldgu + k] = acc;
+      }
+    }
+    if (ROWS) {  // the item side: every lane reads the grad slots the others wrote, so the warp syncs first
+      __syncwarp();
+      for (int j = 0; j < n; j++) {
+        const float gj = grad[o + j];
+        float* dr = di + (long long)idx[o + j] * lddi;
+        for (int k = lane; k < d; k += 32) atomicAdd(dr + k, gj * ur[k]);
+      }
     }
   }
+}
+}  // namespace kdrec_subset_ce
+
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_pair_soft_ce(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
+                             const int* idx, const int* a, const int* b, const float* target, const float* wA,
+                             const float* wB, float tau, float* loss, float* grad, float* gu, int ldgu, int hasGu) {
+  kdrec_subset_ce::pair_soft_ce<false>(m, d, nullptr, u, ldu, items, ldi, ptr, idx, a, b, target, wA, wB, tau, loss, grad, gu,
+                                       ldgu, hasGu, nullptr, 0);
+}
+
+// u / gu: the user table and its gradient (rows userIds[r], distinct); di: the item gradient table.
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_pair_soft_ce_rows(int m, int d, const int* userIds, const float* u, int ldu, const float* items, int ldi,
+                                  const int* ptr, const int* idx, const int* a, const int* b, const float* target,
+                                  const float* wA, const float* wB, float tau, float* loss, float* grad, float* gu, int ldgu,
+                                  float* di, int lddi) {
+  kdrec_subset_ce::pair_soft_ce<true>(m, d, userIds, u, ldu, items, ldi, ptr, idx, a, b, target, wA, wB, tau, loss, grad, gu,
+                                      ldgu, 1, di, lddi);
 }
 
 // ---- soft-label BCE per entry (CD; kdrec.autograd.PointwiseLoss.softBce over each row's list) ----

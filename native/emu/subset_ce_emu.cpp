@@ -2,7 +2,8 @@
 // on the emulator against double references from SubsetCeScalar / PairCeScalar: gatherDot,
 // gatherDotBackward (du only / di only / both; di by atomics with repeated items), softCe (fused dots;
 // with/without rowScale and studentLogits, tau 1 and 0.1), softCeLogits (grad aliasing student, as the
-// kernel allows), pair targets and pair softCe (a = 0, b = n, overlapping sets, gu or not), and the
+// kernel allows), pair targets and pair softCe (a = 0, b = n, overlapping sets, gu or not; and the rows
+// form, users by id from a larger table, both gradients accumulated), and the
 // soft-label BCE (CD; saturated logits). Rows: empty,
 // 1, 31, 32, 33, 70 entries (several 32-entry chunks); ptr[0] != 0; d around 32; padded lds; launch
 // shape as GpuCeArgs (blocks of 256 = 8 warps, warpGrid(m) capped) so warps grid-stride over rows.
@@ -170,6 +171,34 @@ static void run(int m, int d, float tau, bool quick) {
     h::check(std::string("pair softCe loss gu=") + std::to_string(hasGu) + " " + tag, loss, rl);
     h::check(std::string("pair softCe grad gu=") + std::to_string(hasGu) + " " + tag, grad, rg);
     if (hasGu && m > 0) h::check(std::string("pair softCe gu ") + tag, gu, rgu);
+    if (!hasGu || m == 0) continue;
+    // the rows form: row r is table row perm[r] = m + 1 - r of a (m + 2)-row user table holding Up's rows;
+    // the user gradient gets rgu[r] added at perm[r] (rows 0 and 1 untouched), the item gradient
+    // += grad[j] U[r] (both start non-zero: they accumulate)
+    const int rowsT = m + 2, ldg = d + 2;
+    std::vector<int> perm(m);
+    std::vector<float> T((size_t)rowsT * ldu, h::SENT);
+    for (int r = 0; r < m; r++) {
+      perm[r] = m + 1 - r;
+      for (int k = 0; k < d; k++) T[(size_t)perm[r] * ldu + k] = Up[(long long)r * ldu + k];
+    }
+    h::Out ug(1, rowsT, d, ldg), ig(3, nItems, d, ldg), loss2 = vecOut(m, h::SENT), grad2 = vecOut(nnz, h::SENT);
+    std::vector<double> rug((size_t)rowsT * d), rig((size_t)nItems * d);
+    for (int q = 0; q < rowsT; q++) for (int k = 0; k < d; k++) ug.at(q, k) = rug[(size_t)q * d + k] = 0.25f - 0.01f * q;
+    for (int q = 0; q < nItems; q++) for (int k = 0; k < d; k++) ig.at(q, k) = rig[(size_t)q * d + k] = -0.05f * k;
+    for (int r = 0; r < m; r++) {
+      for (int k = 0; k < d; k++) rug[(size_t)perm[r] * d + k] += rgu[(size_t)r * d + k];
+      for (int j = ptr[r]; j < ptr[r + 1]; j++)
+        for (int k = 0; k < d; k++) rig[(size_t)idx[j] * d + k] += rg[j] * Up[(long long)r * ldu + k];
+    }
+    L(m, [&] {
+      kdrec_subset_ce_pair_soft_ce_rows(m, d, perm.data(), T.data(), ldu, Ip, ldi, ptr.data(), idx.data(), A.data(), B.data(), tf.data(),
+                                        wA.data(), wB.data(), tau, loss2.p(), grad2.p(), ug.p(), ldg, ig.p(), ldg);
+    });
+    h::check(std::string("pair softCeRows loss ") + tag, loss2, rl);
+    h::check(std::string("pair softCeRows grad ") + tag, grad2, rg);
+    h::check(std::string("pair softCeRows user gradient ") + tag, ug, rug);
+    h::check(std::string("pair softCeRows item gradient ") + tag, ig, rig);
   }
 }
 

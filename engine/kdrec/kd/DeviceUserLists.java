@@ -109,15 +109,22 @@ final class DeviceUserLists {
 
     /** The device part (after the step's flush): the rows' lists cut out of the epoch's and the users' final embeddings gathered. */
     Rows cut(DeviceModel model, Rows rows) {
+        cutLists(model, rows);
         int nu = rows.n, d = model.dim();
+        rows.userRows = slots.reserve(name + ".ue", (long) nu * d);
+        GpuEmbedding.gather(cuda, nu, d, rows.userIds, model.userRows(), 0, d, rows.userRows, 0, d);
+        return rows;
+    }
+
+    /** {@link #cut} without gathering the users' rows, for a kernel that reads them from the model by id. */
+    Rows cutLists(DeviceModel model, Rows rows) {
+        int nu = rows.n;
         rows.userIds = rows.stagedUsers.get();
         rows.ptr = rows.stagedPtr.get();
         rows.idx = slots.reserve(name + ".idx", rows.entries());
         rows.val = slots.reserve(name + ".val", rows.entries());
         GpuEmbedding.gatherRagged(cuda, nu, rows.userIds, epPtr, epIdx, epVal, rows.ptr, rows.stagedScale == null ? null : rows.stagedScale.get(),
                 rows.idx, rows.val);
-        rows.userRows = slots.reserve(name + ".ue", (long) nu * d);
-        GpuEmbedding.gather(cuda, nu, d, rows.userIds, model.userRows(), 0, d, rows.userRows, 0, d);
         // lazy Adam: the rows the host op marks (gathered users; the subset/pair CE's item entries)
         model.touchUsers(rows.userIds, nu);
         model.touchItems(rows.idx, rows.entries());

@@ -7,7 +7,6 @@ import kdrec.device.UploadSlots;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
 import kdrec.gpu.GpuPairCe;
-import kdrec.gpu.GpuSubsetCe;
 import kdrec.loss.Batch;
 
 /**
@@ -17,8 +16,9 @@ import kdrec.loss.Batch;
  * the CPU path's for the same seed); only five numbers per user come down. Without sampling the
  * lists are fixed: RceKd builds them on the host once and they go up once. Per batch only the distinct
  * users, their list offsets and five scalars per row go up, staged with the step's other uploads: the rows are cut out of the epoch's lists
- * on the device (ragged gather), the fused pair soft-CE computes every row's loss, per-entry gradient
- * and user gradient, and the item gradient is the gather-dot backward.
+ * on the device (ragged gather), and one fused pair soft-CE launch ({@link GpuPairCe#softCeRows}) reads
+ * each row's user from the model, computes its loss and per-entry gradient, and adds the user and item
+ * gradients into the model's.
  *
  * <p>The CPU multiplies each row's CE by lambda times the user's count in the batch; here that factor
  * is folded into the row's weights and (by the ragged gather) its targets: the pair CE is linear in
@@ -112,12 +112,11 @@ final class RceKdOnDevice implements DeviceTerm {
     public void launch(DeviceModel model, DeviceBuffer loss) {
         int nu = rows.n, d = model.dim();
         if (nu == 0) return;
-        lists.cut(model, rows);
-        DeviceBuffer gu = slots.reserve("rcekd.gu", (long) nu * d), grad = slots.reserve("rcekd.grad", rows.entries());
-        GpuPairCe.softCe(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, stagedA.get(), stagedB.get(),
-                rows.val, stagedWa.get(), stagedWb.get(), kd.tau(), loss, grad, gu, 0, d);
-        lists.scatterUserGrad(model, rows, gu);
-        GpuSubsetCe.gatherDotBackward(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, grad, null, 0, d,
+        lists.cutLists(model, rows);
+        DeviceBuffer grad = slots.reserve("rcekd.grad", rows.entries());
+        // rows read the users from the model and both gradients go into the model's: one launch, not four
+        GpuPairCe.softCeRows(cuda, nu, d, rows.userIds, model.userRows(), 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx,
+                stagedA.get(), stagedB.get(), rows.val, stagedWa.get(), stagedWb.get(), kd.tau(), loss, grad, model.userGrad(), 0, d,
                 model.itemGrad(), 0, d);
     }
 

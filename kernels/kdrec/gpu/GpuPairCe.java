@@ -14,7 +14,8 @@ import static kdrec.gpu.GpuCeArgs.warpGrid;
  * d), parks them in grad, runs two online log-sum-exps (A and B) with lane j % 32 owning entry j, writes
  * the gradient, then computes gu[r] = sum_j grad[j] I[idx[j]] with lanes over d in entry order. No
  * atomics, no scratch: deterministic run to run. The log-sum-exps and the cross term are in double
- * (loss = value - cross cancels when logits/tau are large).
+ * (loss = value - cross cancels when logits/tau are large). {@link #softCeRows} is the device step's
+ * form: rows are user ids into the model's tables, and both gradients go straight into the model's.
  */
 public final class GpuPairCe {
     private GpuPairCe() {}
@@ -74,6 +75,54 @@ public final class GpuPairCe {
         cuda.launch(cuda.kernel("kdrec_subset_ce_pair_soft_ce"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
                 m, d, view(u, uOff), ldu, view(items, iOff), ldi, ptr, idx, a, b, target, wA, wB, tau, loss, grad,
                 gu == null ? loss : view(gu, guOff), ldgu, gu == null ? 0 : 1);
+    }
+
+    /**
+     * {@link #softCe} on table rows, fused with the backward: row r is user {@code userIds[r]} of the
+     * user table {@code users} (ids distinct), {@code userGrad[userIds[r]] += sum_j grad[j] I[idx[j]]}
+     * and {@code itemGrad[idx[j]] += grad[j] users[userIds[r]]} (float atomics, as
+     * {@link GpuSubsetCe#gatherDotBackward}: the order of a row's additions varies run to run). loss
+     * and grad as softCe. One launch for what took four (gather, softCe, scatter, gather-dot backward).
+     */
+    public static void softCeRows(Cuda cuda, int m, int d, DeviceBuffer userIds, DeviceBuffer users, long uOff, int ldu,
+                                  DeviceBuffer items, long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer a,
+                                  DeviceBuffer b, DeviceBuffer target, DeviceBuffer wA, DeviceBuffer wB, float tau, DeviceBuffer loss,
+                                  DeviceBuffer grad, DeviceBuffer userGrad, long guOff, int ldgu, DeviceBuffer itemGrad, long giOff,
+                                  int ldgi) {
+        String k = "PairCe.softCeRows";
+        if (m < 0 || d < 0) throw GpuCeArgs.bad(k, "negative dims m=" + m + ", d=" + d);
+        GpuCeArgs.length(k, "userIds", userIds, m);
+        GpuCeArgs.table(k, "users", users, uOff, d, ldu);
+        GpuCeArgs.table(k, "items", items, iOff, d, ldi);
+        GpuCeArgs.length(k, "ptr", ptr, (long) m + 1);
+        if (idx == null) throw GpuCeArgs.bad(k, "idx is null");
+        split(k, m, a, b);
+        GpuCeArgs.tau(k, tau);
+        if (target == null) throw GpuCeArgs.bad(k, "target is null");
+        GpuCeArgs.length(k, "wA", wA, m);
+        GpuCeArgs.length(k, "wB", wB, m);
+        GpuCeArgs.length(k, "loss", loss, m);
+        if (grad == null) throw GpuCeArgs.bad(k, "grad is null");
+        GpuCeArgs.table(k, "userGrad", userGrad, guOff, d, ldgu);
+        GpuCeArgs.table(k, "itemGrad", itemGrad, giOff, d, ldgi);
+        if (m == 0) return;
+        if (GpuCeArgs.checkContents) {
+            int[] p = GpuSubsetCe.contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
+            splitContents(cuda, k, m, p, a, b);
+            GpuCeArgs.length(k, "target", target, p[m]);
+            GpuCeArgs.length(k, "grad", grad, p[m]);
+            GpuCeArgs.ids(cuda, k, p, m, idx, GpuCeArgs.tableRows(itemGrad, giOff, d, ldgi));
+            int[] ids = cuda.downloadInts(userIds, m);
+            long rows = Math.min(GpuCeArgs.tableRows(users, uOff, d, ldu), GpuCeArgs.tableRows(userGrad, guOff, d, ldgu));
+            java.util.Set<Integer> seen = new java.util.HashSet<>();
+            for (int r = 0; r < m; r++) {
+                if (ids[r] < 0 || ids[r] >= rows) throw GpuCeArgs.bad(k, "row " + r + ": user id " + ids[r] + " outside [0, " + rows + ")");
+                if (!seen.add(ids[r])) throw GpuCeArgs.bad(k, "row " + r + ": user id " + ids[r] + " repeats (rows must be distinct users)");
+            }
+        }
+        cuda.launch(cuda.kernel("kdrec_subset_ce_pair_soft_ce_rows"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
+                m, d, userIds, view(users, uOff), ldu, view(items, iOff), ldi, ptr, idx, a, b, target, wA, wB, tau, loss, grad,
+                view(userGrad, guOff), ldgu, view(itemGrad, giOff), ldgi);
     }
 
     private static void split(String k, int m, DeviceBuffer a, DeviceBuffer b) {

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * m = 0, 1, 31, 32, 33, 1021 and a large batch, with split points covering empty A (a = 0), empty B
  * (b = n), overlapping and disjoint sets, tau != 1, unaligned offsets and padded leading dims; gu both
  * given and null. Norm-wise relative error 1e-5; a rerun must give the same bits (no atomics).
+ * softCeRows, the device step's fused form, against the launches it replaced.
  */
 @Tag("gpu")
 @ExtendWith(RequiresGpu.class)
@@ -106,5 +107,64 @@ class PairCeGpuTest {
             }
         }
         assertNoLeak(cuda, before, "PairCeGpuTest.targetsAndSoftCeMatchScalar");
+    }
+
+    /**
+     * softCeRows (the device step's fused launch) against the composition it replaced: gather the
+     * rows' users, softCe with gu, scatter gu into the user gradient, gather-dot backward into the item
+     * gradient. Loss, grad and the user gradient must be the same bits (the same operations); the item
+     * gradient, summed with atomics in both, within 1e-5. Both gradients start non-zero (they
+     * accumulate), user ids are a shuffled subset of a larger table.
+     */
+    @Test
+    void softCeRowsMatchesTheComposition() {
+        Cuda cuda = CudaProbe.cuda();
+        long before = cuda.allocatedBytes();
+        for (Case c : CASES) {
+            if (c.m() == 0) continue;
+            String at = "PairCe.softCeRows " + c;
+            long s = c.seed() + 77;
+            int m = c.m(), d = c.d(), users = m + 7, ldu = d + 3, ldi = d + 1, ldg = d + 2;
+            float[] table = CeGpuTestSupport.matrix(s, U_OFF, users, d, ldu, 0.5);
+            float[] items = CeGpuTestSupport.matrix(s + 1, I_OFF, c.nItems(), d, ldi, 0.5);
+            int[] ptr = CeGpuTestSupport.ptr(s + 2, m, PTR0, c.maxLen());
+            int nnz = ptr[m];
+            int[] idx = CeGpuTestSupport.ids(s + 3, nnz, c.nItems());
+            int[][] ab = splits(s + 4, m, ptr);
+            float[] target = CeGpuTestSupport.uniform(s + 5, nnz, 0.0, 0.05);
+            float[] wA = CeGpuTestSupport.uniform(s + 6, m, 0.1, 2.0), wB = CeGpuTestSupport.uniform(s + 7, m, 0.1, 2.0);
+            int[] perm = new int[users];
+            for (int i = 0; i < users; i++) perm[i] = i;
+            SplittableRandom r = new SplittableRandom(s + 8);
+            for (int i = users - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1), t = perm[i];
+                perm[i] = perm[j];
+                perm[j] = t;
+            }
+            int[] userIds = java.util.Arrays.copyOf(perm, m);
+            float[] userGrad0 = CeGpuTestSupport.matrix(s + 9, GU_OFF, users, d, ldg, 0.1);
+            float[] itemGrad0 = CeGpuTestSupport.matrix(s + 10, GU_OFF, c.nItems(), d, ldg, 0.1);
+            try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
+                DeviceBuffer gp = b.i(ptr), ga = b.i(ab[0]), gb = b.i(ab[1]), gwA = b.f(wA), gwB = b.f(wB), gt = b.f(target);
+                DeviceBuffer gtab = b.f(table), gi = b.f(items), gx = b.i(idx), gids = b.i(userIds);
+                // the composition
+                DeviceBuffer rows = b.zeros((long) m * d), gu = b.zeros((long) m * d);
+                DeviceBuffer lossRef = b.zeros(m), gradRef = b.zeros(Math.max(1, nnz));
+                DeviceBuffer ugRef = b.f(userGrad0), igRef = b.f(itemGrad0);
+                GpuEmbedding.gather(cuda, m, d, gids, gtab, U_OFF, ldu, rows, 0, d);
+                GpuPairCe.softCe(cuda, m, d, rows, 0, d, gi, I_OFF, ldi, gp, gx, ga, gb, gt, gwA, gwB, c.tau(), lossRef, gradRef, gu, 0, d);
+                GpuEmbedding.scatterAdd(cuda, m, d, gids, gu, 0, d, ugRef, GU_OFF, ldg);
+                GpuSubsetCe.gatherDotBackward(cuda, m, d, rows, 0, d, gi, I_OFF, ldi, gp, gx, gradRef, null, 0, d, igRef, GU_OFF, ldg);
+                // the fused launch
+                DeviceBuffer loss = b.zeros(m), grad = b.zeros(Math.max(1, nnz)), ug = b.f(userGrad0), ig = b.f(itemGrad0);
+                GpuPairCe.softCeRows(cuda, m, d, gids, gtab, U_OFF, ldu, gi, I_OFF, ldi, gp, gx, ga, gb, gt, gwA, gwB, c.tau(), loss, grad,
+                        ug, GU_OFF, ldg, ig, GU_OFF, ldg);
+                assertSameBits(down(cuda, lossRef, m), down(cuda, loss, m), at + " loss");
+                assertSameBits(down(cuda, gradRef, nnz), down(cuda, grad, nnz), at + " grad");
+                assertSameBits(down(cuda, ugRef, userGrad0.length), down(cuda, ug, userGrad0.length), at + " user gradient");
+                assertClose(down(cuda, igRef, itemGrad0.length), down(cuda, ig, itemGrad0.length), at + " item gradient");
+            }
+        }
+        assertNoLeak(cuda, before, "PairCeGpuTest.softCeRowsMatchesTheComposition");
     }
 }
