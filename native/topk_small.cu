@@ -167,13 +167,17 @@ __device__ __forceinline__ void offer(Smem<KCAP>& sm, int rl, int k, int jBase, 
     }
   }
   if (__ballot_sync(FULL, any) == 0) return;
-#pragma unroll
+  // Rolled on purpose (as the row loop in topk()): unrolled, the 8 rows x 4 rounds of this merge made
+  // ~420 KB of code per kernel, several times an SM's instruction cache, with the warps of an SM in
+  // different copies; rolled it is 20-34 KB, no spills (a reviewer's measurement of the cubin, 2026-12-05).
+#pragma unroll 1
   for (int b = 0; b < 4; b++) {
+    const float scb = b == 0 ? sc[0] : b == 1 ? sc[1] : b == 2 ? sc[2] : sc[3];  // selects: sc stays in registers
     const int sz = sm.sz[rl];
     const float ts = sm.thrS[rl];
     const int ti = sm.thrI[rl];
     int id = jBase + b;
-    float s = __fadd_rn(sc[b], 0.f);
+    float s = __fadd_rn(scb, 0.f);
     bool pass = id < jEnd && !isnan(s) && (sz < k || better(s, id, ts, ti));
     if (pass && hasEx) {
       for (int q = sm.exBegin[rl], e = sm.exEnd[rl]; q < e; q++) {
@@ -275,10 +279,17 @@ __device__ void topk(int m, int n, int d, const float* __restrict__ U, int ldu, 
         }
       }
     }
-#pragma unroll
-    for (int a = 0; a < 8; a++) {
+#pragma unroll 1
+    for (int a = 0; a < 8; a++) {  // rolled (see offer); row a's scores picked out of acc by selects, not indexing
       const int rl = 8 * w + a;
-      if (row0 + rl < m) offer<KCAP>(sm, rl, k, j0 + 4 * lane, jEnd, acc[a], exIdx, hasEx);
+      float sc[4];
+#pragma unroll
+      for (int b = 0; b < 4; b++) {
+        sc[b] = acc[0][b];
+#pragma unroll
+        for (int q = 1; q < 8; q++) sc[b] = a == q ? acc[q][b] : sc[b];
+      }
+      if (row0 + rl < m) offer<KCAP>(sm, rl, k, j0 + 4 * lane, jEnd, sc, exIdx, hasEx);
     }
   }
   // Slots past each list: the "no item" marker in the output, the sentinel in a split's scratch list.

@@ -24,8 +24,9 @@ package kdrec.gpu;
  * <p>Limits: k &lt;= {@value #MAX_K}. The exclusion CSR lives on the device, so only its buffer sizes
  * are checked here, not its contents (the CPU twin checks ids are in [0, n) and ptr is monotone):
  * ptr must be non-decreasing with ptr[m] &lt;= excludeIdx's length; ids outside [0, n) simply never
- * match. Excluded items are filtered when a buffer is merged, at a cost that grows with the row's
- * exclusion count, so rows that exclude most items are slow (correct, but merged every tile).
+ * match. Excluded items are filtered when a score could enter the row's list (WARP_ROWS: as it
+ * survives the threshold; BLOCK_MERGE: when its buffer is merged), at a cost that grows with the row's
+ * exclusion count, so rows that exclude most items are slow (correct, but every score survives).
  */
 public final class GpuTopK {
     private GpuTopK() {}
