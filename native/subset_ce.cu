@@ -126,6 +126,29 @@ __device__ __forceinline__ float gathered_column(const int* __restrict__ idx, co
   return acc;
 }
 
+// di[idx[o + j]][k] += g[o + j] * ur[k] for the row's n entries (float atomics, entries in order, lanes
+// over columns). The entries' ids and gradients come 32 at a time in one coalesced load each and go
+// round the warp by shuffles, and the row's values for columns lane and lane + 32 stay in registers:
+// loaded per entry, each (id, gradient, value) load sat behind the previous entry's atomics (g and di
+// may alias, so the compiler cannot hoist them), one L2 round trip per entry. Warp-uniform; every lane calls.
+__device__ __forceinline__ void add_row_to_items(const int* __restrict__ idx, const float* g, int o, int n, const float* ur,
+                                                 int d, float* di, int lddi, int lane) {
+  const float u0 = lane < d ? ur[lane] : 0.f, u1 = lane + 32 < d ? ur[lane + 32] : 0.f;
+  for (int j0 = 0; j0 < n; j0 += 32) {
+    const int cnt = min(32, n - j0);
+    const int myIdx = lane < cnt ? idx[o + j0 + lane] : 0;
+    const float myG = lane < cnt ? g[o + j0 + lane] : 0.f;
+    for (int t = 0; t < cnt; t++) {
+      const int it = __shfl_sync(kFull, myIdx, t);
+      const float gt = __shfl_sync(kFull, myG, t);
+      float* dr = di + (long long)it * lddi;
+      if (lane < d) atomicAdd(dr + lane, gt * u0);
+      if (lane + 32 < d) atomicAdd(dr + lane + 32, gt * u1);
+      for (int k = lane + 64; k < d; k += 32) atomicAdd(dr + k, gt * ur[k]);
+    }
+  }
+}
+
 }  // namespace kdrec_subset_ce
 
 // out[j] = <U[r], I[idx[j]]> for every entry j of row r. u, items: first element of the matrices.
@@ -159,14 +182,7 @@ kdrec_subset_ce_gather_dot_backward(int m, int d, const float* u, int ldu, const
         if (k < d && n > 0) du[r * lddu + k] += acc;
       }
     }
-    if (hasDi) {
-      const float* ur = u + r * ldu;
-      for (int j = 0; j < n; j++) {
-        const float gj = g[o + j];
-        float* dr = di + (long long)idx[o + j] * lddi;
-        for (int k = lane; k < d; k += 32) atomicAdd(dr + k, gj * ur[k]);
-      }
-    }
+    if (hasDi) add_row_to_items(idx, g, o, n, u + r * ldu, d, di, lddi, lane);
   }
 }
 
@@ -297,13 +313,9 @@ __device__ __forceinline__ void pair_soft_ce(int m, int d, const int* userIds, c
         else gu[r * ldgu + k] = acc;
       }
     }
-    if (ROWS) {  // the item side: every lane reads the grad slots the others wrote, so the warp syncs first
+    if (ROWS) {  // the item side: lanes read grad slots other lanes wrote, so the warp syncs first
       __syncwarp();
-      for (int j = 0; j < n; j++) {
-        const float gj = grad[o + j];
-        float* dr = di + (long long)idx[o + j] * lddi;
-        for (int k = lane; k < d; k += 32) atomicAdd(dr + k, gj * ur[k]);
-      }
+      add_row_to_items(idx, grad, o, n, ur, d, di, lddi, lane);
     }
   }
 }
