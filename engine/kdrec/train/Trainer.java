@@ -32,6 +32,9 @@ import kdrec.tensor.Backends;
  * run to the same result as an uninterrupted one.
  */
 public final class Trainer {
+    /** The pair epochs' inputs, one epoch ahead (set for the duration of {@link #fit}). */
+    private EpochPairs pairs;
+
     /** Where a run's outputs go; null members mean "don't write". */
     public record Outputs(RunLog log, MetricsCsv metrics, Path checkpointDir) {
         public static Outputs none() {
@@ -107,7 +110,9 @@ public final class Trainer {
                 && loadBest(resumeFrom.resolveSibling("best.safetensors"), best);
         if (device == Device.CUDA) DeviceTraining.checkSettings(model.kind(), evaluator.k(), cfg.lazyAdam(), cfg.maxLen(), cfg.dim() / cfg.heads()); // before any epoch runs
         try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch());
+                 EpochPairs ahead = new EpochPairs(data, cfg.seed());
                  DeviceRun dev = device == Device.CUDA ? DeviceRun.open(model, loss, adam, extraAdam, data.trainPtr(), data.trainItems()) : null) {
+            pairs = ahead;
             if (dev != null) log(dev.describe());
             for (; epoch < cfg.epochs(); epoch++) {
                 long t0 = System.nanoTime();
@@ -196,24 +201,18 @@ public final class Trainer {
         void run(Batch batch, int batchNo, Map<String, Double> sums);
     }
 
-    /** The epoch's batches of train pairs (fresh negatives, seeded shuffle), each handed to {@code step}. */
+    /**
+     * The epoch's batches of train pairs (fresh negatives, seeded shuffle), each handed to {@code step};
+     * the pairs come from {@link EpochPairs}, which prepares the next epoch's while this one runs.
+     */
     private Map<String, Double> runPairEpoch(int epoch, BatchStep stepper) {
-        int[] negatives = data.negatives(cfg.seed(), epoch);
-        int[] order = data.shuffledPairs(cfg.seed(), epoch);
-        int[] pairUser = data.trainPairUsers(), pairItem = data.trainItems();
+        EpochPairs.Epoch ep = pairs != null ? pairs.take(epoch, epoch + 1 < cfg.epochs()) : EpochPairs.build(data, cfg.seed(), epoch);
         java.util.LinkedHashMap<String, Double> sums = new java.util.LinkedHashMap<>();
-        int n = order.length, bs = cfg.batchSize();
+        int n = ep.size(), bs = cfg.batchSize();
         try (Progress progress = Progress.start("epoch " + (epoch + 1), (n + bs - 1) / bs)) {
             for (int from = 0; from < n; from += bs) {
                 int m = Math.min(bs, n - from);
-                int[] u = new int[m], p = new int[m], q = new int[m];
-                for (int b = 0; b < m; b++) {
-                    int pair = order[from + b];
-                    u[b] = pairUser[pair];
-                    p[b] = pairItem[pair];
-                    q[b] = negatives[pair];
-                }
-                stepper.run(new Batch(u, p, q), from / bs + 1, sums);
+                stepper.run(EpochPairs.batch(ep, from, m), from / bs + 1, sums);
                 progress.step();
             }
         }
