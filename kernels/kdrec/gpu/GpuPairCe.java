@@ -56,20 +56,12 @@ public final class GpuPairCe {
                               DeviceBuffer gu, long guOff, int ldgu) {
         String k = "PairCe.softCe";
         GpuSubsetCe.gather(k, m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx);
-        split(k, m, a, b);
-        GpuCeArgs.tau(k, tau);
-        if (target == null) throw GpuCeArgs.bad(k, "target is null");
-        GpuCeArgs.length(k, "wA", wA, m);
-        GpuCeArgs.length(k, "wB", wB, m);
-        GpuCeArgs.length(k, "loss", loss, m);
-        if (grad == null) throw GpuCeArgs.bad(k, "grad is null");
+        rowArgs(k, m, a, b, tau, target, wA, wB, loss, grad);
         if (gu != null) GpuCeArgs.matrix(k, "gu", gu, guOff, m, d, ldgu);
         if (m == 0) return;
         if (GpuCeArgs.checkContents) {
             int[] p = GpuSubsetCe.contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
-            splitContents(cuda, k, m, p, a, b);
-            GpuCeArgs.length(k, "target", target, p[m]);
-            GpuCeArgs.length(k, "grad", grad, p[m]);
+            entryContents(cuda, k, m, p, a, b, target, grad);
         }
         // No gu: flag 0 and a dummy pointer (loss) that the kernel never touches.
         cuda.launch(cuda.kernel("kdrec_subset_ce_pair_soft_ce"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
@@ -96,21 +88,13 @@ public final class GpuPairCe {
         GpuCeArgs.table(k, "items", items, iOff, d, ldi);
         GpuCeArgs.length(k, "ptr", ptr, (long) m + 1);
         if (idx == null) throw GpuCeArgs.bad(k, "idx is null");
-        split(k, m, a, b);
-        GpuCeArgs.tau(k, tau);
-        if (target == null) throw GpuCeArgs.bad(k, "target is null");
-        GpuCeArgs.length(k, "wA", wA, m);
-        GpuCeArgs.length(k, "wB", wB, m);
-        GpuCeArgs.length(k, "loss", loss, m);
-        if (grad == null) throw GpuCeArgs.bad(k, "grad is null");
+        rowArgs(k, m, a, b, tau, target, wA, wB, loss, grad);
         GpuCeArgs.table(k, "userGrad", userGrad, guOff, d, ldgu);
         GpuCeArgs.table(k, "itemGrad", itemGrad, giOff, d, ldgi);
         if (m == 0) return;
         if (GpuCeArgs.checkContents) {
             int[] p = GpuSubsetCe.contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
-            splitContents(cuda, k, m, p, a, b);
-            GpuCeArgs.length(k, "target", target, p[m]);
-            GpuCeArgs.length(k, "grad", grad, p[m]);
+            entryContents(cuda, k, m, p, a, b, target, grad);
             GpuCeArgs.ids(cuda, k, p, m, idx, GpuCeArgs.tableRows(itemGrad, giOff, d, ldgi));
             int[] ids = cuda.downloadInts(userIds, m);
             long rows = Math.min(GpuCeArgs.tableRows(users, uOff, d, ldu), GpuCeArgs.tableRows(userGrad, guOff, d, ldgu));
@@ -123,6 +107,26 @@ public final class GpuPairCe {
         cuda.launch(cuda.kernel("kdrec_subset_ce_pair_soft_ce_rows"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
                 m, d, userIds, view(users, uOff), ldu, view(items, iOff), ldi, ptr, idx, a, b, target, wA, wB, tau, loss, grad,
                 view(userGrad, guOff), ldgu, view(itemGrad, giOff), ldgi);
+    }
+
+    /** The pair forward's per-row and per-entry operands (both forms): split points, tau, targets, weights, outputs. */
+    private static void rowArgs(String k, int m, DeviceBuffer a, DeviceBuffer b, float tau, DeviceBuffer target, DeviceBuffer wA,
+                                DeviceBuffer wB, DeviceBuffer loss, DeviceBuffer grad) {
+        split(k, m, a, b);
+        GpuCeArgs.tau(k, tau);
+        if (target == null) throw GpuCeArgs.bad(k, "target is null");
+        GpuCeArgs.length(k, "wA", wA, m);
+        GpuCeArgs.length(k, "wB", wB, m);
+        GpuCeArgs.length(k, "loss", loss, m);
+        if (grad == null) throw GpuCeArgs.bad(k, "grad is null");
+    }
+
+    /** Debug mode: split points inside each row, and targets and grad as long as the entries (p = the downloaded ptr). */
+    private static void entryContents(Cuda cuda, String k, int m, int[] p, DeviceBuffer a, DeviceBuffer b, DeviceBuffer target,
+                                      DeviceBuffer grad) {
+        splitContents(cuda, k, m, p, a, b);
+        GpuCeArgs.length(k, "target", target, p[m]);
+        GpuCeArgs.length(k, "grad", grad, p[m]);
     }
 
     private static void split(String k, int m, DeviceBuffer a, DeviceBuffer b) {
