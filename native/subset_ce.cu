@@ -165,25 +165,44 @@ kdrec_subset_ce_gather_dot(int m, int d, const float* u, int ldu, const float* i
 
 // du[r] += sum_j g[j] I[idx[j]] (warp-owned, entry order); di[idx[j]] += g[j] U[r] (float atomics).
 // hasDu / hasDi = 0 skips that gradient (its pointer is then a dummy and never dereferenced).
-extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
-kdrec_subset_ce_gather_dot_backward(int m, int d, const float* u, int ldu, const float* items, int ldi,
-                                    const int* ptr, const int* idx, const float* g, float* du, int lddu, int hasDu,
-                                    float* di, int lddi, int hasDi) {
-  using namespace kdrec_subset_ce;
+// ROWS (kdrec_subset_ce_gather_dot_backward_rows): row r is table row userIds[r] (distinct ids) of the
+// user table u and of the gradient table du, both gradients always: one launch where a device step made
+// three (zero a scratch, this into it, scatter the scratch into the model's gradient).
+namespace kdrec_subset_ce {
+template <bool ROWS>
+__device__ __forceinline__ void gather_dot_backward(int m, int d, const int* userIds, const float* u, int ldu, const float* items,
+                                                    int ldi, const int* ptr, const int* idx, const float* g, float* du, int lddu,
+                                                    int hasDu, float* di, int lddi, int hasDi) {
   const int lane = threadIdx.x & 31;
   const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
   for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
     const int o = ptr[r], n = ptr[r + 1] - o;
+    const long long row = ROWS ? (long long)userIds[r] : r;
     if (hasDu) {
       // Column slices outer so each lane's accumulator stays in a register across the whole row.
       for (int k0 = 0; k0 < d; k0 += 32) {
         const int k = k0 + lane;
         const float acc = gathered_column(idx, g, o, n, items, ldi, k, d, lane);
-        if (k < d && n > 0) du[r * lddu + k] += acc;
+        if (k < d && n > 0) du[row * lddu + k] += acc;
       }
     }
-    if (hasDi) add_row_to_items(idx, g, o, n, u + r * ldu, d, di, lddi, lane);
+    if (hasDi) add_row_to_items(idx, g, o, n, u + row * ldu, d, di, lddi, lane);
   }
+}
+}  // namespace kdrec_subset_ce
+
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_gather_dot_backward(int m, int d, const float* u, int ldu, const float* items, int ldi,
+                                    const int* ptr, const int* idx, const float* g, float* du, int lddu, int hasDu,
+                                    float* di, int lddi, int hasDi) {
+  kdrec_subset_ce::gather_dot_backward<false>(m, d, nullptr, u, ldu, items, ldi, ptr, idx, g, du, lddu, hasDu, di, lddi, hasDi);
+}
+
+// u / du: the user table and its gradient (rows userIds[r], distinct); di: the item gradient table.
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_gather_dot_backward_rows(int m, int d, const int* userIds, const float* u, int ldu, const float* items, int ldi,
+                                         const int* ptr, const int* idx, const float* g, float* du, int lddu, float* di, int lddi) {
+  kdrec_subset_ce::gather_dot_backward<true>(m, d, userIds, u, ldu, items, ldi, ptr, idx, g, du, lddu, 1, di, lddi, 1);
 }
 
 // The fused forward: student logits s_j = <U[r], I[idx[j]]> (also to studentLogits when hasStudent),

@@ -1,6 +1,7 @@
 // native/emu/subset_ce_emu.cpp — runs subset_ce.cu
 // on the emulator against double references from SubsetCeScalar / PairCeScalar: gatherDot,
-// gatherDotBackward (du only / di only / both; di by atomics with repeated items), softCe (fused dots;
+// gatherDotBackward (du only / di only / both; di by atomics with repeated items; and its rows form),
+// softCe (fused dots;
 // with/without rowScale and studentLogits, tau 1 and 0.1), softCeLogits (grad aliasing student, as the
 // kernel allows), pair targets and pair softCe (a = 0, b = n, overlapping sets, gu or not; and the rows
 // form, users by id from a larger table, both gradients accumulated), and the
@@ -60,6 +61,33 @@ static void run(int m, int d, float tau, bool quick) {
     });
     h::check(std::string("dotBackward du mode=") + std::to_string(mode) + " " + tag, du, rdu);
     h::check(std::string("dotBackward di mode=") + std::to_string(mode) + " " + tag, di, rdi);
+  }
+  // the rows form: row r is row perm[r] = m + 1 - r of an (m + 2)-row user table holding Up's rows, and of
+  // the user gradient table (rows 0 and 1 untouched); both gradients accumulate
+  if (m > 0) {
+    const int rowsT = m + 2, ldg = d + 2;
+    std::vector<int> perm(m);
+    std::vector<float> T((size_t)rowsT * ldu, h::SENT);
+    for (int r = 0; r < m; r++) {
+      perm[r] = m + 1 - r;
+      for (int k = 0; k < d; k++) T[(size_t)perm[r] * ldu + k] = Up[(long long)r * ldu + k];
+    }
+    h::Out ug(1, rowsT, d, ldg), ig(3, nItems, d, ldg);
+    std::vector<double> rug((size_t)rowsT * d), rig((size_t)nItems * d);
+    for (int q = 0; q < rowsT; q++) for (int k = 0; k < d; k++) ug.at(q, k) = rug[(size_t)q * d + k] = 0.2f + 0.01f * q;
+    for (int q = 0; q < nItems; q++) for (int k = 0; k < d; k++) ig.at(q, k) = rig[(size_t)q * d + k] = -0.03f * k;
+    for (int r = 0; r < m; r++)
+      for (int j = ptr[r]; j < ptr[r + 1]; j++)
+        for (int k = 0; k < d; k++) {
+          rug[(size_t)perm[r] * d + k] += (double)g[j] * Ip[(long long)idx[j] * ldi + k];
+          rig[(size_t)idx[j] * d + k] += (double)g[j] * Up[(long long)r * ldu + k];
+        }
+    L(m, [&] {
+      kdrec_subset_ce_gather_dot_backward_rows(m, d, perm.data(), T.data(), ldu, Ip, ldi, ptr.data(), idx.data(), g.data(), ug.p(), ldg,
+                                               ig.p(), ldg);
+    });
+    h::check(std::string("dotBackwardRows user gradient ") + tag, ug, rug);
+    h::check(std::string("dotBackwardRows item gradient ") + tag, ig, rig);
   }
   // softCe / softCeLogits reference (SubsetCeScalar.row), from float student logits sf
   auto rowRef = [&](const std::vector<float>& sf, int r, float scale, std::vector<double>& grad) {

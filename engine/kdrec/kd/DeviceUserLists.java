@@ -15,8 +15,8 @@ import kdrec.loss.Batch;
  * per-user item lists with one float per entry (a CSR over all users) on the device for an epoch; per
  * batch the distinct users and their counts and the rows' offsets into a batch-contiguous copy,
  * staged with the step's other uploads; then the rows cut out on the device by the ragged gather and
- * the users' final embeddings gathered; afterwards the per-row user gradients scattered into the
- * model, and the per-row losses (downloaded with the step's others) summed on the host.
+ * the users' final embeddings gathered; afterwards both gradients added into the model's by one
+ * rows-form backward, and the per-row losses (downloaded with the step's others) summed on the host.
  */
 final class DeviceUserLists {
     private final Cuda cuda;
@@ -151,23 +151,13 @@ final class DeviceUserLists {
     }
 
     /**
-     * The gather-dot backward of the rows' per-entry gradient {@code grad}: the user side into a scratch
-     * then scattered into the model's user gradient (rows are distinct users), the item side into the
-     * model's item gradient.
+     * The gather-dot backward of the rows' per-entry gradient {@code grad}, both sides straight into the
+     * model's gradients (rows are distinct users: one launch, users read from the model by id).
      */
     void backward(DeviceModel model, Rows rows, DeviceBuffer grad) {
-        int nu = rows.n, d = model.dim();
-        DeviceBuffer gu = slots.reserve(name + ".gu", (long) nu * d);
-        cuda.fill32(gu, (long) nu * d, 0); // the backward accumulates into du
-        GpuSubsetCe.gatherDotBackward(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, grad, gu, 0, d,
-                model.itemGrad(), 0, d);
-        scatterUserGrad(model, rows, gu);
-    }
-
-    /** Adds the rows' user gradients (n x d, rows in distinct-user order) into the model's user gradient. */
-    void scatterUserGrad(DeviceModel model, Rows rows, DeviceBuffer gu) {
-        // the rows' users are distinct: the scatter has no collisions (no atomics race)
-        GpuEmbedding.scatterAdd(cuda, rows.n, model.dim(), rows.userIds, gu, 0, model.dim(), model.userGrad(), 0, model.dim());
+        int d = model.dim();
+        GpuSubsetCe.gatherDotBackwardRows(cuda, rows.n, d, rows.userIds, model.userRows(), 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx,
+                grad, model.userGrad(), 0, d, model.itemGrad(), 0, d);
     }
 
     /** sum_r factor[r] * loss[from + r] over the n rows (factor null: 1), in double. */

@@ -107,6 +107,16 @@ final class GpuCeArgs {
         }
     }
 
+    /** Checks userIds[0 .. m) are distinct and lie in [0, rows) (a rows-form kernel adds into those rows without atomics). */
+    static void distinctRows(Cuda cuda, String kernel, int m, DeviceBuffer userIds, long rows) {
+        int[] ids = cuda.downloadInts(userIds, m);
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int r = 0; r < m; r++) {
+            if (ids[r] < 0 || ids[r] >= rows) throw bad(kernel, "row " + r + ": user id " + ids[r] + " outside [0, " + rows + ")");
+            if (!seen.add(ids[r])) throw bad(kernel, "row " + r + ": user id " + ids[r] + " repeats (rows must be distinct users)");
+        }
+    }
+
     /** Checks targets[0 .. m) lie in [0, n). */
     static void targets(Cuda cuda, String kernel, int m, int n, DeviceBuffer target) {
         int[] t = cuda.downloadInts(target, m);

@@ -96,13 +96,7 @@ public final class GpuPairCe {
             int[] p = GpuSubsetCe.contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
             entryContents(cuda, k, m, p, a, b, target, grad);
             GpuCeArgs.ids(cuda, k, p, m, idx, GpuCeArgs.tableRows(itemGrad, giOff, d, ldgi));
-            int[] ids = cuda.downloadInts(userIds, m);
-            long rows = Math.min(GpuCeArgs.tableRows(users, uOff, d, ldu), GpuCeArgs.tableRows(userGrad, guOff, d, ldgu));
-            java.util.Set<Integer> seen = new java.util.HashSet<>();
-            for (int r = 0; r < m; r++) {
-                if (ids[r] < 0 || ids[r] >= rows) throw GpuCeArgs.bad(k, "row " + r + ": user id " + ids[r] + " outside [0, " + rows + ")");
-                if (!seen.add(ids[r])) throw GpuCeArgs.bad(k, "row " + r + ": user id " + ids[r] + " repeats (rows must be distinct users)");
-            }
+            GpuCeArgs.distinctRows(cuda, k, m, userIds, Math.min(GpuCeArgs.tableRows(users, uOff, d, ldu), GpuCeArgs.tableRows(userGrad, guOff, d, ldgu)));
         }
         cuda.launch(cuda.kernel("kdrec_subset_ce_pair_soft_ce_rows"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
                 m, d, userIds, view(users, uOff), ldu, view(items, iOff), ldi, ptr, idx, a, b, target, wA, wB, tau, loss, grad,

@@ -62,6 +62,37 @@ public final class GpuSubsetCe {
     }
 
     /**
+     * {@link #gatherDotBackward} on table rows: row r is user {@code userIds[r]} of the user table
+     * {@code users} (ids distinct); {@code userGrad[userIds[r]] += sum_j g[j] I[idx[j]]} (entry order) and
+     * {@code itemGrad[idx[j]] += g[j] users[userIds[r]]} (float atomics). One launch for what took three
+     * (zero a scratch, the backward into it, scatter it into the model's gradient).
+     */
+    public static void gatherDotBackwardRows(Cuda cuda, int m, int d, DeviceBuffer userIds, DeviceBuffer users, long uOff, int ldu,
+                                             DeviceBuffer items, long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer g,
+                                             DeviceBuffer userGrad, long guOff, int ldgu, DeviceBuffer itemGrad, long giOff, int ldgi) {
+        String k = "SubsetCe.gatherDotBackwardRows";
+        if (m < 0 || d < 0) throw GpuCeArgs.bad(k, "negative dims m=" + m + ", d=" + d);
+        GpuCeArgs.length(k, "userIds", userIds, m);
+        GpuCeArgs.table(k, "users", users, uOff, d, ldu);
+        GpuCeArgs.table(k, "items", items, iOff, d, ldi);
+        GpuCeArgs.length(k, "ptr", ptr, (long) m + 1);
+        if (idx == null) throw GpuCeArgs.bad(k, "idx is null");
+        if (g == null) throw GpuCeArgs.bad(k, "g is null");
+        GpuCeArgs.table(k, "userGrad", userGrad, guOff, d, ldgu);
+        GpuCeArgs.table(k, "itemGrad", itemGrad, giOff, d, ldgi);
+        if (m == 0 || d == 0) return;
+        if (GpuCeArgs.checkContents) {
+            int[] p = contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
+            GpuCeArgs.length(k, "g", g, p[m]);
+            GpuCeArgs.ids(cuda, k, p, m, idx, GpuCeArgs.tableRows(itemGrad, giOff, d, ldgi));
+            GpuCeArgs.distinctRows(cuda, k, m, userIds, Math.min(GpuCeArgs.tableRows(users, uOff, d, ldu), GpuCeArgs.tableRows(userGrad, guOff, d, ldgu)));
+        }
+        cuda.launch(cuda.kernel("kdrec_subset_ce_gather_dot_backward_rows"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
+                m, d, userIds, view(users, uOff), ldu, view(items, iOff), ldi, ptr, idx, g, view(userGrad, guOff), ldgu,
+                view(itemGrad, giOff), ldgi);
+    }
+
+    /**
      * Fused soft-target CE on each row's set A_r: s_j = &lt;U[r], I[idx[j]]&gt;, p = softmax(t/tau),
      * q = softmax(s/tau) over A_r, loss[r] = -sum_j p_j log q_j, gradLogits[j] = rowScale[r] (q_j - p_j)
      * / tau (rowScale null = 1). Empty set: loss 0. Writes s_j into studentLogits when non-null.

@@ -147,8 +147,46 @@ class SubsetCeGpuTest {
                     else assertSameBits(di0, diGpu, at + " di (null: must stay untouched)");
                 }
             }
+            if (m > 0) rowsForm(cuda, c, s, u, items, ptr, idx, g, di0, diBoth, duOff, diOff, lddu, lddi);
         }
         assertNoLeak(cuda, before, "SubsetCeGpuTest.backwardMatchesScalar");
+    }
+
+    /**
+     * gatherDotBackwardRows (the device step's form): row r is user perm[r] of a larger, shuffled table;
+     * the user gradient table gains row r's du at perm[r] (other rows untouched), the item gradient as
+     * gatherDotBackward's; both start non-zero.
+     */
+    private static void rowsForm(Cuda cuda, Case c, long s, float[] u, float[] items, int[] ptr, int[] idx, float[] g, float[] di0,
+                                 float[] diBoth, long duOff, long diOff, int lddu, int lddi) {
+        int m = c.m(), d = c.d(), users = m + 4;
+        int[] perm = new int[users];
+        for (int i = 0; i < users; i++) perm[i] = i;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(s + 7);
+        for (int i = users - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1), t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        float[] table = new float[(int) (U_OFF + (long) users * ldu(d))];
+        for (int row = 0; row < m; row++) {
+            System.arraycopy(u, (int) (U_OFF + (long) row * ldu(d)), table, (int) (U_OFF + (long) perm[row] * ldu(d)), d);
+        }
+        float[] du = new float[(int) (duOff + (long) m * lddu)], diScratch = di0.clone();
+        SubsetCeScalar.gatherDotBackward(m, d, seg(u), U_OFF, ldu(d), seg(items), I_OFF, ldi(d), ptr, idx, g, seg(du), duOff, lddu,
+                seg(diScratch), diOff, lddi);
+        float[] ug0 = CeGpuTestSupport.matrix(s + 8, duOff, users, d, lddu, 1.0), ugRef = ug0.clone();
+        for (int row = 0; row < m; row++) {
+            for (int k = 0; k < d; k++) ugRef[(int) (duOff + (long) perm[row] * lddu + k)] += du[(int) (duOff + (long) row * lddu + k)];
+        }
+        try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
+            DeviceBuffer ug = b.f(ug0), di = b.f(di0);
+            GpuSubsetCe.gatherDotBackwardRows(cuda, m, d, b.i(java.util.Arrays.copyOf(perm, m)), b.f(table), U_OFF, ldu(d), b.f(items), I_OFF,
+                    ldi(d), b.i(ptr), b.i(idx), b.f(g), ug, duOff, lddu, di, diOff, lddi);
+            String at = "SubsetCe.gatherDotBackwardRows " + c;
+            assertClose(ugRef, down(cuda, ug, ug0.length), at + " user gradient");
+            assertClose(diBoth, down(cuda, di, di0.length), at + " item gradient (float atomics)");
+        }
     }
 
     /** With -Dkdrec.cuda.check semantics switched on, bad device contents are rejected before a launch. */
