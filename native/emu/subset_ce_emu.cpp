@@ -18,6 +18,18 @@ static void L(int m, const std::function<void()>& body) {
   launch(dim3((unsigned)std::min<long long>((m + 7) / 8, h::grid_cap())), dim3(256), 0, body);
 }
 
+// The rows forms' user table: m + 2 rows of ld, row perm[r] = m + 1 - r holding U's row r (rows 0 and 1,
+// and every padding, left SENT).
+static std::vector<float> permutedTable(int m, int d, int ld, const float* U, std::vector<int>& perm) {
+  perm.assign(m, 0);
+  std::vector<float> T((size_t)(m + 2) * ld, h::SENT);
+  for (int r = 0; r < m; r++) {
+    perm[r] = m + 1 - r;
+    for (int k = 0; k < d; k++) T[(size_t)perm[r] * ld + k] = U[(long long)r * ld + k];
+  }
+  return T;
+}
+
 static void run(int m, int d, float tau, bool quick) {
   char tag[80];
   snprintf(tag, sizeof tag, "m=%d d=%d tau=%g", m, d, tau);
@@ -66,12 +78,8 @@ static void run(int m, int d, float tau, bool quick) {
   // the user gradient table (rows 0 and 1 untouched); both gradients accumulate
   if (m > 0) {
     const int rowsT = m + 2, ldg = d + 2;
-    std::vector<int> perm(m);
-    std::vector<float> T((size_t)rowsT * ldu, h::SENT);
-    for (int r = 0; r < m; r++) {
-      perm[r] = m + 1 - r;
-      for (int k = 0; k < d; k++) T[(size_t)perm[r] * ldu + k] = Up[(long long)r * ldu + k];
-    }
+    std::vector<int> perm;
+    std::vector<float> T = permutedTable(m, d, ldu, Up, perm);
     h::Out ug(1, rowsT, d, ldg), ig(3, nItems, d, ldg);
     std::vector<double> rug((size_t)rowsT * d), rig((size_t)nItems * d);
     for (int q = 0; q < rowsT; q++) for (int k = 0; k < d; k++) ug.at(q, k) = rug[(size_t)q * d + k] = 0.2f + 0.01f * q;
@@ -204,12 +212,8 @@ static void run(int m, int d, float tau, bool quick) {
     // the user gradient gets rgu[r] added at perm[r] (rows 0 and 1 untouched), the item gradient
     // += grad[j] U[r] (both start non-zero: they accumulate)
     const int rowsT = m + 2, ldg = d + 2;
-    std::vector<int> perm(m);
-    std::vector<float> T((size_t)rowsT * ldu, h::SENT);
-    for (int r = 0; r < m; r++) {
-      perm[r] = m + 1 - r;
-      for (int k = 0; k < d; k++) T[(size_t)perm[r] * ldu + k] = Up[(long long)r * ldu + k];
-    }
+    std::vector<int> perm;
+    std::vector<float> T = permutedTable(m, d, ldu, Up, perm);
     h::Out ug(1, rowsT, d, ldg), ig(3, nItems, d, ldg), loss2 = vecOut(m, h::SENT), grad2 = vecOut(nnz, h::SENT);
     std::vector<double> rug((size_t)rowsT * d), rig((size_t)nItems * d);
     for (int q = 0; q < rowsT; q++) for (int k = 0; k < d; k++) ug.at(q, k) = rug[(size_t)q * d + k] = 0.25f - 0.01f * q;

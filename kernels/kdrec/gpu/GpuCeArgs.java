@@ -107,6 +107,31 @@ final class GpuCeArgs {
         }
     }
 
+    /**
+     * A rows-form kernel's tables and lists (user ids into the user table and its gradient, the item table
+     * and its gradient, the rows' CSR), before the context is touched.
+     */
+    static void rowsForm(String kernel, int m, int d, DeviceBuffer userIds, DeviceBuffer users, long uOff, int ldu, DeviceBuffer items,
+                         long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer userGrad, long guOff, int ldgu,
+                         DeviceBuffer itemGrad, long giOff, int ldgi) {
+        if (m < 0 || d < 0) throw bad(kernel, "negative dims m=" + m + ", d=" + d);
+        length(kernel, "userIds", userIds, m);
+        table(kernel, "users", users, uOff, d, ldu);
+        table(kernel, "items", items, iOff, d, ldi);
+        length(kernel, "ptr", ptr, (long) m + 1);
+        if (idx == null) throw bad(kernel, "idx is null");
+        table(kernel, "userGrad", userGrad, guOff, d, ldgu);
+        table(kernel, "itemGrad", itemGrad, giOff, d, ldgi);
+    }
+
+    /** Debug mode, rows form: item ids inside the item gradient, user ids distinct and inside both user tables. */
+    static void rowsFormContents(Cuda cuda, String kernel, int[] p, int m, int d, DeviceBuffer userIds, DeviceBuffer users, long uOff,
+                                 int ldu, DeviceBuffer idx, DeviceBuffer userGrad, long guOff, int ldgu, DeviceBuffer itemGrad, long giOff,
+                                 int ldgi) {
+        ids(cuda, kernel, p, m, idx, tableRows(itemGrad, giOff, d, ldgi));
+        distinctRows(cuda, kernel, m, userIds, Math.min(tableRows(users, uOff, d, ldu), tableRows(userGrad, guOff, d, ldgu)));
+    }
+
     /** Checks userIds[0 .. m) are distinct and lie in [0, rows) (a rows-form kernel adds into those rows without atomics). */
     static void distinctRows(Cuda cuda, String kernel, int m, DeviceBuffer userIds, long rows) {
         int[] ids = cuda.downloadInts(userIds, m);

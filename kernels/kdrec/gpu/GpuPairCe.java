@@ -82,21 +82,13 @@ public final class GpuPairCe {
                                   DeviceBuffer grad, DeviceBuffer userGrad, long guOff, int ldgu, DeviceBuffer itemGrad, long giOff,
                                   int ldgi) {
         String k = "PairCe.softCeRows";
-        if (m < 0 || d < 0) throw GpuCeArgs.bad(k, "negative dims m=" + m + ", d=" + d);
-        GpuCeArgs.length(k, "userIds", userIds, m);
-        GpuCeArgs.table(k, "users", users, uOff, d, ldu);
-        GpuCeArgs.table(k, "items", items, iOff, d, ldi);
-        GpuCeArgs.length(k, "ptr", ptr, (long) m + 1);
-        if (idx == null) throw GpuCeArgs.bad(k, "idx is null");
+        GpuCeArgs.rowsForm(k, m, d, userIds, users, uOff, ldu, items, iOff, ldi, ptr, idx, userGrad, guOff, ldgu, itemGrad, giOff, ldgi);
         rowArgs(k, m, a, b, tau, target, wA, wB, loss, grad);
-        GpuCeArgs.table(k, "userGrad", userGrad, guOff, d, ldgu);
-        GpuCeArgs.table(k, "itemGrad", itemGrad, giOff, d, ldgi);
         if (m == 0) return;
         if (GpuCeArgs.checkContents) {
             int[] p = GpuSubsetCe.contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
             entryContents(cuda, k, m, p, a, b, target, grad);
-            GpuCeArgs.ids(cuda, k, p, m, idx, GpuCeArgs.tableRows(itemGrad, giOff, d, ldgi));
-            GpuCeArgs.distinctRows(cuda, k, m, userIds, Math.min(GpuCeArgs.tableRows(users, uOff, d, ldu), GpuCeArgs.tableRows(userGrad, guOff, d, ldgu)));
+            GpuCeArgs.rowsFormContents(cuda, k, p, m, d, userIds, users, uOff, ldu, idx, userGrad, guOff, ldgu, itemGrad, giOff, ldgi);
         }
         cuda.launch(cuda.kernel("kdrec_subset_ce_pair_soft_ce_rows"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
                 m, d, userIds, view(users, uOff), ldu, view(items, iOff), ldi, ptr, idx, a, b, target, wA, wB, tau, loss, grad,

@@ -71,21 +71,13 @@ public final class GpuSubsetCe {
                                              DeviceBuffer items, long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer g,
                                              DeviceBuffer userGrad, long guOff, int ldgu, DeviceBuffer itemGrad, long giOff, int ldgi) {
         String k = "SubsetCe.gatherDotBackwardRows";
-        if (m < 0 || d < 0) throw GpuCeArgs.bad(k, "negative dims m=" + m + ", d=" + d);
-        GpuCeArgs.length(k, "userIds", userIds, m);
-        GpuCeArgs.table(k, "users", users, uOff, d, ldu);
-        GpuCeArgs.table(k, "items", items, iOff, d, ldi);
-        GpuCeArgs.length(k, "ptr", ptr, (long) m + 1);
-        if (idx == null) throw GpuCeArgs.bad(k, "idx is null");
+        GpuCeArgs.rowsForm(k, m, d, userIds, users, uOff, ldu, items, iOff, ldi, ptr, idx, userGrad, guOff, ldgu, itemGrad, giOff, ldgi);
         if (g == null) throw GpuCeArgs.bad(k, "g is null");
-        GpuCeArgs.table(k, "userGrad", userGrad, guOff, d, ldgu);
-        GpuCeArgs.table(k, "itemGrad", itemGrad, giOff, d, ldgi);
         if (m == 0 || d == 0) return;
         if (GpuCeArgs.checkContents) {
             int[] p = contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
             GpuCeArgs.length(k, "g", g, p[m]);
-            GpuCeArgs.ids(cuda, k, p, m, idx, GpuCeArgs.tableRows(itemGrad, giOff, d, ldgi));
-            GpuCeArgs.distinctRows(cuda, k, m, userIds, Math.min(GpuCeArgs.tableRows(users, uOff, d, ldu), GpuCeArgs.tableRows(userGrad, guOff, d, ldgu)));
+            GpuCeArgs.rowsFormContents(cuda, k, p, m, d, userIds, users, uOff, ldu, idx, userGrad, guOff, ldgu, itemGrad, giOff, ldgi);
         }
         cuda.launch(cuda.kernel("kdrec_subset_ce_gather_dot_backward_rows"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
                 m, d, userIds, view(users, uOff), ldu, view(items, iOff), ldi, ptr, idx, g, view(userGrad, guOff), ldgu,
