@@ -3,10 +3,10 @@
 //
 // Decomposition: ONE WARP PER ROW (blocks of kWarps warps, warps grid-stride over the rows, so any m
 // works with a capped grid). Within a row:
-//   * dots <U[r], I[idx[j]]>: the warp walks the row's entries in chunks of 32; for each entry all 32
-//     lanes split the d columns (lane l takes k = l, l+32, ...: coalesced reads of the item row) and
-//     warp_sum gives every lane the dot. Lane t of the chunk keeps entry t's dot in a register, so
-//     after the chunk each lane owns exactly the entries j with j % 32 == lane (coalesced writes).
+//   * dots <U[r], I[idx[j]]>: one lane per entry (lane j % 32 owns entry j), each lane the whole dot in
+//     SubsetCeScalar.dot's float order (so the dots equal the scalar twin's bit for bit), float4 loads
+//     where the rows are aligned; the warp gathers 32 item rows at once. Each lane owns exactly the
+//     entries j with j % 32 == lane from here on.
 //   * the softmax statistics: each lane runs an online (max, sum of exp) over its own entries, then a
 //     fixed xor-butterfly combines the 32 lane states (deterministic, no atomics).
 //   * the raw student logits are parked in gradLogits (an output of the same length anyway) between the
@@ -58,29 +58,39 @@ __device__ __forceinline__ Online warp_online(Online o, float tau) {
   return o;
 }
 
-// <a, b> over d columns by one warp; every lane gets the same value.
-__device__ __forceinline__ float warp_dot(const float* a, const float* b, int d, int lane) {
+// <ur, ir> over d columns by ONE lane, k in order with the product and the sum rounded separately: the
+// float sequence of SubsetCeScalar.dot (acc += a * b), bit for bit. VEC4: both rows 16-byte aligned and
+// d % 4 == 0, read as float4 (five loads per row at d = 20, all in flight at once).
+template <bool VEC4>
+__device__ __forceinline__ float lane_dot(const float* __restrict__ ur, const float* __restrict__ ir, int d) {
   float acc = 0.f;
-  for (int k = lane; k < d; k += 32) acc = fmaf(a[k], b[k], acc);
-  return kdrec::warp_sum(acc);
+  if (VEC4) {
+    for (int k = 0; k < d; k += 4) {
+      const float4 a = *reinterpret_cast<const float4*>(ur + k), b = *reinterpret_cast<const float4*>(ir + k);
+      acc = __fadd_rn(acc, __fmul_rn(a.x, b.x));
+      acc = __fadd_rn(acc, __fmul_rn(a.y, b.y));
+      acc = __fadd_rn(acc, __fmul_rn(a.z, b.z));
+      acc = __fadd_rn(acc, __fmul_rn(a.w, b.w));
+    }
+  } else {
+    for (int k = 0; k < d; k++) acc = __fadd_rn(acc, __fmul_rn(ur[k], ir[k]));
+  }
+  return acc;
 }
 
-// Dots of user row ur with the item rows of entries [o, o+n) written to out[o + j] (lane j % 32 writes j).
+// Dots of user row ur with the item rows of entries [o, o+n) written to out[o + j] (and out2 when given).
+// ONE LANE PER ENTRY: lane j % 32 computes entry j's whole dot and writes slot j, so each lane later reads
+// back only slots it wrote (no barrier). The lanes of a warp gather 32 rows at once, every row's loads in
+// flight together. (Lanes splitting each row's d columns, then a 5-shuffle warp sum per entry, put a
+// dependent shuffle chain of ~150 cycles behind every entry and left 12 of 32 lanes idle at d = 20.)
 __device__ __forceinline__ void row_dots(const float* ur, const float* items, int ldi, const int* idx, int o, int n,
                                          int d, float* out, float* out2, int lane) {
-  for (int j0 = 0; j0 < n; j0 += 32) {
-    const int cnt = min(32, n - j0);
-    const int myIdx = lane < cnt ? idx[o + j0 + lane] : 0;
-    float mine = 0.f;
-    for (int t = 0; t < cnt; t++) {
-      const int it = __shfl_sync(kFull, myIdx, t);
-      const float s = warp_dot(ur, items + (long long)it * ldi, d, lane);
-      if (t == lane) mine = s;
-    }
-    if (lane < cnt) {
-      out[o + j0 + lane] = mine;
-      if (out2 != nullptr) out2[o + j0 + lane] = mine;
-    }
+  const bool vec4 = (d & 3) == 0 && (ldi & 3) == 0 && ((reinterpret_cast<uintptr_t>(items) | reinterpret_cast<uintptr_t>(ur)) & 15) == 0;
+  for (int j = lane; j < n; j += 32) {
+    const float* ir = items + (long long)idx[o + j] * ldi;
+    const float s = vec4 ? lane_dot<true>(ur, ir, d) : lane_dot<false>(ur, ir, d);
+    out[o + j] = s;
+    if (out2 != nullptr) out2[o + j] = s;
   }
 }
 

@@ -30,19 +30,21 @@ static std::vector<float> permutedTable(int m, int d, int ld, const float* U, st
   return T;
 }
 
-static void run(int m, int d, float tau, bool quick) {
+// packed: lds = d and 16-byte aligned tables (d % 4 == 0), the dots' float4 path; else padded lds and
+// tables one float past an aligned start, the scalar path.
+static void run(int m, int d, float tau, bool quick, bool packed = false) {
   char tag[80];
-  snprintf(tag, sizeof tag, "m=%d d=%d tau=%g", m, d, tau);
+  snprintf(tag, sizeof tag, "m=%d d=%d tau=%g%s", m, d, tau, packed ? " packed" : "");
   static const int lens[] = {0, 1, 31, 32, 33, 70, 5, 0, 64};
   std::vector<int> ptr(m + 1);
   ptr[0] = 3;  // entries start past 0, as a slice of a larger batch
   for (int r = 0; r < m; r++) ptr[r + 1] = ptr[r] + (quick ? lens[r % 9] % 40 : lens[r % 9]);
-  const int nnz = ptr[m], nItems = 50, ldu = d + 1, ldi = d + 3;
+  const int nnz = ptr[m], nItems = 50, ldu = packed ? d : d + 1, ldi = packed ? d : d + 3;
   std::vector<int> idx(nnz);
   for (int j = ptr[0]; j < nnz; j++) idx[j] = h::randint(0, nItems - 1);
   std::vector<float> U = h::randn((long long)(m > 0 ? m - 1 : 0) * ldu + d + 1), I = h::randn((long long)(nItems - 1) * ldi + d + 1);
   std::vector<float> teacher = h::randn(nnz, 3.f), rowScale = h::randn(m);
-  const float* Up = U.data() + 1; const float* Ip = I.data() + 1;
+  const float* Up = U.data() + (packed ? 0 : 1); const float* Ip = I.data() + (packed ? 0 : 1);
   auto dot = [&](int r, int j) { double s = 0; for (int k = 0; k < d; k++) s += (double)Up[(long long)r * ldu + k] * Ip[(long long)idx[j] * ldi + k]; return s; };
   // gatherDot
   {
@@ -52,6 +54,14 @@ static void run(int m, int d, float tau, bool quick) {
     for (int r = 0; r < m; r++) for (int j = ptr[r]; j < ptr[r + 1]; j++) ref[j] = dot(r, j);
     L(m, [&] { kdrec_subset_ce_gather_dot(m, d, Up, ldu, Ip, ldi, ptr.data(), idx.data(), out.p()); });
     h::check(std::string("gatherDot     ") + tag, out, ref);
+    // and bit for bit SubsetCeScalar.dot's float sequence (acc += a * b, k in order)
+    for (int r = 0; r < m; r++)
+      for (int j = ptr[r]; j < ptr[r + 1]; j++) {
+        float acc = 0.f;
+        for (int k = 0; k < d; k++) acc += Up[(long long)r * ldu + k] * Ip[(long long)idx[j] * ldi + k];
+        ref[j] = acc;
+      }
+    h::check(std::string("gatherDot bits ") + tag, out, ref, 0);
   }
   // gatherDotBackward
   std::vector<float> g = h::randn(nnz);
@@ -270,6 +280,8 @@ int main(int argc, char** argv) {
   for (int m : quick ? std::vector<int>{0, 3, 10} : std::vector<int>{0, 1, 40})  // 40 rows: 5 warps x 8 blocks of 3-capped grid loop
     for (int d : quick ? std::vector<int>{5, 33} : std::vector<int>{1, 32, 33, 70})
       for (float tau : {1.f, 0.1f}) run(m, d, tau, quick);
+  for (int m : quick ? std::vector<int>{3} : std::vector<int>{1, 40})
+    for (int d : quick ? std::vector<int>{20} : std::vector<int>{4, 20, 64}) run(m, d, 0.1f, quick, true);
   for (int m : quick ? std::vector<int>{0, 7} : std::vector<int>{0, 1, 12, 40})
     for (bool scaled : {false, true}) runBce(m, scaled);
   return h::finish("subset_ce");

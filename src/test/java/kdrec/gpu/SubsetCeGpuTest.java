@@ -5,6 +5,7 @@ import static kdrec.gpu.CeGpuTestSupport.assertSameBits;
 import static kdrec.gpu.CeGpuTestSupport.down;
 import static kdrec.gpu.CeGpuTestSupport.seg;
 import static kdrec.gpu.GpuAssert.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@link GpuSubsetCe} against {@link SubsetCeScalar} on seeded random data: sizes m = 0, 1, 31, 32,
  * 33, 1021 and a large RCE-KD-like batch, d from 1 to 130 (around the warp width), rows of length 0, 1,
  * 31, 32, 33 and longer, unaligned offsets and padded leading dims, ptr[0] &gt; 0, tau != 1,
- * rowScale given or null. Norm-wise relative error 1e-5 (GpuAssert). gatherDotBackward's di uses
+ * rowScale given or null. Norm-wise relative error 1e-5 (GpuAssert); the dots bit for bit (and on packed,
+ * aligned tables, which the kernels read as float4). gatherDotBackward's di uses
  * float atomics (order not fixed), so only it is exempt from the bit-for-bit determinism check.
  */
 @Tag("gpu")
@@ -55,6 +57,33 @@ class SubsetCeGpuTest {
         return d + 2;
     }
 
+    /**
+     * Packed, aligned tables (offset 0, leading dim d, d % 4 == 0): the kernels read item rows as float4.
+     * The dots must still be the scalar twin's bits, and the fused forward's student logits with them.
+     */
+    @Test
+    void packedRowsGiveTheScalarDotsExactly() {
+        Cuda cuda = CudaProbe.cuda();
+        for (int d : new int[] {4, 20, 64}) {
+            int m = GpuTestSizes.pick(500, 60), nItems = 3000;
+            long s = 77L * d;
+            float[] u = CeGpuTestSupport.matrix(s, 0, m, d, d, 0.5), items = CeGpuTestSupport.matrix(s + 1, 0, nItems, d, d, 0.5);
+            int[] ptr = CeGpuTestSupport.ptr(s + 2, m, 0, 230);
+            int nnz = ptr[m];
+            int[] idx = CeGpuTestSupport.ids(s + 3, nnz, nItems);
+            float[] teacher = CeGpuTestSupport.randn(s + 4, nnz, 2.0), dotRef = new float[nnz];
+            SubsetCeScalar.gatherDot(m, d, seg(u), 0, d, seg(items), 0, d, ptr, idx, dotRef);
+            try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
+                DeviceBuffer gu = b.f(u), gi = b.f(items), gp = b.i(ptr), gx = b.i(idx);
+                DeviceBuffer out = b.zeros(Math.max(1, nnz)), loss = b.zeros(m), grad = b.zeros(nnz), stud = b.zeros(nnz);
+                GpuSubsetCe.gatherDot(cuda, m, d, gu, 0, d, gi, 0, d, gp, gx, out);
+                assertArrayEquals(dotRef, down(cuda, out, nnz), "packed gatherDot d=" + d);
+                GpuSubsetCe.softCe(cuda, m, d, gu, 0, d, gi, 0, d, gp, gx, b.f(teacher), 1f, null, loss, grad, stud);
+                assertArrayEquals(dotRef, down(cuda, stud, nnz), "packed softCe studentLogits d=" + d);
+            }
+        }
+    }
+
     @Test
     void forwardKernelsMatchScalar() {
         Cuda cuda = CudaProbe.cuda();
@@ -85,6 +114,8 @@ class SubsetCeGpuTest {
                 DeviceBuffer out = b.zeros(Math.max(1, nnz));
                 GpuSubsetCe.gatherDot(cuda, m, d, gu, U_OFF, ldu(d), gi, I_OFF, ldi(d), gp, gx, out);
                 assertClose(dotRef, down(cuda, out, nnz), at + " gatherDot");
+                // one lane per entry in the scalar twin's float order: the dots are its bits exactly
+                assertArrayEquals(dotRef, down(cuda, out, nnz), at + " gatherDot bits");
 
                 DeviceBuffer loss = b.zeros(Math.max(1, m)), grad = b.zeros(Math.max(1, nnz)), stud = b.zeros(Math.max(1, nnz));
                 GpuSubsetCe.softCe(cuda, m, d, gu, U_OFF, ldu(d), gi, I_OFF, ldi(d), gp, gx, gt, c.tau(), gs, loss, grad, stud);
