@@ -162,15 +162,36 @@ __device__ __forceinline__ void add_row_to_items(const int* __restrict__ idx, co
 }  // namespace kdrec_subset_ce
 
 // out[j] = <U[r], I[idx[j]]> for every entry j of row r. u, items: first element of the matrices.
-extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
-kdrec_subset_ce_gather_dot(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
-                           const int* idx, float* out) {
+// ROWS (the *_rows kernels): row r's user is table row userIds[r] of u (ids may repeat: read only), so a
+// device step need not gather its users' rows into a scratch first.
+namespace kdrec_subset_ce {
+template <bool ROWS>
+__device__ __forceinline__ const float* user_row(const int* userIds, const float* u, int ldu, long long r) {
+  return u + (ROWS ? (long long)userIds[r] : r) * ldu;
+}
+
+template <bool ROWS>
+__device__ __forceinline__ void gather_dot(int m, int d, const int* userIds, const float* u, int ldu, const float* items, int ldi,
+                                           const int* ptr, const int* idx, float* out) {
   const int lane = threadIdx.x & 31;
   const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
   for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
     const int o = ptr[r];
-    kdrec_subset_ce::row_dots(u + r * ldu, items, ldi, idx, o, ptr[r + 1] - o, d, out, nullptr, lane);
+    row_dots(user_row<ROWS>(userIds, u, ldu, r), items, ldi, idx, o, ptr[r + 1] - o, d, out, nullptr, lane);
   }
+}
+}  // namespace kdrec_subset_ce
+
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_gather_dot(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
+                           const int* idx, float* out) {
+  kdrec_subset_ce::gather_dot<false>(m, d, nullptr, u, ldu, items, ldi, ptr, idx, out);
+}
+
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_gather_dot_rows(int m, int d, const int* userIds, const float* u, int ldu, const float* items, int ldi,
+                                const int* ptr, const int* idx, float* out) {
+  kdrec_subset_ce::gather_dot<true>(m, d, userIds, u, ldu, items, ldi, ptr, idx, out);
 }
 
 // du[r] += sum_j g[j] I[idx[j]] (warp-owned, entry order); di[idx[j]] += g[j] U[r] (float atomics).
@@ -217,21 +238,38 @@ kdrec_subset_ce_gather_dot_backward_rows(int m, int d, const int* userIds, const
 
 // The fused forward: student logits s_j = <U[r], I[idx[j]]> (also to studentLogits when hasStudent),
 // loss[r] = CE(softmax(t/tau), softmax(s/tau)), gradLogits[j] = rowScale[r] (q_j - p_j) / tau
-// (rowScale = 1 when hasRowScale = 0).
-extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
-kdrec_subset_ce_soft_ce(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
-                        const int* idx, const float* teacher, float tau, const float* rowScale, int hasRowScale,
-                        float* loss, float* grad, float* student, int hasStudent) {
-  using namespace kdrec_subset_ce;
+// (rowScale = 1 when hasRowScale = 0). ROWS: row r's user is table row userIds[r] of u.
+namespace kdrec_subset_ce {
+template <bool ROWS>
+__device__ __forceinline__ void soft_ce(int m, int d, const int* userIds, const float* u, int ldu, const float* items, int ldi,
+                                        const int* ptr, const int* idx, const float* teacher, float tau, const float* rowScale,
+                                        int hasRowScale, float* loss, float* grad, float* student, int hasStudent) {
   const int lane = threadIdx.x & 31;
   const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
   for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
     const int o = ptr[r], n = ptr[r + 1] - o;
     // grad holds the raw student logits until row_soft_ce overwrites them (same lane per slot).
-    row_dots(u + r * ldu, items, ldi, idx, o, n, d, grad, hasStudent ? student : nullptr, lane);
+    row_dots(user_row<ROWS>(userIds, u, ldu, r), items, ldi, idx, o, n, d, grad, hasStudent ? student : nullptr, lane);
     const float l = row_soft_ce(grad, teacher, grad, o, n, tau, hasRowScale ? rowScale[r] : 1.f, lane);
     if (lane == 0) loss[r] = l;
   }
+}
+}  // namespace kdrec_subset_ce
+
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_soft_ce(int m, int d, const float* u, int ldu, const float* items, int ldi, const int* ptr,
+                        const int* idx, const float* teacher, float tau, const float* rowScale, int hasRowScale,
+                        float* loss, float* grad, float* student, int hasStudent) {
+  kdrec_subset_ce::soft_ce<false>(m, d, nullptr, u, ldu, items, ldi, ptr, idx, teacher, tau, rowScale, hasRowScale, loss, grad,
+                                  student, hasStudent);
+}
+
+extern "C" __global__ __launch_bounds__(kdrec_subset_ce::kBlock) void
+kdrec_subset_ce_soft_ce_rows(int m, int d, const int* userIds, const float* u, int ldu, const float* items, int ldi,
+                             const int* ptr, const int* idx, const float* teacher, float tau, const float* rowScale,
+                             int hasRowScale, float* loss, float* grad, float* student, int hasStudent) {
+  kdrec_subset_ce::soft_ce<true>(m, d, userIds, u, ldu, items, ldi, ptr, idx, teacher, tau, rowScale, hasRowScale, loss, grad,
+                                 student, hasStudent);
 }
 
 // softCe from given student logits (no dots).

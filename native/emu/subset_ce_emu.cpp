@@ -1,7 +1,8 @@
 // native/emu/subset_ce_emu.cpp — runs subset_ce.cu
 // on the emulator against double references from SubsetCeScalar / PairCeScalar: gatherDot,
 // gatherDotBackward (du only / di only / both; di by atomics with repeated items; and its rows form),
-// softCe (fused dots;
+// the dots also bit for bit against SubsetCeScalar.dot's float sequence (and their rows form), softCe
+// (fused dots, and its rows form;
 // with/without rowScale and studentLogits, tau 1 and 0.1), softCeLogits (grad aliasing student, as the
 // kernel allows), pair targets and pair softCe (a = 0, b = n, overlapping sets, gu or not; and the rows
 // form, users by id from a larger table, both gradients accumulated), and the
@@ -62,6 +63,12 @@ static void run(int m, int d, float tau, bool quick, bool packed = false) {
         ref[j] = acc;
       }
     h::check(std::string("gatherDot bits ") + tag, out, ref, 0);
+    // the rows form: users read by id from a permuted table, the same bits
+    std::vector<int> perm;
+    std::vector<float> T = permutedTable(m, d, ldu, Up, perm);
+    h::Out rows = vecOut(nnz, h::SENT);
+    L(m, [&] { kdrec_subset_ce_gather_dot_rows(m, d, perm.data(), T.data(), ldu, Ip, ldi, ptr.data(), idx.data(), rows.p()); });
+    h::check(std::string("gatherDotRows bits ") + tag, rows, ref, 0);
   }
   // gatherDotBackward
   std::vector<float> g = h::randn(nnz);
@@ -124,17 +131,23 @@ static void run(int m, int d, float tau, bool quick, bool packed = false) {
   };
   std::vector<float> sf(nnz, 0.f);
   for (int r = 0; r < m; r++) for (int j = ptr[r]; j < ptr[r + 1]; j++) sf[j] = (float)dot(r, j);
-  for (int variant = 0; variant < 4; variant++) {
-    const bool hasScale = variant & 1, hasStudent = variant & 2;
+  std::vector<int> fperm;
+  const std::vector<float> FT = permutedTable(m, d, ldu, Up, fperm);
+  for (int variant = 0; variant < 8; variant++) {  // bit 4: the rows form (users by id from a permuted table)
+    const bool hasScale = variant & 1, hasStudent = variant & 2, rowsForm = variant & 4;
     h::Out loss = vecOut(m, h::SENT), grad = vecOut(nnz, h::SENT), student = vecOut(nnz, h::SENT);
     std::vector<double> rl(m), rg(nnz, h::SENT), rs(nnz, h::SENT);
     for (int r = 0; r < m; r++) rl[r] = rowRef(sf, r, hasScale ? rowScale[r] : 1.f, rg);
     for (int j = ptr[0]; j < nnz; j++) rs[j] = hasStudent ? sf[j] : h::SENT;
     L(m, [&] {
-      kdrec_subset_ce_soft_ce(m, d, Up, ldu, Ip, ldi, ptr.data(), idx.data(), teacher.data(), tau, rowScale.data(), hasScale,
-                              loss.p(), grad.p(), hasStudent ? student.p() : nullptr, hasStudent);
+      if (rowsForm)
+        kdrec_subset_ce_soft_ce_rows(m, d, fperm.data(), FT.data(), ldu, Ip, ldi, ptr.data(), idx.data(), teacher.data(), tau,
+                                     rowScale.data(), hasScale, loss.p(), grad.p(), hasStudent ? student.p() : nullptr, hasStudent);
+      else
+        kdrec_subset_ce_soft_ce(m, d, Up, ldu, Ip, ldi, ptr.data(), idx.data(), teacher.data(), tau, rowScale.data(), hasScale,
+                                loss.p(), grad.p(), hasStudent ? student.p() : nullptr, hasStudent);
     });
-    std::string v = " scale=" + std::to_string(hasScale) + " student=" + std::to_string(hasStudent) + " ";
+    std::string v = std::string(rowsForm ? " rows" : "") + " scale=" + std::to_string(hasScale) + " student=" + std::to_string(hasStudent) + " ";
     h::check("softCe loss" + v + tag, loss, rl);
     h::check("softCe grad" + v + tag, grad, rg);
     h::check("softCe stud" + v + tag, student, rs);

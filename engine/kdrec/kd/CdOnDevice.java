@@ -15,8 +15,8 @@ import kdrec.model.Recommender;
  * CD's term on the device ({@code --device cuda}), the twin of {@link Cd#loss}: the epoch's samples
  * S_u go up with their soft labels {@code sigmoid((t + t2) / t1)} once (teacher and random guides) or
  * every epoch (student guide: drawn on the host from the student's ranking, as the CPU path draws them,
- * so the host student must be current: {@link #readsHostModel}). Per batch the distinct users' rows are
- * cut out on the device, their logits computed by the gather-dot, the soft-label BCE gives each row's
+ * so the host student must be current: {@link #readsHostModel}). Per batch the distinct users' lists are
+ * cut out on the device, their logits computed by the gather-dot (users read from the model by id), the soft-label BCE gives each row's
  * loss and the per-entry gradient scaled by lambda times the user's count, and the gather-dot backward
  * turns that into user and item gradients. Before this twin CD ran through {@link HostKdOnDevice}:
  * the whole final-embedding tables came down every step.
@@ -75,10 +75,10 @@ final class CdOnDevice implements DeviceTerm {
     public void launch(DeviceModel model, DeviceBuffer loss) {
         int nu = rows.n, d = model.dim();
         if (nu == 0) return;
-        lists.cut(model, rows);
+        lists.cutLists(model, rows);
         int n = rows.entries();
         DeviceBuffer logits = slots.reserve("cd.logits", n), grad = slots.reserve("cd.grad", n);
-        GpuSubsetCe.gatherDot(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, logits);
+        GpuSubsetCe.gatherDotRows(cuda, nu, d, rows.userIds, model.userRows(), 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, logits);
         GpuSubsetCe.softBce(cuda, nu, rows.ptr, logits, rows.val, Cd.EPS, stagedScale.get(), loss, grad);
         lists.backward(model, rows, grad);
     }

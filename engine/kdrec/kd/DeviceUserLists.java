@@ -14,9 +14,10 @@ import kdrec.loss.Batch;
  * What the list-based distillers' device twins share ({@link RceKdOnDevice}, {@link VanillaCeOnDevice}, {@link CdOnDevice}):
  * per-user item lists with one float per entry (a CSR over all users) on the device for an epoch; per
  * batch the distinct users and their counts and the rows' offsets into a batch-contiguous copy,
- * staged with the step's other uploads; then the rows cut out on the device by the ragged gather and
- * the users' final embeddings gathered; afterwards both gradients added into the model's by one
- * rows-form backward, and the per-row losses (downloaded with the step's others) summed on the host.
+ * staged with the step's other uploads; then the rows' lists cut out on the device by the ragged
+ * gather. The loss kernels read each row's user from the model by id (no gathered copy of the users'
+ * rows); both gradients go into the model's by one rows-form backward (or the loss kernel itself), and
+ * the per-row losses (downloaded with the step's others) are summed on the host.
  */
 final class DeviceUserLists {
     private final Cuda cuda;
@@ -62,14 +63,14 @@ final class DeviceUserLists {
 
     /**
      * A batch's distinct users as rows: planned on the host ({@link #plan}: users, counts, offsets and
-     * scale staged), then cut out on the device ({@link #cut}, after the step's flush).
+     * scale staged), then cut out on the device ({@link #cutLists}, after the step's flush).
      */
     final class Rows {
         final int n;             // distinct users
         final int[] users, hostPtr;
         final float[] counts;
         private final StepUploads.Staged stagedUsers, stagedPtr, stagedScale;
-        DeviceBuffer userIds, ptr, idx, val, userRows; // set by cut
+        DeviceBuffer userIds, ptr, idx, val; // set by cutLists
 
         Rows(int n, int[] users, float[] counts, int[] hostPtr, StepUploads.Staged stagedUsers, StepUploads.Staged stagedPtr,
              StepUploads.Staged stagedScale) {
@@ -107,16 +108,10 @@ final class DeviceUserLists {
         return new Rows(nu, us, bu.counts(), ptr, up.ints(us, nu), up.ints(ptr, nu + 1), scale == null ? null : up.floats(scale, nu));
     }
 
-    /** The device part (after the step's flush): the rows' lists cut out of the epoch's and the users' final embeddings gathered. */
-    Rows cut(DeviceModel model, Rows rows) {
-        cutLists(model, rows);
-        int nu = rows.n, d = model.dim();
-        rows.userRows = slots.reserve(name + ".ue", (long) nu * d);
-        GpuEmbedding.gather(cuda, nu, d, rows.userIds, model.userRows(), 0, d, rows.userRows, 0, d);
-        return rows;
-    }
-
-    /** {@link #cut} without gathering the users' rows, for a kernel that reads them from the model by id. */
+    /**
+     * The device part (after the step's flush): the rows' lists cut out of the epoch's. The rows' users
+     * stay in the model's table, read there by id ({@code rows.userIds}).
+     */
     Rows cutLists(DeviceModel model, Rows rows) {
         int nu = rows.n;
         rows.userIds = rows.stagedUsers.get();

@@ -13,9 +13,10 @@ import kdrec.loss.Batch;
  * Vanilla CE-KD's term on the device ({@code --device cuda}), the twin of {@link VanillaCe#loss}: the
  * sets A_u with their teacher logits go up once (teacher guide) or every epoch (student guide: the
  * student's top-K ranked on the device, the teacher's logits of those items on the host, exactly as the
- * CPU path builds them). Per batch the distinct users' rows are cut out on the device, the fused subset
- * soft-CE computes each row's loss and the per-entry gradient scaled by lambda times the user's count
- * (its rowScale), and the gather-dot backward turns that into user and item gradients.
+ * CPU path builds them). Per batch the distinct users' lists are cut out on the device, the fused subset
+ * soft-CE (users read from the model by id) computes each row's loss and the per-entry gradient scaled
+ * by lambda times the user's count (its rowScale), and the gather-dot backward turns that into user and
+ * item gradients in the model's: three launches.
  */
 final class VanillaCeOnDevice implements DeviceTerm {
     private final Cuda cuda;
@@ -66,10 +67,11 @@ final class VanillaCeOnDevice implements DeviceTerm {
     public void launch(DeviceModel model, DeviceBuffer loss) {
         int nu = rows.n, d = model.dim();
         if (nu == 0) return;
-        lists.cut(model, rows);
+        lists.cutLists(model, rows);
         DeviceBuffer grad = slots.reserve("ce.grad", rows.entries());
-        GpuSubsetCe.softCe(cuda, nu, d, rows.userRows, 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, rows.val, kd.tau(),
-                stagedScale.get(), loss, grad, null);
+        // users read from the model by id, both gradients added into the model's: two launches after the cut
+        GpuSubsetCe.softCeRows(cuda, nu, d, rows.userIds, model.userRows(), 0, d, model.itemRows(), 0, d, rows.ptr, rows.idx, rows.val,
+                kd.tau(), stagedScale.get(), loss, grad, null);
         lists.backward(model, rows, grad);
     }
 

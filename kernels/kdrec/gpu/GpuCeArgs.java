@@ -129,16 +129,19 @@ final class GpuCeArgs {
                                  int ldu, DeviceBuffer idx, DeviceBuffer userGrad, long guOff, int ldgu, DeviceBuffer itemGrad, long giOff,
                                  int ldgi) {
         ids(cuda, kernel, p, m, idx, tableRows(itemGrad, giOff, d, ldgi));
-        distinctRows(cuda, kernel, m, userIds, Math.min(tableRows(users, uOff, d, ldu), tableRows(userGrad, guOff, d, ldgu)));
+        userIds(cuda, kernel, m, userIds, true, Math.min(tableRows(users, uOff, d, ldu), tableRows(userGrad, guOff, d, ldgu)));
     }
 
-    /** Checks userIds[0 .. m) are distinct and lie in [0, rows) (a rows-form kernel adds into those rows without atomics). */
-    static void distinctRows(Cuda cuda, String kernel, int m, DeviceBuffer userIds, long rows) {
+    /**
+     * Checks userIds[0 .. m) lie in [0, rows), and when {@code distinct} that none repeats (a rows-form
+     * kernel that adds into those rows without atomics needs distinct ids; one that only reads does not).
+     */
+    static void userIds(Cuda cuda, String kernel, int m, DeviceBuffer userIds, boolean distinct, long rows) {
         int[] ids = cuda.downloadInts(userIds, m);
         java.util.Set<Integer> seen = new java.util.HashSet<>();
         for (int r = 0; r < m; r++) {
             if (ids[r] < 0 || ids[r] >= rows) throw bad(kernel, "row " + r + ": user id " + ids[r] + " outside [0, " + rows + ")");
-            if (!seen.add(ids[r])) throw bad(kernel, "row " + r + ": user id " + ids[r] + " repeats (rows must be distinct users)");
+            if (distinct && !seen.add(ids[r])) throw bad(kernel, "row " + r + ": user id " + ids[r] + " repeats (rows must be distinct users)");
         }
     }
 

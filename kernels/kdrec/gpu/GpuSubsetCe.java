@@ -9,8 +9,8 @@ import static kdrec.gpu.GpuCeArgs.warpGrid;
  * subsets (RCE-KD), kernels in native/subset_ce.cu. Same signatures with MemorySegment and host
  * arrays replaced by {@link DeviceBuffer}s holding the same contents; offsets are in elements.
  *
- * <p>Decomposition (see the .cu header): one warp per row, lanes split the d columns of each dot and
- * own the entries j with j % 32 == lane for the softmax; the raw dots are parked in gradLogits between
+ * <p>Decomposition (see the .cu header): one warp per row, each lane owning the entries j with
+ * j % 32 == lane, for their dots (whole, in the scalar twin's float order) and the softmax; the raw dots are parked in gradLogits between
  * the dot pass and the gradient pass, so nothing normalised is written to global memory and there is
  * no scratch allocation. Deterministic run to run, except {@link #gatherDotBackward}'s di, which
  * uses float atomics (ids repeat across rows; the last bits of di may differ between runs).
@@ -24,16 +24,35 @@ public final class GpuSubsetCe {
     /** out[j] = &lt;U[r], I[idx[j]]&gt; for every entry j of row r. */
     public static void gatherDot(Cuda cuda, int m, int d, DeviceBuffer u, long uOff, int ldu,
                                  DeviceBuffer items, long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer out) {
-        String k = "SubsetCe.gatherDot";
-        gather(k, m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx);
+        gatherDot(cuda, "SubsetCe.gatherDot", m, d, null, u, uOff, ldu, items, iOff, ldi, ptr, idx, out);
+    }
+
+    /**
+     * {@link #gatherDot} on table rows: row r's user is row {@code userIds[r]} of the user table
+     * {@code users} (ids may repeat), read in place: no gathered copy of the users' rows.
+     */
+    public static void gatherDotRows(Cuda cuda, int m, int d, DeviceBuffer userIds, DeviceBuffer users, long uOff, int ldu,
+                                     DeviceBuffer items, long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer out) {
+        if (userIds == null) throw GpuCeArgs.bad("SubsetCe.gatherDotRows", "userIds is null");
+        gatherDot(cuda, "SubsetCe.gatherDotRows", m, d, userIds, users, uOff, ldu, items, iOff, ldi, ptr, idx, out);
+    }
+
+    private static void gatherDot(Cuda cuda, String k, int m, int d, DeviceBuffer userIds, DeviceBuffer u, long uOff, int ldu,
+                                  DeviceBuffer items, long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer out) {
+        gather(k, m, d, userIds, u, uOff, ldu, items, iOff, ldi, ptr, idx);
         if (out == null) throw GpuCeArgs.bad(k, "out is null");
         if (m == 0) return;
         if (GpuCeArgs.checkContents) {
-            int[] p = contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
+            int[] p = contents(cuda, k, m, d, userIds, u, uOff, ldu, items, iOff, ldi, ptr, idx);
             GpuCeArgs.length(k, "out", out, p[m]);
         }
-        cuda.launch(cuda.kernel("kdrec_subset_ce_gather_dot"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
-                m, d, view(u, uOff), ldu, view(items, iOff), ldi, ptr, idx, out);
+        if (userIds == null) {
+            cuda.launch(cuda.kernel("kdrec_subset_ce_gather_dot"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
+                    m, d, view(u, uOff), ldu, view(items, iOff), ldi, ptr, idx, out);
+        } else {
+            cuda.launch(cuda.kernel("kdrec_subset_ce_gather_dot_rows"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
+                    m, d, userIds, view(u, uOff), ldu, view(items, iOff), ldi, ptr, idx, out);
+        }
     }
 
     /**
@@ -92,20 +111,45 @@ public final class GpuSubsetCe {
     public static void softCe(Cuda cuda, int m, int d, DeviceBuffer u, long uOff, int ldu, DeviceBuffer items, long iOff, int ldi,
                               DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer teacherLogits, float tau, DeviceBuffer rowScale,
                               DeviceBuffer loss, DeviceBuffer gradLogits, DeviceBuffer studentLogits) {
-        String k = "SubsetCe.softCe";
-        gather(k, m, d, u, uOff, ldu, items, iOff, ldi, ptr, idx);
+        softCe(cuda, "SubsetCe.softCe", m, d, null, u, uOff, ldu, items, iOff, ldi, ptr, idx, teacherLogits, tau, rowScale, loss,
+                gradLogits, studentLogits);
+    }
+
+    /**
+     * {@link #softCe} on table rows: row r's user is row {@code userIds[r]} of the user table
+     * {@code users} (ids may repeat), read in place: no gathered copy of the users' rows.
+     */
+    public static void softCeRows(Cuda cuda, int m, int d, DeviceBuffer userIds, DeviceBuffer users, long uOff, int ldu, DeviceBuffer items,
+                                  long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer teacherLogits, float tau,
+                                  DeviceBuffer rowScale, DeviceBuffer loss, DeviceBuffer gradLogits, DeviceBuffer studentLogits) {
+        if (userIds == null) throw GpuCeArgs.bad("SubsetCe.softCeRows", "userIds is null");
+        softCe(cuda, "SubsetCe.softCeRows", m, d, userIds, users, uOff, ldu, items, iOff, ldi, ptr, idx, teacherLogits, tau, rowScale, loss,
+                gradLogits, studentLogits);
+    }
+
+    private static void softCe(Cuda cuda, String k, int m, int d, DeviceBuffer userIds, DeviceBuffer u, long uOff, int ldu, DeviceBuffer items,
+                               long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx, DeviceBuffer teacherLogits, float tau,
+                               DeviceBuffer rowScale, DeviceBuffer loss, DeviceBuffer gradLogits, DeviceBuffer studentLogits) {
+        gather(k, m, d, userIds, u, uOff, ldu, items, iOff, ldi, ptr, idx);
         checkCe(k, m, teacherLogits, tau, rowScale, loss, gradLogits);
         if (m == 0) return;
         if (GpuCeArgs.checkContents) {
-            int[] p = contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
+            int[] p = contents(cuda, k, m, d, userIds, u, uOff, ldu, items, iOff, ldi, ptr, idx);
             GpuCeArgs.length(k, "teacherLogits", teacherLogits, p[m]);
             GpuCeArgs.length(k, "gradLogits", gradLogits, p[m]);
             if (studentLogits != null) GpuCeArgs.length(k, "studentLogits", studentLogits, p[m]);
         }
-        cuda.launch(cuda.kernel("kdrec_subset_ce_soft_ce"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
-                m, d, view(u, uOff), ldu, view(items, iOff), ldi, ptr, idx, teacherLogits, tau,
-                rowScale == null ? loss : rowScale, rowScale == null ? 0 : 1, loss, gradLogits,
-                studentLogits == null ? loss : studentLogits, studentLogits == null ? 0 : 1);
+        Object scale = rowScale == null ? loss : rowScale, student = studentLogits == null ? loss : studentLogits;
+        int hasScale = rowScale == null ? 0 : 1, hasStudent = studentLogits == null ? 0 : 1;
+        if (userIds == null) {
+            cuda.launch(cuda.kernel("kdrec_subset_ce_soft_ce"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
+                    m, d, view(u, uOff), ldu, view(items, iOff), ldi, ptr, idx, teacherLogits, tau, scale, hasScale, loss, gradLogits,
+                    student, hasStudent);
+        } else {
+            cuda.launch(cuda.kernel("kdrec_subset_ce_soft_ce_rows"), warpGrid(m), 1, 1, WARP_BLOCK, 1, 1, 0,
+                    m, d, userIds, view(u, uOff), ldu, view(items, iOff), ldi, ptr, idx, teacherLogits, tau, scale, hasScale, loss,
+                    gradLogits, student, hasStudent);
+        }
     }
 
     /** Same as {@link #softCe} from given student logits (no dots). */
@@ -158,10 +202,21 @@ public final class GpuSubsetCe {
     /** The size checks of the gatherDot-shaped kernels (user rows u, item table indexed by idx). */
     static void gather(String k, int m, int d, DeviceBuffer u, long uOff, int ldu, DeviceBuffer items, long iOff, int ldi,
                        DeviceBuffer ptr, DeviceBuffer idx) {
+        gather(k, m, d, null, u, uOff, ldu, items, iOff, ldi, ptr, idx);
+    }
+
+    /** userIds null: u holds the m rows; else m ids into the user table u (its row count known from the ids only). */
+    private static void gather(String k, int m, int d, DeviceBuffer userIds, DeviceBuffer u, long uOff, int ldu, DeviceBuffer items,
+                               long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx) {
         GpuCeArgs.dims(k, m, d);
         if (idx == null) throw GpuCeArgs.bad(k, "idx is null");
         GpuCeArgs.length(k, "ptr", ptr, (long) m + 1);
-        GpuCeArgs.matrix(k, "u", u, uOff, m, d, ldu);
+        if (userIds == null) {
+            GpuCeArgs.matrix(k, "u", u, uOff, m, d, ldu);
+        } else {
+            GpuCeArgs.length(k, "userIds", userIds, m);
+            GpuCeArgs.table(k, "users", u, uOff, d, ldu);
+        }
         GpuCeArgs.table(k, "items", items, iOff, d, ldi);
     }
 
@@ -178,6 +233,14 @@ public final class GpuSubsetCe {
     static int[] contents(Cuda cuda, String k, int m, int d, DeviceBuffer items, long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx) {
         int[] p = GpuCeArgs.csr(cuda, k, m, ptr, idx.elements());
         GpuCeArgs.ids(cuda, k, p, m, idx, GpuCeArgs.tableRows(items, iOff, d, ldi));
+        return p;
+    }
+
+    /** {@link #contents}, and with userIds the ids inside the user table (repeats allowed: the forward only reads). */
+    private static int[] contents(Cuda cuda, String k, int m, int d, DeviceBuffer userIds, DeviceBuffer users, long uOff, int ldu,
+                                  DeviceBuffer items, long iOff, int ldi, DeviceBuffer ptr, DeviceBuffer idx) {
+        int[] p = contents(cuda, k, m, d, items, iOff, ldi, ptr, idx);
+        if (userIds != null) GpuCeArgs.userIds(cuda, k, m, userIds, false, GpuCeArgs.tableRows(users, uOff, d, ldu));
         return p;
     }
 }

@@ -220,6 +220,49 @@ class SubsetCeGpuTest {
         }
     }
 
+    /**
+     * gatherDotRows and softCeRows (the CE-KD and CD device steps' forms): row r's user is row ids[r] of a
+     * table, read in place, ids repeating. Bit for bit the plain kernels on the rows gathered on the host
+     * (and the dots the scalar twin's), on an unaligned padded layout and a packed one.
+     */
+    @Test
+    void rowsFormsReadUsersByIdInPlace() {
+        Cuda cuda = CudaProbe.cuda();
+        long before = cuda.allocatedBytes();
+        for (boolean packed : new boolean[] {false, true}) {
+            int m = GpuTestSizes.pick(300, 40), d = 20, users = m / 2 + 3, nItems = 700;
+            long off = packed ? 0 : U_OFF, iOff = packed ? 0 : I_OFF, s = packed ? 91 : 92;
+            int ld = packed ? d : ldu(d), li = packed ? d : ldi(d);
+            float[] table = CeGpuTestSupport.matrix(s, off, users, d, ld, 0.5), items = CeGpuTestSupport.matrix(s + 1, iOff, nItems, d, li, 0.5);
+            int[] ids = CeGpuTestSupport.ids(s + 2, m, users); // m > users: ids repeat
+            float[] gathered = new float[(int) (off + (long) m * ld)];
+            for (int r = 0; r < m; r++) System.arraycopy(table, (int) (off + (long) ids[r] * ld), gathered, (int) (off + (long) r * ld), d);
+            int[] ptr = CeGpuTestSupport.ptr(s + 3, m, PTR0, 90);
+            int nnz = ptr[m];
+            int[] idx = CeGpuTestSupport.ids(s + 4, nnz, nItems);
+            float[] teacher = CeGpuTestSupport.randn(s + 5, nnz, 2.0), scale = CeGpuTestSupport.uniform(s + 6, m, 0.1, 3.0), dotRef = new float[nnz];
+            SubsetCeScalar.gatherDot(m, d, seg(gathered), off, ld, seg(items), iOff, li, ptr, idx, dotRef);
+            String at = "SubsetCe rows forms" + (packed ? " (packed)" : "");
+            try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
+                DeviceBuffer gt = b.f(table), gg = b.f(gathered), gi = b.f(items), gp = b.i(ptr), gx = b.i(idx), gids = b.i(ids);
+                DeviceBuffer gTeacher = b.f(teacher), gScale = b.f(scale);
+                DeviceBuffer plain = b.zeros(nnz), rows = b.zeros(nnz);
+                GpuSubsetCe.gatherDot(cuda, m, d, gg, off, ld, gi, iOff, li, gp, gx, plain);
+                GpuSubsetCe.gatherDotRows(cuda, m, d, gids, gt, off, ld, gi, iOff, li, gp, gx, rows);
+                assertArrayEquals(dotRef, down(cuda, rows, nnz), at + " gatherDotRows vs the scalar twin");
+                assertArrayEquals(down(cuda, plain, nnz), down(cuda, rows, nnz), at + " gatherDotRows vs gatherDot");
+
+                DeviceBuffer[] loss = {b.zeros(m), b.zeros(m)}, grad = {b.zeros(nnz), b.zeros(nnz)}, stud = {b.zeros(nnz), b.zeros(nnz)};
+                GpuSubsetCe.softCe(cuda, m, d, gg, off, ld, gi, iOff, li, gp, gx, gTeacher, 0.5f, gScale, loss[0], grad[0], stud[0]);
+                GpuSubsetCe.softCeRows(cuda, m, d, gids, gt, off, ld, gi, iOff, li, gp, gx, gTeacher, 0.5f, gScale, loss[1], grad[1], stud[1]);
+                assertArrayEquals(down(cuda, loss[0], m), down(cuda, loss[1], m), at + " softCeRows loss");
+                assertArrayEquals(down(cuda, grad[0], nnz), down(cuda, grad[1], nnz), at + " softCeRows gradient");
+                assertArrayEquals(dotRef, down(cuda, stud[1], nnz), at + " softCeRows student logits");
+            }
+        }
+        assertNoLeak(cuda, before, "SubsetCeGpuTest.rowsFormsReadUsersByIdInPlace");
+    }
+
     /** With -Dkdrec.cuda.check semantics switched on, bad device contents are rejected before a launch. */
     @Test
     void contentChecksRejectBadIndices() {
@@ -237,6 +280,9 @@ class SubsetCeGpuTest {
             e = assertThrows(IllegalArgumentException.class, () -> GpuSubsetCe.gatherDot(cuda, 2, d, u, 0, d,
                     items, 0, d, b.i(new int[] {0, 2, 4}), b.i(new int[] {0, 1, 3, 0}), out));
             assertTrue(e.getMessage().contains("item table holds 3 rows"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> GpuSubsetCe.gatherDotRows(cuda, 2, d, b.i(new int[] {1, 2}), u, 0, d,
+                    items, 0, d, b.i(new int[] {0, 2, 4}), idx, out));
+            assertTrue(e.getMessage().contains("SubsetCe.gatherDotRows") && e.getMessage().contains("user id 2 outside [0, 2)"), e.getMessage());
         } finally {
             GpuCeArgs.checkContents = was;
         }
