@@ -29,11 +29,11 @@
 //    rows j); the block walks the query rows i >= j in tiles of 32, staging dOut and q rows and the
 //    matching 32 x 16 patches of maps and dPre, and accumulates dv_j and dk_j per column in registers
 //    in ascending i.
-//  * kdrec_attention_backward_rab: drab, one block per 32 diagonals (lane = diagonal d = i - j, so a
-//    warp reads 32 contiguous floats of one dPre row), 16 warps striding over the (r, i) rows; each lane
-//    sums in double, the warps' partials are added in warp order. Only ceil(n/32) blocks read all of dPre
-//    (41 MB at b = 128, h = 2, n = 200: 7 blocks on a 132-SM GPU), so it is latency-bound there; the
-//    fix would split the rows over more blocks with an ordered second pass (see the README's timings).
+//  * kdrec_attention_backward_rab: drab, one block of 8 warps per diagonal d = i - j (n blocks), its
+//    threads striding over the diagonal's bh * (n - d) entries; sums in double, combined in a fixed
+//    order. A thread's loads are n + 1 floats apart (one float per 32-byte sector), but neighbouring
+//    diagonals' blocks read the rest of those sectors, and dPre (just written by the dq pass and read
+//    by dk/dv) is mostly in L2.
 // Shared memory: the row tiles stage 16 A rows + 32 B rows (padded to dh+1: lane j reads row j, a
 // stride of dh+1 words hits distinct banks) + 32 C rows + the 16 x 32 weights; the column tiles 2 x 32
 // rows + 2 x 32 x 16 patches. The wrapper passes useShared = 0 when that exceeds 48 KiB (dh > 146 for
@@ -49,7 +49,6 @@ constexpr int TI = WARPS * RPW;  // 16 rows of a row-tile block / 16 keys of a c
 constexpr int TJ = 32;           // keys per staged tile of a row-tile block (a lane per key)
 constexpr int TQ = 32;           // query rows per staged tile of a column-tile block
 constexpr int MAXM = 8;          // columns per lane: dh <= 8 * 32 = 256
-constexpr int RAB_WARPS = 16;    // warps of the drab block
 
 // Dynamic shared memory of every kernel of this family (the blocks' staging buffers, sized by the
 // wrapper: GpuAttention.rowTileShared / colTileShared / RAB_SHARED).
@@ -266,32 +265,33 @@ extern "C" __global__ __launch_bounds__(128) void kdrec_attention_backward_dkv(
   }
 }
 
-// drab[cen - d] += sum over r in [0, bh) and i in [d, n) of dPre[r, i, i - d], for the diagonals
-// d = blockIdx.x*32 + lane < n. Grid ceil(n/32), 512 threads (RAB_WARPS warps), dynamic shared
-// GpuAttention.RAB_SHARED (the warps' double partials). Per lane the (r, i) rows go in the order
-// warp, warp + 16, ...; then warp 0 adds the 16 partials in warp order: deterministic. The final add
-// into drab rounds the double sum to float first, as relativeBias's backward does.
-extern "C" __global__ __launch_bounds__(512) void kdrec_attention_backward_rab(
+// drab[cen - d] += sum over r in [0, bh) and i in [d, n) of dPre[r, i, i - d]: ONE BLOCK PER DIAGONAL
+// d = blockIdx.x (grid n), RAB_THREADS threads, dynamic shared GpuAttention.RAB_SHARED (the warps' double
+// partials). The diagonal's bh * (n - d) entries, numbered e = r (n - d) + (i - d), go to thread
+// e % blockDim in increasing e; each thread sums in double, each warp combines its lanes by the fixed xor
+// butterfly, and thread 0 adds the warp partials in warp order: deterministic. The final add into drab
+// rounds the double sum to float first, as relativeBias's backward does. The host checks bh * n < 2^31.
+// (It ran as ceil(n / 32) blocks, lane = diagonal, 16 warps striding over the (r, i) rows behind a 64-bit
+// division each: 7 blocks read all 41 MB of dPre at b = 128, h = 2, n = 200 on a 132-SM GPU.)
+extern "C" __global__ __launch_bounds__(256) void kdrec_attention_backward_rab(
     int bh, int n, const float* __restrict__ dPre, int cen, float* __restrict__ drab) {
   using namespace kdrec_attn;
   float* base = smem;  // (a plain pointer first: the emulated driver's smem is a view object)
-  double* part = reinterpret_cast<double*>(base);  // [RAB_WARPS][32]
-  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int d = blockIdx.x * 32 + lane;
-  const long long pairs = (long long)bh * n;
+  double* part = reinterpret_cast<double*>(base);  // [blockDim / 32]
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, d = blockIdx.x, len = n - d;
+  const int total = bh * len;
   double acc = 0.0;
-  if (d < n) {
-    for (long long p = warp; p < pairs; p += RAB_WARPS) {
-      const long long r = p / n;
-      const int i = (int)(p - r * n);
-      if (i >= d) acc += (double)dPre[(r * n + i) * n + (i - d)];
-    }
+#pragma unroll 4
+  for (int e = threadIdx.x; e < total; e += blockDim.x) {
+    const int r = e / len, i = d + (e - r * len);
+    acc += (double)dPre[((long long)r * n + i) * n + (i - d)];
   }
-  part[warp * 32 + lane] = acc;
+  acc = kdrec::warp_sum(acc);
+  if (lane == 0) part[warp] = acc;
   __syncthreads();
-  if (warp == 0 && d < n) {
+  if (threadIdx.x == 0) {
     double t = 0.0;
-    for (int w = 0; w < RAB_WARPS; w++) t += part[w * 32 + lane];
+    for (int w = 0; w < (int)(blockDim.x >> 5); w++) t += part[w];
     drab[cen - d] = drab[cen - d] + (float)t;
   }
 }

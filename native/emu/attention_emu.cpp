@@ -2,8 +2,8 @@
 // reference of the HSTU attention (the chain in kdrec.model.Hstu: qk, relativeBias, silu, scale,
 // causalMask, av, and its gradients): forward pre / maps / out, backward dPre / dq / dk / dv (all
 // overwritten: they start as garbage) and drab (accumulated into a nonzero table), with launch shapes
-// and shared sizes exactly as GpuAttention (row and column tiles of 16, 128 threads; drab ceil(n/32)
-// blocks of 512), both the shared-memory and the global-memory (useShared = 0) paths, rab tables longer
+// and shared sizes exactly as GpuAttention (row and column tiles of 16, 128 threads; drab n blocks of
+// 256), both the shared-memory and the global-memory (useShared = 0) paths, rab tables longer
 // than 2n-1, and buffers offset inside larger ones (sentinels around them catch stray writes).
 //   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/attention_emu native/emu/attention_emu.cpp
 #define EMU_SHARED_EXTERN  // attention.cu only uses extern __shared__ (defined below), so __shared__ is empty
@@ -91,7 +91,7 @@ static void run(int b, int n, int h, int dh, bool forceGlobal) {
   launch(dim3(bh, tiles), dim3(128), colTileShared(dh, shC), [&] {
     kdrec_attention_backward_dkv(n, h, dh, ld, q.data(), dOut.data(), maps.p(), dPre.p(), dk.p(), dv.p(), shC);
   });
-  launch(dim3((n + 31) / 32), dim3(512), 16 * 32 * sizeof(double), [&] {
+  launch(dim3(n), dim3(256), 8 * sizeof(double), [&] {
     kdrec_attention_backward_rab(bh, n, dPre.p(), cen, drab.p());
   });
   h::check(std::string("backward dPre ") + tag, dPre, dPreR, 1e-5);

@@ -20,7 +20,7 @@ package kdrec.gpu;
  * <p>Decomposition (details in attention.cu): the forward and the dPre/dq pass run one 128-thread block
  * per (map, tile of 16 query rows), walking the keys in staged tiles of 32; dk/dv run one block per
  * (map, tile of 16 keys), walking the query rows i &gt;= j in staged tiles of 32; drab runs one block per
- * 32 diagonals. The staging needs {@link #rowTileShared} / {@link #colTileShared} bytes; where that
+ * diagonal. The staging needs {@link #rowTileShared} / {@link #colTileShared} bytes; where that
  * exceeds 48 KiB (the limit without an opt-in; dh above 146 / 176) the kernels read the rows
  * straight from global memory instead.
  */
@@ -35,9 +35,9 @@ public final class GpuAttention {
     static final int TILE_THREADS = 128;
     /** Query rows per row-tile block, keys per column-tile block (TI in attention.cu). */
     static final int TILE_ROWS = 16;
-    /** Threads of the drab block (16 warps; __launch_bounds__(512)) and its shared doubles. */
-    static final int RAB_THREADS = 512;
-    static final int RAB_SHARED = 16 * 32 * Double.BYTES;
+    /** Threads of the drab block, one block per diagonal (8 warps; __launch_bounds__(256)), and its shared doubles (a partial per warp). */
+    static final int RAB_THREADS = 256;
+    static final int RAB_SHARED = RAB_THREADS / 32 * Double.BYTES;
     /** Dynamic shared memory a block may use without cuFuncSetAttribute. */
     static final int SHARED_LIMIT = 48 * 1024;
 
@@ -92,6 +92,9 @@ public final class GpuAttention {
         checkBuf(kn, "dk", dk, rows);
         checkBuf(kn, "dv", dv, rows);
         checkBuf(kn, "drab", drab, rabLen);
+        if ((long) b * h * n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(kn + ": b * h * n = " + (long) b * h * n + " exceeds 2^31 - 1 (the drab pass numbers a diagonal's entries in int)");
+        }
         if (b == 0 || n == 0) return;
         boolean shR = rowTileShared(dh, true) <= SHARED_LIMIT, shC = colTileShared(dh, true) <= SHARED_LIMIT;
         // Three launches on one stream, in order: dk/dv read the dPre the first writes, drab sums it.
@@ -99,7 +102,7 @@ public final class GpuAttention {
                 n, h, dh, ld, dOut, v, k, pre, scale, dPre, dq, shR ? 1 : 0);
         cuda.launch(cuda.kernel("kdrec_attention_backward_dkv"), b * h, tiles(n), 1, TILE_THREADS, 1, 1, colTileShared(dh, shC),
                 n, h, dh, ld, q, dOut, maps, dPre, dk, dv, shC ? 1 : 0);
-        cuda.launch(cuda.kernel("kdrec_attention_backward_rab"), (n + 31) / 32, 1, 1, RAB_THREADS, 1, 1, RAB_SHARED,
+        cuda.launch(cuda.kernel("kdrec_attention_backward_rab"), n, 1, 1, RAB_THREADS, 1, 1, RAB_SHARED,
                 b * h, n, dPre, (rabLen - 1) / 2, drab);
     }
 
