@@ -60,7 +60,8 @@ __device__ __forceinline__ Online warp_online(Online o, float tau) {
 
 // <ur, ir> over d columns by ONE lane, k in order with the product and the sum rounded separately: the
 // float sequence of SubsetCeScalar.dot (acc += a * b), bit for bit. VEC4: both rows 16-byte aligned and
-// d % 4 == 0, read as float4 (five loads per row at d = 20, all in flight at once).
+// d % 4 == 0, read as float4 (five loads per row at d = 20; nvcc unrolls the runtime-length loop by four,
+// so they go out in two rounds). The lanes' rows are all in flight together either way.
 template <bool VEC4>
 __device__ __forceinline__ float lane_dot(const float* __restrict__ ur, const float* __restrict__ ir, int d) {
   float acc = 0.f;
@@ -380,8 +381,8 @@ __device__ __forceinline__ void pair_soft_ce(int m, int d, const int* userIds, c
         else gu[r * ldgu + k] = acc;
       }
     }
-    if (ROWS) {  // the item side: lanes read grad slots other lanes wrote, so the warp syncs first
-      __syncwarp();
+    if (ROWS) {  // the item side (each lane loads its own grad slots and passes them round by shuffle; the
+      __syncwarp();  // sync only orders the warp's gradient writes before the atomics that follow)
       add_row_to_items(idx, grad, o, n, ur, d, di, lddi, lane);
     }
   }

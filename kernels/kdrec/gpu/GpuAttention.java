@@ -92,8 +92,9 @@ public final class GpuAttention {
         checkBuf(kn, "dk", dk, rows);
         checkBuf(kn, "dv", dv, rows);
         checkBuf(kn, "drab", drab, rabLen);
-        if ((long) b * h * n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(kn + ": b * h * n = " + (long) b * h * n + " exceeds 2^31 - 1 (the drab pass numbers a diagonal's entries in int)");
+        if ((long) b * h * n > Integer.MAX_VALUE - RAB_THREADS) {
+            throw new IllegalArgumentException(kn + ": b * h * n = " + (long) b * h * n + " exceeds 2^31 - 1 - " + RAB_THREADS
+                    + " (the drab pass numbers a diagonal's entries in int)");
         }
         if (b == 0 || n == 0) return;
         boolean shR = rowTileShared(dh, true) <= SHARED_LIMIT, shC = colTileShared(dh, true) <= SHARED_LIMIT;

@@ -12,8 +12,9 @@ import static kdrec.gpu.GpuCeArgs.warpGrid;
  * <p>Decomposition (see the .cu header): one warp per row, each lane owning the entries j with
  * j % 32 == lane, for their dots (whole, in the scalar twin's float order) and the softmax; the raw dots are parked in gradLogits between
  * the dot pass and the gradient pass, so nothing normalised is written to global memory and there is
- * no scratch allocation. Deterministic run to run, except {@link #gatherDotBackward}'s di, which
- * uses float atomics (ids repeat across rows; the last bits of di may differ between runs).
+ * no scratch allocation. Deterministic run to run, except the item gradients of {@link #gatherDotBackward}
+ * and {@link #gatherDotBackwardRows}, which use float atomics (ids repeat across rows; the last bits may
+ * differ between runs).
  *
  * <p>Checks: sizes are checked before {@code cuda} is used; the contents of ptr/idx are the caller's
  * contract unless {@code -Dkdrec.cuda.check=true} (see {@link GpuCeArgs}).

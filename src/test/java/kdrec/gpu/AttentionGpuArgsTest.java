@@ -68,7 +68,7 @@ class AttentionGpuArgsTest {
         int bigB = 1 << 22, bigN = 512;
         DeviceBuffer bigRows = fake((long) bigB * bigN), bigMaps = fake((long) bigB * bigN * bigN), bigRab = fake(2 * bigN - 1);
         rejects(() -> GpuAttention.backward(null, bigB, bigN, 1, bigRows, bigRows, bigRows, 1, bigMaps, bigMaps, 1f, bigRows, bigMaps, bigRows,
-                bigRows, bigRows, bigRab, 2 * bigN - 1), "GpuAttention.backward", "b * h * n = 2147483648");
+                bigRows, bigRows, bigRab, 2 * bigN - 1), "GpuAttention.backward", "b * h * n = 2147483648", "exceeds 2^31 - 1 - 256");
         GpuAttention.backward(null, 0, N, H, fake(0), fake(0), fake(0), LD, fake(0), fake(0), 1f, fake(0), fake(0), fake(0), fake(0), fake(0), rab, RAB);
     }
 
