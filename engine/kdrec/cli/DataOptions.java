@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 /** The data options every command shares: the spec and the preprocessing switches. */
 final class DataOptions {
     @Option(names = "--data", required = true, paramLabel = "D",
-            description = "insteval | synthetic[:users=..,items=..,per_user=..,seed=..] | a split folder | a LightGCN folder | a file "
+            description = "insteval | synthetic[:users=..,items=..,per_user=..,clusters=..,affinity=..,zipf=..,seed=..] | "
+                    + "markov[:users=..,items=..,per_user=..,branching=..,p=..,seed=..] | a split folder | a LightGCN folder | a file "
                     + "(u.data, ratings.dat, CSV/TSV with a user,item[,rating][,timestamp] header).")
     String spec;
 

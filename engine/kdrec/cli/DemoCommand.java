@@ -86,6 +86,7 @@ final class DemoCommand implements Callable<Integer> {
             System.out.printf("training the teacher (MF, d=%d): log in %s%n", cfg.dim(), run.path().resolve(RunDir.LOG_FILE));
             Trainer.Result r = new Trainer(cfg, td, m, new Bpr(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path())).onDevice(dev).fit(null);
             rows.add(Summary.row("teacher MF d=" + cfg.dim(), r.test(), r));
+            run.completed();
             return Teacher.of(m).onDevice(dev);
         } catch (Exception | Error e) {
             m.close();
@@ -101,6 +102,7 @@ final class DemoCommand implements Callable<Integer> {
                     setup.scratch() ? ", no KD" : ", distilled from the teacher", run.path().resolve(RunDir.LOG_FILE));
             Trainer.Result r = Distillation.run(setup, teacher, td, new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()), null, dev);
             String label = setup.scratch() ? "student MF d=" + setup.student().dim() : "RCE-KD student MF d=" + setup.student().dim();
+            run.completed();
             return Summary.row(label, r.test(), r);
         }
     }

@@ -107,6 +107,7 @@ final class DistillCommand implements Callable<Integer> {
                 run.log().line(Summary.table(List.of(Summary.row("teacher " + teacher.model().kind() + " d=" + teacher.dim(), tr.test(), null),
                         Summary.row(setup.method() + " " + setup.student().model() + " d=" + setup.student().dim(), r.test(), r))));
                 run.log().line("best checkpoint: " + run.path().resolve("best.safetensors"));
+                run.completed();
             }
         }
         return 0;

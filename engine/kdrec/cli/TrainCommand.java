@@ -108,6 +108,7 @@ final class TrainCommand implements Callable<Integer> {
                 run.log().line(Summary.table(List.of(Summary.row("most-popular", pop.test(), null),
                         Summary.row(cfg.model() + " d=" + cfg.dim(), r.test(), r))));
                 run.log().line("best checkpoint: " + run.path().resolve("best.safetensors"));
+                run.completed();
             }
         }
         return 0;

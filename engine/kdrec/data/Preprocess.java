@@ -37,7 +37,10 @@ public record Preprocess(Float minRating, int kcoreUsers, int kcoreItems, boolea
             keep[e] = true;
             kept++;
         }
-        if (kept == 0) throw new DataFormatException(in.source(), 0, "no interactions left after the rating threshold " + minRating);
+        if (kept == 0) {
+            throw new DataFormatException(in.source(), 0, minRating == null ? "no interactions (the data holds no rows)"
+                    : "no interactions left after the rating threshold " + minRating);
+        }
         if (kcoreUsers > 0 || kcoreItems > 0) kept = kcore(in, keep);
         if (kept == 0) throw new DataFormatException(in.source(), 0, "no interactions left after the " + kcoreUsers + "/" + kcoreItems
                 + " (users/items) k-core");

@@ -69,6 +69,9 @@ public final class Distillation {
         if (SCRATCH.equals(name)) {
             params = KdParams.of(SCRATCH, Map.of()); // presets are per method; the scratch student takes the student settings as given
         } else {
+            if (!Methods.names().contains(name)) {
+                throw new IllegalArgumentException("unknown KD method '" + method + "'; allowed: " + SCRATCH + " (no KD), " + String.join(", ", Methods.names()));
+            }
             Methods.Method m = Methods.get(name);
             params = m.params();
             if (preset != null) {
@@ -83,6 +86,10 @@ public final class Distillation {
             if (dot > 0) {
                 String owner = k.substring(0, dot).toLowerCase(Locale.ROOT);
                 if (!owner.equals(name)) {
+                    if (!Methods.names().contains(owner)) {
+                        throw new IllegalArgumentException("setting '" + k + "': there is no method '" + owner + "' (method settings are METHOD.KEY with METHOD one of "
+                                + String.join(", ", Methods.names()) + "; student settings have no prefix)");
+                    }
                     throw new IllegalArgumentException("setting '" + k + "' is for method " + owner + ", but the method is " + name);
                 }
                 methodKeys.put(k.substring(dot + 1), e.getValue());

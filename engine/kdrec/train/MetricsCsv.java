@@ -27,7 +27,7 @@ import kdrec.eval.Metrics;
  */
 public final class MetricsCsv implements AutoCloseable {
     private final Path file;
-    private final BufferedWriter out;
+    private BufferedWriter out;
     private List<String> columns;
     private boolean closed;
 
@@ -42,8 +42,45 @@ public final class MetricsCsv implements AutoCloseable {
                 if (first != null && !first.isEmpty()) columns = List.copyOf(parseCsvLine(first));
             }
         }
-        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+        this.out = appender(file);
+    }
+
+    private static BufferedWriter appender(Path file) throws IOException {
+        return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
+    }
+
+    /**
+     * Drops the rows whose "epoch" is past {@code epoch} (a resumed run restarts after its last
+     * checkpoint, so rows a crash wrote after that checkpoint would otherwise appear twice). The file is
+     * rewritten atomically (temp file + rename) and only when some row goes; rows without a readable
+     * epoch stay.
+     */
+    public synchronized void dropRowsAfter(int epoch) {
+        if (closed) throw new IllegalStateException("metrics file " + file + " is closed");
+        if (columns == null) return;
+        int col = columns.indexOf("epoch");
+        if (col < 0) return;
+        try {
+            out.flush();
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8), kept = new ArrayList<>(lines.size());
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
+                if (i > 0 && !line.isEmpty()) {
+                    List<String> cells = parseCsvLine(line);
+                    if (cells.size() > col && cells.get(col).matches("-?\\d{1,9}") && Integer.parseInt(cells.get(col)) > epoch) continue;
+                }
+                kept.add(line);
+            }
+            if (kept.size() == lines.size()) return;
+            out.close();
+            StringBuilder sb = new StringBuilder();
+            for (String line : kept) sb.append(line).append(System.lineSeparator());
+            AtomicFiles.writeString(file, sb.toString());
+            out = appender(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("rewriting " + file, e);
+        }
     }
 
     public Path file() {

@@ -36,9 +36,14 @@ import org.yaml.snakeyaml.representer.Representer;
  * </pre>
  * {@link #open} creates the directory; if it exists, it is <em>resumed</em> when its config.yaml equals
  * the new config (after a YAML round trip, so 64 and 64L compare equal), refused with a message
- * listing the differing settings otherwise, or, when asked to overwrite, deleted and recreated. Only a
- * directory holding a config.yaml (or an empty one) is ever deleted, so a mistyped name cannot wipe
- * unrelated files.
+ * listing the differing settings otherwise, or, when asked to overwrite, replaced. Only a directory
+ * holding a config.yaml (or an empty one) is ever deleted, so a mistyped name cannot wipe unrelated files.
+ *
+ * <p>Nothing half-made is left behind, and an overwrite loses nothing until its replacement exists: the
+ * run being overwritten is moved aside to {@code ROOT/.NAME.replaced}; {@link #close} deletes it once the
+ * new run holds something of its own (a checkpoint, a sub-run) or was marked {@link #completed}. A new
+ * run that fails before that (a setting only its method checks, a teacher that does not fit) is deleted
+ * by {@link #close} and the run it was to replace moved back. A resumed run is never deleted.
  *
  * <p>config.yaml key order: a {@link SequencedMap} (LinkedHashMap, TreeMap) keeps its order, any other
  * map is sorted by key, so the file is stable. Values may be strings, numbers, booleans, null, maps,
@@ -54,12 +59,15 @@ public final class RunDir implements AutoCloseable {
     private final boolean resumed;
     private final Map<String, Object> config;
     private final RunLog log;
+    private final Path replaced; // the overwritten run, moved aside until this one holds something (or null)
     private MetricsCsv metrics;
+    private boolean completed;
 
-    private RunDir(Path path, boolean resumed, Map<String, Object> config, PrintStream console) throws IOException {
+    private RunDir(Path path, boolean resumed, Map<String, Object> config, PrintStream console, Path replaced) throws IOException {
         this.path = path;
         this.resumed = resumed;
         this.config = config;
+        this.replaced = replaced;
         this.log = new RunLog(path.resolve(LOG_FILE), console);
     }
 
@@ -92,7 +100,7 @@ public final class RunDir implements AutoCloseable {
             if (isRun && !overwrite) {
                 Map<String, Object> existing = readConfig(cfg);
                 Map<String, Object> wanted = roundTrip(normalized);
-                if (existing.equals(wanted)) return new RunDir(dir, true, normalized, console);
+                if (existing.equals(wanted)) return new RunDir(dir, true, normalized, console, null);
                 throw new FileAlreadyExistsException(dir.toString(), null, "holds a run with a different config ("
                         + describeDifferences(existing, wanted) + "); choose another name, or overwrite it");
             }
@@ -100,11 +108,41 @@ public final class RunDir implements AutoCloseable {
                 throw new FileAlreadyExistsException(dir.toString(), null, "exists and is not a kdrec run (no " + CONFIG_FILE
                         + "); refusing to use or delete it");
             }
-            if (isRun) deleteTree(dir);
+            if (isRun) {
+                Path aside = replacedPath(dir);
+                if (Files.exists(aside)) {
+                    // a backup an interrupted overwrite left: only ever a run (or empty), like any directory deleted here
+                    if (!Files.isRegularFile(aside.resolve(CONFIG_FILE)) && !isEmptyDir(aside)) {
+                        throw new FileAlreadyExistsException(aside.toString(), null, "exists and is not a kdrec run; refusing to delete it");
+                    }
+                    deleteTree(aside);
+                }
+                Files.move(dir, aside);
+                Files.createDirectories(dir);
+                writeConfig(cfg, normalized);
+                return new RunDir(dir, false, normalized, console, aside);
+            }
         }
         Files.createDirectories(dir);
         writeConfig(cfg, normalized);
-        return new RunDir(dir, false, normalized, console);
+        return new RunDir(dir, false, normalized, console, null);
+    }
+
+    /** Where an overwritten run waits until its replacement holds something: a hidden sibling. */
+    static Path replacedPath(Path dir) {
+        return dir.resolveSibling("." + dir.getFileName() + ".replaced");
+    }
+
+    private static boolean isEmptyDir(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return false;
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    /** Marks the run finished: {@link #close} keeps it, whatever it holds, and deletes the run it replaced. */
+    public void completed() {
+        completed = true;
     }
 
     private static void checkName(String name) {
@@ -150,12 +188,38 @@ public final class RunDir implements AutoCloseable {
         return metrics;
     }
 
+    /**
+     * Closes the log and metrics; then a new run that was not {@link #completed} and holds nothing but
+     * its config, log and metrics is deleted and the run it replaced (if any) moved back; otherwise the
+     * replaced run is deleted. A resumed run is left as it is.
+     */
     @Override
     public synchronized void close() {
         try {
             if (metrics != null) metrics.close();
         } finally {
             log.close();
+            settle();
+        }
+    }
+
+    private void settle() {
+        if (resumed) return;
+        try {
+            if (!completed && onlyBookkeeping()) {
+                deleteTree(path);
+                if (replaced != null) Files.move(replaced, path);
+            } else if (replaced != null) {
+                deleteTree(replaced);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("settling the run directory " + path + (replaced != null ? " (the replaced run is in " + replaced + ")" : ""), e);
+        }
+    }
+
+    private boolean onlyBookkeeping() throws IOException {
+        try (Stream<Path> s = Files.list(path)) {
+            return s.allMatch(p -> Set.of(CONFIG_FILE, LOG_FILE, METRICS_FILE).contains(p.getFileName().toString()));
         }
     }
 

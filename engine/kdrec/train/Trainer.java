@@ -95,7 +95,8 @@ public final class Trainer {
             startEpoch = st.epoch() + 1;
             stopper = st.stopper(cfg.patience());
             bestTest = st.bestTest();
-            log("resumed from " + resumeFrom + " after epoch " + st.epoch());
+            if (out.metrics() != null) out.metrics().dropRowsAfter(st.epoch() + 1); // rows are numbered from 1
+            log("resumed from " + resumeFrom + " after epoch " + (st.epoch() + 1)); // as the epoch lines count
         }
         if (!data.hasValid()) {
             log("no validation split: training " + cfg.epochs() + " epochs and reporting the last epoch (no early stopping)");

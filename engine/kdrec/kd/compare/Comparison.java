@@ -143,6 +143,7 @@ public final class Comparison {
             log.line(table.text());
             log.line("table: " + abs.resolve(TABLE_MD) + " and " + abs.resolve(TABLE_CSV));
             writeCurves(abs, teacherEval, log);
+            top.completed();
             return new Outcome(results, table, abs, trained, reused);
         }
     }
@@ -154,7 +155,7 @@ public final class Comparison {
         runConfig.put("teacher", in.teacherDescription());
         Path dir = runDir(out, method, seed);
         Files.createDirectories(dir.getParent());
-        // no overwrite here: --overwrite already emptied OUT, so an existing folder is this comparison's own
+        // no overwrite here: --overwrite already moved OUT aside, so an existing folder is this comparison's own
         try (RunDir run = RunDir.open(dir.getParent(), dir.getFileName().toString(), runConfig, false, null)) {
             if (Files.isRegularFile(run.file(RunResult.FILE))) return null;
             Path last = run.file("last.safetensors");
@@ -167,6 +168,7 @@ public final class Comparison {
                     resumeFrom, device);
             RunResult r = RunResult.of(method, seed, tr);
             r.save(run.path());
+            run.completed();
             log.line(String.format(Locale.ROOT, "%s: best epoch %d/%d | test %s | %.1f s", tag, r.bestEpoch(), r.epochsRun(),
                     Evaluator.brief(r.test()), (System.nanoTime() - t0) / 1e9));
             return r;

@@ -1,5 +1,6 @@
 package kdrec.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,7 +86,11 @@ class DistillCommandTest {
     void badFlagsSayWhatIsAllowed() {
         Result unknown = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "magic", "--out", dir.resolve("x").toString());
         assertEquals(1, unknown.code);
-        assertTrue(unknown.err.contains("unknown KD method 'magic'") && unknown.err.contains("rcekd"), unknown.err);
+        assertTrue(unknown.err.contains("unknown KD method 'magic'") && unknown.err.contains("rcekd") && unknown.err.contains("scratch"), unknown.err);
+        Result noSuchMethod = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--set", "unknown.key=1",
+                "--out", dir.resolve("x").toString());
+        assertEquals(1, noSuchMethod.code);
+        assertTrue(noSuchMethod.err.contains("there is no method 'unknown'") && noSuchMethod.err.contains("rcekd"), noSuchMethod.err);
         Result foreign = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--set", "ce.k=3",
                 "--out", dir.resolve("y").toString());
         assertEquals(1, foreign.code);
@@ -106,6 +111,28 @@ class DistillCommandTest {
                 "--out", dir.resolve("u").toString());
         assertEquals(1, badDevice.code);
         assertTrue(badDevice.err.contains("--device must be one of cpu, cuda"), badDevice.err);
+    }
+
+    /**
+     * A setting only the method checks (ce.guide) fails after the run directory was made: nothing is left
+     * behind, and with --overwrite the run it was to replace comes back whole.
+     */
+    @Test
+    void aRunThatFailsAtItsMethodLeavesNothingAndOverwriteLosesNothing() throws Exception {
+        Path out = dir.resolve("late");
+        String[] good = {"distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "ce", "--dim", "8", "--epochs", "1",
+                "--out", out.toString()};
+        Result bad = run(cat(good, new String[] {"--set", "ce.guide=foo"}));
+        assertEquals(1, bad.code);
+        assertTrue(bad.err.contains("ce.guide must be"), bad.err);
+        assertTrue(!Files.exists(out), "no half-made run directory");
+        assertEquals(0, run(good).code, "the corrected command runs into the same --out");
+        byte[] best = Files.readAllBytes(out.resolve("best.safetensors"));
+        Result badOverwrite = run(cat(good, new String[] {"--set", "ce.guide=foo", "--overwrite"}));
+        assertEquals(1, badOverwrite.code);
+        assertArrayEquals(best, Files.readAllBytes(out.resolve("best.safetensors")), "the overwritten run is back, checkpoints and all");
+        assertTrue(Files.readString(out.resolve("config.yaml")).contains("guide: teacher"));
+        assertTrue(!Files.exists(out.resolveSibling(".late.replaced")));
     }
 
     static String[] gpuDistill(Path out) {

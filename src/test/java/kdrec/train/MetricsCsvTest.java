@@ -36,6 +36,27 @@ class MetricsCsvTest {
     }
 
     @Test
+    void aResumeDropsTheRowsWrittenAfterItsCheckpoint() throws IOException {
+        Path f = dir.resolve("r.csv");
+        try (MetricsCsv csv = new MetricsCsv(f)) {
+            for (int e = 1; e <= 6; e++) csv.append(e, Metrics.of("ndcg@10", e / 10.0));
+        }
+        // killed after epoch 6's row, before its checkpoint: the run resumes after epoch 5
+        try (MetricsCsv csv = new MetricsCsv(f)) {
+            csv.dropRowsAfter(5);
+            csv.append(6, Metrics.of("ndcg@10", 0.65));
+            csv.dropRowsAfter(6); // nothing to drop: the file is left as it is
+            csv.append(7, Metrics.of("ndcg@10", 0.7));
+        }
+        assertEquals(List.of("epoch,ndcg@10", "1,0.1", "2,0.2", "3,0.3", "4,0.4", "5,0.5", "6,0.65", "7,0.7"), Files.readAllLines(f));
+        try (MetricsCsv csv = new MetricsCsv(dir.resolve("empty.csv"))) {
+            csv.dropRowsAfter(0); // no header yet: nothing to do
+            csv.append(1, Metrics.of("ndcg@10", 0.1));
+        }
+        assertEquals(List.of("epoch,ndcg@10", "1,0.1"), Files.readAllLines(dir.resolve("empty.csv")));
+    }
+
+    @Test
     void reopenKeepsHeaderAndDropsAPartialLine() throws IOException {
         Path f = dir.resolve("m.csv");
         Files.writeString(f, "epoch,\"a,b\"\n1,2.0\n2,3.");

@@ -67,6 +67,7 @@ class RunDirTest {
             run.log().line("epoch 1/2");
             run.log().printf("loss %.3f", 1.5);
             run.metricsCsv().append(1, Metrics.of("ndcg@10", 0.25));
+            run.completed(); // else a run holding only its config, log and metrics counts as a failed start
         }
         assertEquals("epoch 1/2\nloss 1.500\n", console.toString(StandardCharsets.UTF_8).replace(System.lineSeparator(), "\n"));
         try (RunDir run = RunDir.open(root, "mf-cite", config(1e-3), false, null)) {
@@ -84,6 +85,7 @@ class RunDirTest {
     void differentConfigIsRefusedUnlessOverwriting() throws IOException {
         try (RunDir run = RunDir.open(root, "r", config(1e-3), false, null)) {
             run.log().line("old");
+            run.completed();
         }
         FileAlreadyExistsException e = assertThrows(FileAlreadyExistsException.class, () -> RunDir.open(root, "r", config(1e-2), false, null));
         assertTrue(e.getMessage().contains("lr: 0.001 -> 0.01"), e.getMessage());
@@ -91,7 +93,63 @@ class RunDirTest {
             assertFalse(run.resumed());
             assertFalse(Files.exists(run.file("log")) && !Files.readString(run.file("log")).isEmpty(), "old log deleted");
             assertTrue(Files.readString(run.file("config.yaml")).contains("lr: 0.01\n"));
+            run.completed();
         }
+        assertFalse(Files.exists(RunDir.replacedPath(root.resolve("r"))), "the replaced run is gone once the new one completed");
+    }
+
+    @Test
+    void aFailedStartLeavesNothingBehind() throws IOException {
+        try (RunDir run = RunDir.open(root, "f", config(1e-3), false, null)) {
+            run.log().line("data: ...");
+            run.metricsCsv(); // opened, empty
+            // a setting only the method checks fails here: no completed(), no checkpoint
+        }
+        assertFalse(Files.exists(root.resolve("f")), "a run that failed before holding anything is deleted");
+        try (RunDir run = RunDir.open(root, "f", config(1e-2), false, null)) { // so a corrected rerun is not refused
+            assertFalse(run.resumed());
+            Files.writeString(run.file("last.safetensors"), "x"); // an epoch's checkpoint, then a NaN stops the run
+        }
+        assertTrue(Files.isRegularFile(root.resolve("f").resolve("last.safetensors")), "a run that trained something stays, resumable");
+        try (RunDir run = RunDir.open(root, "f", config(1e-2), false, null)) {
+            assertTrue(run.resumed());
+        }
+        assertTrue(Files.isRegularFile(root.resolve("f").resolve("config.yaml")), "a resumed run is never deleted, even when it failed again");
+    }
+
+    @Test
+    void overwriteLosesNothingUntilTheNewRunHoldsSomething() throws IOException {
+        Path dir = root.resolve("o"), aside = RunDir.replacedPath(dir);
+        try (RunDir run = RunDir.open(root, "o", config(1e-3), false, null)) {
+            Files.writeString(run.file("best.safetensors"), "good");
+            run.completed();
+        }
+        try (RunDir run = RunDir.open(root, "o", config(1e-2), true, null)) {
+            assertTrue(Files.isRegularFile(aside.resolve("best.safetensors")), "the old run waits aside while the new one starts");
+            assertFalse(Files.exists(run.file("best.safetensors")));
+            // the new run's method rejects a setting: it fails before training
+        }
+        assertEquals("good", Files.readString(dir.resolve("best.safetensors")), "the overwritten run is back");
+        assertTrue(Files.readString(dir.resolve("config.yaml")).contains("lr: 0.001\n"));
+        assertFalse(Files.exists(aside));
+        try (RunDir run = RunDir.open(root, "o", config(1e-2), true, null)) {
+            Files.writeString(run.file("last.safetensors"), "new"); // it trained an epoch, then crashed
+        }
+        assertEquals("new", Files.readString(dir.resolve("last.safetensors")));
+        assertFalse(Files.exists(dir.resolve("best.safetensors")));
+        assertFalse(Files.exists(aside), "once the new run holds a checkpoint the old one is deleted");
+        // a backup an interrupted overwrite left behind is replaced; anything else there is refused
+        Files.createDirectories(aside);
+        Files.writeString(aside.resolve(RunDir.CONFIG_FILE), "lr: 1\n");
+        try (RunDir run = RunDir.open(root, "o", config(1e-3), true, null)) {
+            run.completed();
+        }
+        assertFalse(Files.exists(aside));
+        Files.createDirectories(aside);
+        Files.writeString(aside.resolve("thesis.tex"), "precious");
+        assertThrows(FileAlreadyExistsException.class, () -> RunDir.open(root, "o", config(1e-2), true, null));
+        assertEquals("precious", Files.readString(aside.resolve("thesis.tex")));
+        assertTrue(Files.isRegularFile(dir.resolve(RunDir.CONFIG_FILE)), "the run stays where it was");
     }
 
     @Test
