@@ -69,6 +69,7 @@ final class DistillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
         Map<String, Object> studentKeys = students.studentKeys();
         if (seed != null) studentKeys.put("seed", seed);
         if (saveEvery != null) studentKeys.put("save_every", saveEvery);

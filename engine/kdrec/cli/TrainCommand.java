@@ -73,6 +73,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
         Map<String, Object> explicit = new LinkedHashMap<>();
         if (model != null) explicit.put("model", model);
         if (dim != null) explicit.put("dim", dim);

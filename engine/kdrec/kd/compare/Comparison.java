@@ -89,6 +89,12 @@ public final class Comparison {
             for (Distillation.Setup s : setups.values()) Distillation.checkOnDevice(s, td.items());
             teacher.onDevice(device);
         }
+        // The values only a method's distiller checks (ce.guide, rcekd.m >= k, a HetComp trajectory, ...):
+        // each method's objective is built once, on the first seed, before any folder exists, so a bad one
+        // stops the comparison before its first run rather than after the methods ahead of it trained.
+        for (Distillation.Setup s : setups.values()) {
+            if (!s.scratch()) Distillation.objective(s.withSeed(plan.seeds().get(0)), teacher, td);
+        }
         Path abs = out.toAbsolutePath().normalize();
         if (Files.isRegularFile(abs.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
             throw new IllegalArgumentException(out + " already holds a comparison; pass --resume to continue it (finished runs are kept)"

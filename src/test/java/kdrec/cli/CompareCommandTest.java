@@ -156,7 +156,12 @@ class CompareCommandTest {
                 "--out", dir.resolve("z").toString());
         assertEquals(1, ours.code);
         assertTrue(ours.err.contains("--ours"), ours.err);
-        assertFalse(Files.exists(dir.resolve("x")) || Files.exists(dir.resolve("y")) || Files.exists(dir.resolve("z")),
-                "nothing is written before the plan is valid");
+        // a value only the method's distiller checks, for a method after scratch: refused before scratch trains
+        Result late = run("compare", "--data", DATA, "--teacher", teacher.toString(), "--methods", "scratch,ce", "--set", "ce.guide=foo",
+                "--out", dir.resolve("w").toString());
+        assertEquals(1, late.code);
+        assertTrue(late.err.contains("ce.guide must be"), late.err);
+        assertFalse(Files.exists(dir.resolve("x")) || Files.exists(dir.resolve("y")) || Files.exists(dir.resolve("z"))
+                || Files.exists(dir.resolve("w")), "nothing is written before the plan is valid");
     }
 }
