@@ -21,8 +21,9 @@ public final class Significance {
 
     /** Mean, sample standard deviation (n - 1 denominator; 0 when n = 1, NaN when n = 0) and n. */
     public record Summary(double mean, double std, int n) {
-        /** {@code "0.1234 ± 0.0056"} with the given number of decimals. */
+        /** {@code "0.1234 ± 0.0056"} with the given number of decimals; one value has no spread: {@code "0.1234 (n=1)"}. */
         public String format(int decimals) {
+            if (n == 1) return String.format(Locale.ROOT, "%." + decimals + "f (n=1)", mean);
             return String.format(Locale.ROOT, "%." + decimals + "f \u00b1 %." + decimals + "f", mean, std);
         }
 

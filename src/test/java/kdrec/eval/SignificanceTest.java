@@ -85,6 +85,7 @@ class SignificanceTest {
         assertEquals("0.3300 \u00b1 0.0158", s.format(4));
         assertEquals(5, s.n());
         assertEquals(0.0, Significance.std(new double[] {3}));
+        assertEquals("3.0000 (n=1)", Significance.summarize(new double[] {3}).format(4), "one seed has no spread to show");
         assertTrue(Double.isNaN(Significance.mean(new double[0])));
     }
 
