@@ -14,7 +14,7 @@ final class DataCommand implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        throw new CommandLine.ParameterException(spec.commandLine(), "kdrec data needs a subcommand: stats");
     }
 
     /** {@code kdrec data stats D}: users, items, interactions, density, per-split counts. */

@@ -45,6 +45,10 @@ public final class Datasets {
         }
         Path p = Path.of(s);
         if (Files.isDirectory(p)) {
+            if (pre.minRating() != null || pre.kcoreUsers() > 0 || pre.kcoreItems() > 0) {
+                throw new IllegalArgumentException("--data " + p + " is a folder, whose splits are used as given: --min-rating and --kcore-users/"
+                        + "--kcore-items apply to files and the built-in sets only");
+            }
             if (SplitReaders.isSplitFolder(p)) return SplitReaders.splitFolder(p);
             if (SplitReaders.isLightGcnFolder(p)) return SplitReaders.lightGcnFolder(p);
             throw new DataFormatException(p, 0, "a data folder needs train.txt/test.txt (with a USER\\tITEM header or LightGCN lines) or train.csv/test.csv");

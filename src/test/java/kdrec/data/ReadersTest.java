@@ -110,6 +110,9 @@ class ReadersTest {
         assertEquals(5, ds.items());
         assertEquals(6, ds.train().nnz());
         assertTrue(ds.test().contains(0, 4));
+        // a folder's splits are used as given: preprocessing switches are refused, not silently ignored
+        var e = assertThrows(IllegalArgumentException.class, () -> Datasets.load(d.toString(), new Preprocess(null, 2, 0, true)));
+        assertTrue(e.getMessage().contains("used as given") && e.getMessage().contains("--kcore-users"), e.getMessage());
     }
 
     @Test
