@@ -84,6 +84,8 @@ final class DemoCommand implements Callable<Integer> {
         runCfg.put("data", "insteval");
         try (RunDir run = RunDir.open(out, "teacher", runCfg, true, null)) {
             System.out.printf("training the teacher (MF, d=%d): log in %s%n", cfg.dim(), run.path().resolve(RunDir.LOG_FILE));
+            run.log().line("data: " + td.summary()); // the header lines a train run's log starts with
+            run.log().line("model: " + m.describe() + ", " + m.params().count() + " parameters");
             Trainer.Result r = new Trainer(cfg, td, m, new Bpr(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path())).onDevice(dev).fit(null);
             rows.add(Summary.row("teacher MF d=" + cfg.dim(), r.test(), r));
             run.completed();
@@ -100,6 +102,10 @@ final class DemoCommand implements Callable<Integer> {
         try (RunDir run = RunDir.open(out, name, runCfg, true, null)) {
             System.out.printf("training the %s (MF, d=%d%s): log in %s%n", name, setup.student().dim(),
                     setup.scratch() ? ", no KD" : ", distilled from the teacher", run.path().resolve(RunDir.LOG_FILE));
+            run.log().line("data: " + td.summary()); // the header lines a distill run's log starts with
+            run.log().line("teacher: " + teacher.model().describe() + " (the demo's teacher run)");
+            run.log().line("method: " + setup.method() + " " + setup.params().toMap() + ", student " + setup.student().model() + " d="
+                    + setup.student().dim());
             Trainer.Result r = Distillation.run(setup, teacher, td, new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()), null, dev);
             String label = setup.scratch() ? "student MF d=" + setup.student().dim() : "RCE-KD student MF d=" + setup.student().dim();
             run.completed();
