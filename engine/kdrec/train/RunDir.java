@@ -118,9 +118,19 @@ public final class RunDir implements AutoCloseable {
                     deleteTree(aside);
                 }
                 Files.move(dir, aside);
-                Files.createDirectories(dir);
-                writeConfig(cfg, normalized);
-                return new RunDir(dir, false, normalized, console, aside);
+                try {
+                    Files.createDirectories(dir);
+                    writeConfig(cfg, normalized);
+                    return new RunDir(dir, false, normalized, console, aside);
+                } catch (IOException | RuntimeException e) { // the new run never started: the old one goes back
+                    try {
+                        if (Files.exists(dir)) deleteTree(dir);
+                        Files.move(aside, dir);
+                    } catch (IOException back) {
+                        e.addSuppressed(back);
+                    }
+                    throw e;
+                }
             }
         }
         Files.createDirectories(dir);
