@@ -104,8 +104,7 @@ final class DemoCommand implements Callable<Integer> {
                     setup.scratch() ? ", no KD" : ", distilled from the teacher", run.path().resolve(RunDir.LOG_FILE));
             run.log().line("data: " + td.summary()); // the header lines a distill run's log starts with
             run.log().line("teacher: " + teacher.model().describe() + " (the demo's teacher run)");
-            run.log().line("method: " + setup.method() + " " + setup.params().toMap() + ", student " + setup.student().model() + " d="
-                    + setup.student().dim());
+            run.log().line(setup.logLine());
             Trainer.Result r = Distillation.run(setup, teacher, td, new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()), null, dev);
             String label = setup.scratch() ? "student MF d=" + setup.student().dim() : "RCE-KD student MF d=" + setup.student().dim();
             run.completed();

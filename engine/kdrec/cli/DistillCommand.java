@@ -101,8 +101,7 @@ final class DistillCommand implements Callable<Integer> {
                 teacher.onDevice(dev); // its top-K lists (RCE-KD's QT, ...) and its evaluation on the run's device
                 Evaluator.Result tr = teacher.evaluate(evaluator, td);
                 run.log().line("teacher: " + teacher.model().describe() + " from " + teacherPath + " | test " + Evaluator.brief(tr.test()));
-                run.log().line("method: " + setup.method() + " " + setup.params().toMap() + ", student " + setup.student().model()
-                        + " d=" + setup.student().dim());
+                run.log().line(setup.logLine());
                 Trainer.Result r = Distillation.run(setup, teacher, td, new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()), resumeFrom, dev);
                 run.log().line("");
                 run.log().line(Summary.table(List.of(Summary.row("teacher " + teacher.model().kind() + " d=" + teacher.dim(), tr.test(), null),

@@ -42,6 +42,11 @@ public final class Distillation {
             return m;
         }
 
+        /** The run log's line naming the method, its settings and the student: {@code method: rcekd {...}, student mf d=20}. */
+        public String logLine() {
+            return "method: " + method + " " + params.toMap() + ", student " + student.model() + " d=" + student.dim();
+        }
+
         /** The same run with another seed. */
         public Setup withSeed(long seed) {
             return new Setup(method, student.with(Map.of("seed", seed)), params);
@@ -70,7 +75,7 @@ public final class Distillation {
             params = KdParams.of(SCRATCH, Map.of()); // presets are per method; the scratch student takes the student settings as given
         } else {
             if (!Methods.names().contains(name)) {
-                throw new IllegalArgumentException("unknown KD method '" + method + "'; allowed: " + SCRATCH + " (no KD), " + String.join(", ", Methods.names()));
+                throw new IllegalArgumentException("unknown KD method '" + method + "'; allowed: " + String.join(", ", methodNames()));
             }
             Methods.Method m = Methods.get(name);
             params = m.params();

@@ -167,8 +167,7 @@ public final class Comparison {
             Path last = run.file("last.safetensors");
             Path resumeFrom = Files.isRegularFile(last) ? last : null;
             log.line(tag + ": " + (resumeFrom != null ? "resuming from " + last : "training") + " (log: " + run.file(RunDir.LOG_FILE) + ")");
-            run.log().line("method: " + setup.method() + " " + setup.params().toMap() + ", student " + setup.student().model() + " d="
-                    + setup.student().dim() + ", seed " + seed);
+            run.log().line(setup.logLine() + ", seed " + seed);
             long t0 = System.nanoTime();
             Trainer.Result tr = Distillation.run(setup, in.teacher(), in.data(), new Trainer.Outputs(run.log(), run.metricsCsv(), run.path()),
                     resumeFrom, device);
