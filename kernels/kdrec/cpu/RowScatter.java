@@ -169,9 +169,21 @@ final class RowScatter {
     private static void accumulate(int d, MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to,
                                    MemorySegment dst, long dstOff) {
         int dv = F.loopBound(d), d4 = dv + ((d - dv) & ~3);
-        for (int k = 0; k < dv; k += L) chunk(u, uOff + k, ldu, rows, c, from, to, dst, dstOff + k);
-        for (int k = dv; k < d4; k += 4) chunk4(u, uOff + k, ldu, rows, c, from, to, dst, dstOff + k);
-        for (int k = d4; k < d; k++) {
+        // Two chunks per pass over the entries: each chunk's accumulation is a chain of dependent fmas
+        // (4 cycles each), and two independent chains in one loop hide half of that latency (d = 20 at
+        // 16 lanes: the item side ~10 % faster on one thread). The order within each chain is unchanged.
+        int k = 0, k4 = dv;
+        for (; k + 2 * L <= dv; k += 2 * L) chunk2(u, uOff + k, ldu, rows, c, from, to, dst, dstOff + k);
+        if (k < dv) { // one full vector left: paired with the first 4-float chunk when there is one
+            if (d4 > dv) {
+                chunkPlus4(u, uOff + k, ldu, rows, c, from, to, dst, dstOff + k);
+                k4 += 4;
+            } else {
+                chunk(u, uOff + k, ldu, rows, c, from, to, dst, dstOff + k);
+            }
+        }
+        for (; k4 < d4; k4 += 4) chunk4(u, uOff + k4, ldu, rows, c, from, to, dst, dstOff + k4);
+        for (k = d4; k < d; k++) {
             float acc = Mem.get(dst, dstOff + k);
             for (int p = from; p < to; p++) acc = Math.fma(Mem.get(u, uOff + (long) rows[p] * ldu + k), c[p], acc);
             Mem.set(dst, dstOff + k, acc);
@@ -185,6 +197,35 @@ final class RowScatter {
             acc = FloatVector.fromMemorySegment(F, u, ub + rows[p] * ldub, Mem.ORDER).fma(FloatVector.broadcast(F, c[p]), acc);
         }
         acc.intoMemorySegment(dst, db, Mem.ORDER);
+    }
+
+    /** Two full vectors (columns [0, 2L) from uOff) in one loop. */
+    private static void chunk2(MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to, MemorySegment dst, long dstOff) {
+        long ub = Mem.bytes(uOff), ldub = Mem.bytes(ldu), db = Mem.bytes(dstOff), vb = Mem.bytes(L);
+        FloatVector acc0 = FloatVector.fromMemorySegment(F, dst, db, Mem.ORDER), acc1 = FloatVector.fromMemorySegment(F, dst, db + vb, Mem.ORDER);
+        for (int p = from; p < to; p++) {
+            long rb = ub + rows[p] * ldub;
+            FloatVector cp = FloatVector.broadcast(F, c[p]);
+            acc0 = FloatVector.fromMemorySegment(F, u, rb, Mem.ORDER).fma(cp, acc0);
+            acc1 = FloatVector.fromMemorySegment(F, u, rb + vb, Mem.ORDER).fma(cp, acc1);
+        }
+        acc0.intoMemorySegment(dst, db, Mem.ORDER);
+        acc1.intoMemorySegment(dst, db + vb, Mem.ORDER);
+    }
+
+    /** One full vector and the 4-float vector after it (columns [0, L + 4) from uOff) in one loop. */
+    private static void chunkPlus4(MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to, MemorySegment dst,
+                                   long dstOff) {
+        long ub = Mem.bytes(uOff), ldub = Mem.bytes(ldu), db = Mem.bytes(dstOff), vb = Mem.bytes(L);
+        FloatVector acc = FloatVector.fromMemorySegment(F, dst, db, Mem.ORDER), acc4 = FloatVector.fromMemorySegment(F4, dst, db + vb, Mem.ORDER);
+        for (int p = from; p < to; p++) {
+            long rb = ub + rows[p] * ldub;
+            float cp = c[p];
+            acc = FloatVector.fromMemorySegment(F, u, rb, Mem.ORDER).fma(FloatVector.broadcast(F, cp), acc);
+            acc4 = FloatVector.fromMemorySegment(F4, u, rb + vb, Mem.ORDER).fma(FloatVector.broadcast(F4, cp), acc4);
+        }
+        acc.intoMemorySegment(dst, db, Mem.ORDER);
+        acc4.intoMemorySegment(dst, db + vb, Mem.ORDER);
     }
 
     private static void chunk4(MemorySegment u, long uOff, int ldu, int[] rows, float[] c, int from, int to, MemorySegment dst, long dstOff) {

@@ -81,7 +81,10 @@ class SubsetCeTest {
 
     @Test
     void backwardMatchesScalarAndReference() {
-        for (int d : KernelTestSupport.sizes()) {
+        int l = Simd.LANES; // plus the shapes whose item side pairs a full vector with a 4-float one (20 at 16 lanes)
+        int[] dims = java.util.stream.IntStream.concat(java.util.Arrays.stream(KernelTestSupport.sizes()),
+                java.util.stream.IntStream.of(20, l + 4, l + 6, 2 * l + 4, 3 * l + 4, 3 * l + 7)).distinct().toArray();
+        for (int d : dims) {
             if (d > 1100) continue;
             Problem p = new Problem(21 + d, 9, d, 13, 12, 2, 3);
             float[] g = randn(99 + d, p.slots());
@@ -109,6 +112,15 @@ class SubsetCeTest {
             assertClose("di scalar d=" + d, diR, toArray(diS), tol, 1e-5);
             assertClose("du simd d=" + d, toArray(duS), toArray(duV), tol, 1e-5);
             assertClose("di simd d=" + d, toArray(diS), toArray(diV), tol, 1e-5);
+            // the item side's contract: every di element takes one fma per entry, in entry order
+            float[] diSeq = di0.clone();
+            for (int r = 0; r < p.m; r++) {
+                for (int j = p.ptr[r]; j < p.ptr[r + 1]; j++) {
+                    int at = (int) p.iOff + p.idx[j] * p.ldi;
+                    for (int k = 0; k < d; k++) diSeq[at + k] = Math.fma(p.uData[(int) p.uOff + r * p.ldu + k], g[j], diSeq[at + k]);
+                }
+            }
+            assertBitEqual("di simd = entry-order fmas d=" + d, diSeq, toArray(diV));
             // null du or di skips exactly that gradient
             MemorySegment diOnly = heap(di0);
             SubsetCeSimd.gatherDotBackward(p.m, d, u, p.uOff, p.ldu, it, p.iOff, p.ldi, p.ptr, p.idx, g,
