@@ -90,6 +90,17 @@ static void run(int m, int d, float tau, bool quick, bool packed = false) {
     });
     h::check(std::string("dotBackward du mode=") + std::to_string(mode) + " " + tag, du, rdu);
     h::check(std::string("dotBackward di mode=") + std::to_string(mode) + " " + tag, di, rdi);
+    if (mode & 1) {  // du's float order: each column's fmas in entry order from 0, then one add into du
+      std::vector<double> bits(rdu.size());
+      for (long long r = 0; r < du.rows; r++)
+        for (int k = 0; k < d; k++) {
+          float acc = 0.f;
+          if (r < m)
+            for (int j = ptr[r]; j < ptr[r + 1]; j++) acc = std::fmaf(g[j], Ip[(long long)idx[j] * ldi + k], acc);
+          bits[(size_t)r * d + k] = r < m && ptr[r + 1] > ptr[r] ? (float)(0.1f * k) + acc : (float)(0.1f * k);
+        }
+      h::check(std::string("dotBackward du bits mode=") + std::to_string(mode) + " " + tag, du, bits, 0);
+    }
   }
   // the rows form: row r is row perm[r] = m + 1 - r of an (m + 2)-row user table holding Up's rows, and of
   // the user gradient table (rows 0 and 1 untouched); both gradients accumulate
