@@ -21,7 +21,9 @@ cp -r target/test-classes "$stage/test-classes"
 # The GPU benchmark mains need only kdrec's classes and JCuda, not the JMH jar (34 MB).
 mkdir -p "$stage/bench"
 # plus the KD-epoch bench (GPU vs CPU RCE-KD epoch) and EpochBench, whose median it uses: plain mains too
-mapfile -t benches < <(ls jmh/kdrec/bench/Gpu*.java jmh/kdrec/bench/KdEpochBench.java jmh/kdrec/bench/EpochBench.java 2>/dev/null || true)
+# and the launch-overhead bench (package kdrec.gpu: it switches Cuda's launch mode)
+mapfile -t benches < <(ls jmh/kdrec/bench/Gpu*.java jmh/kdrec/bench/KdEpochBench.java jmh/kdrec/bench/EpochBench.java \
+  jmh/kdrec/gpu/*.java 2>/dev/null || true)
 if [ ${#benches[@]} -gt 0 ]; then
   "$JAVA_HOME/bin/javac" --add-modules=jdk.incubator.vector -nowarn \
     -cp "target/classes:$stage/lib/*" -d "$stage/bench" "${benches[@]}"

@@ -42,6 +42,9 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
     echo "== $cls" | tee -a "$out/bench.log"
     timeout "${BENCH_TIMEOUT:-120}" "${java[@]}" -cp "$cp" "$cls" 2>&1 | grep -v 'Using incubator' | tee -a "$out/bench.log"
   done
+  # host time per launch call: packed parameter buffer vs one JCuda pointer per argument (kdrec.gpu.LaunchParams)
+  echo "== kdrec.gpu.LaunchOverheadBench" | tee -a "$out/bench.log"
+  timeout "${BENCH_TIMEOUT:-120}" "${java[@]}" -cp "$cp" kdrec.gpu.LaunchOverheadBench 2>&1 | grep -v 'Using incubator' | tee -a "$out/bench.log"
   for py in bench/torch_gpu*.py; do
     [ -f "$py" ] || continue
     echo "== $py" | tee -a "$out/bench.log"

@@ -42,6 +42,15 @@ public final class Cuda {
     public static final String FATBIN_RESOURCE = "/kdrec/native/kdrec.fatbin";
     private static final long STAGING_BYTES = 8L << 20;
     private static final boolean SYNC_EACH_LAUNCH = Boolean.getBoolean("kdrec.cuda.sync");
+    /**
+     * How launches pass their arguments ({@code -Dkdrec.cuda.launch}): {@code packed} (one parameter
+     * buffer, {@link LaunchParams}), {@code pointers} (one JCuda pointer per argument, the slower
+     * classic path), or unset: packed, falling back to pointers for good if the driver refuses the
+     * first packed launch with CUDA_ERROR_INVALID_VALUE (one line on stderr says so).
+     */
+    private static final String LAUNCH_MODE = System.getProperty("kdrec.cuda.launch", "");
+    private static volatile boolean packedLaunches = !LAUNCH_MODE.equals("pointers");
+    private static volatile boolean packedConfirmed = LAUNCH_MODE.equals("packed");
 
     private final CUcontext context;
     private final CUmodule module;
@@ -51,6 +60,7 @@ public final class Cuda {
     private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
     private final AtomicLong allocated = new AtomicLong();
+    private final ThreadLocal<PackedLaunch> packed = ThreadLocal.withInitial(PackedLaunch::new);
     private final Workspace workspace = new Workspace(this);
     private final Pointer stagingHost;
     private final MemorySegment staging;
@@ -74,6 +84,9 @@ public final class Cuda {
     }
 
     private Cuda(int ordinal, byte[] fatbin) {
+        if (!LAUNCH_MODE.isEmpty() && !LAUNCH_MODE.equals("packed") && !LAUNCH_MODE.equals("pointers")) {
+            throw new CudaException("kdrec.cuda.launch must be packed or pointers (or unset), got '" + LAUNCH_MODE + "'", -1);
+        }
         JCudaDriver.setExceptionsEnabled(false);
         check(JCudaDriver.cuInit(0), "cuInit");
         int[] count = new int[1];
@@ -205,11 +218,25 @@ public final class Cuda {
                     + ") block (" + blockX + "," + blockY + "," + blockZ + ") shared " + sharedBytes);
         }
         bind();
-        Pointer[] params = new Pointer[args.length];
-        for (int i = 0; i < args.length; i++) params[i] = param(k, i, args[i]);
         lastKernel = k.name;
-        int r = JCudaDriver.cuLaunchKernel(k.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, null,
-                Pointer.to(params), null);
+        int r;
+        if (packedLaunches && args.length > 0) {
+            PackedLaunch pl = packed.get();
+            pl.params.pack(k.name, args, (b, i) -> address(b, k, i));
+            r = JCudaDriver.cuLaunchKernel(k.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, null, null, pl.extra);
+            if (r == CUresult.CUDA_SUCCESS) {
+                packedConfirmed = true;
+            } else if (r == CUresult.CUDA_ERROR_INVALID_VALUE && !packedConfirmed) {
+                r = launchWithPointers(k, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, args);
+                if (r == CUresult.CUDA_SUCCESS) {
+                    packedLaunches = false;
+                    System.err.println("kdrec: the CUDA driver refused packed launch parameters (kernel " + k.name
+                            + "); passing one pointer per argument from now on (-Dkdrec.cuda.launch=pointers skips the try)");
+                }
+            }
+        } else {
+            r = launchWithPointers(k, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, args);
+        }
         if (r != CUresult.CUDA_SUCCESS) throw failure("kernel " + k.name + " (launch)", r);
         if (SYNC_EACH_LAUNCH) {
             r = JCudaDriver.cuCtxSynchronize();
@@ -225,6 +252,45 @@ public final class Cuda {
         if (n <= 0) return;
         int grid = (int) Math.min((n + block - 1) / block, 65_536L);
         launch(k, grid, 1, 1, block, 1, 1, 0, args);
+    }
+
+    /** Tests and the launch benchmark: packed parameter buffers on or off from now on (no fallback). */
+    static void usePackedLaunches(boolean on) {
+        packedLaunches = on;
+        packedConfirmed = on;
+    }
+
+    /** Whether launches pass a packed parameter buffer ({@code -Dkdrec.cuda.launch}). */
+    static boolean packedLaunches() {
+        return packedLaunches;
+    }
+
+    private int launchWithPointers(Kernel k, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
+                                   Object[] args) {
+        Pointer[] params = new Pointer[args.length];
+        for (int i = 0; i < args.length; i++) params[i] = param(k, i, args[i]);
+        return JCudaDriver.cuLaunchKernel(k.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, null,
+                Pointer.to(params), null);
+    }
+
+    /** This thread's parameter buffer and the {@code extra} list that hands it to the driver. */
+    private static final class PackedLaunch {
+        final LaunchParams params = new LaunchParams();
+        final Pointer extra = Pointer.to(JCudaDriver.CU_LAUNCH_PARAM_BUFFER_POINTER, Pointer.to(params.buffer()),
+                JCudaDriver.CU_LAUNCH_PARAM_BUFFER_SIZE, Pointer.to(params.sizeBuffer()), JCudaDriver.CU_LAUNCH_PARAM_END);
+    }
+
+    /** A device allocation's pointer whose address can be read (for the packed parameter buffer). */
+    private static final class DevicePtr extends CUdeviceptr {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
+    /** Device address of buffer argument i of a launch of k (the checks of {@link #devicePointer}). */
+    private long address(DeviceBuffer b, Kernel k, int i) {
+        if (b.owner != this || b.freed()) devicePointer(b, "kernel " + k.name + " argument " + i); // throws, with the message
+        return ((DevicePtr) b.handle).address() + b.byteOffset;
     }
 
     private Pointer param(Kernel k, int i, Object a) {
@@ -261,7 +327,7 @@ public final class Cuda {
         if (bytes < 0) throw new IllegalArgumentException("Cuda.alloc: negative size " + bytes);
         long rounded = Math.max(4, (bytes + 3) & ~3L);
         bind();
-        CUdeviceptr p = new CUdeviceptr();
+        DevicePtr p = new DevicePtr();
         check(JCudaDriver.cuMemAlloc(p, rounded), "cuMemAlloc(" + rounded + " bytes)");
         check(JCudaDriver.cuMemsetD32(p, 0, rounded / 4), "cuMemsetD32 (zero fill)");
         allocated.addAndGet(rounded);

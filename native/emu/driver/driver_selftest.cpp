@@ -89,7 +89,25 @@ int main(int argc, char** argv) {
   n = 10;
   expect("launch with 2048 threads", cuLaunchKernel(fill, 1, 1, 1, 2048, 1, 1, 0, nullptr, args, nullptr), 1);
   expect("launch with grid 0", cuLaunchKernel(fill, 0, 1, 1, 32, 1, 1, 0, nullptr, args, nullptr), 1);
-  expect("launch with extra", cuLaunchKernel(fill, 1, 1, 1, 32, 1, 1, 0, nullptr, args, args), 1);
+  expect("launch with both kernelParams and extra", cuLaunchKernel(fill, 1, 1, 1, 32, 1, 1, 0, nullptr, args, args), 1);
+  {  // the packed parameter buffer: n at 0, y at 8, v at 16, 20 bytes
+    alignas(8) unsigned char pbuf[24] = {};
+    const float v2 = 4.f;
+    std::memcpy(pbuf, &n, 8);
+    std::memcpy(pbuf + 8, &y, 8);
+    std::memcpy(pbuf + 16, &v2, 4);
+    size_t psize = 20;
+    void* extra[] = {(void*)0x01, pbuf, (void*)0x02, &psize, nullptr};
+    expect("launch vec_fill with a packed buffer", cuLaunchKernel(fill, 1, 1, 1, 32, 1, 1, 0, nullptr, nullptr, extra), 0);
+    expect("cuMemcpyDtoH", cuMemcpyDtoH(host, y, 44), 0);
+    good = host[10] == 2.5f;  // y[10] holds 2.5 from the copy above
+    for (int i = 0; i < 10; i++) good &= host[i] == 4.f;
+    expect("packed vec_fill wrote exactly y[0..10)", good, 1);
+    psize = 24;
+    expect("packed buffer of the wrong size", cuLaunchKernel(fill, 1, 1, 1, 32, 1, 1, 0, nullptr, nullptr, extra), 1);
+    void* noSize[] = {(void*)0x01, pbuf, nullptr};
+    expect("packed buffer without its size", cuLaunchKernel(fill, 1, 1, 1, 32, 1, 1, 0, nullptr, nullptr, noSize), 1);
+  }
   expect("launch with 64 KiB dynamic shared, not opted in", cuLaunchKernel(fill, 1, 1, 1, 32, 1, 1, 65536, nullptr, args, nullptr), 1);
   expect("cuFuncSetAttribute 64 KiB", cuFuncSetAttribute(fill, 8, 65536), 0);
   expect("launch with 64 KiB dynamic shared, opted in", cuLaunchKernel(fill, 1, 1, 1, 32, 1, 1, 65536, nullptr, args, nullptr), 0);

@@ -23,7 +23,8 @@
 //    launch calls (CUDA_ERROR_INVALID_CONTEXT), as the real driver: catches a thread that never bound.
 //  * launch shape: grid/block dims 0 or over the limits, more threads than the kernel's
 //    __launch_bounds__, dynamic shared bytes over the kernel's allowance (48 KiB unless raised with
-//    cuFuncSetAttribute, at most 227 KiB), `extra` != NULL -> CUDA_ERROR_INVALID_VALUE.
+//    cuFuncSetAttribute, at most 227 KiB). `extra` (a packed parameter buffer) is read as the driver
+//    does, its size checked against the kernel's parameter types (unpack_extra).
 //  * memory: device memory is host memory (CUdeviceptr = the address). Each allocation has its own
 //    mapping with an inaccessible page after its (16-byte rounded) end and 16 canary bytes before it;
 //    the bytes between the requested size and the 16-byte end are canaries too. cuMemFree of an
@@ -568,6 +569,57 @@ template <auto F> CUresult thunk(const Kernel& k, void** params, dim3 g, dim3 b,
   }(F, k, params, g, b, shared);
 }
 
+// cuLaunchKernel's `extra`: {CU_LAUNCH_PARAM_BUFFER_POINTER, buf, CU_LAUNCH_PARAM_BUFFER_SIZE, &size,
+// CU_LAUNCH_PARAM_END} in either order. The parameters lie in buf each at the next offset aligned to its
+// own size (8 for pointers, long long, double; 4 for int, float), as the driver reads them; size must be
+// exactly the end of the last one (a mismatch is how a wrong layout shows). Fills `out` with one pointer
+// per parameter into buf. Both kernelParams and extra, an unknown key or a missing entry -> INVALID_VALUE.
+CUresult unpack_extra(const Kernel& k, void** params, void** extra, std::vector<void*>& out) {
+  if (params != nullptr) {
+    say("kernel %s: both kernelParams and extra given", k.name);
+    return INVALID_VALUE;
+  }
+  char* buf = nullptr;
+  const size_t* size = nullptr;
+  for (int i = 0; extra[i] != nullptr; i += 2) {
+    if (extra[i] == reinterpret_cast<void*>(0x01)) buf = static_cast<char*>(extra[i + 1]);
+    else if (extra[i] == reinterpret_cast<void*>(0x02)) size = static_cast<const size_t*>(extra[i + 1]);
+    else {
+      say("kernel %s: unknown extra launch parameter key %p", k.name, extra[i]);
+      return INVALID_VALUE;
+    }
+    if (i > 8) {
+      say("kernel %s: extra launch parameters not terminated by CU_LAUNCH_PARAM_END", k.name);
+      return INVALID_VALUE;
+    }
+  }
+  if (buf == nullptr || size == nullptr) {
+    say("kernel %s: extra needs CU_LAUNCH_PARAM_BUFFER_POINTER and CU_LAUNCH_PARAM_BUFFER_SIZE", k.name);
+    return INVALID_VALUE;
+  }
+  size_t off = 0;
+  for (size_t at = 0; at < k.signature.size();) {
+    size_t comma = k.signature.find(',', at);
+    if (comma == std::string::npos) comma = k.signature.size();
+    const std::string code = k.signature.substr(at, comma - at);
+    at = comma + 1;
+    const size_t bytes = code == "p" || code == "i8" || code == "f8" ? 8 : code == "i4" || code == "f4" ? 4 : 0;
+    if (bytes == 0) {
+      say("kernel %s: parameter type '%s' cannot be passed in a packed buffer here", k.name, code.c_str());
+      return INVALID_VALUE;
+    }
+    off = (off + bytes - 1) & ~(bytes - 1);
+    out.push_back(buf + off);
+    off += bytes;
+  }
+  if (*size != off) {
+    say("kernel %s: packed parameter buffer of %zu bytes, but its parameters (%s) take %zu", k.name, *size,
+        k.signature.c_str(), off);
+    return INVALID_VALUE;
+  }
+  return SUCCESS;
+}
+
 #define KDREC_EMU_KERNEL(fn, bound, syncs) Kernel{#fn, (bound), &thunk<&::fn>, kShared, signature_of(&::fn), (syncs) != 0},
 Kernel kernels[] = {
 #include "kdrec_emu_kernels.inc"  // generated: KDREC_EMU_KERNEL(kdrec_x, launch_bound, syncs) per kernel
@@ -791,9 +843,10 @@ KDREC_EMU_API CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigne
   d::Kernel* k = d::as_kernel(f);
   if (!k) return d::INVALID_HANDLE;
   (void)stream;  // every stream is the default one: launches are synchronous here
+  std::vector<void*> packed;  // extra's parameter buffer, one pointer per parameter into it
   if (extra != nullptr) {
-    d::say("kernel %s: `extra` launch parameters are not emulated (pass kernelParams)", k->name);
-    return d::INVALID_VALUE;
+    if (CUresult r = d::unpack_extra(*k, params, extra, packed)) return r;
+    params = packed.data();
   }
   const unsigned long long threads = (unsigned long long)bx * by * bz;
   if (gx == 0 || gy == 0 || gz == 0 || bx == 0 || by == 0 || bz == 0 || gx > 2147483647u || gy > 65535 ||

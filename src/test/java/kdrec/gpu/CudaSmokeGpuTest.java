@@ -91,6 +91,47 @@ class CudaSmokeGpuTest {
         assertEquals(start, cuda.allocatedBytes(), "allocatedBytes back to its start value");
     }
 
+    @Test
+    void packedAndPointerLaunchesPassTheSameArguments() {
+        // long, float, pointer views with offsets (vec_axpy) and an int followed by pointers, padded to 8
+        // (gather_ragged): the packed buffer's layout must be what the kernels read, the same as one
+        // pointer per argument. (The emulated driver also checks every packed buffer's size against the
+        // kernel's parameter types, and the gpu-emu run uses packed launches strictly.)
+        Cuda cuda = CudaProbe.cuda();
+        boolean saved = Cuda.packedLaunches();
+        float[] x = rand(7, 50), y0 = rand(8, 50);
+        int[] srcPtr = {0, 3, 3, 7}, srcIdx = {5, 1, 9, 2, 2, 8, 4}, users = {2, 0, 2}, dstPtr = {0, 4, 7, 11};
+        float[] srcVal = rand(9, 7), scale = {0.5f, 2f, -1f};
+        float[][] ys = new float[2][];
+        int[][] idxs = new int[2][];
+        float[][] vals = new float[2][];
+        try {
+            for (int mode = 0; mode < 2; mode++) {
+                Cuda.usePackedLaunches(mode == 0);
+                try (DeviceBuffer dx = cuda.upload(x); DeviceBuffer dy = cuda.upload(y0); DeviceBuffer src = cuda.upload(users);
+                     DeviceBuffer sp = cuda.upload(srcPtr); DeviceBuffer si = cuda.upload(srcIdx); DeviceBuffer sv = cuda.upload(srcVal);
+                     DeviceBuffer dp = cuda.upload(dstPtr); DeviceBuffer sc = cuda.upload(scale);
+                     DeviceBuffer di = cuda.allocElements(11); DeviceBuffer dv = cuda.allocElements(11)) {
+                    GpuVec.axpy(cuda, 30, -1.5f, dx.at(3), 4, dy.at(1), 10);
+                    GpuEmbedding.gatherRagged(cuda, 3, src, sp, si, sv, dp, sc, di, dv);
+                    ys[mode] = cuda.downloadFloats(dy, 50);
+                    idxs[mode] = cuda.downloadInts(di, 11);
+                    vals[mode] = cuda.downloadFloats(dv, 11);
+                }
+            }
+        } finally {
+            Cuda.usePackedLaunches(saved);
+        }
+        float[] want = y0.clone();
+        for (int i = 0; i < 30; i++) want[11 + i] = Math.fma(-1.5f, x[7 + i], y0[11 + i]);
+        assertArrayEquals(want, ys[0], "axpy, packed");
+        assertArrayEquals(want, ys[1], "axpy, one pointer per argument");
+        assertArrayEquals(new int[] {2, 2, 8, 4, 5, 1, 9, 2, 2, 8, 4}, idxs[0], "ragged gather ids, packed");
+        assertArrayEquals(idxs[0], idxs[1], "ragged gather ids, the same either way");
+        assertEquals(0.5f * srcVal[3], vals[0][0], "ragged gather value times its row's scale");
+        assertArrayEquals(vals[0], vals[1], "ragged gather values, the same either way");
+    }
+
     private static double sum(float[] a, int from, int to) {
         double s = 0;
         for (int i = from; i < to; i++) s += a[i];
