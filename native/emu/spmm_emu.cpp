@@ -53,15 +53,21 @@ static void run(int m, int n, int d, bool withVal, float beta, unsigned block) {
   if (m > 0 && d > 0) {
     h::Out y(yOff, m, d, ldy);
     prepY(y);
-    std::vector<double> ref((size_t)m * d);
+    std::vector<double> ref((size_t)m * d), bits((size_t)m * d);
     for (int i = 0; i < m; i++)
       for (int c = 0; c < d; c++) {
         double s = 0;
-        for (int k = a.ptr[i]; k < a.ptr[i + 1]; k++) s += v(k) * xn[xOff + (long long)a.col[k] * ldx + c];
+        float acc = 0.f;  // the kernel's float order: fmas in storage order from 0, then beta's fma
+        for (int k = a.ptr[i]; k < a.ptr[i + 1]; k++) {
+          s += v(k) * xn[xOff + (long long)a.col[k] * ldx + c];
+          acc = std::fmaf(withVal ? a.val[k] : 1.f, xn[xOff + (long long)a.col[k] * ldx + c], acc);
+        }
         ref[(size_t)i * d + c] = s + yold(y, i, c);
+        bits[(size_t)i * d + c] = beta == 0 ? acc : std::fmaf(beta, y.at(i, c), acc);
       }
     gather(m, d, nullptr, a.ptr.data(), a.col.data(), val, nullptr, xn.data() + xOff, ldx, beta, y.p(), ldy, block);
     h::check(std::string("spmm     ") + tag, y, ref);
+    h::check(std::string("spmm bits ") + tag, y, bits, 0);
   }
   // spmmRows: rows with repeats and reversed order
   if (m > 0 && d > 0) {
