@@ -1,4 +1,4 @@
-// native/emu/subset_ce_emu.cpp — runs subset_ce.cu
+// native/emu/subset_ce_emu.cpp — runs subset_ce.cu and pair_ce.cu
 // on the emulator against double references from SubsetCeScalar / PairCeScalar: gatherDot,
 // gatherDotBackward (du only / di only / both; di by atomics with repeated items; and its rows form),
 // the dots also bit for bit against SubsetCeScalar.dot's float sequence (and their rows form), softCe
@@ -12,9 +12,16 @@
 //   g++ -std=c++20 -O2 -pthread -ffp-contract=off -Inative -o /tmp/subset_ce_emu native/emu/subset_ce_emu.cpp
 #include "cuda_shim.h"
 #include "../subset_ce.cu"
+#include "../pair_ce.cu"
 #include "harness.h"
 
 static h::Out vecOut(long long n, float init) { h::Out o(2, 1, n, n); for (long long i = 0; i < n; i++) o.at(0, i) = init; return o; }
+// An output's values as a reference (row r, column c at r * d + c), for bit-for-bit comparisons of two runs.
+static std::vector<double> asRef(h::Out& o) {
+  std::vector<double> v((size_t)std::max(o.rows, 1LL) * o.d);
+  for (long long r = 0; r < o.rows; r++) for (long long c = 0; c < o.d; c++) v[(size_t)(r * o.d + c)] = o.at(r, c);
+  return v;
+}
 static void L(int m, const std::function<void()>& body) {
   launch(dim3((unsigned)std::min<long long>((m + 7) / 8, h::grid_cap())), dim3(256), 0, body);
 }
@@ -36,7 +43,7 @@ static std::vector<float> permutedTable(int m, int d, int ld, const float* U, st
 static void run(int m, int d, float tau, bool quick, bool packed = false) {
   char tag[80];
   snprintf(tag, sizeof tag, "m=%d d=%d tau=%g%s", m, d, tau, packed ? " packed" : "");
-  static const int lens[] = {0, 1, 31, 32, 33, 70, 5, 0, 64};
+  static const int lens[] = {0, 1, 31, 32, 33, 70, 5, 290, 64};  // 290: past pair_ce.cu's 256-entry registers path
   std::vector<int> ptr(m + 1);
   ptr[0] = 3;  // entries start past 0, as a slice of a larger batch
   for (int r = 0; r < m; r++) ptr[r + 1] = ptr[r] + (quick ? lens[r % 9] % 40 : lens[r % 9]);
@@ -241,6 +248,17 @@ static void run(int m, int d, float tau, bool quick, bool packed = false) {
     h::check(std::string("pair softCe loss gu=") + std::to_string(hasGu) + " " + tag, loss, rl);
     h::check(std::string("pair softCe grad gu=") + std::to_string(hasGu) + " " + tag, grad, rg);
     if (hasGu && m > 0) h::check(std::string("pair softCe gu ") + tag, gu, rgu);
+    {  // rows of <= 256 entries run in registers: the same bits as the parked-logits path (forced here)
+      h::Out lossP = vecOut(m, h::SENT), gradP = vecOut(nnz, h::SENT), guP(1, std::max(m, 1), d, ldgu);
+      L(m, [&] {
+        kdrec_subset_ce::pair_soft_ce<false, false>(m, d, nullptr, Up, ldu, Ip, ldi, ptr.data(), idx.data(), A.data(), B.data(),
+                                                    tf.data(), wA.data(), wB.data(), tau, lossP.p(), gradP.p(),
+                                                    hasGu ? guP.p() : lossP.p(), ldgu, hasGu, nullptr, 0);
+      });
+      h::check(std::string("pair softCe loss = parked path, bits ") + tag, loss, asRef(lossP), 0);
+      h::check(std::string("pair softCe grad = parked path, bits ") + tag, grad, asRef(gradP), 0);
+      if (hasGu && m > 0) h::check(std::string("pair softCe gu = parked path, bits ") + tag, gu, asRef(guP), 0);
+    }
     if (!hasGu || m == 0) continue;
     // the rows form: row r is table row perm[r] = m + 1 - r of a (m + 2)-row user table holding Up's rows;
     // the user gradient gets rgu[r] added at perm[r] (rows 0 and 1 untouched), the item gradient
@@ -265,6 +283,19 @@ static void run(int m, int d, float tau, bool quick, bool packed = false) {
     h::check(std::string("pair softCeRows grad ") + tag, grad2, rg);
     h::check(std::string("pair softCeRows user gradient ") + tag, ug, rug);
     h::check(std::string("pair softCeRows item gradient ") + tag, ig, rig);
+    {  // the registers path against the parked-logits path, rows form
+      h::Out ugP(1, rowsT, d, ldg), igP(3, nItems, d, ldg), lossP = vecOut(m, h::SENT), gradP = vecOut(nnz, h::SENT);
+      for (int q = 0; q < rowsT; q++) for (int k = 0; k < d; k++) ugP.at(q, k) = 0.25f - 0.01f * q;
+      for (int q = 0; q < nItems; q++) for (int k = 0; k < d; k++) igP.at(q, k) = -0.05f * k;
+      L(m, [&] {
+        kdrec_subset_ce::pair_soft_ce<true, false>(m, d, perm.data(), T.data(), ldu, Ip, ldi, ptr.data(), idx.data(), A.data(), B.data(),
+                                                   tf.data(), wA.data(), wB.data(), tau, lossP.p(), gradP.p(), ugP.p(), ldg, 1, igP.p(), ldg);
+      });
+      h::check(std::string("pair softCeRows loss = parked path, bits ") + tag, loss2, asRef(lossP), 0);
+      h::check(std::string("pair softCeRows grad = parked path, bits ") + tag, grad2, asRef(gradP), 0);
+      h::check(std::string("pair softCeRows user gradient = parked path, bits ") + tag, ug, asRef(ugP), 0);
+      h::check(std::string("pair softCeRows item gradient ~ parked path ") + tag, ig, asRef(igP));
+    }
   }
 }
 

@@ -7,7 +7,7 @@ import static kdrec.gpu.GpuCeArgs.warpGrid;
 /**
  * CUDA twin of {@link kdrec.cpu.PairCeScalar}: soft-target CE on two overlapping sets per row that
  * share one entry list (RCE-KD: the student's top-K and J2 over their union; set A = the first a[r]
- * entries, set B = the entries from b[r] on). Kernels in native/subset_ce.cu
+ * entries, set B = the entries from b[r] on). Kernels in native/pair_ce.cu
  * ({@code kdrec_subset_ce_pair_*}).
  *
  * <p>Decomposition: one warp per row. {@link #softCe}: the warp computes the row's dots (lanes over
