@@ -46,7 +46,7 @@ public final class Cuda {
      * How launches pass their arguments ({@code -Dkdrec.cuda.launch}): {@code packed} (one parameter
      * buffer, {@link LaunchParams}), {@code pointers} (one JCuda pointer per argument, the slower
      * classic path), or unset: packed, falling back to pointers for good if the driver refuses the
-     * first packed launch with CUDA_ERROR_INVALID_VALUE (one line on stderr says so).
+     * first packed launch and the same launch with pointers succeeds (one line on stderr says so).
      */
     private static final String LAUNCH_MODE = System.getProperty("kdrec.cuda.launch", "");
     private static volatile boolean packedLaunches = !LAUNCH_MODE.equals("pointers");
@@ -226,7 +226,10 @@ public final class Cuda {
             r = JCudaDriver.cuLaunchKernel(k.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, null, null, pl.extra);
             if (r == CUresult.CUDA_SUCCESS) {
                 packedConfirmed = true;
-            } else if (r == CUresult.CUDA_ERROR_INVALID_VALUE && !packedConfirmed) {
+            } else if (!packedConfirmed) {
+                // A driver that refused the packed buffer says so at the first launch (INVALID_VALUE, or
+                // LAUNCH_OUT_OF_RESOURCES for a size it does not accept): try the same launch with pointers;
+                // a genuine error comes back from that launch too and is thrown below.
                 r = launchWithPointers(k, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, args);
                 if (r == CUresult.CUDA_SUCCESS) {
                     packedLaunches = false;

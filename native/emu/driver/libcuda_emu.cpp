@@ -63,7 +63,7 @@ namespace kdrec_emu_driver {
 
 using CUresult = int;
 constexpr CUresult SUCCESS = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, INVALID_DEVICE = 101,
-                   INVALID_CONTEXT = 201, INVALID_HANDLE = 400, NOT_FOUND = 500, LAUNCH_FAILED = 719,
+                   INVALID_CONTEXT = 201, INVALID_HANDLE = 400, NOT_FOUND = 500, LAUNCH_OUT_OF_RESOURCES = 701, LAUNCH_FAILED = 719,
                    NOT_SUPPORTED = 801;
 constexpr int kShared = 48 * 1024, kSharedOptin = 227 * 1024;
 constexpr const char* kName = "kdrec CPU emulator (H100-like, libcuda_emu)";
@@ -572,8 +572,9 @@ template <auto F> CUresult thunk(const Kernel& k, void** params, dim3 g, dim3 b,
 // cuLaunchKernel's `extra`: {CU_LAUNCH_PARAM_BUFFER_POINTER, buf, CU_LAUNCH_PARAM_BUFFER_SIZE, &size,
 // CU_LAUNCH_PARAM_END} in either order. The parameters lie in buf each at the next offset aligned to its
 // own size (8 for pointers, long long, double; 4 for int, float), as the driver reads them; size must be
-// exactly the end of the last one (a mismatch is how a wrong layout shows). Fills `out` with one pointer
-// per parameter into buf. Both kernelParams and extra, an unknown key or a missing entry -> INVALID_VALUE.
+// exactly the end of the last one (a mismatch is how a wrong layout shows: LAUNCH_OUT_OF_RESOURCES, as the
+// real driver). Fills `out` with one pointer per parameter into buf. Both kernelParams and extra, an
+// unknown key or a missing entry -> INVALID_VALUE.
 CUresult unpack_extra(const Kernel& k, void** params, void** extra, std::vector<void*>& out) {
   if (params != nullptr) {
     say("kernel %s: both kernelParams and extra given", k.name);
@@ -612,10 +613,10 @@ CUresult unpack_extra(const Kernel& k, void** params, void** extra, std::vector<
     out.push_back(buf + off);
     off += bytes;
   }
-  if (*size != off) {
+  if (*size != off) {  // the real driver's answer to a wrong size: CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES
     say("kernel %s: packed parameter buffer of %zu bytes, but its parameters (%s) take %zu", k.name, *size,
         k.signature.c_str(), off);
-    return INVALID_VALUE;
+    return LAUNCH_OUT_OF_RESOURCES;
   }
   return SUCCESS;
 }
