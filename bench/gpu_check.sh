@@ -28,8 +28,11 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
   # the CPU path (kdrec.device), then RCE-KD's device-built epoch sets against the host's (kdrec.kd).
   # The last two run with kdrec.cuda.check too: the CE wrappers then download and check the CSRs
   # (monotone ptr, split points, ids in range) that the device path builds.
+  # The kernels run with packed launch parameters strictly (kdrec.gpu.LaunchParams: a layout the driver
+  # refuses fails there; CudaSmokeGpuTest compares both modes); the training packages keep the default, which
+  # falls back to one pointer per argument, so that they still run if it does.
   for pkg in kdrec.gpu kdrec.device kdrec.kd; do
-    check=""
+    check="-Dkdrec.cuda.launch=packed"
     [ "$pkg" != kdrec.gpu ] && check="-Dkdrec.cuda.check=true"
     timeout "${TEST_TIMEOUT:-420}" "${java[@]}" -Dkdrec.cuda.sync=true $check -cp "$cp" kdrec.gpu.GpuTestMain "$pkg" 2>&1 \
       | grep -v 'Using incubator' | tee -a "$out/tests.log"
