@@ -43,40 +43,73 @@ __device__ __forceinline__ Online warp_online(Online o, float tau) {
   return o;
 }
 
-// <ur, ir> over d columns by ONE lane, k in order with the product and the sum rounded separately: the
-// float sequence of SubsetCeScalar.dot (acc += a * b), bit for bit. VEC4: both rows 16-byte aligned and
-// d % 4 == 0, read as float4 (five loads per row at d = 20; nvcc unrolls the runtime-length loop by four,
-// so they go out in two rounds). The lanes' rows are all in flight together either way.
-template <bool VEC4>
-__device__ __forceinline__ float lane_dot(const float* __restrict__ ur, const float* __restrict__ ir, int d) {
-  float acc = 0.f;
-  if (VEC4) {
+// Dots <ur, I[id[t]]> for KR item rows by ONE lane, each in SubsetCeScalar.dot's float sequence (k in order,
+// product and sum rounded separately: its bits). Column by column over all KR rows, so the KR rows' loads of
+// a column are in flight together (one dot after another, each row's loads waited for the previous dot's
+// adds). VEC4: ur and the table 16-byte aligned, d and ldi multiples of 4: float4 loads.
+template <int KR>
+__device__ __forceinline__ void lane_dots(const float* __restrict__ ur, const float* __restrict__ items, int ldi, const int (&id)[KR],
+                                          float (&s)[KR], int d, bool vec4) {
+#pragma unroll
+  for (int t = 0; t < KR; t++) s[t] = 0.f;
+  if (vec4) {
     for (int k = 0; k < d; k += 4) {
-      const float4 a = *reinterpret_cast<const float4*>(ur + k), b = *reinterpret_cast<const float4*>(ir + k);
-      acc = __fadd_rn(acc, __fmul_rn(a.x, b.x));
-      acc = __fadd_rn(acc, __fmul_rn(a.y, b.y));
-      acc = __fadd_rn(acc, __fmul_rn(a.z, b.z));
-      acc = __fadd_rn(acc, __fmul_rn(a.w, b.w));
+      const float4 x = *reinterpret_cast<const float4*>(ur + k);
+      float4 y[KR];
+#pragma unroll
+      for (int t = 0; t < KR; t++) y[t] = *reinterpret_cast<const float4*>(items + (long long)id[t] * ldi + k);
+#pragma unroll
+      for (int t = 0; t < KR; t++) {
+        s[t] = __fadd_rn(s[t], __fmul_rn(x.x, y[t].x));
+        s[t] = __fadd_rn(s[t], __fmul_rn(x.y, y[t].y));
+        s[t] = __fadd_rn(s[t], __fmul_rn(x.z, y[t].z));
+        s[t] = __fadd_rn(s[t], __fmul_rn(x.w, y[t].w));
+      }
     }
   } else {
-    for (int k = 0; k < d; k++) acc = __fadd_rn(acc, __fmul_rn(ur[k], ir[k]));
+    for (int k = 0; k < d; k++) {
+      const float x = ur[k];
+      float y[KR];
+#pragma unroll
+      for (int t = 0; t < KR; t++) y[t] = items[(long long)id[t] * ldi + k];
+#pragma unroll
+      for (int t = 0; t < KR; t++) s[t] = __fadd_rn(s[t], __fmul_rn(x, y[t]));
+    }
   }
-  return acc;
 }
+
+__device__ __forceinline__ bool dots_vec4(const float* ur, const float* items, int ldi, int d) {
+  return (d & 3) == 0 && (ldi & 3) == 0 && ((reinterpret_cast<uintptr_t>(items) | reinterpret_cast<uintptr_t>(ur)) & 15) == 0;
+}
+
+// Entries one lane's dots take at a time in row_dots.
+constexpr int kDotGroup = 4;
 
 // Dots of user row ur with the item rows of entries [o, o+n) written to out[o + j] (and out2 when given).
 // ONE LANE PER ENTRY: lane j % 32 computes entry j's whole dot and writes slot j, so each lane later reads
-// back only slots it wrote (no barrier). The lanes of a warp gather 32 rows at once, every row's loads in
-// flight together. (Lanes splitting each row's d columns, then a 5-shuffle warp sum per entry, put a
-// dependent shuffle chain of ~150 cycles behind every entry and left 12 of 32 lanes idle at d = 20.)
+// back only slots it wrote (no barrier). Each lane takes kDotGroup of its entries at a time (ids loaded
+// together, then lane_dots), so the warp has 32 * kDotGroup rows' loads in flight. (Lanes splitting each
+// row's d columns, then a 5-shuffle warp sum per entry, put a dependent shuffle chain of ~150 cycles behind
+// every entry and left 12 of 32 lanes idle at d = 20; one entry per lane at a time waited an id load and a
+// row load per entry, ~21 round trips per lane for a 200-entry row.) Lanes past n use entry n - 1's id and
+// drop the result.
 __device__ __forceinline__ void row_dots(const float* ur, const float* items, int ldi, const int* idx, int o, int n,
                                          int d, float* out, float* out2, int lane) {
-  const bool vec4 = (d & 3) == 0 && (ldi & 3) == 0 && ((reinterpret_cast<uintptr_t>(items) | reinterpret_cast<uintptr_t>(ur)) & 15) == 0;
-  for (int j = lane; j < n; j += 32) {
-    const float* ir = items + (long long)idx[o + j] * ldi;
-    const float s = vec4 ? lane_dot<true>(ur, ir, d) : lane_dot<false>(ur, ir, d);
-    out[o + j] = s;
-    if (out2 != nullptr) out2[o + j] = s;
+  const bool vec4 = dots_vec4(ur, items, ldi, d);
+  for (int j0 = 0; j0 < n; j0 += 32 * kDotGroup) {  // warp-uniform
+    int id[kDotGroup];
+    float s[kDotGroup];
+#pragma unroll
+    for (int t = 0; t < kDotGroup; t++) id[t] = idx[o + min(j0 + lane + 32 * t, n - 1)];
+    lane_dots<kDotGroup>(ur, items, ldi, id, s, d, vec4);
+#pragma unroll
+    for (int t = 0; t < kDotGroup; t++) {
+      const int j = j0 + lane + 32 * t;
+      if (j < n) {
+        out[o + j] = s[t];
+        if (out2 != nullptr) out2[o + j] = s[t];
+      }
+    }
   }
 }
 

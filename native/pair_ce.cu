@@ -68,34 +68,8 @@ __device__ __forceinline__ void pair_row_in_registers(int d, const float* ur, co
     const int j = lane + 32 * t;
     id[t] = idx[o + min(j, n - 1)];
     tg[t] = j < n ? target[o + j] : 0.f;
-    s[t] = 0.f;
   }
-  // dots in SubsetCeScalar.dot's order (lane_dot's): k ascending, product and sum rounded separately
-  const bool vec4 = (d & 3) == 0 && (ldi & 3) == 0 && ((reinterpret_cast<uintptr_t>(items) | reinterpret_cast<uintptr_t>(ur)) & 15) == 0;
-  if (vec4) {
-    for (int k = 0; k < d; k += 4) {
-      const float4 x = *reinterpret_cast<const float4*>(ur + k);
-      float4 y[kRegs];
-#pragma unroll
-      for (int t = 0; t < kRegs; t++) y[t] = *reinterpret_cast<const float4*>(items + (long long)id[t] * ldi + k);
-#pragma unroll
-      for (int t = 0; t < kRegs; t++) {
-        s[t] = __fadd_rn(s[t], __fmul_rn(x.x, y[t].x));
-        s[t] = __fadd_rn(s[t], __fmul_rn(x.y, y[t].y));
-        s[t] = __fadd_rn(s[t], __fmul_rn(x.z, y[t].z));
-        s[t] = __fadd_rn(s[t], __fmul_rn(x.w, y[t].w));
-      }
-    }
-  } else {
-    for (int k = 0; k < d; k++) {
-      const float x = ur[k];
-      float y[kRegs];
-#pragma unroll
-      for (int t = 0; t < kRegs; t++) y[t] = items[(long long)id[t] * ldi + k];
-#pragma unroll
-      for (int t = 0; t < kRegs; t++) s[t] = __fadd_rn(s[t], __fmul_rn(x, y[t]));
-    }
-  }
+  lane_dots<kRegs>(ur, items, ldi, id, s, d, dots_vec4(ur, items, ldi, d));  // SubsetCeScalar.dot's bits
   Online oa = online_empty(), ob = online_empty();
 #pragma unroll
   for (int t = 0; t < kRegs; t++) {
