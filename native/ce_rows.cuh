@@ -85,6 +85,10 @@ __device__ __forceinline__ bool dots_vec4(const float* ur, const float* items, i
 // Entries one lane's dots take at a time in row_dots.
 constexpr int kDotGroup = 4;
 
+// Rows of at most 32 * kRegs entries run with each lane's entries in registers (the pair CE's
+// pair_row_in_registers, the subset soft CE's soft_ce_row_in_registers).
+constexpr int kRegs = 8;
+
 // Dots of user row ur with the item rows of entries [o, o+n) written to out[o + j] (and out2 when given).
 // ONE LANE PER ENTRY: lane j % 32 computes entry j's whole dot and writes slot j, so each lane later reads
 // back only slots it wrote (no barrier). Each lane takes kDotGroup of its entries at a time (ids loaded

@@ -45,9 +45,6 @@ kdrec_subset_ce_pair_targets(int m, const int* ptr, const int* a, const int* b, 
 // a device step made four (gather, this, scatter, gather-dot backward).
 namespace kdrec_subset_ce {
 
-// Rows of at most 32 * kRegs entries run with each lane's entries in registers (pair_row_in_registers).
-constexpr int kRegs = 8;
-
 // One row of at most 32 * kRegs entries (n >= 1), each lane's entries j = lane + 32 t in registers: ids
 // and targets loaded together up front, the dots computed column by column over all of the lane's rows
 // at once (every row's loads of a column in flight together), then the softmax passes, the gradient, the

@@ -127,7 +127,51 @@ kdrec_subset_ce_gather_dot_backward_rows(int m, int d, const int* userIds, const
 // loss[r] = CE(softmax(t/tau), softmax(s/tau)), gradLogits[j] = rowScale[r] (q_j - p_j) / tau
 // (rowScale = 1 when hasRowScale = 0). ROWS: row r's user is table row userIds[r] of u.
 namespace kdrec_subset_ce {
-template <bool ROWS>
+// One row of 1..32 * kRegs entries with each lane's entries in registers: ids and teacher logits loaded
+// up front, the dots column by column over the lane's rows (lane_dots), then row_soft_ce's two passes on
+// the registers instead of re-reading the parked logits and the teacher's from global memory (a
+// dependent round trip per entry and pass). The same float operations in the same order per entry and
+// per lane as row_dots + row_soft_ce, so the same bits (the harness compares the two paths).
+__device__ __forceinline__ float soft_ce_row_in_registers(const float* ur, const float* items, int ldi, const int* idx,
+                                                          const float* teacher, int o, int n, int d, float tau, float scale,
+                                                          float* grad, float* student, int lane) {
+  int id[kRegs];
+  float s[kRegs], tt[kRegs];
+#pragma unroll
+  for (int t = 0; t < kRegs; t++) {
+    const int j = lane + 32 * t;
+    id[t] = idx[o + min(j, n - 1)];
+    tt[t] = j < n ? teacher[o + j] : 0.f;
+  }
+  lane_dots<kRegs>(ur, items, ldi, id, s, d, dots_vec4(ur, items, ldi, d));
+  Online os = online_empty(), ot = online_empty();
+#pragma unroll
+  for (int t = 0; t < kRegs; t++) {
+    if (lane + 32 * t < n) {
+      online_add(os, s[t], tau);
+      online_add(ot, tt[t], tau);
+    }
+  }
+  os = warp_online(os, tau);
+  ot = warp_online(ot, tau);
+  const float logSs = logf(os.s);
+  float loss = 0.f;
+#pragma unroll
+  for (int t = 0; t < kRegs; t++) {
+    const int j = lane + 32 * t;
+    if (j < n) {
+      if (student != nullptr) student[o + j] = s[t];
+      const float logQ = (s[t] - os.m) / tau - logSs;
+      const float p = expf((tt[t] - ot.m) / tau) / ot.s;
+      loss = fmaf(-p, logQ, loss);
+      grad[o + j] = scale * (expf(logQ) - p) / tau;
+    }
+  }
+  return kdrec::warp_sum(loss);
+}
+
+// REGS = false sends every row through row_dots + row_soft_ce (the harness compares the two bit for bit).
+template <bool ROWS, bool REGS = true>
 __device__ __forceinline__ void soft_ce(int m, int d, const int* userIds, const float* u, int ldu, const float* items, int ldi,
                                         const int* ptr, const int* idx, const float* teacher, float tau, const float* rowScale,
                                         int hasRowScale, float* loss, float* grad, float* student, int hasStudent) {
@@ -135,7 +179,13 @@ __device__ __forceinline__ void soft_ce(int m, int d, const int* userIds, const 
   const long long warps = ((long long)gridDim.x * blockDim.x) >> 5;
   for (long long r = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < m; r += warps) {
     const int o = ptr[r], n = ptr[r + 1] - o;
-    // grad holds the raw student logits until row_soft_ce overwrites them (same lane per slot).
+    if (REGS && n >= 1 && n <= 32 * kRegs) {  // warp-uniform
+      const float l = soft_ce_row_in_registers(user_row<ROWS>(userIds, u, ldu, r), items, ldi, idx, teacher, o, n, d, tau,
+                                               hasRowScale ? rowScale[r] : 1.f, grad, hasStudent ? student : nullptr, lane);
+      if (lane == 0) loss[r] = l;
+      continue;
+    }
+    // longer rows: grad holds the raw student logits until row_soft_ce overwrites them (same lane per slot).
     row_dots(user_row<ROWS>(userIds, u, ldu, r), items, ldi, idx, o, n, d, grad, hasStudent ? student : nullptr, lane);
     const float l = row_soft_ce(grad, teacher, grad, o, n, tau, hasRowScale ? rowScale[r] : 1.f, lane);
     if (lane == 0) loss[r] = l;

@@ -169,6 +169,22 @@ static void run(int m, int d, float tau, bool quick, bool packed = false) {
     h::check("softCe loss" + v + tag, loss, rl);
     h::check("softCe grad" + v + tag, grad, rg);
     h::check("softCe stud" + v + tag, student, rs);
+    {  // rows of <= 256 entries run in registers: the same bits as row_dots + row_soft_ce (forced here)
+      h::Out lossP = vecOut(m, h::SENT), gradP = vecOut(nnz, h::SENT), studentP = vecOut(nnz, h::SENT);
+      L(m, [&] {
+        if (rowsForm)
+          kdrec_subset_ce::soft_ce<true, false>(m, d, fperm.data(), FT.data(), ldu, Ip, ldi, ptr.data(), idx.data(), teacher.data(),
+                                                tau, rowScale.data(), hasScale, lossP.p(), gradP.p(),
+                                                hasStudent ? studentP.p() : nullptr, hasStudent);
+        else
+          kdrec_subset_ce::soft_ce<false, false>(m, d, nullptr, Up, ldu, Ip, ldi, ptr.data(), idx.data(), teacher.data(), tau,
+                                                 rowScale.data(), hasScale, lossP.p(), gradP.p(),
+                                                 hasStudent ? studentP.p() : nullptr, hasStudent);
+      });
+      h::check("softCe loss = parked path, bits" + v + tag, loss, asRef(lossP), 0);
+      h::check("softCe grad = parked path, bits" + v + tag, grad, asRef(gradP), 0);
+      h::check("softCe stud = parked path, bits" + v + tag, student, asRef(studentP), 0);
+    }
   }
   {
     // softCeLogits with grad == student (in place)
