@@ -89,6 +89,21 @@ constexpr int kDotGroup = 4;
 // pair_row_in_registers, the subset soft CE's soft_ce_row_in_registers).
 constexpr int kRegs = 8;
 
+// A lane's entries j = lane + 32 t (t < kRegs) of a row of 1..32 * kRegs entries into registers: their ids
+// (entry n - 1's past the row's end: valid, its results dropped), one value each from vals (0 past the
+// end; the teacher's logits or the targets), loaded together, then their dots <ur, I[id]> (lane_dots).
+__device__ __forceinline__ void row_in_registers(const float* ur, const float* items, int ldi, const int* idx, const float* vals,
+                                                 int o, int n, int d, int lane, int (&id)[kRegs], float (&s)[kRegs],
+                                                 float (&v)[kRegs]) {
+#pragma unroll
+  for (int t = 0; t < kRegs; t++) {
+    const int j = lane + 32 * t;
+    id[t] = idx[o + min(j, n - 1)];
+    v[t] = j < n ? vals[o + j] : 0.f;
+  }
+  lane_dots<kRegs>(ur, items, ldi, id, s, d, dots_vec4(ur, items, ldi, d));  // SubsetCeScalar.dot's bits
+}
+
 // Dots of user row ur with the item rows of entries [o, o+n) written to out[o + j] (and out2 when given).
 // ONE LANE PER ENTRY: lane j % 32 computes entry j's whole dot and writes slot j, so each lane later reads
 // back only slots it wrote (no barrier). Each lane takes kDotGroup of its entries at a time (ids loaded

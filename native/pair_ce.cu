@@ -60,13 +60,7 @@ __device__ __forceinline__ void pair_row_in_registers(int d, const float* ur, co
                                                       float* di, int lddi, int lane) {
   int id[kRegs];
   float s[kRegs], tg[kRegs];
-#pragma unroll
-  for (int t = 0; t < kRegs; t++) {
-    const int j = lane + 32 * t;
-    id[t] = idx[o + min(j, n - 1)];
-    tg[t] = j < n ? target[o + j] : 0.f;
-  }
-  lane_dots<kRegs>(ur, items, ldi, id, s, d, dots_vec4(ur, items, ldi, d));  // SubsetCeScalar.dot's bits
+  row_in_registers(ur, items, ldi, idx, target, o, n, d, lane, id, s, tg);
   Online oa = online_empty(), ob = online_empty();
 #pragma unroll
   for (int t = 0; t < kRegs; t++) {

@@ -137,13 +137,7 @@ __device__ __forceinline__ float soft_ce_row_in_registers(const float* ur, const
                                                           float* grad, float* student, int lane) {
   int id[kRegs];
   float s[kRegs], tt[kRegs];
-#pragma unroll
-  for (int t = 0; t < kRegs; t++) {
-    const int j = lane + 32 * t;
-    id[t] = idx[o + min(j, n - 1)];
-    tt[t] = j < n ? teacher[o + j] : 0.f;
-  }
-  lane_dots<kRegs>(ur, items, ldi, id, s, d, dots_vec4(ur, items, ldi, d));
+  row_in_registers(ur, items, ldi, idx, teacher, o, n, d, lane, id, s, tt);
   Online os = online_empty(), ot = online_empty();
 #pragma unroll
   for (int t = 0; t < kRegs; t++) {
