@@ -61,6 +61,7 @@ public final class Cuda {
     private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
     private final AtomicLong allocated = new AtomicLong();
     private final ThreadLocal<PackedLaunch> packed = ThreadLocal.withInitial(PackedLaunch::new);
+    private final LaunchParams.Addresses addresses = this::address; // made once: a launch allocates nothing for it
     private final Workspace workspace = new Workspace(this);
     private final Pointer stagingHost;
     private final MemorySegment staging;
@@ -222,7 +223,7 @@ public final class Cuda {
         int r;
         if (packedLaunches && args.length > 0) {
             PackedLaunch pl = packed.get();
-            pl.params.pack(k.name, args, (b, i) -> address(b, k, i));
+            pl.params.pack(k.name, args, addresses);
             r = JCudaDriver.cuLaunchKernel(k.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, null, null, pl.extra);
             if (r == CUresult.CUDA_SUCCESS) {
                 packedConfirmed = true;
@@ -290,9 +291,9 @@ public final class Cuda {
         }
     }
 
-    /** Device address of buffer argument i of a launch of k (the checks of {@link #devicePointer}). */
-    private long address(DeviceBuffer b, Kernel k, int i) {
-        if (b.owner != this || b.freed()) devicePointer(b, "kernel " + k.name + " argument " + i); // throws, with the message
+    /** Device address of buffer argument i of a launch of a kernel (the checks of {@link #devicePointer}). */
+    private long address(DeviceBuffer b, String kernel, int i) {
+        if (b.owner != this || b.freed()) devicePointer(b, "kernel " + kernel + " argument " + i); // throws, with the message
         return ((DevicePtr) b.handle).address() + b.byteOffset;
     }
 
@@ -304,8 +305,7 @@ public final class Cuda {
             case Long v -> Pointer.to(new long[] {v});
             case Float v -> Pointer.to(new float[] {v});
             case Double v -> Pointer.to(new double[] {v});
-            default -> throw new IllegalArgumentException("kernel " + k.name + ": argument " + i + " has unsupported type "
-                    + a.getClass().getName() + " (use DeviceBuffer, Integer, Long, Float or Double)");
+            default -> throw LaunchParams.unsupported(k.name, i, a);
         };
     }
 

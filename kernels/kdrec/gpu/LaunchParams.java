@@ -24,11 +24,12 @@ final class LaunchParams {
 
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(CAPACITY).order(ByteOrder.nativeOrder());
     private final ByteBuffer size = ByteBuffer.allocateDirect(Long.BYTES).order(ByteOrder.nativeOrder());
+    private int end; // bytes packed so far by the current pack()
 
-    /** Device address of a buffer argument (its view's first byte). */
+    /** Device address of a buffer argument (its view's first byte); kernel and argument name it in errors. */
     @FunctionalInterface
     interface Addresses {
-        long of(DeviceBuffer b, int argument);
+        long of(DeviceBuffer b, String kernel, int argument);
     }
 
     ByteBuffer buffer() {
@@ -45,34 +46,34 @@ final class LaunchParams {
      * them) and stores the packed size; returns it.
      */
     long pack(String kernel, Object[] args, Addresses addresses) {
-        int off = 0;
+        end = 0;
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
             if (a == null) throw new NullPointerException("kernel " + kernel + ": argument " + i + " is null");
-            int bytes = switch (a) {
-                case DeviceBuffer b -> 8;
-                case Integer v -> 4;
-                case Long v -> 8;
-                case Float v -> 4;
-                case Double v -> 8;
-                default -> throw new IllegalArgumentException("kernel " + kernel + ": argument " + i + " has unsupported type "
-                        + a.getClass().getName() + " (use DeviceBuffer, Integer, Long, Float or Double)");
-            };
-            off = (off + bytes - 1) & -bytes;
-            if (off + bytes > CAPACITY) {
-                throw new IllegalArgumentException("kernel " + kernel + ": arguments take over " + CAPACITY + " bytes");
-            }
             switch (a) {
-                case DeviceBuffer b -> buffer.putLong(off, addresses.of(b, i));
-                case Integer v -> buffer.putInt(off, v);
-                case Long v -> buffer.putLong(off, v);
-                case Float v -> buffer.putFloat(off, v);
-                case Double v -> buffer.putDouble(off, v);
-                default -> throw new AssertionError(a);
+                case DeviceBuffer b -> buffer.putLong(slot(8, kernel), addresses.of(b, kernel, i));
+                case Integer v -> buffer.putInt(slot(4, kernel), v);
+                case Long v -> buffer.putLong(slot(8, kernel), v);
+                case Float v -> buffer.putFloat(slot(4, kernel), v);
+                case Double v -> buffer.putDouble(slot(8, kernel), v);
+                default -> throw unsupported(kernel, i, a);
             }
-            off += bytes;
         }
-        size.putLong(0, off);
-        return off;
+        size.putLong(0, end);
+        return end;
+    }
+
+    /** The offset of the next {@code bytes}-byte argument (the end so far, aligned to its size); moves the end past it. */
+    private int slot(int bytes, String kernel) {
+        int at = (end + bytes - 1) & -bytes;
+        if (at + bytes > CAPACITY) throw new IllegalArgumentException("kernel " + kernel + ": arguments take over " + CAPACITY + " bytes");
+        end = at + bytes;
+        return at;
+    }
+
+    /** The error for an argument of a type no kernel parameter has (both launch paths use it). */
+    static IllegalArgumentException unsupported(String kernel, int i, Object a) {
+        return new IllegalArgumentException("kernel " + kernel + ": argument " + i + " has unsupported type "
+                + a.getClass().getName() + " (use DeviceBuffer, Integer, Long, Float or Double)");
     }
 }
