@@ -18,6 +18,7 @@ import kdrec.autograd.Gather;
 import kdrec.autograd.ListwiseAll;
 import kdrec.autograd.Tape;
 import kdrec.autograd.Var;
+import kdrec.data.InteractionMatrix;
 import kdrec.loss.Batch;
 import kdrec.model.Recommender;
 import kdrec.model.Scoring;
@@ -51,8 +52,13 @@ import kdrec.train.TrainData;
  * train items excluded, denominators floored at 1e-5: while {@code round(mean(idx), 2) < last},
  * {@code 2 * sum_{j in pos ∪ perm} -log(e^s_j / (e^s_j + sum_{other} e^s))} (other = neither
  * train nor perm); afterwards {@code PL(pos | rest without perm[:K/2]) + (PL(perm[:K/2]) +
- * PL(perm[:K/10])) / 2}, each PL against the unobserved items outside its own list. pos = the first
- * min-over-users train items of each user (train order), as the code's fixed-width positive table.
+ * PL(perm[:K/10])) / 2}, each PL against the unobserved items outside its own list. pos = each user's
+ * first posK distinct train items in split order (chronological where the data has times), posK the
+ * smallest train count over users with train items, as the code's fixed-width positive table.
+ *
+ * <p>{@code num_ckpt} (the code's {@code hetcomp_num_ckpt}; its one released config, CiteULike MF, sets 3):
+ * users move through the first num_ckpt checkpoints of the trajectory only, so with more files the final
+ * teacher is never reached; 0 (the default) keeps the whole trajectory as the spec describes it.
  */
 public final class HetComp implements Distiller {
     static final float CLIP = 40f;
@@ -62,8 +68,8 @@ public final class HetComp implements Distiller {
 
     public static final Methods.Method METHOD = new Methods.Method("hetcomp",
             "HetComp: listwise KD from the teacher's training trajectory, each user moving to a later checkpoint when the student catches up",
-            ordered("lambda", 0.005, "k", 50, "p", 10, "alpha", 1.05, "trajectory", ""),
-            Map.of("citeulike/mf>mf", ordered("weight_decay", 1e-3, "batch_size", 2048, "lambda", 0.005, "k", 50, "p", 10, "alpha", 1.05)),
+            ordered("lambda", 0.005, "k", 50, "p", 10, "alpha", 1.05, "num_ckpt", 0, "trajectory", ""),
+            Map.of("citeulike/mf>mf", ordered("weight_decay", 1e-3, "batch_size", 2048, "lambda", 0.005, "k", 50, "p", 10, "alpha", 1.05, "num_ckpt", 3)),
             HetComp::new);
 
     private final TrainData data;
@@ -71,18 +77,15 @@ public final class HetComp implements Distiller {
     private final double alpha;
     private final int[][] perms; // per checkpoint: users x k, best first
     private final List<String> names;
-    private final int[] posPtr, posIdx; // per user: the first posK train items
+    private final int[] posPtr, posIdx; // per user: the first posK distinct train items in split order
     private final int[] idx;            // per user: the current checkpoint
     private int[] dist;                 // per user: the remembered distance in 1e-4 units; null before the first DKC
 
     public HetComp(KdParams p, Teacher teacher, TrainData data, long seed) {
         this.data = data;
         int[] ptr = data.trainPtr();
-        int maxTrain = 0, posK = Integer.MAX_VALUE;
-        for (int u = 0; u < data.users(); u++) {
-            maxTrain = Math.max(maxTrain, ptr[u + 1] - ptr[u]);
-            posK = Math.min(posK, ptr[u + 1] - ptr[u]);
-        }
+        int maxTrain = 0;
+        for (int u = 0; u < data.users(); u++) maxTrain = Math.max(maxTrain, ptr[u + 1] - ptr[u]);
         // every user must have K unobserved items to rank; tiny catalogues shrink K
         this.k = Math.min(p.atLeast("k", 1), data.items() - maxTrain);
         if (k < 1) throw new IllegalArgumentException("hetcomp: a user has no unobserved item to rank");
@@ -92,9 +95,19 @@ public final class HetComp implements Distiller {
             throw new IllegalArgumentException("hetcomp: the teacher has " + teacher.users() + " users and " + teacher.items() + " items, the data " + data.users() + " and " + data.items());
         }
         List<Path> files = trajectoryFiles(p.str("trajectory"), teacher);
-        perms = new int[files.size() + 1][];
+        int numCkpt = p.atLeast("num_ckpt", 0);
+        // the code's num_ckpt: users move through the first num_ckpt checkpoints only (sorted by epoch, the
+        // final teacher last); 0 keeps them all
+        int kept = numCkpt == 0 ? files.size() + 1 : Math.min(numCkpt, files.size() + 1);
+        if (kept < 2) throw new IllegalArgumentException("hetcomp.num_ckpt: " + numCkpt + " leaves a trajectory of one checkpoint; use 0 (all) or at least 2");
+        perms = new int[kept][];
         names = new ArrayList<>();
-        for (int c = 0; c < files.size(); c++) {
+        for (int c = 0; c < kept; c++) {
+            if (c == files.size()) {
+                perms[c] = teacher.topK(k, ptr, data.trainItems());
+                names.add(teacher.source() == null ? "the teacher" : teacher.source().getFileName().toString());
+                continue;
+            }
             try (Teacher t = Teacher.of(Checkpoints.load(files.get(c), data))) {
                 perms[c] = t.topK(k, ptr, data.trainItems());
             } catch (IOException e) {
@@ -102,17 +115,41 @@ public final class HetComp implements Distiller {
             }
             names.add(files.get(c).getFileName().toString());
         }
-        perms[files.size()] = teacher.topK(k, ptr, data.trainItems());
-        names.add(teacher.source() == null ? "the teacher" : teacher.source().getFileName().toString());
         Diagnostics.notice("hetcomp: teacher trajectory of " + perms.length + " checkpoints: " + String.join(", ", names));
-        posK = data.users() == 0 ? 0 : posK;
-        posPtr = new int[data.users() + 1];
-        posIdx = new int[data.users() * posK];
-        for (int u = 0; u < data.users(); u++) {
-            System.arraycopy(data.trainItems(), ptr[u], posIdx, u * posK, posK);
-            posPtr[u + 1] = (u + 1) * posK;
-        }
+        int[][] pos = positives(data.dataset().train());
+        posPtr = pos[0];
+        posIdx = pos[1];
         idx = new int[data.users()];
+    }
+
+    /**
+     * The code's positive table: each user's first posK distinct train items in split order (its
+     * {@code train_dict} keeps train.txt's order, chronological where the data has times), posK the
+     * smallest train count over users who have train items. Returns {ptr, items}.
+     */
+    static int[][] positives(InteractionMatrix train) {
+        int users = train.users();
+        int[] ptr = train.ptr(), optr = train.orderedPtr(), ord = train.ordered();
+        int posK = Integer.MAX_VALUE;
+        for (int u = 0; u < users; u++) if (ptr[u + 1] > ptr[u]) posK = Math.min(posK, ptr[u + 1] - ptr[u]);
+        if (posK == Integer.MAX_VALUE) posK = 0;
+        int[] pp = new int[users + 1];
+        int[] items = new int[users * posK];
+        java.util.BitSet seen = new java.util.BitSet(train.items());
+        int n = 0;
+        for (int u = 0; u < users; u++) {
+            int start = n;
+            for (int j = optr[u]; j < optr[u + 1] && n - start < posK; j++) {
+                int it = ord[j];
+                if (!seen.get(it)) {
+                    seen.set(it);
+                    items[n++] = it;
+                }
+            }
+            for (int j = start; j < n; j++) seen.clear(items[j]);
+            pp[u + 1] = n;
+        }
+        return new int[][] {pp, Arrays.copyOf(items, n)};
     }
 
     /**

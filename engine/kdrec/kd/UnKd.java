@@ -93,7 +93,8 @@ public final class UnKd implements Distiller {
 
     /**
      * The popularity group of every item (-1: never in training): items by train count, descending
-     * (ties: first appearance in {@code trainItems}), cut whenever the running count exceeds
+     * (ties: first appearance in {@code trainItems}, the CSR by user then item id; the code's stable sort
+     * keeps train.txt's first-appearance order, so only equal counts at a group boundary can differ), cut whenever the running count exceeds
      * total/groupNum (the item that crosses starts the next group unless it is alone); a last group
      * holding at most half that mass joins the previous one.
      */

@@ -33,11 +33,15 @@ public final class DistillationExperts implements Distiller {
             ordered("lambda", 0.01, "experts", 5, "end_t", 1e-10, "anneal_size", 1e10, "max_epochs", 1000), presets(), DistillationExperts::new);
 
     private static Map<String, Map<String, Object>> presets() {
-        // the spec gives expert counts per setting (30 CiteULike MF, 5 Gowalla/Yelp MF, 10-20 LightGCN) and λ only as 0.005-0.5
+        // the released configs (configs/<dataset>/<student>/de.yaml, teacher of the same backbone): the spec
+        // gives the expert counts and only a range for λ; lr 1e-3 throughout
         Map<String, Map<String, Object>> p = new LinkedHashMap<>();
-        p.put("citeulike/mf>mf", ordered("experts", 30));
-        p.put("gowalla/mf>mf", ordered("experts", 5));
-        p.put("yelp/mf>mf", ordered("experts", 5));
+        p.put("citeulike/mf>mf", ordered("weight_decay", 1e-4, "batch_size", 2048, "lambda", 0.05, "experts", 30));
+        p.put("gowalla/mf>mf", ordered("weight_decay", 1e-3, "batch_size", 4096, "lambda", 0.005, "experts", 5));
+        p.put("yelp/mf>mf", ordered("weight_decay", 1e-3, "batch_size", 2048, "lambda", 0.005, "experts", 5));
+        p.put("citeulike/lightgcn>lightgcn", ordered("weight_decay", 1e-5, "batch_size", 2048, "lambda", 0.005, "experts", 20));
+        p.put("gowalla/lightgcn>lightgcn", ordered("weight_decay", 1e-7, "batch_size", 2048, "lambda", 0.5, "experts", 10));
+        p.put("yelp/lightgcn>lightgcn", ordered("weight_decay", 1e-8, "batch_size", 2048, "lambda", 0.5, "experts", 10));
         return p;
     }
 

@@ -36,8 +36,25 @@ import kdrec.train.TrainData;
 public final class HierarchicalTopology implements Distiller {
     public static final Methods.Method METHOD = new Methods.Method("htd",
             "HTD: hierarchical topology distillation, same-group and prototype cosine structure plus DE-style group assignment",
-            ordered("lambda", 0.01, "experts", 30, "alpha", 0.9, "max_epochs", 1000), Map.of("gowalla/mf>mf", ordered("alpha", 0.5)),
+            ordered("lambda", 0.5, "experts", 30, "alpha", 0.9, "max_epochs", 1000), htdPresets(),
             HierarchicalTopology::new);
+
+    /**
+     * The released configs (configs/<dataset>/<student>/htd.yaml): λ 0.5, weight decay 1e-8, batch 2048,
+     * α 0.9, except Gowalla MF, whose file sets only α 0.5 (λ then falls to the code's command-line
+     * default of 1).
+     */
+    private static Map<String, Map<String, Object>> htdPresets() {
+        Map<String, Map<String, Object>> p = new java.util.LinkedHashMap<>();
+        for (String ds : new String[] {"citeulike", "yelp"}) {
+            p.put(ds + "/mf>mf", ordered("weight_decay", 1e-8, "batch_size", 2048, "lambda", 0.5, "alpha", 0.9));
+        }
+        p.put("gowalla/mf>mf", ordered("lambda", 1.0, "alpha", 0.5));
+        for (String ds : new String[] {"citeulike", "gowalla", "yelp"}) {
+            p.put(ds + "/lightgcn>lightgcn", ordered("weight_decay", 1e-8, "batch_size", 2048, "lambda", 0.5, "alpha", 0.9));
+        }
+        return p;
+    }
 
     static final double START_T = 1.0, END_T = 1e-10;
 

@@ -98,6 +98,13 @@ class HetCompTest {
             // another folder: all of its epoch files (no best-epoch cut)
             HetComp other = new HetComp(params("k", 10, "trajectory", run.toString()), teacher, DATA, 1);
             assertEquals(4, other.checkpoints());
+            // num_ckpt (the code's hetcomp_num_ckpt): the first num_ckpt checkpoints only, the teacher dropped when it falls past them
+            HetComp two = new HetComp(params("k", 10, "num_ckpt", 2), teacher, DATA, 1);
+            assertEquals(2, two.checkpoints(), "epoch_0001, epoch_0003");
+            for (int u = 0; u < DATA.users(); u += 11) assertArrayEquals(h.permutation(1, u), two.permutation(1, u), "epoch_0003 is the last target");
+            assertEquals(3, new HetComp(params("k", 10, "num_ckpt", 9), teacher, DATA, 1).checkpoints(), "more than there are: all");
+            IllegalArgumentException one = assertThrows(IllegalArgumentException.class, () -> new HetComp(params("k", 10, "num_ckpt", 1), teacher, DATA, 1));
+            assertTrue(one.getMessage().contains("num_ckpt"), one.getMessage());
         }
         try (Teacher inMemory = Teacher.of(RceKdTest.mf(16, 3, 0.5f))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new HetComp(params("k", 10), inMemory, DATA, 1));
@@ -159,10 +166,8 @@ class HetCompTest {
             for (int i = 0; i < s.length; i++) s[i] = Math.max(-40, Math.min(40, raw[i]));
             Set<Integer> train = new HashSet<>();
             int[] tp = DATA.trainPtr();
-            int posK = Integer.MAX_VALUE;
-            for (int v = 0; v < DATA.users(); v++) posK = Math.min(posK, tp[v + 1] - tp[v]);
             for (int p = tp[u]; p < tp[u + 1]; p++) train.add(DATA.trainItems()[p]);
-            int[] pos = Arrays.copyOfRange(DATA.trainItems(), tp[u], tp[u] + posK);
+            int[] pos = splitOrderPositives(u);
             int[] perm = h.permutation(h.checkpointOf(u), u);
             if (!rank) {
                 double els = restSum(s, train, perm);
@@ -174,6 +179,36 @@ class HetCompTest {
             }
         }
         return total;
+    }
+
+    /** The code's pos_items row: the user's first posK train items in train-file order, posK the smallest train count. */
+    static int[] splitOrderPositives(int u) {
+        kdrec.data.InteractionMatrix train = DATA.dataset().train();
+        int posK = Integer.MAX_VALUE;
+        for (int v = 0; v < DATA.users(); v++) if (train.ptr()[v + 1] > train.ptr()[v]) posK = Math.min(posK, train.ptr()[v + 1] - train.ptr()[v]);
+        java.util.LinkedHashSet<Integer> first = new java.util.LinkedHashSet<>();
+        for (int j = train.orderedPtr()[u]; j < train.orderedPtr()[u + 1]; j++) first.add(train.ordered()[j]);
+        return first.stream().limit(posK).mapToInt(Integer::intValue).toArray();
+    }
+
+    @Test
+    void positivesAreTheFirstDistinctTrainItemsInSplitOrder() {
+        // user 0 in file order 5, 2, 5, 1; user 1: 3, 0; user 2: none (does not lower posK); posK = 2
+        kdrec.data.InteractionMatrix m = kdrec.data.InteractionMatrix.fromRows(3, 6, new int[][] {{5, 2, 5, 1}, {3, 0}, {}});
+        int[][] p = HetComp.positives(m);
+        assertArrayEquals(new int[] {0, 2, 4, 4}, p[0]);
+        assertArrayEquals(new int[] {5, 2, 3, 0}, p[1], "split order, not the sorted CSR's 1, 2 and 0, 3");
+        // repeats are skipped before counting: user 0's file order 4, 4, 1 gives 4, 1
+        p = HetComp.positives(kdrec.data.InteractionMatrix.fromRows(2, 6, new int[][] {{4, 4, 1}, {2, 5, 3}}));
+        assertArrayEquals(new int[] {4, 1, 2, 5}, p[1]);
+        // for a user of the loss test below the two orders give different positives, so that test tells them apart
+        kdrec.data.InteractionMatrix t = DATA.dataset().train();
+        boolean differs = false;
+        for (int u : new int[] {3, 7, 11}) {
+            int[] pos = splitOrderPositives(u);
+            differs |= !Arrays.equals(pos, Arrays.copyOfRange(t.indices(), t.ptr()[u], t.ptr()[u] + pos.length));
+        }
+        assertTrue(differs);
     }
 
     static double restSum(double[] s, Set<Integer> train, int[] held) {
