@@ -21,7 +21,8 @@ import kdrec.cpu.SubsetCeSimd;
  *       the user gradient formed in the forward, then the item side alone.</li>
  * </ul>
  * Both layouts use the current item-side kernel (RowScatter); the difference is the layout and the
- * fused user gradient. Usage: {@code java ... kdrec.bench.PairCeBench [rows] [d] [reps]}; prints
+ * fused user gradient. Usage: {@code java ... kdrec.bench.PairCeBench [rows] [d] [reps]} ({@code -Devict=true}:
+ * 32 MB written before each timed part, as a step's Adam pass does); prints
  * per-part medians and minimums in ms per batch; {@code -DcpuTime=true} with
  * {@code -Dkdrec.threads=1} times this thread's CPU instead of wall (the shared box preempts a lot).
  */
@@ -64,22 +65,31 @@ public final class PairCeBench {
             Arrays.fill(oldScale, 0.5f);
             double[][] t = new double[5][reps];
             for (int rep = 0; rep < reps; rep++) {
+                evict();
                 long t0 = now();
                 SubsetCeSimd.softCe(2 * rows, d, dup(u, rows, d), 0, d, items, 0, d, oldPtr, oldIdx, oldTeacher, 1f, oldScale, oldLoss, oldGrad, null);
                 long t1 = now();
+                evict();
+                long t1b = now();
                 SubsetCeSimd.gatherDotBackward(2 * rows, d, dup(u, rows, d), 0, d, items, 0, d, oldPtr, oldIdx, oldGrad, null, 0, d, di, 0, d);
                 long t2 = now();
+                evict();
+                long t2b = now();
                 PairCeSimd.softCe(rows, d, u, 0, d, items, 0, d, ptr, idx, a, b, target, wA, wB, 1f, loss, grad, du, 0, d);
                 long t3 = now();
+                evict();
+                long t3b = now();
                 SubsetCeSimd.gatherDotBackward(rows, d, u, 0, d, items, 0, d, ptr, idx, grad, null, 0, d, di, 0, d);
                 long t4 = now();
+                evict();
+                long t4b = now();
                 SubsetCeSimd.gatherDotBackward(2 * rows, d, dup(u, rows, d), 0, d, items, 0, d, oldPtr, oldIdx, oldGrad, dup(du, rows, d), 0, d, null, 0, d);
                 long t5 = now();
                 t[0][rep] = (t1 - t0) / 1e6;
-                t[1][rep] = (t2 - t1) / 1e6;
-                t[2][rep] = (t3 - t2) / 1e6;
-                t[3][rep] = (t4 - t3) / 1e6;
-                t[4][rep] = (t5 - t4) / 1e6;
+                t[1][rep] = (t2 - t1b) / 1e6;
+                t[2][rep] = (t3 - t2b) / 1e6;
+                t[3][rep] = (t4 - t3b) / 1e6;
+                t[4][rep] = (t5 - t4b) / 1e6;
             }
             String[] names = {"old forward (SubsetCe.softCe, 2 rows/user)", "old item side (gatherDotBackward di)",
                     "new forward (PairCe.softCe incl. user grad)", "new item side (gatherDotBackward di)", "old user side (gatherDotBackward du)"};
@@ -107,6 +117,17 @@ public final class PairCeBench {
     /** Wall time, or with -DcpuTime=true this thread's CPU time (1-thread runs on a shared box: preemption excluded). */
     private static long now() {
         return CPU ? MX.getCurrentThreadCpuTime() : System.nanoTime();
+    }
+
+    private static final boolean EVICT = Boolean.getBoolean("evict");
+    private static final float[] JUNK = new float[EVICT ? 8 << 20 : 0];
+
+    /**
+     * With -Devict=true: writes 32 MB before each timed part, as a training step's Adam pass over every
+     * table does between two KD batches (the item table then starts in L3 or memory, not L2).
+     */
+    private static void evict() {
+        for (int i = 0; i < JUNK.length; i++) JUNK[i] += 1f;
     }
 
     private static final java.util.Map<Long, MemorySegment> DUPS = new java.util.HashMap<>();
