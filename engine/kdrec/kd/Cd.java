@@ -42,12 +42,19 @@ public final class Cd implements Distiller {
 
     private static Map<String, Map<String, Object>> presets() {
         Map<String, Map<String, Object>> p = new java.util.LinkedHashMap<>();
-        // configs/<dataset>/{bpr,lightgcn}/cd.yaml: the same row everywhere (lr 1e-3; Gowalla LightGCN's n_distill is the typo "w")
+        // configs/<dataset>/<student>/cd.yaml, keyed by teacher: MF -> MF and LightGCN -> LightGCN on every dataset,
+        // HSTU -> HSTU on CiteULike; the same row everywhere (lr 1e-3; Gowalla LightGCN's n_distill is the typo "w")
+        // except the HSTU file's batch of 512 users
         for (String ds : new String[] {"citeulike", "gowalla", "yelp"}) {
-            p.put(ds, ordered("weight_decay", 1e-8, "batch_size", 2048, "lambda", 0.5, "rank_k", 3000, "t", 20.0, "n_distill", 2,
-                    "t1", 2.0, "t2", 0.0, "guide", "student"));
+            for (String pair : new String[] {"mf>mf", "lightgcn>lightgcn"}) p.put(ds + "/" + pair, row(2048));
         }
+        p.put("citeulike/hstu>hstu", row(512));
         return p;
+    }
+
+    private static Map<String, Object> row(int batch) {
+        return ordered("weight_decay", 1e-8, "batch_size", batch, "lambda", 0.5, "rank_k", 3000, "t", 20.0, "n_distill", 2,
+                "t1", 2.0, "t2", 0.0, "guide", "student");
     }
 
     private enum Guide { STUDENT, TEACHER, RANDOM }

@@ -33,8 +33,8 @@ public final class VanillaCe implements Distiller {
 
     private static Map<String, Map<String, Object>> presets() {
         Map<String, Map<String, Object>> p = new java.util.LinkedHashMap<>();
-        // configs/citeulike/bpr/kd.yaml: key bpr (MF teacher) and key lightgcn; lr 1e-3, batch 2048
-        p.put("citeulike", ordered("weight_decay", 1e-7, "batch_size", 2048, "lambda", 1.0, "tau", 1.0, "k", 50, "guide", "student"));
+        // configs/citeulike/bpr/kd.yaml (MF students only): key bpr (MF teacher) and key lightgcn; lr 1e-3, batch 2048
+        p.put("citeulike/mf>mf", ordered("weight_decay", 1e-7, "batch_size", 2048, "lambda", 1.0, "tau", 1.0, "k", 50, "guide", "student"));
         p.put("citeulike/lightgcn>mf", ordered("weight_decay", 1e-7, "batch_size", 2048, "lambda", 5.0, "tau", 10.0, "k", 50, "guide", "student"));
         return p;
     }

@@ -129,9 +129,15 @@ class CdTest {
             assertThrows(IllegalArgumentException.class, () -> new Cd(params("t1", 0.0), teacher, DATA, 1));
             new Cd(params("guide", "teacher guide"), teacher, DATA, 1); // the configs' spelling
         }
-        Distillation.Setup preset = Distillation.resolve("cd", TrainConfig.defaults(), "gowalla", "lightgcn", Map.of());
+        Distillation.Setup preset = Distillation.resolve("cd", TrainConfig.defaults(), "gowalla", "mf", Map.of());
         assertEquals(1e-8f, preset.student().weightDecay());
         assertEquals(2, preset.params().integer("n_distill"));
+        // rows as the released files: configs/<dataset>/<student>/cd.yaml keyed by teacher; no LightGCN -> MF file
+        assertEquals(512, Cd.METHOD.preset("citeulike", "hstu", "hstu").get("batch_size"));
+        assertEquals(2048, Cd.METHOD.preset("yelp", "lightgcn", "lightgcn").get("batch_size"));
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> Cd.METHOD.preset("gowalla", "lightgcn", "mf"));
+        assertTrue(none.getMessage().contains("gowalla/mf>mf"), none.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> VanillaCe.METHOD.preset("citeulike", "mf", "hstu"), "kd.yaml holds MF students only");
         TrainConfig cfg = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 3, "batch_size", 64, "lr", 0.01, "patience", 50));
         try (Teacher teacher = Teacher.of(RceKdTest.mf(16, 1, 0.5f))) {
             Distillation.Setup s = Distillation.resolve("cd", cfg, null, "mf", Map.of("cd.rank_k", 10, "cd.n_distill", 3));
