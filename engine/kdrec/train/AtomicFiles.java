@@ -14,7 +14,8 @@ import java.nio.file.StandardOpenOption;
  * temporary file in the target's directory (same file system, so the rename is atomic), is forced to
  * disk, and is renamed over the target with {@code ATOMIC_MOVE}. On any failure, including runtime
  * exceptions from the body, the temporary file is deleted and the exception propagates. A crash at
- * any moment leaves either the old or the new file, plus at worst a stray {@code .NAME.*.tmp}.
+ * any moment leaves either the old or the new file, plus at worst a stray {@code .NAME.*.tmp}, which
+ * {@link #removeStrays} deletes when a run is resumed.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -23,6 +24,25 @@ public final class AtomicFiles {
     @FunctionalInterface
     public interface Body {
         void write(FileChannel channel) throws IOException;
+    }
+
+    private static final java.util.regex.Pattern STRAY = java.util.regex.Pattern.compile("\\..+\\.\\d+\\.tmp");
+
+    /**
+     * Deletes the temporary files a crash left in {@code dir} ({@code .NAME.DIGITS.tmp}, as {@link #write}
+     * names them); returns how many. For a directory no other process writes to at the moment.
+     */
+    public static int removeStrays(Path dir) throws IOException {
+        int n = 0;
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS) && STRAY.matcher(f.getFileName().toString()).matches()) {
+                    Files.deleteIfExists(f);
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     /** Atomically replaces (or creates) {@code target} with what {@code body} writes. */

@@ -43,7 +43,10 @@ import org.yaml.snakeyaml.representer.Representer;
  * run being overwritten is moved aside to {@code ROOT/.NAME.replaced}; {@link #close} deletes it once the
  * new run holds something of its own (a checkpoint, a sub-run) or was marked {@link #completed}. A new
  * run that fails before that (a setting only its method checks, a teacher that does not fit) is deleted
- * by {@link #close} and the run it was to replace moved back. A resumed run is never deleted.
+ * by {@link #close} and the run it was to replace moved back. A resumed run is never deleted, except one
+ * that resumes an overwrite a crash interrupted (the replaced run still aside) and again ends holding
+ * nothing: it is settled as that overwrite would have been. Resuming also removes the temporary files a
+ * crash left mid-write ({@link AtomicFiles#removeStrays}).
  *
  * <p>config.yaml key order: a {@link SequencedMap} (LinkedHashMap, TreeMap) keeps its order, any other
  * map is sorted by key, so the file is stable. Values may be strings, numbers, booleans, null, maps,
@@ -100,7 +103,20 @@ public final class RunDir implements AutoCloseable {
             if (isRun && !overwrite) {
                 Map<String, Object> existing = readConfig(cfg);
                 Map<String, Object> wanted = roundTrip(normalized);
-                if (existing.equals(wanted)) return new RunDir(dir, true, normalized, console, null);
+                if (existing.equals(wanted)) {
+                    int strays = AtomicFiles.removeStrays(dir);
+                    // an --overwrite that a crash interrupted left the run it replaced aside: this resume
+                    // continues that overwrite, so the old run goes back if this one ends holding nothing
+                    Path aside = replacedPath(dir);
+                    boolean pending = Files.isDirectory(aside) && (Files.isRegularFile(aside.resolve(CONFIG_FILE)) || isEmptyDir(aside));
+                    RunDir run = new RunDir(dir, true, normalized, console, pending ? aside : null);
+                    if (strays > 0) run.log.line("removed " + strays + " temporary file(s) a crash left in " + dir);
+                    if (pending) {
+                        run.log.line("resuming an interrupted --overwrite: the run it replaces waits in " + aside
+                                + " until this one writes a checkpoint (it goes back if this one ends with none)");
+                    }
+                    return run;
+                }
                 throw new FileAlreadyExistsException(dir.toString(), null, "holds a run with a different config ("
                         + describeDifferences(existing, wanted) + "); choose another name, or overwrite it");
             }
@@ -201,7 +217,8 @@ public final class RunDir implements AutoCloseable {
     /**
      * Closes the log and metrics; then a new run that was not {@link #completed} and holds nothing but
      * its config, log and metrics is deleted and the run it replaced (if any) moved back; otherwise the
-     * replaced run is deleted. A resumed run is left as it is.
+     * replaced run is deleted. A resumed run is left as it is, unless it resumes an overwrite a crash
+     * interrupted: then it is settled as that overwrite would have been.
      */
     @Override
     public synchronized void close() {
@@ -214,7 +231,7 @@ public final class RunDir implements AutoCloseable {
     }
 
     private void settle() {
-        if (resumed) return;
+        if (resumed && replaced == null) return;
         try {
             if (!completed && onlyBookkeeping()) {
                 deleteTree(path);

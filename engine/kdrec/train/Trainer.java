@@ -97,6 +97,8 @@ public final class Trainer {
             bestTest = st.bestTest();
             if (out.metrics() != null) out.metrics().dropRowsAfter(st.epoch() + 1); // rows are numbered from 1
             log("resumed from " + resumeFrom + " after epoch " + (st.epoch() + 1)); // as the epoch lines count
+        } else if (out.metrics() != null) {
+            out.metrics().dropRowsAfter(0); // a start from scratch: rows a crash left before the first checkpoint go
         }
         if (!data.hasValid()) {
             log("no validation split: training " + cfg.epochs() + " epochs and reporting the last epoch (no early stopping)");

@@ -153,6 +153,42 @@ class RunDirTest {
     }
 
     @Test
+    void resumingAnOverwriteACrashInterruptedSettlesItAndRemovesStrayTempFiles() throws IOException {
+        Path dir = root.resolve("c"), aside = RunDir.replacedPath(dir);
+        try (RunDir run = RunDir.open(root, "c", config(1e-3), false, null)) {
+            Files.writeString(run.file("best.safetensors"), "old");
+            run.completed();
+        }
+        // what a kill -9 during an --overwrite leaves: the new run's bookkeeping, the old run aside, a half-written checkpoint
+        Files.move(dir, aside);
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(RunDir.CONFIG_FILE), RunDir.toYaml(config(1e-2)));
+        Files.writeString(dir.resolve(".last.safetensors.8843536738801057562.tmp"), "half");
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        try (RunDir run = RunDir.open(root, "c", config(1e-2), false, new PrintStream(console, true, StandardCharsets.UTF_8))) {
+            assertTrue(run.resumed());
+            assertFalse(Files.exists(dir.resolve(".last.safetensors.8843536738801057562.tmp")), "the crash's temp file is gone");
+            assertTrue(Files.isDirectory(aside), "the old run waits while the resumed one holds nothing");
+            // the resumed run fails again before its first checkpoint
+        }
+        String out = console.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("removed 1 temporary file") && out.contains("interrupted --overwrite"), out);
+        assertEquals("old", Files.readString(dir.resolve("best.safetensors")), "the overwritten run is back");
+        assertFalse(Files.exists(aside));
+        // again, and this time the resumed run writes a checkpoint: the old run is deleted
+        Files.move(dir, aside);
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(RunDir.CONFIG_FILE), RunDir.toYaml(config(1e-2)));
+        Files.writeString(dir.resolve(".notes.tmp"), "not a temp file of ours: no digits");
+        try (RunDir run = RunDir.open(root, "c", config(1e-2), false, null)) {
+            assertTrue(Files.exists(dir.resolve(".notes.tmp")));
+            Files.writeString(run.file("last.safetensors"), "new");
+        }
+        assertEquals("new", Files.readString(dir.resolve("last.safetensors")));
+        assertFalse(Files.exists(aside));
+    }
+
+    @Test
     void neverDeletesSomethingThatIsNotARun() throws IOException {
         Path other = root.resolve("notes");
         Files.createDirectories(other);

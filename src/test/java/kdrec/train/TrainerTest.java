@@ -91,4 +91,22 @@ class TrainerTest {
         var e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(dir.resolve("best.safetensors"), other));
         assertTrue(e.getMessage().contains("fingerprint"), e.getMessage());
     }
+
+    @Test
+    void aStartFromScratchDropsTheRowsACrashLeftBeforeTheFirstCheckpoint() throws Exception {
+        TrainConfig c = cfg("mf", 2);
+        Path run = dir.resolve("m"), csv = run.resolve("metrics.csv");
+        // a crashed first attempt: epoch 1 logged, its checkpoint never written
+        try (Recommender m = Models.create(cfg("mf", 1), SYN); MetricsCsv metrics = new MetricsCsv(csv)) {
+            new Trainer(cfg("mf", 1), SYN, m, new Bpr(), new Trainer.Outputs(null, metrics, run)).fit(null);
+        }
+        try (var files = Files.list(run)) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".safetensors")).toList()) Files.delete(f);
+        }
+        try (Recommender m = Models.create(c, SYN); MetricsCsv metrics = new MetricsCsv(csv)) {
+            new Trainer(c, SYN, m, new Bpr(), new Trainer.Outputs(null, metrics, run)).fit(null);
+        }
+        var epochs = Files.readAllLines(csv).stream().skip(1).map(l -> l.substring(0, l.indexOf(','))).toList();
+        assertEquals(java.util.List.of("1", "2"), epochs, "every epoch once: " + Files.readString(csv));
+    }
 }
