@@ -1,12 +1,16 @@
 package kdrec.train;
 
+import me.tongfei.progressbar.InteractiveConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * A progress bar over the batches of an epoch, shown only when enabled (the CLI enables it when
- * stdout is a terminal); otherwise a no-op, so logs and library use stay clean.
+ * stdout is a terminal); otherwise a no-op, so logs and library use stay clean. It draws on stdout,
+ * the stream the epoch lines go to: drawn on stderr, its in-place updates and the epoch lines reach
+ * the terminal by two paths (the launcher filters stderr), and an update that arrived after an epoch
+ * line erased it.
  */
 public final class Progress implements AutoCloseable {
     private static volatile boolean enabled;
@@ -23,7 +27,8 @@ public final class Progress implements AutoCloseable {
     public static Progress start(String task, long total) {
         if (!enabled) return new Progress(null);
         ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(200).clearDisplayOnFinish().continuousUpdate().build();
+                .setUpdateIntervalMillis(200).clearDisplayOnFinish().continuousUpdate()
+                .setConsumer(new InteractiveConsoleProgressBarConsumer(System.out)).build();
         return new Progress(bar);
     }
 
