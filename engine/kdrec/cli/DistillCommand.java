@@ -86,12 +86,11 @@ final class DistillCommand implements Callable<Integer> {
             Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
             runConfig.put("data", data.describe());
             runConfig.put("teacher", teacherPath.toString());
-            Path parent = out.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
+            Path parent = RunDir.prepareParent(out);
             if (Files.isRegularFile(out.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
                 throw new IllegalArgumentException(out + " already holds a run; pass --resume to continue it or --overwrite to replace it");
             }
-            try (RunDir run = RunDir.open(parent, out.getFileName().toString(), runConfig, overwrite && !resume, System.out);
+            try (RunDir run = RunDir.open(parent, out.toAbsolutePath().normalize().getFileName().toString(), runConfig, overwrite && !resume, System.out);
                      Diagnostics.Redirect notices = Cli.routeDiagnostics(run.log())) {
                 Path last = run.path().resolve("last.safetensors");
                 Path resumeFrom = resume && Files.isRegularFile(last) ? last : null;

@@ -28,16 +28,36 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             // Bad input (flags, data, checkpoints) is the user's to fix: say what and where, no stack trace.
             if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof java.io.IOException
-                    || ex instanceof java.io.UncheckedIOException || ex instanceof kdrec.train.Trainer.NonFiniteLossException) {
-                String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
-                if (ex instanceof java.nio.file.NoSuchFileException) msg = "no such file: " + msg;
-                commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + msg);
+                    || ex instanceof java.io.UncheckedIOException || ex instanceof kdrec.train.Trainer.NonFiniteLossException
+                    || ex instanceof java.util.NoSuchElementException) {
+                commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + describe(ex));
                 if (Boolean.getBoolean("kdrec.debug")) ex.printStackTrace(commandLine.getErr());
                 return 1;
             }
             throw ex;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            System.err.println("kdrec: out of memory (" + e.getMessage() + "): use a smaller --dim, --batch-size or dataset, or give the JVM"
+                    + " more heap, e.g. KDREC_JAVA_OPTS=-Xmx16g");
+            return 1;
+        }
+    }
+
+    /** One line for a failure the user can fix: file system errors name the path and what is wrong with it. */
+    static String describe(Throwable ex) {
+        Throwable io = ex instanceof java.io.UncheckedIOException u && u.getCause() != null ? u.getCause() : ex;
+        if (io instanceof java.nio.file.FileSystemException f) {
+            String what = f instanceof java.nio.file.NoSuchFileException ? "no such file or folder"
+                    : f instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : f instanceof java.nio.file.NotDirectoryException ? "not a folder"
+                    : f instanceof java.nio.file.FileAlreadyExistsException && f.getReason() == null ? "already exists"
+                    : f.getReason() != null ? f.getReason() : f.getClass().getSimpleName();
+            String prefix = io == ex || ex.getMessage() == null || ex.getMessage().equals(io.toString()) ? "" : ex.getMessage() + ": ";
+            return prefix + f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + what;
+        }
+        return ex.getMessage() == null ? ex.toString() : ex.getMessage();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -66,6 +66,9 @@ final class StudentOptions {
 
     /** The teacher checkpoint, checked to exist. */
     Path teacher() {
+        if (Files.isDirectory(teacherPath)) {
+            throw new IllegalArgumentException("--teacher: " + teacherPath + " is a folder; give a checkpoint such as " + teacherPath.resolve("best.safetensors"));
+        }
         if (!Files.isRegularFile(teacherPath)) throw new IllegalArgumentException("--teacher: no such file " + teacherPath);
         return teacherPath;
     }

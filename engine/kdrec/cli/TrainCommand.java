@@ -88,12 +88,11 @@ final class TrainCommand implements Callable<Integer> {
         TrainData td = data.load();
         Map<String, Object> runConfig = new LinkedHashMap<>(cfg.toMap());
         runConfig.put("data", data.describe());
-        Path parent = out.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
+        Path parent = RunDir.prepareParent(out);
         if (Files.isRegularFile(out.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
             throw new IllegalArgumentException(out + " already holds a run; pass --resume to continue it or --overwrite to replace it");
         }
-        try (RunDir run = RunDir.open(parent, out.getFileName().toString(), runConfig, overwrite && !resume, System.out);
+        try (RunDir run = RunDir.open(parent, out.toAbsolutePath().normalize().getFileName().toString(), runConfig, overwrite && !resume, System.out);
                  Diagnostics.Redirect notices = Cli.routeDiagnostics(run.log())) {
             Path last = run.path().resolve("last.safetensors");
             Path resumeFrom = resume && Files.isRegularFile(last) ? last : null;

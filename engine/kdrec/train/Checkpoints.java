@@ -43,26 +43,56 @@ public final class Checkpoints {
      */
     public static Recommender load(Path file, TrainData data) throws IOException {
         Checkpoint c = Checkpoint.loadCopy(file);
-        if (!data.fingerprint().equals(c.fingerprint())) {
-            throw new IllegalArgumentException(file + ": trained on a dataset with fingerprint " + c.fingerprint()
+        String fingerprint = meta(file, c, Checkpoint.KEY_FINGERPRINT);
+        if (!data.fingerprint().equals(fingerprint)) {
+            throw new IllegalArgumentException(file + ": trained on a dataset with fingerprint " + fingerprint
                     + ", but the data given has " + data.fingerprint() + " (same files and preprocessing options?)");
         }
-        String kind = c.model();
-        int dim = Integer.parseInt(c.meta("model.dim"));
+        String kind = meta(file, c, Checkpoint.KEY_MODEL);
+        int dim = positive(file, c, "model.dim");
         Recommender model = switch (kind) {
             case "mf" -> new MatrixFactorization(data.users(), data.items(), dim, 0);
-            case "lightgcn" -> new LightGcn(data.users(), data.items(), dim, Integer.parseInt(c.meta("model.layers")),
-                    data.trainPtr(), data.trainItems(), 0);
+            case "lightgcn" -> new LightGcn(data.users(), data.items(), dim, integer(file, c, "model.layers", 0), data.trainPtr(), data.trainItems(), 0);
             case "hstu" -> {
-                int maxLen = Integer.parseInt(c.meta("model.max_len"));
+                int maxLen = positive(file, c, "model.max_len");
                 String history = c.metadata().getOrDefault("model.test_history", "train"); // absent before the option existed
-                yield Models.hstu(data, dim, Integer.parseInt(c.meta("model.blocks")), Integer.parseInt(c.meta("model.heads")),
-                        maxLen, Float.parseFloat(c.meta("model.dropout")), history, 0);
+                float dropout;
+                try {
+                    dropout = Float.parseFloat(meta(file, c, "model.dropout"));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(file + ": metadata 'model.dropout' is not a number: '" + c.metadata().get("model.dropout") + "'");
+                }
+                yield Models.hstu(data, dim, positive(file, c, "model.blocks"), positive(file, c, "model.heads"), maxLen, dropout, history, 0);
             }
             default -> throw new IllegalArgumentException(file + ": unknown model '" + kind + "'");
         };
         copyParams(file, c, model);
         return model;
+    }
+
+    /** A metadata value a model checkpoint must have; the error names the file and the keys it has. */
+    static String meta(Path file, Checkpoint c, String key) {
+        String v = c.metadata().get(key);
+        if (v == null) {
+            throw new IllegalArgumentException(file + ": not a kdrec model checkpoint: its __metadata__ has no '" + key + "' (it has "
+                    + c.metadata().keySet() + ")");
+        }
+        return v;
+    }
+
+    private static int positive(Path file, Checkpoint c, String key) {
+        return integer(file, c, key, 1);
+    }
+
+    private static int integer(Path file, Checkpoint c, String key, int min) {
+        String v = meta(file, c, key);
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= min) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(file + ": metadata '" + key + "' must be an integer >= " + min + ", got '" + v + "'");
     }
 
     /** Copies tensors named like the model's parameters into them; every parameter must be present with its shape. */

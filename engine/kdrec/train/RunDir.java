@@ -101,8 +101,8 @@ public final class RunDir implements AutoCloseable {
                 empty = s.findAny().isEmpty();
             }
             if (isRun && !overwrite) {
-                Map<String, Object> existing = readConfig(cfg);
                 Map<String, Object> wanted = roundTrip(normalized);
+                Map<String, Object> existing = sameFilesAs(readConfig(cfg), wanted);
                 if (existing.equals(wanted)) {
                     int strays = AtomicFiles.removeStrays(dir);
                     // an --overwrite that a crash interrupted left the run it replaced aside: this resume
@@ -152,6 +152,23 @@ public final class RunDir implements AutoCloseable {
         Files.createDirectories(dir);
         writeConfig(cfg, normalized);
         return new RunDir(dir, false, normalized, console, null);
+    }
+
+    /**
+     * The folder a run at {@code out} lives in, created, after checking that {@code out} can be a run
+     * folder: not the file system root, no file where a folder must be.
+     */
+    public static Path prepareParent(Path out) throws IOException {
+        Path abs = out.toAbsolutePath().normalize();
+        if (abs.getFileName() == null || abs.getParent() == null) {
+            throw new IllegalArgumentException("run folder " + out + ": a run needs a folder of its own (such as runs/NAME), not the file system root");
+        }
+        if (Files.exists(abs) && !Files.isDirectory(abs)) throw new IllegalArgumentException("run folder " + out + ": " + abs + " is a file, not a folder");
+        for (Path p = abs.getParent(); p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) throw new IllegalArgumentException("run folder " + out + ": " + p + " is a file, not a folder");
+        }
+        Files.createDirectories(abs.getParent());
+        return abs.getParent();
     }
 
     /** Where an overwritten run waits until its replacement holds something: a hidden sibling. */
@@ -330,6 +347,34 @@ public final class RunDir implements AutoCloseable {
                 yield v.toString();
             }
         };
+    }
+
+    /**
+     * {@code existing} with each text value that names the same file as {@code wanted}'s value at that
+     * place (another spelling of the path: relative or absolute, through a link) replaced by wanted's,
+     * so that resuming does not depend on how a teacher or data file was written.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> sameFilesAs(Map<String, Object> existing, Map<String, Object> wanted) {
+        Map<String, Object> out = new LinkedHashMap<>(existing);
+        for (var e : existing.entrySet()) {
+            Object old = e.getValue(), now = wanted.get(e.getKey());
+            if (old instanceof Map<?, ?> om && now instanceof Map<?, ?> nm) {
+                out.put(e.getKey(), sameFilesAs((Map<String, Object>) om, (Map<String, Object>) nm));
+            } else if (old instanceof String a && now instanceof String b && !a.equals(b) && sameFile(a, b)) {
+                out.put(e.getKey(), b);
+            }
+        }
+        return out;
+    }
+
+    private static boolean sameFile(String a, String b) {
+        try {
+            Path pa = Path.of(a), pb = Path.of(b);
+            return Files.isRegularFile(pa) && Files.isRegularFile(pb) && Files.isSameFile(pa, pb);
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 
     private static String describeDifferences(Map<String, Object> existing, Map<String, Object> wanted) {

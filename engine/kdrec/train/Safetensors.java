@@ -159,12 +159,18 @@ public final class Safetensors {
     /** A validated header: where the data section starts, the entries in header order, metadata. */
     private record Header(long dataStart, List<Entry> entries, Map<String, String> metadata) {}
 
+    /** Opens a safetensors file; a folder or a missing file is an error naming the path. */
+    private static FileChannel openForReading(Path file) throws IOException {
+        if (java.nio.file.Files.isDirectory(file)) throw new FormatException(file, "is a folder, not a safetensors file");
+        return FileChannel.open(file, StandardOpenOption.READ);
+    }
+
     /**
      * Maps {@code file} read-only into {@code arena} and returns tensors viewing the mapping; they stay
      * valid until the arena closes.
      */
     public static Contents read(Path file, Arena arena) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = openForReading(file)) {
             Header h = parseHeader(file, ch);
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             boolean le = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
@@ -185,7 +191,7 @@ public final class Safetensors {
 
     /** Reads {@code file} into heap tensors (copies); nothing stays mapped. */
     public static Contents readCopy(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+        try (FileChannel ch = openForReading(file); Arena arena = Arena.ofConfined()) {
             Header h = parseHeader(file, ch);
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             Map<String, Tensor> out = new LinkedHashMap<>();
@@ -204,7 +210,7 @@ public final class Safetensors {
 
     /** Reads only the metadata map of {@code file} (validating the whole header). */
     public static Map<String, String> readMetadata(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel ch = openForReading(file)) {
             return Collections.unmodifiableMap(parseHeader(file, ch).metadata);
         }
     }

@@ -40,8 +40,10 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         positive("epochs", epochs);
         positive("patience", patience);
         positive("batch_size", batchSize);
-        if (!(lr > 0f)) throw new IllegalArgumentException("lr must be > 0, got " + lr);
-        if (!(weightDecay >= 0f)) throw new IllegalArgumentException("weight_decay must be >= 0, got " + weightDecay);
+        if (!(lr > 0f) || Float.isInfinite(lr)) throw new IllegalArgumentException("lr must be a finite number > 0, got " + lr);
+        if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) {
+            throw new IllegalArgumentException("weight_decay must be a finite number >= 0 (as float32), got " + weightDecay);
+        }
         positive("eval_every", evalEvery);
         if (saveEvery < 0) throw new IllegalArgumentException("save_every must be >= 0 (0 = off), got " + saveEvery);
         if (topK < 20) throw new IllegalArgumentException("top_k must be >= 20 (metrics use @10 and @20), got " + topK);

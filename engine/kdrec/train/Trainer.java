@@ -119,7 +119,16 @@ public final class Trainer {
             if (dev != null) log(dev.describe());
             for (; epoch < cfg.epochs(); epoch++) {
                 long t0 = System.nanoTime();
-                Map<String, Double> parts = dev != null ? runEpoch(dev, epoch) : runEpoch(tape, adam, extraAdam, epoch);
+                Map<String, Double> parts;
+                try {
+                    parts = dev != null ? runEpoch(dev, epoch) : runEpoch(tape, adam, extraAdam, epoch);
+                } catch (NonFiniteLossException e) {
+                    Path last = out.checkpointDir() == null ? null : out.checkpointDir().resolve("last.safetensors");
+                    NonFiniteLossException stop = e.after(last != null && Files.isRegularFile(last)
+                            ? "the last checkpoint " + last + " is intact (--resume continues from it)" : "no checkpoint was written yet");
+                    log("stopped: " + stop.getMessage());
+                    throw stop;
+                }
                 // the host copy feeds the best-epoch copy and the checkpoints (Adam's state only the latter)
                 if (dev != null) dev.download(out.checkpointDir() != null);
                 long t1 = System.nanoTime();
@@ -327,9 +336,20 @@ public final class Trainer {
 
     /** A NaN or infinite loss part: the run stops naming the epoch, the batch and the loss term. */
     public static final class NonFiniteLossException extends RuntimeException {
+        private final String what;
+
         public NonFiniteLossException(int epoch, int batch, String term) {
-            super("loss term '" + term + "' became NaN or infinite at epoch " + epoch + ", batch " + batch
-                    + "; the last checkpoint is intact (try a lower lr or lambda)");
+            this("loss term '" + term + "' became NaN or infinite at epoch " + epoch + ", batch " + batch, null);
+        }
+
+        private NonFiniteLossException(String what, String checkpoint) {
+            super(what + (checkpoint == null ? "" : "; " + checkpoint) + " (try a lower lr or lambda)");
+            this.what = what;
+        }
+
+        /** The same stop, saying what the run has to resume from. */
+        NonFiniteLossException after(String checkpoint) {
+            return new NonFiniteLossException(what, checkpoint);
         }
     }
 

@@ -100,7 +100,7 @@ public final class Comparison {
             throw new IllegalArgumentException(out + " already holds a comparison; pass --resume to continue it (finished runs are kept)"
                     + " or --overwrite to start over");
         }
-        Files.createDirectories(abs.getParent());
+        RunDir.prepareParent(abs);
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("data", in.dataDescription());
         config.put("teacher", in.teacherDescription());

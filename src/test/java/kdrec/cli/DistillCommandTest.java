@@ -2,6 +2,7 @@ package kdrec.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -182,5 +183,27 @@ class DistillCommandTest {
         Result lazy = run(lazyArgs);
         assertEquals(0, lazy.code, lazy.err);
         assertTrue(Files.exists(lazyOut.resolve("best.safetensors")), "the lazy run's best checkpoint");
+    }
+
+    @Test
+    void badPathsAndCheckpointsSayWhatIsWrongInOneLine() throws Exception {
+        Path plain = dir.resolve("plain.safetensors");
+        kdrec.train.Safetensors.write(plain, java.util.Map.of("user", kdrec.tensor.Tensor.zeros(2, 2)));
+        Path file = Files.writeString(dir.resolve("afile"), "x");
+        String[][] cases = {
+                {"distill", "--data", DATA, "--teacher", dir.resolve("t").toString(), "--method", "rcekd", "--out", dir.resolve("x1").toString()},
+                {"distill", "--data", DATA, "--teacher", plain.toString(), "--method", "rcekd", "--out", dir.resolve("x2").toString()},
+                {"eval", "--data", DATA, "--checkpoint", dir.resolve("t").toString()},
+                {"train", "--data", DATA, "--epochs", "1", "--out", "/"},
+                {"train", "--data", DATA, "--epochs", "1", "--out", file.resolve("sub").toString()},
+                {"train", "--data", DATA, "--epochs", "1", "--set", "lr=Infinity", "--out", dir.resolve("x3").toString()}};
+        String[] want = {"is a folder; give a checkpoint such as", "not a kdrec model checkpoint: its __metadata__ has no 'dataset_fingerprint'",
+                "is a folder, not a safetensors file", "not the file system root", file + " is a file, not a folder", "lr must be a finite number"};
+        for (int c = 0; c < cases.length; c++) {
+            Result r = run(cases[c]);
+            assertEquals(1, r.code, String.join(" ", cases[c]) + "\n" + r.err);
+            assertTrue(r.err.contains(want[c]) && !r.err.contains("\tat "), String.join(" ", cases[c]) + "\n" + r.err);
+        }
+        assertFalse(Files.exists(dir.resolve("x1")) || Files.exists(dir.resolve("x2")) || Files.exists(dir.resolve("x3")), "nothing left behind");
     }
 }

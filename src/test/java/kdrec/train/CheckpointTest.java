@@ -68,6 +68,28 @@ class CheckpointTest {
     }
 
     @Test
+    void loadingAModelNamesTheFileAndTheBadMetadata() throws IOException {
+        TrainData data = new TrainData(kdrec.data.Datasets.loadUnchecked("synthetic:users=50,items=40,per_user=5,seed=1"));
+        Path plain = dir.resolve("plain.safetensors");
+        Safetensors.write(plain, Map.of("user", Tensor.zeros(50, 4)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(plain, data));
+        assertTrue(e.getMessage().contains(plain.toString()) && e.getMessage().contains("'dataset_fingerprint'"), e.getMessage());
+        TrainConfig cfg = TrainConfig.defaults().with(Map.of("dim", 4));
+        try (kdrec.model.Recommender m = Models.create(cfg, data)) {
+            Checkpoint good = Checkpoints.modelOnly(m, data, cfg, 0);
+            Path bad = dir.resolve("bad.safetensors");
+            good.with("model.dim", "abc").save(bad);
+            e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(bad, data));
+            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains("'model.dim'") && e.getMessage().contains("abc"), e.getMessage());
+            Map<String, String> noModel = new java.util.HashMap<>(good.metadata());
+            noModel.remove(Checkpoint.KEY_MODEL);
+            new Checkpoint(good.tensors(), noModel).save(bad);
+            e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(bad, data));
+            assertTrue(e.getMessage().contains("'model'"), e.getMessage());
+        }
+    }
+
+    @Test
     void refusesNewerFormats() throws IOException {
         Path f = dir.resolve("future.safetensors");
         Safetensors.write(f, Map.of("a", Tensor.zeros(1)), Map.of(Checkpoint.KEY_FORMAT, "99"));

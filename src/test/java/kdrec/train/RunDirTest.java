@@ -189,6 +189,27 @@ class RunDirTest {
     }
 
     @Test
+    void resumeAcceptsAnotherSpellingOfTheSameFile() throws IOException {
+        Path teacher = Files.writeString(root.resolve("t.safetensors"), "x");
+        String relative = Path.of("").toAbsolutePath().relativize(teacher.toAbsolutePath()).toString();
+        Map<String, Object> first = new LinkedHashMap<>(config(1e-3)), again = new LinkedHashMap<>(config(1e-3));
+        first.put("teacher", relative);
+        first.put("data", new LinkedHashMap<>(Map.of("spec", relative)));
+        again.put("teacher", teacher.toAbsolutePath().toString());
+        again.put("data", new LinkedHashMap<>(Map.of("spec", teacher.toAbsolutePath().toString())));
+        try (RunDir run = RunDir.open(root, "p", first, false, null)) {
+            Files.writeString(run.file("last.safetensors"), "ckpt");
+        }
+        try (RunDir run = RunDir.open(root, "p", again, false, null)) {
+            assertTrue(run.resumed(), "the same file written another way");
+        }
+        Path other = Files.writeString(root.resolve("u.safetensors"), "y");
+        again.put("teacher", other.toString());
+        FileAlreadyExistsException e = assertThrows(FileAlreadyExistsException.class, () -> RunDir.open(root, "p", again, false, null));
+        assertTrue(e.getMessage().contains("teacher"), e.getMessage());
+    }
+
+    @Test
     void neverDeletesSomethingThatIsNotARun() throws IOException {
         Path other = root.resolve("notes");
         Files.createDirectories(other);

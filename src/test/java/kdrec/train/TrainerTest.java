@@ -62,7 +62,7 @@ class TrainerTest {
     }
 
     @Test
-    void aNonFiniteLossStopsTheRunNamingEpochBatchAndTerm() {
+    void aNonFiniteLossStopsTheRunNamingEpochBatchAndTerm() throws Exception {
         TrainConfig c = cfg("mf", 2);
         Objective nan = new Objective() {
             @Override
@@ -73,6 +73,27 @@ class TrainerTest {
         try (Recommender m = Models.create(c, SYN)) {
             var e = assertThrows(Trainer.NonFiniteLossException.class, () -> new Trainer(c, SYN, m, nan, Trainer.Outputs.none()).fit(null));
             assertTrue(e.getMessage().contains("'kd'") && e.getMessage().contains("epoch 1") && e.getMessage().contains("batch 1"), e.getMessage());
+        }
+        // with a run folder: the message says what there is to resume from, and the log records why the run stopped
+        Bpr bpr = new Bpr();
+        Objective laterNan = new Objective() {
+            int steps;
+
+            @Override
+            public Map<String, Double> step(kdrec.autograd.Tape tape, Recommender model, kdrec.loss.Batch batch) {
+                Map<String, Double> parts = bpr.step(tape, model, batch);
+                return ++steps > 3 ? Map.of("bpr", Double.POSITIVE_INFINITY) : parts;
+            }
+        };
+        for (Objective o : new Objective[] {nan, laterNan}) {
+            Path run = dir.resolve(o == nan ? "first" : "later");
+            try (Recommender m = Models.create(c.with(Map.of("batch_size", 1_000_000, "epochs", 5)), SYN); RunLog log = new RunLog(run.resolve("log"), null)) {
+                var e = assertThrows(Trainer.NonFiniteLossException.class,
+                        () -> new Trainer(c.with(Map.of("batch_size", 1_000_000, "epochs", 5)), SYN, m, o, new Trainer.Outputs(log, null, run)).fit(null));
+                String want = o == nan ? "no checkpoint was written yet" : "last checkpoint " + run.resolve("last.safetensors") + " is intact";
+                assertTrue(e.getMessage().contains(want), e.getMessage());
+            }
+            assertTrue(Files.readString(run.resolve("log")).contains("stopped: loss term"), Files.readString(run.resolve("log")));
         }
     }
 
@@ -108,5 +129,15 @@ class TrainerTest {
         }
         var epochs = Files.readAllLines(csv).stream().skip(1).map(l -> l.substring(0, l.indexOf(','))).toList();
         assertEquals(java.util.List.of("1", "2"), epochs, "every epoch once: " + Files.readString(csv));
+    }
+
+    @Test
+    void learningRateAndWeightDecayMustBeFinite() {
+        for (Map<String, Object> bad : java.util.List.<Map<String, Object>>of(Map.of("lr", Double.POSITIVE_INFINITY), Map.of("lr", Double.NaN),
+                Map.of("lr", 0.0), Map.of("weight_decay", 1e39), Map.of("weight_decay", -1e-4))) {
+            var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(bad), bad.toString());
+            assertTrue(e.getMessage().contains(bad.keySet().iterator().next() + " must be a finite number") || e.getMessage().contains("must be"), e.getMessage());
+        }
+        assertEquals(0.5f, TrainConfig.defaults().with(Map.of("lr", 0.5)).lr());
     }
 }
