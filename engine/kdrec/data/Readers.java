@@ -143,6 +143,9 @@ public final class Readers {
         try {
             int v = Integer.parseInt(s.trim());
             if (v < 0) throw new NumberFormatException();
+            if (v == Integer.MAX_VALUE) { // dense ids size arrays by max id + 1
+                throw new DataFormatException(source, ln, what + " id " + v + " is too large for dense ids (at most " + (Integer.MAX_VALUE - 1) + ")");
+            }
             return v;
         } catch (NumberFormatException e) {
             throw new DataFormatException(source, ln, what + " must be a non-negative integer id, got '" + s.trim() + "'");

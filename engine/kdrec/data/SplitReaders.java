@@ -24,9 +24,12 @@ public final class SplitReaders {
     /** True when {@code dir} looks like a split folder (train.txt with a USER/ITEM header, or train.csv). */
     public static boolean isSplitFolder(Path dir) throws IOException {
         if (Files.isRegularFile(dir.resolve("train.csv"))) return true;
-        Path t = dir.resolve("train.txt");
-        if (!Files.isRegularFile(t)) return false;
-        try (BufferedReader r = Files.newBufferedReader(t)) {
+        return startsWithUserHeader(dir.resolve("train.txt"));
+    }
+
+    private static boolean startsWithUserHeader(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) return false;
+        try (BufferedReader r = Files.newBufferedReader(file)) {
             String h = r.readLine();
             return h != null && h.trim().toLowerCase(Locale.ROOT).replace('\t', ' ').startsWith("user");
         }
@@ -92,6 +95,14 @@ public final class SplitReaders {
     /** LightGCN's train.txt / test.txt: "user item item ..." per line, dense ids. */
     public static Dataset lightGcnFolder(Path dir) throws IOException {
         Path train = dir.resolve("train.txt"), test = dir.resolve("test.txt");
+        // a split folder whose train.txt lacks its header reads as a LightGCN folder: say so rather than drop valid.txt
+        for (Path f : new Path[] {dir.resolve("valid.txt"), test}) {
+            if (f.equals(test) ? startsWithUserHeader(test) : Files.isRegularFile(f)) {
+                throw new DataFormatException(train, 1, "no USER\tITEM header, so " + dir + " reads as a LightGCN folder (lines 'user item item"
+                        + " ...', train.txt and test.txt only), but " + f.getFileName() + (f.equals(test) ? " has that header" : " is there")
+                        + ": give train.txt, valid.txt and test.txt the header USER\tITEM to use them as a split folder");
+            }
+        }
         int[] maxUser = {-1}, maxItem = {-1};
         java.util.List<IntArrayList> tr = adjacency(train, maxUser, maxItem), te = adjacency(test, maxUser, maxItem);
         int nu = maxUser[0] + 1, ni = maxItem[0] + 1;
