@@ -53,14 +53,14 @@ final class DemoCommand implements Callable<Integer> {
         dev = device.get();
         TrainData td = DataOptions.embedded("insteval");
         System.out.println("kdrec demo: " + td.summary());
-        Files.createDirectories(out);
-        List<List<String>> rows = new ArrayList<>();
-        Evaluator.Result pop = new Evaluator(td, 20).mostPopular();
-        rows.add(Summary.row("most-popular", pop.test(), null));
         TrainConfig base = TrainConfig.defaults().with(Map.of("epochs", epochs, "seed", seed, "patience", 30));
         TrainConfig teacherCfg = base.with(Map.of("dim", teacherDim, "weight_decay", 1e-4));
         // students learn at lr 0.01: on 57k train interactions the default 1e-3 needs ~300 epochs to converge
         TrainConfig studentCfg = base.with(Map.of("dim", studentDim, "weight_decay", 1e-4, "lr", 0.01));
+        Files.createDirectories(out); // after the settings are checked: a bad one leaves no folder
+        List<List<String>> rows = new ArrayList<>();
+        Evaluator.Result pop = new Evaluator(td, 20).mostPopular();
+        rows.add(Summary.row("most-popular", pop.test(), null));
         Recommender teacherModel = Models.create(teacherCfg, td);
         try (Teacher teacher = trainTeacher(teacherCfg, td, teacherModel, rows)) {
             rows.add(trainFresh("student", Distillation.resolve(Distillation.SCRATCH, studentCfg, null, "mf", Map.of()), td, teacher));

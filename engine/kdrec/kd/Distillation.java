@@ -106,6 +106,10 @@ public final class Distillation {
             }
         }
         Setup s = new Setup(name, student.with(trainKeys), params.with(methodKeys));
+        if (!s.scratch()) {
+            double lambda = s.lambda(); // checked here too, so that a bad one fails before data and teacher load
+            if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+        }
         if (name.equals("freqd") && s.student().model().equals("hstu")) {
             throw new IllegalArgumentException("freqd distils from the student's raw user and item tables: it needs an mf or lightgcn student, not hstu");
         }
