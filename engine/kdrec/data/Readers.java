@@ -160,8 +160,58 @@ public final class Readers {
     }
 
     /** Splits on one delimiter (no quoting: interaction files have plain ids). */
+    /**
+     * Fields of a line split at {@code delim}; a field that starts with a double quote runs to its closing
+     * quote (RFC 4180: delimiters inside are part of it, "" is one quote), so that {@code "1"} and {@code 1}
+     * are the same id. A quote that never closes leaves the line split plainly.
+     */
     static String[] split(String line, char delim, int expected) {
         List<String> parts = new ArrayList<>(Math.max(4, expected));
+        if (line.indexOf('"') >= 0) {
+            StringBuilder field = new StringBuilder();
+            int i = 0, n = line.length();
+            boolean ok = true;
+            while (ok) {
+                field.setLength(0);
+                if (i < n && line.charAt(i) == '"') {
+                    int j = i + 1;
+                    boolean closed = false;
+                    while (j < n) {
+                        char c = line.charAt(j);
+                        if (c == '"' && j + 1 < n && line.charAt(j + 1) == '"') {
+                            field.append('"');
+                            j += 2;
+                        } else if (c == '"') {
+                            closed = true;
+                            j++;
+                            break;
+                        } else {
+                            field.append(c);
+                            j++;
+                        }
+                    }
+                    if (!closed || (j < n && line.charAt(j) != delim)) {
+                        ok = false;
+                        break;
+                    }
+                    i = j;
+                } else {
+                    int j = line.indexOf(delim, i);
+                    if (j < 0) j = n;
+                    field.append(line, i, j);
+                    i = j;
+                }
+                parts.add(field.toString());
+                if (i >= n) break;
+                i++; // the delimiter
+                if (i == n) {
+                    parts.add("");
+                    break;
+                }
+            }
+            if (ok) return parts.toArray(new String[0]);
+            parts.clear();
+        }
         int start = 0;
         for (int i = 0; i < line.length(); i++) {
             if (line.charAt(i) == delim) {

@@ -56,6 +56,7 @@ public final class AtomicFiles {
                 body.write(ch);
                 ch.force(true);
             }
+            permissionsLikeANewFile(tmp, abs);
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (Throwable t) {
             try {
@@ -66,6 +67,20 @@ public final class AtomicFiles {
             throw t;
         }
         syncDirectory(dir);
+    }
+
+    /**
+     * A temporary file is created owner-only (0600); the file it becomes gets the target's permissions
+     * when it replaces one, else rw-r--r--, as the run's log and metrics.csv have. No-op off POSIX.
+     */
+    private static void permissionsLikeANewFile(Path tmp, Path target) throws IOException {
+        try {
+            var perms = Files.exists(target) ? Files.getPosixFilePermissions(target)
+                    : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+            Files.setPosixFilePermissions(tmp, perms);
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: its defaults stand
+        }
     }
 
     /** Atomically replaces (or creates) {@code target} with {@code content} in UTF-8. */

@@ -42,6 +42,19 @@ class ReadersTest {
     }
 
     @Test
+    void quotedCsvFieldsAreUnquoted() throws IOException {
+        // spreadsheet exports quote fields: "1" and 1 are one user; a quoted field may hold the delimiter or ""
+        Interactions in = Readers.delimited(write("q.csv", "\"user\",\"item\",\"rating\"\n\"1\",\"a,b\",\"5\"\n1,\"x\"\"y\",4\n\"2\",c,3\n"));
+        assertEquals(3, in.size());
+        assertEquals(2, in.userIds().size());
+        assertEquals("a,b", in.itemIds().original(0));
+        assertEquals("x\"y", in.itemIds().original(1));
+        assertEquals(5f, in.rating(0));
+        assertEquals(4, Readers.split("1,\"a\"b,2,", ',', 4).length, "a quote inside a field: split plainly");
+        assertEquals(java.util.List.of("1", "", ""), java.util.List.of(Readers.split("\"1\",,", ',', 3)));
+    }
+
+    @Test
     void tsvIsSniffedAndRatingIsOptional() throws IOException {
         Interactions in = Readers.delimited(write("r.tsv", "item\tuser\n7\t1\n8\t1\n"));
         assertEquals(2, in.size());

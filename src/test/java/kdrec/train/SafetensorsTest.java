@@ -150,6 +150,18 @@ class SafetensorsTest {
     }
 
     @Test
+    void writtenFilesAreReadableLikeAnyNewFileAndKeepTheirPermissionsWhenReplaced() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"));
+        Path f = dir.resolve("p.safetensors");
+        Safetensors.write(f, Map.of("a", Tensor.zeros(1)));
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)),
+                "not the temporary file's owner-only 0600");
+        Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+        Safetensors.write(f, Map.of("a", Tensor.zeros(2)));
+        assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+    }
+
+    @Test
     void badTensorNames() {
         assertThrows(IllegalArgumentException.class, () -> Safetensors.write(dir.resolve("x"), Map.of("__metadata__", Tensor.zeros(1))));
         assertThrows(IllegalArgumentException.class, () -> Safetensors.write(dir.resolve("x"), Map.of("", Tensor.zeros(1))));
