@@ -117,13 +117,25 @@ class RunDirTest {
         assertTrue(Files.isRegularFile(root.resolve("f").resolve("config.yaml")), "a resumed run is never deleted, even when it failed again");
     }
 
+    /** A finished run named {@code name} whose best.safetensors holds {@code best}. */
+    private Path finishedRun(String name, String best) throws IOException {
+        try (RunDir run = RunDir.open(root, name, config(1e-3), false, null)) {
+            Files.writeString(run.file("best.safetensors"), best);
+            run.completed();
+            return run.path();
+        }
+    }
+
+    /** The state an --overwrite with {@code config} leaves when killed before its first checkpoint. */
+    private static void overwriteCutShort(Path dir, Map<String, Object> config) throws IOException {
+        Files.move(dir, RunDir.replacedPath(dir));
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(RunDir.CONFIG_FILE), RunDir.toYaml(config));
+    }
+
     @Test
     void overwriteLosesNothingUntilTheNewRunHoldsSomething() throws IOException {
-        Path dir = root.resolve("o"), aside = RunDir.replacedPath(dir);
-        try (RunDir run = RunDir.open(root, "o", config(1e-3), false, null)) {
-            Files.writeString(run.file("best.safetensors"), "good");
-            run.completed();
-        }
+        Path dir = finishedRun("o", "good"), aside = RunDir.replacedPath(dir);
         try (RunDir run = RunDir.open(root, "o", config(1e-2), true, null)) {
             assertTrue(Files.isRegularFile(aside.resolve("best.safetensors")), "the old run waits aside while the new one starts");
             assertFalse(Files.exists(run.file("best.safetensors")));
@@ -154,15 +166,9 @@ class RunDirTest {
 
     @Test
     void resumingAnOverwriteACrashInterruptedSettlesItAndRemovesStrayTempFiles() throws IOException {
-        Path dir = root.resolve("c"), aside = RunDir.replacedPath(dir);
-        try (RunDir run = RunDir.open(root, "c", config(1e-3), false, null)) {
-            Files.writeString(run.file("best.safetensors"), "old");
-            run.completed();
-        }
+        Path dir = finishedRun("c", "old"), aside = RunDir.replacedPath(dir);
         // what a kill -9 during an --overwrite leaves: the new run's bookkeeping, the old run aside, a half-written checkpoint
-        Files.move(dir, aside);
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve(RunDir.CONFIG_FILE), RunDir.toYaml(config(1e-2)));
+        overwriteCutShort(dir, config(1e-2));
         Files.writeString(dir.resolve(".last.safetensors.8843536738801057562.tmp"), "half");
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         try (RunDir run = RunDir.open(root, "c", config(1e-2), false, new PrintStream(console, true, StandardCharsets.UTF_8))) {
@@ -176,9 +182,7 @@ class RunDirTest {
         assertEquals("old", Files.readString(dir.resolve("best.safetensors")), "the overwritten run is back");
         assertFalse(Files.exists(aside));
         // again, and this time the resumed run writes a checkpoint: the old run is deleted
-        Files.move(dir, aside);
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve(RunDir.CONFIG_FILE), RunDir.toYaml(config(1e-2)));
+        overwriteCutShort(dir, config(1e-2));
         Files.writeString(dir.resolve(".notes.tmp"), "not a temp file of ours: no digits");
         try (RunDir run = RunDir.open(root, "c", config(1e-2), false, null)) {
             assertTrue(Files.exists(dir.resolve(".notes.tmp")));
