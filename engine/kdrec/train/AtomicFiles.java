@@ -28,6 +28,11 @@ public final class AtomicFiles {
 
     private static final java.util.regex.Pattern STRAY = java.util.regex.Pattern.compile("\\..+\\.\\d+\\.tmp");
 
+    /** Whether a file name is one of {@link #write}'s temporary files. */
+    public static boolean isStray(String fileName) {
+        return STRAY.matcher(fileName).matches();
+    }
+
     /**
      * Deletes the temporary files a crash left in {@code dir} ({@code .NAME.DIGITS.tmp}, as {@link #write}
      * names them); returns how many. For a directory no other process writes to at the moment.
@@ -50,13 +55,13 @@ public final class AtomicFiles {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        Path tmp = createTemp(dir, "." + abs.getFileName() + ".");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 body.write(ch);
                 ch.force(true);
             }
-            permissionsLikeANewFile(tmp, abs);
+            keepTargetPermissions(tmp, abs);
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (Throwable t) {
             try {
@@ -70,16 +75,24 @@ public final class AtomicFiles {
     }
 
     /**
-     * A temporary file is created owner-only (0600); the file it becomes gets the target's permissions
-     * when it replaces one, else rw-r--r--, as the run's log and metrics.csv have. No-op off POSIX.
+     * The temporary file, created with the permissions a new file gets here (rw-rw-rw- less the umask,
+     * as the run's log and metrics.csv; createTempFile's own default is owner-only 0600).
      */
-    private static void permissionsLikeANewFile(Path tmp, Path target) throws IOException {
+    private static Path createTemp(Path dir, String prefix) throws IOException {
         try {
-            var perms = Files.exists(target) ? Files.getPosixFilePermissions(target)
-                    : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
-            Files.setPosixFilePermissions(tmp, perms);
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: its defaults stand
+            return Files.createTempFile(dir, prefix, ".tmp",
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-")));
+        } catch (UnsupportedOperationException e) { // not a POSIX file system
+            return Files.createTempFile(dir, prefix, ".tmp");
+        }
+    }
+
+    /** A file that replaces another keeps that one's permissions (best effort: some mounts refuse chmod). */
+    private static void keepTargetPermissions(Path tmp, Path target) {
+        try {
+            if (Files.exists(target)) Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
+        } catch (UnsupportedOperationException | IOException e) {
+            // the temporary file's own permissions stand
         }
     }
 

@@ -46,7 +46,9 @@ import org.yaml.snakeyaml.representer.Representer;
  * by {@link #close} and the run it was to replace moved back. A resumed run is never deleted, except one
  * that resumes an overwrite a crash interrupted (the replaced run still aside) and again ends holding
  * nothing: it is settled as that overwrite would have been. Resuming also removes the temporary files a
- * crash left mid-write ({@link AtomicFiles#removeStrays}).
+ * crash left mid-write ({@link AtomicFiles#removeStrays}). Every step of an overwrite and of a settle is one
+ * rename, a folder creation or an atomic write, and a run is deleted by renaming it to {@code .NAME.discarded}
+ * first, so {@link #open} can undo what a crash between two steps left (see {@code repair}).
  *
  * <p>config.yaml key order: a {@link SequencedMap} (LinkedHashMap, TreeMap) keeps its order, any other
  * map is sorted by key, so the file is stable. Values may be strings, numbers, booleans, null, maps,
@@ -93,6 +95,31 @@ public final class RunDir implements AutoCloseable {
         Path dir = root.resolve(name);
         Map<String, Object> normalized = normalizeMap(config);
         Path cfg = dir.resolve(CONFIG_FILE);
+        String repaired = repair(dir);
+        RunDir run = openRepaired(dir, cfg, normalized, overwrite, console);
+        if (repaired != null) run.log.line(repaired);
+        return run;
+    }
+
+    /**
+     * Undoes what a crash in the middle of an open or a settle left (each step of those is one rename,
+     * a directory creation or an atomic write): a config.yaml half-written in a fresh folder (only its
+     * temporary file there), a run moved aside whose replacement was never made or was already
+     * discarded (moved back), a discarded run not yet deleted. Returns a line for the log, or null.
+     */
+    private static String repair(Path dir) throws IOException {
+        Path aside = replacedPath(dir), trash = discardedPath(dir);
+        if (Files.exists(trash)) deleteTree(trash);
+        if (Files.isDirectory(dir) && !Files.isRegularFile(dir.resolve(CONFIG_FILE)) && onlyStrays(dir)) AtomicFiles.removeStrays(dir);
+        if (Files.isRegularFile(aside.resolve(CONFIG_FILE)) && (!Files.exists(dir) || isEmptyDir(dir))) {
+            if (Files.exists(dir)) Files.delete(dir);
+            Files.move(aside, dir);
+            return "put back the run that an interrupted --overwrite had moved to " + aside;
+        }
+        return null;
+    }
+
+    private static RunDir openRepaired(Path dir, Path cfg, Map<String, Object> normalized, boolean overwrite, PrintStream console) throws IOException {
         if (Files.exists(dir)) {
             if (!Files.isDirectory(dir)) throw new FileAlreadyExistsException(dir.toString(), null, "exists and is not a directory");
             boolean isRun = Files.isRegularFile(cfg);
@@ -131,27 +158,57 @@ public final class RunDir implements AutoCloseable {
                     if (!Files.isRegularFile(aside.resolve(CONFIG_FILE)) && !isEmptyDir(aside)) {
                         throw new FileAlreadyExistsException(aside.toString(), null, "exists and is not a kdrec run; refusing to delete it");
                     }
-                    deleteTree(aside);
+                    if (Files.isRegularFile(aside.resolve(CONFIG_FILE)) && onlyBookkeeping(dir)) {
+                        // that overwrite was cut short before its run held anything: the run it was replacing
+                        // is still the one this overwrite replaces, so it stays aside and the empty attempt goes
+                        discard(dir);
+                        return startReplacing(dir, cfg, normalized, console, aside);
+                    }
+                    discard(aside);
                 }
                 Files.move(dir, aside);
-                try {
-                    Files.createDirectories(dir);
-                    writeConfig(cfg, normalized);
-                    return new RunDir(dir, false, normalized, console, aside);
-                } catch (IOException | RuntimeException e) { // the new run never started: the old one goes back
-                    try {
-                        if (Files.exists(dir)) deleteTree(dir);
-                        Files.move(aside, dir);
-                    } catch (IOException back) {
-                        e.addSuppressed(back);
-                    }
-                    throw e;
-                }
+                return startReplacing(dir, cfg, normalized, console, aside);
             }
         }
         Files.createDirectories(dir);
         writeConfig(cfg, normalized);
         return new RunDir(dir, false, normalized, console, null);
+    }
+
+    /** Creates the new run in {@code dir} while the run it replaces waits in {@code aside}; on failure that one goes back. */
+    private static RunDir startReplacing(Path dir, Path cfg, Map<String, Object> normalized, PrintStream console, Path aside) throws IOException {
+        try {
+            Files.createDirectories(dir);
+            writeConfig(cfg, normalized);
+            return new RunDir(dir, false, normalized, console, aside);
+        } catch (IOException | RuntimeException e) { // the new run never started: the old one goes back
+            try {
+                if (Files.exists(dir)) discard(dir);
+                Files.move(aside, dir);
+            } catch (IOException back) {
+                e.addSuppressed(back);
+            }
+            throw e;
+        }
+    }
+
+    /** Where a run being deleted is renamed first, so that a crash mid-delete leaves no half run under its name. */
+    static Path discardedPath(Path dir) {
+        return dir.resolveSibling("." + dir.getFileName() + ".discarded");
+    }
+
+    /** Deletes a run directory: renamed aside first (one atomic step), then deleted. */
+    private static void discard(Path dir) throws IOException {
+        Path trash = discardedPath(dir);
+        if (Files.exists(trash)) deleteTree(trash);
+        Files.move(dir, trash);
+        deleteTree(trash);
+    }
+
+    private static boolean onlyStrays(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.allMatch(p -> AtomicFiles.isStray(p.getFileName().toString()));
+        }
     }
 
     /**
@@ -250,20 +307,24 @@ public final class RunDir implements AutoCloseable {
     private void settle() {
         if (resumed && replaced == null) return;
         try {
-            if (!completed && onlyBookkeeping()) {
-                deleteTree(path);
+            if (!completed && onlyBookkeeping(path)) {
+                discard(path);
                 if (replaced != null) Files.move(replaced, path);
             } else if (replaced != null) {
-                deleteTree(replaced);
+                discard(replaced);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("settling the run directory " + path + (replaced != null ? " (the replaced run is in " + replaced + ")" : ""), e);
         }
     }
 
-    private boolean onlyBookkeeping() throws IOException {
-        try (Stream<Path> s = Files.list(path)) {
-            return s.allMatch(p -> Set.of(CONFIG_FILE, LOG_FILE, METRICS_FILE).contains(p.getFileName().toString()));
+    /** A run folder holding nothing of its own: config, log, metrics and temporary files a crash left. */
+    private static boolean onlyBookkeeping(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.allMatch(p -> {
+                String n = p.getFileName().toString();
+                return Set.of(CONFIG_FILE, LOG_FILE, METRICS_FILE).contains(n) || AtomicFiles.isStray(n);
+            });
         }
     }
 
@@ -371,7 +432,7 @@ public final class RunDir implements AutoCloseable {
     private static boolean sameFile(String a, String b) {
         try {
             Path pa = Path.of(a), pb = Path.of(b);
-            return Files.isRegularFile(pa) && Files.isRegularFile(pb) && Files.isSameFile(pa, pb);
+            return Files.exists(pa) && Files.exists(pb) && Files.isSameFile(pa, pb);
         } catch (IOException | java.nio.file.InvalidPathException e) {
             return false;
         }

@@ -193,6 +193,40 @@ class RunDirTest {
     }
 
     @Test
+    void aCrashAtAnyStepOfAnOverwriteLosesNothing() throws IOException {
+        // the same --overwrite run again after it was cut short: the original stays the run being replaced
+        Path dir = finishedRun("k", "orig"), aside = RunDir.replacedPath(dir);
+        overwriteCutShort(dir, config(1e-2));
+        try (RunDir run = RunDir.open(root, "k", config(1e-2), true, null)) {
+            assertEquals("orig", Files.readString(aside.resolve("best.safetensors")), "not replaced by the empty attempt");
+            // and this attempt fails early too
+        }
+        assertEquals("orig", Files.readString(dir.resolve("best.safetensors")));
+        assertFalse(Files.exists(aside));
+        // killed between moving the old run aside and creating the new folder: the next open puts it back
+        Files.move(dir, aside);
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        try (RunDir run = RunDir.open(root, "k", config(1e-3), false, new PrintStream(console, true, StandardCharsets.UTF_8))) {
+            assertTrue(run.resumed(), "the original run, back under its name, resumes");
+        }
+        assertTrue(console.toString(StandardCharsets.UTF_8).contains("put back"), console.toString(StandardCharsets.UTF_8));
+        assertEquals("orig", Files.readString(dir.resolve("best.safetensors")));
+        // killed while a fresh run's config.yaml was being written: only its temporary file is there
+        Path fresh = Files.createDirectories(root.resolve("f"));
+        Files.writeString(fresh.resolve(".config.yaml.123456789.tmp"), "half");
+        try (RunDir run = RunDir.open(root, "f", config(1e-3), false, null)) {
+            run.completed();
+        }
+        assertTrue(Files.isRegularFile(fresh.resolve(RunDir.CONFIG_FILE)));
+        // killed while a discarded run was being deleted: the leftover goes at the next open
+        Path trash = Files.createDirectories(RunDir.discardedPath(dir));
+        Files.writeString(trash.resolve("log"), "x");
+        try (RunDir run = RunDir.open(root, "k", config(1e-3), false, null)) {
+            assertFalse(Files.exists(trash));
+        }
+    }
+
+    @Test
     void resumeAcceptsAnotherSpellingOfTheSameFile() throws IOException {
         Path teacher = Files.writeString(root.resolve("t.safetensors"), "x");
         String relative = Path.of("").toAbsolutePath().relativize(teacher.toAbsolutePath()).toString();
@@ -207,6 +241,9 @@ class RunDirTest {
         try (RunDir run = RunDir.open(root, "p", again, false, null)) {
             assertTrue(run.resumed(), "the same file written another way");
         }
+        Path folder = Files.createDirectories(root.resolve("data"));
+        Map<String, Object> a = new LinkedHashMap<>(Map.of("spec", folder + "/")), b = new LinkedHashMap<>(Map.of("spec", folder.toString()));
+        assertEquals(b, RunDir.sameFilesAs(a, b), "a folder written with and without its trailing slash");
         Path other = Files.writeString(root.resolve("u.safetensors"), "y");
         again.put("teacher", other.toString());
         FileAlreadyExistsException e = assertThrows(FileAlreadyExistsException.class, () -> RunDir.open(root, "p", again, false, null));
