@@ -14,7 +14,8 @@ import java.util.Locale;
  *       {@code .txt} TSV with header {@code USER\tITEM} and dense integer ids (the KD papers' format;
  *       n = max id + 1 over all splits) or {@code .csv} with header {@code user,item} and any ids
  *       (remapped through one id map shared by the splits);</li>
- *   <li>a LightGCN-style folder: {@code train.txt} and {@code test.txt}, lines {@code user item item ...}
+ *   <li>a LightGCN-style folder: {@code train.txt} and {@code test.txt} (and {@code valid.txt}, used as the
+ *       validation split when present), lines {@code user item item ...}
  *       of dense integer ids.</li>
  * </ul>
  */
@@ -95,20 +96,22 @@ public final class SplitReaders {
     /** LightGCN's train.txt / test.txt: "user item item ..." per line, dense ids. */
     public static Dataset lightGcnFolder(Path dir) throws IOException {
         Path train = dir.resolve("train.txt"), test = dir.resolve("test.txt");
-        // a split folder whose train.txt lacks its header reads as a LightGCN folder: say so rather than drop valid.txt
-        for (Path f : new Path[] {dir.resolve("valid.txt"), test}) {
-            if (f.equals(test) ? startsWithUserHeader(test) : Files.isRegularFile(f)) {
-                throw new DataFormatException(train, 1, "no USER\tITEM header, so " + dir + " reads as a LightGCN folder (lines 'user item item"
-                        + " ...', train.txt and test.txt only), but " + f.getFileName() + (f.equals(test) ? " has that header" : " is there")
-                        + ": give train.txt, valid.txt and test.txt the header USER\tITEM to use them as a split folder");
+        // a split folder whose train.txt lacks its header reads as a LightGCN folder: a header elsewhere is an
+        // error naming the file that lacks one; a valid.txt in the folder's own line format is its validation split
+        Path valid = dir.resolve("valid.txt");
+        for (Path f : new Path[] {valid, test}) {
+            if (startsWithUserHeader(f)) {
+                throw new DataFormatException(train, 1, "no USER\\tITEM header, so " + dir + " reads as a LightGCN folder (lines 'user item"
+                        + " item ...'), but " + f.getFileName() + " has one: give train.txt the same header to use the folder as split files");
             }
         }
         int[] maxUser = {-1}, maxItem = {-1};
         java.util.List<IntArrayList> tr = adjacency(train, maxUser, maxItem), te = adjacency(test, maxUser, maxItem);
+        java.util.List<IntArrayList> va = Files.isRegularFile(valid) ? adjacency(valid, maxUser, maxItem) : null;
         int nu = maxUser[0] + 1, ni = maxItem[0] + 1;
         if (nu == 0 || ni == 0) throw new DataFormatException(train, 0, "no interactions");
         return new Dataset(dir.getFileName().toString(), IdMap.identity(nu), IdMap.identity(ni), toMatrix(tr, nu, ni),
-                InteractionMatrix.empty(nu, ni), toMatrix(te, nu, ni));
+                va == null ? InteractionMatrix.empty(nu, ni) : toMatrix(va, nu, ni), toMatrix(te, nu, ni));
     }
 
     private static java.util.List<IntArrayList> adjacency(Path file, int[] maxUser, int[] maxItem) throws IOException {

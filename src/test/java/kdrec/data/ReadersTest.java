@@ -126,17 +126,22 @@ class ReadersTest {
         // a folder's splits are used as given: preprocessing switches are refused, not silently ignored
         var e = assertThrows(IllegalArgumentException.class, () -> Datasets.load(d.toString(), new Preprocess(null, 2, 0, true)));
         assertTrue(e.getMessage().contains("used as given") && e.getMessage().contains("--kcore-users"), e.getMessage());
-        // a split folder that forgot its headers is not silently read without its validation split
-        Files.writeString(d.resolve("valid.txt"), "0 2\n");
+        // a valid.txt in the same line format is the validation split (it used to be dropped without a word)
+        Files.writeString(d.resolve("valid.txt"), "0 2\n1 4\n");
+        Dataset withValid = Datasets.load(d.toString(), Preprocess.defaults());
+        assertEquals(2, withValid.valid().nnz());
+        assertTrue(withValid.valid().contains(1, 4));
+        // split files whose train.txt forgot the header: the error names the file that lacks it
+        Files.writeString(d.resolve("valid.txt"), "USER\tITEM\n0\t2\n");
         var noHeader = assertThrows(DataFormatException.class, () -> Datasets.load(d.toString(), Preprocess.defaults()));
-        assertTrue(noHeader.getMessage().contains("train.txt") && noHeader.getMessage().contains("valid.txt is there"), noHeader.getMessage());
+        assertTrue(noHeader.getMessage().contains("train.txt") && noHeader.getMessage().contains("valid.txt has one"), noHeader.getMessage());
         Files.delete(d.resolve("valid.txt"));
         Files.writeString(d.resolve("test.txt"), "0 2147483647\n");
         var huge = assertThrows(DataFormatException.class, () -> Datasets.load(d.toString(), Preprocess.defaults()));
         assertTrue(huge.getMessage().contains("test.txt:1") && huge.getMessage().contains("too large"), huge.getMessage());
         Files.writeString(d.resolve("test.txt"), "USER\tITEM\n0\t4\n");
         var half = assertThrows(DataFormatException.class, () -> Datasets.load(d.toString(), Preprocess.defaults()));
-        assertTrue(half.getMessage().contains("test.txt has that header"), half.getMessage());
+        assertTrue(half.getMessage().contains("test.txt has one"), half.getMessage());
     }
 
     @Test
