@@ -28,8 +28,7 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             // Bad input (flags, data, checkpoints) is the user's to fix: say what and where, no stack trace.
             if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof java.io.IOException
-                    || ex instanceof java.io.UncheckedIOException || ex instanceof kdrec.train.Trainer.NonFiniteLossException
-                    || ex instanceof java.util.NoSuchElementException) {
+                    || ex instanceof java.io.UncheckedIOException || ex instanceof kdrec.train.Trainer.NonFiniteLossException) {
                 commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + describe(ex));
                 if (Boolean.getBoolean("kdrec.debug")) ex.printStackTrace(commandLine.getErr());
                 return 1;
@@ -39,8 +38,10 @@ public final class Main implements Runnable {
         try {
             return cl.execute(args);
         } catch (OutOfMemoryError e) {
-            System.err.println("kdrec: out of memory (" + e.getMessage() + "): use a smaller --dim, --batch-size or dataset, or give the JVM"
-                    + " more heap, e.g. KDREC_JAVA_OPTS=-Xmx16g");
+            String m = String.valueOf(e.getMessage());
+            boolean heap = m.contains("Java heap space") || m.contains("GC overhead");
+            System.err.println("kdrec: out of memory (" + m + "): use a smaller --dim, batch_size or dataset"
+                    + (heap ? ", or give the JVM more heap, e.g. KDREC_JAVA_OPTS=-Xmx16g" : " (this was the machine's memory, outside the JVM heap)"));
             return 1;
         }
     }
@@ -52,6 +53,7 @@ public final class Main implements Runnable {
             String what = f instanceof java.nio.file.NoSuchFileException ? "no such file or folder"
                     : f instanceof java.nio.file.AccessDeniedException ? "permission denied"
                     : f instanceof java.nio.file.NotDirectoryException ? "not a folder"
+                    : f instanceof java.nio.file.DirectoryNotEmptyException ? "folder not empty"
                     : f instanceof java.nio.file.FileAlreadyExistsException && f.getReason() == null ? "already exists"
                     : f.getReason() != null ? f.getReason() : f.getClass().getSimpleName();
             String prefix = io == ex || ex.getMessage() == null || ex.getMessage().equals(io.toString()) ? "" : ex.getMessage() + ": ";

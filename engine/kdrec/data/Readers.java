@@ -159,7 +159,6 @@ public final class Readers {
         return ' ';
     }
 
-    /** Splits on one delimiter (no quoting: interaction files have plain ids). */
     /**
      * Fields of a line split at {@code delim}; a field that starts with a double quote runs to its closing
      * quote (RFC 4180: delimiters inside are part of it, "" is one quote), so that {@code "1"} and {@code 1}

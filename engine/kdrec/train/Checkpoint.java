@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import kdrec.tensor.Tensor;
 
 /**
@@ -83,7 +82,7 @@ public record Checkpoint(Map<String, Tensor> tensors, Map<String, String> metada
     /** Metadata value of {@code key}; throws naming the keys present when absent. */
     public String meta(String key) {
         String v = metadata.get(key);
-        if (v == null) throw new NoSuchElementException("checkpoint has no metadata '" + key + "'; has " + metadata.keySet());
+        if (v == null) throw new IllegalArgumentException("checkpoint has no metadata '" + key + "'; has " + metadata.keySet());
         return v;
     }
 
@@ -140,7 +139,7 @@ public record Checkpoint(Map<String, Tensor> tensors, Map<String, String> metada
     /** The tensor {@code name}; throws naming the tensors present when absent. */
     public Tensor tensor(String name) {
         Tensor t = tensors.get(name);
-        if (t == null) throw new NoSuchElementException("checkpoint has no tensor '" + name + "'; has " + tensors.keySet());
+        if (t == null) throw new IllegalArgumentException("checkpoint has no tensor '" + name + "'; has " + tensors.keySet());
         return t;
     }
 

@@ -1,5 +1,6 @@
 package kdrec.train;
 
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.InteractiveConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -28,8 +29,15 @@ public final class Progress implements AutoCloseable {
         if (!enabled) return new Progress(null);
         ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(200).clearDisplayOnFinish().continuousUpdate()
-                .setConsumer(new InteractiveConsoleProgressBarConsumer(System.out)).build();
+                .setConsumer(cursorMoves() ? new InteractiveConsoleProgressBarConsumer(System.out) : new ConsoleProgressBarConsumer(System.out))
+                .build();
         return new Progress(bar);
+    }
+
+    /** Whether the terminal takes cursor movement (the interactive bar moves up and down a line); dumb ones get carriage returns only. */
+    private static boolean cursorMoves() {
+        String term = System.getenv("TERM");
+        return term != null && !term.isBlank() && !term.equals("dumb") && System.getenv("INSIDE_EMACS") == null;
     }
 
     public void step() {

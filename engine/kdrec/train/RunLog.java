@@ -40,10 +40,19 @@ public final class RunLog implements AutoCloseable {
     }
 
     /** Writes {@code text} (each of its lines) to the console and the file. */
-    public synchronized void line(String text) {
+    public void line(String text) {
+        write(text, true);
+    }
+
+    /** Writes {@code text} to the file only (for what the caller reports on the console itself, e.g. a failure). */
+    public void fileOnly(String text) {
+        write(text, false);
+    }
+
+    private synchronized void write(String text, boolean echo) {
         if (closed) throw new IllegalStateException("run log " + file + " is closed");
         for (String l : text.split("\r?\n", -1)) {
-            if (console != null) console.println(l);
+            if (echo && console != null) console.println(l);
             try {
                 out.write(l);
                 out.newLine();

@@ -125,8 +125,9 @@ public final class Trainer {
                 } catch (NonFiniteLossException e) {
                     Path last = out.checkpointDir() == null ? null : out.checkpointDir().resolve("last.safetensors");
                     NonFiniteLossException stop = e.after(last != null && Files.isRegularFile(last)
-                            ? "the last checkpoint " + last + " is intact (--resume continues from it)" : "no checkpoint was written yet");
-                    log("stopped: " + stop.getMessage());
+                            ? "the last checkpoint " + last + " is intact; to try a lower lr or lambda, start a new run (another --out, or --overwrite)"
+                            : "no checkpoint was written yet; try a lower lr or lambda");
+                    if (out.log() != null) out.log().fileOnly("stopped: " + stop.getMessage()); // the caller reports it on the console
                     throw stop;
                 }
                 // the host copy feeds the best-epoch copy and the checkpoints (Adam's state only the latter)
@@ -284,13 +285,15 @@ public final class Trainer {
         Path dir = out.checkpointDir();
         if (dir == null) return;
         Files.createDirectories(dir);
-        TrainState state = new TrainState(epoch, stopper, bestTest);
-        Checkpoint last = state.checkpoint(model, adam, extraAdam, data, cfg, loss);
-        last.save(dir.resolve("last.safetensors"));
+        // last.safetensors goes last: a resume restarts after the epoch it holds, so the files that epoch
+        // writes (its best, its --save-every file) must exist once it does; a crash before it replays the epoch
         if (improved || !data.hasValid()) Checkpoints.modelOnly(model, data, cfg, epoch).save(dir.resolve("best.safetensors"));
         if (cfg.saveEvery() > 0 && (epoch + 1) % cfg.saveEvery() == 0) {
             Checkpoints.modelOnly(model, data, cfg, epoch).save(dir.resolve(String.format("epoch_%04d.safetensors", epoch + 1)));
         }
+        TrainState state = new TrainState(epoch, stopper, bestTest);
+        Checkpoint last = state.checkpoint(model, adam, extraAdam, data, cfg, loss);
+        last.save(dir.resolve("last.safetensors"));
     }
 
     private void logEpoch(int epoch, Map<String, Double> parts, double trainS, double evalS, Metrics valid, Metrics test, boolean improved) {
@@ -343,13 +346,15 @@ public final class Trainer {
         }
 
         private NonFiniteLossException(String what, String checkpoint) {
-            super(what + (checkpoint == null ? "" : "; " + checkpoint) + " (try a lower lr or lambda)");
+            super(what + "; " + (checkpoint == null ? "try a lower lr or lambda" : checkpoint));
             this.what = what;
         }
 
-        /** The same stop, saying what the run has to resume from. */
+        /** The same stop, saying what the run has to resume from (this one as the cause, for its stack). */
         NonFiniteLossException after(String checkpoint) {
-            return new NonFiniteLossException(what, checkpoint);
+            NonFiniteLossException e = new NonFiniteLossException(what, checkpoint);
+            e.initCause(this);
+            return e;
         }
     }
 

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import kdrec.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,10 +55,10 @@ class CheckpointTest {
     @Test
     void errorsNameWhatIsMissing() throws IOException {
         Checkpoint c = sample();
-        NoSuchElementException e = assertThrows(NoSuchElementException.class, () -> c.tensor("bias"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.tensor("bias"));
         assertTrue(e.getMessage().contains("user"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> c.tensor("user", 2, 3));
-        assertThrows(NoSuchElementException.class, () -> c.meta("nope"));
+        assertThrows(IllegalArgumentException.class, () -> c.meta("nope"));
         assertThrows(IllegalStateException.class, () -> c.with("epoch", "x").epoch());
         assertThrows(IllegalStateException.class, () -> c.json("model", OptState.class));
         c.requireMeta("model", "mf");
