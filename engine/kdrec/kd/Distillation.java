@@ -110,8 +110,11 @@ public final class Distillation {
             double lambda = s.lambda(); // checked here too, so that a bad one fails before data and teacher load
             if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
         }
-        if (name.equals("freqd") && s.student().model().equals("hstu")) {
-            throw new IllegalArgumentException("freqd distils from the student's raw user and item tables: it needs an mf or lightgcn student, not hstu");
+        if (java.util.Set.of("freqd", "de", "htd").contains(name) && s.student().model().equals("hstu")) {
+            // they distil the batch's users and items row by row from the student's own tables; an HSTU student
+            // has no user table and its sequence batches are not (user, positive, negative) triples
+            throw new IllegalArgumentException(name + " distils from the student's raw user and item tables: it needs an mf or lightgcn student, not hstu"
+                    + " (fitnet and every ranking method take hstu students)");
         }
         return s;
     }

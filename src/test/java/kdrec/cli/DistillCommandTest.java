@@ -196,14 +196,16 @@ class DistillCommandTest {
                 {"eval", "--data", DATA, "--checkpoint", dir.resolve("t").toString()},
                 {"train", "--data", DATA, "--epochs", "1", "--out", "/"},
                 {"train", "--data", DATA, "--epochs", "1", "--out", file.resolve("sub").toString()},
-                {"train", "--data", DATA, "--epochs", "1", "--set", "lr=Infinity", "--out", dir.resolve("x3").toString()}};
+                {"train", "--data", DATA, "--epochs", "1", "--set", "lr=Infinity", "--out", dir.resolve("x3").toString()},
+                {"distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "htd", "--student", "hstu", "--out", dir.resolve("x4").toString()}};
         String[] want = {"is a folder; give a checkpoint such as", "not a kdrec model checkpoint: its __metadata__ has no 'dataset_fingerprint'",
-                "is a folder, not a safetensors file", "not the file system root", file + " is a file, not a folder", "lr must be a finite number"};
+                "is a folder, not a safetensors file", "not the file system root", file + " is a file, not a folder", "lr must be a finite number",
+                "htd distils from the student's raw user and item tables: it needs an mf or lightgcn student, not hstu"};
         for (int c = 0; c < cases.length; c++) {
             Result r = run(cases[c]);
             assertEquals(1, r.code, String.join(" ", cases[c]) + "\n" + r.err);
             assertTrue(r.err.contains(want[c]) && !r.err.contains("\tat "), String.join(" ", cases[c]) + "\n" + r.err);
         }
-        assertFalse(Files.exists(dir.resolve("x1")) || Files.exists(dir.resolve("x2")) || Files.exists(dir.resolve("x3")), "nothing left behind");
+        for (String x : new String[] {"x1", "x2", "x3", "x4"}) assertFalse(Files.exists(dir.resolve(x)), x + ": nothing left behind");
     }
 }
