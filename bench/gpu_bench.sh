@@ -38,7 +38,7 @@ fi
 . scripts/jdk.sh
 kdrec_find_jdk
 reps=${1:-20}; warmup=${2:-5}
-[ -f target/benchmarks.jar ] && [ -z "$(find kernels engine jmh native -newer target/benchmarks.jar -print -quit)" ] \
+[ -f target/benchmarks.jar ] && [ -z "$(find kernels engine jmh native -path jmh/results -prune -o -newer target/benchmarks.jar -print -quit)" ] \
   || ./build -q -Pjmh -DskipTests package >&2
 py=""
 for c in /usr/bin/python3 python3; do

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/jdk.sh
 kdrec_find_jdk
 steps=${1:-60}; warmup=${2:-40}; threads=${3:-2}
-[ -f target/benchmarks.jar ] && [ -z "$(find kernels engine jmh -newer target/benchmarks.jar -print -quit)" ] \
+[ -f target/benchmarks.jar ] && [ -z "$(find kernels engine jmh -path jmh/results -prune -o -newer target/benchmarks.jar -print -quit)" ] \
   || ./build -q -Pjmh -DskipTests package >&2
 py=""
 for c in /usr/bin/python3 python3; do

@@ -11,7 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-regex="${1:-.*}"
+case "${1:-}" in
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+wanted="${1:-.*}"
+regex="$wanted"
 if [ "${JMH_PEAK:-1}" != 0 ] && [ "$regex" != ".*" ]; then regex="(${regex})|PeakBench"; fi
 
 if [ "${JMH_SKIP_BUILD:-0}" != 1 ]; then
@@ -19,6 +23,12 @@ if [ "${JMH_SKIP_BUILD:-0}" != 1 ]; then
 fi
 . scripts/jdk.sh
 kdrec_find_jdk
+
+# a selection that matches nothing fails here, before PeakBench runs and result files are made
+if ! "$JAVA_HOME/bin/java" -jar target/benchmarks.jar -l "$wanted" 2>/dev/null | tail -n +2 | grep -q .; then
+  echo "jmh/run.sh: no benchmark matches '$wanted' (list them: $JAVA_HOME/bin/java -jar target/benchmarks.jar -l)" >&2
+  exit 2
+fi
 
 mkdir -p jmh/results
 ts="$(date -u +%Y%m%dT%H%M%SZ)"
