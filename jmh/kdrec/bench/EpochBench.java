@@ -24,10 +24,14 @@ import kdrec.train.Trainer;
  */
 public final class EpochBench {
     public static void main(String[] args) throws Exception {
-        int dim = args.length > 0 ? Integer.parseInt(args[0]) : 64;
-        int epochs = args.length > 1 ? Integer.parseInt(args[1]) : 4;
-        String model = args.length > 2 ? args[2] : "mf";
-        boolean lazy = args.length > 3 && Boolean.parseBoolean(args[3]);
+        BenchArgs cli = new BenchArgs("bench/train_epoch.sh [dim (64)] [epochs (4)] [model: mf or lightgcn (mf)] [lazyAdam: true or false (false)]", args);
+        int dim = cli.integer(0, "dim", 64, 1);
+        int epochs = cli.integer(1, "epochs", 4, 1);
+        String model = cli.str(2, "mf");
+        if (!model.equals("mf") && !model.equals("lightgcn")) throw cli.fail("model must be mf or lightgcn, got '" + model + "'");
+        String lazyArg = cli.str(3, "false");
+        if (!lazyArg.equals("true") && !lazyArg.equals("false")) throw cli.fail("lazyAdam must be true or false, got '" + lazyArg + "'");
+        boolean lazy = Boolean.parseBoolean(lazyArg);
         long t0 = System.nanoTime();
         Dataset ds = new Preprocess(null, 0, 0, true).apply("gowalla-sized synthetic", Synthetic.gowallaSized(1).generate());
         TrainData td = new TrainData(ds);

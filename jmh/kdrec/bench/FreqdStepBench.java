@@ -36,14 +36,12 @@ import kdrec.train.TrainData;
  */
 public final class FreqdStepBench {
     public static void main(String[] args) throws Exception {
-        int dt = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 4;
-        String[] paths = (args.length > 2 ? args[2] : "closure,full").split(",");
-        Map<String, Object> extra = new java.util.LinkedHashMap<>();
-        for (int i = 3; i < args.length; i++) {
-            int eq = args[i].indexOf('=');
-            extra.put(args[i].substring(0, eq), args[i].substring(eq + 1));
-        }
+        BenchArgs cli = new BenchArgs("bench/freqd_step.sh [teacher dim (2000)] [steps (4)] [paths: closure,full (both)] [key=value ...]", args);
+        int dt = cli.integer(0, "teacher dim", 2000, 1);
+        int steps = cli.integer(1, "steps", 4, 1);
+        String[] paths = cli.str(2, "closure,full").split(",");
+        for (String p : paths) if (!p.equals("closure") && !p.equals("full")) throw cli.fail("paths are closure and/or full, got '" + p + "'");
+        Map<String, Object> extra = cli.settings(3);
         long t0 = System.nanoTime();
         Dataset ds = new Preprocess(null, 0, 0, true).apply("gowalla-sized synthetic", Synthetic.gowallaSized(1).generate());
         TrainData td = new TrainData(ds);

@@ -101,14 +101,24 @@ public final class KdEpochBench {
     }
 
     public static void main(String[] args) throws Exception {
-        String method = args.length > 0 ? args[0] : "rcekd";
-        int epochs = args.length > 1 ? Integer.parseInt(args[1]) : 4;
-        String preset = args.length > 2 && !args[2].equals("-") ? args[2] : "gowalla";
-        Map<String, Object> overrides = new LinkedHashMap<>();
-        for (int i = 3; i < args.length; i++) {
-            int eq = args[i].indexOf('=');
-            overrides.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+        BenchArgs cli = new BenchArgs("bench/kd_epoch.sh [method (rcekd)] [epochs (4)] [preset (gowalla), or - for none] [key=value ...]", args);
+        String method = cli.str(0, "rcekd");
+        int epochs = cli.integer(1, "epochs", 4, 1);
+        String preset = cli.str(2, "gowalla");
+        Map<String, Object> overrides = cli.settings(3);
+        try { // the method, preset and settings, before the data is generated
+            Distillation.resolve(method, TrainConfig.defaults().with(Map.of("model", "mf", "dim", 20)), preset, "mf", overrides);
+        } catch (IllegalArgumentException e) {
+            throw cli.fail(e.getMessage());
         }
+        try {
+            run(method, epochs, preset, overrides);
+        } catch (IllegalArgumentException e) { // a setting only the method checks, when it is built
+            throw cli.fail(e.getMessage());
+        }
+    }
+
+    private static void run(String method, int epochs, String preset, Map<String, Object> overrides) throws Exception {
         boolean onGpu = kdrec.train.Device.fromEnvironment() == kdrec.train.Device.CUDA;
         long t0 = System.nanoTime();
         // -Dkdrec.bench.data=<data spec> swaps the set for a small one (a dry run of the GPU branch on the emulated driver)
