@@ -110,7 +110,9 @@ public final class Comparison {
         shared.remove("seed");
         config.put("student", shared);
         config.put("preset", preset);
-        config.put("set", new LinkedHashMap<>(plan.overrides()));
+        // method settings (--set METHOD.KEY) are not here: each run's config.yaml holds its method's resolved
+        // keys and is checked when that run resumes, so methods with their own keys may be added later
+        // and another spelling of the same setting (rcekd.K=50, lr=0.010) resumes
         try (RunDir top = RunDir.open(abs.getParent(), abs.getFileName().toString(), config, overwrite && !resume, console);
                 Diagnostics.Redirect notices = Diagnostics.redirect(top.log()::line)) {
             RunLog log = top.log();

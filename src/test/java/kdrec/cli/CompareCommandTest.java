@@ -85,8 +85,8 @@ class CompareCommandTest {
         assertEquals(4, csv.size(), String.join("\n", csv));
         assertTrue(csv.get(2).startsWith("scratch,2,") && csv.get(3).startsWith("rcekd,2,"), String.join("\n", csv));
         assertTrue(r.out.contains("[4/4] rcekd seed 4: best epoch"), r.out);
-        String config = Files.readString(out.resolve("config.yaml"));
-        assertTrue(config.contains("rcekd.K: '5'") || config.contains("rcekd.K: 5"), config);
+        String config = Files.readString(out.resolve("runs/rcekd/seed3/config.yaml"));
+        assertTrue(config.contains("rcekd.k: 5"), "each run keeps its method's resolved settings:\n" + config);
 
         // resume: finished runs are read back, not retrained
         Path done = out.resolve("runs/scratch/seed3/metrics.csv");
@@ -105,6 +105,16 @@ class CompareCommandTest {
         assertEquals(0, partial.code, partial.err);
         assertTrue(partial.out.contains("rcekd seed 4: resuming from"), partial.out);
         assertTrue(Files.isRegularFile(out.resolve("runs/rcekd/seed4/result.json")));
+
+        // another spelling of the same settings resumes; another value is refused, naming the run
+        String[] respelled = compare(out, "--resume");
+        for (int i = 0; i < respelled.length; i++) if (respelled[i].equals("rcekd.K=5")) respelled[i] = "rcekd.k=05";
+        Result same = run(respelled);
+        assertEquals(0, same.code, same.err);
+        for (int i = 0; i < respelled.length; i++) if (respelled[i].equals("rcekd.k=05")) respelled[i] = "rcekd.K=6";
+        Result other = run(respelled);
+        assertEquals(1, other.code);
+        assertTrue(other.err.contains("rcekd.k") && other.err.contains("seed3"), other.err);
 
         // without --resume or --overwrite an existing comparison is refused
         Result refused = run(compare(out));
