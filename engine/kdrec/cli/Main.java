@@ -23,6 +23,14 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code: 0 ok, 1 a failure explained in one line, 2 a usage error. */
     public static int exec(String... args) {
+        try { // -Dkdrec.threads and -Dkdrec.vectorBits are read once, when the kernels load: a bad one is one line here
+            kdrec.cpu.Parallel.threads();
+            if (kdrec.cpu.Simd.LANES < 1) throw new IllegalStateException();
+        } catch (ExceptionInInitializerError e) {
+            Throwable c = e.getCause() == null ? e : e.getCause();
+            System.err.println("kdrec: " + c.getMessage());
+            return 2;
+        }
         kdrec.train.Progress.setEnabled(System.console() != null && System.console().isTerminal());
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
