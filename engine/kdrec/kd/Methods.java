@@ -34,6 +34,9 @@ public final class Methods {
         /** The preset row for a dataset and backbone pair, or an error naming the rows there are. */
         public Map<String, Object> preset(String dataset, String teacherKind, String studentKind) {
             String ds = dataset.toLowerCase(Locale.ROOT);
+            if (!PRESET_DATASETS.contains(ds)) {
+                throw new IllegalArgumentException("unknown preset '" + dataset + "'; allowed: " + String.join(", ", PRESET_DATASETS));
+            }
             Map<String, Object> row = presets.get(ds + "/" + teacherKind + ">" + studentKind);
             if (row == null) row = presets.get(ds);
             if (row == null) {
@@ -43,6 +46,9 @@ public final class Methods {
             return row;
         }
     }
+
+    /** The datasets the reference configs have rows for (the values --preset takes). */
+    public static final java.util.List<String> PRESET_DATASETS = java.util.List.of("citeulike", "gowalla", "yelp");
 
     private static final Map<String, Method> ALL = new LinkedHashMap<>();
 

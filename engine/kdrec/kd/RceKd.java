@@ -111,6 +111,10 @@ public final class RceKd implements Distiller {
         this.m = Math.min(p.atLeast("m", 1), items);
         if (p.integer("m") < p.integer("k")) throw new IllegalArgumentException("rcekd.m (" + p.integer("m") + ") must be >= rcekd.k (" + p.integer("k") + ")");
         this.l = Math.min(p.atLeast("l", 1), m);
+        if (k != p.integer("k") || m != p.integer("m") || l != p.integer("l")) { // the settings logged are the ones asked for
+            kdrec.tensor.Diagnostics.notice("rcekd: " + items + " items, so k, m, l run as " + k + ", " + m + ", " + l + " (asked: "
+                    + p.integer("k") + ", " + p.integer("m") + ", " + p.integer("l") + ")");
+        }
         this.temp = p.positive("t");
         this.tau = (float) p.positive("tau");
         this.beta = p.real("beta");

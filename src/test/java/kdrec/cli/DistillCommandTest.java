@@ -107,7 +107,12 @@ class DistillCommandTest {
         Result noPreset = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--preset", "movielens",
                 "--out", dir.resolve("v").toString());
         assertEquals(1, noPreset.code);
-        assertTrue(noPreset.err.contains("gowalla/mf>mf"), noPreset.err);
+        assertTrue(noPreset.err.contains("unknown preset 'movielens'; allowed: citeulike, gowalla, yelp"), noPreset.err);
+        // a known dataset without a row for this pair lists the rows there are
+        Result noRow = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "ce", "--preset", "gowalla",
+                "--out", dir.resolve("v").toString());
+        assertEquals(1, noRow.code);
+        assertTrue(noRow.err.contains("ce has no preset for gowalla") && noRow.err.contains("citeulike/mf>mf"), noRow.err);
         Result badDevice = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--device", "tpu",
                 "--out", dir.resolve("u").toString());
         assertEquals(1, badDevice.code);

@@ -99,6 +99,19 @@ class RceKdTest {
     }
 
     @Test
+    void settingsBeyondTheCatalogueAreClampedAndSaySo() {
+        java.util.List<String> notices = new java.util.ArrayList<>();
+        try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); var r = kdrec.tensor.Diagnostics.redirect(notices::add)) {
+            new RceKd(params("k", 4, "m", 9, "l", 3), teacher, DATA, 7);
+            assertTrue(notices.isEmpty(), notices.toString());
+            int items = teacher.items();
+            new RceKd(params("k", items + 5, "m", items + 50, "l", items + 60), teacher, DATA, 7);
+            assertEquals(java.util.List.of("rcekd: " + items + " items, so k, m, l run as " + items + ", " + items + ", " + items
+                    + " (asked: " + (items + 5) + ", " + (items + 50) + ", " + (items + 60) + ")"), notices);
+        }
+    }
+
+    @Test
     void epochSetsFollowTheDefinitionsAndAreSeededPerEpoch() {
         try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 1f); Tape tape = new Tape()) {
             RceKd kd = new RceKd(params("k", 4, "m", 9, "l", 3, "beta", 2.0), teacher, DATA, 7);
