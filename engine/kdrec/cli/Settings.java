@@ -43,21 +43,35 @@ final class Settings {
         return m;
     }
 
+    /** Entries a run's config.yaml holds beside its settings: the data and the teacher it was given. */
+    private static final java.util.Set<String> RUN_INPUTS = java.util.Set.of("data", "teacher");
+
     /** A flat YAML mapping of settings; anything else is an error naming the file. */
     static Map<String, Object> readYaml(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new IllegalArgumentException("--config: " + file + " is a folder, not a YAML file");
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--config: no such file " + file);
         try (Reader r = Files.newBufferedReader(file)) {
-            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false); // "dim: 8" then "dim: 9" is a mistake, not a choice
+            Object doc = new Yaml(new SafeConstructor(options)).load(r);
             if (doc == null) return Map.of();
             if (!(doc instanceof Map<?, ?> map)) throw new IllegalArgumentException(file + ": expected a mapping of settings (key: value)");
             Map<String, Object> out = new LinkedHashMap<>();
             for (var e : map.entrySet()) {
+                // a run's own config.yaml also records its inputs, which the command line names: skip them
+                if (RUN_INPUTS.contains(String.valueOf(e.getKey()))) {
+                    System.err.println("--config " + file + ": '" + e.getKey() + "' is skipped (the command line gives it)");
+                    continue;
+                }
                 if (e.getValue() instanceof Map || e.getValue() instanceof List) {
                     throw new IllegalArgumentException(file + ": setting '" + e.getKey() + "' must be a scalar");
                 }
                 out.put(String.valueOf(e.getKey()), e.getValue());
             }
             return out;
+        } catch (org.yaml.snakeyaml.error.MarkedYAMLException e) {
+            String where = e.getProblemMark() == null ? "" : ":" + (e.getProblemMark().getLine() + 1);
+            throw new IllegalArgumentException(file + where + ": not valid YAML: " + e.getProblem(), e);
         } catch (YAMLException e) {
             throw new IllegalArgumentException(file + ": not valid YAML: " + e.getMessage().lines().findFirst().orElse(""), e);
         }

@@ -1,0 +1,58 @@
+package kdrec.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import kdrec.train.TrainConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** --config files: precedence, a run's own config.yaml read back, and the mistakes a YAML file can hold. */
+class SettingsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void precedenceIsDefaultsThenFileThenOptionsThenSets() throws Exception {
+        Path yaml = Files.writeString(dir.resolve("c.yaml"), "dim: 8\nlr: 0.5\nepochs: 3\n");
+        TrainConfig c = Settings.resolve(TrainConfig.defaults(), yaml, Map.of("dim", 16), List.of("epochs=7"));
+        assertEquals(16, c.dim());
+        assertEquals(0.5f, c.lr());
+        assertEquals(7, c.epochs());
+        assertEquals(TrainConfig.defaults().patience(), c.patience());
+    }
+
+    @Test
+    void aRunsOwnConfigYamlReadsBackWithoutItsInputs() throws Exception {
+        // what kdrec writes for a run: the settings plus the data (and, for distill, the teacher) it was given
+        TrainConfig want = TrainConfig.defaults().with(Map.of("dim", 12, "lr", 0.02));
+        Map<String, Object> written = new java.util.LinkedHashMap<>(want.toMap());
+        written.put("data", Map.of("spec", "insteval", "min_rating", "null"));
+        written.put("teacher", "runs/T/best.safetensors");
+        Path yaml = Files.writeString(dir.resolve("config.yaml"), kdrec.train.RunDir.toYaml(written));
+        assertEquals(want.toMap(), Settings.resolve(TrainConfig.defaults(), yaml, Map.of(), List.of()).toMap());
+    }
+
+    @Test
+    void mistakesNameTheFileAndLine() throws Exception {
+        Path dup = Files.writeString(dir.resolve("dup.yaml"), "dim: 8\ndim: 9\n");
+        var e = assertThrows(IllegalArgumentException.class, () -> Settings.readYaml(dup));
+        assertTrue(e.getMessage().contains("dup.yaml:2") && e.getMessage().contains("duplicate key dim"), e.getMessage());
+        Path broken = Files.writeString(dir.resolve("broken.yaml"), "dim: [8\n");
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.readYaml(broken));
+        assertTrue(e.getMessage().contains("broken.yaml") && e.getMessage().contains("not valid YAML"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.readYaml(dir));
+        assertTrue(e.getMessage().contains("is a folder"), e.getMessage());
+        Path nested = Files.writeString(dir.resolve("nested.yaml"), "dim:\n  a: 1\n");
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.readYaml(nested));
+        assertTrue(e.getMessage().contains("'dim' must be a scalar"), e.getMessage());
+        Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "dimension: 8\n");
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve(TrainConfig.defaults(), unknown, Map.of(), List.of()));
+        assertTrue(e.getMessage().contains("unknown.yaml") && e.getMessage().contains("dimension"), e.getMessage());
+    }
+}
