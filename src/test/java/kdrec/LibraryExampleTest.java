@@ -50,6 +50,9 @@ class LibraryExampleTest {
         String src = Files.readString(Path.of("src/test/java/kdrec/LibraryExampleTest.java"));
         String body = src.substring(src.indexOf("// EXAMPLE-BEGIN") + "// EXAMPLE-BEGIN".length(), src.indexOf("// EXAMPLE-END"));
         String readme = Files.readString(Path.of("README.md"));
+        for (String line : src.lines().filter(l -> l.startsWith("import kdrec.")).toList()) {
+            assertTrue(readme.contains(line), "README.md's example lacks the import: " + line);
+        }
         for (String line : body.strip().split("\n")) {
             assertTrue(readme.contains(line.strip()), "README.md lacks the example line: " + line.strip());
         }
