@@ -13,8 +13,8 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    public void run() { // no command: a usage error (exit 2, the usage on stderr), as "kdrec data" without its subcommand
+        throw new CommandLine.ParameterException(spec.commandLine(), "kdrec needs a command");
     }
 
     public static void main(String[] args) {

@@ -108,6 +108,9 @@ class DistillCommandTest {
                 "--out", dir.resolve("v").toString());
         assertEquals(1, noPreset.code);
         assertTrue(noPreset.err.contains("unknown preset 'movielens'; allowed: citeulike, gowalla, yelp"), noPreset.err);
+        Result none = run();
+        assertEquals(2, none.code, "no command is a usage error");
+        assertTrue(none.err.contains("kdrec needs a command") && none.err.contains("Usage: kdrec"), none.err);
         // a known dataset without a row for this pair lists the rows there are
         Result noRow = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "ce", "--preset", "gowalla",
                 "--out", dir.resolve("v").toString());
