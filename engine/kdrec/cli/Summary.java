@@ -21,7 +21,11 @@ final class Summary {
         return row;
     }
 
+    /** The table; the training columns (best epoch, s/epoch) only when some row was trained here. */
     static String table(List<List<String>> rows) {
-        return TableFormat.text(HEADER, rows);
+        int metrics = HEADER.size() - 2;
+        boolean trained = rows.stream().anyMatch(r -> r.subList(metrics, r.size()).stream().anyMatch(c -> !c.equals("-")));
+        if (trained) return TableFormat.text(HEADER, rows);
+        return TableFormat.text(HEADER.subList(0, metrics), rows.stream().map(r -> r.subList(0, metrics)).toList());
     }
 }
