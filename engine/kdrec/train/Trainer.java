@@ -296,13 +296,18 @@ public final class Trainer {
         last.save(dir.resolve("last.safetensors"));
     }
 
+    /** A loss for the log: four decimals, or four significant digits in exponent form once it is huge (a diverging run). */
+    static String lossText(double v) {
+        return Math.abs(v) >= 1e9 ? String.format(java.util.Locale.ROOT, "%.4e", v) : String.format(java.util.Locale.ROOT, "%.4f", v);
+    }
+
     private void logEpoch(int epoch, Map<String, Double> parts, double trainS, double evalS, Metrics valid, Metrics test, boolean improved) {
         if (out.log() == null && out.metrics() == null) return;
         StringBuilder sb = new StringBuilder(String.format("epoch %4d/%d", epoch + 1, cfg.epochs()));
         double total = 0;
         for (double v : parts.values()) total += v;
-        sb.append(String.format(" | loss %.4f", total));
-        if (parts.size() > 1) for (var e : parts.entrySet()) sb.append(String.format(" %s %.4f", e.getKey(), e.getValue()));
+        sb.append(" | loss ").append(lossText(total));
+        if (parts.size() > 1) for (var e : parts.entrySet()) sb.append(' ').append(e.getKey()).append(' ').append(lossText(e.getValue()));
         sb.append(String.format(" | train %.2fs eval %.2fs", trainS, evalS));
         if (valid != null && data.hasValid()) sb.append(" | valid ").append(Evaluator.brief(valid));
         if (test != null) sb.append(" | test ").append(Evaluator.brief(test));

@@ -141,4 +141,11 @@ class TrainerTest {
         }
         assertEquals(0.5f, TrainConfig.defaults().with(Map.of("lr", 0.5)).lr());
     }
+
+    @Test
+    void hugeLossesPrintInExponentForm() {
+        assertEquals("39853.3101", Trainer.lossText(39853.31012));
+        assertEquals("6.4559e+39", Trainer.lossText(6455909056709012e24));
+        assertEquals("-1.0000e+09", Trainer.lossText(-1e9));
+    }
 }
