@@ -34,7 +34,7 @@ class SettingsTest {
         Map<String, Object> written = new java.util.LinkedHashMap<>(want.toMap());
         written.put("data", Map.of("spec", "insteval", "min_rating", "null"));
         written.put("teacher", "runs/T/best.safetensors");
-        Path yaml = Files.writeString(dir.resolve("config.yaml"), kdrec.train.RunDir.toYaml(written));
+        Path yaml = Files.writeString(dir.resolve("config.yaml"), kdrec.train.RunConfig.toYaml(written));
         assertEquals(want.toMap(), Settings.resolve(TrainConfig.defaults(), yaml, Map.of(), List.of()).toMap());
     }
 

@@ -130,7 +130,7 @@ class RunDirTest {
     private static void overwriteCutShort(Path dir, Map<String, Object> config) throws IOException {
         Files.move(dir, RunDir.replacedPath(dir));
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve(RunDir.CONFIG_FILE), RunDir.toYaml(config));
+        Files.writeString(dir.resolve(RunDir.CONFIG_FILE), RunConfig.toYaml(config));
     }
 
     @Test
@@ -243,7 +243,7 @@ class RunDirTest {
         }
         Path folder = Files.createDirectories(root.resolve("data"));
         Map<String, Object> a = new LinkedHashMap<>(Map.of("spec", folder + "/")), b = new LinkedHashMap<>(Map.of("spec", folder.toString()));
-        assertEquals(b, RunDir.sameFilesAs(a, b), "a folder written with and without its trailing slash");
+        assertEquals(b, RunConfig.sameFilesAs(a, b), "a folder written with and without its trailing slash");
         Path other = Files.writeString(root.resolve("u.safetensors"), "y");
         again.put("teacher", other.toString());
         FileAlreadyExistsException e = assertThrows(FileAlreadyExistsException.class, () -> RunDir.open(root, "p", again, false, null));
@@ -272,14 +272,14 @@ class RunDirTest {
         h.put("zeta", 1);
         h.put("alpha", "x");
         h.put("mid", 2.5);
-        assertEquals("alpha: x\nmid: 2.5\nzeta: 1\n", RunDir.toYaml(h));
+        assertEquals("alpha: x\nmid: 2.5\nzeta: 1\n", RunConfig.toYaml(h));
         Path f = root.resolve("c.yaml");
-        RunDir.writeConfig(f, h);
-        assertEquals(Map.of("alpha", "x", "mid", 2.5, "zeta", 1), RunDir.readConfig(f));
+        RunConfig.writeConfig(f, h);
+        assertEquals(Map.of("alpha", "x", "mid", 2.5, "zeta", 1), RunConfig.readConfig(f));
         try (Stream<Path> s = Files.list(root)) {
             assertEquals(List.of(f), s.toList());
         }
         Files.writeString(f, "- a list\n");
-        assertThrows(IOException.class, () -> RunDir.readConfig(f));
+        assertThrows(IOException.class, () -> RunConfig.readConfig(f));
     }
 }
