@@ -90,8 +90,8 @@ public final class RunDir implements AutoCloseable {
      * discarded (moved back), a discarded run not yet deleted. Returns a line for the log, or null.
      */
     private static String repair(Path dir) throws IOException {
-        Path aside = replacedPath(dir), trash = discardedPath(dir);
-        if (Files.exists(trash)) deleteTree(trash);
+        Path aside = replacedPath(dir);
+        for (Path trash : new Path[] {discardedPath(dir), discardedPath(aside)}) if (Files.exists(trash)) deleteTree(trash);
         if (Files.isDirectory(dir) && !Files.isRegularFile(dir.resolve(CONFIG_FILE)) && onlyStrays(dir)) AtomicFiles.removeStrays(dir);
         if (Files.isRegularFile(aside.resolve(CONFIG_FILE)) && (!Files.exists(dir) || isEmptyDir(dir))) {
             if (Files.exists(dir)) Files.delete(dir);
@@ -118,6 +118,10 @@ public final class RunDir implements AutoCloseable {
                     // continues that overwrite, so the old run goes back if this one ends holding nothing
                     Path aside = replacedPath(dir);
                     boolean pending = Files.isDirectory(aside) && (Files.isRegularFile(aside.resolve(CONFIG_FILE)) || isEmptyDir(aside));
+                    if (pending && !onlyBookkeeping(dir)) { // it got a checkpoint before the crash: the replaced run goes now
+                        discard(aside);
+                        pending = false;
+                    }
                     RunDir run = new RunDir(dir, true, normalized, console, pending ? aside : null);
                     if (strays > 0) run.log.line("removed " + strays + " temporary file(s) a crash left in " + dir);
                     if (pending) {
@@ -126,8 +130,20 @@ public final class RunDir implements AutoCloseable {
                     }
                     return run;
                 }
+                Path aside = replacedPath(dir);
+                if (Files.isRegularFile(aside.resolve(CONFIG_FILE)) && onlyBookkeeping(dir)
+                        && RunConfig.sameFilesAs(RunConfig.readConfig(aside.resolve(CONFIG_FILE)), wanted).equals(wanted)) {
+                    // an --overwrite with other settings was cut short before it held anything, and this is the
+                    // run it was replacing, asked for again: that run comes back and resumes
+                    discard(dir);
+                    Files.move(aside, dir);
+                    RunDir run = new RunDir(dir, true, normalized, console, null);
+                    run.log.line("put back the run that an interrupted --overwrite had moved to " + aside + ", and resumed it");
+                    return run;
+                }
                 throw new FileAlreadyExistsException(dir.toString(), null, "holds a run with a different config ("
-                        + RunConfig.describeDifferences(existing, wanted) + "); choose another name, or overwrite it");
+                        + RunConfig.describeDifferences(existing, wanted) + "); choose another name, or overwrite it"
+                        + (Files.isRegularFile(aside.resolve(CONFIG_FILE)) ? " (" + aside + " holds the run an interrupted --overwrite replaced)" : ""));
             }
             if (!isRun && !empty) {
                 throw new FileAlreadyExistsException(dir.toString(), null, "exists and is not a kdrec run (no " + CONFIG_FILE
@@ -195,7 +211,8 @@ public final class RunDir implements AutoCloseable {
 
     /**
      * The folder a run at {@code out} lives in, created, after checking that {@code out} can be a run
-     * folder: not the file system root, no file where a folder must be.
+     * folder (not the file system root, no file where a folder must be) and repairing what a crash left
+     * there (see {@code repair}).
      */
     public static Path prepareParent(Path out) throws IOException {
         Path abs = out.toAbsolutePath().normalize();
@@ -207,6 +224,9 @@ public final class RunDir implements AutoCloseable {
             if (Files.exists(p) && !Files.isDirectory(p)) throw new IllegalArgumentException("run folder " + out + ": " + p + " is a file, not a folder");
         }
         Files.createDirectories(abs.getParent());
+        // what a crash left is repaired before the caller looks at the folder (an "already holds a run" check)
+        String put = repair(abs);
+        if (put != null) kdrec.tensor.Diagnostics.notice(put);
         return abs.getParent();
     }
 
@@ -303,10 +323,20 @@ public final class RunDir implements AutoCloseable {
     /** A run folder holding nothing of its own: config, log, metrics and temporary files a crash left. */
     private static boolean onlyBookkeeping(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.allMatch(p -> {
+            for (Path p : (Iterable<Path>) s::iterator) {
                 String n = p.getFileName().toString();
-                return Set.of(CONFIG_FILE, LOG_FILE, METRICS_FILE).contains(n) || AtomicFiles.isStray(n);
-            });
+                boolean nothing = Set.of(CONFIG_FILE, LOG_FILE, METRICS_FILE).contains(n) || AtomicFiles.isStray(n)
+                        || (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && emptyTree(p)); // a sub-run's folder that was discarded
+                if (!nothing) return false;
+            }
+            return true;
+        }
+    }
+
+    /** A folder holding nothing but empty folders. */
+    private static boolean emptyTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.allMatch(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS));
         }
     }
 

@@ -96,11 +96,11 @@ public final class Comparison {
             if (!s.scratch()) Distillation.objective(s.withSeed(plan.seeds().get(0)), teacher, td);
         }
         Path abs = out.toAbsolutePath().normalize();
+        RunDir.prepareParent(abs);
         if (Files.isRegularFile(abs.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
             throw new IllegalArgumentException(out + " already holds a comparison; pass --resume to continue it (finished runs are kept)"
                     + " or --overwrite to start over");
         }
-        RunDir.prepareParent(abs);
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("data", in.dataDescription());
         config.put("teacher", in.teacherDescription());

@@ -227,6 +227,32 @@ class RunDirTest {
     }
 
     @Test
+    void recoveryCornersAReviewFound() throws IOException {
+        // the run an --overwrite with other settings was replacing, asked for again after that overwrite was cut short
+        Path dir = finishedRun("r", "orig"), aside = RunDir.replacedPath(dir);
+        overwriteCutShort(dir, config(1e-2));
+        try (RunDir run = RunDir.open(root, "r", config(1e-3), false, null)) {
+            assertTrue(run.resumed(), "the original comes back and resumes");
+            assertEquals("orig", Files.readString(run.file("best.safetensors")));
+        }
+        assertFalse(Files.exists(aside));
+        // prepareParent repairs before a caller's "already holds a run" check: the moved-aside run is back in place
+        Files.move(dir, aside);
+        RunDir.prepareParent(dir);
+        assertTrue(Files.isRegularFile(dir.resolve(RunDir.CONFIG_FILE)) && !Files.exists(aside));
+        // a half-deleted replaced run (its discard cut short) is cleared
+        Path halfGone = Files.createDirectories(RunDir.discardedPath(aside));
+        Files.writeString(halfGone.resolve("last.safetensors"), "old");
+        RunDir.prepareParent(dir);
+        assertFalse(Files.exists(halfGone));
+        // a sub-run folder left empty (a compare run discarded) is nothing of the run's own: the replaced run comes back
+        try (RunDir run = RunDir.open(root, "r", config(1e-2), true, null)) {
+            Files.createDirectories(run.file("runs").resolve("ce"));
+        }
+        assertEquals("orig", Files.readString(dir.resolve("best.safetensors")), "the overwritten run is back");
+    }
+
+    @Test
     void resumeAcceptsAnotherSpellingOfTheSameFile() throws IOException {
         Path teacher = Files.writeString(root.resolve("t.safetensors"), "x");
         String relative = Path.of("").toAbsolutePath().relativize(teacher.toAbsolutePath()).toString();
