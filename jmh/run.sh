@@ -25,7 +25,8 @@ fi
 kdrec_find_jdk
 
 # a selection that matches nothing fails here, before PeakBench runs and result files are made
-if ! "$JAVA_HOME/bin/java" -jar target/benchmarks.jar -l "$wanted" 2>/dev/null | tail -n +2 | grep -q .; then
+listed="$("$JAVA_HOME/bin/java" -jar target/benchmarks.jar -l "$wanted" 2>/dev/null || true)"
+if [ "$(printf '%s\n' "$listed" | sed -n '2,$p' | grep -c .)" = 0 ]; then
   echo "jmh/run.sh: no benchmark matches '$wanted' (list them: $JAVA_HOME/bin/java -jar target/benchmarks.jar -l)" >&2
   exit 2
 fi

@@ -30,6 +30,10 @@ public final class Main implements Runnable {
             Throwable c = e.getCause() == null ? e : e.getCause();
             System.err.println("kdrec: " + c.getMessage());
             return 2;
+        } catch (LinkageError e) { // the Vector API module is not in the JVM: java -jar without the launcher's flags
+            System.err.println("kdrec: the JDK's vector module is missing (" + e + "): run through ./kdrec, or start java with"
+                    + " --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED");
+            return 2;
         }
         kdrec.train.Progress.setEnabled(System.console() != null && System.console().isTerminal());
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);

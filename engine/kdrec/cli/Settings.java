@@ -60,7 +60,7 @@ final class Settings {
             for (var e : map.entrySet()) {
                 // a run's own config.yaml also records its inputs, which the command line names: skip them
                 if (RUN_INPUTS.contains(String.valueOf(e.getKey()))) {
-                    System.err.println("--config " + file + ": '" + e.getKey() + "' is skipped (the command line gives it)");
+                    System.err.println("--config " + file + ": '" + e.getKey() + "' is skipped (--" + e.getKey() + " gives it)");
                     continue;
                 }
                 if (e.getValue() instanceof Map || e.getValue() instanceof List) {

@@ -15,9 +15,9 @@ final class Summary {
     static List<String> row(String name, Metrics test, Trainer.Result r) {
         List<String> row = new ArrayList<>();
         row.add(name);
-        for (String k : List.of("recall@10", "ndcg@10", "recall@20", "ndcg@20")) row.add(String.format("%.4f", test.get(k)));
+        for (String k : List.of("recall@10", "ndcg@10", "recall@20", "ndcg@20")) row.add(String.format(java.util.Locale.ROOT, "%.4f", test.get(k)));
         row.add(r == null ? "-" : (r.bestEpoch() + 1) + "/" + r.epochsRun());
-        row.add(r == null ? "-" : String.format("%.2f", r.secondsPerEpoch()));
+        row.add(r == null ? "-" : String.format(java.util.Locale.ROOT, "%.2f", r.secondsPerEpoch()));
         return row;
     }
 

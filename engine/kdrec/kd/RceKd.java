@@ -112,8 +112,8 @@ public final class RceKd implements Distiller {
         if (p.integer("m") < p.integer("k")) throw new IllegalArgumentException("rcekd.m (" + p.integer("m") + ") must be >= rcekd.k (" + p.integer("k") + ")");
         this.l = Math.min(p.atLeast("l", 1), m);
         if (k != p.integer("k") || m != p.integer("m") || l != p.integer("l")) { // the settings logged are the ones asked for
-            kdrec.tensor.Diagnostics.notice("rcekd: " + items + " items, so k, m, l run as " + k + ", " + m + ", " + l + " (asked: "
-                    + p.integer("k") + ", " + p.integer("m") + ", " + p.integer("l") + ")");
+            kdrec.tensor.Diagnostics.notice("rcekd: k, m, l run as " + k + ", " + m + ", " + l + " (asked: " + p.integer("k") + ", "
+                    + p.integer("m") + ", " + p.integer("l") + "; k and m are at most the " + items + " items, l at most m)");
         }
         this.temp = p.positive("t");
         this.tau = (float) p.positive("tau");

@@ -76,6 +76,6 @@ public final class Evaluator {
 
     /** "R@10 .1234 N@10 .1234 R@20 .1234 N@20 .1234" */
     public static String brief(Metrics m) {
-        return String.format("R@10 %.4f N@10 %.4f R@20 %.4f N@20 %.4f", m.get("recall@10"), m.get("ndcg@10"), m.get("recall@20"), m.get("ndcg@20"));
+        return String.format(java.util.Locale.ROOT, "R@10 %.4f N@10 %.4f R@20 %.4f N@20 %.4f", m.get("recall@10"), m.get("ndcg@10"), m.get("recall@20"), m.get("ndcg@20"));
     }
 }

@@ -308,7 +308,7 @@ public final class Trainer {
         for (double v : parts.values()) total += v;
         sb.append(" | loss ").append(lossText(total));
         if (parts.size() > 1) for (var e : parts.entrySet()) sb.append(' ').append(e.getKey()).append(' ').append(lossText(e.getValue()));
-        sb.append(String.format(" | train %.2fs eval %.2fs", trainS, evalS));
+        sb.append(String.format(java.util.Locale.ROOT, " | train %.2fs eval %.2fs", trainS, evalS));
         if (valid != null && data.hasValid()) sb.append(" | valid ").append(Evaluator.brief(valid));
         if (test != null) sb.append(" | test ").append(Evaluator.brief(test));
         if (improved) sb.append(" *");

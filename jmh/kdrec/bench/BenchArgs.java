@@ -17,7 +17,7 @@ final class BenchArgs {
         for (String a : args) if (a.equals("-h") || a.equals("--help")) fail(null);
     }
 
-    /** Argument i, or {@code dflt} when absent or "-". */
+    /** Argument i, or {@code dflt} when absent or "-" (a placeholder that keeps later arguments in place). */
     String str(int i, String dflt) {
         return i < args.length && !args[i].equals("-") ? args[i] : dflt;
     }

@@ -105,6 +105,7 @@ public final class KdEpochBench {
         String method = cli.str(0, "rcekd");
         int epochs = cli.integer(1, "epochs", 4, 1);
         String preset = cli.str(2, "gowalla");
+        if (args.length > 2 && args[2].equals("-")) preset = null; // "-": no preset, the method's defaults
         Map<String, Object> overrides = cli.settings(3);
         try { // the method, preset and settings, before the data is generated
             Distillation.resolve(method, TrainConfig.defaults().with(Map.of("model", "mf", "dim", 20)), preset, "mf", overrides);

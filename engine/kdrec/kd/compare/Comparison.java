@@ -110,6 +110,15 @@ public final class Comparison {
         shared.remove("seed");
         config.put("student", shared);
         config.put("preset", preset);
+        try { // comparisons made before 2026-12-06 recorded the raw --set text here: keep theirs so that they still resume
+            Path existing = abs.resolve(RunDir.CONFIG_FILE);
+            if (resume && Files.isRegularFile(existing)) {
+                Map<String, Object> old = kdrec.train.RunConfig.readConfig(existing);
+                if (old.containsKey("set")) config.put("set", old.get("set"));
+            }
+        } catch (java.io.IOException e) {
+            // unreadable: RunDir.open reports it
+        }
         // method settings (--set METHOD.KEY) are not here: each run's config.yaml holds its method's resolved
         // keys and is checked when that run resumes, so methods with their own keys may be added later
         // and another spelling of the same setting (rcekd.K=50, lr=0.010) resumes

@@ -116,6 +116,12 @@ class CompareCommandTest {
         assertEquals(1, other.code);
         assertTrue(other.err.contains("rcekd.k") && other.err.contains("seed3"), other.err);
 
+        // a comparison from before 2026-12-06 recorded the raw --set text in its config.yaml: it still resumes
+        Path top = out.resolve("config.yaml");
+        Files.writeString(top, Files.readString(top) + "set:\n  rcekd.K: '5'\n");
+        Result legacy = run(compare(out, "--resume"));
+        assertEquals(0, legacy.code, legacy.err);
+
         // without --resume or --overwrite an existing comparison is refused
         Result refused = run(compare(out));
         assertEquals(1, refused.code);

@@ -106,8 +106,8 @@ class RceKdTest {
             assertTrue(notices.isEmpty(), notices.toString());
             int items = teacher.items();
             new RceKd(params("k", items + 5, "m", items + 50, "l", items + 60), teacher, DATA, 7);
-            assertEquals(java.util.List.of("rcekd: " + items + " items, so k, m, l run as " + items + ", " + items + ", " + items
-                    + " (asked: " + (items + 5) + ", " + (items + 50) + ", " + (items + 60) + ")"), notices);
+            assertEquals(java.util.List.of("rcekd: k, m, l run as " + items + ", " + items + ", " + items + " (asked: " + (items + 5) + ", "
+                    + (items + 50) + ", " + (items + 60) + "; k and m are at most the " + items + " items, l at most m)"), notices);
         }
     }
 
