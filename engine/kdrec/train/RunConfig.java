@@ -152,4 +152,14 @@ public final class RunConfig {
         }
         return diffs.isEmpty() ? "key order or types differ" : String.join(", ", diffs);
     }
+
+    /**
+     * How the run whose config.yaml is {@code file} differs from {@code config}, as {@link RunDir#open} would
+     * judge a resume; null when it would resume.
+     */
+    public static String differences(Path file, Map<?, ?> config) throws IOException {
+        Map<String, Object> wanted = roundTrip(normalizeMap(config));
+        Map<String, Object> existing = sameFilesAs(readConfig(file), wanted);
+        return existing.equals(wanted) ? null : describeDifferences(existing, wanted);
+    }
 }

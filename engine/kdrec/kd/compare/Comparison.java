@@ -125,6 +125,7 @@ public final class Comparison {
         try (RunDir top = RunDir.open(abs.getParent(), abs.getFileName().toString(), config, overwrite && !resume, console);
                 Diagnostics.Redirect notices = Diagnostics.redirect(top.log()::line)) {
             RunLog log = top.log();
+            if (top.resumed()) checkExistingRuns(abs, setups);
             log.line((top.resumed() ? "resuming" : "starting") + " comparison in " + abs);
             log.line("data: " + td.summary());
             log.line("methods: " + String.join(", ", plan.methods()) + " | seeds: " + plan.seeds() + " | ours: "
@@ -167,9 +168,7 @@ public final class Comparison {
 
     /** Trains one run, or returns null when its result.json says it finished earlier. */
     private RunResult runOne(Path out, String method, Distillation.Setup setup, long seed, String tag, RunLog log) throws IOException {
-        Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
-        runConfig.put("data", in.dataDescription());
-        runConfig.put("teacher", in.teacherDescription());
+        Map<String, Object> runConfig = runConfig(setup);
         Path dir = runDir(out, method, seed);
         Files.createDirectories(dir.getParent());
         // no overwrite here: --overwrite already moved OUT aside, so an existing folder is this comparison's own
@@ -188,6 +187,31 @@ public final class Comparison {
             log.line(String.format(Locale.ROOT, "%s: best epoch %d/%d | test %s | %.1f s", tag, r.bestEpoch(), r.epochsRun(),
                     Evaluator.brief(r.test()), (System.nanoTime() - t0) / 1e9));
             return r;
+        }
+    }
+
+    private Map<String, Object> runConfig(Distillation.Setup setup) {
+        Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
+        runConfig.put("data", in.dataDescription());
+        runConfig.put("teacher", in.teacherDescription());
+        return runConfig;
+    }
+
+    /**
+     * Refuses, before anything trains, a resume whose method settings differ from a run that already
+     * exists (its own config.yaml); otherwise that run would be refused only when the loop reached it.
+     */
+    private void checkExistingRuns(Path out, Map<String, Distillation.Setup> setups) throws IOException {
+        for (String method : plan.methods()) {
+            for (long seed : plan.seeds()) {
+                Path cfg = runDir(out, method, seed).resolve(RunDir.CONFIG_FILE);
+                if (!Files.isRegularFile(cfg)) continue;
+                String diff = kdrec.train.RunConfig.differences(cfg, runConfig(setups.get(method).withSeed(seed)));
+                if (diff != null) {
+                    throw new IllegalArgumentException(cfg.getParent() + " holds a run with other settings (" + diff + "); resume with the"
+                            + " settings it was made with, or start over with --overwrite");
+                }
+            }
         }
     }
 

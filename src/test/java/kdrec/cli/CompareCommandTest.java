@@ -115,6 +115,7 @@ class CompareCommandTest {
         Result other = run(respelled);
         assertEquals(1, other.code);
         assertTrue(other.err.contains("rcekd.k") && other.err.contains("seed3"), other.err);
+        assertFalse(other.out.contains("teacher ") || other.out.contains(": training"), "refused before anything runs: " + other.out);
 
         // a comparison from before 2026-12-06 recorded the raw --set text in its config.yaml: it still resumes
         Path top = out.resolve("config.yaml");
