@@ -126,6 +126,13 @@ class RunDirTest {
         }
     }
 
+    /** A finished run named {@code name}, then an --overwrite of it (lr 1e-2) killed before its first checkpoint. */
+    private Path cutShortOverwriteOf(String name, String best) throws IOException {
+        Path dir = finishedRun(name, best);
+        overwriteCutShort(dir, config(1e-2));
+        return dir;
+    }
+
     /** The state an --overwrite with {@code config} leaves when killed before its first checkpoint. */
     private static void overwriteCutShort(Path dir, Map<String, Object> config) throws IOException {
         Files.move(dir, RunDir.replacedPath(dir));
@@ -166,9 +173,8 @@ class RunDirTest {
 
     @Test
     void resumingAnOverwriteACrashInterruptedSettlesItAndRemovesStrayTempFiles() throws IOException {
-        Path dir = finishedRun("c", "old"), aside = RunDir.replacedPath(dir);
         // what a kill -9 during an --overwrite leaves: the new run's bookkeeping, the old run aside, a half-written checkpoint
-        overwriteCutShort(dir, config(1e-2));
+        Path dir = cutShortOverwriteOf("c", "old"), aside = RunDir.replacedPath(dir);
         Files.writeString(dir.resolve(".last.safetensors.8843536738801057562.tmp"), "half");
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         try (RunDir run = RunDir.open(root, "c", config(1e-2), false, new PrintStream(console, true, StandardCharsets.UTF_8))) {
@@ -195,8 +201,7 @@ class RunDirTest {
     @Test
     void aCrashAtAnyStepOfAnOverwriteLosesNothing() throws IOException {
         // the same --overwrite run again after it was cut short: the original stays the run being replaced
-        Path dir = finishedRun("k", "orig"), aside = RunDir.replacedPath(dir);
-        overwriteCutShort(dir, config(1e-2));
+        Path dir = cutShortOverwriteOf("k", "orig"), aside = RunDir.replacedPath(dir);
         try (RunDir run = RunDir.open(root, "k", config(1e-2), true, null)) {
             assertEquals("orig", Files.readString(aside.resolve("best.safetensors")), "not replaced by the empty attempt");
             // and this attempt fails early too
@@ -229,8 +234,7 @@ class RunDirTest {
     @Test
     void recoveryCornersAReviewFound() throws IOException {
         // the run an --overwrite with other settings was replacing, asked for again after that overwrite was cut short
-        Path dir = finishedRun("r", "orig"), aside = RunDir.replacedPath(dir);
-        overwriteCutShort(dir, config(1e-2));
+        Path dir = cutShortOverwriteOf("r", "orig"), aside = RunDir.replacedPath(dir);
         try (RunDir run = RunDir.open(root, "r", config(1e-3), false, null)) {
             assertTrue(run.resumed(), "the original comes back and resumes");
             assertEquals("orig", Files.readString(run.file("best.safetensors")));
