@@ -77,8 +77,7 @@ final class CompareCommand implements Callable<Integer> {
         String o = ours;
         if (o == null && names.stream().anyMatch(m -> m.trim().equalsIgnoreCase(DEFAULT_OURS))) o = DEFAULT_OURS;
         ComparisonPlan plan = ComparisonPlan.of(names, seeds, seedBase, o, Settings.parseSets(sets));
-        Map<String, Object> studentKeys = students.studentKeys();
-        TrainConfig studentCfg = TrainConfig.defaults().with(studentKeys);
+        TrainConfig studentCfg = students.studentConfig();
         Path teacherPath = students.teacher();
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {

@@ -73,7 +73,7 @@ final class DistillCommand implements Callable<Integer> {
         Map<String, Object> studentKeys = students.studentKeys();
         if (seed != null) studentKeys.put("seed", seed);
         if (saveEvery != null) studentKeys.put("save_every", saveEvery);
-        TrainConfig studentCfg = TrainConfig.defaults().with(studentKeys);
+        TrainConfig studentCfg = Distillation.studentConfig(students.preset, studentKeys);
         kdrec.train.Device dev = device.get();
         Map<String, Object> overrides = new LinkedHashMap<>();
         if (lambda != null) overrides.put("lambda", lambda);

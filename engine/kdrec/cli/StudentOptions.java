@@ -24,13 +24,14 @@ final class StudentOptions {
             completionCandidates = TrainCommand.ModelNames.class)
     String student;
 
-    @Option(names = "--dim", defaultValue = "20", description = "Student embedding size (default: ${DEFAULT-VALUE}).")
-    int dim;
+    @Option(names = "--dim", description = "Student embedding size (default 20; an HSTU student under --preset: the reference's).")
+    Integer dim;
 
-    @Option(names = "--layers", description = "LightGCN student propagation layers (default 3).")
+    @Option(names = "--layers", description = "LightGCN student propagation layers (default 3; under --preset: the reference's).")
     Integer layers;
 
-    @Option(names = "--preset", description = "Use the reference configs' row for this dataset: citeulike, gowalla, yelp.")
+    @Option(names = "--preset", description = "Use the reference configs' rows for this dataset (the method's, and the student's"
+            + " architecture; the scratch student's training): citeulike, gowalla, yelp. Options and --set win over it.")
     String preset;
 
     @Option(names = "--epochs", description = "Maximum epochs per run (default 1000).")
@@ -39,16 +40,21 @@ final class StudentOptions {
     @Option(names = "--patience", description = "Early-stopping patience on valid NDCG@10 (default 30).")
     Integer patience;
 
-    /** The student training keys these options set (model, dim and whatever was given). */
+    /** The student training keys these options set (model and whatever was given). */
     Map<String, Object> studentKeys() {
         Map<String, Object> keys = new LinkedHashMap<>();
         keys.put("model", student);
-        keys.put("dim", dim);
+        if (dim != null) keys.put("dim", dim);
         if (layers != null) keys.put("layers", layers);
         if (epochs != null) keys.put("epochs", epochs);
         if (patience != null) keys.put("patience", patience);
         if (student.trim().equalsIgnoreCase("hstu")) keys.put("test_history", teacherTestHistory());
         return keys;
+    }
+
+    /** The student's training settings: distill's defaults, the preset's student architecture, then these options. */
+    kdrec.train.TrainConfig studentConfig() {
+        return Distillation.studentConfig(preset, studentKeys());
     }
 
     /**

@@ -62,6 +62,27 @@ public final class Distillation {
     }
 
     /**
+     * The key of DE's and HTD's temperature annealing horizon: the run's {@code epochs} unless set
+     * (the authors' code anneals over {@code args.epochs}, 1000 by default).
+     */
+    static final String ANNEAL_HORIZON = "max_epochs";
+
+    /**
+     * A student's training settings for {@code distill} and {@code compare}: kdrec's defaults with a
+     * student width of 20, then, with a {@code preset}, that dataset's student architecture
+     * ({@link StudentPresets#architecture}: LightGCN depth, HSTU size), then {@code keys} (what the
+     * user gave: model, dim, layers, ...), which win over the preset.
+     */
+    public static TrainConfig studentConfig(String preset, Map<String, ?> keys) {
+        Map<String, Object> merged = new LinkedHashMap<>();
+        merged.put("dim", 20);
+        Object model = keys.get("model");
+        if (preset != null) merged.putAll(StudentPresets.architecture(preset, model == null ? "mf" : model.toString()));
+        merged.putAll(keys);
+        return TrainConfig.defaults().with(merged);
+    }
+
+    /**
      * Resolves a run's settings. {@code preset} (a dataset name, or null) picks the reference
      * configs' row for the teacher and student backbones. Override keys: {@code <method>.<key>} or
      * {@code lambda} for the method, plain keys ({@code weight_decay}, {@code dim}, ...) for the
@@ -72,7 +93,8 @@ public final class Distillation {
         Map<String, Object> trainKeys = new LinkedHashMap<>(), methodKeys = new LinkedHashMap<>();
         KdParams params;
         if (SCRATCH.equals(name)) {
-            params = KdParams.of(SCRATCH, Map.of()); // presets are per method; the scratch student takes the student settings as given
+            params = KdParams.of(SCRATCH, Map.of());
+            if (preset != null) trainKeys.putAll(StudentPresets.scratch(preset, student.model())); // scratch.yaml's student row
         } else {
             if (!Methods.names().contains(name)) {
                 throw new IllegalArgumentException("unknown KD method '" + method + "'; allowed: " + String.join(", ", methodNames()));
@@ -105,7 +127,11 @@ public final class Distillation {
                 trainKeys.put(k, e.getValue());
             }
         }
-        Setup s = new Setup(name, student.with(trainKeys), params.with(methodKeys));
+        TrainConfig trained = student.with(trainKeys);
+        if (params.toMap().containsKey(ANNEAL_HORIZON) && !methodKeys.containsKey(ANNEAL_HORIZON)) {
+            methodKeys.put(ANNEAL_HORIZON, trained.epochs()); // the code anneals over args.epochs
+        }
+        Setup s = new Setup(name, trained, params.with(methodKeys));
         if (!s.scratch()) {
             double lambda = s.lambda(); // checked here too, so that a bad one fails before data and teacher load
             if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);

@@ -39,8 +39,10 @@ public final class Rd implements Distiller {
 
     private static Map<String, Map<String, Object>> presets() {
         Map<String, Map<String, Object>> p = new java.util.LinkedHashMap<>();
-        // configs/gowalla/bpr/rd.yaml, the only released row (no lambda, lr, epochs; its start epoch key is misspelt rrd_start_epoch)
-        p.put("gowalla/mf>mf", ordered("mu", 0.1, "topk", 30, "lambda_r", 1.0, "dynamic_sample", 100, "start_epoch", 100));
+        // configs/gowalla/bpr/rd.yaml, the only released row (its start epoch key is misspelt rrd_start_epoch). It sets
+        // no lambda, weight decay or batch: those are the code's command-line defaults (parse.py: 1, 0, 4096).
+        p.put("gowalla/mf>mf", ordered("weight_decay", 0.0, "batch_size", 4096, "lambda", 1.0,
+                "mu", 0.1, "topk", 30, "lambda_r", 1.0, "dynamic_sample", 100, "start_epoch", 100));
         return p;
     }
 

@@ -50,10 +50,11 @@ public final class UnKd implements Distiller {
 
     private static Map<String, Map<String, Object>> presets() {
         Map<String, Map<String, Object>> p = new java.util.LinkedHashMap<>();
-        // configs/<dataset>/<student>/unkd.yaml, key = teacher; lr 1e-3. gowalla/bpr sets only the method keys.
+        // configs/<dataset>/<student>/unkd.yaml, key = teacher; lr 1e-3. gowalla/bpr sets only the method keys: lambda,
+        // weight decay and batch are then the code's command-line defaults (parse.py: 1, 0, 4096).
         p.put("citeulike/mf>mf", row(2, 2));
         p.put("citeulike/lightgcn>lightgcn", row(4, 30));
-        p.put("gowalla/mf>mf", ordered("group_num", 4, "lamda", 0.0, "n_distill", 30));
+        p.put("gowalla/mf>mf", ordered("weight_decay", 0.0, "batch_size", 4096, "lambda", 1.0, "group_num", 4, "lamda", 0.0, "n_distill", 30));
         p.put("gowalla/lightgcn>lightgcn", row(4, 30));
         p.put("yelp/mf>mf", row(4, 30));
         p.put("yelp/lightgcn>lightgcn", row(4, 30));

@@ -25,7 +25,8 @@ import kdrec.train.TrainData;
  * selection at a temperature annealed per epoch {@code T = end_T·anneal·(1/anneal)^(epoch/max_epochs)}
  * (1 -> 1e-10: effectively hard), loss {@code Σ‖t_e - Σ_m z_m f_m(s_e)‖²} over the batch's distinct
  * users + 0.5·(distinct positive items + distinct negative items); s and t are final embeddings.
- * {@code max_epochs} is the annealing horizon (the code's {@code args.epochs}, 1000).
+ * {@code max_epochs} is the annealing horizon: the code's {@code args.epochs}, so {@link kdrec.kd.Distillation#resolve}
+ * sets it to the run's {@code epochs} unless it is given (1000 here is only for a distiller built without it).
  */
 public final class DistillationExperts implements Distiller {
     public static final Methods.Method METHOD = new Methods.Method("de",

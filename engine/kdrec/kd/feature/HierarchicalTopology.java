@@ -26,7 +26,7 @@ import kdrec.train.TrainData;
  * negatives):
  * <ul>
  * <li>group assignment: DE's expert loss ({@link ExpertSelection}) on U and on I, unweighted,
- *     Gumbel temperature annealed 1 -> 1e-10 over {@code max_epochs};</li>
+ *     Gumbel temperature annealed 1 -> 1e-10 over {@code max_epochs} (the run's epochs, as DE);</li>
  * <li>topology ({@link Topology}): groups = argmax of the selection nets (items offset by E), the
  *     entity-level same-group cosine structure and the prototype-to-entity cosines of student
  *     vs teacher over U ∪ I;</li>
@@ -41,15 +41,15 @@ public final class HierarchicalTopology implements Distiller {
 
     /**
      * The released configs (configs/<dataset>/<student>/htd.yaml): λ 0.5, weight decay 1e-8, batch 2048,
-     * α 0.9, except Gowalla MF, whose file sets only α 0.5 (λ then falls to the code's command-line
-     * default of 1).
+     * α 0.9, except Gowalla MF, whose file sets only α 0.5: λ, weight decay and batch then fall to the
+     * code's command-line defaults (1, 0, 4096).
      */
     private static Map<String, Map<String, Object>> htdPresets() {
         Map<String, Map<String, Object>> p = new java.util.LinkedHashMap<>();
         for (String ds : new String[] {"citeulike", "yelp"}) {
             p.put(ds + "/mf>mf", ordered("weight_decay", 1e-8, "batch_size", 2048, "lambda", 0.5, "alpha", 0.9));
         }
-        p.put("gowalla/mf>mf", ordered("lambda", 1.0, "alpha", 0.5));
+        p.put("gowalla/mf>mf", ordered("weight_decay", 0.0, "batch_size", 4096, "lambda", 1.0, "alpha", 0.5));
         for (String ds : new String[] {"citeulike", "gowalla", "yelp"}) {
             p.put(ds + "/lightgcn>lightgcn", ordered("weight_decay", 1e-8, "batch_size", 2048, "lambda", 0.5, "alpha", 0.9));
         }

@@ -1,0 +1,94 @@
+package kdrec.kd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import kdrec.train.TrainConfig;
+import org.junit.jupiter.api.Test;
+
+/**
+ * --preset's student rows (the reference configs' base_config.yaml and scratch.yaml students), the
+ * command-line defaults that fill the released files that set only the method's keys, and DE's and
+ * HTD's annealing horizon (the run's epochs, as the code's args.epochs).
+ */
+class StudentPresetsTest {
+
+    @Test
+    void architectureFollowsBaseConfigAndGivenOptionsWin() {
+        TrainConfig plain = Distillation.studentConfig(null, Map.of("model", "lightgcn"));
+        assertEquals(20, plain.dim());
+        assertEquals(3, plain.layers());
+        assertEquals(4, Distillation.studentConfig("gowalla", Map.of("model", "lightgcn")).layers());
+        assertEquals(3, Distillation.studentConfig("yelp", Map.of("model", "lightgcn")).layers());
+        assertEquals(2, Distillation.studentConfig("Gowalla", Map.of("model", "lightgcn", "layers", 2)).layers(), "--layers wins");
+        assertEquals(20, Distillation.studentConfig("gowalla", Map.of("model", "mf")).dim());
+
+        TrainConfig hstu = Distillation.studentConfig("gowalla", Map.of("model", "hstu"));
+        assertEquals(32, hstu.dim());
+        assertEquals(1, hstu.blocks());
+        assertEquals(1, hstu.heads());
+        assertEquals(100, hstu.maxLen());
+        assertEquals(1024, hstu.negatives());
+        assertEquals(0.05f, hstu.temperature());
+        assertEquals(0.5f, hstu.dropout());
+        assertEquals(128, hstu.batchSize(), "a sequence batch: the reference's 128 users");
+        TrainConfig yelp = Distillation.studentConfig("yelp", Map.of("model", "hstu", "dim", 16));
+        assertEquals(16, yelp.dim(), "--dim wins");
+        assertEquals(2, yelp.heads());
+        assertEquals(400, yelp.maxLen());
+        assertEquals(2048, yelp.negatives());
+        assertEquals(0.1f, yelp.temperature());
+        TrainConfig cite = Distillation.studentConfig("citeulike", Map.of("model", "hstu"));
+        assertEquals(64, cite.dim());
+        assertEquals(512, cite.negatives());
+
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Distillation.studentConfig("movielens", Map.of("model", "mf")));
+        assertTrue(bad.getMessage().contains("unknown preset 'movielens'; allowed: citeulike, gowalla, yelp"), bad.getMessage());
+    }
+
+    @Test
+    void scratchStudentTakesScratchYamlUnlessSet() {
+        TrainConfig lgcn = Distillation.studentConfig("gowalla", Map.of("model", "lightgcn"));
+        assertEquals(1e-7f, Distillation.resolve("scratch", lgcn, "gowalla", "lightgcn", Map.of()).student().weightDecay());
+        TrainConfig yelpLgcn = Distillation.studentConfig("yelp", Map.of("model", "lightgcn"));
+        assertEquals(1e-4f, Distillation.resolve("scratch", yelpLgcn, "yelp", "lightgcn", Map.of()).student().weightDecay());
+        TrainConfig mf = Distillation.studentConfig("citeulike", Map.of("model", "mf"));
+        Distillation.Setup s = Distillation.resolve("scratch", mf, "citeulike", "mf", Map.of());
+        assertEquals(1e-3f, s.student().weightDecay());
+        assertEquals(2048, s.student().batchSize());
+        assertEquals(5e-4f, Distillation.resolve("scratch", mf, "citeulike", "mf", Map.of("weight_decay", 5e-4)).student().weightDecay(), "--set wins");
+        TrainConfig hstu = Distillation.studentConfig("yelp", Map.of("model", "hstu"));
+        assertEquals(1e-5f, Distillation.resolve("scratch", hstu, "yelp", "hstu", Map.of()).student().weightDecay());
+        assertEquals(1e-4f, Distillation.resolve("scratch", mf, null, "mf", Map.of()).student().weightDecay(), "no preset: kdrec's default");
+        assertThrows(IllegalArgumentException.class, () -> Distillation.resolve("scratch", mf, "netflix", "mf", Map.of()));
+    }
+
+    /** Gowalla MF's rd.yaml, unkd.yaml and htd.yaml set only method keys: lambda, weight decay and batch are parse.py's defaults. */
+    @Test
+    void incompleteReleasedRowsTakeTheCodesCommandLineDefaults() {
+        TrainConfig mf = Distillation.studentConfig("gowalla", Map.of("model", "mf"));
+        for (String method : new String[] {"rd", "unkd", "htd"}) {
+            Distillation.Setup s = Distillation.resolve(method, mf, "gowalla", "mf", Map.of());
+            assertEquals(1.0, s.lambda(), method);
+            assertEquals(0f, s.student().weightDecay(), method);
+            assertEquals(4096, s.student().batchSize(), method);
+        }
+        assertEquals(0.5, Distillation.resolve("htd", mf, "gowalla", "mf", Map.of()).params().real("alpha"));
+        assertEquals(2048, Distillation.resolve("htd", mf, "yelp", "mf", Map.of()).student().batchSize(), "a complete row keeps its own");
+    }
+
+    @Test
+    void annealingHorizonIsTheRunsEpochsUnlessGiven() {
+        TrainConfig cfg = Distillation.studentConfig(null, Map.of("model", "mf", "epochs", 100));
+        for (String method : new String[] {"de", "htd"}) {
+            assertEquals(100, Distillation.resolve(method, cfg, null, "mf", Map.of()).params().integer("max_epochs"), method);
+            assertEquals(7, Distillation.resolve(method, cfg, null, "mf", Map.of(method + ".max_epochs", 7)).params().integer("max_epochs"), method);
+            assertEquals(250, Distillation.resolve(method, cfg, "yelp", "mf", Map.of("epochs", 250)).params().integer("max_epochs"),
+                    method + ": the epochs after every override");
+        }
+        assertEquals(1000, Distillation.resolve("de", TrainConfig.defaults(), null, "mf", Map.of()).params().integer("max_epochs"));
+        assertTrue(!Distillation.resolve("rcekd", cfg, null, "mf", Map.of()).params().toMap().containsKey("max_epochs"), "only DE and HTD anneal");
+    }
+}
