@@ -26,14 +26,14 @@ import kdrec.train.TrainData;
  * users and |batch| items uniformly without replacement (not the batch's entities) and sums
  * {@code ‖P(s_e) - t_e‖²} over both, s the student's final embeddings, t the teacher's. P is a
  * projector per side: mean of {@code experts} MLPs d_s -> hidden_ratio·d_t -> d_t with dropout
- * (defaults: 1 expert, ratio 5, dropout 0.2), or one linear map ({@code linear=true}, bias
- * optional). {@code norm=true} L2-normalises both sides first. This is plain feature KD: FreqD
+ * (defaults: 1 expert, ratio 5, dropout 0.2), or one linear map ({@code linear=true}; {@code bias}
+ * off as in the one released config, configs/citeulike/bpr/fit.yaml). {@code norm=true} L2-normalises both sides first. This is plain feature KD: FreqD
  * with h ≡ 1 (freqd.md §2.3).
  */
 public final class FitNet implements Distiller {
     public static final Methods.Method METHOD = new Methods.Method("fitnet",
             "FitNet hint regression: squared L2 between projected student and teacher embeddings of random users and items",
-            ordered("lambda", 0.05, "experts", 1, "hidden_ratio", 5, "dropout", 0.2, "linear", false, "bias", true, "norm", false),
+            ordered("lambda", 0.05, "experts", 1, "hidden_ratio", 5, "dropout", 0.2, "linear", false, "bias", false, "norm", false),
             Map.of("citeulike/mf>mf", ordered("weight_decay", 1e-7, "lambda", 0.05)), FitNet::new);
 
     private final Teacher teacher;

@@ -84,6 +84,17 @@ class FeatureBaselinesTest {
         }
     }
 
+    /** The linear projector has no bias unless asked for, as the one released FitNet config (fit_bias: False). */
+    @Test
+    void fitnetLinearProjectorHasABiasOnlyWhenAskedFor() {
+        try (Teacher teacher = Teacher.of(positive(1)); Recommender student = positive(2)) {
+            FitNet plain = new FitNet(Methods.get("fitnet").params().with(Map.of("linear", true)), teacher, DATA, 9);
+            assertEquals(java.util.List.of("user.w", "item.w"), plain.params(student).all().stream().map(v -> v.name()).toList());
+            FitNet biased = new FitNet(Methods.get("fitnet").params().with(Map.of("linear", true, "bias", true)), teacher, DATA, 9);
+            assertEquals(java.util.List.of("user.w", "item.w", "user.b", "item.b"), biased.params(student).all().stream().map(v -> v.name()).toList());
+        }
+    }
+
     @Test
     void deWithOneExpertIsHintRegressionOverDistinctEntities() {
         try (Teacher teacher = Teacher.of(positive(1)); Recommender student = positive(2); Tape tape = new Tape()) {
