@@ -17,6 +17,18 @@ import org.yaml.snakeyaml.error.YAMLException;
 final class Settings {
     private Settings() {}
 
+    /**
+     * {@code kdrec train}'s settings: defaults &lt; the reference configs' teacher row of {@code preset}
+     * (null: none) for the model the rest names &lt; the YAML file &lt; options &lt; --set.
+     */
+    static TrainConfig resolve(String preset, Path yaml, Map<String, Object> explicit, List<String> sets) throws IOException {
+        TrainConfig cfg = resolve(TrainConfig.defaults(), yaml, explicit, sets);
+        if (preset == null) return cfg;
+        Map<String, Object> row = new LinkedHashMap<>(kdrec.kd.ReferenceConfigs.teacher(preset, cfg.model()));
+        row.put("model", cfg.model());
+        return resolve(TrainConfig.defaults().with(row), yaml, explicit, sets);
+    }
+
     static TrainConfig resolve(TrainConfig defaults, Path yaml, Map<String, Object> explicit, List<String> sets) throws IOException {
         TrainConfig cfg = defaults;
         if (yaml != null) cfg = withContext(cfg, readYaml(yaml), yaml.toString());

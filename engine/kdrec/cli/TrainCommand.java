@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 /** {@code kdrec train}: train a recommender (MF or LightGCN) with BPR, early stopping and checkpoints. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train MF or LightGCN (BPR) or HSTU (softmax over sequences) on a dataset; writes runs/NAME/{log,config.yaml,metrics.csv,best.safetensors,last.safetensors}.",
-                "Settings resolve as: defaults < --config YAML < explicit options < --set key=value."})
+                "Settings resolve as: defaults < --preset < --config YAML < explicit options < --set key=value."})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
@@ -51,6 +51,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--save-every", description = "Also keep a checkpoint every N epochs (HetComp trajectories); 0 = off.")
     Integer saveEvery;
+
+    @Option(names = "--preset", description = "Start from the reference configs' teacher row for this dataset (width, depth, weight decay, batch;"
+            + " HSTU's size and loss settings): citeulike, gowalla, yelp. --config, options and --set win over it.")
+    String preset;
 
     @Option(names = "--config", description = "YAML file of settings (keys: ${sys:kdrec.trainKeys}).")
     Path config;
@@ -82,7 +86,7 @@ final class TrainCommand implements Callable<Integer> {
         if (patience != null) explicit.put("patience", patience);
         if (seed != null) explicit.put("seed", seed);
         if (saveEvery != null) explicit.put("save_every", saveEvery);
-        TrainConfig cfg = Settings.resolve(TrainConfig.defaults(), config, explicit, sets);
+        TrainConfig cfg = Settings.resolve(preset, config, explicit, sets);
         kdrec.train.Device dev = device.get();
         if (dev == kdrec.train.Device.CUDA) kdrec.device.DeviceTraining.checkSettings(cfg.model(), cfg.topK(), cfg.lazyAdam(), cfg.maxLen(), cfg.dim() / cfg.heads());
         TrainData td = data.load();

@@ -70,14 +70,14 @@ public final class Distillation {
     /**
      * A student's training settings for {@code distill} and {@code compare}: kdrec's defaults with a
      * student width of 20, then, with a {@code preset}, that dataset's student architecture
-     * ({@link StudentPresets#architecture}: LightGCN depth, HSTU size), then {@code keys} (what the
+     * ({@link ReferenceConfigs#student}: LightGCN depth, HSTU size), then {@code keys} (what the
      * user gave: model, dim, layers, ...), which win over the preset.
      */
     public static TrainConfig studentConfig(String preset, Map<String, ?> keys) {
         Map<String, Object> merged = new LinkedHashMap<>();
         merged.put("dim", 20);
         Object model = keys.get("model");
-        if (preset != null) merged.putAll(StudentPresets.architecture(preset, model == null ? "mf" : model.toString()));
+        if (preset != null) merged.putAll(ReferenceConfigs.student(preset, model == null ? "mf" : model.toString()));
         merged.putAll(keys);
         return TrainConfig.defaults().with(merged);
     }
@@ -94,7 +94,7 @@ public final class Distillation {
         KdParams params;
         if (SCRATCH.equals(name)) {
             params = KdParams.of(SCRATCH, Map.of());
-            if (preset != null) trainKeys.putAll(StudentPresets.scratch(preset, student.model())); // scratch.yaml's student row
+            if (preset != null) trainKeys.putAll(ReferenceConfigs.scratchStudent(preset, student.model())); // scratch.yaml's student row
         } else {
             if (!Methods.names().contains(name)) {
                 throw new IllegalArgumentException("unknown KD method '" + method + "'; allowed: " + String.join(", ", methodNames()));

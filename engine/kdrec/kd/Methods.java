@@ -33,7 +33,7 @@ public final class Methods {
 
         /** The preset row for a dataset and backbone pair, or an error naming the rows there are. */
         public Map<String, Object> preset(String dataset, String teacherKind, String studentKind) {
-            String ds = StudentPresets.dataset(dataset);
+            String ds = ReferenceConfigs.dataset(dataset);
             Map<String, Object> row = presets.get(ds + "/" + teacherKind + ">" + studentKind);
             if (row == null) row = presets.get(ds);
             if (row == null) {

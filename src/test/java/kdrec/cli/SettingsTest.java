@@ -27,6 +27,32 @@ class SettingsTest {
         assertEquals(TrainConfig.defaults().patience(), c.patience());
     }
 
+    /** train --preset: the reference teacher row for the model named anywhere, under the file, options and --set. */
+    @Test
+    void presetIsTheReferenceTeacherRowUnderEverythingElse() throws Exception {
+        TrainConfig lgcn = Settings.resolve("gowalla", null, Map.of("model", "lightgcn"), List.of());
+        assertEquals(2000, lgcn.dim());
+        assertEquals(4, lgcn.layers());
+        assertEquals(1e-6f, lgcn.weightDecay());
+        assertEquals(2048, lgcn.batchSize());
+        TrainConfig mf = Settings.resolve("citeulike", null, Map.of(), List.of("weight_decay=0.5"));
+        assertEquals(400, mf.dim());
+        assertEquals(0.5f, mf.weightDecay(), "--set wins");
+        Path yaml = Files.writeString(dir.resolve("m.yaml"), "model: hstu\nheads: 2\n");
+        TrainConfig hstu = Settings.resolve("yelp", yaml, Map.of("dim", 16), List.of());
+        assertEquals(16, hstu.dim(), "options win");
+        assertEquals(2, hstu.heads(), "the file wins");
+        assertEquals(8, hstu.blocks());
+        assertEquals(400, hstu.maxLen());
+        assertEquals(2048, hstu.negatives());
+        assertEquals(0.1f, hstu.temperature());
+        assertEquals(1e-5f, hstu.weightDecay());
+        assertEquals(128, hstu.batchSize());
+        assertEquals(TrainConfig.defaults().toMap(), Settings.resolve((String) null, null, Map.of(), List.of()).toMap());
+        var e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve("ml-1m", null, Map.of(), List.of()));
+        assertTrue(e.getMessage().contains("unknown preset 'ml-1m'; allowed: citeulike, gowalla, yelp"), e.getMessage());
+    }
+
     @Test
     void aRunsOwnConfigYamlReadsBackWithoutItsInputs() throws Exception {
         // what kdrec writes for a run: the settings plus the data (and, for distill, the teacher) it was given

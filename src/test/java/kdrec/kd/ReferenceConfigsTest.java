@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * command-line defaults that fill the released files that set only the method's keys, and DE's and
  * HTD's annealing horizon (the run's epochs, as the code's args.epochs).
  */
-class StudentPresetsTest {
+class ReferenceConfigsTest {
 
     @Test
     void architectureFollowsBaseConfigAndGivenOptionsWin() {

@@ -1,0 +1,108 @@
+package kdrec.kd;
+
+import static kdrec.kd.KdParams.ordered;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The backbone rows of the reference configs (woriazzc/RCEKD {@code configs/<ds>/<backbone>/}; spec:
+ * rce-kd-and-baselines.md §1.8, "Backbone / model sizes"), which {@code --preset} applies besides a
+ * method's own row:
+ * <ul>
+ * <li>{@link #student}: base_config.yaml's {@code student} — LightGCN's depth; HSTU's width, heads,
+ *     sequence length, negatives, temperature and dropout. Every student run of that backbone on that
+ *     dataset uses it, the scratch student's included.</li>
+ * <li>{@link #scratchStudent}: scratch.yaml's {@code student} — the scratch student's weight decay and
+ *     batch (a KD run takes its own from the method's file, or from the code's command-line defaults).</li>
+ * <li>{@link #teacher}: base_config.yaml's {@code teacher} and scratch.yaml's {@code teacher} — what
+ *     {@code kdrec train --preset} trains.</li>
+ * </ul>
+ * MF and LightGCN students are 20 wide on every dataset (kdrec's distill default); the HSTU student keeps
+ * its teacher's width and is compressed by depth (8 -> 1 blocks). Our HSTU has one dropout rate where the
+ * reference has two (input {@code dropout_rate} 0.5 everywhere; block {@code linear_dropout_rate} 0.5, on
+ * Yelp 0.7): the rows set the input rate, 0.5.
+ */
+public final class ReferenceConfigs {
+    private ReferenceConfigs() {}
+
+    /** The dataset a {@code --preset} value names, or an error listing the allowed ones. */
+    public static String dataset(String preset) {
+        String ds = preset.trim().toLowerCase(Locale.ROOT);
+        if (!Methods.PRESET_DATASETS.contains(ds)) {
+            throw new IllegalArgumentException("unknown preset '" + preset + "'; allowed: " + String.join(", ", Methods.PRESET_DATASETS));
+        }
+        return ds;
+    }
+
+    /** A student's architecture keys (base_config.yaml) for a backbone: mf (none), lightgcn, hstu. */
+    public static Map<String, Object> student(String preset, String model) {
+        String ds = dataset(preset);
+        return switch (backbone(model)) {
+            case "lightgcn" -> ordered("layers", ds.equals("gowalla") ? 4 : 3);
+            case "hstu" -> hstu(ds, 1, ds.equals("gowalla") ? 1 : 2);
+            default -> ordered();
+        };
+    }
+
+    /** The scratch student's training keys (scratch.yaml; lr 1e-3 and 1000 epochs there, as kdrec's defaults). */
+    public static Map<String, Object> scratchStudent(String preset, String model) {
+        String ds = dataset(preset);
+        return switch (backbone(model)) {
+            case "lightgcn" -> ordered("weight_decay", pick(ds, 1e-3, 1e-7, 1e-4), "batch_size", 2048);
+            case "hstu" -> ordered("weight_decay", 1e-5, "batch_size", 128);
+            default -> ordered("weight_decay", 1e-3, "batch_size", 2048);
+        };
+    }
+
+    /** A teacher's architecture and training keys (base_config.yaml's and scratch.yaml's teacher rows). */
+    public static Map<String, Object> teacher(String preset, String model) {
+        String ds = dataset(preset);
+        Map<String, Object> m = new LinkedHashMap<>();
+        switch (backbone(model)) {
+            case "lightgcn" -> {
+                m.put("dim", ds.equals("yelp") ? 1000 : 2000);
+                m.put("layers", ds.equals("gowalla") ? 4 : 3);
+                m.put("weight_decay", pick(ds, 1e-7, 1e-6, 1e-7));
+                m.put("batch_size", 2048);
+            }
+            case "hstu" -> {
+                m.putAll(hstu(ds, 8, ds.equals("yelp") ? 8 : 4));
+                m.put("weight_decay", 1e-5);
+                m.put("batch_size", 128);
+            }
+            default -> {
+                m.put("dim", ds.equals("citeulike") ? 400 : 300);
+                m.put("weight_decay", pick(ds, 1e-3, 1e-4, 1e-4));
+                m.put("batch_size", 2048);
+            }
+        }
+        return m;
+    }
+
+    /** HSTU keys shared by teacher and student: the width, sequence length, negatives and temperature are the dataset's. */
+    private static Map<String, Object> hstu(String ds, int blocks, int heads) {
+        return switch (ds) {
+            case "citeulike" -> hstuRow(64, blocks, heads, 100, 512, 0.05);
+            case "gowalla" -> hstuRow(32, blocks, heads, 100, 1024, 0.05);
+            default -> hstuRow(32, blocks, heads, 400, 2048, 0.1);
+        };
+    }
+
+    private static Map<String, Object> hstuRow(int dim, int blocks, int heads, int maxLen, int negatives, double temperature) {
+        return ordered("dim", dim, "blocks", blocks, "heads", heads, "max_len", maxLen, "negatives", negatives, "temperature", temperature, "dropout", 0.5);
+    }
+
+    private static double pick(String ds, double citeulike, double gowalla, double yelp) {
+        return switch (ds) {
+            case "citeulike" -> citeulike;
+            case "gowalla" -> gowalla;
+            default -> yelp;
+        };
+    }
+
+    private static String backbone(String model) {
+        return model.trim().toLowerCase(Locale.ROOT);
+    }
+}
