@@ -28,6 +28,17 @@ public final class RankingMetrics {
     /** The cutoffs the papers report. */
     public static final int[] DEFAULT_CUTOFFS = {10, 20};
 
+    private static final String RECALL = "recall@", NDCG = "ndcg@";
+
+    /** The metric names {@link #evaluate} returns, in its order: recall at each cutoff, then NDCG at each. */
+    public static java.util.List<String> names(int... cutoffs) {
+        if (cutoffs.length == 0) cutoffs = DEFAULT_CUTOFFS;
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (int c : cutoffs) names.add(RECALL + c);
+        for (int c : cutoffs) names.add(NDCG + c);
+        return names;
+    }
+
     /**
      * Per-user values, for paired significance tests and per-user analysis.
      *
@@ -45,17 +56,17 @@ public final class RankingMetrics {
         /** The per-user array of a metric by name ("recall@10", "ndcg@20"); throws if unknown. */
         public double[] get(String name) {
             for (int c = 0; c < cutoffs.length; c++) {
-                if (name.equals("recall@" + cutoffs[c])) return recall[c];
-                if (name.equals("ndcg@" + cutoffs[c])) return ndcg[c];
+                if (name.equals(RECALL + cutoffs[c])) return recall[c];
+                if (name.equals(NDCG + cutoffs[c])) return ndcg[c];
             }
             throw new IllegalArgumentException("no per-user metric '" + name + "'; cutoffs " + Arrays.toString(cutoffs));
         }
 
-        /** Means over all users, as {@link RankingMetrics#evaluate} returns them. */
+        /** Means over all users, as {@link RankingMetrics#evaluate} returns them, named as {@link RankingMetrics#names}. */
         public Metrics mean() {
             LinkedHashMap<String, Double> m = new LinkedHashMap<>();
-            for (int c = 0; c < cutoffs.length; c++) m.put("recall@" + cutoffs[c], meanOf(recall[c]));
-            for (int c = 0; c < cutoffs.length; c++) m.put("ndcg@" + cutoffs[c], meanOf(ndcg[c]));
+            for (int c = 0; c < cutoffs.length; c++) m.put(RECALL + cutoffs[c], meanOf(recall[c]));
+            for (int c = 0; c < cutoffs.length; c++) m.put(NDCG + cutoffs[c], meanOf(ndcg[c]));
             return new Metrics(m);
         }
 

@@ -93,9 +93,9 @@ record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
         }
         objective.restore(objectiveState);
         Map<String, Object> es = c.json("early_stopping", Map.class);
-        EarlyStopping stopper = EarlyStopping.restore((String) es.get("metric"), 1, ((Number) es.get("best")).doubleValue(),
-                ((Number) es.get("best_epoch")).intValue(), new Metrics(toDoubles((Map<String, Object>) es.get("best_metrics"))),
-                ((Number) es.get("since_best")).intValue(), ((Number) es.get("evaluations")).intValue());
+        EarlyStopping stopper = EarlyStopping.restore((String) es.get("metric"), 1, number(es.get("best")),
+                (int) number(es.get("best_epoch")), new Metrics(toDoubles((Map<String, Object>) es.get("best_metrics"))),
+                (int) number(es.get("since_best")), (int) number(es.get("evaluations")));
         Map<String, Object> bt = c.json("best_test", Map.class);
         return new TrainState(c.epoch(), stopper, bt.isEmpty() ? null : new Metrics(toDoubles(bt)));
     }
@@ -108,7 +108,15 @@ record TrainState(int epoch, EarlyStopping stopper, Metrics bestTest) {
 
     private static Map<String, Double> toDoubles(Map<String, Object> m) {
         Map<String, Double> out = new LinkedHashMap<>();
-        for (var e : m.entrySet()) out.put(e.getKey(), ((Number) e.getValue()).doubleValue());
+        for (var e : m.entrySet()) out.put(e.getKey(), number(e.getValue()));
         return out;
+    }
+
+    /**
+     * A number of the saved JSON. Gson writes non-finite doubles as the bare words -Infinity, Infinity,
+     * NaN and reads them back as strings: a run without a validation split keeps best = -Infinity.
+     */
+    private static double number(Object v) {
+        return v instanceof Number n ? n.doubleValue() : Double.parseDouble(String.valueOf(v));
     }
 }

@@ -320,8 +320,11 @@ public final class Trainer {
             for (var e : parts.entrySet()) row.put("loss_" + e.getKey(), e.getValue());
             row.put("train_seconds", trainS);
             row.put("eval_seconds", evalS);
-            if (valid != null) for (String k : valid.names()) row.put("valid_" + k, valid.get(k));
-            if (test != null) for (String k : test.names()) row.put("test_" + k, test.get(k));
+            // an epoch without evaluation (eval_every > 1) leaves its metric cells empty: every row has the same columns
+            for (String k : kdrec.eval.RankingMetrics.names()) {
+                if (data.hasValid()) row.put("valid_" + k, valid == null ? null : valid.get(k));
+                row.put("test_" + k, test == null ? null : test.get(k));
+            }
             row.put("improved", improved);
             out.metrics().append(row);
         }
