@@ -12,6 +12,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
+case "$what" in
+  tests|bench|all) ;;
+  *) echo "gpu_check: unknown part '$what'; allowed: tests, bench, all" >&2; exit 2 ;;
+esac
 out="${OUT:-target/gpu-check}"
 mkdir -p "$out"
 bundle=/tmp/kdrec-gpu

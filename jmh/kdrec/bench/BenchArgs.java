@@ -25,7 +25,11 @@ final class BenchArgs {
     /** Argument i as an integer of at least {@code min}, or {@code dflt}. */
     int integer(int i, String name, int dflt, int min) {
         String s = str(i, null);
-        if (s == null) return dflt;
+        return s == null ? dflt : integer(name, s, min);
+    }
+
+    /** {@code s}, the value of {@code name}, as an integer of at least {@code min}. */
+    int integer(String name, String s, int min) {
         try {
             int v = Integer.parseInt(s.trim());
             if (v >= min) return v;

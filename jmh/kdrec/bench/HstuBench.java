@@ -30,20 +30,29 @@ public final class HstuBench {
                 "temperature", 0.05, "lr", 1e-3));
         String spec = "markov:users=4000,items=3000,per_user=60,branching=3,p=0.9,seed=1";
         int epochs = 3, teacherBlocks = 8, studentBlocks = 1;
-        for (String a : args) {
-            int eq = a.indexOf('=');
-            if (eq <= 0) throw new IllegalArgumentException("expected key=value, got '" + a + "'");
-            String k = a.substring(0, eq), v = a.substring(eq + 1);
+        BenchArgs b = new BenchArgs("bench/hstu.sh [data=markov:...] [epochs=3] [teacher_blocks=8] [student_blocks=1] [TRAIN_KEY=VALUE ...]", args);
+        for (var e : b.settings(0).entrySet()) {
+            String k = e.getKey(), v = e.getValue().toString();
             switch (k) {
                 case "data" -> spec = v;
-                case "epochs" -> epochs = Integer.parseInt(v);
-                case "teacher_blocks" -> teacherBlocks = Integer.parseInt(v);
-                case "student_blocks" -> studentBlocks = Integer.parseInt(v);
+                case "epochs" -> epochs = b.integer(k, v, 1);
+                case "teacher_blocks" -> teacherBlocks = b.integer(k, v, 1);
+                case "student_blocks" -> studentBlocks = b.integer(k, v, 1);
                 default -> keys.put(k, v);
             }
         }
+        try { // the settings are checked before the data is generated
+            TrainConfig.defaults().with(Map.of("model", "hstu")).with(keys);
+        } catch (IllegalArgumentException e) {
+            throw b.fail(e.getMessage());
+        }
         long t0 = System.nanoTime();
-        Dataset ds = Datasets.loadUnchecked(spec);
+        Dataset ds;
+        try {
+            ds = Datasets.loadUnchecked(spec);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            throw b.fail("data=" + spec + ": " + e.getMessage());
+        }
         TrainData td = new TrainData(ds);
         System.out.printf("data: %s (generated in %.1fs); backend %s, %d threads%n", ds.summary(), (System.nanoTime() - t0) / 1e9,
                 Backends.get().getClass().getSimpleName(), Parallel.threads());

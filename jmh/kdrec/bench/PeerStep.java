@@ -25,9 +25,10 @@ public final class PeerStep {
     static final int USERS = 6000, ITEMS = 4000, DIM = 64, BATCH = 1024, TOPK = 50;
 
     public static void main(String[] args) {
-        int steps = args.length > 0 ? Integer.parseInt(args[0]) : 60;
-        int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 40;
-        if (args.length > 2) Parallel.setThreads(Integer.parseInt(args[2]));
+        BenchArgs b = new BenchArgs("bench/peer_step.sh [steps=60] [warmup=40] [threads]", args);
+        int steps = b.integer(0, "steps", 60, 1);
+        int warmup = b.integer(1, "warmup", 40, 0);
+        if (b.str(2, null) != null) Parallel.setThreads(b.integer(2, "threads", 0, 1));
         double[][] r = run(steps, warmup, true);
         double[] ms = r[0], cpu = r[1];
         Arrays.sort(ms);

@@ -19,16 +19,18 @@ import kdrec.cpu.TopKSimd;
  * (2048 x 41 000 x 64 Gaussian, k = 100). Besides the wall time it prints the process CPU time per
  * call divided by the thread count (what the wall time would be on an idle box, if balanced).
  *
- * <p>Usage: {@code java ... kdrec.bench.TopKRatio [rounds] [threads] [m] [n] [d] [k]}.
+ * <p>Usage: {@code bench/topk_ratio.sh [rounds] [threads] [m] [n] [d] [k]}.
  */
 public final class TopKRatio {
     public static void main(String[] args) {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
-        int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
-        int m = args.length > 2 ? Integer.parseInt(args[2]) : 2048;
-        int n = args.length > 3 ? Integer.parseInt(args[3]) : 41000;
-        int d = args.length > 4 ? Integer.parseInt(args[4]) : 64;
-        int k = args.length > 5 ? Integer.parseInt(args[5]) : 100;
+        BenchArgs a = new BenchArgs("bench/topk_ratio.sh [rounds=15] [threads=2] [m=2048] [n=41000] [d=64] [k=100]", args);
+        int rounds = a.integer(0, "rounds", 15, 1);
+        int threads = a.integer(1, "threads", 2, 1);
+        int m = a.integer(2, "m", 2048, 1);
+        int n = a.integer(3, "n", 41000, 1);
+        int d = a.integer(4, "d", 64, 1);
+        int k = a.integer(5, "k", 100, 1);
+        if (k > n) throw a.fail("k must be <= n, got k " + k + ", n " + n);
         Parallel.setThreads(threads);
         Arena arena = Arena.ofShared();
         MemorySegment u = gaussian(arena, 1, (long) m * d, d), items = gaussian(arena, 2, (long) n * d, d);
