@@ -39,7 +39,8 @@ final class CompareCommand implements Callable<Integer> {
 
 
     @Option(names = "--methods", split = ",", paramLabel = "M1,M2,...", hideParamSyntax = true,
-            description = "Methods to compare (default: all): ${sys:kdrec.kdMethods}.")
+            description = "Methods to compare (default: all): ${sys:kdrec.kdMethods}. METHOD@LABEL adds a variant with its own row"
+                    + " and run folder, set by --set METHOD@LABEL.KEY=VALUE (e.g. freqd,freqd@exp).")
     List<String> methods;
 
     @Option(names = "--seeds", defaultValue = "5", description = "Runs per method, seeds SEED_BASE .. SEED_BASE+N-1 (default: ${DEFAULT-VALUE}).")
