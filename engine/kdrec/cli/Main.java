@@ -37,6 +37,7 @@ public final class Main implements Runnable {
         }
         kdrec.train.Progress.setEnabled(System.console() != null && System.console().isTerminal());
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             // Bad input (flags, data, checkpoints) is the user's to fix: say what and where, no stack trace.
             if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof java.io.IOException
@@ -56,6 +57,30 @@ public final class Main implements Runnable {
                     + (heap ? ", or give the JVM more heap, e.g. KDREC_JAVA_OPTS=-Xmx16g" : " (this was the machine's memory, outside the JVM heap)"));
             return 1;
         }
+    }
+
+    /**
+     * A command-line mistake (unknown option, bad or missing value): one line naming it, with picocli's
+     * closest option names for a misspelt one, and where the full usage is; exit 2. A command given
+     * without its subcommand prints the usage, which is then the answer.
+     */
+    static int usageError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine c = ex.getCommandLine();
+        java.io.PrintWriter err = c.getErr();
+        String name = c.getCommandSpec().qualifiedName();
+        String msg = ex.getMessage();
+        if (!c.getSubcommands().isEmpty() && (msg.endsWith("needs a command") || msg.endsWith("needs a subcommand: stats"))) {
+            err.println(msg);
+            c.usage(err);
+            return 2;
+        }
+        if (ex instanceof CommandLine.UnmatchedArgumentException u) {
+            java.util.List<String> options = u.getUnmatched().stream().filter(a -> a.startsWith("-")).map(a -> "'" + a + "'").toList();
+            if (!options.isEmpty()) msg = (options.size() == 1 ? "unknown option " : "unknown options ") + String.join(", ", options);
+            if (!u.getSuggestions().isEmpty()) msg += " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
+        }
+        err.println(name + ": " + msg + "; see '" + name + " --help'");
+        return 2;
     }
 
     /** One line for a failure the user can fix: file system errors name the path and what is wrong with it. */

@@ -216,4 +216,26 @@ class DistillCommandTest {
         }
         for (String x : new String[] {"x1", "x2", "x3", "x4"}) assertFalse(Files.exists(dir.resolve(x)), x + ": nothing left behind");
     }
+
+    /** Command-line mistakes: one line naming the mistake and where the usage is, exit 2; a misspelt option gets the close ones. */
+    @Test
+    void usageErrorsAreOneLine() {
+        String[][] cases = {
+                {"train", "--data", DATA, "--dimm", "16", "--out", dir.resolve("u1").toString()},
+                {"train", "--data", DATA, "--dim", "abc", "--out", dir.resolve("u2").toString()},
+                {"distill", "--data", DATA, "--method", "rcekd", "--out", dir.resolve("u3").toString()},
+                {"train", "--data", DATA, "--bogus", "--out", dir.resolve("u4").toString()}};
+        String[] want = {"kdrec train: unknown option '--dimm' (did you mean --dim", "kdrec train: Invalid value for option '--dim'",
+                "kdrec distill: Missing required option: '--teacher", "kdrec train: unknown option '--bogus'"};
+        for (int c = 0; c < cases.length; c++) {
+            Result r = run(cases[c]);
+            assertEquals(2, r.code, String.join(" ", cases[c]) + "\n" + r.err);
+            assertTrue(r.err.startsWith(want[c]), String.join(" ", cases[c]) + "\n" + r.err);
+            assertEquals(1, r.err.strip().lines().count(), "one line: " + r.err);
+            assertTrue(r.err.strip().endsWith("--help'"), r.err);
+        }
+        Result noSub = run("data");
+        assertEquals(2, noSub.code);
+        assertTrue(noSub.err.contains("needs a subcommand") && noSub.err.contains("Usage: kdrec data"), noSub.err);
+    }
 }
