@@ -60,7 +60,7 @@ public final class Readers {
         if (header == null) throw new DataFormatException(source, 1, "empty file: expected a header naming user and item columns");
         header = stripBom(header);
         char delim = sniff(header);
-        String[] cols = split(header, delim, -1);
+        String[] cols = split(header, delim, -1, source, 1);
         int cu = -1, ci = -1, cr = -1, ct = -1;
         for (int c = 0; c < cols.length; c++) {
             String name = cols[c].trim().toLowerCase(Locale.ROOT).replace("\"", "");
@@ -79,7 +79,7 @@ public final class Readers {
         while ((line = r.readLine()) != null) {
             ln++;
             if (line.isBlank()) continue;
-            String[] f = split(line, delim, cols.length);
+            String[] f = split(line, delim, cols.length, source, ln);
             if (f.length != cols.length) {
                 throw new DataFormatException(source, ln, "expected " + cols.length + " columns separated by '" + printable(delim) + "', got " + f.length);
             }
@@ -152,6 +152,15 @@ public final class Readers {
         }
     }
 
+    /** {@link #split} for a line of a file: a malformed one is an error naming the file and line. */
+    static String[] split(String line, char delim, int expected, String source, long ln) {
+        try {
+            return split(line, delim, expected);
+        } catch (IllegalArgumentException e) {
+            throw new DataFormatException(source, ln, e.getMessage());
+        }
+    }
+
     static char sniff(String header) {
         if (header.indexOf('\t') >= 0) return '\t';
         if (header.indexOf(',') >= 0) return ',';
@@ -162,7 +171,9 @@ public final class Readers {
     /**
      * Fields of a line split at {@code delim}; a field that starts with a double quote runs to its closing
      * quote (RFC 4180: delimiters inside are part of it, "" is one quote), so that {@code "1"} and {@code 1}
-     * are the same id. A quote that never closes leaves the line split plainly.
+     * are the same id. A quoted field followed by more than the delimiter ({@code "a"b}) leaves the line
+     * split plainly; a quote that never closes is an error (an {@link IllegalArgumentException} the
+     * readers turn into a {@link DataFormatException} naming the file and line).
      */
     static String[] split(String line, char delim, int expected) {
         List<String> parts = new ArrayList<>(Math.max(4, expected));
@@ -189,7 +200,8 @@ public final class Readers {
                             j++;
                         }
                     }
-                    if (!closed || (j < n && line.charAt(j) != delim)) {
+                    if (!closed) throw new IllegalArgumentException("the quote opening field " + (parts.size() + 1) + " never closes");
+                    if (j < n && line.charAt(j) != delim) {
                         ok = false;
                         break;
                     }

@@ -72,7 +72,7 @@ public final class SplitReaders {
             char delim = csv ? ',' : '\t';
             String want = csv ? "user,item" : "USER\\tITEM";
             if (header == null) throw new DataFormatException(file, 1, "empty file: expected the header " + want);
-            String[] h = Readers.split(header.trim(), delim, 2);
+            String[] h = Readers.split(header.trim(), delim, 2, file.toString(), 1);
             if (h.length < 2 || !h[0].trim().equalsIgnoreCase("user") || !h[1].trim().equalsIgnoreCase("item")) {
                 throw new DataFormatException(file, 1, "expected the header " + want + ", got '" + header + "'");
             }
@@ -81,7 +81,7 @@ public final class SplitReaders {
             while ((line = r.readLine()) != null) {
                 ln++;
                 if (line.isBlank()) continue;
-                String[] f = Readers.split(line.trim(), delim, h.length);
+                String[] f = Readers.split(line.trim(), delim, h.length, file.toString(), ln);
                 if (f.length != h.length) throw new DataFormatException(file, ln, "expected " + h.length + " columns, got " + f.length);
                 if (csv) {
                     out.add(f[0].trim(), f[1].trim(), 0f, 0L);

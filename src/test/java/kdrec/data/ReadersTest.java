@@ -52,6 +52,9 @@ class ReadersTest {
         assertEquals(5f, in.rating(0));
         assertEquals(4, Readers.split("1,\"a\"b,2,", ',', 4).length, "a quote inside a field: split plainly");
         assertEquals(java.util.List.of("1", "", ""), java.util.List.of(Readers.split("\"1\",,", ',', 3)));
+        // a quote that never closes is an error naming the file, the line and the field, not a new id "1
+        Path open = write("open.csv", "user,item\n1,2\n\"1,3\n");
+        assertNames(assertThrows(DataFormatException.class, () -> Readers.delimited(open)), open, 3, "the quote opening field 1 never closes");
     }
 
     @Test
