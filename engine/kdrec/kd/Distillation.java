@@ -127,6 +127,12 @@ public final class Distillation {
                 trainKeys.put(k, e.getValue());
             }
         }
+        for (String k : trainKeys.keySet()) { // a method's key given without its prefix: say how to write it
+            String key = k.trim().toLowerCase(Locale.ROOT);
+            if (!TrainConfig.KEYS.contains(key.replace('-', '_')) && params.toMap().containsKey(key)) {
+                throw new IllegalArgumentException("setting '" + k + "' is a key of method " + name + ": write " + name + "." + key + "=VALUE");
+            }
+        }
         TrainConfig trained = student.with(trainKeys);
         if (params.toMap().containsKey(ANNEAL_HORIZON) && !methodKeys.containsKey(ANNEAL_HORIZON)) {
             methodKeys.put(ANNEAL_HORIZON, trained.epochs()); // the code anneals over args.epochs

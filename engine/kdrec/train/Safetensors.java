@@ -221,7 +221,12 @@ public final class Safetensors {
         ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, lenBuf, 0);
         long n = lenBuf.flip().getLong();
-        if (n < 0 || n > MAX_HEADER_BYTES) throw new FormatException(file, "header length " + Long.toUnsignedString(n) + " is too large");
+        // a first byte that is not a header length of a plausible size: most likely not a safetensors file at all
+        // (a config.yaml or log given as --checkpoint reads as some 10^18-byte length)
+        if (n < 0 || n > MAX_HEADER_BYTES) {
+            throw new FormatException(file, "not a safetensors file (its first 8 bytes give a header length of " + Long.toUnsignedString(n)
+                    + " bytes; a checkpoint is a .safetensors file such as runs/NAME/best.safetensors)");
+        }
         if (n > size - 8) throw new FormatException(file, "truncated: header length " + n + " but only " + (size - 8) + " bytes follow");
         if (n < 2) throw new FormatException(file, "bad header JSON: header length " + n + " cannot hold a JSON object");
         ByteBuffer hb = ByteBuffer.allocate((int) n);

@@ -96,6 +96,10 @@ class DistillCommandTest {
                 "--out", dir.resolve("y").toString());
         assertEquals(1, foreign.code);
         assertTrue(foreign.err.contains("'ce.k' is for method ce"), foreign.err);
+        Result bare = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--set", "K=5",
+                "--out", dir.resolve("y").toString());
+        assertEquals(1, bare.code);
+        assertTrue(bare.err.contains("setting 'K' is a key of method rcekd: write rcekd.k=VALUE"), bare.err);
         Result badKey = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "rcekd", "--set", "rcekd.q=3",
                 "--out", dir.resolve("z").toString());
         assertEquals(1, badKey.code);

@@ -205,7 +205,10 @@ class SafetensorsTest {
         malformed(cutHeader, "truncated");
         Path huge = dir.resolve("huge");
         Files.write(huge, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(-5).array());
-        malformed(huge, "too large");
+        malformed(huge, "not a safetensors file");
+        Path yaml = dir.resolve("config.yaml"); // a run's other files given as a checkpoint
+        Files.writeString(yaml, "model: mf\ndim: 64\nlayers: 3\n");
+        malformed(yaml, "not a safetensors file");
 
         malformed(raw("json", "{\"a\": {\"dtype\": ", 0, true), "bad header JSON");
         malformed(raw("lenient", "{a:{}}", 0, true), "bad header JSON");
