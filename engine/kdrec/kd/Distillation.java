@@ -128,16 +128,17 @@ public final class Distillation {
             }
         }
         for (String k : trainKeys.keySet()) { // a method's key given without its prefix: say how to write it
-            String key = k.trim().toLowerCase(Locale.ROOT);
-            if (!TrainConfig.KEYS.contains(key.replace('-', '_')) && params.toMap().containsKey(key)) {
+            String key = k.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+            if (!TrainConfig.KEYS.contains(key) && params.toMap().containsKey(key)) {
                 throw new IllegalArgumentException("setting '" + k + "' is a key of method " + name + ": write " + name + "." + key + "=VALUE");
             }
         }
         TrainConfig trained = student.with(trainKeys);
-        if (params.toMap().containsKey(ANNEAL_HORIZON) && !methodKeys.containsKey(ANNEAL_HORIZON)) {
-            methodKeys.put(ANNEAL_HORIZON, trained.epochs()); // the code anneals over args.epochs
-        }
-        Setup s = new Setup(name, trained, params.with(methodKeys));
+        Map<String, Object> ownKeys = new LinkedHashMap<>();
+        // the code anneals over args.epochs; a max_epochs given (in any spelling) comes later and wins
+        if (params.toMap().containsKey(ANNEAL_HORIZON)) ownKeys.put(ANNEAL_HORIZON, trained.epochs());
+        ownKeys.putAll(methodKeys);
+        Setup s = new Setup(name, trained, params.with(ownKeys));
         if (!s.scratch()) {
             double lambda = s.lambda(); // checked here too, so that a bad one fails before data and teacher load
             if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);

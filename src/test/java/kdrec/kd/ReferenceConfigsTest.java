@@ -85,6 +85,7 @@ class ReferenceConfigsTest {
         for (String method : new String[] {"de", "htd"}) {
             assertEquals(100, Distillation.resolve(method, cfg, null, "mf", Map.of()).params().integer("max_epochs"), method);
             assertEquals(7, Distillation.resolve(method, cfg, null, "mf", Map.of(method + ".max_epochs", 7)).params().integer("max_epochs"), method);
+            assertEquals(9, Distillation.resolve(method, cfg, null, "mf", Map.of(method + ".Max-Epochs", 9)).params().integer("max_epochs"), method);
             assertEquals(250, Distillation.resolve(method, cfg, "yelp", "mf", Map.of("epochs", 250)).params().integer("max_epochs"),
                     method + ": the epochs after every override");
         }
