@@ -73,6 +73,64 @@ class RceKdTest {
     }
 
     @Test
+    void closureWeightsTakeTheCatalogueFromTheStudentListToo() {
+        // the student's top-M holds ids above every QT id (12, 10): the marks must cover them
+        int[] sm = {12, 1, 10, 3};
+        double[] logw = RceKd.closureLogWeights(sm, 0, 4, new int[] {1, 3, 9}, 0, 3, 10, false);
+        assertArrayEquals(new double[] {0.3, 0.3, 0.2, 0.2}, logw, 1e-12, "c = [2,2,1,1] from the bottom up");
+    }
+
+    @Test
+    void drawsOfAtLeastTheWholeRangeReturnEveryPosition() {
+        // l >= m (l is clamped to m): every position of the student's top-M, in order
+        double[] logw = {0.3, -2, 5, 0.1};
+        assertArrayEquals(new int[] {0, 1, 2, 3}, Sampling.withoutReplacement(logw, 4, 4, new SplittableRandom(1)));
+        assertArrayEquals(new int[] {0, 1, 2, 3}, Sampling.withoutReplacement(logw, 4, 9, new SplittableRandom(1)));
+        assertArrayEquals(new int[] {0, 1, 2}, Sampling.withoutReplacement(logw, 3, 3, new SplittableRandom(1)), "only the first n weights count");
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4}, Sampling.uniformWithoutReplacement(5, 5, new SplittableRandom(2)));
+        assertArrayEquals(new int[] {0, 1, 2, 3, 4}, Sampling.uniformWithoutReplacement(5, 8, new SplittableRandom(2)));
+        for (int t = 0; t < 200; t++) {
+            int[] s = Sampling.uniformWithoutReplacement(9, 4, new SplittableRandom(t));
+            assertEquals(4, s.length);
+            for (int j = 0; j < 4; j++) {
+                assertTrue(s[j] >= 0 && s[j] < 9);
+                if (j > 0) assertTrue(s[j - 1] < s[j], "distinct, increasing");
+            }
+        }
+    }
+
+    @Test
+    void generatorsAreDistinctPerSeedStreamEpochAndUserAndStableAcrossVersions() {
+        // the device (native/rcekd.cu) draws from rngBase + user * USER_MIX: the host's rng must be exactly that generator
+        for (long seed : new long[] {0, 1, 7}) {
+            for (int user : new int[] {0, 1, 39}) {
+                SplittableRandom host = Sampling.rng(seed, 1, 2, user), device = new SplittableRandom(Sampling.rngBase(seed, 1, 2) + user * Sampling.USER_MIX);
+                for (int i = 0; i < 4; i++) assertEquals(device.nextLong(), host.nextLong(), "seed " + seed + ", user " + user);
+            }
+        }
+        // small seeds, streams and epochs (0, 1, 2 ...) must all give different generators
+        Set<Long> bases = new HashSet<>();
+        for (long seed = 0; seed < 4; seed++) {
+            for (int stream = 0; stream < 4; stream++) {
+                for (int epoch = 0; epoch < 4; epoch++) assertTrue(bases.add(Sampling.rngBase(seed, stream, epoch)), seed + "/" + stream + "/" + epoch);
+            }
+        }
+        Set<Long> firstDraws = new HashSet<>();
+        for (long seed = 0; seed < 4; seed++) {
+            for (int stream = 0; stream < 4; stream++) {
+                for (int user = 0; user < 4; user++) firstDraws.add(Sampling.rng(seed, stream, 1, user).nextLong());
+            }
+        }
+        assertEquals(64, firstDraws.size(), "every (seed, stream, user) draws its own numbers");
+        // a recorded run's seed redraws the same sets after an upgrade (resume, comparisons): the mix is pinned
+        assertEquals(0x9E3779B97F4A7C15L, Sampling.rngBase(1, 0, 0));
+        assertEquals(0xD1B54A32D192ED03L, Sampling.rngBase(0, 1, 0));
+        assertEquals(0xBF58476D1CE4E5B9L, Sampling.rngBase(0, 0, 1));
+        assertEquals(3 * 0x9E3779B97F4A7C15L + 2 * 0xD1B54A32D192ED03L + 5 * 0xBF58476D1CE4E5B9L, Sampling.rngBase(3, 2, 5));
+        assertEquals(0x94D049BB133111EBL, Sampling.USER_MIX);
+    }
+
+    @Test
     void samplingWithoutReplacementHasTheSequentialDrawDistribution() {
         // weights 1, 2, 3, 4 (log form), draw 2: P(i in sample) by sequential draws without replacement
         double[] w = {1, 2, 3, 4};
