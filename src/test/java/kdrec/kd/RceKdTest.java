@@ -326,9 +326,99 @@ class RceKdTest {
     }
 
     @Test
+    void withoutSamplingTheLossIsOneCeOnTheTeachersTopK() {
+        // w/o S (§1.9): per batch entry CE(softmax(teacher/tau) || softmax(student/tau)) over QT, weight 1
+        try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 0.7f); Tape tape = new Tape()) {
+            double tau = 1.5;
+            RceKd kd = new RceKd(params("k", 4, "m", 9, "l", 3, "sampling", false, "tau", tau), teacher, DATA, 7);
+            assertEquals(0, kd.setsOf(2)[1].length, "one set only: J2 is empty");
+            assertTrue(!kd.perEpochSets(), "nothing is rebuilt per epoch");
+            assertEquals(1.5f, kd.tau());
+            int[] qt = teacher.topK(4, null, null);
+            int[] users = {2, 2, 5, 17};
+            Var loss = kd.loss(tape, student, student.forward(tape), new Batch(users, new int[4], new int[4]));
+            double want = 0;
+            for (int u : users) {
+                int[] q = Arrays.copyOfRange(qt, u * 4, u * 4 + 4);
+                want += ce(teacherScores(teacher, u, q), studentScores(student, u, q), tau);
+            }
+            assertTrue(want > 0.1, "a non-trivial CE: " + want);
+            assertEquals(want, loss.value().get(0), 1e-4 * want);
+            RceKdEpoch ep = kd.epochSets();
+            for (int u = 0; u < DATA.users(); u++) {
+                assertEquals(4, ep.a[u], "SK = the whole list");
+                assertEquals(4, ep.b[u], "J2 empty");
+                assertEquals(1f, ep.wA[u]);
+                assertEquals(0f, ep.wB[u]);
+            }
+        }
+    }
+
+    @Test
+    void constantWeightBoundsAreInclusiveAndZeroMeansSkOnly() {
+        try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 0.7f); Tape tape = new Tape()) {
+            RceKd zero = new RceKd(params("k", 4, "m", 9, "l", 3, "const_weight", 0.0, "beta", 2.0), teacher, DATA, 7);
+            RceKd one = new RceKd(params("k", 4, "m", 9, "l", 3, "const_weight", 1.0), teacher, DATA, 7);
+            assertThrows(IllegalArgumentException.class, () -> new RceKd(params("k", 4, "m", 9, "l", 3, "const_weight", 1.01), teacher, DATA, 7));
+            zero.beginEpoch(tape, student, 0);
+            one.beginEpoch(tape, student, 0);
+            for (int u = 0; u < DATA.users(); u++) {
+                assertEquals(0f, zero.mixOf(u), "const_weight = 0: w = 0, not the adaptive weight, user " + u);
+                assertEquals(1f, one.mixOf(u), "const_weight = 1, user " + u);
+            }
+            int[] users = {3, 8, 8};
+            tape.reset();
+            Var loss = zero.loss(tape, student, student.forward(tape), new Batch(users, new int[3], new int[3]));
+            double want = 0;
+            for (int u : users) {
+                int[] sk = zero.setsOf(u)[0];
+                want += ce(teacherScores(teacher, u, sk), studentScores(student, u, sk), 1.0);
+            }
+            assertEquals(want, loss.value().get(0), 1e-4 * want, "w = 0: the CE on SK alone");
+        }
+    }
+
+    @Test
+    void mEqualToKIsAccepted() {
+        try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 1f); Tape tape = new Tape()) {
+            RceKd kd = new RceKd(params("k", 4, "m", 4, "l", 2), teacher, DATA, 7);
+            kd.beginEpoch(tape, student, 0);
+            for (int u = 0; u < 5; u++) {
+                int[][] s = kd.setsOf(u);
+                assertArrayEquals(bruteTop(student, u, 4), s[0]);
+                assertTrue(toSet(s[0]).containsAll(toSet(Arrays.copyOf(s[1], 2))), "M = K: P is drawn from SK");
+            }
+        }
+    }
+
+    @Test
+    void epochBuffersAreReusedNotReallocated() {
+        int[] x = new int[12];
+        float[] f = new float[12];
+        assertTrue(x == RceKdEpoch.grow(x, 12) && x == RceKdEpoch.grow(x, 5), "long enough: the same array");
+        assertTrue(f == RceKdEpoch.grow(f, 12) && f == RceKdEpoch.grow(f, 5), "long enough: the same array");
+        assertTrue(RceKdEpoch.grow(new int[100], 101).length >= 125, "grows by at least a quarter (a slowly growing need is not a new array each epoch)");
+        assertTrue(RceKdEpoch.grow(new float[100], 101).length >= 125);
+        assertEquals(40, RceKdEpoch.grow(new int[10], 40).length);
+        assertEquals(40, RceKdEpoch.grow(new float[10], 40).length);
+        try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 1f); Tape tape = new Tape()) {
+            RceKd kd = new RceKd(params("k", 4, "m", 9, "l", 3), teacher, DATA, 7);
+            assertThrows(IllegalStateException.class, kd::epochSets, "no sets before the first epoch");
+            assertTrue(kd.perEpochSets());
+            kd.beginEpoch(tape, student, 0);
+            RceKdEpoch ep = kd.epochSets();
+            int[] top = ep.top, a = ep.a;
+            float[] w = ep.w, wA = ep.wA;
+            kd.beginEpoch(tape, student, 1);
+            assertTrue(top == ep.top && a == ep.a && w == ep.w && wA == ep.wA, "same-size buffers survive the epoch");
+        }
+    }
+
+    @Test
     void fullCatalogueAblationIsTheCeOfTheFullSoftmaxes() {
         try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 0.7f); Tape tape = new Tape()) {
             RceKd full = new RceKd(params("full_ce", true, "tau", 2.0), teacher, DATA, 7);
+            assertTrue(full.fullCe() && !full.perEpochSets(), "no per-user rows");
             int[] users = {4, 4, 8};
             Var loss = full.loss(tape, student, student.forward(tape), new Batch(users, new int[3], new int[3]));
             double want = 0;
