@@ -405,6 +405,7 @@ class RceKdTest {
             RceKd kd = new RceKd(params("k", 4, "m", 9, "l", 3), teacher, DATA, 7);
             assertThrows(IllegalStateException.class, kd::epochSets, "no sets before the first epoch");
             assertTrue(kd.perEpochSets());
+            assertTrue(!kd.fullCe(), "per-user rows, not the full-catalogue ablation");
             kd.beginEpoch(tape, student, 0);
             RceKdEpoch ep = kd.epochSets();
             int[] top = ep.top, a = ep.a;
