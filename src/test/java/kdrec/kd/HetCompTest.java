@@ -78,6 +78,59 @@ class HetCompTest {
     }
 
     @Test
+    void distanceReadsEachUsersOwnRows() {
+        // two users, K = 3: user 1's lists start at offset 3 in both the student's and the checkpoint's arrays
+        double[] g = HetComp.gains(3);
+        int[] student = {7, 8, 9, 0, 1, 2};
+        int[] perm = {0, 1, 2, 9, 2, 1};
+        int[] mark = new int[10];
+        assertEquals(0, HetComp.distance(student, 0, new int[] {9, 8, 7, 3, 4, 5}, 3, g, mark, 1), "user 0: same set");
+        assertEquals(5175, HetComp.distance(student, 1, perm, 3, g, mark, 2), "user 1: {1, 2} of {0, 1, 2} at positions 1, 2");
+        assertEquals(10000, HetComp.distance(student, 0, perm, 3, g, mark, 3), "user 0: {7, 8, 9} against {0, 1, 2}: nothing shared");
+        // the move rule's threshold is strict: a ratio of exactly th stays
+        assertFalse(HetComp.moves(125, 100, 1.25));
+        assertTrue(HetComp.moves(126, 100, 1.25));
+    }
+
+    @Test
+    void kIsCappedByTheSmallestUnobservedCount() throws Exception {
+        Path run = teacherRun();
+        int maxTrain = 0;
+        for (int u = 0; u < DATA.users(); u++) maxTrain = Math.max(maxTrain, DATA.trainPtr()[u + 1] - DATA.trainPtr()[u]);
+        try (Teacher teacher = Teacher.load(run.resolve("best.safetensors"), DATA)) {
+            assertTrue(DATA.items() - maxTrain < 100);
+            HetComp h = new HetComp(params("k", 100), teacher, DATA, 1);
+            assertEquals(DATA.items() - maxTrain, h.k(), "every user has K unobserved items to rank");
+            assertEquals(DATA.items() - maxTrain, h.permutation(2, 0).length);
+            assertEquals(1, new HetComp(params("k", 1), teacher, DATA, 1).k(), "K = 1 is a valid list");
+        }
+    }
+
+    @Test
+    void trajectoryFilesAreOrderedByEpochNumberWhateverTheListingOrder() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("shuffled"));
+        for (String n : new String[] {"epoch_7", "epoch_0002", "epoch_11", "epoch_5", "epoch_1", "epoch_9", "epoch_3", "epoch_10", "epoch_x", "best", "last"}) {
+            Files.createFile(folder.resolve(n + ".safetensors"));
+        }
+        Files.createFile(folder.resolve("epoch_4.txt"));
+        try (Teacher inMemory = Teacher.of(RceKdTest.mf(16, 3, 0.5f))) {
+            java.util.List<String> names = HetComp.trajectoryFiles(folder.toString(), inMemory).stream().map(f -> f.getFileName().toString()).toList();
+            assertEquals(java.util.List.of("epoch_1.safetensors", "epoch_0002.safetensors", "epoch_3.safetensors", "epoch_5.safetensors", "epoch_7.safetensors",
+                    "epoch_9.safetensors", "epoch_10.safetensors", "epoch_11.safetensors"), names);
+            Path empty = Files.createDirectories(dir.resolve("empty"));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HetComp.trajectoryFiles(empty.toString(), inMemory));
+            assertFalse(e.getMessage().contains("earlier than"), "an explicit folder has no epoch cut: " + e.getMessage());
+        }
+        // the teacher's own run: the message names the teacher's (1-based) epoch
+        Path lonely = Files.createDirectories(dir.resolve("lonely2"));
+        save(lonely.resolve("best.safetensors"), 3, 4, TrainConfig.defaults());
+        try (Teacher t = Teacher.load(lonely.resolve("best.safetensors"), DATA)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HetComp.trajectoryFiles("", t));
+            assertTrue(e.getMessage().contains("earlier than the teacher's epoch 5"), e.getMessage());
+        }
+    }
+
+    @Test
     void trajectoryIsTheEarlierEpochFilesByEpochThenTheTeacher() throws Exception {
         Path run = teacherRun();
         try (Teacher teacher = Teacher.load(run.resolve("best.safetensors"), DATA)) {
