@@ -309,6 +309,78 @@ class HetCompTest {
         }
     }
 
+    @Test
+    void knowledgeConstructionThresholdIsAlphaTimesDecayToTheEpochDivP() throws Exception {
+        Path run = teacherRun();
+        try (Teacher teacher = Teacher.load(run.resolve("best.safetensors"), DATA); Recommender student = RceKdTest.mf(4, 2, 0.7f); Tape tape = new Tape()) {
+            HetComp h = new HetComp(params("k", 10, "p", 2, "alpha", 1.05), teacher, DATA, 1);
+            assertEquals(3, h.checkpoints());
+            int n = DATA.users();
+            int[] top = kdrec.model.Scoring.topK(tape, student, range(n), 10, DATA.trainPtr(), DATA.trainItems()).ids();
+            double[] g = HetComp.gains(10);
+            int[] next = new int[n], after = new int[n];
+            for (int u = 0; u < n; u++) {
+                next[u] = HetComp.distance(top, u, perms(h, 1), 10, g, new int[DATA.items()], 1);
+                after[u] = HetComp.distance(top, u, perms(h, 2), 10, g, new int[DATA.items()], 1);
+            }
+            // at epoch 4 with p = 2: th = 1.05 * 0.995^(4 div 2) = 1.039474. Remembered gaps of 1.02x the current one stay
+            // (1 <= 1.02 <= th; 0.995^(4*2) would give 1.0091), of 1.05x move (1.05 > th; 1.05 / 0.995^2 would give 1.0606)
+            float[] s = new float[2 * n];
+            for (int u = 0; u < n; u++) s[n + u] = Math.round(next[u] * (u % 2 == 0 ? 1.02 : 1.05));
+            h.restore(Map.of("hetcomp", Tensor.of(s, 2, n)));
+            h.beginEpoch(tape, student, 4);
+            int stayed = 0, moved = 0;
+            for (int u = 0; u < n; u++) {
+                if (next[u] < 200) continue; // the rounding of the remembered gap must not blur the ratio
+                if (u % 2 == 0) {
+                    assertEquals(0, h.checkpointOf(u), "ratio 1.02 stays, user " + u);
+                    assertEquals((int) s[n + u], h.distanceOf(u), "a user who stays keeps the remembered gap, user " + u);
+                    stayed++;
+                } else {
+                    assertEquals(1, h.checkpointOf(u), "ratio 1.05 moves, user " + u);
+                    assertEquals(after[u], h.distanceOf(u), "a user who moves remembers the gap to the checkpoint after the new one, user " + u);
+                    moved++;
+                }
+            }
+            assertTrue(stayed >= 5 && moved >= 5, stayed + " stayed, " + moved + " moved");
+            assertTrue(h.distanceOf(1) > 0 && h.checkpointOf(1) == 1, "user 1 moved to a non-zero gap");
+        }
+    }
+
+    @Test
+    void progressIsTheMeanCheckpointRoundedHalfToEvenAndStateRoundTrips() throws Exception {
+        Path run = teacherRun();
+        try (Teacher teacher = Teacher.load(run.resolve("best.safetensors"), DATA)) {
+            HetComp h = new HetComp(params("k", 10), teacher, DATA, 1);
+            int n = DATA.users();
+            assertEquals(40, n);
+            assertEquals(0.0, h.progress());
+            float[] s = new float[2 * n];
+            for (int u = 0; u < 13; u++) s[u] = 1;
+            for (int u = 0; u < n; u++) s[n + u] = u == 0 ? 0 : 100 + u; // user 0 remembers a gap of exactly 0
+            h.restore(Map.of("hetcomp", Tensor.of(s, 2, n)));
+            assertEquals(0.32, h.progress(), 0.0, "13/40 = 0.325 rounds half to even");
+            for (int u = 0; u < n; u++) {
+                assertEquals(u < 13 ? 1 : 0, h.checkpointOf(u));
+                assertEquals(u == 0 ? 0 : 100 + u, h.distanceOf(u), "remembered gap of user " + u);
+            }
+            assertArrayEquals(s, h.state().get("hetcomp").toArray(), "state round-trips");
+            s[0] = 2; // the last checkpoint is a valid position
+            for (int u = 1; u < 14; u++) s[u] = 1;
+            h.restore(Map.of("hetcomp", Tensor.of(s, 2, n)));
+            assertEquals(0.38, h.progress(), 0.0, "(2 + 13) / 40 = 0.375 rounds half to even");
+            float[] before = s.clone();
+            before[n] = -1f; // no DKC yet
+            h.restore(Map.of("hetcomp", Tensor.of(before, 2, n)));
+            assertEquals(-1, h.distanceOf(3));
+            float[] beyond = s.clone();
+            beyond[5] = 3;
+            assertThrows(IllegalArgumentException.class, () -> h.restore(Map.of("hetcomp", Tensor.of(beyond, 2, n))), "checkpoint 3 of 3");
+            beyond[5] = -1;
+            assertThrows(IllegalArgumentException.class, () -> h.restore(Map.of("hetcomp", Tensor.of(beyond, 2, n))), "checkpoint -1");
+        }
+    }
+
     private static int[] perms(HetComp h, int c) {
         int k = h.k();
         int[] out = new int[DATA.users() * k];
