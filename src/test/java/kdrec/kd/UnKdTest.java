@@ -62,6 +62,93 @@ class UnKdTest {
     }
 
     @Test
+    void popularityGroupsTieBreakAndLastGroupByHand() {
+        // counts 4: 3, 3: 2, 0: 2, 2: 1, 1: 1; equal counts in order of first appearance: 4, 3, 0, 2, 1 (not by id: 0 before 3)
+        // G = 3, mass 3: 4 (3); +3 -> 5 > 3: close [4], restart [3] (2); +0 -> 4 > 3: close [3], restart [0] (2); +2 -> 3;
+        // +1 -> 4 > 3: close [0, 2], restart [1] (1 <= 1.5): joins -> [4], [3], [0, 2, 1]
+        assertArrayEquals(new int[] {2, 2, 2, 1, 0}, UnKd.groupOf(new int[] {4, 4, 4, 3, 3, 0, 0, 2, 1}, 5, 3));
+        // three items of 4, G = 3, mass 4: [0], [1], and a last group [2] of mass 4 > 4/2 that stays on its own
+        assertArrayEquals(new int[] {0, 1, 2}, UnKd.groupOf(new int[] {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2}, 3, 3));
+        // counts 3, 3, 2, G = 2, mass 4: [0], [1], then [2] of mass exactly 4/2: "at most half" joins the previous group
+        assertArrayEquals(new int[] {0, 1, 1}, UnKd.groupOf(new int[] {0, 0, 0, 1, 1, 1, 2, 2}, 3, 2));
+    }
+
+    /** Users and items for the sampler's position weights: user 0 has items 1..60 as candidates, user 1 only item 0. */
+    static final TrainData LONG = new TrainData(new Dataset("long", IdMap.identity(2), IdMap.identity(61),
+            InteractionMatrix.fromRows(2, 61, new int[][] {{0}, java.util.stream.IntStream.rangeClosed(1, 60).toArray()}),
+            InteractionMatrix.empty(2, 61), InteractionMatrix.empty(2, 61)));
+
+    static MatrixFactorization oneDim(int users, int items, java.util.function.IntToDoubleFunction user, java.util.function.IntToDoubleFunction item) {
+        MatrixFactorization m = new MatrixFactorization(users, items, 1, 0);
+        for (int u = 0; u < users; u++) m.params().get("user").value().set(u, (float) user.applyAsDouble(u));
+        for (int i = 0; i < items; i++) m.params().get("item").value().set(i, (float) item.applyAsDouble(i));
+        return m;
+    }
+
+    @Test
+    void epochPairsFollowThePositionWeightsOfTheTeacherList() {
+        // teacher score -i: user 0's candidates 1..60 in id order, position r = item - 1, drawn with p_r ∝ exp(-(r+1)/20);
+        // a pair is two such draws redrawn while equal: P(r in the pair) = 2 p_r (1 - p_r) / (1 - sum p^2)
+        try (Teacher teacher = Teacher.of(oneDim(2, 61, u -> 1, i -> -i)); Recommender student = oneDim(2, 61, u -> 1, i -> 0); Tape tape = new Tape()) {
+            int n = 20_000;
+            UnKd kd = new UnKd(params("group_num", 1, "n_distill", n), teacher, LONG, 3);
+            assertArrayEquals(java.util.stream.IntStream.rangeClosed(1, 60).toArray(), kd.listOf(0, 0));
+            kd.beginEpoch(tape, student, 0);
+            assertEquals(0, kd.pairsOf(1)[0].length, "one candidate: no pairs");
+            int[][] pairs = kd.pairsOf(0);
+            assertEquals(n, pairs[0].length);
+            double[] p = new double[60];
+            double z = 0, sq = 0;
+            for (int r = 0; r < 60; r++) z += p[r] = Math.exp(-(r + 1) / 20.0);
+            for (int r = 0; r < 60; r++) sq += (p[r] /= z) * p[r];
+            int[] hits = new int[60];
+            for (int j = 0; j < n; j++) {
+                assertTrue(pairs[0][j] < pairs[1][j], "the better-ranked (lower position) item is the positive");
+                hits[pairs[0][j] - 1]++;
+                hits[pairs[1][j] - 1]++;
+            }
+            for (int r : new int[] {0, 1, 5, 20, 40, 59}) {
+                assertEquals(2 * p[r] * (1 - p[r]) / (1 - sq), hits[r] / (double) n, 0.01, "share of pairs holding position " + r);
+            }
+        }
+    }
+
+    /**
+     * 4 users, 9 items, G = 2: counts 0: 3, 1: 3, 2: 2, 3: 2, 4..7: 1, 8 never: groups {0, 1} and {2..7}. Users 0-2 saw both
+     * popular items (no candidate in group 0), user 3 saw neither.
+     */
+    static final TrainData SHORT = new TrainData(new Dataset("short", IdMap.identity(4), IdMap.identity(9),
+            InteractionMatrix.fromRows(4, 9, new int[][] {{0, 1, 2, 3, 4, 5}, {0, 1, 6}, {0, 1, 7}, {2, 3}}),
+            InteractionMatrix.empty(4, 9), InteractionMatrix.empty(4, 9)));
+
+    @Test
+    void aGroupWithFewerThanTwoCandidatesGivesNoPairs() {
+        try (Teacher teacher = Teacher.of(oneDim(4, 9, u -> 1, i -> -i)); Recommender student = oneDim(4, 9, u -> 1, i -> 0); Tape tape = new Tape()) {
+            UnKd kd = new UnKd(params("group_num", 2, "n_distill", 4), teacher, SHORT, 5);
+            assertEquals(2, kd.groups());
+            assertArrayEquals(new int[] {2, 2}, kd.pairCounts());
+            assertArrayEquals(new int[0], kd.listOf(0, 0));
+            assertArrayEquals(new int[] {6, 7}, kd.listOf(0, 1));
+            assertArrayEquals(new int[] {0, 1}, kd.listOf(3, 0));
+            kd.beginEpoch(tape, student, 0);
+            int[] want = {2, 2, 2, 4};
+            for (int u = 0; u < 4; u++) {
+                int[][] pairs = kd.pairsOf(u);
+                assertEquals(want[u], pairs[0].length, "pairs of user " + u);
+                assertEquals(want[u], pairs[1].length);
+                for (int j = 0; j < pairs[0].length; j++) {
+                    int g = pairs[0][j] <= 1 ? 0 : 1;
+                    int[] list = kd.listOf(u, g);
+                    assertTrue(indexOf(list, pairs[0][j]) >= 0 && indexOf(list, pairs[0][j]) < indexOf(list, pairs[1][j]),
+                            "user " + u + " pair " + pairs[0][j] + ", " + pairs[1][j] + " from its group's list");
+                }
+            }
+            Var loss = kd.loss(tape, student, student.forward(tape), new Batch(new int[] {0, 3}, new int[2], new int[2]));
+            assertEquals(2 * -Math.log(0.5 + 1e-10), loss.value().get(0), 1e-5, "all student scores 0: each user's mean pair loss is log 2");
+        }
+    }
+
+    @Test
     void pairSamplerDistribution() {
         // positions 0..2 with p ∝ exp(-(r+1)/20), a pair redrawn while equal:
         // P({i, j}) = 2 p_i p_j / (1 - sum_k p_k^2), the smaller position first
