@@ -121,6 +121,75 @@ class CdTest {
     }
 
     @Test
+    void nDistillEqualToThePoolTakesTheWholePool() {
+        try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f)); Recommender student = RceKdTest.mf(4, 2, 1f); Tape tape = new Tape()) {
+            int[] ptr = DATA.trainPtr(), tr = DATA.trainItems();
+            Cd kd = new Cd(params("rank_k", 6, "n_distill", 6), teacher, DATA, 4);
+            kd.beginEpoch(tape, student, 0);
+            for (int u = 0; u < DATA.users(); u += 5) {
+                Set<Integer> train = RceKdTest.toSet(Arrays.copyOfRange(tr, ptr[u], ptr[u + 1]));
+                double[] s = RceKdTest.studentScores(student, u, RdTest.allItems());
+                int[] top = java.util.stream.IntStream.range(0, DATA.items()).filter(i -> !train.contains(i)).boxed()
+                        .sorted((a, b) -> Double.compare(s[b], s[a])).limit(6).mapToInt(Integer::intValue).toArray();
+                assertEquals(RceKdTest.toSet(top), RceKdTest.toSet(kd.samplesOf(u)), "n_distill = rank_k: all of the top-rank_k, user " + u);
+            }
+        }
+    }
+
+    @Test
+    void guidesSayWhetherTheyRedrawAndRandomDrawsSpanTheCatalogue() {
+        try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f))) {
+            Cd byStudent = new Cd(params("rank_k", 8), teacher, DATA, 4);
+            assertTrue(byStudent.redrawsEachEpoch());
+            assertThrows(IllegalStateException.class, byStudent::samples, "the student guide has no samples before its first epoch");
+            Cd byTeacher = new Cd(params("rank_k", 8, "guide", "teacher"), teacher, DATA, 4);
+            assertTrue(!byTeacher.redrawsEachEpoch());
+            assertArrayEquals(byTeacher.samplesOf(3), byTeacher.samples().of(3));
+            // random: n_distill items uniformly with replacement from all items (40 users x 5 draws over 30 items)
+            Cd random = new Cd(params("n_distill", 5, "guide", "random"), teacher, DATA, 4);
+            assertTrue(!random.redrawsEachEpoch());
+            int[] hits = new int[DATA.items()];
+            for (int u = 0; u < DATA.users(); u++) {
+                int[] s = random.samples().of(u);
+                assertEquals(5, s.length);
+                for (int i : s) hits[i]++;
+            }
+            int covered = 0;
+            for (int h : hits) if (h > 0) covered++;
+            assertTrue(covered >= 25, "200 uniform draws reach most of the 30 items: " + covered);
+            for (int h : hits) assertTrue(h <= 20, "no item drawn far above its 200/30 share: " + Arrays.toString(hits));
+        }
+    }
+
+    @Test
+    void samplesOfAWideCatalogueSpanSeveralScoreChunks() {
+        // rank_k = 50,000 items: rankings are built in chunks of 2^22 / 50,000 = 83 users, so 100 users take two chunks.
+        // Each user's S_u is the tournaments over its own ranked unobserved list with its own generator.
+        int users = 100, items = 50_000;
+        int[][] rows = new int[users][];
+        for (int u = 0; u < users; u++) rows[u] = new int[] {u, u + 1, u + 2};
+        TrainData wide = new TrainData(new kdrec.data.Dataset("wide", kdrec.data.IdMap.identity(users), kdrec.data.IdMap.identity(items),
+                kdrec.data.InteractionMatrix.fromRows(users, items, rows), kdrec.data.InteractionMatrix.empty(users, items), kdrec.data.InteractionMatrix.empty(users, items)));
+        try (Teacher teacher = Teacher.of(UnKdTest.oneDim(users, items, u -> 1, i -> -i))) { // teacher ranking: unobserved items by id
+            Cd kd = new Cd(params("rank_k", items, "n_distill", 3, "guide", "teacher", "t", 0.05), teacher, wide, 11);
+            double[] cdf = Cd.positionCdf(items, 0.05);
+            for (int u : new int[] {0, 82, 83, 99}) {
+                int[] ids = new int[items];
+                float[] scores = new float[items];
+                Arrays.fill(ids, -1);
+                Arrays.fill(scores, Float.NEGATIVE_INFINITY);
+                for (int i = 0, r = 0; i < items; i++) {
+                    if (i >= u && i <= u + 2) continue;
+                    ids[r] = i;
+                    scores[r++] = -i;
+                }
+                int[] want = Cd.tournaments(ids, scores, 0, items, cdf, 3, Sampling.rng(11, 3, 0, u), new int[items], 1);
+                assertArrayEquals(want, kd.samplesOf(u), "user " + u);
+            }
+        }
+    }
+
+    @Test
     void settingsAndTinyRun() throws Exception {
         try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Cd(params("n_distill", 20, "rank_k", 10), teacher, DATA, 1));
