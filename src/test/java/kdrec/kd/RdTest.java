@@ -148,6 +148,21 @@ class RdTest {
     }
 
     @Test
+    void muZeroIsAllowedAndShortUnobservedListsAreNotPadded() {
+        try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f))) {
+            new Rd(params("mu", 0.0), teacher, DATA, 1); // rd.mu must be >= 0: 0 is valid
+        }
+        // train counts 6, 3, 3, 2 of 9 items (UnKdTest.SHORT); teacher score -i: topk 9 gives each user its unobserved items by id
+        try (Teacher teacher = Teacher.of(UnKdTest.oneDim(4, 9, u -> 1, i -> -i))) {
+            Rd kd = new Rd(params("topk", 9), teacher, UnKdTest.SHORT, 1);
+            assertArrayEquals(new int[] {6, 7, 8}, kd.topOf(0));
+            assertArrayEquals(new int[] {2, 3, 4, 5, 7, 8}, kd.topOf(1));
+            assertArrayEquals(new int[] {2, 3, 4, 5, 6, 8}, kd.topOf(2));
+            assertArrayEquals(new int[] {0, 1, 4, 5, 6, 7, 8}, kd.topOf(3));
+        }
+    }
+
+    @Test
     void settingsAndTinyRun() throws Exception {
         try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f))) {
             assertThrows(IllegalArgumentException.class, () -> new Rd(params("lambda_r", 0.0), teacher, DATA, 1));
