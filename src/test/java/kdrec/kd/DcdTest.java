@@ -154,6 +154,20 @@ class DcdTest {
     }
 
     @Test
+    void kEqualToMxkDrawsTheWholeList() {
+        try (Teacher teacher = Teacher.of(mf(16, 1, 0.5f)); Recommender student = mf(4, 2, 1f); Tape tape = new Tape()) {
+            Dcd kd = new Dcd(params("k", 6, "mxk", 6, "t", 3.0), teacher, DATA, 7);
+            kd.beginEpoch(tape, student, 0);
+            for (int u = 0; u < DATA.users(); u += 3) {
+                int[][] s = kd.setsOf(u);
+                assertEquals(toSet(kd.teacherList(u)), toSet(s[0]), "K = mxK: every item under-estimated side, user " + u);
+                assertEquals(toSet(kd.teacherList(u)), toSet(s[1]), "and on the over-estimated side, user " + u);
+                assertEquals(6, s[0].length);
+            }
+        }
+    }
+
+    @Test
     void settingsPresetsAndATinyRun() throws Exception {
         try (Teacher teacher = Teacher.of(mf(16, 1, 0.5f))) {
             assertThrows(IllegalArgumentException.class, () -> new Dcd(params("k", 20, "mxk", 10), teacher, DATA, 0), "K > mxK is refused");
