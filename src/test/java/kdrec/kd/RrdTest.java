@@ -117,6 +117,48 @@ class RrdTest {
     }
 
     @Test
+    void kEqualToMxkAndAnUninterestingPoolSmallerThanL() {
+        // 30 items, mxk 20: about 4 items are neither train nor teacher-top, fewer than l = 50: all of them are taken
+        try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 1f); Tape tape = new Tape()) {
+            Rrd kd = new Rrd(params("k", 20, "l", 50, "mxk", 20, "t", 2.0), teacher, DATA, 7);
+            kd.beginEpoch(tape, student, 0);
+            for (int u = 0; u < DATA.users(); u++) {
+                int[] list = kd.teacherList(u);
+                int[][] s = kd.setsOf(u);
+                assertArrayEquals(list, s[0], "K = mxK: the whole teacher list, in teacher order, user " + u);
+                Set<Integer> free = new HashSet<>();
+                for (int i = 0; i < DATA.items(); i++) free.add(i);
+                free.removeAll(train(u));
+                free.removeAll(toSet(list));
+                assertTrue(free.size() < 50);
+                assertEquals(free.size(), s[1].length, "the uninteresting pool is smaller than l: all of it, user " + u);
+                assertEquals(free, toSet(s[1]), "user " + u);
+            }
+        }
+    }
+
+    @Test
+    void interestingItemsFollowTheRankWeightsAtATemperatureOtherThanOne() {
+        // mxk 4, K 1, T 2: P(teacher position r) = exp(-(r+1)/2) / sum
+        double[] p = new double[4];
+        double z = 0;
+        for (int r = 0; r < 4; r++) z += p[r] = Math.exp(-(r + 1) / 2.0);
+        try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 1f); Tape tape = new Tape()) {
+            Rrd kd = new Rrd(params("k", 1, "l", 0, "mxk", 4, "t", 2.0), teacher, DATA, 13);
+            int[] hits = new int[4];
+            int draws = 0;
+            for (int ep = 0; ep < 300; ep++) {
+                kd.beginEpoch(tape, student, ep);
+                for (int u = 0; u < DATA.users(); u++) {
+                    hits[indexOf(kd.teacherList(u), kd.setsOf(u)[0][0])]++;
+                    draws++;
+                }
+            }
+            for (int r = 0; r < 4; r++) assertEquals(p[r] / z, hits[r] / (double) draws, 0.015, "teacher position " + r);
+        }
+    }
+
+    @Test
     void lossIsTheRelaxedRankingFormulaOverDistinctBatchUsers() {
         try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 0.7f); Tape tape = new Tape()) {
             Rrd kd = new Rrd(params("k", 4, "l", 6, "mxk", 10), teacher, DATA, 7);
