@@ -78,6 +78,13 @@ class VanillaCeTest {
             assertTrue(sawTrainItem, "train items are not masked (some teacher top list holds one)");
 
             VanillaCe byStudent = new VanillaCe(params("k", k, "guide", "student"), teacher, DATA, 1);
+            // the device twin's view: guide, K, tau and the sets (none before a student-guided epoch)
+            assertTrue(!byTeacher.studentGuide() && byStudent.studentGuide());
+            assertEquals(k, byTeacher.k());
+            assertEquals(1f, byTeacher.tau());
+            assertEquals(2.5f, new VanillaCe(params("k", k, "tau", 2.5), teacher, DATA, 1).tau());
+            assertArrayEquals(byTeacher.setOf(7), byTeacher.sets().of(7));
+            assertTrue(byStudent.sets() == null, "no sets before the student's first epoch");
             assertThrows(IllegalStateException.class, () -> byStudent.loss(tape, student, student.forward(tape), new Batch(new int[] {0}, new int[1], new int[1])));
             byStudent.beginEpoch(tape, student, 0);
             for (int u = 0; u < DATA.users(); u++) assertArrayEquals(RceKdTest.bruteTop(student, u, k), byStudent.setOf(u), "student top-K, user " + u);
