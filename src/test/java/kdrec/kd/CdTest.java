@@ -190,6 +190,20 @@ class CdTest {
     }
 
     @Test
+    void batchUsersAndUserSetsCheckTheirInput() {
+        BatchUsers bu = BatchUsers.of(new int[] {4, 0, 4, 4, 2}, 5);
+        assertArrayEquals(new int[] {4, 0, 2}, bu.users(), "distinct users in order of first appearance");
+        assertArrayEquals(new float[] {3, 1, 1}, bu.counts());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BatchUsers.of(new int[] {1, 5}, 5), "user == users is outside");
+        assertTrue(e.getMessage().contains("batch user 5"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BatchUsers.of(new int[] {-1}, 5));
+        assertEquals(0, new UserSets(new int[] {0}, new int[0], null).users(), "no users is a valid (empty) CSR");
+        assertThrows(IllegalArgumentException.class, () -> new UserSets(new int[0], new int[0], null));
+        assertThrows(IllegalArgumentException.class, () -> new UserSets(new int[] {0, 2}, new int[] {1}, null), "ptr[users] != ids");
+        assertThrows(IllegalArgumentException.class, () -> new UserSets(new int[] {0, 1}, new int[] {1}, new float[2]), "teacher logits misaligned");
+    }
+
+    @Test
     void settingsAndTinyRun() throws Exception {
         try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Cd(params("n_distill", 20, "rank_k", 10), teacher, DATA, 1));
