@@ -416,6 +416,17 @@ class RceKdTest {
     }
 
     @Test
+    void kdParamsNameTheirMethodAndRefuseUnknownKeysOnRead() {
+        KdParams p = params("k", 7);
+        assertEquals("rcekd", p.method());
+        assertEquals(7, p.toMap().get("k"));
+        assertEquals(RceKd.METHOD.params().toMap().keySet(), p.toMap().keySet(), "the method's keys, in order");
+        assertEquals(7, p.integer("K"), "keys are case-insensitive");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.str("no_such_key"));
+        assertTrue(e.getMessage().contains("no setting 'no_such_key'"), e.getMessage());
+    }
+
+    @Test
     void fullCatalogueAblationIsTheCeOfTheFullSoftmaxes() {
         try (Teacher teacher = Teacher.of(mf(8, 1, 1f)); Recommender student = mf(4, 2, 0.7f); Tape tape = new Tape()) {
             RceKd full = new RceKd(params("full_ce", true, "tau", 2.0), teacher, DATA, 7);
