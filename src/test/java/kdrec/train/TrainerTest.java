@@ -106,6 +106,25 @@ class TrainerTest {
     }
 
     @Test
+    void bprStepBackpropagatesAndReportsTheBatchLoss() {
+        // one-dimensional MF: users (1, -2), items (0.5, 1, -1); entries (u, pos, neg) = (0, 1, 2), (1, 2, 0)
+        // -log sigmoid(1 * (1 - -1)) - log sigmoid(-2 * (-1 - 0.5)) = 0.126928 + 0.048587 = 0.175515
+        try (kdrec.model.MatrixFactorization m = new kdrec.model.MatrixFactorization(2, 3, 1, 0); kdrec.autograd.Tape tape = new kdrec.autograd.Tape()) {
+            float[] users = {1, -2}, items = {0.5f, 1, -1};
+            for (int u = 0; u < 2; u++) m.params().get("user").value().set(u, users[u]);
+            for (int i = 0; i < 3; i++) m.params().get("item").value().set(i, items[i]);
+            m.params().zeroGrad();
+            Bpr bpr = new Bpr();
+            Map<String, Double> parts = bpr.step(tape, m, new kdrec.loss.Batch(new int[] {0, 1}, new int[] {1, 2}, new int[] {2, 0}));
+            assertEquals("bpr", bpr.name());
+            assertEquals(Map.of("bpr", parts.get("bpr")), parts, "one term, named after the loss");
+            assertEquals(0.175515, parts.get("bpr"), 1e-5);
+            // d/d user0 = -(1 - sigmoid(2)) * (1 - -1) = -0.238406
+            assertEquals(-0.238406, m.params().get("user").densify(tape).get(0), 1e-5);
+        }
+    }
+
+    @Test
     void aNonFiniteLossStopsTheRunNamingEpochBatchAndTerm() throws Exception {
         TrainConfig c = cfg("mf", 2);
         Objective nan = new Objective() {
