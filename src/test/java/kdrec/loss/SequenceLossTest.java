@@ -159,6 +159,15 @@ class SequenceLossTest {
     }
 
     @Test
+    void aUsersBatchHasNoPairs() {
+        Batch b = Batch.ofUsers(new int[] {3, 1, 4}, 2);
+        assertArrayEquals(new int[] {3, 1, 4}, b.users());
+        assertArrayEquals(new int[] {-1, -1, -1}, b.positives(), "no positive item: -1");
+        assertArrayEquals(new int[] {-1, -1, -1}, b.negatives());
+        assertEquals(2, b.epoch());
+    }
+
+    @Test
     void settingsAndTheNegativesScale() {
         for (String kind : new String[] {"sampled_softmax", "scaled_softmax", "full_softmax"}) {
             SequenceLoss sl = new SequenceLoss(kind, 1, Float.MIN_VALUE, 0);
