@@ -84,6 +84,15 @@ class CdTest {
         assertEquals(Set.of(7, 9), RceKdTest.toSet(few), "a list shorter than n gives all of its items");
     }
 
+    /** The student's {@code n} best-scored items outside user u's train items (the student guide's pool), best first. */
+    private static int[] studentTopUnobserved(Recommender student, int u, int n) {
+        int[] ptr = DATA.trainPtr(), tr = DATA.trainItems();
+        Set<Integer> train = RceKdTest.toSet(Arrays.copyOfRange(tr, ptr[u], ptr[u + 1]));
+        double[] s = RceKdTest.studentScores(student, u, RdTest.allItems());
+        return java.util.stream.IntStream.range(0, DATA.items()).filter(i -> !train.contains(i)).boxed()
+                .sorted((a, b) -> Double.compare(s[b], s[a])).limit(n).mapToInt(Integer::intValue).toArray();
+    }
+
     @Test
     void sampledSetsFollowTheGuide() {
         try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f)); Recommender student = RceKdTest.mf(4, 2, 1f); Tape tape = new Tape()) {
@@ -92,12 +101,7 @@ class CdTest {
             kd.beginEpoch(tape, student, 0);
             int[][] epoch0 = new int[DATA.users()][];
             for (int u = 0; u < DATA.users(); u++) {
-                Set<Integer> train = RceKdTest.toSet(Arrays.copyOfRange(tr, ptr[u], ptr[u + 1]));
-                double[] s = RceKdTest.studentScores(student, u, RdTest.allItems());
-                Integer[] order = new Integer[DATA.items()];
-                for (int i = 0; i < order.length; i++) order[i] = i;
-                Arrays.sort(order, (a, b) -> Double.compare(s[b], s[a]));
-                Set<Integer> poolSet = RceKdTest.toSet(Arrays.stream(order).filter(i -> !train.contains(i)).limit(8).mapToInt(Integer::intValue).toArray());
+                Set<Integer> poolSet = RceKdTest.toSet(studentTopUnobserved(student, u, 8));
                 epoch0[u] = kd.samplesOf(u);
                 assertEquals(3, RceKdTest.toSet(epoch0[u]).size(), "n_distill distinct items, user " + u);
                 assertTrue(poolSet.containsAll(RceKdTest.toSet(epoch0[u])), "drawn from the student's top-rank_k unobserved items, user " + u);
@@ -123,15 +127,11 @@ class CdTest {
     @Test
     void nDistillEqualToThePoolTakesTheWholePool() {
         try (Teacher teacher = Teacher.of(RceKdTest.mf(8, 1, 1f)); Recommender student = RceKdTest.mf(4, 2, 1f); Tape tape = new Tape()) {
-            int[] ptr = DATA.trainPtr(), tr = DATA.trainItems();
             Cd kd = new Cd(params("rank_k", 6, "n_distill", 6), teacher, DATA, 4);
             kd.beginEpoch(tape, student, 0);
             for (int u = 0; u < DATA.users(); u += 5) {
-                Set<Integer> train = RceKdTest.toSet(Arrays.copyOfRange(tr, ptr[u], ptr[u + 1]));
-                double[] s = RceKdTest.studentScores(student, u, RdTest.allItems());
-                int[] top = java.util.stream.IntStream.range(0, DATA.items()).filter(i -> !train.contains(i)).boxed()
-                        .sorted((a, b) -> Double.compare(s[b], s[a])).limit(6).mapToInt(Integer::intValue).toArray();
-                assertEquals(RceKdTest.toSet(top), RceKdTest.toSet(kd.samplesOf(u)), "n_distill = rank_k: all of the top-rank_k, user " + u);
+                assertEquals(RceKdTest.toSet(studentTopUnobserved(student, u, 6)), RceKdTest.toSet(kd.samplesOf(u)),
+                        "n_distill = rank_k: all of the top-rank_k, user " + u);
             }
         }
     }
