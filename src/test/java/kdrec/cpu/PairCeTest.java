@@ -221,6 +221,43 @@ class PairCeTest {
                 new float[0], new float[0], new float[0], 1f, new float[0], new float[0], null, 0, 4);
     }
 
+    /** Every array argument of both twins is checked at the boundary: one too short is refused by name. */
+    @Test
+    void everyArrayArgumentIsCheckedByName() {
+        MemorySegment u = heap(new float[8]), it = heap(new float[8]);
+        int[] ptr = {0, 1, 2}, idx = {0, 1};
+        for (boolean simd : new boolean[] {false, true}) {
+            for (String shortOne : new String[] {"a", "b", "target", "wA", "wB", "loss", "grad"}) {
+                int[] a = shortOne.equals("a") ? new int[1] : new int[] {1, 1}, b = shortOne.equals("b") ? new int[1] : new int[] {1, 1};
+                float[] t = new float[shortOne.equals("target") ? 1 : 2], wA = new float[shortOne.equals("wA") ? 1 : 2];
+                float[] wB = new float[shortOne.equals("wB") ? 1 : 2], loss = new float[shortOne.equals("loss") ? 1 : 2];
+                float[] grad = new float[shortOne.equals("grad") ? 1 : 2];
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+                    if (simd) PairCeSimd.softCe(2, 4, u, 0, 4, it, 0, 4, ptr, idx, a, b, t, wA, wB, 1f, loss, grad, null, 0, 4);
+                    else PairCeScalar.softCe(2, 4, u, 0, 4, it, 0, 4, ptr, idx, a, b, t, wA, wB, 1f, loss, grad, null, 0, 4);
+                }, "softCe, short " + shortOne);
+                assertTrue(e.getMessage().contains(shortOne + ": length 1 < 2"), "simd=" + simd + ": " + e.getMessage());
+            }
+            for (String shortOne : new String[] {"a", "b", "teacherLogits", "wA", "wB", "target"}) {
+                int[] a = shortOne.equals("a") ? new int[1] : new int[] {1, 1}, b = shortOne.equals("b") ? new int[1] : new int[] {1, 1};
+                float[] tl = new float[shortOne.equals("teacherLogits") ? 1 : 2], wA = new float[shortOne.equals("wA") ? 1 : 2];
+                float[] wB = new float[shortOne.equals("wB") ? 1 : 2], t = new float[shortOne.equals("target") ? 1 : 2];
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+                    if (simd) PairCeSimd.targets(2, ptr, a, b, tl, 1f, wA, wB, t);
+                    else PairCeScalar.targets(2, ptr, a, b, tl, 1f, wA, wB, t);
+                }, "targets, short " + shortOne);
+                assertTrue(e.getMessage().contains(shortOne + ": length 1 < 2"), "simd=" + simd + ": " + e.getMessage());
+            }
+            IllegalArgumentException tau = assertThrows(IllegalArgumentException.class, () -> {
+                if (simd) PairCeSimd.softCe(2, 4, u, 0, 4, it, 0, 4, ptr, idx, new int[] {1, 1}, new int[] {1, 1}, new float[2], new float[2],
+                        new float[2], 0f, new float[2], new float[2], null, 0, 4);
+                else PairCeScalar.softCe(2, 4, u, 0, 4, it, 0, 4, ptr, idx, new int[] {1, 1}, new int[] {1, 1}, new float[2], new float[2],
+                        new float[2], 0f, new float[2], new float[2], null, 0, 4);
+            });
+            assertTrue(tau.getMessage().contains("tau"), tau.getMessage());
+        }
+    }
+
     @Test
     void badArguments() {
         MemorySegment u = heap(new float[8]), it = heap(new float[8]);
