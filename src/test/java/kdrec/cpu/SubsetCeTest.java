@@ -383,6 +383,40 @@ class SubsetCeTest {
         assertEquals(expect, CeMath.sumLanes(lanes, 0));
     }
 
+    /** Every array argument of both twins is refused by name when short (one row of two entries, d = 4). */
+    @Test
+    void everyArrayArgumentIsCheckedByName() {
+        MemorySegment u = heap(new float[8]), it = heap(new float[8]);
+        int[] ptr = {0, 1, 2}, idx = {0, 1};
+        for (boolean simd : new boolean[] {false, true}) {
+            for (String shortOne : new String[] {"teacherLogits", "rowScale", "loss", "gradLogits", "studentLogits", "out", "g"}) {
+                float[] tl = arr(shortOne, "teacherLogits"), rs = arr(shortOne, "rowScale"), loss = arr(shortOne, "loss");
+                float[] gl = arr(shortOne, "gradLogits"), sl = arr(shortOne, "studentLogits"), out = arr(shortOne, "out"), g = arr(shortOne, "g");
+                Runnable call = switch (shortOne) {
+                    case "out" -> simd ? () -> SubsetCeSimd.gatherDot(2, 4, u, 0, 4, it, 0, 4, ptr, idx, out)
+                            : () -> SubsetCeScalar.gatherDot(2, 4, u, 0, 4, it, 0, 4, ptr, idx, out);
+                    case "g" -> simd ? () -> SubsetCeSimd.gatherDotBackward(2, 4, u, 0, 4, it, 0, 4, ptr, idx, g, heap(new float[8]), 0, 4, null, 0, 4)
+                            : () -> SubsetCeScalar.gatherDotBackward(2, 4, u, 0, 4, it, 0, 4, ptr, idx, g, heap(new float[8]), 0, 4, null, 0, 4);
+                    default -> simd ? () -> SubsetCeSimd.softCe(2, 4, u, 0, 4, it, 0, 4, ptr, idx, tl, 1f, rs, loss, gl, sl)
+                            : () -> SubsetCeScalar.softCe(2, 4, u, 0, 4, it, 0, 4, ptr, idx, tl, 1f, rs, loss, gl, sl);
+                };
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call::run, "simd=" + simd + ", short " + shortOne);
+                assertTrue(e.getMessage().contains(shortOne), "simd=" + simd + ": " + e.getMessage());
+                if (shortOne.equals("out") || shortOne.equals("g")) continue;
+                // the same checks from given logits (no dots), where the student logits are an input
+                Runnable logits = simd ? () -> SubsetCeSimd.softCeLogits(2, ptr, sl, tl, 1f, rs, loss, gl)
+                        : () -> SubsetCeScalar.softCeLogits(2, ptr, sl, tl, 1f, rs, loss, gl);
+                e = assertThrows(IllegalArgumentException.class, logits::run, "softCeLogits simd=" + simd + ", short " + shortOne);
+                assertTrue(e.getMessage().contains(shortOne), "simd=" + simd + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** An array of the right length (2) unless it is the one meant to be short (1). */
+    private static float[] arr(String shortOne, String name) {
+        return new float[shortOne.equals(name) ? 1 : 2];
+    }
+
     @Test
     void badArguments() {
         MemorySegment u = heap(new float[20]), it = heap(new float[20]);
