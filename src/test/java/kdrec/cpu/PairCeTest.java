@@ -255,6 +255,12 @@ class PairCeTest {
                         new float[2], 0f, new float[2], new float[2], null, 0, 4);
             });
             assertTrue(tau.getMessage().contains("tau"), tau.getMessage());
+            // a split past its own row (the second row holds one entry), not only past the first
+            IllegalArgumentException split = assertThrows(IllegalArgumentException.class, () -> {
+                if (simd) PairCeSimd.targets(2, ptr, new int[] {1, 2}, new int[] {1, 1}, new float[2], 1f, new float[2], new float[2], new float[2]);
+                else PairCeScalar.targets(2, ptr, new int[] {1, 2}, new int[] {1, 1}, new float[2], 1f, new float[2], new float[2], new float[2]);
+            });
+            assertTrue(split.getMessage().contains("row 1 of 1 entries"), split.getMessage());
         }
     }
 
