@@ -395,6 +395,9 @@ class TopKTest {
                     () -> s.run(3, 5, it, 0, 5, 2, null, null, oi, os));
             assertTrue(e.getMessage().startsWith(name) && e.getMessage().contains("outside"), e.getMessage());
             expectBad(() -> s.run(2, 5, it, 0, 4, 2, null, null, oi, os), "leading dimension");
+            // the checks shared with scoreTopK: output size and the exclusion CSR
+            expectBad(() -> s.run(2, 5, it, 0, 5, 5, null, null, oi, os), "need m*k");
+            expectBad(() -> s.run(2, 5, it, 0, 5, 2, new int[] {0, 2, 1}, new int[] {0, 1}, oi, os), "decreases");
         }
     }
 
