@@ -321,10 +321,9 @@ public final class Trainer {
             row.put("train_seconds", trainS);
             row.put("eval_seconds", evalS);
             // an epoch without evaluation (eval_every > 1) leaves its metric cells empty: every row has the same columns
-            for (String k : kdrec.eval.RankingMetrics.names()) {
-                if (data.hasValid()) row.put("valid_" + k, valid == null ? null : valid.get(k));
-                row.put("test_" + k, test == null ? null : test.get(k));
-            }
+            java.util.List<String> names = kdrec.eval.RankingMetrics.names();
+            if (data.hasValid()) for (String k : names) row.put("valid_" + k, valid == null ? null : valid.get(k));
+            for (String k : names) row.put("test_" + k, test == null ? null : test.get(k));
             row.put("improved", improved);
             out.metrics().append(row);
         }

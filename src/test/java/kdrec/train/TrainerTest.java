@@ -83,6 +83,8 @@ class TrainerTest {
                 java.util.List<String> rows = Files.readAllLines(dir.resolve(name + "a").resolve("metrics.csv"));
                 assertEquals(6, rows.size(), name + ": header + 5 epochs");
                 assertEquals(data == SYN, rows.get(0).contains("valid_ndcg@10"), name + ": " + rows.get(0));
+                assertTrue(rows.get(0).endsWith((data == SYN ? "valid_recall@10,valid_recall@20,valid_ndcg@10,valid_ndcg@20," : "")
+                        + "test_recall@10,test_recall@20,test_ndcg@10,test_ndcg@20,improved"), name + ": valid columns, then test: " + rows.get(0));
                 int testCol = java.util.Arrays.asList(rows.get(0).split(",")).indexOf("test_ndcg@10");
                 for (int e = 1; e <= 5; e++) {
                     boolean evaluated = e % every == 0 || e == 5;
