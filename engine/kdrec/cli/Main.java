@@ -75,7 +75,8 @@ public final class Main implements Runnable {
             return 2;
         }
         if (ex instanceof CommandLine.UnmatchedArgumentException u) {
-            java.util.List<String> options = u.getUnmatched().stream().filter(a -> a.startsWith("-")).map(a -> "'" + a + "'").toList();
+            java.util.List<String> options = u.getUnmatched().stream().filter(a -> a.startsWith("-") && !a.matches("-[0-9.].*"))
+                    .map(a -> "'" + a + "'").toList(); // a negative number is the value of the option before it
             if (!options.isEmpty()) msg = (options.size() == 1 ? "unknown option " : "unknown options ") + String.join(", ", options);
             if (!u.getSuggestions().isEmpty()) msg += " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
         }

@@ -228,9 +228,10 @@ class DistillCommandTest {
                 {"train", "--data", DATA, "--dimm", "16", "--out", dir.resolve("u1").toString()},
                 {"train", "--data", DATA, "--dim", "abc", "--out", dir.resolve("u2").toString()},
                 {"distill", "--data", DATA, "--method", "rcekd", "--out", dir.resolve("u3").toString()},
-                {"train", "--data", DATA, "--bogus", "--out", dir.resolve("u4").toString()}};
+                {"train", "--data", DATA, "--bogus", "--out", dir.resolve("u4").toString()},
+                {"train", "--data", DATA, "--out", dir.resolve("u5").toString(), "--lr", "-0.1"}};
         String[] want = {"kdrec train: unknown option '--dimm' (did you mean --dim", "kdrec train: Invalid value for option '--dim'",
-                "kdrec distill: Missing required option: '--teacher", "kdrec train: unknown option '--bogus'"};
+                "kdrec distill: Missing required option: '--teacher", "kdrec train: unknown option '--bogus'", "kdrec train: unknown option '--lr'"};
         for (int c = 0; c < cases.length; c++) {
             Result r = run(cases[c]);
             assertEquals(2, r.code, String.join(" ", cases[c]) + "\n" + r.err);
