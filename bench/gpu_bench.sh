@@ -30,7 +30,17 @@ ratios() {  # joins "torch ..." and "kdrec ..." lines on "<what> <shape>": the t
     }
   }'
 }
-if [ "${1:-}" = --log ]; then ratios < "${2:?usage: bench/gpu_bench.sh --log FILE}"; exit 0; fi
+usage="usage: bench/gpu_bench.sh [reps=20] [warmup=5] | bench/gpu_bench.sh --log FILE"
+case "${1:-}" in -h|--help) echo "$usage" >&2; exit 2 ;; esac
+if [ "${1:-}" = --log ]; then
+  [ -f "${2:-}" ] || { echo "gpu_bench: --log needs a log file, got '${2:-}'" >&2; echo "$usage" >&2; exit 2; }
+  ratios < "$2"; exit 0
+fi
+[ $# -le 2 ] || { echo "gpu_bench: at most 2 arguments, got $#" >&2; echo "$usage" >&2; exit 2; }
+for a in "${1:-20}" "${2:-5}"; do
+  case "$a" in ''|*[!0-9]*) echo "gpu_bench: reps and warmup are non-negative integers, got '$a'" >&2; echo "$usage" >&2; exit 2 ;; esac
+done
+[ "${1:-20}" -ge 1 ] || { echo "gpu_bench: reps must be >= 1" >&2; echo "$usage" >&2; exit 2; }
 if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
   echo "gpu_bench: no NVIDIA GPU on this machine (nvidia-smi finds none); nothing to measure"
   exit 0

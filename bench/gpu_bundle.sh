@@ -6,10 +6,11 @@
 # with the CUDA fatbin, the test classes, the JCuda and JUnit jars and the GPU benchmark mains.
 # Run it here (needs nvcc for the fatbin), then on the device: bench/gpu_check.sh with `.gpu` carried.
 set -euo pipefail
+[ $# -eq 0 ] || { echo "usage: bench/gpu_bundle.sh (no arguments; it writes .gpu/kdrec-gpu.tar.xz)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 . scripts/jdk.sh
 kdrec_find_jdk
-./build -q -o test-compile
+./build -q test-compile
 [ -f target/classes/kdrec/native/kdrec.fatbin ] \
   || { echo "gpu_bundle: target/classes/kdrec/native/kdrec.fatbin is missing; the build needs nvcc" >&2; exit 1; }
 stage=target/gpu-bundle

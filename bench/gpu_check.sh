@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 what="${1:-all}"
 case "$what" in
   tests|bench|all) ;;
+  -h|--help) echo "usage: bench/gpu_check.sh [tests|bench|all]   (on the GPU machine, .gpu carried; see the header)" >&2; exit 2 ;;
   *) echo "gpu_check: unknown part '$what'; allowed: tests, bench, all" >&2; exit 2 ;;
 esac
 out="${OUT:-target/gpu-check}"

@@ -9,10 +9,11 @@ usage="usage: bench/peer_step.sh [steps=60] [warmup=40] [threads=2]"
 for a in "$@"; do
   case "$a" in
     -h|--help) echo "$usage" >&2; exit 2 ;;
-    *[!0-9]*|'') echo "peer_step: arguments are positive integers, got '$a'" >&2; echo "$usage" >&2; exit 2 ;;
+    *[!0-9]*|'') echo "peer_step: arguments are non-negative integers, got '$a'" >&2; echo "$usage" >&2; exit 2 ;;
   esac
 done
 [ $# -le 3 ] || { echo "peer_step: at most 3 arguments, got $#" >&2; echo "$usage" >&2; exit 2; }
+[ "${1:-60}" -ge 1 ] && [ "${3:-2}" -ge 1 ] || { echo "peer_step: steps and threads must be >= 1" >&2; echo "$usage" >&2; exit 2; }
 steps=${1:-60}; warmup=${2:-40}; threads=${3:-2}
 [ -f target/benchmarks.jar ] && [ -z "$(find kernels engine jmh -path jmh/results -prune -o -newer target/benchmarks.jar -print -quit)" ] \
   || ./build -q -Pjmh -DskipTests package >&2
