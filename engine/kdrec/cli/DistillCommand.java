@@ -73,11 +73,11 @@ final class DistillCommand implements Callable<Integer> {
         Map<String, Object> studentKeys = students.studentKeys();
         if (seed != null) studentKeys.put("seed", seed);
         if (saveEvery != null) studentKeys.put("save_every", saveEvery);
-        TrainConfig studentCfg = Distillation.studentConfig(students.preset, studentKeys);
-        kdrec.train.Device dev = device.get();
         Map<String, Object> overrides = new LinkedHashMap<>();
         if (lambda != null) overrides.put("lambda", lambda);
         overrides.putAll(Settings.parseSets(sets));
+        TrainConfig studentCfg = Distillation.studentConfig(students.preset, studentKeys, overrides);
+        kdrec.train.Device dev = device.get();
         Path teacherPath = students.teacher();
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {

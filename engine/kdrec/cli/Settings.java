@@ -22,11 +22,29 @@ final class Settings {
      * (null: none) for the model the rest names &lt; the YAML file &lt; options &lt; --set.
      */
     static TrainConfig resolve(String preset, Path yaml, Map<String, Object> explicit, List<String> sets) throws IOException {
-        TrainConfig cfg = resolve(TrainConfig.defaults(), yaml, explicit, sets);
-        if (preset == null) return cfg;
-        Map<String, Object> row = new LinkedHashMap<>(kdrec.kd.ReferenceConfigs.teacher(preset, cfg.model()));
-        row.put("model", cfg.model());
-        return resolve(TrainConfig.defaults().with(row), yaml, explicit, sets);
+        if (preset == null) return resolve(TrainConfig.defaults(), yaml, explicit, sets);
+        // The layers above the preset are merged with it and checked once, so that a value the preset sets (HSTU's
+        // heads) does not refuse a combination the user's own keys make valid (--dim 30 --set heads=3). Unknown keys
+        // are still named with their layer.
+        Map<String, Object> user = new LinkedHashMap<>();
+        if (yaml != null) merge(user, readYaml(yaml), yaml.toString());
+        merge(user, explicit, "command-line options");
+        merge(user, parseSets(sets), "--set");
+        String model = String.valueOf(user.getOrDefault("model", TrainConfig.defaults().model()));
+        Map<String, Object> merged = new LinkedHashMap<>(kdrec.kd.ReferenceConfigs.teacher(preset, model));
+        merged.putAll(user);
+        merged.putIfAbsent("model", model);
+        return withContext(TrainConfig.defaults(), merged, "--preset " + preset + " with the settings given");
+    }
+
+    private static void merge(Map<String, Object> into, Map<String, ?> layer, String where) {
+        for (var e : layer.entrySet()) {
+            String k = e.getKey().trim().toLowerCase(java.util.Locale.ROOT).replace('-', '_');
+            if (!TrainConfig.KEYS.contains(k)) {
+                throw new IllegalArgumentException(where + ": unknown setting '" + e.getKey() + "'; allowed: " + String.join(", ", TrainConfig.KEYS));
+            }
+            into.put(k, e.getValue());
+        }
     }
 
     static TrainConfig resolve(TrainConfig defaults, Path yaml, Map<String, Object> explicit, List<String> sets) throws IOException {

@@ -52,11 +52,6 @@ final class StudentOptions {
         return keys;
     }
 
-    /** The student's training settings: distill's defaults, the preset's student architecture, then these options. */
-    kdrec.train.TrainConfig studentConfig() {
-        return Distillation.studentConfig(preset, studentKeys());
-    }
-
     /**
      * The test protocol the teacher was trained under ("train" when it is not sequential or predates
      * the option): an HSTU student follows it unless --set test_history=... says otherwise, so the

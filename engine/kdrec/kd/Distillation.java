@@ -67,19 +67,35 @@ public final class Distillation {
      */
     static final String ANNEAL_HORIZON = "max_epochs";
 
+    /** {@link #studentConfig(String, Map, Map)} without overrides. */
+    public static TrainConfig studentConfig(String preset, Map<String, ?> keys) {
+        return studentConfig(preset, keys, Map.of());
+    }
+
     /**
      * A student's training settings for {@code distill} and {@code compare}: kdrec's defaults with a
      * student width of 20, then, with a {@code preset}, that dataset's student architecture
-     * ({@link ReferenceConfigs#student}: LightGCN depth, HSTU size), then {@code keys} (what the
-     * user gave: model, dim, layers, ...), which win over the preset.
+     * ({@link ReferenceConfigs#student}: LightGCN depth, HSTU size) for the model the rest names, then
+     * {@code keys} (what the user gave: model, dim, layers, ...) and the student keys among
+     * {@code overrides} (--set), which win over the preset. All are merged and checked once, so that a
+     * preset value (HSTU heads) does not refuse a combination the user's own keys make valid.
      */
-    public static TrainConfig studentConfig(String preset, Map<String, ?> keys) {
+    public static TrainConfig studentConfig(String preset, Map<String, ?> keys, Map<String, ?> overrides) {
+        Map<String, Object> user = new LinkedHashMap<>();
+        for (var e : keys.entrySet()) user.put(normKey(e.getKey()), e.getValue());
+        for (var e : overrides.entrySet()) { // method keys (METHOD.KEY, lambda, a bare method key) are resolve's
+            String k = normKey(e.getKey());
+            if (TrainConfig.KEYS.contains(k)) user.put(k, e.getValue());
+        }
         Map<String, Object> merged = new LinkedHashMap<>();
         merged.put("dim", 20);
-        Object model = keys.get("model");
-        if (preset != null) merged.putAll(ReferenceConfigs.student(preset, model == null ? "mf" : model.toString()));
-        merged.putAll(keys);
+        if (preset != null) merged.putAll(ReferenceConfigs.student(preset, String.valueOf(user.getOrDefault("model", "mf"))));
+        merged.putAll(user);
         return TrainConfig.defaults().with(merged);
+    }
+
+    private static String normKey(String key) {
+        return key.trim().toLowerCase(Locale.ROOT).replace('-', '_');
     }
 
     /**

@@ -51,6 +51,16 @@ class SettingsTest {
         assertEquals(TrainConfig.defaults().toMap(), Settings.resolve((String) null, null, Map.of(), List.of()).toMap());
         var e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve("ml-1m", null, Map.of(), List.of()));
         assertTrue(e.getMessage().contains("unknown preset 'ml-1m'; allowed: citeulike, gowalla, yelp"), e.getMessage());
+        // the user's own combination is checked with the preset under it, not against the preset's heads (4)
+        TrainConfig own = Settings.resolve("gowalla", null, Map.of("model", "hstu", "dim", 30), List.of("heads=3"));
+        assertEquals(30, own.dim());
+        assertEquals(3, own.heads());
+        assertEquals(8, own.blocks());
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve("gowalla", null, Map.of("model", "hstu", "dim", 30), List.of()));
+        assertTrue(e.getMessage().contains("--preset gowalla") && e.getMessage().contains("heads (4) must divide dim (30)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve("gowalla", null, Map.of(), List.of("dimension=3")));
+        assertTrue(e.getMessage().startsWith("--set: unknown setting 'dimension'"), e.getMessage());
+        assertEquals(7, Settings.resolve("gowalla", null, Map.of("epochs", 3), List.of("EPOCHS=7")).epochs(), "spellings of one key: the later layer wins");
     }
 
     @Test

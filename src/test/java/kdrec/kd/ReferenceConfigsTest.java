@@ -44,6 +44,13 @@ class ReferenceConfigsTest {
         assertEquals(64, cite.dim());
         assertEquals(512, cite.negatives());
 
+        // --set keys count with the options: heads 3 makes dim 15 valid though the preset's heads (2) would not
+        TrainConfig set = Distillation.studentConfig("yelp", Map.of("model", "hstu", "dim", 15), Map.of("heads", 3, "lambda", 2, "rcekd.k", 5, "k", 9));
+        assertEquals(15, set.dim());
+        assertEquals(3, set.heads());
+        assertEquals(4, Distillation.studentConfig("gowalla", Map.of("model", "mf"), Map.of("model", "lightgcn")).layers(),
+                "the architecture follows the model --set names");
+
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Distillation.studentConfig("movielens", Map.of("model", "mf")));
         assertTrue(bad.getMessage().contains("unknown preset 'movielens'; allowed: citeulike, gowalla, yelp"), bad.getMessage());
     }
