@@ -143,10 +143,16 @@ public final class Distillation {
                 trainKeys.put(k, e.getValue());
             }
         }
+        Object modelKey = trainKeys.entrySet().stream().filter(e -> normKey(e.getKey()).equals("model")).map(Map.Entry::getValue)
+                .reduce((a, b) -> b).orElse(student.model());
+        boolean sequential = normKey(String.valueOf(modelKey)).equals("hstu");
         for (String k : trainKeys.keySet()) { // a method's key given without its prefix: say how to write it
-            String key = k.trim().toLowerCase(Locale.ROOT).replace('-', '_');
-            if (!TrainConfig.KEYS.contains(key) && params.toMap().containsKey(key)) {
-                throw new IllegalArgumentException("setting '" + k + "' is a key of method " + name + ": write " + name + "." + key + "=VALUE");
+            String key = normKey(k);
+            // dropout is also HSTU's: for any other student it can only have meant the method's
+            boolean studentKey = TrainConfig.KEYS.contains(key) && (sequential || !TrainConfig.SEQUENCE_KEYS.contains(key));
+            if (!studentKey && params.toMap().containsKey(key)) {
+                throw new IllegalArgumentException("setting '" + k + "' is a key of method " + name + (TrainConfig.KEYS.contains(key)
+                        ? " (as a student key it is HSTU's, and the student is " + student.model() + ")" : "") + ": write " + name + "." + key + "=VALUE");
             }
         }
         TrainConfig trained = student.with(trainKeys);

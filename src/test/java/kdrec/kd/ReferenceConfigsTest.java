@@ -86,6 +86,19 @@ class ReferenceConfigsTest {
         assertEquals(2048, Distillation.resolve("htd", mf, "yelp", "mf", Map.of()).student().batchSize(), "a complete row keeps its own");
     }
 
+    /** A method key without its prefix is refused with the spelling that works; dropout is the method's unless the student is HSTU. */
+    @Test
+    void bareMethodKeysSayHowToWriteThem() {
+        TrainConfig mf = Distillation.studentConfig(null, Map.of("model", "mf"));
+        var e = assertThrows(IllegalArgumentException.class, () -> Distillation.resolve("rcekd", mf, null, "mf", Map.of("K", 5)));
+        assertTrue(e.getMessage().contains("setting 'K' is a key of method rcekd: write rcekd.k=VALUE"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Distillation.resolve("fitnet", mf, null, "mf", Map.of("dropout", 0.5)));
+        assertTrue(e.getMessage().contains("write fitnet.dropout=VALUE") && e.getMessage().contains("HSTU's"), e.getMessage());
+        TrainConfig hstu = Distillation.studentConfig(null, Map.of("model", "hstu", "dim", 8));
+        assertEquals(0.5f, Distillation.resolve("fitnet", hstu, null, "mf", Map.of("dropout", 0.5)).student().dropout(), "HSTU's own dropout");
+        assertEquals(0.3f, Distillation.resolve("rcekd", mf, null, "mf", Map.of("dropout", 0.3)).student().dropout(), "a method without dropout");
+    }
+
     @Test
     void annealingHorizonIsTheRunsEpochsUnlessGiven() {
         TrainConfig cfg = Distillation.studentConfig(null, Map.of("model", "mf", "epochs", 100));
