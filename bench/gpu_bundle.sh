@@ -17,14 +17,15 @@ stage=target/gpu-bundle
 rm -rf "$stage" && mkdir -p "$stage"
 cp -r target/classes "$stage/classes"
 cp -r target/test-classes "$stage/test-classes"
-./build -q -o dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$stage/lib" \
+./build -q dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$stage/lib" \
   -DincludeGroupIds=org.jcuda,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,it.unimi.dsi,me.tongfei,org.jline,com.google.code.gson,org.yaml,info.picocli
 # The GPU benchmark mains need only kdrec's classes and JCuda, not the JMH jar (34 MB).
 mkdir -p "$stage/bench"
 # plus the KD-epoch bench (GPU vs CPU RCE-KD epoch) and EpochBench, whose median it uses: plain mains too
 # and the launch-overhead bench (package kdrec.gpu: it switches Cuda's launch mode)
+# (BenchArgs: the argument checks those two mains share)
 mapfile -t benches < <(ls jmh/kdrec/bench/Gpu*.java jmh/kdrec/bench/KdEpochBench.java jmh/kdrec/bench/EpochBench.java \
-  jmh/kdrec/gpu/*.java 2>/dev/null || true)
+  jmh/kdrec/bench/BenchArgs.java jmh/kdrec/gpu/*.java 2>/dev/null || true)
 if [ ${#benches[@]} -gt 0 ]; then
   "$JAVA_HOME/bin/javac" --add-modules=jdk.incubator.vector -nowarn \
     -cp "target/classes:$stage/lib/*" -d "$stage/bench" "${benches[@]}"
