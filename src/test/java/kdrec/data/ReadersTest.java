@@ -462,4 +462,15 @@ class ReadersTest {
         // a line that starts with the delimiter has an empty first field, quoted fields elsewhere or not
         assertEquals(java.util.List.of("", "a"), java.util.List.of(Readers.split(",\"a\"", ',', 2)));
     }
+
+    @Test
+    void aHeaderThatStartsWithTheDelimiterIsSniffedToo() throws IOException {
+        // pandas' to_csv writes its unnamed index column first: the header starts with the delimiter
+        for (String d : new String[] {",", "\t", ";"}) {
+            assertEquals(d.charAt(0), Readers.sniff(d + "user" + d + "item"));
+            Interactions in = Readers.delimited(write("idx" + (int) d.charAt(0) + ".csv", d + "user" + d + "item\n0" + d + "u" + d + "i\n"));
+            assertEquals("u", in.userIds().original(0), "delimiter '" + d + "'");
+            assertEquals("i", in.itemIds().original(0));
+        }
+    }
 }
