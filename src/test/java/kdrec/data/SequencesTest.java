@@ -152,4 +152,17 @@ class SequencesTest {
         }
         assertTrue(onChain < 0.25 * steps, onChain + " of " + steps);
     }
+
+    @Test
+    void aLaterUsersLongRowKeepsOnlyItsOwnLastItems() {
+        // user 1's train row is longer than max_len: its oldest item is cut, user 0's sequence is untouched
+        InteractionMatrix tr = InteractionMatrix.fromRows(2, 4, new int[][] {{3}, {0, 1, 2}});
+        Sequences s = Sequences.of(tr, 2);
+        assertArrayEquals(new int[] {0, 1, 3}, s.ptr());
+        assertArrayEquals(new int[] {3, 1, 2}, s.items());
+        InteractionMatrix va = InteractionMatrix.fromRows(2, 4, new int[][] {{}, {3, 0, 2}});
+        Sequences v = Sequences.of(tr, va, 2);
+        assertArrayEquals(new int[] {3, 0, 2}, v.items());
+        new SyntheticSequences(1, 8, 3, 1, 0.5, 1); // the shortest per_user
+    }
 }
