@@ -241,6 +241,8 @@ class PreprocessTest {
         Files.writeString(f, "0\tb\nx\n");
         var noTab = assertThrows(DataFormatException.class, () -> IdMap.load(f));
         assertEquals(f + ":2: expected 'dense<TAB>original'", noTab.getMessage());
+        Files.writeString(f, "\tb\n");
+        assertEquals(f + ":1: dense id is not an integer: ''", assertThrows(DataFormatException.class, () -> IdMap.load(f)).getMessage());
         Files.writeString(f, "0\tb\none\ta\n");
         var notInt = assertThrows(DataFormatException.class, () -> IdMap.load(f));
         assertEquals(f + ":2: dense id is not an integer: 'one'", notInt.getMessage());
@@ -508,5 +510,19 @@ class PreprocessTest {
         java.util.Set<Integer> roots = new java.util.HashSet<>();
         for (int i = 0; i < used.length; i++) if (used[i]) roots.add(find.applyAsInt(i));
         return roots.size();
+    }
+
+    @Test
+    void generatorsStopWhereAUserCannotGetMoreDistinctItems() {
+        // affinity 1 with ten clusters over ten items: a user's cluster holds one or two items, so the draws stop at
+        // the guard instead of looping forever, and those users get fewer items than asked
+        Synthetic tiny = new Synthetic(20, 10, 5, 10, 1.0, 0, 3);
+        Interactions in = tiny.generate();
+        int[] count = new int[20];
+        for (int e = 0; e < in.size(); e++) count[in.user(e)]++;
+        assertTrue(java.util.Arrays.stream(count).min().getAsInt() < 3, java.util.Arrays.toString(count));
+        assertEquals("079514dfb357765c", Preprocess.defaults().apply("t", in).fingerprint());
+        // a Markov chain with one successor and p = 1 is stuck whenever that successor was seen: it jumps
+        assertEquals("b06ab1705db4c87c", Preprocess.defaults().apply("m", new SyntheticSequences(30, 8, 3, 1, 1.0, 2).generate()).fingerprint());
     }
 }
