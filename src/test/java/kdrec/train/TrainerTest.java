@@ -213,4 +213,92 @@ class TrainerTest {
         assertEquals("6.4559e+39", Trainer.lossText(6455909056709012e24));
         assertEquals("-1.0000e+09", Trainer.lossText(-1e9));
     }
+
+    @Test
+    void everySettingIsCheckedAtItsBound() {
+        TrainConfig d = TrainConfig.defaults();
+        // the smallest accepted values
+        TrainConfig low = d.with(Map.of("dim", 1, "layers", 0, "epochs", 1, "patience", 1, "batch_size", 1, "weight_decay", 0,
+                "eval_every", 1, "save_every", 0, "top_k", 20));
+        assertEquals(java.util.List.of(1, 0, 1, 1, 1, 1, 0, 20), java.util.List.of(low.dim(), low.layers(), low.epochs(), low.patience(),
+                low.batchSize(), low.evalEvery(), low.saveEvery(), low.topK()));
+        TrainConfig seqLow = d.with(Map.of("model", "hstu", "dim", 1, "blocks", 1, "heads", 1, "max_len", 1, "negatives", 1, "dropout", 0,
+                "temperature", 1e-3));
+        assertEquals(java.util.List.of(1, 1, 1, 1), java.util.List.of(seqLow.blocks(), seqLow.heads(), seqLow.maxLen(), seqLow.negatives()));
+        assertEquals(0.99f, d.with(Map.of("dropout", 0.99)).dropout());
+        String[][] bad = {
+            {"dim", "0", "dim must be a positive integer, got 0"}, {"layers", "-1", "layers must be >= 0, got -1"},
+            {"epochs", "0", "epochs must be a positive"}, {"patience", "0", "patience must be a positive"},
+            {"batch_size", "0", "batch_size must be a positive"}, {"eval_every", "0", "eval_every must be a positive"},
+            {"save_every", "-1", "save_every must be >= 0"}, {"top_k", "19", "top_k must be >= 20"},
+            {"blocks", "0", "blocks must be a positive"}, {"heads", "0", "heads must be a positive"},
+            {"max_len", "0", "max_len must be a positive"}, {"negatives", "0", "negatives must be a positive"},
+            {"temperature", "0", "temperature must be a positive number"}, {"temperature", "Infinity", "temperature must be a positive number"},
+            {"temperature", "NaN", "temperature must be a positive number"}, {"dropout", "1", "dropout must be in [0, 1)"},
+            {"dropout", "-0.1", "dropout must be in [0, 1)"}, {"dropout", "NaN", "dropout must be in [0, 1)"},
+            {"model", "gru", "model must be one of [mf, lightgcn, hstu], got 'gru'"},
+            {"loss", "hinge", "loss must be one of"}, {"test_history", "all", "test_history must be one of"},
+            {"loss", "sampled_softmax", "loss sampled_softmax is for sequential models (hstu); model mf trains with bpr"},
+            {"test_history", "train_valid", "test_history train_valid is for sequential models"},
+            {"dim", "x", "dim must be an integer, got 'x'"}, {"lr", "fast", "lr must be a number, got 'fast'"},
+            {"lazy_adam", "maybe", "lazy_adam must be true or false, got 'maybe'"}, {"seed", "s", "bad number in settings"},
+            {"colour", "red", "unknown setting 'colour'; allowed: model, dim"},
+        };
+        for (String[] b : bad) {
+            var e = assertThrows(IllegalArgumentException.class, () -> d.with(Map.of(b[0], b[1])), b[0] + "=" + b[1]);
+            assertTrue(e.getMessage().startsWith(b[2]), b[0] + "=" + b[1] + ": " + e.getMessage());
+        }
+        var bpr = assertThrows(IllegalArgumentException.class, () -> d.with(Map.of("model", "hstu", "loss", "bpr")));
+        assertTrue(bpr.getMessage().startsWith("model hstu trains with sampled_softmax"), bpr.getMessage());
+        var heads = assertThrows(IllegalArgumentException.class, () -> d.with(Map.of("model", "hstu", "dim", 6, "heads", 4)));
+        assertEquals("heads (4) must divide dim (6)", heads.getMessage());
+        assertEquals(3, d.with(Map.of("model", "hstu", "dim", 6, "heads", 3)).heads());
+        assertEquals(4, d.with(Map.of("dim", 6, "heads", 4)).heads(), "heads only matter for hstu");
+    }
+
+    @Test
+    void overridesParseAndTheBatchDefaultFollowsTheModelFamily() {
+        TrainConfig d = TrainConfig.defaults();
+        assertEquals(new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, 100, "auto", 512, 0.05f, 0.2f, "train"), d);
+        assertEquals("bpr", d.baseLoss());
+        assertTrue(!d.sequential());
+        TrainConfig c = d.with(Map.of(" Batch-Size ", "100", "MODEL", "LightGCN", "lazy_adam", "yes", "seed", "12345678901", "loss", "BPR"));
+        assertEquals("lightgcn", c.model());
+        assertEquals(100, c.batchSize());
+        assertTrue(c.lazyAdam());
+        assertEquals(12345678901L, c.seed());
+        assertEquals("bpr", c.loss());
+        for (String t : new String[] {"true", "1", "YES"}) assertTrue(d.with(Map.of("lazy_adam", t)).lazyAdam(), t);
+        for (String f : new String[] {"false", "0", "no"}) assertTrue(!c.with(Map.of("lazy_adam", f)).lazyAdam(), f);
+        // switching family without a batch size takes the other family's default, both ways; a batch size given or
+        // changed before stays
+        TrainConfig h = d.with(Map.of("model", "hstu"));
+        assertEquals(128, h.batchSize());
+        assertTrue(h.sequential());
+        assertEquals("sampled_softmax", h.baseLoss());
+        assertEquals("scaled_softmax", h.with(Map.of("loss", "scaled_softmax")).baseLoss());
+        assertEquals(2048, h.with(Map.of("model", "mf")).batchSize());
+        assertEquals(128, h.with(Map.of("dim", 32)).batchSize(), "same family: the batch stays");
+        assertEquals(300, d.with(Map.of("model", "hstu", "batch_size", 300)).batchSize());
+        assertEquals(300, d.with(Map.of("batch_size", 300)).with(Map.of("model", "hstu")).batchSize());
+        assertEquals(2048, d.with(Map.of("model", "lightgcn")).batchSize());
+        // toMap records the sequence settings only for hstu, and the loss when it is not auto
+        Map<String, Object> m = d.toMap();
+        assertEquals(java.util.List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr", "weight_decay", "lazy_adam",
+                "eval_every", "save_every", "top_k"), java.util.List.copyOf(m.keySet()));
+        assertEquals(0.001, m.get("lr"));
+        assertEquals(1e-4, m.get("weight_decay"));
+        assertEquals("bpr", c.toMap().get("loss"));
+        Map<String, Object> hm = h.with(Map.of("temperature", 0.1, "dropout", 0.3, "test_history", "TRAIN_VALID")).toMap();
+        assertEquals("auto", hm.get("loss"));
+        assertEquals(0.1, hm.get("temperature"));
+        assertEquals(0.3, hm.get("dropout"));
+        assertEquals("train_valid", hm.get("test_history"));
+        assertEquals(java.util.List.of(2, 1, 100, 512), java.util.List.of(hm.get("blocks"), hm.get("heads"), hm.get("max_len"), hm.get("negatives")));
+        // the sequence settings survive a trip through a non-sequential config
+        TrainConfig back = h.with(Map.of("max_len", 7, "negatives", 9)).with(Map.of("model", "mf")).with(Map.of("model", "hstu"));
+        assertEquals(7, back.maxLen());
+        assertEquals(9, back.negatives());
+        assertEquals(d.with(d.toMap()), d, "toMap reads back to the same settings");
+    }
 }
