@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EarlyStoppingTest {
@@ -61,5 +62,38 @@ class EarlyStoppingTest {
         assertEquals(0.17, es.bestMetrics().get("test_ndcg@10"));
         assertThrows(java.util.NoSuchElementException.class, () -> es.update(4, Metrics.of("recall@10", 1.0)));
         assertThrows(IllegalArgumentException.class, () -> new EarlyStopping("ndcg@10", 0));
+    }
+
+    @Test
+    void aFirstValueOfMinusInfinityIsTheBestSoFarAndRestoreKeepsEveryField() {
+        // a run without a validation split reports -Infinity: its first evaluation still becomes the best epoch
+        EarlyStopping es = new EarlyStopping(EarlyStopping.DEFAULT_METRIC, EarlyStopping.DEFAULT_PATIENCE);
+        assertEquals("ndcg@10", es.metric());
+        assertEquals(30, es.patience());
+        assertEquals(Double.NEGATIVE_INFINITY, es.bestValue());
+        assertEquals(Metrics.empty(), es.bestMetrics());
+        assertTrue(es.update(4, Double.NEGATIVE_INFINITY));
+        assertEquals(4, es.bestEpoch());
+        assertEquals(Metrics.of("ndcg@10", Double.NEGATIVE_INFINITY), es.bestMetrics());
+        assertFalse(es.update(5, Double.NEGATIVE_INFINITY), "only the first one");
+        assertEquals(4, es.bestEpoch());
+        assertEquals(1, es.sinceBest());
+        assertEquals(2, es.evaluations());
+        EarlyStopping one = new EarlyStopping("m", 1);
+        assertTrue(one.update(0, 0.5));
+        assertFalse(one.shouldStop());
+        assertFalse(one.update(1, 0.5));
+        assertTrue(one.shouldStop(), "patience 1 stops after one evaluation without improvement");
+        Metrics best = Metrics.of("m", 0.7, "test_m", 0.6);
+        EarlyStopping r = EarlyStopping.restore("m", 3, 0.7, 8, best, 2, 11);
+        assertEquals(List.of("m", 3, 0.7, 8, 2, 11), List.of(r.metric(), r.patience(), r.bestValue(), r.bestEpoch(), r.sinceBest(), r.evaluations()));
+        assertEquals(best, r.bestMetrics());
+        assertFalse(r.shouldStop());
+        assertFalse(r.update(12, 0.7));
+        assertTrue(r.shouldStop(), "2 + 1 evaluations without improvement reach patience 3");
+        assertEquals(12, r.evaluations());
+        assertEquals(Metrics.empty(), EarlyStopping.restore("m", 3, 0.7, 8, null, 0, 1).bestMetrics());
+        var e = assertThrows(IllegalArgumentException.class, () -> EarlyStopping.restore("m", 0, 0, 0, null, 0, 0));
+        assertEquals("EarlyStopping: patience must be >= 1, got 0", e.getMessage());
     }
 }
