@@ -1,6 +1,7 @@
 package kdrec.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -311,5 +312,121 @@ class RunDirTest {
         }
         Files.writeString(f, "- a list\n");
         assertThrows(IOException.class, () -> RunConfig.readConfig(f));
+    }
+
+    @Test
+    void configValuesOfEveryTypeAreNormalizedAndDifferencesListed() throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("f", 0.1f);
+        m.put("inf", Float.POSITIVE_INFINITY);
+        m.put("b", (byte) 3);
+        m.put("s", (short) -4);
+        m.put("big", new java.math.BigDecimal("1.50"));
+        m.put("none", null);
+        m.put("list", List.of(1.5f, Kind.MF));
+        m.put("arr", new long[] {7L});
+        m.put("path", Path.of("a", "b"));
+        Map<String, Object> nested = new HashMap<>();
+        nested.put("z", 1);
+        nested.put("a", List.of());
+        m.put("nested", nested);
+        Map<String, Object> n = RunConfig.normalizeMap(m);
+        assertEquals(0.1, n.get("f"), "a float through its shortest decimal");
+        assertEquals(Double.POSITIVE_INFINITY, n.get("inf"));
+        assertEquals(3, n.get("b"));
+        assertEquals(-4, n.get("s"));
+        assertEquals("1.50", n.get("big"));
+        assertTrue(n.containsKey("none") && n.get("none") == null);
+        assertEquals(List.of(1.5, "MF"), n.get("list"));
+        assertEquals(List.of(7L), n.get("arr"));
+        assertEquals("a" + java.io.File.separator + "b", n.get("path"));
+        assertEquals(List.of("a", "z"), List.copyOf(((Map<?, ?>) n.get("nested")).keySet()), "an unordered nested map is sorted");
+        assertEquals(List.of("f", "inf", "b", "s", "big", "none", "list", "arr", "path", "nested"), List.copyOf(n.keySet()));
+        Map<String, Object> tree = new java.util.TreeMap<>(java.util.Comparator.<String>reverseOrder());
+        tree.put("a", 1);
+        tree.put("b", 2);
+        assertEquals(List.of("b", "a"), List.copyOf(RunConfig.normalizeMap(tree).keySet()), "a sequenced map keeps its own order");
+        // reading back: an empty file is no settings; a scalar or a broken file is an error naming the file
+        Path f = root.resolve("c.yaml");
+        Files.writeString(f, "");
+        assertEquals(Map.of(), RunConfig.readConfig(f));
+        Files.writeString(f, "just text\n");
+        var scalar = assertThrows(IOException.class, () -> RunConfig.readConfig(f));
+        assertEquals(f + ": expected a YAML mapping of settings", scalar.getMessage());
+        Files.writeString(f, "a: [1\n");
+        var broken = assertThrows(IOException.class, () -> RunConfig.readConfig(f));
+        assertTrue(broken.getMessage().startsWith(f + ": not valid YAML: "), broken.getMessage());
+        Files.writeString(f, "1: x\n");
+        assertEquals(Map.of("1", "x"), RunConfig.readConfig(f), "keys are read as text");
+        // differences: null when it would resume; else every changed, added and dropped key
+        Map<String, Object> was = new LinkedHashMap<>(Map.of("dim", 64));
+        was.put("lr", 1e-3);
+        was.put("old", "x");
+        RunConfig.writeConfig(f, was);
+        Map<String, Object> same = new LinkedHashMap<>();
+        same.put("dim", 64L);
+        same.put("lr", 1e-3f);
+        same.put("old", "x");
+        assertNull(RunConfig.differences(f, same), "64 and 64L, 1e-3 and 1e-3f are the same setting");
+        Map<String, Object> now = new LinkedHashMap<>();
+        now.put("dim", 32);
+        now.put("lr", 1e-3);
+        now.put("new", true);
+        assertEquals("dim: 64 -> 32, old: x in the existing run, not set now, new: not in the existing run, now true", RunConfig.differences(f, now));
+        Map<String, Object> reordered = new LinkedHashMap<>();
+        reordered.put("lr", 1e-3);
+        reordered.put("dim", 64);
+        reordered.put("old", "x");
+        assertNull(RunConfig.differences(f, reordered), "map equality ignores the order");
+        assertEquals("key order or types differ", RunConfig.describeDifferences(Map.of("a", 1), Map.of("a", 1)));
+    }
+
+    @Test
+    void atomicWritesReplaceWholeFilesAndCleanUpAfterThemselves() throws IOException {
+        assertTrue(AtomicFiles.isStray(".last.safetensors.123.tmp"));
+        assertTrue(AtomicFiles.isStray(".a.9.tmp"));
+        for (String not : new String[] {"last.safetensors.123.tmp", ".a.tmp", ".a.x1.tmp", ".a.1.tmp~", "..1.tmp", "log"}) {
+            assertFalse(AtomicFiles.isStray(not), not);
+        }
+        Path d = Files.createDirectories(root.resolve("strays"));
+        Files.writeString(d.resolve(".m.csv.42.tmp"), "half");
+        Files.writeString(d.resolve(".x.7.tmp"), "half");
+        Files.writeString(d.resolve("keep.tmp"), "mine");
+        Files.createDirectories(d.resolve(".dir.5.tmp"));
+        assertEquals(2, AtomicFiles.removeStrays(d));
+        try (Stream<Path> s = Files.list(d)) {
+            assertEquals(List.of(".dir.5.tmp", "keep.tmp"), s.map(p -> p.getFileName().toString()).sorted().toList(), "only stray files go");
+        }
+        assertEquals(0, AtomicFiles.removeStrays(d));
+        // a write into a folder that does not exist yet creates it; a second write replaces the content whole
+        Path target = root.resolve("new").resolve("deeper").resolve("f.txt");
+        AtomicFiles.writeString(target, "first, longer content");
+        AtomicFiles.writeString(target, "second");
+        assertEquals("second", Files.readString(target));
+        // a failing body leaves the old file and no temporary file
+        IOException boom = new IOException("disk full");
+        var e = assertThrows(IOException.class, () -> AtomicFiles.write(target, ch -> {
+            AtomicFiles.writeFully(ch, java.nio.ByteBuffer.wrap("partial".getBytes(StandardCharsets.UTF_8)));
+            throw boom;
+        }));
+        assertTrue(e == boom);
+        assertThrows(IllegalStateException.class, () -> AtomicFiles.write(target, ch -> {
+            throw new IllegalStateException("bug");
+        }));
+        assertEquals("second", Files.readString(target));
+        try (Stream<Path> s = Files.list(target.getParent())) {
+            assertEquals(List.of("f.txt"), s.map(p -> p.getFileName().toString()).toList());
+        }
+        // a replaced file keeps its permissions; a new one gets rw for everyone less the umask, not owner-only
+        if (Files.getFileStore(root).supportsFileAttributeView("posix")) {
+            var perms = java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----");
+            Files.setPosixFilePermissions(target, perms);
+            AtomicFiles.writeString(target, "third");
+            assertEquals(perms, Files.getPosixFilePermissions(target));
+            Path fresh = root.resolve("fresh.txt");
+            AtomicFiles.writeString(fresh, "x");
+            Path plain = Files.writeString(root.resolve("plain.txt"), "x");
+            assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(fresh), "as any new file here");
+        }
     }
 }
