@@ -99,4 +99,53 @@ class CheckpointTest {
         Safetensors.write(g, Map.of("a", Tensor.zeros(2)));
         assertEquals(2, Checkpoint.loadCopy(g).tensor("a").size());
     }
+
+    @Test
+    void aModelCheckpointRoundTripsAndEveryBadFieldIsRefused() throws IOException {
+        TrainData data = new TrainData(kdrec.data.Datasets.loadUnchecked("synthetic:users=30,items=20,per_user=4,seed=2"));
+        TrainConfig cfg = TrainConfig.defaults().with(Map.of("model", "lightgcn", "dim", 4, "layers", 0));
+        Path f = dir.resolve("lg.safetensors");
+        try (kdrec.model.Recommender m = Models.create(cfg, data)) {
+            m.params().all().get(0).value().set(0, 0.25f);
+            Checkpoint c = Checkpoints.modelOnly(m, data, cfg, 7);
+            assertEquals("lightgcn", c.model());
+            assertEquals(7, c.epoch());
+            assertEquals(data.fingerprint(), c.fingerprint());
+            assertEquals("0", c.meta("model.layers"));
+            assertEquals("4", c.meta("model.dim"));
+            assertEquals(data.userIds(), c.json(Checkpoints.KEY_USER_IDS, List.class));
+            assertEquals(data.itemIds(), c.json(Checkpoints.KEY_ITEM_IDS, List.class));
+            assertEquals(cfg.toMap().get("layers"), ((Number) c.json(Checkpoints.KEY_CONFIG, Map.class).get("layers")).intValue());
+            c.save(f);
+            try (kdrec.model.Recommender back = Checkpoints.load(f, data)) {
+                assertEquals("lightgcn", back.kind());
+                assertEquals("0", back.describe().get("layers"), "0 propagation layers is a valid LightGCN");
+                for (int i = 0; i < m.params().all().size(); i++) {
+                    assertArrayEquals(m.params().all().get(i).value().toArray(), back.params().all().get(i).value().toArray());
+                }
+            }
+            String[][] bad = {{"model.dim", "0", "'model.dim' must be an integer >= 1, got '0'"},
+                {"model.layers", "-1", "'model.layers' must be an integer >= 0, got '-1'"},
+                {"model", "gru", "unknown model 'gru'"}};
+            for (String[] b : bad) {
+                c.with(b[0], b[1]).save(f);
+                var e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(f, data), b[0]);
+                assertEquals(f + ": " + (b[0].equals("model") ? "" : "metadata ") + b[2], e.getMessage());
+            }
+            c.withFingerprint("other").save(f);
+            var fp = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(f, data));
+            assertTrue(fp.getMessage().startsWith(f + ": trained on a dataset with fingerprint other, but the data given has "), fp.getMessage());
+            Map<String, Tensor> noItem = new LinkedHashMap<>(c.tensors());
+            String last = m.params().all().get(m.params().all().size() - 1).name();
+            noItem.remove(last);
+            new Checkpoint(noItem, c.metadata()).save(f);
+            var missing = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(f, data));
+            assertEquals(f + ": no tensor '" + last + "'", missing.getMessage());
+            Map<String, Tensor> wrong = new LinkedHashMap<>(c.tensors());
+            wrong.put(last, Tensor.zeros(3, 4));
+            new Checkpoint(wrong, c.metadata()).save(f);
+            var shape = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(f, data));
+            assertTrue(shape.getMessage().startsWith(f + ": tensor '" + last + "' has shape [3, 4], the model needs ["), shape.getMessage());
+        }
+    }
 }
