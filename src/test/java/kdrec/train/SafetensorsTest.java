@@ -287,4 +287,69 @@ class SafetensorsTest {
             return false;
         }
     }
+
+    @Test
+    void headerBoundsAndCoverageMessagesAreExact() throws IOException {
+        // data order differs from header order: valid, and the header order is kept; a zero-size tensor sits anywhere
+        Path order = raw("order", "{" + tensor("b", "F32", "[1]", 4, 8) + "," + tensor("z", "F32", "[0]", 4, 4) + ","
+                + tensor("a", "F32", "[1]", 0, 4) + "}", 8, true);
+        Safetensors.Contents c = Safetensors.readCopy(order);
+        assertEquals(java.util.List.of("b", "z", "a"), java.util.List.copyOf(c.tensors().keySet()));
+        assertEquals(0, c.tensors().get("z").size());
+        Path gap = raw("gap2", "{" + tensor("w", "F32", "[1]", 0, 4) + "," + tensor("v", "F32", "[1]", 8, 12) + "}", 12, true);
+        assertMessage(gap, "offsets out of range: tensor 'v' starts at byte 8 of the data section, expected 4 (gap)");
+        Path overlap = raw("overlap2", "{" + tensor("w", "F32", "[2]", 0, 8) + "," + tensor("v", "F32", "[1]", 4, 8) + "}", 8, true);
+        assertMessage(overlap, "offsets out of range: tensor 'v' starts at byte 4 of the data section, expected 8 (overlap)");
+        assertMessage(raw("size2", "{" + tensor("w", "F32", "[3]", 4, 20) + "}", 20, true),
+                "tensor 'w' has data_offsets [4, 20] (16 bytes) but shape [3] F32 needs 12");
+        assertMessage(raw("backwards", "{" + tensor("w", "F32", "[1]", 8, 4) + "}", 8, true),
+                "offsets out of range: tensor 'w' has data_offsets [8, 4]");
+        // the 8-byte length itself: 0 cannot hold an object, the 100 MB limit is allowed (then truncated), one more is refused
+        Path zero = dir.resolve("zero");
+        Files.write(zero, new byte[8]);
+        assertMessage(zero, "bad header JSON: header length 0 cannot hold a JSON object");
+        Path limit = dir.resolve("limit");
+        Files.write(limit, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(Safetensors.MAX_HEADER_BYTES).array());
+        assertMessage(limit, "truncated: header length 100000000 but only 8 bytes follow");
+        Path over = dir.resolve("over");
+        Files.write(over, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(Safetensors.MAX_HEADER_BYTES + 1).array());
+        assertMessage(over, "not a safetensors file (its first 8 bytes give a header length of 100000001 bytes;");
+        Path seven = dir.resolve("seven");
+        Files.write(seven, new byte[7]);
+        assertMessage(seven, "truncated: 7 bytes, too short for the 8-byte header length");
+        // "{}" unpadded is the smallest header
+        assertEquals(0, Safetensors.readCopy(raw("two", "{}", 0, false)).tensors().size());
+        // strict JSON as the reference reader: a raw control character inside a string is refused
+        assertMessage(raw("ctl", "{\"__metadata__\":{\"a\":\"x\ty\"}}", 0, true), "bad header JSON");
+    }
+
+    private void assertMessage(Path f, String expected) {
+        Safetensors.FormatException e = assertThrows(Safetensors.FormatException.class, () -> Safetensors.readCopy(f));
+        assertTrue(e.getMessage().startsWith(f + ": " + expected), "'" + e.getMessage() + "' should start with '" + f + ": " + expected + "'");
+    }
+
+    @Test
+    void unalignedDataIsCopiedAndLargeTensorsAreWrittenInChunks() throws IOException {
+        // a header of odd length puts the data section off 4-byte alignment: read() copies instead of viewing
+        String json = "{" + tensor("w", "F32", "[3]", 0, 12) + "}";
+        if (json.length() % 2 == 0) json += " ";
+        byte[] j = json.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer bb = ByteBuffer.allocate(8 + j.length + 12).order(ByteOrder.LITTLE_ENDIAN);
+        bb.putLong(j.length).put(j).putFloat(1.5f).putFloat(-2f).putFloat(1e-3f);
+        Path f = dir.resolve("odd");
+        Files.write(f, bb.array());
+        try (Arena a = Arena.ofConfined()) {
+            assertArrayEquals(new float[] {1.5f, -2f, 1e-3f}, Safetensors.read(f, a).tensors().get("w").toArray());
+        }
+        assertArrayEquals(new float[] {1.5f, -2f, 1e-3f}, Safetensors.readCopy(f).tensors().get("w").toArray());
+        // more than one 1 MB chunk, not a multiple of it
+        int n = (1 << 18) + 3;
+        float[] big = new float[n];
+        for (int i = 0; i < n; i++) big[i] = i * 0.5f - 7;
+        Path g = dir.resolve("big.safetensors");
+        Safetensors.write(g, Map.of("big", Tensor.of(big, n), "tail", Tensor.of(new float[] {9f}, 1)));
+        Safetensors.Contents c = Safetensors.readCopy(g);
+        assertArrayEquals(big, c.tensors().get("big").toArray());
+        assertArrayEquals(new float[] {9f}, c.tensors().get("tail").toArray());
+    }
 }
