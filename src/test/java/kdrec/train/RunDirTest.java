@@ -379,6 +379,12 @@ class RunDirTest {
         reordered.put("old", "x");
         assertNull(RunConfig.differences(f, reordered), "map equality ignores the order");
         assertEquals("key order or types differ", RunConfig.describeDifferences(Map.of("a", 1), Map.of("a", 1)));
+        // a long value stays on one line, nested maps indent by two
+        String words = "a long teacher description with many words that would be folded at eighty columns otherwise, twice over";
+        Map<String, Object> text = new LinkedHashMap<>();
+        text.put("note", words);
+        text.put("teacher", new LinkedHashMap<>(Map.of("path", "t")));
+        assertEquals("note: " + words + "\nteacher:\n  path: t\n", RunConfig.toYaml(text));
     }
 
     @Test
@@ -428,5 +434,34 @@ class RunDirTest {
             Path plain = Files.writeString(root.resolve("plain.txt"), "x");
             assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(fresh), "as any new file here");
         }
+    }
+
+    @Test
+    void aSubRunWithContentKeepsItsParentAndFilesInTheWayAreRefused() throws IOException {
+        // a compare run holds sub-runs: a sub-folder with a checkpoint is content, an empty (discarded) one is not
+        try (RunDir run = RunDir.open(root, "cmp", config(1e-3), false, null)) {
+            Path sub = Files.createDirectories(run.path().resolve("teacher").resolve("inner"));
+            Files.writeString(sub.resolve("best.safetensors"), "w");
+        }
+        assertTrue(Files.isRegularFile(root.resolve("cmp").resolve("teacher").resolve("inner").resolve("best.safetensors")),
+                "a failed run whose sub-run trained something stays");
+        try (RunDir run = RunDir.open(root, "hollow", config(1e-3), false, null)) {
+            Files.createDirectories(run.path().resolve("teacher").resolve("inner"));
+            Files.writeString(run.path().resolve(".last.safetensors.7.tmp"), "half");
+        }
+        assertFalse(Files.exists(root.resolve("hollow")), "empty sub-folders and temporary files are nothing of its own");
+        // prepareParent: the folder a run lives in, created; a file where a folder must be is refused
+        Path out = root.resolve("a").resolve("b").resolve("run");
+        assertEquals(root.resolve("a").resolve("b").toAbsolutePath().normalize(), RunDir.prepareParent(out));
+        assertTrue(Files.isDirectory(root.resolve("a").resolve("b")));
+        assertFalse(Files.exists(out), "the run folder itself is left to open()");
+        Path file = Files.writeString(root.resolve("plain"), "x");
+        var self = assertThrows(IllegalArgumentException.class, () -> RunDir.prepareParent(file));
+        assertEquals("run folder " + file + ": " + file.toAbsolutePath().normalize() + " is a file, not a folder", self.getMessage());
+        Path under = file.resolve("run");
+        var parent = assertThrows(IllegalArgumentException.class, () -> RunDir.prepareParent(under));
+        assertEquals("run folder " + under + ": " + file.toAbsolutePath().normalize() + " is a file, not a folder", parent.getMessage());
+        var top = assertThrows(IllegalArgumentException.class, () -> RunDir.prepareParent(root.getRoot()));
+        assertTrue(top.getMessage().contains("not the file system root"), top.getMessage());
     }
 }
