@@ -84,6 +84,8 @@ class EarlyStoppingTest {
         assertFalse(one.shouldStop());
         assertFalse(one.update(1, 0.5));
         assertTrue(one.shouldStop(), "patience 1 stops after one evaluation without improvement");
+        assertFalse(one.update(2, Metrics.of("m", 0.4)), "a worse value passed as metrics is no improvement");
+        assertTrue(one.update(3, Metrics.of("m", 0.6)));
         Metrics best = Metrics.of("m", 0.7, "test_m", 0.6);
         EarlyStopping r = EarlyStopping.restore("m", 3, 0.7, 8, best, 2, 11);
         assertEquals(List.of("m", 3, 0.7, 8, 2, 11), List.of(r.metric(), r.patience(), r.bestValue(), r.bestEpoch(), r.sinceBest(), r.evaluations()));

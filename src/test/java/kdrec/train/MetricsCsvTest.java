@@ -88,6 +88,7 @@ class MetricsCsvTest {
             row.put("plain", "ok");
             row.put("q\"h", true);
             csv.append(row);
+            assertEquals(2, Files.readAllLines(f).size(), "each row is flushed as it is appended");
         }
         assertEquals(List.of("epoch,d,f,l,none,text,plain,\"q\"\"h\"", "3,1.0E-7,0.1,12345678901,,\"a\"\"b\",ok,true"), Files.readAllLines(f));
         assertEquals(List.of("", "a,b", "x\"y", ""), MetricsCsv.parseCsvLine(",\"a,b\",\"x\"\"y\","));
@@ -128,7 +129,7 @@ class MetricsCsvTest {
     @Test
     void droppingRowsNeedsAnEpochColumnAndKeepsRowsWithoutAReadableEpoch() throws IOException {
         Path f = dir.resolve("d.csv");
-        Files.writeString(f, "step,epoch\n\"x,1\",1\na,2\nb,junk\nc,-1\nd,1234567890\ne,3\n");
+        Files.writeString(f, "step,epoch\n\"x,1\",1\na,2\nb,junk\nlonely\nc,-1\nd,1234567890\ne,3\n");
         try (MetricsCsv csv = new MetricsCsv(f)) {
             csv.dropRowsAfter(2);
             Map<String, Object> row = new LinkedHashMap<>();
@@ -136,7 +137,7 @@ class MetricsCsvTest {
             row.put("epoch", 3);
             csv.append(row);
         }
-        assertEquals(List.of("step,epoch", "\"x,1\",1", "a,2", "b,junk", "c,-1", "d,1234567890", "z,3"), Files.readAllLines(f),
+        assertEquals(List.of("step,epoch", "\"x,1\",1", "a,2", "b,junk", "lonely", "c,-1", "d,1234567890", "z,3"), Files.readAllLines(f),
                 "rows past epoch 2 go (3); a 10-digit or unreadable epoch stays; the quoted comma does not shift the column");
         Path g = dir.resolve("g.csv");
         Files.writeString(g, "step,m\n5,1\n");
