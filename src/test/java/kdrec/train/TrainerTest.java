@@ -301,4 +301,53 @@ class TrainerTest {
         assertEquals(9, back.negatives());
         assertEquals(d.with(d.toMap()), d, "toMap reads back to the same settings");
     }
+
+    @Test
+    void trainStateRoundTripsTheStopperTheBestTestAndTheObjectiveState() throws Exception {
+        TrainConfig c = cfg("mf", 3);
+        Path f = dir.resolve("last.safetensors");
+        java.util.List<Map<String, kdrec.tensor.Tensor>> restored = new java.util.ArrayList<>();
+        Objective stateful = new Objective() {
+            @Override
+            public Map<String, Double> step(kdrec.autograd.Tape tape, Recommender model, kdrec.loss.Batch batch) {
+                return Map.of();
+            }
+
+            @Override
+            public Map<String, kdrec.tensor.Tensor> state() {
+                return Map.of("pos", kdrec.tensor.Tensor.of(new float[] {3, 1}, 2));
+            }
+
+            @Override
+            public void restore(Map<String, kdrec.tensor.Tensor> state) {
+                restored.add(state);
+            }
+        };
+        try (Recommender m = Models.create(c, SYN)) {
+            kdrec.nn.Adam adam = new kdrec.nn.Adam(m.params(), c.lr(), c.weightDecay(), false);
+            adam.setSteps(42);
+            kdrec.eval.EarlyStopping es = kdrec.eval.EarlyStopping.restore("ndcg@10", 5, 0.25, 2,
+                    kdrec.eval.Metrics.of("ndcg@10", 0.25, "recall@20", 0.5), 1, 3);
+            new TrainState(3, es, kdrec.eval.Metrics.of("ndcg@10", 0.2)).checkpoint(m, adam, null, SYN, c, stateful).save(f);
+            kdrec.nn.Adam fresh = new kdrec.nn.Adam(m.params(), c.lr(), c.weightDecay(), false);
+            TrainState st = TrainState.restore(f, m, fresh, null, stateful, SYN.fingerprint());
+            assertEquals(3, st.epoch());
+            assertEquals(42, fresh.steps());
+            kdrec.eval.EarlyStopping r = st.stopper(7);
+            assertEquals(java.util.List.of("ndcg@10", 7, 0.25, 2, 1, 3),
+                    java.util.List.of(r.metric(), r.patience(), r.bestValue(), r.bestEpoch(), r.sinceBest(), r.evaluations()));
+            assertEquals(kdrec.eval.Metrics.of("ndcg@10", 0.25, "recall@20", 0.5), r.bestMetrics());
+            assertEquals(kdrec.eval.Metrics.of("ndcg@10", 0.2), st.bestTest());
+            assertEquals(1, restored.size());
+            assertArrayEquals(new float[] {3, 1}, restored.get(0).get("pos").toArray(), "objective.pos comes back as pos");
+            // a run without validation: best -Infinity survives the JSON, and no best test is no best test
+            new TrainState(1, new kdrec.eval.EarlyStopping("ndcg@10", 5), null).checkpoint(m, adam, null, SYN, c, stateful).save(f);
+            TrainState none = TrainState.restore(f, m, fresh, null, stateful, SYN.fingerprint());
+            assertEquals(Double.NEGATIVE_INFINITY, none.stopper().bestValue());
+            assertEquals(-1, none.stopper().bestEpoch());
+            assertEquals(null, none.bestTest());
+            var other = assertThrows(IllegalArgumentException.class, () -> TrainState.restore(f, m, fresh, null, stateful, "elsewhere"));
+            assertTrue(other.getMessage().startsWith("cannot resume from " + f + ": it was trained on other data"), other.getMessage());
+        }
+    }
 }
