@@ -257,4 +257,98 @@ class SpectralFilterTest {
             }
         }
     }
+
+    @Test
+    void filterSpecsAreCheckedAtTheirBounds() {
+        SpectralFilter d = SpectralFilter.parse("  LINEAR ");
+        assertEquals("linear", d.spec());
+        assertArrayEquals(new float[] {0.5f, -0.5f}, d.coeffs(), 1e-7f, "α defaults to 0.5");
+        assertEquals(1, d.degree());
+        assertArrayEquals(new float[] {0f, -1f}, SpectralFilter.parse("linear:1").coeffs(), 1e-7f, "α = 1 is allowed");
+        assertEquals(2, SpectralFilter.parse("quadratic").degree());
+        assertEquals(1.0, SpectralFilter.parse("exp:0,1").response(1.7), 1e-6, "γ = 0 keeps everything");
+        assertEquals(1, SpectralFilter.parse("lowpass:1,1").degree());
+        assertEquals(64, SpectralFilter.parse("exp:1,64").degree());
+        assertEquals(0.75, SpectralFilter.parse("cheb:0.5,-0.25").response(0), 1e-7, "c0 T0 + c1 T1(-1) = 0.5 + 0.25");
+        assertEquals(0.5 - 0.25 * 0.5 + 2 * (2 * 0.25 - 1), SpectralFilter.parse("cheb:0.5,-0.25,2").response(1.5), 1e-6,
+                "T2(x) = 2x² - 1 at x = 0.5");
+        assertEquals("cheb:1 [1.0]", SpectralFilter.parse("cheb:1").toString());
+        String[][] bad = {{"linear:1.01", "α must be in (0, 1]"}, {"linear:-0.5", "α must be in (0, 1]"}, {"quadratic:0", "α must be in (0, 1]"},
+            {"quadratic:1,2", "expected one number"}, {"lowpass:0,4", "the cut-off λc must be in (0, 2)"},
+            {"lowpass:2,4", "the cut-off λc must be in (0, 2)"}, {"lowpass:1", "lowpass takes λc,p"}, {"lowpass:1,0", "the degree p must be"},
+            {"lowpass:1,65", "the degree p must be an integer in [1, 64]"}, {"exp:1,2.5", "the degree p must be"}, {"exp:-1,4", "γ must be >= 0"},
+            {"exp:1,2,3", "exp takes γ,p"}, {"cheb:1,inf", "'inf' is not a finite number"}, {"cheb:1e999", "'1e999' is not a finite number"},
+            {"wavelet", "unknown filter 'wavelet'"}};
+        for (String[] b : bad) {
+            var e = assertThrows(IllegalArgumentException.class, () -> SpectralFilter.parse(b[0]), b[0]);
+            assertTrue(e.getMessage().startsWith("freqd.filter '" + b[0] + "': " + b[1]), e.getMessage());
+            assertTrue(e.getMessage().endsWith("; accepted: linear:α, quadratic:α, lowpass:λc,p, exp:γ,p, cheb:c0,c1,..."), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new SpectralFilter("none", new float[0]));
+        assertThrows(IllegalArgumentException.class, () -> SpectralFilter.fit(l -> 1, -1, 4));
+        assertThrows(IllegalArgumentException.class, () -> SpectralFilter.fit(l -> 1, 3, 2));
+        assertThrows(IllegalArgumentException.class, () -> SpectralFilter.fit(l -> 1, 0, 0));
+        assertArrayEquals(new float[] {1f}, SpectralFilter.fit(l -> 1, 0, 1), 1e-6f, "a constant at degree 0 from two samples");
+        // Jackson damping: g_0 = 1, g_1 at p = 2 is cos(π/4), and g_{p+1} would vanish
+        assertEquals(1.0, SpectralFilter.jackson(0, 5), 1e-12);
+        assertEquals(Math.sqrt(0.5), SpectralFilter.jackson(1, 2), 1e-12);
+        assertEquals(0.0, SpectralFilter.jackson(4, 3), 1e-12);
+        // the damped step: c_k is the undamped coefficient times g_k
+        float[] raw = SpectralFilter.fit(l -> l < 0.8 ? 1 : l == 0.8 ? 0.5 : 0, 6, SpectralFilter.STEP_SAMPLES);
+        float[] damped = SpectralFilter.parse("lowpass:0.8,6").coeffs();
+        for (int k = 0; k <= 6; k++) assertEquals(raw[k] * SpectralFilter.jackson(k, 6), damped[k], 1e-6, "k=" + k);
+    }
+
+    @Test
+    void neighbourListsOrderByCountThenIdWhateverTheOrderTheyAreMet() {
+        // nodes x items: n0 {a, b, c}, n1 {b}, n2 {a}, n3 {b, c}. n0 meets n2 (via a) before n1 and n3 (via b):
+        // counts from n0: n1 1, n2 1, n3 2 -> n3 first, then the tie n1 before n2
+        int[] ptr = {0, 3, 4, 5, 7}, idx = {0, 1, 2, 1, 0, 1, 2};
+        int[][] t = CoGraph.transpose(4, 3, ptr, idx);
+        assertArrayEquals(new int[] {0, 2, 5, 7}, t[0]);
+        assertArrayEquals(new int[] {0, 2, 0, 1, 3, 0, 3}, t[1]);
+        assertArrayEquals(new int[] {3, 1, 0, 3, 0, -1, 0, 1}, CoGraph.topNeighbours(4, ptr, idx, t[0], t[1], 2, false));
+        assertArrayEquals(new int[] {3, 0, 0, 0}, CoGraph.topNeighbours(4, ptr, idx, t[0], t[1], 1, false));
+        assertArrayEquals(new int[] {3, 1, 2, 0, 3, -1, 0, -1, -1, 0, 1, -1}, CoGraph.topNeighbours(4, ptr, idx, t[0], t[1], 3, false));
+        // padding with zero-count nodes skips itself and the nodes it already has
+        assertArrayEquals(new int[] {3, 1, 2, 0, 3, 2, 0, 1, 3, 0, 1, 2}, CoGraph.topNeighbours(4, ptr, idx, t[0], t[1], 3, true));
+        // rows of the normalised graph are sorted by column
+        SparseMatrix a = CoGraph.build(4, ptr, idx, t[0], t[1], 3, false);
+        for (int r = 0; r < 4; r++) {
+            for (int e = a.ptr()[r] + 1; e < a.ptr()[r + 1]; e++) assertTrue(a.col()[e - 1] < a.col()[e], "row " + r);
+        }
+        // degrees by hand (K = 3): edges 0-3, 0-1, 0-2 (n0's list), 1-0, 1-3 (n1's), 2-0 (n2's), 3-0, 3-1 (n3's);
+        // mutual pairs weigh 1: 0-1, 0-2, 0-3, 1-3 -> every node's degree is its number of neighbours
+        float[][] d = dense(a);
+        assertEquals(1 / Math.sqrt(3 * 2), d[0][1], 1e-6);
+        assertEquals(1 / Math.sqrt(3 * 1), d[0][2], 1e-6);
+        assertEquals(1 / Math.sqrt(2 * 2), d[1][3], 1e-6);
+        assertThrows(IllegalArgumentException.class, () -> CoGraph.build(4, ptr, idx, t[0], t[1], 0, false));
+    }
+
+    @Test
+    void projectorInitIsPyTorchsLinearDefaultAndDropoutKeepsItsShare() {
+        try (kdrec.nn.Params params = new kdrec.nn.Params()) {
+            Var w = Projector.uniform(params, "w", 4, 7, 3, 50, 40);
+            float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
+            for (long i = 0; i < w.value().size(); i++) {
+                lo = Math.min(lo, w.value().get(i));
+                hi = Math.max(hi, w.value().get(i));
+            }
+            assertTrue(lo >= -0.5f && hi <= 0.5f && lo < -0.49f && hi > 0.49f, "U(-1/sqrt(4), 1/sqrt(4)): " + lo + ".." + hi);
+            Var same = Projector.uniform(params, "w2", 4, 7, 3, 50, 40), other = Projector.uniform(params, "w3", 4, 7, 4, 50, 40);
+            assertArrayEquals(w.value().toArray(), same.value().toArray(), "seeded by (seed, stream)");
+            assertTrue(!java.util.Arrays.equals(w.value().toArray(), other.value().toArray()));
+        }
+        int kept = 0, n = 20000;
+        for (int e = 0; e < n; e++) {
+            assertTrue(Closure.kept(5, e, 1f));
+            if (Closure.kept(5, e, 0.25f)) kept++;
+            assertEquals(Closure.kept(5, e, 0.25f), Closure.kept(5, e, 0.25f));
+        }
+        assertEquals(0.25, kept / (double) n, 0.02, "keep_prob 0.25 keeps a quarter of the entries");
+        var m = FeatureKd.ordered("b", 1, "a", "x");
+        assertEquals(java.util.List.of("b", "a"), java.util.List.copyOf(m.keySet()));
+        assertEquals("x", m.get("a"));
+    }
 }
