@@ -351,4 +351,23 @@ class SpectralFilterTest {
         assertEquals(java.util.List.of("b", "a"), java.util.List.copyOf(m.keySet()));
         assertEquals("x", m.get("a"));
     }
+
+    @Test
+    void aStepCutAtASamplePointIsHalfThereAndPaddingStopsAtTheLastNode() {
+        // lowpass at λc = 1: the step 1[λ < 1] with 1/2 at the cut is odd around λ = 1 up to its mean 1/2, so every
+        // even coefficient above c0 vanishes and h(1) = 1/2 exactly (the sample at λ = 1 must be the half, not 1)
+        SpectralFilter half = SpectralFilter.parse("lowpass:1,8");
+        assertEquals(0.5, half.coeffs()[0], 1e-6);
+        for (int k = 2; k <= 8; k += 2) assertEquals(0, half.coeffs()[k], 1e-6, "c" + k);
+        assertEquals(0.5, half.response(1), 1e-6);
+        // K at least the number of other nodes: padding fills what exists and leaves the rest empty
+        int[] ptr = {0, 3, 4, 5, 7}, idx = {0, 1, 2, 1, 0, 1, 2};
+        int[][] t = CoGraph.transpose(4, 3, ptr, idx);
+        assertArrayEquals(new int[] {3, 1, 2, -1, 0, 3, 2, -1, 0, 1, 3, -1, 0, 1, 2, -1},
+                CoGraph.topNeighbours(4, ptr, idx, t[0], t[1], 4, true));
+        // FreqD's two draws per filter call (edge mask, projector dropout) are independent and change with the call
+        assertTrue(FreqD.RowDropoutSeeds.edge(11) != FreqD.RowDropoutSeeds.projector(11));
+        assertTrue(FreqD.RowDropoutSeeds.edge(11) != FreqD.RowDropoutSeeds.edge(12));
+        assertTrue(FreqD.RowDropoutSeeds.projector(11) != FreqD.RowDropoutSeeds.projector(12));
+    }
 }
