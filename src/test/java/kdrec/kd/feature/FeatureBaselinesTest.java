@@ -183,4 +183,43 @@ class FeatureBaselinesTest {
             }
         }
     }
+
+    @Test
+    void expertGroupsAreTheSelectionArgmaxFirstOnTiesAndSettingsAreBounded() {
+        try (Params params = new Params(); Tape tape = new Tape()) {
+            ExpertSelection sel = new ExpertSelection(params, "u", 3, 2, 2, 7);
+            sel.selW.value().fill(0f);
+            sel.selB.value().set(0, 1f);
+            sel.selB.value().set(1, 1f);
+            sel.selB.value().set(2, 0f);
+            Tensor t = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
+            assertArrayEquals(new int[] {0, 0}, sel.groups(tape, t), "a tie goes to the first expert");
+            sel.selB.value().set(2, 3f);
+            assertArrayEquals(new int[] {2, 2}, sel.groups(tape, t));
+            // each row by its own logits: t's column 0 feeds expert 1, column 1 expert 2
+            sel.selB.value().fill(0f);
+            sel.selW.value().set(0, 1, 1f);
+            sel.selW.value().set(1, 2, 1f);
+            assertArrayEquals(new int[] {1, 2, 0}, sel.groups(tape, Tensor.of(new float[] {5, 1, -1, 2, -1, -2}, 3, 2)));
+            ExpertSelection one = new ExpertSelection(params, "i", 1, 2, 2, 7);
+            assertArrayEquals(new int[] {0, 0}, one.groups(tape, t), "one expert: everything in group 0");
+        }
+        // start·(end/start)^(epoch/max), floored at end
+        assertEquals(1.0, ExpertSelection.temperature(2, 0.5, 1, 2), 1e-12);
+        assertEquals(0.5, ExpertSelection.temperature(2, 0.5, 3, 2), 1e-12);
+        try (Teacher teacher = Teacher.of(positive(1))) {
+            for (double a : new double[] {0, 1}) new HierarchicalTopology(Methods.get("htd").params().with(Map.of("alpha", a)), teacher, DATA, 1);
+            for (double a : new double[] {-0.01, 1.01}) {
+                var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> new HierarchicalTopology(Methods.get("htd").params().with(Map.of("alpha", a)), teacher, DATA, 1));
+                assertEquals("htd.alpha must be in [0, 1], got " + a, e.getMessage());
+            }
+            new FitNet(Methods.get("fitnet").params().with(Map.of("dropout", 0.99)), teacher, DATA, 1);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new FitNet(Methods.get("fitnet").params().with(Map.of("dropout", 1.0)), teacher, DATA, 1));
+            assertEquals("fitnet.dropout must be in [0, 1), got 1.0", e.getMessage());
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new FitNet(Methods.get("fitnet").params().with(Map.of("dropout", -0.1)), teacher, DATA, 1));
+        }
+    }
 }
