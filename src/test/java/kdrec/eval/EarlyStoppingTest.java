@@ -79,6 +79,10 @@ class EarlyStoppingTest {
         assertEquals(4, es.bestEpoch());
         assertEquals(1, es.sinceBest());
         assertEquals(2, es.evaluations());
+        EarlyStopping first = new EarlyStopping("m", 3);
+        assertTrue(first.update(0, Double.NEGATIVE_INFINITY), "epoch 0 counts as the first evaluation too");
+        assertFalse(first.update(1, Double.NEGATIVE_INFINITY));
+        assertEquals(0, first.bestEpoch());
         EarlyStopping one = new EarlyStopping("m", 1);
         assertTrue(one.update(0, 0.5));
         assertFalse(one.shouldStop());

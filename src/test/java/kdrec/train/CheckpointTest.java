@@ -109,6 +109,8 @@ class CheckpointTest {
             m.params().all().get(0).value().set(0, 0.25f);
             Checkpoint c = Checkpoints.modelOnly(m, data, cfg, 7);
             assertEquals("lightgcn", c.model());
+            assertTrue(c.hasMeta("model.layers"));
+            assertTrue(!c.hasMeta("model.heads"));
             assertEquals(7, c.epoch());
             assertEquals(data.fingerprint(), c.fingerprint());
             assertEquals("0", c.meta("model.layers"));

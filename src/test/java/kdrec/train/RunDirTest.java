@@ -450,6 +450,7 @@ class RunDirTest {
             Files.writeString(run.path().resolve(".last.safetensors.7.tmp"), "half");
         }
         assertFalse(Files.exists(root.resolve("hollow")), "empty sub-folders and temporary files are nothing of its own");
+        assertFalse(Files.exists(root.resolve(".hollow.discarded")), "and the discarded folder is gone, not left aside");
         // prepareParent: the folder a run lives in, created; a file where a folder must be is refused
         Path out = root.resolve("a").resolve("b").resolve("run");
         assertEquals(root.resolve("a").resolve("b").toAbsolutePath().normalize(), RunDir.prepareParent(out));

@@ -331,16 +331,23 @@ class SafetensorsTest {
     @Test
     void unalignedDataIsCopiedAndLargeTensorsAreWrittenInChunks() throws IOException {
         // a header of odd length puts the data section off 4-byte alignment: read() copies instead of viewing
-        String json = "{" + tensor("w", "F32", "[3]", 0, 12) + "}";
+        String json = "{" + tensor("w", "F32", "[3]", 0, 12) + "," + tensor("v", "F32", "[2]", 12, 20) + "}";
         if (json.length() % 2 == 0) json += " ";
         byte[] j = json.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer bb = ByteBuffer.allocate(8 + j.length + 12).order(ByteOrder.LITTLE_ENDIAN);
-        bb.putLong(j.length).put(j).putFloat(1.5f).putFloat(-2f).putFloat(1e-3f);
+        ByteBuffer bb = ByteBuffer.allocate(8 + j.length + 20).order(ByteOrder.LITTLE_ENDIAN);
+        bb.putLong(j.length).put(j).putFloat(1.5f).putFloat(-2f).putFloat(1e-3f).putFloat(4f).putFloat(-8f);
         Path f = dir.resolve("odd");
         Files.write(f, bb.array());
         try (Arena a = Arena.ofConfined()) {
-            assertArrayEquals(new float[] {1.5f, -2f, 1e-3f}, Safetensors.read(f, a).tensors().get("w").toArray());
+            Safetensors.Contents mapped = Safetensors.read(f, a);
+            assertArrayEquals(new float[] {1.5f, -2f, 1e-3f}, mapped.tensors().get("w").toArray());
+            assertArrayEquals(new float[] {4f, -8f}, mapped.tensors().get("v").toArray(), "a tensor after the first, copied too");
+            assertEquals(2, mapped.tensors().get("v").size());
         }
+        // a header one byte longer than what follows the length is truncated, not read past the end
+        Path shortBy1 = dir.resolve("short1");
+        Files.write(shortBy1, java.util.Arrays.copyOf(bb.array(), 8 + j.length - 1));
+        assertMessage(shortBy1, "truncated: header length " + j.length + " but only " + (j.length - 1) + " bytes follow");
         assertArrayEquals(new float[] {1.5f, -2f, 1e-3f}, Safetensors.readCopy(f).tensors().get("w").toArray());
         // more than one 1 MB chunk, not a multiple of it
         int n = (1 << 18) + 3;
