@@ -222,4 +222,25 @@ class FeatureBaselinesTest {
                     () -> new FitNet(Methods.get("fitnet").params().with(Map.of("dropout", -0.1)), teacher, DATA, 1));
         }
     }
+
+    @Test
+    void deAnnealsFromEndTimesAnnealSizeAndHtdDistilsTheBatchItems() {
+        try (Teacher teacher = Teacher.of(positive(1)); Recommender student = positive(2); Tape tape = new Tape()) {
+            DistillationExperts de = new DistillationExperts(Methods.get("de").params().with(Map.of("end_t", 0.5, "anneal_size", 4,
+                    "max_epochs", 2)), teacher, DATA, 3);
+            double[] want = {2.0, 1.0, 0.5, 0.5};
+            for (int epoch = 0; epoch < want.length; epoch++) {
+                de.beginEpoch(tape, student, epoch);
+                assertEquals(want[epoch], de.temperature(), 1e-12, "epoch " + epoch);
+            }
+            // HTD's item side is the batch's positives and negatives: other items, another loss
+            HierarchicalTopology htd = new HierarchicalTopology(Methods.get("htd").params().with(Map.of("experts", 1)), teacher, DATA, 3);
+            htd.beginEpoch(tape, student, 0);
+            float a = htd.loss(tape, student, student.forward(tape), new Batch(new int[] {4, 7}, new int[] {1, 2}, new int[] {3, 5})).value().get(0);
+            float b = htd.loss(tape, student, student.forward(tape), new Batch(new int[] {4, 7}, new int[] {6, 8}, new int[] {9, 10})).value().get(0);
+            float c = htd.loss(tape, student, student.forward(tape), new Batch(new int[] {4, 7}, new int[] {1, 2}, new int[] {3, 5})).value().get(0);
+            assertNotEquals(a, b);
+            assertEquals(a, c, 1e-6f * Math.abs(a), "one expert: no draws, the same batch gives the same loss");
+        }
+    }
 }
