@@ -203,6 +203,19 @@ class FeatureBaselinesTest {
             assertArrayEquals(new int[] {1, 2, 0}, sel.groups(tape, Tensor.of(new float[] {5, 1, -1, 2, -1, -2}, 3, 2)));
             ExpertSelection one = new ExpertSelection(params, "i", 1, 2, 2, 7);
             assertArrayEquals(new int[] {0, 0}, one.groups(tape, t), "one expert: everything in group 0");
+            // widths: experts d_s -> (d_s + d_t) / 2 -> d_t, the selection net d_t -> E
+            ExpertSelection wide = new ExpertSelection(params, "w", 2, 6, 10, 7);
+            assertArrayEquals(new int[] {6, 8}, params.get("w.expert1.w1").value().shape());
+            assertArrayEquals(new int[] {8, 10}, params.get("w.expert1.w2").value().shape());
+            assertArrayEquals(new int[] {10, 2}, wide.selW.value().shape());
+            assertEquals(2, wide.experts.experts());
+            new Projector(params, "p0", 1, 2, 2, 2, 0.99f, 1);
+            for (float bad : new float[] {1f, -0.1f}) {
+                var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> new Projector(params, "p1", 1, 2, 2, 2, bad, 1));
+                assertEquals("p1 projector: dropout must be in [0, 1), got " + bad, e.getMessage());
+            }
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new Projector(params, "p2", 1, 0, 2, 2, 0f, 1));
         }
         // start·(end/start)^(epoch/max), floored at end
         assertEquals(1.0, ExpertSelection.temperature(2, 0.5, 1, 2), 1e-12);
