@@ -250,9 +250,11 @@ class FeatureBaselinesTest {
             HierarchicalTopology htd = new HierarchicalTopology(Methods.get("htd").params().with(Map.of("experts", 1)), teacher, DATA, 3);
             htd.beginEpoch(tape, student, 0);
             float a = htd.loss(tape, student, student.forward(tape), new Batch(new int[] {4, 7}, new int[] {1, 2}, new int[] {3, 5})).value().get(0);
-            float b = htd.loss(tape, student, student.forward(tape), new Batch(new int[] {4, 7}, new int[] {6, 8}, new int[] {9, 10})).value().get(0);
+            float b = htd.loss(tape, student, student.forward(tape), new Batch(new int[] {4, 7}, new int[] {6, 8}, new int[] {3, 5})).value().get(0);
             float c = htd.loss(tape, student, student.forward(tape), new Batch(new int[] {4, 7}, new int[] {1, 2}, new int[] {3, 5})).value().get(0);
-            assertNotEquals(a, b);
+            float d = htd.loss(tape, student, student.forward(tape), new Batch(new int[] {4, 7}, new int[] {1, 2}, new int[] {9, 10})).value().get(0);
+            assertNotEquals(a, b, "other positives");
+            assertNotEquals(a, d, "other negatives");
             assertEquals(a, c, 1e-6f * Math.abs(a), "one expert: no draws, the same batch gives the same loss");
         }
     }
