@@ -109,7 +109,9 @@ public final class SplitReaders {
         java.util.List<IntArrayList> tr = adjacency(train, maxUser, maxItem), te = adjacency(test, maxUser, maxItem);
         java.util.List<IntArrayList> va = Files.isRegularFile(valid) ? adjacency(valid, maxUser, maxItem) : null;
         int nu = maxUser[0] + 1, ni = maxItem[0] + 1;
-        if (nu == 0 || ni == 0) throw new DataFormatException(train, 0, "no interactions");
+        boolean trained = false; // train.txt itself must hold an interaction (its users may all lack items), as a split folder's train file
+        for (IntArrayList row : tr) trained |= !row.isEmpty();
+        if (nu == 0 || ni == 0 || !trained) throw new DataFormatException(train, 0, "no interactions");
         return new Dataset(dir.getFileName().toString(), IdMap.identity(nu), IdMap.identity(ni), toMatrix(tr, nu, ni),
                 va == null ? InteractionMatrix.empty(nu, ni) : toMatrix(va, nu, ni), toMatrix(te, nu, ni));
     }
