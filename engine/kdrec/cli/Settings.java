@@ -39,7 +39,7 @@ final class Settings {
 
     private static void merge(Map<String, Object> into, Map<String, ?> layer, String where) {
         for (var e : layer.entrySet()) {
-            String k = e.getKey().trim().toLowerCase(java.util.Locale.ROOT).replace('-', '_');
+            String k = TrainConfig.key(e.getKey());
             if (!TrainConfig.KEYS.contains(k)) {
                 throw new IllegalArgumentException(where + ": unknown setting '" + e.getKey() + "'; allowed: " + String.join(", ", TrainConfig.KEYS));
             }

@@ -82,9 +82,9 @@ public final class Distillation {
      */
     public static TrainConfig studentConfig(String preset, Map<String, ?> keys, Map<String, ?> overrides) {
         Map<String, Object> user = new LinkedHashMap<>();
-        for (var e : keys.entrySet()) user.put(normKey(e.getKey()), e.getValue());
+        for (var e : keys.entrySet()) user.put(TrainConfig.key(e.getKey()), e.getValue());
         for (var e : overrides.entrySet()) { // method keys (METHOD.KEY, lambda, a bare method key) are resolve's
-            String k = normKey(e.getKey());
+            String k = TrainConfig.key(e.getKey());
             if (TrainConfig.KEYS.contains(k)) user.put(k, e.getValue());
         }
         Map<String, Object> merged = new LinkedHashMap<>();
@@ -94,9 +94,7 @@ public final class Distillation {
         return TrainConfig.defaults().with(merged);
     }
 
-    private static String normKey(String key) {
-        return key.trim().toLowerCase(Locale.ROOT).replace('-', '_');
-    }
+
 
     /**
      * Resolves a run's settings. {@code preset} (a dataset name, or null) picks the reference
@@ -143,11 +141,11 @@ public final class Distillation {
                 trainKeys.put(k, e.getValue());
             }
         }
-        Object modelKey = trainKeys.entrySet().stream().filter(e -> normKey(e.getKey()).equals("model")).map(Map.Entry::getValue)
+        Object modelKey = trainKeys.entrySet().stream().filter(e -> TrainConfig.key(e.getKey()).equals("model")).map(Map.Entry::getValue)
                 .reduce((a, b) -> b).orElse(student.model());
-        boolean sequential = normKey(String.valueOf(modelKey)).equals("hstu");
+        boolean sequential = TrainConfig.key(String.valueOf(modelKey)).equals("hstu");
         for (String k : trainKeys.keySet()) { // a method's key given without its prefix: say how to write it
-            String key = normKey(k);
+            String key = TrainConfig.key(k);
             // dropout is also HSTU's: for any other student it can only have meant the method's
             boolean studentKey = TrainConfig.KEYS.contains(key) && (sequential || !TrainConfig.SEQUENCE_KEYS.contains(key));
             if (!studentKey && params.toMap().containsKey(key)) {

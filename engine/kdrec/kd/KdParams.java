@@ -27,7 +27,7 @@ public final class KdParams {
     }
 
     private static String norm(String key) {
-        return key.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+        return kdrec.train.TrainConfig.key(key); // method keys are spelt as the student's
     }
 
     public String method() {

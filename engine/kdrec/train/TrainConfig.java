@@ -73,6 +73,11 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         return model.equals("hstu");
     }
 
+    /** A setting's name as the settings maps hold it: trimmed, lower case, '-' as '_' ("Batch-Size" is batch_size). */
+    public static String key(String name) {
+        return name.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+    }
+
     /** The base loss after resolving "auto". */
     public String baseLoss() {
         return !loss.equals("auto") ? loss : sequential() ? "sampled_softmax" : "bpr";
@@ -133,7 +138,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         m.putIfAbsent("test_history", testHistory);
         boolean batchGiven = false;
         for (var e : overrides.entrySet()) {
-            String key = e.getKey().trim().toLowerCase(Locale.ROOT).replace('-', '_');
+            String key = key(e.getKey());
             if (!KEYS.contains(key)) throw new IllegalArgumentException("unknown setting '" + e.getKey() + "'; allowed: " + String.join(", ", KEYS));
             m.put(key, e.getValue());
             batchGiven |= key.equals("batch_size");
