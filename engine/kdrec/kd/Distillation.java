@@ -94,8 +94,6 @@ public final class Distillation {
         return TrainConfig.defaults().with(merged);
     }
 
-
-
     /**
      * Resolves a run's settings. {@code preset} (a dataset name, or null) picks the reference
      * configs' row for the teacher and student backbones. Override keys: {@code <method>.<key>} or
@@ -141,9 +139,10 @@ public final class Distillation {
                 trainKeys.put(k, e.getValue());
             }
         }
-        Object modelKey = trainKeys.entrySet().stream().filter(e -> TrainConfig.key(e.getKey()).equals("model")).map(Map.Entry::getValue)
-                .reduce((a, b) -> b).orElse(student.model());
-        boolean sequential = TrainConfig.key(String.valueOf(modelKey)).equals("hstu");
+        boolean sequential = student.sequential(); // as the student will be, after a model key below
+        for (var e : trainKeys.entrySet()) {
+            if (TrainConfig.key(e.getKey()).equals("model")) sequential = TrainConfig.key(String.valueOf(e.getValue())).equals("hstu");
+        }
         for (String k : trainKeys.keySet()) { // a method's key given without its prefix: say how to write it
             String key = TrainConfig.key(k);
             // dropout is also HSTU's: for any other student it can only have meant the method's
