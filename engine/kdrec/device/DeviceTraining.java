@@ -91,7 +91,7 @@ public final class DeviceTraining implements DeviceRun {
         if (!model.equals("hstu")) return;
         if (lazyAdam) throw new IllegalArgumentException("--device cuda trains hstu with dense Adam; lazy_adam=true runs with --device cpu");
         if (maxLen > kdrec.gpu.GpuAttention.MAX_N || headDim > kdrec.gpu.GpuAttention.MAX_DH) {
-            throw new IllegalArgumentException("--device cuda runs hstu attention up to max_len " + kdrec.gpu.GpuAttention.MAX_N + " and a head width (dim / heads) of "
+            throw new IllegalArgumentException("--device cuda runs hstu attention up to max_len " + kdrec.gpu.GpuAttention.MAX_N + " and a head width (attention_dim, linear_dim; dim / heads by default) of "
                     + kdrec.gpu.GpuAttention.MAX_DH + ", got " + maxLen + " and " + headDim + "; use --device cpu");
         }
     }

@@ -12,7 +12,7 @@ import java.util.Map;
  * method's own row:
  * <ul>
  * <li>{@link #student}: base_config.yaml's {@code student} — LightGCN's depth; HSTU's width, heads,
- *     sequence length, negatives, temperature and dropout. Every student run of that backbone on that
+ *     per-head widths, sequence length, negatives, temperature and both dropout rates. Every student run of that backbone on that
  *     dataset uses it, the scratch student's included.</li>
  * <li>{@link #scratchStudent}: scratch.yaml's {@code student} — the scratch student's weight decay and
  *     batch (a KD run takes its own from the method's file, or from the code's command-line defaults).</li>
@@ -20,9 +20,10 @@ import java.util.Map;
  *     {@code kdrec train --preset} trains.</li>
  * </ul>
  * MF and LightGCN students are 20 wide on every dataset (kdrec's distill default); the HSTU student keeps
- * its teacher's width and is compressed by depth (8 -> 1 blocks). Our HSTU has one dropout rate where the
- * reference has two (input {@code dropout_rate} 0.5 everywhere; block {@code linear_dropout_rate} 0.5, on
- * Yelp 0.7): the rows set the input rate, 0.5.
+ * its teacher's width and is compressed by depth (8 -> 1 blocks) and heads. HSTU's per-head widths are the
+ * reference's {@code attention_dim} (Q/K: 8 on CiteULike, 16 elsewhere) and {@code linear_dim} (U/V: 16), and
+ * its two dropout rates {@code dropout_rate} (input, 0.5) and {@code linear_dropout_rate} (block: 0.5, on
+ * Yelp 0.7).
  */
 public final class ReferenceConfigs {
     private ReferenceConfigs() {}
@@ -84,14 +85,16 @@ public final class ReferenceConfigs {
     /** HSTU keys shared by teacher and student: the width, sequence length, negatives and temperature are the dataset's. */
     private static Map<String, Object> hstu(String ds, int blocks, int heads) {
         return switch (ds) {
-            case "citeulike" -> hstuRow(64, blocks, heads, 100, 512, 0.05);
-            case "gowalla" -> hstuRow(32, blocks, heads, 100, 1024, 0.05);
-            default -> hstuRow(32, blocks, heads, 400, 2048, 0.1);
+            case "citeulike" -> hstuRow(64, blocks, heads, 8, 100, 512, 0.05, 0.5);
+            case "gowalla" -> hstuRow(32, blocks, heads, 16, 100, 1024, 0.05, 0.5);
+            default -> hstuRow(32, blocks, heads, 16, 400, 2048, 0.1, 0.7);
         };
     }
 
-    private static Map<String, Object> hstuRow(int dim, int blocks, int heads, int maxLen, int negatives, double temperature) {
-        return ordered("dim", dim, "blocks", blocks, "heads", heads, "max_len", maxLen, "negatives", negatives, "temperature", temperature, "dropout", 0.5);
+    private static Map<String, Object> hstuRow(int dim, int blocks, int heads, int attentionDim, int maxLen, int negatives, double temperature,
+                                               double blockDropout) {
+        return ordered("dim", dim, "blocks", blocks, "heads", heads, "attention_dim", attentionDim, "linear_dim", 16, "max_len", maxLen,
+                "negatives", negatives, "temperature", temperature, "dropout", 0.5, "block_dropout", blockDropout);
     }
 
     private static double pick(String ds, double citeulike, double gowalla, double yelp) {

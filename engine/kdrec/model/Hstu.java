@@ -21,12 +21,16 @@ import kdrec.tensor.Tensor;
  * RCE-KD code's {@code HSTU} backbone (woriazzc/RCEKD sequential_backbone.py).
  *
  * <p>Input: a user's train sequence (last max_len items), x_p = sqrt(d) E[item_p] + P[p] (learned
- * positions), input dropout. Each block: n = LN(x) (no affine, eps 1e-6); U, V, Q, K = SiLU(n W)
- * (no bias; the reference's one fused uvqk matrix is four here); A = SiLU(Q K^T + rab) / max_len
- * with a causal mask (pointwise aggregated attention: no softmax; rab a learned bias per relative
- * position, table of 2 max_len - 1 as the reference's RelativePositionalBias); Y = U ⊙ LN(A V);
- * x = x + dropout(Y) W_o + b_o. Output: L2-normalised states; items are the L2-normalised item
- * embeddings, so scores are cosines. The user's embedding is the state at the last position.
+ * positions), input dropout ({@code dropout}, the reference's dropout_rate). Each block: n = LN(x) (no
+ * affine, eps 1e-6); U, V, Q, K = SiLU(n W) (no bias; the reference's one fused uvqk matrix is four
+ * here): Q and K are heads x attention_dim wide, U and V heads x linear_dim (the reference's two
+ * per-head widths; both default to d / heads); A = SiLU(Q K^T + rab) / max_len per head with a causal
+ * mask (pointwise aggregated attention: no softmax; rab a learned bias per relative position, table of
+ * 2 max_len - 1 as the reference's RelativePositionalBias); Y = U ⊙ LN(A V), the layer norm over all
+ * heads x linear_dim columns as the reference's _norm_attn_output; x = x + dropout(Y) W_o + b_o with the
+ * block rate ({@code block_dropout}, the reference's linear_dropout_rate). Output: L2-normalised states;
+ * items are the L2-normalised item embeddings, so scores are cosines. The user's embedding is the state
+ * at the last position.
  *
  * <p>Differences, on purpose: the RCE-KD code builds a time/position bias but passes no
  * timestamps, so it runs without any bias; the issue asks for the relative position bias, kept
@@ -39,23 +43,49 @@ import kdrec.tensor.Tensor;
 public final class Hstu implements Recommender {
     public static final float LN_EPS = 1e-6f, L2_EPS = 1e-6f;
     private static final int INFERENCE_CHUNK = 256;
-    private final int users, items, dim, blocks, heads, maxLen;
-    private final float dropout;
+    private final int users, items, dim, blocks, heads, attentionDim, linearDim, maxLen;
+    private final float dropout, blockDropout;
     private final Sequences seq, testSeq;
     private final Params params = new Params();
     private final Var item, pos;
     private final Var[] wu, wv, wq, wk, wo, bo, rab;
 
     /**
+     * The architecture: width, blocks, heads, each head's Q/K width ({@code attentionDim}) and U/V width
+     * ({@code linearDim}), sequence length, and the input and block dropout rates.
+     */
+    public record Shape(int dim, int blocks, int heads, int attentionDim, int linearDim, int maxLen, float dropout, float blockDropout) {
+        public Shape {
+            if (dim <= 0) throw new IllegalArgumentException("hstu: dim must be positive, got " + dim);
+            if (blocks < 1) throw new IllegalArgumentException("hstu: blocks must be >= 1, got " + blocks);
+            if (heads < 1) throw new IllegalArgumentException("hstu: heads must be >= 1, got " + heads);
+            if (attentionDim < 1 || linearDim < 1) {
+                throw new IllegalArgumentException("hstu: attention_dim and linear_dim must be >= 1, got " + attentionDim + " and " + linearDim);
+            }
+            if (maxLen < 1) throw new IllegalArgumentException("hstu: max_len must be >= 1, got " + maxLen);
+            if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("hstu: dropout must be in [0, 1), got " + dropout);
+            if (!(blockDropout >= 0f && blockDropout < 1f)) throw new IllegalArgumentException("hstu: block_dropout must be in [0, 1), got " + blockDropout);
+        }
+
+        /** Both per-head widths d / heads and one dropout rate for input and blocks (kdrec's defaults). */
+        public static Shape of(int dim, int blocks, int heads, int maxLen, float dropout) {
+            if (heads < 1 || dim % heads != 0) throw new IllegalArgumentException("hstu: heads must be >= 1 and divide dim " + dim + ", got " + heads);
+            return new Shape(dim, blocks, heads, dim / heads, dim / heads, maxLen, dropout, dropout);
+        }
+    }
+
+    /** As {@link #Hstu(int, int, Shape, Sequences, Sequences, long)} with {@link Shape#of} (head widths d / heads, one dropout rate). */
+    public Hstu(int users, int items, int dim, int blocks, int heads, int maxLen, float dropout, Sequences seq, Sequences testSeq, long seed) {
+        this(users, items, Shape.of(dim, blocks, heads, maxLen, dropout), seq, testSeq, seed);
+    }
+
+    /**
      * {@code testSeq} is the history test targets are ranked from: {@code seq} itself (the authors'
      * protocol) or train followed by valid items ({@code test_history=train_valid}).
      */
-    public Hstu(int users, int items, int dim, int blocks, int heads, int maxLen, float dropout, Sequences seq, Sequences testSeq, long seed) {
-        if (users <= 0 || items <= 0 || dim <= 0) throw new IllegalArgumentException("hstu: users, items and dim must be positive, got " + users + ", " + items + ", " + dim);
-        if (blocks < 1) throw new IllegalArgumentException("hstu: blocks must be >= 1, got " + blocks);
-        if (heads < 1 || dim % heads != 0) throw new IllegalArgumentException("hstu: heads must be >= 1 and divide dim " + dim + ", got " + heads);
-        if (maxLen < 1) throw new IllegalArgumentException("hstu: max_len must be >= 1, got " + maxLen);
-        if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("hstu: dropout must be in [0, 1), got " + dropout);
+    public Hstu(int users, int items, Shape shape, Sequences seq, Sequences testSeq, long seed) {
+        if (users <= 0 || items <= 0) throw new IllegalArgumentException("hstu: users and items must be positive, got " + users + ", " + items);
+        int dim = shape.dim(), blocks = shape.blocks(), maxLen = shape.maxLen();
         for (Sequences q : new Sequences[] {seq, testSeq}) {
             if (q.users() != users || q.maxLen() != maxLen) {
                 throw new IllegalArgumentException("hstu: sequences of " + q.users() + " users / max_len " + q.maxLen() + " for a model of " + users + " / " + maxLen);
@@ -65,9 +95,13 @@ public final class Hstu implements Recommender {
         this.items = items;
         this.dim = dim;
         this.blocks = blocks;
-        this.heads = heads;
+        this.heads = shape.heads();
+        this.attentionDim = shape.attentionDim();
+        this.linearDim = shape.linearDim();
         this.maxLen = maxLen;
-        this.dropout = dropout;
+        this.dropout = shape.dropout();
+        this.blockDropout = shape.blockDropout();
+        int qkWidth = heads * attentionDim, uvWidth = heads * linearDim;
         this.seq = seq;
         this.testSeq = testSeq;
         // the RCE-KD code initialises item and position tables Xavier-normal, the block matrices N(0, 0.02^2)
@@ -80,14 +114,14 @@ public final class Hstu implements Recommender {
         wo = new Var[blocks];
         bo = new Var[blocks];
         rab = new Var[blocks];
-        float xavierUniform = (float) Math.sqrt(6.0 / (dim + dim));
+        float xavierUniform = (float) Math.sqrt(6.0 / (uvWidth + dim)); // torch's xavier_uniform_ of the [d, uvWidth] weight
         for (int l = 0; l < blocks; l++) {
             long s = seed * 31 + 100L * (l + 1);
-            wu[l] = params.normal("b" + l + ".u", 0.02f, s + 1, dim, dim);
-            wv[l] = params.normal("b" + l + ".v", 0.02f, s + 2, dim, dim);
-            wq[l] = params.normal("b" + l + ".q", 0.02f, s + 3, dim, dim);
-            wk[l] = params.normal("b" + l + ".k", 0.02f, s + 4, dim, dim);
-            wo[l] = params.create("b" + l + ".o", dim, dim);
+            wu[l] = params.normal("b" + l + ".u", 0.02f, s + 1, dim, uvWidth);
+            wv[l] = params.normal("b" + l + ".v", 0.02f, s + 2, dim, uvWidth);
+            wq[l] = params.normal("b" + l + ".q", 0.02f, s + 3, dim, qkWidth);
+            wk[l] = params.normal("b" + l + ".k", 0.02f, s + 4, dim, qkWidth);
+            wo[l] = params.create("b" + l + ".o", uvWidth, dim);
             java.util.SplittableRandom r = new java.util.SplittableRandom(s + 5);
             for (long i = 0; i < wo[l].value().size(); i++) wo[l].value().set(i, (float) ((2 * r.nextDouble() - 1) * xavierUniform));
             bo[l] = params.create("b" + l + ".o_bias", dim);
@@ -137,8 +171,29 @@ public final class Hstu implements Recommender {
         return maxLen;
     }
 
+    /** Each head's Q/K width (the reference's attention_dim). */
+    public int attentionDim() {
+        return attentionDim;
+    }
+
+    /** Each head's U/V width (the reference's linear_dim); W_o maps heads x linearDim back to dim. */
+    public int linearDim() {
+        return linearDim;
+    }
+
+    /** The input dropout rate (the reference's dropout_rate). */
     public float dropout() {
         return dropout;
+    }
+
+    /** The rate of each block's dropout before W_o (the reference's linear_dropout_rate). */
+    public float blockDropout() {
+        return blockDropout;
+    }
+
+    /** The architecture as a {@link Shape}. */
+    public Shape shape() {
+        return new Shape(dim, blocks, heads, attentionDim, linearDim, maxLen, dropout, blockDropout);
     }
 
     public Sequences sequences() {
@@ -187,9 +242,9 @@ public final class Hstu implements Recommender {
         }
         int[] ids = new int[b * n];
         for (int s = 0; s < b; s++) for (int p = 0; p < len[s]; p++) ids[s * n + p] = seq.item(batchUsers[s], p);
-        boolean train = t.recording() && dropout > 0f;
+        boolean train = t.recording();
         Var x = Attention.embed(t, item, pos, ids, len, n, (float) Math.sqrt(dim));
-        if (train) x = Norm.dropout(t, x, dropout, dropoutSeed);
+        if (train && dropout > 0f) x = Norm.dropout(t, x, dropout, dropoutSeed);
         for (int l = 0; l < blocks; l++) {
             Var nx = Norm.layerNorm(t, x, null, null, LN_EPS);
             Var u = Activations.silu(t, MatMul.nn(t, nx, wu[l]));
@@ -199,7 +254,7 @@ public final class Hstu implements Recommender {
             Var a = Attention.relativeBias(t, Attention.qk(t, q, k, b, n, heads), rab[l]);
             a = Attention.causalMask(t, Arith.scale(t, Activations.silu(t, a), 1f / maxLen));
             Var y = Arith.mul(t, u, Norm.layerNorm(t, Attention.av(t, a, v, b, n, heads), null, null, LN_EPS));
-            if (train) y = Norm.dropout(t, y, dropout, dropoutSeed * 0x9E3779B97F4A7C15L + l + 1);
+            if (train && blockDropout > 0f) y = Norm.dropout(t, y, blockDropout, dropoutSeed * 0x9E3779B97F4A7C15L + l + 1);
             x = Arith.add(t, x, Arith.addBias(t, MatMul.nn(t, y, wo[l]), bo[l]));
         }
         return new Encoded(Norm.l2Rows(t, x, L2_EPS), batchUsers.clone(), len, n);
@@ -293,8 +348,11 @@ public final class Hstu implements Recommender {
         m.put("dim", "" + dim);
         m.put("blocks", "" + blocks);
         m.put("heads", "" + heads);
+        m.put("attention_dim", "" + attentionDim);
+        m.put("linear_dim", "" + linearDim);
         m.put("max_len", "" + maxLen);
         m.put("dropout", "" + dropout);
+        m.put("block_dropout", "" + blockDropout);
         m.put("test_history", testSeq == seq ? "train" : "train_valid");
         return m;
     }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import kdrec.autograd.Var;
+import kdrec.model.Hstu;
 import kdrec.model.LightGcn;
 import kdrec.model.MatrixFactorization;
 import kdrec.model.Recommender;
@@ -13,8 +14,8 @@ import kdrec.tensor.Tensor;
 /**
  * Model checkpoints: one safetensors file per model, tensors named after the parameters
  * ({@code user}, {@code item}: users x d and items x d float32; LightGCN stores its layer-0 "ego"
- * embeddings; HSTU its item, position and block tensors, b0.u ... with blocks/heads/max_len/dropout
- * in the metadata) and a metadata block with the model settings, the epoch, the dataset fingerprint,
+ * embeddings; HSTU its item, position and block tensors, b0.u ... with blocks/heads/attention_dim/
+ * linear_dim/max_len/dropout/block_dropout in the metadata) and a metadata block with the model settings, the epoch, the dataset fingerprint,
  * the run config and the id maps (JSON arrays of original ids in dense-index order), so that
  * Python's safetensors or NumPy can read everything without kdrec.
  */
@@ -54,15 +55,18 @@ public final class Checkpoints {
             case "mf" -> new MatrixFactorization(data.users(), data.items(), dim, 0);
             case "lightgcn" -> new LightGcn(data.users(), data.items(), dim, integer(file, c, "model.layers", 0), data.trainPtr(), data.trainItems(), 0);
             case "hstu" -> {
-                int maxLen = positive(file, c, "model.max_len");
+                int heads = positive(file, c, "model.heads");
                 String history = c.metadata().getOrDefault("model.test_history", "train"); // absent before the option existed
-                float dropout;
-                try {
-                    dropout = Float.parseFloat(meta(file, c, "model.dropout"));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(file + ": metadata 'model.dropout' is not a number: '" + c.metadata().get("model.dropout") + "'");
+                float dropout = rate(file, c, "model.dropout", null);
+                // per-head widths and the block rate: absent in checkpoints from before they were settings
+                boolean widths = c.metadata().containsKey("model.attention_dim") || c.metadata().containsKey("model.linear_dim");
+                if (!widths && dim % heads != 0) {
+                    throw new IllegalArgumentException(file + ": metadata 'model.heads' (" + heads + ") does not divide 'model.dim' (" + dim + ") and the head widths are not recorded");
                 }
-                yield Models.hstu(data, dim, positive(file, c, "model.blocks"), positive(file, c, "model.heads"), maxLen, dropout, history, 0);
+                Hstu.Shape shape = new Hstu.Shape(dim, positive(file, c, "model.blocks"), heads,
+                        widths ? positive(file, c, "model.attention_dim") : dim / heads, widths ? positive(file, c, "model.linear_dim") : dim / heads,
+                        positive(file, c, "model.max_len"), dropout, rate(file, c, "model.block_dropout", dropout));
+                yield Models.hstu(data, shape, history, 0);
             }
             default -> throw new IllegalArgumentException(file + ": unknown model '" + kind + "'");
         };
@@ -78,6 +82,19 @@ public final class Checkpoints {
                     + c.metadata().keySet() + ")");
         }
         return v;
+    }
+
+    /** A dropout rate in the metadata; {@code absent} when the key is missing (null: it must be there). */
+    private static float rate(Path file, Checkpoint c, String key, Float absent) {
+        String v = absent != null && !c.metadata().containsKey(key) ? null : meta(file, c, key);
+        if (v == null) return absent;
+        try {
+            float r = Float.parseFloat(v.trim());
+            if (r >= 0f && r < 1f) return r;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(file + ": metadata '" + key + "' must be a rate in [0, 1), got '" + v + "'");
     }
 
     private static int positive(Path file, Checkpoint c, String key) {

@@ -17,20 +17,21 @@ public final class Models {
         return switch (cfg.model()) {
             case "mf" -> new MatrixFactorization(data.users(), data.items(), cfg.dim(), cfg.seed());
             case "lightgcn" -> new LightGcn(data.users(), data.items(), cfg.dim(), cfg.layers(), data.trainPtr(), data.trainItems(), cfg.seed());
-            case "hstu" -> hstu(data, cfg.dim(), cfg.blocks(), cfg.heads(), cfg.maxLen(), cfg.dropout(), cfg.testHistory(), cfg.seed());
+            case "hstu" -> hstu(data, cfg.hstuShape(), cfg.testHistory(), cfg.seed());
             default -> throw new IllegalArgumentException("model must be one of " + TrainConfig.MODELS + ", got '" + cfg.model() + "'");
         };
     }
 
     /** HSTU over the data's train sequences; test ranked from train (+ valid with testHistory "train_valid"). */
-    static Hstu hstu(TrainData data, int dim, int blocks, int heads, int maxLen, float dropout, String testHistory, long seed) {
+    static Hstu hstu(TrainData data, Hstu.Shape shape, String testHistory, long seed) {
+        int maxLen = shape.maxLen();
         Sequences train = Sequences.of(data.dataset().train(), maxLen);
         Sequences test = switch (testHistory) {
             case "train" -> train;
             case "train_valid" -> Sequences.of(data.dataset().train(), data.dataset().valid(), maxLen);
             default -> throw new IllegalArgumentException("test_history must be one of " + TrainConfig.TEST_HISTORIES + ", got '" + testHistory + "'");
         };
-        return new Hstu(data.users(), data.items(), dim, blocks, heads, maxLen, dropout, train, test, seed);
+        return new Hstu(data.users(), data.items(), shape, train, test, seed);
     }
 
     /** The base training objective a config names: BPR, or a sequence loss for HSTU. */

@@ -13,8 +13,8 @@ import java.util.Map;
  */
 public record TrainConfig(String model, int dim, int layers, int epochs, int patience, long seed, int batchSize,
                           float lr, float weightDecay, boolean lazyAdam, int evalEvery, int saveEvery, int topK,
-                          int blocks, int heads, int maxLen, String loss, int negatives, float temperature, float dropout,
-                          String testHistory) {
+                          int blocks, int heads, int attentionDim, int linearDim, int maxLen, String loss, int negatives,
+                          float temperature, float dropout, float blockDropout, String testHistory) {
 
     public static final List<String> MODELS = List.of("mf", "lightgcn", "hstu");
     /** Default batch sizes: interaction pairs (mf, lightgcn) and user sequences (hstu), as the reference configs. */
@@ -22,10 +22,19 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
     /** Base losses: "auto" is bpr for mf/lightgcn and sampled_softmax for hstu. */
     public static final List<String> LOSSES = List.of("auto", "bpr", "sampled_softmax", "scaled_softmax", "full_softmax");
     /** Settings of the sequential backbone (HSTU) and its losses; recorded only for model=hstu. */
-    public static final List<String> SEQUENCE_KEYS = List.of("blocks", "heads", "max_len", "negatives", "temperature", "dropout", "test_history");
+    public static final List<String> SEQUENCE_KEYS = List.of("blocks", "heads", "attention_dim", "linear_dim", "max_len", "negatives",
+            "temperature", "dropout", "block_dropout", "test_history");
     public static final List<String> KEYS = List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr",
-            "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k", "blocks", "heads", "max_len", "loss", "negatives",
-            "temperature", "dropout", "test_history");
+            "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k", "blocks", "heads", "attention_dim", "linear_dim", "max_len",
+            "loss", "negatives", "temperature", "dropout", "block_dropout", "test_history");
+    /**
+     * "auto" in attention_dim / linear_dim (each head's width is dim / heads) and block_dropout (the
+     * input rate, dropout): held as these values, recorded as "auto", so that a later dim, heads or
+     * dropout still moves them.
+     */
+    public static final int AUTO_WIDTH = 0;
+    public static final float AUTO_RATE = -1f;
+    static final String AUTO = "auto";
     /**
      * The history a sequential model ranks test targets from: "train" (the RCE-KD code: the train
      * sequence, as for validation) or "train_valid" (train then valid items, the usual next-item
@@ -49,10 +58,15 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (topK < 20) throw new IllegalArgumentException("top_k must be >= 20 (metrics use @10 and @20), got " + topK);
         positive("blocks", blocks);
         positive("heads", heads);
+        if (attentionDim < 0) throw new IllegalArgumentException("attention_dim must be a positive integer or auto, got " + attentionDim);
+        if (linearDim < 0) throw new IllegalArgumentException("linear_dim must be a positive integer or auto, got " + linearDim);
         positive("max_len", maxLen);
         positive("negatives", negatives);
         if (!(temperature > 0f) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be a positive number, got " + temperature);
         if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+        if (blockDropout != AUTO_RATE && !(blockDropout >= 0f && blockDropout < 1f)) {
+            throw new IllegalArgumentException("block_dropout must be in [0, 1) or auto (= dropout), got " + blockDropout);
+        }
         if (!TEST_HISTORIES.contains(testHistory)) {
             throw new IllegalArgumentException("test_history must be one of " + TEST_HISTORIES + ", got '" + testHistory + "'");
         }
@@ -65,7 +79,29 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (!seq && !testHistory.equals("train")) {
             throw new IllegalArgumentException("test_history " + testHistory + " is for sequential models (hstu); model " + model + " ranks from its embeddings");
         }
-        if (seq && dim % heads != 0) throw new IllegalArgumentException("heads (" + heads + ") must divide dim (" + dim + ")");
+        if (seq && (attentionDim == AUTO_WIDTH || linearDim == AUTO_WIDTH) && dim % heads != 0) {
+            throw new IllegalArgumentException("heads (" + heads + ") must divide dim (" + dim + ") where attention_dim or linear_dim is auto (dim / heads)");
+        }
+    }
+
+    /** Each HSTU head's Q/K width: attention_dim, or dim / heads when auto. */
+    public int attentionWidth() {
+        return attentionDim != AUTO_WIDTH ? attentionDim : dim / heads;
+    }
+
+    /** Each HSTU head's U/V width: linear_dim, or dim / heads when auto. */
+    public int linearWidth() {
+        return linearDim != AUTO_WIDTH ? linearDim : dim / heads;
+    }
+
+    /** HSTU's block dropout rate: block_dropout, or dropout when auto. */
+    public float blockDropoutRate() {
+        return blockDropout != AUTO_RATE ? blockDropout : dropout;
+    }
+
+    /** The HSTU architecture these settings name, "auto" resolved. */
+    public kdrec.model.Hstu.Shape hstuShape() {
+        return new kdrec.model.Hstu.Shape(dim, blocks, heads, attentionWidth(), linearWidth(), maxLen, dropout, blockDropoutRate());
     }
 
     /** True for a sequential backbone (batches of users, a sequence loss). */
@@ -89,11 +125,12 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
 
     /**
      * Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4;
-     * HSTU: batch 128 users, 2 blocks, 1 head, max_len 100, 512 shared uniform negatives, temperature 0.05, dropout 0.2,
-     * test ranked from the train sequence.
+     * HSTU: batch 128 users, 2 blocks, 1 head, head widths dim / heads, max_len 100, 512 shared uniform negatives,
+     * temperature 0.05, dropout 0.2 (input and blocks), test ranked from the train sequence.
      */
     public static TrainConfig defaults() {
-        return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, 100, "auto", 512, 0.05f, 0.2f, "train");
+        return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, AUTO_WIDTH, AUTO_WIDTH, 100, "auto", 512, 0.05f, 0.2f, AUTO_RATE,
+                "train");
     }
 
     /** Settings in a stable order, as written to config.yaml and read back by {@link #with(Map)}. */
@@ -116,10 +153,13 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (sequential()) {
             m.put("blocks", blocks);
             m.put("heads", heads);
+            m.put("attention_dim", attentionDim == AUTO_WIDTH ? AUTO : attentionDim);
+            m.put("linear_dim", linearDim == AUTO_WIDTH ? AUTO : linearDim);
             m.put("max_len", maxLen);
             m.put("negatives", negatives);
             m.put("temperature", Double.parseDouble(Float.toString(temperature)));
             m.put("dropout", Double.parseDouble(Float.toString(dropout)));
+            m.put("block_dropout", blockDropout == AUTO_RATE ? AUTO : Double.parseDouble(Float.toString(blockDropout)));
             m.put("test_history", testHistory);
         }
         return m;
@@ -131,10 +171,13 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         m.putIfAbsent("loss", loss);
         m.putIfAbsent("blocks", blocks);
         m.putIfAbsent("heads", heads);
+        m.putIfAbsent("attention_dim", attentionDim == AUTO_WIDTH ? AUTO : attentionDim);
+        m.putIfAbsent("linear_dim", linearDim == AUTO_WIDTH ? AUTO : linearDim);
         m.putIfAbsent("max_len", maxLen);
         m.putIfAbsent("negatives", negatives);
         m.putIfAbsent("temperature", temperature);
         m.putIfAbsent("dropout", dropout);
+        m.putIfAbsent("block_dropout", blockDropout == AUTO_RATE ? AUTO : blockDropout);
         m.putIfAbsent("test_history", testHistory);
         boolean batchGiven = false;
         for (var e : overrides.entrySet()) {
@@ -153,9 +196,9 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
             return new TrainConfig(str(m, "model").toLowerCase(Locale.ROOT), integer(m, "dim"), integer(m, "layers"), integer(m, "epochs"),
                     integer(m, "patience"), Long.parseLong(str(m, "seed")), integer(m, "batch_size"), (float) real(m, "lr"),
                     (float) real(m, "weight_decay"), bool(m, "lazy_adam"), integer(m, "eval_every"), integer(m, "save_every"),
-                    integer(m, "top_k"), integer(m, "blocks"), integer(m, "heads"), integer(m, "max_len"),
-                    str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"), (float) real(m, "temperature"), (float) real(m, "dropout"),
-                    str(m, "test_history").toLowerCase(Locale.ROOT));
+                    integer(m, "top_k"), integer(m, "blocks"), integer(m, "heads"), width(m, "attention_dim"), width(m, "linear_dim"),
+                    integer(m, "max_len"), str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"), (float) real(m, "temperature"),
+                    (float) real(m, "dropout"), blockRate(m), str(m, "test_history").toLowerCase(Locale.ROOT));
         } catch (NumberFormatException ex) {
             throw new IllegalArgumentException("bad number in settings: " + ex.getMessage());
         }
@@ -172,6 +215,22 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(k + " must be an integer, got '" + s + "'");
         }
+    }
+
+    /** attention_dim / linear_dim: "auto" or a positive integer. */
+    private static int width(Map<String, Object> m, String k) {
+        if (str(m, k).equalsIgnoreCase(AUTO)) return AUTO_WIDTH;
+        int w = integer(m, k);
+        if (w < 1) throw new IllegalArgumentException(k + " must be a positive integer or auto (dim / heads), got " + w);
+        return w;
+    }
+
+    /** block_dropout: "auto" (the input rate) or a rate. */
+    private static float blockRate(Map<String, Object> m) {
+        if (str(m, "block_dropout").equalsIgnoreCase(AUTO)) return AUTO_RATE;
+        float r = (float) real(m, "block_dropout");
+        if (!(r >= 0f && r < 1f)) throw new IllegalArgumentException("block_dropout must be in [0, 1) or auto (= dropout), got " + r);
+        return r;
     }
 
     private static double real(Map<String, Object> m, String k) {

@@ -56,7 +56,10 @@ class SettingsTest {
         assertEquals(30, own.dim());
         assertEquals(3, own.heads());
         assertEquals(8, own.blocks());
-        e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve("gowalla", null, Map.of("model", "hstu", "dim", 30), List.of()));
+        // the preset's per-head widths (Q/K 16, U/V 16) are given, so its 4 heads need not divide the user's dim
+        TrainConfig wide = Settings.resolve("gowalla", null, Map.of("model", "hstu", "dim", 30), List.of());
+        assertEquals(new kdrec.model.Hstu.Shape(30, 8, 4, 16, 16, 100, 0.5f, 0.5f), wide.hstuShape());
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve("gowalla", null, Map.of("model", "hstu", "dim", 30), List.of("linear_dim=auto")));
         assertTrue(e.getMessage().contains("--preset gowalla") && e.getMessage().contains("heads (4) must divide dim (30)"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve("gowalla", null, Map.of(), List.of("dimension=3")));
         assertTrue(e.getMessage().startsWith("--set: unknown setting 'dimension'"), e.getMessage());

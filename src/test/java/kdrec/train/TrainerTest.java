@@ -251,7 +251,7 @@ class TrainerTest {
         var bpr = assertThrows(IllegalArgumentException.class, () -> d.with(Map.of("model", "hstu", "loss", "bpr")));
         assertTrue(bpr.getMessage().startsWith("model hstu trains with sampled_softmax"), bpr.getMessage());
         var heads = assertThrows(IllegalArgumentException.class, () -> d.with(Map.of("model", "hstu", "dim", 6, "heads", 4)));
-        assertEquals("heads (4) must divide dim (6)", heads.getMessage());
+        assertEquals("heads (4) must divide dim (6) where attention_dim or linear_dim is auto (dim / heads)", heads.getMessage());
         assertEquals(3, d.with(Map.of("model", "hstu", "dim", 6, "heads", 3)).heads());
         assertEquals(4, d.with(Map.of("dim", 6, "heads", 4)).heads(), "heads only matter for hstu");
     }
@@ -259,7 +259,8 @@ class TrainerTest {
     @Test
     void overridesParseAndTheBatchDefaultFollowsTheModelFamily() {
         TrainConfig d = TrainConfig.defaults();
-        assertEquals(new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, 100, "auto", 512, 0.05f, 0.2f, "train"), d);
+        assertEquals(new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, TrainConfig.AUTO_WIDTH, TrainConfig.AUTO_WIDTH, 100, "auto", 512, 0.05f, 0.2f,
+                TrainConfig.AUTO_RATE, "train"), d);
         assertEquals("bpr", d.baseLoss());
         assertTrue(!d.sequential());
         TrainConfig c = d.with(Map.of(" Batch-Size ", "100", "MODEL", "LightGCN", "lazy_adam", "yes", "seed", "12345678901", "loss", "BPR"));

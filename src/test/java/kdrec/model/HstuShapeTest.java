@@ -1,0 +1,220 @@
+package kdrec.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kdrec.autograd.Tape;
+import kdrec.data.Sequences;
+import kdrec.train.Checkpoint;
+import kdrec.train.Checkpoints;
+import kdrec.train.Models;
+import kdrec.train.TrainConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HSTU's per-head widths (attention_dim for Q/K, linear_dim for U/V, as the reference's
+ * SequentialTransductionUnitJagged) and its two dropout rates (input, block): the forward against a
+ * naive double-precision reading of the block, the settings' "auto" rules, and checkpoints.
+ */
+class HstuShapeTest {
+    @TempDir
+    Path dir;
+
+    static TrainConfig hstu(Map<String, ?> more) {
+        Map<String, Object> m = new LinkedHashMap<>(Map.of("model", "hstu", "dim", 12, "blocks", 2, "heads", 3, "max_len", 12, "dropout", 0.1));
+        m.putAll(more);
+        return TrainConfig.defaults().with(m);
+    }
+
+    @Test
+    void forwardMatchesANaiveDoubleReading() {
+        Object[][] shapes = {
+            {Map.of()}, // auto: 4 + 4 per head
+            {Map.of("attention_dim", 2, "linear_dim", 5)}, // Q/K 6 wide, U/V 15 (wider than d = 12)
+            {Map.of("heads", 5, "attention_dim", 3, "linear_dim", 2)}, // 5 heads need not divide d when both widths are given
+        };
+        for (Object[] row : shapes) {
+            @SuppressWarnings("unchecked")
+            TrainConfig c = hstu((Map<String, ?>) row[0]);
+            try (Hstu m = (Hstu) Models.create(c, HstuTest.MARKOV); Tape t = new Tape()) {
+                assertEquals(c.attentionWidth(), m.attentionDim());
+                assertEquals(c.linearWidth(), m.linearDim());
+                assertArrayEquals(new int[] {c.dim(), c.heads() * c.linearWidth()}, m.params().get("b0.u").value().shape());
+                assertArrayEquals(new int[] {c.dim(), c.heads() * c.attentionWidth()}, m.params().get("b1.k").value().shape());
+                assertArrayEquals(new int[] {c.heads() * c.linearWidth(), c.dim()}, m.params().get("b1.o").value().shape());
+                m.params().get("b0.o_bias").value().set(1, 0.3f); // not the initial zero
+                float[] states = m.inference(t).users().value().toArray();
+                Sequences s = m.sequences();
+                int d = m.dim();
+                for (int u = 0; u < 40; u++) {
+                    if (s.length(u) == 0) continue;
+                    double[] want = naiveState(m, s, u);
+                    for (int j = 0; j < d; j++) assertEquals(want[j], states[u * d + j], 2e-5, c.toMap() + " user " + u + " column " + j);
+                }
+            }
+        }
+    }
+
+    /** The last position's L2-normalised state of user u, every sum in double, straight from the formulas. */
+    static double[] naiveState(Hstu m, Sequences s, int u) {
+        int d = m.dim(), h = m.heads(), a = m.attentionDim(), l = m.linearDim(), len = s.length(u), maxLen = m.maxLen();
+        double[][] x = new double[len][d];
+        for (int p = 0; p < len; p++) {
+            for (int j = 0; j < d; j++) x[p][j] = Math.sqrt(d) * (double) param(m, "item", s.item(u, p) * d + j) + param(m, "pos", p * d + j);
+        }
+        for (int b = 0; b < m.blocks(); b++) {
+            String pre = "b" + b + ".";
+            double[][] nx = layerNorm(x);
+            double[][] uu = siluProject(m, nx, pre + "u", h * l), vv = siluProject(m, nx, pre + "v", h * l);
+            double[][] qq = siluProject(m, nx, pre + "q", h * a), kk = siluProject(m, nx, pre + "k", h * a);
+            double[][] av = new double[len][h * l];
+            for (int hh = 0; hh < h; hh++) {
+                for (int i = 0; i < len; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        double dot = 0;
+                        for (int c = 0; c < a; c++) dot += qq[i][hh * a + c] * kk[j][hh * a + c];
+                        dot += param(m, pre + "rab", maxLen - 1 + j - i);
+                        double w = dot / (1 + Math.exp(-dot)) / maxLen;
+                        for (int c = 0; c < l; c++) av[i][hh * l + c] += w * vv[j][hh * l + c];
+                    }
+                }
+            }
+            double[][] nav = layerNorm(av);
+            for (int p = 0; p < len; p++) {
+                for (int j = 0; j < d; j++) {
+                    double o = param(m, pre + "o_bias", j);
+                    for (int c = 0; c < h * l; c++) o += uu[p][c] * nav[p][c] * param(m, pre + "o", c * d + j);
+                    x[p][j] += o;
+                }
+            }
+        }
+        double[] last = x[len - 1];
+        double norm = 0;
+        for (double v : last) norm += v * v;
+        norm = Math.sqrt(norm);
+        double[] out = new double[d];
+        for (int j = 0; j < d; j++) out[j] = last[j] / norm;
+        return out;
+    }
+
+    private static double param(Hstu m, String name, long i) {
+        return m.params().get(name).value().get(i);
+    }
+
+    private static double[][] siluProject(Hstu m, double[][] x, String name, int width) {
+        double[][] y = new double[x.length][width];
+        for (int p = 0; p < x.length; p++) {
+            for (int c = 0; c < width; c++) {
+                double z = 0;
+                for (int j = 0; j < x[p].length; j++) z += x[p][j] * param(m, name, (long) j * width + c);
+                y[p][c] = z / (1 + Math.exp(-z));
+            }
+        }
+        return y;
+    }
+
+    private static double[][] layerNorm(double[][] x) {
+        double[][] y = new double[x.length][];
+        for (int p = 0; p < x.length; p++) {
+            int w = x[p].length;
+            double mean = 0, var = 0;
+            for (double v : x[p]) mean += v / w;
+            for (double v : x[p]) var += (v - mean) * (v - mean) / w;
+            y[p] = new double[w];
+            for (int c = 0; c < w; c++) y[p][c] = (x[p][c] - mean) / Math.sqrt(var + Hstu.LN_EPS);
+        }
+        return y;
+    }
+
+    @Test
+    void autoWidthsAndRateFollowDimHeadsAndDropout() {
+        TrainConfig c = hstu(Map.of("dim", 32, "heads", 4));
+        assertEquals("auto", c.toMap().get("attention_dim"));
+        assertEquals("auto", c.toMap().get("linear_dim"));
+        assertEquals("auto", c.toMap().get("block_dropout"));
+        assertEquals(8, c.attentionWidth());
+        assertEquals(0.1f, c.blockDropoutRate());
+        TrainConfig wider = c.with(Map.of("dim", 64, "dropout", 0.3));
+        assertEquals(16, wider.attentionWidth(), "auto follows a later dim");
+        assertEquals(16, wider.linearWidth());
+        assertEquals(0.3f, wider.blockDropoutRate(), "auto follows a later dropout");
+        TrainConfig fixed = c.with(Map.of("attention_dim", 16, "linear_dim", "AUTO", "block_dropout", 0.7));
+        assertEquals(16, fixed.with(Map.of("dim", 64)).attentionWidth(), "a given width stays");
+        assertEquals(16, fixed.with(Map.of("dim", 64)).linearWidth());
+        assertEquals(0.7f, fixed.with(Map.of("dropout", 0.2)).blockDropoutRate());
+        assertEquals(fixed, TrainConfig.defaults().with(fixed.toMap()), "toMap/with round trip");
+        assertEquals(new Hstu.Shape(32, 2, 4, 16, 8, 12, 0.1f, 0.7f), fixed.hstuShape());
+        assertFalse(TrainConfig.defaults().toMap().containsKey("attention_dim"), "mf configs do not record HSTU keys");
+        assertEquals(5, hstu(Map.of("heads", 5, "attention_dim", 3, "linear_dim", 2)).heads());
+        String[][] bad = {
+            {"attention_dim", "0", "attention_dim must be a positive integer or auto"},
+            {"linear_dim", "-2", "linear_dim must be a positive integer or auto"},
+            {"attention_dim", "wide", "attention_dim must be an integer"},
+            {"block_dropout", "1", "block_dropout must be in [0, 1) or auto"},
+            {"block_dropout", "none", "block_dropout must be a number"},
+            {"heads", "5", "heads (5) must divide dim (12) where attention_dim or linear_dim is auto"},
+        };
+        for (String[] b : bad) {
+            var e = assertThrows(IllegalArgumentException.class, () -> hstu(Map.of(b[0], b[1])), b[0] + "=" + b[1]);
+            assertTrue(e.getMessage().contains(b[2]), e.getMessage());
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> hstu(Map.of("heads", 5, "linear_dim", 4)));
+        assertTrue(e.getMessage().contains("where attention_dim or linear_dim is auto"), e.getMessage());
+    }
+
+    @Test
+    void blockAndInputDropoutAreSeparateRates() {
+        int[] users = {0, 1, 2, 3, 4, 5};
+        float[] eval;
+        try (Hstu m = (Hstu) Models.create(hstu(Map.of("dropout", 0)), HstuTest.MARKOV); Tape t = new Tape()) {
+            try (var ng = t.noGrad()) {
+                eval = m.forward(t, users).users().value().toArray();
+            }
+            assertArrayEquals(eval, m.forward(t, users).users().value().toArray(), "no dropout at all: training forward = evaluation forward");
+        }
+        for (Map<String, Object> rates : java.util.List.<Map<String, Object>>of(Map.of("dropout", 0, "block_dropout", 0.5), Map.of("dropout", 0.5, "block_dropout", 0))) {
+            try (Hstu m = (Hstu) Models.create(hstu(rates), HstuTest.MARKOV); Tape t = new Tape()) {
+                assertEquals(((Number) rates.get("dropout")).floatValue(), m.dropout());
+                assertEquals(((Number) rates.get("block_dropout")).floatValue(), m.blockDropout());
+                float[] train = m.forward(t, users).users().value().toArray();
+                assertFalse(java.util.Arrays.equals(eval, train), rates + ": that rate alone drops something");
+            }
+        }
+    }
+
+    @Test
+    void checkpointsKeepWidthsAndRatesAndOlderOnesLoadWithTheDefaults() throws Exception {
+        TrainConfig c = hstu(Map.of("attention_dim", 2, "linear_dim", 5, "block_dropout", 0.4));
+        Path f = dir.resolve("w.safetensors");
+        try (Recommender m = Models.create(c, HstuTest.MARKOV); Tape t = new Tape()) {
+            Checkpoints.modelOnly(m, HstuTest.MARKOV, c, 0).save(f);
+            try (Recommender back = Checkpoints.load(f, HstuTest.MARKOV)) {
+                assertEquals(m.describe(), back.describe());
+                assertEquals("0.4", back.describe().get("block_dropout"));
+                assertArrayEquals(m.inference(t).users().value().toArray(), back.inference(t).users().value().toArray());
+            }
+        }
+        // a checkpoint written before the widths and the block rate were recorded: d / heads and the input rate
+        TrainConfig old = hstu(Map.of());
+        try (Recommender m = Models.create(old, HstuTest.MARKOV)) {
+            Checkpoint full = Checkpoints.modelOnly(m, HstuTest.MARKOV, old, 0);
+            Map<String, String> meta = new LinkedHashMap<>(full.metadata());
+            for (String k : new String[] {"model.attention_dim", "model.linear_dim", "model.block_dropout"}) assertTrue(meta.remove(k) != null, k);
+            new Checkpoint(full.tensors(), meta).save(f);
+            try (Recommender back = Checkpoints.load(f, HstuTest.MARKOV)) {
+                assertEquals(m.describe(), back.describe());
+            }
+            meta.put("model.block_dropout", "1.5");
+            new Checkpoint(full.tensors(), meta).save(f);
+            var e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(f, HstuTest.MARKOV));
+            assertTrue(e.getMessage().contains("'model.block_dropout' must be a rate in [0, 1), got '1.5'"), e.getMessage());
+        }
+    }
+}
