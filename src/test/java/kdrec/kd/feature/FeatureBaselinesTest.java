@@ -258,4 +258,71 @@ class FeatureBaselinesTest {
             assertEquals(a, c, 1e-6f * Math.abs(a), "one expert: no draws, the same batch gives the same loss");
         }
     }
+    @Test
+    void htdIsAlphaTopologyPlusTheRestAssignmentWithItemGroupsApartFromUsers() {
+        try (Teacher teacher = Teacher.of(positive(1)); Recommender student = positive(2); Tape tape = new Tape()) {
+            Batch batch = new Batch(new int[] {4, 7, 4}, new int[] {1, 2, 6}, new int[] {3, 5, 1});
+            double[] alphas = {1, 0, 0.3}, loss = new double[alphas.length];
+            for (int k = 0; k < alphas.length; k++) { // one expert: no draws, each distiller sees the same step
+                HierarchicalTopology htd = new HierarchicalTopology(Methods.get("htd").params().with(Map.of("experts", 1, "alpha", alphas[k])), teacher, DATA, 3);
+                htd.beginEpoch(tape, student, 0);
+                loss[k] = htd.loss(tape, student, student.forward(tape), batch).value().get(0);
+            }
+            assertTrue(loss[0] > 1e-4 && loss[1] > 1e-4 && Math.abs(loss[0] - loss[1]) > 1e-3, "both terms present and different: " + loss[0] + ", " + loss[1]);
+            assertEquals(0.3 * loss[0] + 0.7 * loss[1], loss[2], 1e-6 * loss[2], "alpha TD + (1 - alpha) GA");
+            // alpha 1 is the topology alone, by hand: with one expert the users are one group and the items (offset by E) another
+            Tensor su = student.forward(tape).users().value(), si = student.forward(tape).items().value();
+            int[] users = {4, 7}, items = {1, 2, 6, 3, 5};
+            int n = users.length + items.length;
+            double[][] s = new double[n][], t = new double[n][];
+            for (int k = 0; k < n; k++) {
+                boolean user = k < users.length;
+                int id = user ? users[k] : items[k - users.length];
+                s[k] = row(user ? su : si, id);
+                t[k] = row(user ? teacher.userEmbeddings() : teacher.itemEmbeddings(), id);
+            }
+            int[] apart = new int[n], together = new int[n];
+            for (int k = users.length; k < n; k++) apart[k] = 1;
+            assertEquals(topologyByHand(s, t, apart), loss[0], 1e-5 * loss[0]);
+            assertTrue(Math.abs(topologyByHand(s, t, together) - loss[0]) > 1e-3 * loss[0], "users and items in one group would give another loss");
+        }
+    }
+
+    private static double[] row(Tensor m, int r) {
+        double[] out = new double[m.cols()];
+        for (int c = 0; c < out.length; c++) out[c] = m.get(r, c);
+        return out;
+    }
+
+    private static double cos(double[] a, double[] b) {
+        double ab = 0, aa = 0, bb = 0;
+        for (int c = 0; c < a.length; c++) {
+            ab += a[c] * b[c];
+            aa += a[c] * a[c];
+            bb += b[c] * b[c];
+        }
+        return ab / Math.sqrt(aa * bb);
+    }
+
+    /** Topology's two terms (all teacher cosines are positive here): same-group pairs, then every group's prototype against every entity. */
+    private static double topologyByHand(double[][] s, double[][] t, int[] group) {
+        int n = s.length;
+        double loss = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) if (group[i] == group[j]) loss += Math.pow(cos(s[i], s[j]) - cos(t[i], t[j]), 2);
+        }
+        for (int g = 0; g <= 1; g++) {
+            double[] ps = new double[s[0].length], pt = new double[t[0].length];
+            int members = 0;
+            for (int i = 0; i < n; i++) {
+                if (group[i] != g) continue;
+                members++;
+                for (int c = 0; c < ps.length; c++) ps[c] += s[i][c];
+                for (int c = 0; c < pt.length; c++) pt[c] += t[i][c];
+            }
+            if (members == 0) continue;
+            for (int i = 0; i < n; i++) loss += Math.pow(cos(ps, s[i]) - cos(pt, t[i]), 2); // a mean's cosine is its sum's
+        }
+        return loss;
+    }
 }
