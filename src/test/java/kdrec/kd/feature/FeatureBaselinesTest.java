@@ -258,6 +258,7 @@ class FeatureBaselinesTest {
             assertEquals(a, c, 1e-6f * Math.abs(a), "one expert: no draws, the same batch gives the same loss");
         }
     }
+
     @Test
     void htdIsAlphaTopologyPlusTheRestAssignmentWithItemGroupsApartFromUsers() {
         try (Teacher teacher = Teacher.of(positive(1)); Recommender student = positive(2); Tape tape = new Tape()) {
