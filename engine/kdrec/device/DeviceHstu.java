@@ -56,8 +56,9 @@ final class DeviceHstu implements AutoCloseable {
         this.heads = host.heads();
         this.maxLen = host.maxLen();
         this.dropout = host.dropout();
-        if (host.attentionDim() * heads != d || host.linearDim() * heads != d || host.blockDropout() != dropout) {
-            throw new IllegalArgumentException("--device cuda runs hstu with head widths dim / heads and one dropout rate so far; use --device cpu");
+        if (host.attentionDim() * heads != d || host.linearDim() * heads != d || host.blockDropout() != dropout || !host.relBias() || host.maxOutputLen() != 0) {
+            throw new IllegalArgumentException("--device cuda runs hstu with head widths dim / heads, one dropout rate, the position bias and no max_output_len so far;"
+                    + " use --device cpu");
         }
         this.vars = host.params().all();
         this.offsets = new long[vars.size()];

@@ -23,7 +23,9 @@ import java.util.Map;
  * its teacher's width and is compressed by depth (8 -> 1 blocks) and heads. HSTU's per-head widths are the
  * reference's {@code attention_dim} (Q/K: 8 on CiteULike, 16 elsewhere) and {@code linear_dim} (U/V: 16), and
  * its two dropout rates {@code dropout_rate} (input, 0.5) and {@code linear_dropout_rate} (block: 0.5, on
- * Yelp 0.7).
+ * Yelp 0.7). Three keys make the block the code's as it runs: {@code max_output_len} 10 (the code pads
+ * to, and scales the attention by, max_len + 10), {@code rel_bias} false (the code's bias needs
+ * timestamps it is never given) and {@code o_bias_init} uniform (torch's nn.Linear default).
  */
 public final class ReferenceConfigs {
     private ReferenceConfigs() {}
@@ -94,7 +96,8 @@ public final class ReferenceConfigs {
     private static Map<String, Object> hstuRow(int dim, int blocks, int heads, int attentionDim, int maxLen, int negatives, double temperature,
                                                double blockDropout) {
         return ordered("dim", dim, "blocks", blocks, "heads", heads, "attention_dim", attentionDim, "linear_dim", 16, "max_len", maxLen,
-                "negatives", negatives, "temperature", temperature, "dropout", 0.5, "block_dropout", blockDropout);
+                "negatives", negatives, "temperature", temperature, "dropout", 0.5, "block_dropout", blockDropout,
+                "max_output_len", 10, "rel_bias", false, "o_bias_init", "uniform");
     }
 
     private static double pick(String ds, double citeulike, double gowalla, double yelp) {

@@ -24,18 +24,22 @@ import kdrec.tensor.Tensor;
  * positions), input dropout ({@code dropout}, the reference's dropout_rate). Each block: n = LN(x) (no
  * affine, eps 1e-6); U, V, Q, K = SiLU(n W) (no bias; the reference's one fused uvqk matrix is four
  * here): Q and K are heads x attention_dim wide, U and V heads x linear_dim (the reference's two
- * per-head widths; both default to d / heads); A = SiLU(Q K^T + rab) / max_len per head with a causal
- * mask (pointwise aggregated attention: no softmax; rab a learned bias per relative position, table of
- * 2 max_len - 1 as the reference's RelativePositionalBias); Y = U ⊙ LN(A V), the layer norm over all
+ * per-head widths; both default to d / heads); A = SiLU(Q K^T + rab) / (max_len + max_output_len) per
+ * head with a causal mask (pointwise aggregated attention: no softmax; rab a learned bias per relative
+ * position, table of 2 max_len - 1, looked up as the reference's position bias; left out with
+ * {@code rel_bias=false}); Y = U ⊙ LN(A V), the layer norm over all
  * heads x linear_dim columns as the reference's _norm_attn_output; x = x + dropout(Y) W_o + b_o with the
  * block rate ({@code block_dropout}, the reference's linear_dropout_rate). Output: L2-normalised states;
  * items are the L2-normalised item embeddings, so scores are cosines. The user's embedding is the state
  * at the last position.
  *
- * <p>Differences, on purpose: the RCE-KD code builds a time/position bias but passes no
- * timestamps, so it runs without any bias; the issue asks for the relative position bias, kept
- * here. W_o's bias starts at zero (PyTorch: uniform); sequences are padded to the batch's longest,
- * not to max_len (the scale stays 1/max_len, so results do not depend on batching).
+ * <p>kdrec's defaults differ from the RCE-KD code in three places, each a setting {@code --preset}
+ * turns to the code's value: the code builds a time/position bias but passes no timestamps, so it runs
+ * without any (the issue asks for the relative position bias: {@code rel_bias} true by default); it
+ * pads to max_len + max_output_len (10 in every released config) and scales the attention by that
+ * length ({@code max_output_len} 0 by default); W_o's bias keeps torch's uniform init (zero here unless
+ * {@code o_bias_init=uniform}). Sequences are padded to the batch's longest, not to the scale's
+ * length, which does not change results (the scale is fixed, padded keys are masked).
  *
  * <p>Training encodes only the batch's users ({@link #forward(Tape, int[])}); evaluation and
  * teachers encode every user in chunks without gradient ({@link #inference}).
@@ -43,8 +47,9 @@ import kdrec.tensor.Tensor;
 public final class Hstu implements Recommender {
     public static final float LN_EPS = 1e-6f, L2_EPS = 1e-6f;
     private static final int INFERENCE_CHUNK = 256;
-    private final int users, items, dim, blocks, heads, attentionDim, linearDim, maxLen;
+    private final int users, items, dim, blocks, heads, attentionDim, linearDim, maxLen, maxOutputLen;
     private final float dropout, blockDropout;
+    private final boolean relBias;
     private final Sequences seq, testSeq;
     private final Params params = new Params();
     private final Var item, pos;
@@ -52,9 +57,15 @@ public final class Hstu implements Recommender {
 
     /**
      * The architecture: width, blocks, heads, each head's Q/K width ({@code attentionDim}) and U/V width
-     * ({@code linearDim}), sequence length, and the input and block dropout rates.
+     * ({@code linearDim}), sequence length, the input and block dropout rates, and three switches that
+     * make it the reference's exactly: {@code maxOutputLen} (the reference pads to max_len +
+     * max_output_len: the attention scale is 1 / (max_len + max_output_len) and the position table has
+     * that many rows), {@code relBias} (the learned relative-position bias; the reference builds it but,
+     * passing no timestamps, never adds it) and {@code uniformOutputBias} (W_o's bias drawn as torch's
+     * nn.Linear default U(±1/sqrt(fan_in)) instead of zero).
      */
-    public record Shape(int dim, int blocks, int heads, int attentionDim, int linearDim, int maxLen, float dropout, float blockDropout) {
+    public record Shape(int dim, int blocks, int heads, int attentionDim, int linearDim, int maxLen, int maxOutputLen, float dropout,
+                        float blockDropout, boolean relBias, boolean uniformOutputBias) {
         public Shape {
             if (dim <= 0) throw new IllegalArgumentException("hstu: dim must be positive, got " + dim);
             if (blocks < 1) throw new IllegalArgumentException("hstu: blocks must be >= 1, got " + blocks);
@@ -63,6 +74,7 @@ public final class Hstu implements Recommender {
                 throw new IllegalArgumentException("hstu: attention_dim and linear_dim must be >= 1, got " + attentionDim + " and " + linearDim);
             }
             if (maxLen < 1) throw new IllegalArgumentException("hstu: max_len must be >= 1, got " + maxLen);
+            if (maxOutputLen < 0) throw new IllegalArgumentException("hstu: max_output_len must be >= 0, got " + maxOutputLen);
             if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("hstu: dropout must be in [0, 1), got " + dropout);
             if (!(blockDropout >= 0f && blockDropout < 1f)) throw new IllegalArgumentException("hstu: block_dropout must be in [0, 1), got " + blockDropout);
         }
@@ -70,7 +82,7 @@ public final class Hstu implements Recommender {
         /** Both per-head widths d / heads and one dropout rate for input and blocks (kdrec's defaults). */
         public static Shape of(int dim, int blocks, int heads, int maxLen, float dropout) {
             if (heads < 1 || dim % heads != 0) throw new IllegalArgumentException("hstu: heads must be >= 1 and divide dim " + dim + ", got " + heads);
-            return new Shape(dim, blocks, heads, dim / heads, dim / heads, maxLen, dropout, dropout);
+            return new Shape(dim, blocks, heads, dim / heads, dim / heads, maxLen, 0, dropout, dropout, true, false);
         }
     }
 
@@ -99,14 +111,17 @@ public final class Hstu implements Recommender {
         this.attentionDim = shape.attentionDim();
         this.linearDim = shape.linearDim();
         this.maxLen = maxLen;
+        this.maxOutputLen = shape.maxOutputLen();
         this.dropout = shape.dropout();
         this.blockDropout = shape.blockDropout();
+        this.relBias = shape.relBias();
         int qkWidth = heads * attentionDim, uvWidth = heads * linearDim;
         this.seq = seq;
         this.testSeq = testSeq;
         // the RCE-KD code initialises item and position tables Xavier-normal, the block matrices N(0, 0.02^2)
         item = params.normal("item", (float) Math.sqrt(2.0 / (items + 1 + dim)), seed * 31 + 1, items, dim);
-        pos = params.normal("pos", (float) Math.sqrt(2.0 / (maxLen + dim)), seed * 31 + 2, maxLen, dim);
+        int posRows = maxLen + maxOutputLen; // rows past max_len are never read (the reference's table has them too)
+        pos = params.normal("pos", (float) Math.sqrt(2.0 / (posRows + dim)), seed * 31 + 2, posRows, dim);
         wu = new Var[blocks];
         wv = new Var[blocks];
         wq = new Var[blocks];
@@ -125,7 +140,12 @@ public final class Hstu implements Recommender {
             java.util.SplittableRandom r = new java.util.SplittableRandom(s + 5);
             for (long i = 0; i < wo[l].value().size(); i++) wo[l].value().set(i, (float) ((2 * r.nextDouble() - 1) * xavierUniform));
             bo[l] = params.create("b" + l + ".o_bias", dim);
-            rab[l] = params.normal("b" + l + ".rab", 0.02f, s + 6, 2 * maxLen - 1);
+            if (shape.uniformOutputBias()) { // torch's nn.Linear bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+                java.util.SplittableRandom rb = new java.util.SplittableRandom(s + 7);
+                float bound = (float) (1 / Math.sqrt(uvWidth));
+                for (int j = 0; j < dim; j++) bo[l].value().set(j, (float) ((2 * rb.nextDouble() - 1) * bound));
+            }
+            if (relBias) rab[l] = params.normal("b" + l + ".rab", 0.02f, s + 6, 2 * maxLen - 1);
         }
     }
 
@@ -191,9 +211,19 @@ public final class Hstu implements Recommender {
         return blockDropout;
     }
 
-    /** The architecture as a {@link Shape}. */
-    public Shape shape() {
-        return new Shape(dim, blocks, heads, attentionDim, linearDim, maxLen, dropout, blockDropout);
+    /** Rows the reference pads to past max_len (its max_output_len): the attention scale is 1 / (max_len + this). */
+    public int maxOutputLen() {
+        return maxOutputLen;
+    }
+
+    /** Whether the blocks add the learned relative-position bias (b&lt;l&gt;.rab) before the attention's SiLU. */
+    public boolean relBias() {
+        return relBias;
+    }
+
+    /** The attention's scale, 1 / (max_len + max_output_len). */
+    public float attentionScale() {
+        return 1f / (maxLen + maxOutputLen);
     }
 
     public Sequences sequences() {
@@ -251,8 +281,9 @@ public final class Hstu implements Recommender {
             Var v = Activations.silu(t, MatMul.nn(t, nx, wv[l]));
             Var q = Activations.silu(t, MatMul.nn(t, nx, wq[l]));
             Var k = Activations.silu(t, MatMul.nn(t, nx, wk[l]));
-            Var a = Attention.relativeBias(t, Attention.qk(t, q, k, b, n, heads), rab[l]);
-            a = Attention.causalMask(t, Arith.scale(t, Activations.silu(t, a), 1f / maxLen));
+            Var a = Attention.qk(t, q, k, b, n, heads);
+            if (relBias) a = Attention.relativeBias(t, a, rab[l]);
+            a = Attention.causalMask(t, Arith.scale(t, Activations.silu(t, a), attentionScale()));
             Var y = Arith.mul(t, u, Norm.layerNorm(t, Attention.av(t, a, v, b, n, heads), null, null, LN_EPS));
             if (train && blockDropout > 0f) y = Norm.dropout(t, y, blockDropout, dropoutSeed * 0x9E3779B97F4A7C15L + l + 1);
             x = Arith.add(t, x, Arith.addBias(t, MatMul.nn(t, y, wo[l]), bo[l]));
@@ -351,6 +382,8 @@ public final class Hstu implements Recommender {
         m.put("attention_dim", "" + attentionDim);
         m.put("linear_dim", "" + linearDim);
         m.put("max_len", "" + maxLen);
+        m.put("max_output_len", "" + maxOutputLen);
+        m.put("rel_bias", "" + relBias);
         m.put("dropout", "" + dropout);
         m.put("block_dropout", "" + blockDropout);
         m.put("test_history", testSeq == seq ? "train" : "train_valid");

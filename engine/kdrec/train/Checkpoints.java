@@ -15,7 +15,7 @@ import kdrec.tensor.Tensor;
  * Model checkpoints: one safetensors file per model, tensors named after the parameters
  * ({@code user}, {@code item}: users x d and items x d float32; LightGCN stores its layer-0 "ego"
  * embeddings; HSTU its item, position and block tensors, b0.u ... with blocks/heads/attention_dim/
- * linear_dim/max_len/dropout/block_dropout in the metadata) and a metadata block with the model settings, the epoch, the dataset fingerprint,
+ * linear_dim/max_len/max_output_len/rel_bias/dropout/block_dropout in the metadata) and a metadata block with the model settings, the epoch, the dataset fingerprint,
  * the run config and the id maps (JSON arrays of original ids in dense-index order), so that
  * Python's safetensors or NumPy can read everything without kdrec.
  */
@@ -63,9 +63,12 @@ public final class Checkpoints {
                 if (!widths && dim % heads != 0) {
                     throw new IllegalArgumentException(file + ": metadata 'model.heads' (" + heads + ") does not divide 'model.dim' (" + dim + ") and the head widths are not recorded");
                 }
+                // max_output_len and rel_bias: absent before they were settings (0 and true then)
+                int maxOutputLen = c.metadata().containsKey("model.max_output_len") ? integer(file, c, "model.max_output_len", 0) : 0;
+                boolean relBias = !c.metadata().containsKey("model.rel_bias") || flag(file, c, "model.rel_bias");
                 Hstu.Shape shape = new Hstu.Shape(dim, positive(file, c, "model.blocks"), heads,
                         widths ? positive(file, c, "model.attention_dim") : dim / heads, widths ? positive(file, c, "model.linear_dim") : dim / heads,
-                        positive(file, c, "model.max_len"), dropout, rate(file, c, "model.block_dropout", dropout));
+                        positive(file, c, "model.max_len"), maxOutputLen, dropout, rate(file, c, "model.block_dropout", dropout), relBias, false);
                 yield Models.hstu(data, shape, history, 0);
             }
             default -> throw new IllegalArgumentException(file + ": unknown model '" + kind + "'");
@@ -82,6 +85,12 @@ public final class Checkpoints {
                     + c.metadata().keySet() + ")");
         }
         return v;
+    }
+
+    private static boolean flag(Path file, Checkpoint c, String key) {
+        String v = meta(file, c, key).trim();
+        if (v.equals("true") || v.equals("false")) return v.equals("true");
+        throw new IllegalArgumentException(file + ": metadata '" + key + "' must be true or false, got '" + v + "'");
     }
 
     /** A dropout rate in the metadata; {@code absent} when the key is missing (null: it must be there). */

@@ -13,8 +13,8 @@ import java.util.Map;
  */
 public record TrainConfig(String model, int dim, int layers, int epochs, int patience, long seed, int batchSize,
                           float lr, float weightDecay, boolean lazyAdam, int evalEvery, int saveEvery, int topK,
-                          int blocks, int heads, int attentionDim, int linearDim, int maxLen, String loss, int negatives,
-                          float temperature, float dropout, float blockDropout, String testHistory) {
+                          int blocks, int heads, int attentionDim, int linearDim, int maxLen, int maxOutputLen, String loss, int negatives,
+                          float temperature, float dropout, float blockDropout, boolean relBias, String oBiasInit, String testHistory) {
 
     public static final List<String> MODELS = List.of("mf", "lightgcn", "hstu");
     /** Default batch sizes: interaction pairs (mf, lightgcn) and user sequences (hstu), as the reference configs. */
@@ -22,11 +22,13 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
     /** Base losses: "auto" is bpr for mf/lightgcn and sampled_softmax for hstu. */
     public static final List<String> LOSSES = List.of("auto", "bpr", "sampled_softmax", "scaled_softmax", "full_softmax");
     /** Settings of the sequential backbone (HSTU) and its losses; recorded only for model=hstu. */
-    public static final List<String> SEQUENCE_KEYS = List.of("blocks", "heads", "attention_dim", "linear_dim", "max_len", "negatives",
-            "temperature", "dropout", "block_dropout", "test_history");
+    public static final List<String> SEQUENCE_KEYS = List.of("blocks", "heads", "attention_dim", "linear_dim", "max_len", "max_output_len",
+            "negatives", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init", "test_history");
     public static final List<String> KEYS = List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr",
             "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k", "blocks", "heads", "attention_dim", "linear_dim", "max_len",
-            "loss", "negatives", "temperature", "dropout", "block_dropout", "test_history");
+            "max_output_len", "loss", "negatives", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init", "test_history");
+    /** HSTU's W_o bias init: zero (kdrec's default) or uniform (torch's nn.Linear default, as the reference). */
+    public static final List<String> O_BIAS_INITS = List.of("zero", "uniform");
     /**
      * "auto" in attention_dim / linear_dim (each head's width is dim / heads) and block_dropout (the
      * input rate, dropout): held as these values, recorded as "auto", so that a later dim, heads or
@@ -61,6 +63,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (attentionDim < 0) throw new IllegalArgumentException("attention_dim must be a positive integer or auto, got " + attentionDim);
         if (linearDim < 0) throw new IllegalArgumentException("linear_dim must be a positive integer or auto, got " + linearDim);
         positive("max_len", maxLen);
+        if (maxOutputLen < 0) throw new IllegalArgumentException("max_output_len must be >= 0, got " + maxOutputLen);
+        if (!O_BIAS_INITS.contains(oBiasInit)) throw new IllegalArgumentException("o_bias_init must be one of " + O_BIAS_INITS + ", got '" + oBiasInit + "'");
         positive("negatives", negatives);
         if (!(temperature > 0f) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be a positive number, got " + temperature);
         if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
@@ -101,7 +105,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
 
     /** The HSTU architecture these settings name, "auto" resolved. */
     public kdrec.model.Hstu.Shape hstuShape() {
-        return new kdrec.model.Hstu.Shape(dim, blocks, heads, attentionWidth(), linearWidth(), maxLen, dropout, blockDropoutRate());
+        return new kdrec.model.Hstu.Shape(dim, blocks, heads, attentionWidth(), linearWidth(), maxLen, maxOutputLen, dropout, blockDropoutRate(),
+                relBias, oBiasInit.equals("uniform"));
     }
 
     /** True for a sequential backbone (batches of users, a sequence loss). */
@@ -125,12 +130,13 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
 
     /**
      * Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4;
-     * HSTU: batch 128 users, 2 blocks, 1 head, head widths dim / heads, max_len 100, 512 shared uniform negatives,
-     * temperature 0.05, dropout 0.2 (input and blocks), test ranked from the train sequence.
+     * HSTU: batch 128 users, 2 blocks, 1 head, head widths dim / heads, max_len 100 (no max_output_len), 512 shared
+     * uniform negatives, temperature 0.05, dropout 0.2 (input and blocks), the relative position bias, W_o's bias
+     * zero, test ranked from the train sequence.
      */
     public static TrainConfig defaults() {
-        return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, AUTO_WIDTH, AUTO_WIDTH, 100, "auto", 512, 0.05f, 0.2f, AUTO_RATE,
-                "train");
+        return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, AUTO_WIDTH, AUTO_WIDTH, 100, 0, "auto", 512, 0.05f, 0.2f, AUTO_RATE,
+                true, "zero", "train");
     }
 
     /** Settings in a stable order, as written to config.yaml and read back by {@link #with(Map)}. */
@@ -156,10 +162,13 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
             m.put("attention_dim", attentionDim == AUTO_WIDTH ? AUTO : attentionDim);
             m.put("linear_dim", linearDim == AUTO_WIDTH ? AUTO : linearDim);
             m.put("max_len", maxLen);
+            m.put("max_output_len", maxOutputLen);
             m.put("negatives", negatives);
             m.put("temperature", Double.parseDouble(Float.toString(temperature)));
             m.put("dropout", Double.parseDouble(Float.toString(dropout)));
             m.put("block_dropout", blockDropout == AUTO_RATE ? AUTO : Double.parseDouble(Float.toString(blockDropout)));
+            m.put("rel_bias", relBias);
+            m.put("o_bias_init", oBiasInit);
             m.put("test_history", testHistory);
         }
         return m;
@@ -174,6 +183,9 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         m.putIfAbsent("attention_dim", attentionDim == AUTO_WIDTH ? AUTO : attentionDim);
         m.putIfAbsent("linear_dim", linearDim == AUTO_WIDTH ? AUTO : linearDim);
         m.putIfAbsent("max_len", maxLen);
+        m.putIfAbsent("max_output_len", maxOutputLen);
+        m.putIfAbsent("rel_bias", relBias);
+        m.putIfAbsent("o_bias_init", oBiasInit);
         m.putIfAbsent("negatives", negatives);
         m.putIfAbsent("temperature", temperature);
         m.putIfAbsent("dropout", dropout);
@@ -197,8 +209,9 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
                     integer(m, "patience"), Long.parseLong(str(m, "seed")), integer(m, "batch_size"), (float) real(m, "lr"),
                     (float) real(m, "weight_decay"), bool(m, "lazy_adam"), integer(m, "eval_every"), integer(m, "save_every"),
                     integer(m, "top_k"), integer(m, "blocks"), integer(m, "heads"), width(m, "attention_dim"), width(m, "linear_dim"),
-                    integer(m, "max_len"), str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"), (float) real(m, "temperature"),
-                    (float) real(m, "dropout"), blockRate(m), str(m, "test_history").toLowerCase(Locale.ROOT));
+                    integer(m, "max_len"), integer(m, "max_output_len"), str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"),
+                    (float) real(m, "temperature"), (float) real(m, "dropout"), blockRate(m), bool(m, "rel_bias"),
+                    str(m, "o_bias_init").toLowerCase(Locale.ROOT), str(m, "test_history").toLowerCase(Locale.ROOT));
         } catch (NumberFormatException ex) {
             throw new IllegalArgumentException("bad number in settings: " + ex.getMessage());
         }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import kdrec.autograd.Tape;
 import kdrec.data.Sequences;
@@ -39,6 +40,8 @@ class HstuShapeTest {
             {Map.of()}, // auto: 4 + 4 per head
             {Map.of("attention_dim", 2, "linear_dim", 5)}, // Q/K 6 wide, U/V 15 (wider than d = 12)
             {Map.of("heads", 5, "attention_dim", 3, "linear_dim", 2)}, // 5 heads need not divide d when both widths are given
+            // the reference as it runs: scale 1 / (max_len + 10), no position bias, W_o's bias drawn uniform
+            {Map.of("attention_dim", 2, "linear_dim", 5, "max_output_len", 10, "rel_bias", false, "o_bias_init", "uniform")},
         };
         for (Object[] row : shapes) {
             @SuppressWarnings("unchecked")
@@ -49,7 +52,9 @@ class HstuShapeTest {
                 assertArrayEquals(new int[] {c.dim(), c.heads() * c.linearWidth()}, m.params().get("b0.u").value().shape());
                 assertArrayEquals(new int[] {c.dim(), c.heads() * c.attentionWidth()}, m.params().get("b1.k").value().shape());
                 assertArrayEquals(new int[] {c.heads() * c.linearWidth(), c.dim()}, m.params().get("b1.o").value().shape());
-                m.params().get("b0.o_bias").value().set(1, 0.3f); // not the initial zero
+                assertEquals(c.maxLen() + c.maxOutputLen(), m.params().get("pos").value().rows(), "the position table has max_len + max_output_len rows");
+                assertEquals(c.relBias(), m.params().all().stream().anyMatch(p -> p.name().endsWith(".rab")));
+                m.params().get("b0.o_bias").value().set(1, 0.3f); // not the initial value
                 float[] states = m.inference(t).users().value().toArray();
                 Sequences s = m.sequences();
                 int d = m.dim();
@@ -80,8 +85,8 @@ class HstuShapeTest {
                     for (int j = 0; j <= i; j++) {
                         double dot = 0;
                         for (int c = 0; c < a; c++) dot += qq[i][hh * a + c] * kk[j][hh * a + c];
-                        dot += param(m, pre + "rab", maxLen - 1 + j - i);
-                        double w = dot / (1 + Math.exp(-dot)) / maxLen;
+                        if (m.relBias()) dot += param(m, pre + "rab", maxLen - 1 + j - i);
+                        double w = dot / (1 + Math.exp(-dot)) / (maxLen + m.maxOutputLen());
                         for (int c = 0; c < l; c++) av[i][hh * l + c] += w * vv[j][hh * l + c];
                     }
                 }
@@ -150,8 +155,12 @@ class HstuShapeTest {
         assertEquals(16, fixed.with(Map.of("dim", 64)).linearWidth());
         assertEquals(0.7f, fixed.with(Map.of("dropout", 0.2)).blockDropoutRate());
         assertEquals(fixed, TrainConfig.defaults().with(fixed.toMap()), "toMap/with round trip");
-        assertEquals(new Hstu.Shape(32, 2, 4, 16, 8, 12, 0.1f, 0.7f), fixed.hstuShape());
+        assertEquals(new Hstu.Shape(32, 2, 4, 16, 8, 12, 0, 0.1f, 0.7f, true, false), fixed.hstuShape());
         assertFalse(TrainConfig.defaults().toMap().containsKey("attention_dim"), "mf configs do not record HSTU keys");
+        assertEquals(List.of(0, true, "zero"), List.of(c.maxOutputLen(), c.relBias(), c.oBiasInit()), "kdrec's defaults");
+        TrainConfig reference = c.with(Map.of("max_output_len", 10, "rel_bias", "false", "o_bias_init", "Uniform"));
+        assertEquals(List.of(10, false, "uniform"), List.of(reference.maxOutputLen(), reference.relBias(), reference.oBiasInit()));
+        assertEquals(reference, TrainConfig.defaults().with(reference.toMap()), "toMap/with round trip");
         assertEquals(5, hstu(Map.of("heads", 5, "attention_dim", 3, "linear_dim", 2)).heads());
         String[][] bad = {
             {"attention_dim", "0", "attention_dim must be a positive integer or auto"},
@@ -160,6 +169,9 @@ class HstuShapeTest {
             {"block_dropout", "1", "block_dropout must be in [0, 1) or auto"},
             {"block_dropout", "none", "block_dropout must be a number"},
             {"heads", "5", "heads (5) must divide dim (12) where attention_dim or linear_dim is auto"},
+            {"max_output_len", "-1", "max_output_len must be >= 0"},
+            {"rel_bias", "sometimes", "rel_bias must be true or false"},
+            {"o_bias_init", "normal", "o_bias_init must be one of [zero, uniform]"},
         };
         for (String[] b : bad) {
             var e = assertThrows(IllegalArgumentException.class, () -> hstu(Map.of(b[0], b[1])), b[0] + "=" + b[1]);
@@ -191,13 +203,14 @@ class HstuShapeTest {
 
     @Test
     void checkpointsKeepWidthsAndRatesAndOlderOnesLoadWithTheDefaults() throws Exception {
-        TrainConfig c = hstu(Map.of("attention_dim", 2, "linear_dim", 5, "block_dropout", 0.4));
+        TrainConfig c = hstu(Map.of("attention_dim", 2, "linear_dim", 5, "block_dropout", 0.4, "max_output_len", 3, "rel_bias", false));
         Path f = dir.resolve("w.safetensors");
         try (Recommender m = Models.create(c, HstuTest.MARKOV); Tape t = new Tape()) {
             Checkpoints.modelOnly(m, HstuTest.MARKOV, c, 0).save(f);
             try (Recommender back = Checkpoints.load(f, HstuTest.MARKOV)) {
                 assertEquals(m.describe(), back.describe());
                 assertEquals("0.4", back.describe().get("block_dropout"));
+                assertEquals(List.of("3", "false"), List.of(back.describe().get("max_output_len"), back.describe().get("rel_bias")));
                 assertArrayEquals(m.inference(t).users().value().toArray(), back.inference(t).users().value().toArray());
             }
         }
@@ -206,15 +219,40 @@ class HstuShapeTest {
         try (Recommender m = Models.create(old, HstuTest.MARKOV)) {
             Checkpoint full = Checkpoints.modelOnly(m, HstuTest.MARKOV, old, 0);
             Map<String, String> meta = new LinkedHashMap<>(full.metadata());
-            for (String k : new String[] {"model.attention_dim", "model.linear_dim", "model.block_dropout"}) assertTrue(meta.remove(k) != null, k);
+            for (String k : new String[] {"model.attention_dim", "model.linear_dim", "model.block_dropout", "model.max_output_len", "model.rel_bias"}) {
+                assertTrue(meta.remove(k) != null, k);
+            }
             new Checkpoint(full.tensors(), meta).save(f);
             try (Recommender back = Checkpoints.load(f, HstuTest.MARKOV)) {
                 assertEquals(m.describe(), back.describe());
             }
+            meta.put("model.rel_bias", "yes");
+            new Checkpoint(full.tensors(), meta).save(f);
+            var flag = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(f, HstuTest.MARKOV));
+            assertTrue(flag.getMessage().contains("'model.rel_bias' must be true or false, got 'yes'"), flag.getMessage());
+            meta.remove("model.rel_bias");
             meta.put("model.block_dropout", "1.5");
             new Checkpoint(full.tensors(), meta).save(f);
             var e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.load(f, HstuTest.MARKOV));
             assertTrue(e.getMessage().contains("'model.block_dropout' must be a rate in [0, 1), got '1.5'"), e.getMessage());
+        }
+    }
+
+    @Test
+    void outputBiasStartsAtZeroOrAsTorchsLinear() {
+        try (Hstu zero = (Hstu) Models.create(hstu(Map.of()), HstuTest.MARKOV);
+             Hstu uniform = (Hstu) Models.create(hstu(Map.of("linear_dim", 9, "o_bias_init", "uniform")), HstuTest.MARKOV)) {
+            for (float v : zero.params().get("b1.o_bias").value().toArray()) assertEquals(0f, v);
+            double bound = 1 / Math.sqrt(3 * 9), max = 0; // fan_in = heads x linear_dim
+            for (int l = 0; l < 2; l++) {
+                for (float v : uniform.params().get("b" + l + ".o_bias").value().toArray()) {
+                    assertTrue(Math.abs(v) <= bound, v + " outside +-" + bound);
+                    max = Math.max(max, Math.abs(v));
+                }
+            }
+            assertTrue(max > bound / 2, "drawn over the whole range: " + max);
+            assertFalse(java.util.Arrays.equals(uniform.params().get("b0.o_bias").value().toArray(), uniform.params().get("b1.o_bias").value().toArray()),
+                    "each block its own draw");
         }
     }
 }
