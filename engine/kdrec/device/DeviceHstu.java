@@ -217,7 +217,7 @@ final class DeviceHstu implements AutoCloseable {
                 GpuActivation.silu(cuda, rd, pre, 0, buf(w + "" + l, rd), 0);
             }
             DeviceBuffer av = buf("av" + l, rd), lav = buf("lav" + l, rd);
-            GpuAttention.forward(cuda, b, n, heads, buf("q" + l, rd), buf("k" + l, rd), buf("v" + l, rd), d, param.at(offset("b" + l + ".rab")),
+            GpuAttention.forward(cuda, b, n, heads, buf("q" + l, rd), buf("k" + l, rd), d, buf("v" + l, rd), d, param.at(offset("b" + l + ".rab")),
                     2 * maxLen - 1, 1f / maxLen, buf("pre" + l, maps()), buf("maps" + l, maps()), av);
             GpuLayerNorm.forward(cuda, rows, d, av, 0, d, null, 0, null, 0, Hstu.LN_EPS, lav, 0, d, buf("lav.mean" + l, rows), buf("lav.rstd" + l, rows));
             DeviceBuffer y = buf("y" + l, rd);
@@ -300,7 +300,7 @@ final class DeviceHstu implements AutoCloseable {
             GpuLayerNorm.backward(cuda, rows, d, av, 0, d, null, 0, buf("lav.mean" + l, rows), buf("lav.rstd" + l, rows), dlav, 0, d, dav, 0, d, null, 0, null, 0);
             // attention: the post-SiLU gradients of q, k, v (written), then each projection's
             DeviceBuffer dq = buf("dq", rd), dk = buf("dk", rd), dv = buf("dv", rd);
-            GpuAttention.backward(cuda, b, n, heads, buf("q" + l, rd), buf("k" + l, rd), buf("v" + l, rd), d, buf("pre" + l, maps()),
+            GpuAttention.backward(cuda, b, n, heads, buf("q" + l, rd), buf("k" + l, rd), d, buf("v" + l, rd), d, buf("pre" + l, maps()),
                     buf("maps" + l, maps()), 1f / maxLen, dav, buf("dpre", maps()), dq, dk, dv, grad.at(offset("b" + l + ".rab")), 2 * maxLen - 1);
             DeviceBuffer nx = buf("nx" + l, rd);
             boolean first = true;

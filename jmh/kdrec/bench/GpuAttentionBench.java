@@ -14,10 +14,11 @@ import kdrec.gpu.GpuAttention;
  * inputs uniform in [-1, 1) (seeded), the bias table 2n - 1 long. Each timed iteration ends with a
  * synchronize; medians over the iterations after warm-up.
  *
- * <p>Usage: {@code kdrec.bench.GpuAttentionBench [iters] [warmup] [b n h d]} (a shape given: only that
- * one, e.g. a small one for the emulated driver). Prints one line per shape,
- * {@code kdrec attention b=.. n=.. h=.. d=.. median_ms=<fwd+bwd> fwd_ms=.. bwd_ms=..}, or one
- * {@code kdrec attention n/a} line when there is no GPU.
+ * <p>Usage: {@code kdrec.bench.GpuAttentionBench [iters] [warmup] [b n h d [ldV]]} (a shape given: only
+ * that one, e.g. a small one for the emulated driver; d is the q/k row width h * dhQk, ldV the v row width
+ * h * dhV, d when left out). Prints one line per shape,
+ * {@code kdrec attention b=.. n=.. h=.. d=.. median_ms=<fwd+bwd> fwd_ms=.. bwd_ms=..} (with {@code ldV=..}
+ * after d where the widths differ), or one {@code kdrec attention n/a} line when there is no GPU.
  */
 public final class GpuAttentionBench {
     /** {b, n, h, d}. */
@@ -32,30 +33,31 @@ public final class GpuAttentionBench {
         }
         Cuda cuda = CudaProbe.cuda();
         int[][] shapes = args.length >= 6 ? new int[][] {{Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]),
-                Integer.parseInt(args[5])}} : SHAPES;
-        for (int[] s : shapes) run(cuda, s[0], s[1], s[2], s[3], iters, warmup);
+                Integer.parseInt(args[5]), Integer.parseInt(args.length >= 7 ? args[6] : args[5])}} : SHAPES;
+        for (int[] s : shapes) run(cuda, s[0], s[1], s[2], s[3], s.length > 4 ? s[4] : s[3], iters, warmup);
     }
 
-    private static void run(Cuda cuda, int b, int n, int h, int d, int iters, int warmup) {
+    /** d: the q/k row width, ldV: the v (and out) row width. */
+    private static void run(Cuda cuda, int b, int n, int h, int d, int ldV, int iters, int warmup) {
         SplittableRandom rnd = new SplittableRandom(7);
-        long rows = (long) b * n * d, maps = (long) b * h * n * n;
+        long rows = (long) b * n * d, rowsV = (long) b * n * ldV, maps = (long) b * h * n * n;
         int rabLen = 2 * n - 1;
         float scale = 1f / n;
         try (DeviceBuffer q = cuda.upload(uniform(rnd, rows)); DeviceBuffer k = cuda.upload(uniform(rnd, rows));
-             DeviceBuffer v = cuda.upload(uniform(rnd, rows)); DeviceBuffer rab = cuda.upload(uniform(rnd, rabLen));
-             DeviceBuffer dOut = cuda.upload(uniform(rnd, rows)); DeviceBuffer pre = cuda.allocElements(maps);
-             DeviceBuffer a = cuda.allocElements(maps); DeviceBuffer dPre = cuda.allocElements(maps); DeviceBuffer out = cuda.allocElements(rows);
-             DeviceBuffer dq = cuda.allocElements(rows); DeviceBuffer dk = cuda.allocElements(rows); DeviceBuffer dv = cuda.allocElements(rows);
+             DeviceBuffer v = cuda.upload(uniform(rnd, rowsV)); DeviceBuffer rab = cuda.upload(uniform(rnd, rabLen));
+             DeviceBuffer dOut = cuda.upload(uniform(rnd, rowsV)); DeviceBuffer pre = cuda.allocElements(maps);
+             DeviceBuffer a = cuda.allocElements(maps); DeviceBuffer dPre = cuda.allocElements(maps); DeviceBuffer out = cuda.allocElements(rowsV);
+             DeviceBuffer dq = cuda.allocElements(rows); DeviceBuffer dk = cuda.allocElements(rows); DeviceBuffer dv = cuda.allocElements(rowsV);
              DeviceBuffer drab = cuda.allocElements(rabLen)) {
             double[] fwd = new double[iters], bwd = new double[iters], all = new double[iters];
             for (int it = -warmup; it < iters; it++) {
                 cuda.fill32(drab, rabLen, 0); // the bias gradient accumulates, as an optimiser step would zero it
                 cuda.synchronize();
                 long t0 = System.nanoTime();
-                GpuAttention.forward(cuda, b, n, h, q, k, v, d, rab, rabLen, scale, pre, a, out);
+                GpuAttention.forward(cuda, b, n, h, q, k, d, v, ldV, rab, rabLen, scale, pre, a, out);
                 cuda.synchronize();
                 long t1 = System.nanoTime();
-                GpuAttention.backward(cuda, b, n, h, q, k, v, d, pre, a, scale, dOut, dPre, dq, dk, dv, drab, rabLen);
+                GpuAttention.backward(cuda, b, n, h, q, k, d, v, ldV, pre, a, scale, dOut, dPre, dq, dk, dv, drab, rabLen);
                 cuda.synchronize();
                 long t2 = System.nanoTime();
                 if (it >= 0) {
@@ -64,8 +66,9 @@ public final class GpuAttentionBench {
                     all[it] = (t2 - t0) / 1e6;
                 }
             }
-            System.out.println(String.format(Locale.ROOT, "kdrec attention b=%d n=%d h=%d d=%d median_ms=%.4f fwd_ms=%.4f bwd_ms=%.4f device=%s",
-                    b, n, h, d, GpuCeBench.median(all), GpuCeBench.median(fwd), GpuCeBench.median(bwd), cuda.describe()));
+            String widths = "d=" + d + (ldV != d ? " ldV=" + ldV : "");
+            System.out.println(String.format(Locale.ROOT, "kdrec attention b=%d n=%d h=%d %s median_ms=%.4f fwd_ms=%.4f bwd_ms=%.4f device=%s",
+                    b, n, h, widths, GpuCeBench.median(all), GpuCeBench.median(fwd), GpuCeBench.median(bwd), cuda.describe()));
         }
     }
 

@@ -22,28 +22,34 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * maps and out; backward dPre (the gradient of the relativeBias output), dq, dk, dv (overwritten: they
  * start as garbage) and drab (accumulated into a nonzero table). Shapes from 1 x 1 through the
  * production b = 128, n = 200, h = 2, dh = 64 (fewer sequences on the emulated driver), heads wide
- * enough for the global-memory path (dh = 160: row tiles only; dh = 200: both), rab tables longer than
+ * enough for the global-memory path (dh = 160: row tiles only; dh = 200: both), q/k heads narrower and
+ * wider than the v heads (HSTU's attention_dim != linear_dim; down to 1 against 33, and 16 against 256,
+ * where the forward stages its rows and the dq pass does not, or the reverse), rab tables longer than
  * 2n-1, every buffer a view at an offset inside a larger one; the backward run twice gives the same
  * bits (no atomics); no device memory leaked. Argument checks: AttentionGpuArgsTest (no GPU needed).
  */
 @Tag("gpu")
 @ExtendWith(RequiresGpu.class)
 class AttentionGpuTest extends GpuLeakChecked {
-    /** {b, n, h, dh, extra rab entries}. */
-    private static final int[][] SHAPES = {{1, 1, 1, 1, 0}, {2, 7, 2, 3, 4}, {3, 33, 1, 16, 0}, {2, 50, 2, 32, 2},
-        {1, 20, 1, 200, 0}, {1, 70, 1, 160, 6}, {GpuTestSizes.pick(128, 3), 200, 2, 64, 0}, {GpuTestSizes.pick(128, 4), 50, 1, 48, 0}};
+    /** {b, n, h, dhQk (q/k head width), dhV (v head width), extra rab entries}. */
+    private static final int[][] SHAPES = {{1, 1, 1, 1, 1, 0}, {2, 7, 2, 3, 3, 4}, {3, 33, 1, 16, 16, 0}, {2, 50, 2, 32, 32, 2},
+        {1, 20, 1, 200, 200, 0}, {1, 70, 1, 160, 160, 6}, {GpuTestSizes.pick(128, 3), 200, 2, 64, 64, 0},
+        {GpuTestSizes.pick(128, 4), 50, 1, 48, 48, 0},
+        // q/k width != v width
+        {2, 17, 2, 8, 16, 1}, {1, 33, 3, 16, 8, 0}, {2, 1, 1, 1, 33, 0}, {1, 17, 2, 33, 1, 2}, {2, 33, 1, 32, 64, 0},
+        {1, 20, 1, 16, 256, 0}, {1, 20, 1, 256, 16, 0}, {1, 17, 3, 200, 160, 0}};
 
     /** The CPU chain's results for one problem. */
     private record Cpu(float[] pre, float[] maps, float[] out, float[] dPre, float[] dq, float[] dk, float[] dv, float[] drab) {}
 
-    private static Cpu cpu(int b, int n, int h, int ld, float[] q, float[] k, float[] v, float[] rab, float scale, float[] dOut) {
+    private static Cpu cpu(int b, int n, int h, int ldQk, int ldV, float[] q, float[] k, float[] v, float[] rab, float scale, float[] dOut) {
         try (Tape t = new Tape(new CpuBackend(false), new Scratch())) {
-            Var qv = Var.leaf("q", Tensor.of(q, b * n, ld)), kv = Var.leaf("k", Tensor.of(k, b * n, ld));
-            Var vv = Var.leaf("v", Tensor.of(v, b * n, ld)), rv = Var.leaf("rab", Tensor.of(rab, rab.length));
+            Var qv = Var.leaf("q", Tensor.of(q, b * n, ldQk)), kv = Var.leaf("k", Tensor.of(k, b * n, ldQk));
+            Var vv = Var.leaf("v", Tensor.of(v, b * n, ldV)), rv = Var.leaf("rab", Tensor.of(rab, rab.length));
             Var pre = Attention.relativeBias(t, Attention.qk(t, qv, kv, b, n, h), rv);
             Var maps = Attention.causalMask(t, Arith.scale(t, Activations.silu(t, pre), scale));
             Var out = Attention.av(t, maps, vv, b, n, h);
-            t.backward(out, Tensor.of(dOut, b * n, ld));
+            t.backward(out, Tensor.of(dOut, b * n, ldV));
             float[] p = pre.value().toArray();
             for (int r = 0; r < b * h; r++)  // the GPU's pre is causal too
                 for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) p[(r * n + i) * n + j] = 0f;
@@ -67,33 +73,34 @@ class AttentionGpuTest extends GpuLeakChecked {
     @Test
     void forwardAndBackwardMatchCpuChain() {
         for (int[] s : SHAPES) {
-            int b = s[0], n = s[1], h = s[2], dh = s[3], ld = h * dh, rabLen = 2 * n - 1 + 2 * s[4];
-            int rows = b * n * ld, mapElems = b * h * n * n;
-            long seed = 1000L * n + 10L * dh + h + 7L * b;
+            int b = s[0], n = s[1], h = s[2], dhQk = s[3], dhV = s[4], ldQk = h * dhQk, ldV = h * dhV, rabLen = 2 * n - 1 + 2 * s[5];
+            int rows = b * n * ldQk, rowsV = b * n * ldV, mapElems = b * h * n * n;  // rows: q, k, dq, dk; rowsV: v, out, dOut, dv
+            long seed = 1000L * n + 10L * dhQk + 100_000L * dhV + h + 7L * b;
             float scale = 1f / n;
             float[] q = rand(seed, rows, -0.7f, 0.7f, false), k = rand(seed + 1, rows, -0.7f, 0.7f, false);
-            float[] v = rand(seed + 2, rows, -1f, 1f, false), rab = rand(seed + 3, rabLen, -0.5f, 0.5f, false);
-            float[] dOut = rand(seed + 4, rows, -1f, 1f, false), drab0 = rand(seed + 5, rabLen, -1f, 1f, false);
-            Cpu want = cpu(b, n, h, ld, q, k, v, rab, scale, dOut);
+            float[] v = rand(seed + 2, rowsV, -1f, 1f, false), rab = rand(seed + 3, rabLen, -0.5f, 0.5f, false);
+            float[] dOut = rand(seed + 4, rowsV, -1f, 1f, false), drab0 = rand(seed + 5, rabLen, -1f, 1f, false);
+            Cpu want = cpu(b, n, h, ldQk, ldV, q, k, v, rab, scale, dOut);
             float[] wantDrab = drab0.clone();
             for (int e = 0; e < rabLen; e++) wantDrab[e] += want.drab[e];
-            String what = "attention b=" + b + " n=" + n + " h=" + h + " dh=" + dh + " rabLen=" + rabLen;
+            String what = "attention b=" + b + " n=" + n + " h=" + h + " dhQk=" + dhQk + " dhV=" + dhV + " rabLen=" + rabLen;
             final int o = 3;  // every operand lives at element 3 of its device buffer
             try (DeviceBuffer gq = cuda.upload(padded(o, q, 2, seed + 6)); DeviceBuffer gk = cuda.upload(padded(o, k, 2, seed + 7));
                  DeviceBuffer gv = cuda.upload(padded(o, v, 2, seed + 8)); DeviceBuffer gr = cuda.upload(padded(o, rab, 2, seed + 9));
                  DeviceBuffer gPre = cuda.upload(rand(seed + 10, o + mapElems + 2)); DeviceBuffer gMaps = cuda.upload(rand(seed + 11, o + mapElems + 2));
-                 DeviceBuffer gOut = cuda.upload(rand(seed + 12, o + rows + 2)); DeviceBuffer gdOut = cuda.upload(padded(o, dOut, 2, seed + 13));
+                 DeviceBuffer gOut = cuda.upload(rand(seed + 12, o + rowsV + 2)); DeviceBuffer gdOut = cuda.upload(padded(o, dOut, 2, seed + 13));
                  DeviceBuffer gdPre = cuda.upload(rand(seed + 14, o + mapElems + 2)); DeviceBuffer gdq = cuda.upload(rand(seed + 15, o + rows + 2));
-                 DeviceBuffer gdk = cuda.upload(rand(seed + 16, o + rows + 2)); DeviceBuffer gdv = cuda.upload(rand(seed + 17, o + rows + 2));
+                 DeviceBuffer gdk = cuda.upload(rand(seed + 16, o + rows + 2)); DeviceBuffer gdv = cuda.upload(rand(seed + 17, o + rowsV + 2));
                  DeviceBuffer gdrab = cuda.upload(padded(o, drab0, 2, seed + 18))) {
-                GpuAttention.forward(cuda, b, n, h, gq.at(o), gk.at(o), gv.at(o), ld, gr.at(o), rabLen, scale, gPre.at(o), gMaps.at(o), gOut.at(o));
+                GpuAttention.forward(cuda, b, n, h, gq.at(o), gk.at(o), ldQk, gv.at(o), ldV, gr.at(o), rabLen, scale, gPre.at(o), gMaps.at(o),
+                        gOut.at(o));
                 GpuAssert.assertClose(want.pre, down(gPre, o, mapElems), what + ": pre");
                 GpuAssert.assertClose(want.maps, down(gMaps, o, mapElems), what + ": maps");
-                GpuAssert.assertClose(want.out, down(gOut, o, rows), what + ": out");
+                GpuAssert.assertClose(want.out, down(gOut, o, rowsV), what + ": out");
 
-                GpuAttention.backward(cuda, b, n, h, gq.at(o), gk.at(o), gv.at(o), ld, gPre.at(o), gMaps.at(o), scale, gdOut.at(o),
+                GpuAttention.backward(cuda, b, n, h, gq.at(o), gk.at(o), ldQk, gv.at(o), ldV, gPre.at(o), gMaps.at(o), scale, gdOut.at(o),
                         gdPre.at(o), gdq.at(o), gdk.at(o), gdv.at(o), gdrab.at(o), rabLen);
-                float[] dPre = down(gdPre, o, mapElems), dq = down(gdq, o, rows), dk = down(gdk, o, rows), dv = down(gdv, o, rows);
+                float[] dPre = down(gdPre, o, mapElems), dq = down(gdq, o, rows), dk = down(gdk, o, rows), dv = down(gdv, o, rowsV);
                 GpuAssert.assertClose(want.dPre, dPre, what + ": dPre");
                 GpuAssert.assertClose(want.dq, dq, what + ": dq");
                 GpuAssert.assertClose(want.dk, dk, what + ": dk");
@@ -102,19 +109,25 @@ class AttentionGpuTest extends GpuLeakChecked {
 
                 // Again into the same (now written) buffers: identical bits, and drab accumulates twice.
                 float[] drab1 = down(gdrab, o, rabLen);
-                GpuAttention.backward(cuda, b, n, h, gq.at(o), gk.at(o), gv.at(o), ld, gPre.at(o), gMaps.at(o), scale, gdOut.at(o),
+                GpuAttention.backward(cuda, b, n, h, gq.at(o), gk.at(o), ldQk, gv.at(o), ldV, gPre.at(o), gMaps.at(o), scale, gdOut.at(o),
                         gdPre.at(o), gdq.at(o), gdk.at(o), gdv.at(o), gdrab.at(o), rabLen);
                 assertBits(dPre, down(gdPre, o, mapElems), what + ": dPre run to run");
                 assertBits(dq, down(gdq, o, rows), what + ": dq run to run");
                 assertBits(dk, down(gdk, o, rows), what + ": dk run to run");
-                assertBits(dv, down(gdv, o, rows), what + ": dv run to run");
+                assertBits(dv, down(gdv, o, rowsV), what + ": dv run to run");
                 float[] wantDrab2 = drab1.clone();
                 for (int e = 0; e < rabLen; e++) wantDrab2[e] += drab1[e] - drab0[e];
                 GpuAssert.assertClose(wantDrab2, down(gdrab, o, rabLen), what + ": drab accumulated twice");
                 // Nothing outside the views was written (the element before and the two after each one).
-                float[] outAll = cuda.downloadFloats(gOut, o + rows + 2), outInit = rand(seed + 12, o + rows + 2);
-                assertBits(new float[] {outInit[o - 1], outInit[o + rows], outInit[o + rows + 1]},
-                        new float[] {outAll[o - 1], outAll[o + rows], outAll[o + rows + 1]}, what + ": out's neighbours");
+                float[] outAll = cuda.downloadFloats(gOut, o + rowsV + 2), outInit = rand(seed + 12, o + rowsV + 2);
+                assertBits(new float[] {outInit[o - 1], outInit[o + rowsV], outInit[o + rowsV + 1]},
+                        new float[] {outAll[o - 1], outAll[o + rowsV], outAll[o + rowsV + 1]}, what + ": out's neighbours");
+                float[] dqAll = cuda.downloadFloats(gdq, o + rows + 2), dqInit = rand(seed + 15, o + rows + 2);
+                assertBits(new float[] {dqInit[o - 1], dqInit[o + rows], dqInit[o + rows + 1]},
+                        new float[] {dqAll[o - 1], dqAll[o + rows], dqAll[o + rows + 1]}, what + ": dq's neighbours");
+                float[] dvAll = cuda.downloadFloats(gdv, o + rowsV + 2), dvInit = rand(seed + 17, o + rowsV + 2);
+                assertBits(new float[] {dvInit[o - 1], dvInit[o + rowsV], dvInit[o + rowsV + 1]},
+                        new float[] {dvAll[o - 1], dvAll[o + rowsV], dvAll[o + rowsV + 1]}, what + ": dv's neighbours");
                 float[] dPreAll = cuda.downloadFloats(gdPre, o + mapElems + 2), dPreInit = rand(seed + 14, o + mapElems + 2);
                 assertBits(new float[] {dPreInit[o - 1], dPreInit[o + mapElems], dPreInit[o + mapElems + 1]},
                         new float[] {dPreAll[o - 1], dPreAll[o + mapElems], dPreAll[o + mapElems + 1]}, what + ": dPre's neighbours");
