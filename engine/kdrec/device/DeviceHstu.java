@@ -22,9 +22,10 @@ import kdrec.model.Hstu;
  * rounding, not bitwise.
  *
  * <p>Forward per block l, saved for the backward: x_l, LN(x_l) and its statistics, the four
- * pre-activations W x and their SiLUs (u, v, q, k), the attention's pre-activation and maps
- * (GpuAttention), A V and LN(A V) with statistics, and the dropped-out y; then the L2-normalised
- * states. {@link #backward} takes the gradient of those states and runs the chain in reverse into
+ * pre-activations W x and their SiLUs (u, v: heads x linear_dim wide; q, k: heads x attention_dim), the
+ * attention's pre-activation and maps (GpuAttention, scale 1 / (max_len + max_output_len); without the
+ * position bias it adds a zero table, which is the CPU's leaving it out), A V and LN(A V) with
+ * statistics, and the dropped-out y (the block rate); then the L2-normalised states. {@link #backward} takes the gradient of those states and runs the chain in reverse into
  * the parameters' gradient (every weight gradient a GEMM into the gradient buffer, the biases'
  * column sums as a GEMM with a ones vector, the position and item rows planned, deterministic
  * scatters). Activation buffers are named slots grown to the largest batch and reused every step; a
@@ -34,7 +35,10 @@ final class DeviceHstu implements AutoCloseable {
     private final Cuda cuda;
     private final Hstu host;
     private final int items, d, blocks, heads, maxLen;
-    private final float dropout;
+    /** Q/K and U/V widths over all heads (heads x attention_dim, heads x linear_dim). */
+    private final int qkw, uvw;
+    private final float dropout, blockDropout, scale;
+    private final boolean relBias;
     private final List<Var> vars;
     private final long[] offsets;
     private final long count;
@@ -55,11 +59,12 @@ final class DeviceHstu implements AutoCloseable {
         this.blocks = host.blocks();
         this.heads = host.heads();
         this.maxLen = host.maxLen();
+        this.qkw = heads * host.attentionDim();
+        this.uvw = heads * host.linearDim();
         this.dropout = host.dropout();
-        if (host.attentionDim() * heads != d || host.linearDim() * heads != d || host.blockDropout() != dropout || !host.relBias() || host.maxOutputLen() != 0) {
-            throw new IllegalArgumentException("--device cuda runs hstu with head widths dim / heads, one dropout rate, the position bias and no max_output_len so far;"
-                    + " use --device cpu");
-        }
+        this.blockDropout = host.blockDropout();
+        this.scale = host.attentionScale();
+        this.relBias = host.relBias();
         this.vars = host.params().all();
         this.offsets = new long[vars.size()];
         long o = 0;
@@ -197,12 +202,12 @@ final class DeviceHstu implements AutoCloseable {
      * with masks from {@code dropoutSeed}. Returns the L2-normalised states [b*n, d].
      */
     DeviceBuffer forward(boolean train, long dropoutSeed) {
-        this.train = train && dropout > 0f;
+        this.train = train;
         this.seed = dropoutSeed;
-        long rd = (long) rows * d;
+        long rd = (long) rows * d, rq = (long) rows * qkw, rv = (long) rows * uvw;
         DeviceBuffer x = buf("x0", rd);
         GpuEmbedding.sequence(cuda, b, n, d, idsUp.get(), lenUp.get(), param.at(offset("item")), param.at(offset("pos")), (float) Math.sqrt(d), x);
-        if (this.train) {
+        if (inputDropout()) {
             DeviceBuffer xd = buf("x0.drop", rd);
             GpuDropout.forward(cuda, rd, x, 0, xd, 0, dropout, dropoutSeed);
             x = xd;
@@ -212,20 +217,22 @@ final class DeviceHstu implements AutoCloseable {
             DeviceBuffer nx = buf("nx" + l, rd);
             GpuLayerNorm.forward(cuda, rows, d, x, 0, d, null, 0, null, 0, Hstu.LN_EPS, nx, 0, d, buf("nx.mean" + l, rows), buf("nx.rstd" + l, rows));
             for (char w : PROJECTIONS) {
-                DeviceBuffer pre = buf(w + ".pre" + l, rd);
-                GpuGemm.nn(cuda, rows, d, d, 1f, nx, 0, d, param, offset("b" + l + "." + w), d, 0f, pre, 0, d);
-                GpuActivation.silu(cuda, rd, pre, 0, buf(w + "" + l, rd), 0);
+                int width = width(w);
+                long rw = (long) rows * width;
+                DeviceBuffer pre = buf(w + ".pre" + l, rw);
+                GpuGemm.nn(cuda, rows, width, d, 1f, nx, 0, d, param, offset("b" + l + "." + w), width, 0f, pre, 0, width);
+                GpuActivation.silu(cuda, rw, pre, 0, buf(w + "" + l, rw), 0);
             }
-            DeviceBuffer av = buf("av" + l, rd), lav = buf("lav" + l, rd);
-            GpuAttention.forward(cuda, b, n, heads, buf("q" + l, rd), buf("k" + l, rd), d, buf("v" + l, rd), d, param.at(offset("b" + l + ".rab")),
-                    2 * maxLen - 1, 1f / maxLen, buf("pre" + l, maps()), buf("maps" + l, maps()), av);
-            GpuLayerNorm.forward(cuda, rows, d, av, 0, d, null, 0, null, 0, Hstu.LN_EPS, lav, 0, d, buf("lav.mean" + l, rows), buf("lav.rstd" + l, rows));
-            DeviceBuffer y = buf("y" + l, rd);
-            GpuVec.mul(cuda, rd, buf("u" + l, rd), 0, lav, 0, y, 0);
-            if (this.train) GpuDropout.forward(cuda, rd, y, 0, y, 0, dropout, blockSeed(l));
+            DeviceBuffer av = buf("av" + l, rv), lav = buf("lav" + l, rv);
+            GpuAttention.forward(cuda, b, n, heads, buf("q" + l, rq), buf("k" + l, rq), qkw, buf("v" + l, rv), uvw, rab(l),
+                    2 * maxLen - 1, scale, buf("pre" + l, maps()), buf("maps" + l, maps()), av);
+            GpuLayerNorm.forward(cuda, rows, uvw, av, 0, uvw, null, 0, null, 0, Hstu.LN_EPS, lav, 0, uvw, buf("lav.mean" + l, rows), buf("lav.rstd" + l, rows));
+            DeviceBuffer y = buf("y" + l, rv);
+            GpuVec.mul(cuda, rv, buf("u" + l, rv), 0, lav, 0, y, 0);
+            if (blockDropout()) GpuDropout.forward(cuda, rv, y, 0, y, 0, blockDropout, blockSeed(l));
             // x_{l+1} = x_l + (y W_o + b_o), rounded in the CPU's order: the bias onto the product, then the residual
             DeviceBuffer o = buf("o", rd), next = buf("x" + (l + 1), rd);
-            GpuGemm.nn(cuda, rows, d, d, 1f, y, 0, d, param, offset("b" + l + ".o"), d, 0f, o, 0, d);
+            GpuGemm.nn(cuda, rows, d, uvw, 1f, y, 0, uvw, param, offset("b" + l + ".o"), d, 0f, o, 0, d);
             GpuGemm.nn(cuda, rows, d, 1, 1f, ones, 0, 1, param, offset("b" + l + ".o_bias"), d, 1f, o, 0, d);
             GpuVec.add(cuda, rd, x, 0, o, 0, next, 0);
             x = next;
@@ -259,6 +266,33 @@ final class DeviceHstu implements AutoCloseable {
 
     private static final char[] PROJECTIONS = {'u', 'v', 'q', 'k'};
 
+    /** Block l's relative-position bias table, or (rel_bias=false) a zero table: adding 0 is the CPU's leaving it out. */
+    private DeviceBuffer rab(int l) {
+        if (relBias) return param.at(offset("b" + l + ".rab"));
+        DeviceBuffer zero = buf("rab.zero", 2L * maxLen - 1);
+        cuda.fill32(zero, 2L * maxLen - 1, 0);
+        return zero;
+    }
+
+    /** Where block l's bias gradient goes: the parameter's, or (rel_bias=false) a scratch table nobody reads. */
+    private DeviceBuffer rabGrad(int l) {
+        return relBias ? grad.at(offset("b" + l + ".rab")) : buf("rab.grad.unused", 2L * maxLen - 1);
+    }
+
+    /** A projection's output width: U and V heads x linear_dim, Q and K heads x attention_dim. */
+    private int width(char projection) {
+        return projection == 'u' || projection == 'v' ? uvw : qkw;
+    }
+
+    /** Whether the last forward dropped input rows / block outputs (training, rate above 0: Hstu.encode's rule). */
+    private boolean inputDropout() {
+        return train && dropout > 0f;
+    }
+
+    private boolean blockDropout() {
+        return train && blockDropout > 0f;
+    }
+
     private long blockSeed(int l) {
         return seed * 0x9E3779B97F4A7C15L + l + 1; // Hstu.encode's per-block dropout seed
     }
@@ -272,52 +306,55 @@ final class DeviceHstu implements AutoCloseable {
      * [rows, d]) into the parameters' gradient (accumulated).
      */
     void backward(DeviceBuffer dStates) {
-        long rd = (long) rows * d;
+        long rd = (long) rows * d, rq = (long) rows * qkw, rv = (long) rows * uvw;
         DeviceBuffer ones = ones(rows);
         DeviceBuffer dx = buf("dx", rd);
         cuda.fill32(dx, rd, 0);
         DeviceBuffer top = buf("x" + blocks, rd);
         GpuLayerNorm.l2RowsBackward(cuda, rows, d, top, 0, d, buf("states", rd), 0, d, buf("states.norm", rows), Hstu.L2_EPS, dStates, 0, d, dx, 0, d);
-        DeviceBuffer dy = buf("dy", rd), du = buf("du", rd), dlav = buf("dlav", rd), dav = buf("dav", rd), dnx = buf("dnx", rd);
+        DeviceBuffer dy = buf("dy", rv), du = buf("du", rv), dlav = buf("dlav", rv), dav = buf("dav", rv), dnx = buf("dnx", rd);
         for (int l = blocks - 1; l >= 0; l--) {
-            DeviceBuffer x = l == 0 ? buf(train ? "x0.drop" : "x0", rd) : buf("x" + l, rd);
-            DeviceBuffer y = buf("y" + l, rd), u = buf("u" + l, rd), lav = buf("lav" + l, rd);
+            DeviceBuffer x = l == 0 ? buf(inputDropout() ? "x0.drop" : "x0", rd) : buf("x" + l, rd);
+            DeviceBuffer y = buf("y" + l, rv), u = buf("u" + l, rv), lav = buf("lav" + l, rv);
             // through x_{l+1} = x_l + y W_o + b_o: dx is also the residual's gradient, kept for x_l
             GpuGemm.tn(cuda, 1, d, rows, 1f, ones, 0, 1, dx, 0, d, 1f, grad, offset("b" + l + ".o_bias"), d);
-            GpuGemm.tn(cuda, d, d, rows, 1f, y, 0, d, dx, 0, d, 1f, grad, offset("b" + l + ".o"), d);
-            if (train) {
-                GpuGemm.nt(cuda, rows, d, d, 1f, dx, 0, d, param, offset("b" + l + ".o"), d, 0f, du, 0, d);
-                cuda.fill32(dy, rd, 0);
-                GpuDropout.backward(cuda, rd, du, 0, dy, 0, dropout, blockSeed(l));
+            GpuGemm.tn(cuda, uvw, d, rows, 1f, y, 0, uvw, dx, 0, d, 1f, grad, offset("b" + l + ".o"), d);
+            if (blockDropout()) {
+                GpuGemm.nt(cuda, rows, uvw, d, 1f, dx, 0, d, param, offset("b" + l + ".o"), d, 0f, du, 0, uvw);
+                cuda.fill32(dy, rv, 0);
+                GpuDropout.backward(cuda, rv, du, 0, dy, 0, blockDropout, blockSeed(l));
             } else {
-                GpuGemm.nt(cuda, rows, d, d, 1f, dx, 0, d, param, offset("b" + l + ".o"), d, 0f, dy, 0, d);
+                GpuGemm.nt(cuda, rows, uvw, d, 1f, dx, 0, d, param, offset("b" + l + ".o"), d, 0f, dy, 0, uvw);
             }
             // y = u * LN(av)
-            GpuVec.mul(cuda, rd, dy, 0, lav, 0, du, 0);
-            GpuVec.mul(cuda, rd, dy, 0, u, 0, dlav, 0);
-            cuda.fill32(dav, rd, 0);
-            DeviceBuffer av = buf("av" + l, rd);
-            GpuLayerNorm.backward(cuda, rows, d, av, 0, d, null, 0, buf("lav.mean" + l, rows), buf("lav.rstd" + l, rows), dlav, 0, d, dav, 0, d, null, 0, null, 0);
+            GpuVec.mul(cuda, rv, dy, 0, lav, 0, du, 0);
+            GpuVec.mul(cuda, rv, dy, 0, u, 0, dlav, 0);
+            cuda.fill32(dav, rv, 0);
+            DeviceBuffer av = buf("av" + l, rv);
+            GpuLayerNorm.backward(cuda, rows, uvw, av, 0, uvw, null, 0, buf("lav.mean" + l, rows), buf("lav.rstd" + l, rows), dlav, 0, uvw, dav, 0, uvw,
+                    null, 0, null, 0);
             // attention: the post-SiLU gradients of q, k, v (written), then each projection's
-            DeviceBuffer dq = buf("dq", rd), dk = buf("dk", rd), dv = buf("dv", rd);
-            GpuAttention.backward(cuda, b, n, heads, buf("q" + l, rd), buf("k" + l, rd), d, buf("v" + l, rd), d, buf("pre" + l, maps()),
-                    buf("maps" + l, maps()), 1f / maxLen, dav, buf("dpre", maps()), dq, dk, dv, grad.at(offset("b" + l + ".rab")), 2 * maxLen - 1);
+            DeviceBuffer dq = buf("dq", rq), dk = buf("dk", rq), dv = buf("dv", rv);
+            GpuAttention.backward(cuda, b, n, heads, buf("q" + l, rq), buf("k" + l, rq), qkw, buf("v" + l, rv), uvw, buf("pre" + l, maps()),
+                    buf("maps" + l, maps()), scale, dav, buf("dpre", maps()), dq, dk, dv, rabGrad(l), 2 * maxLen - 1);
             DeviceBuffer nx = buf("nx" + l, rd);
             boolean first = true;
             for (char w : PROJECTIONS) {
+                int width = width(w);
+                long rw = (long) rows * width;
                 DeviceBuffer post = w == 'u' ? du : w == 'v' ? dv : w == 'q' ? dq : dk;
-                DeviceBuffer dpre = buf("dpre." + w, rd);
-                cuda.fill32(dpre, rd, 0);
-                GpuActivation.siluBackward(cuda, rd, buf(w + ".pre" + l, rd), 0, post, 0, dpre, 0);
+                DeviceBuffer dpre = buf("dpre." + w, rw);
+                cuda.fill32(dpre, rw, 0);
+                GpuActivation.siluBackward(cuda, rw, buf(w + ".pre" + l, rw), 0, post, 0, dpre, 0);
                 long wOff = offset("b" + l + "." + w);
-                GpuGemm.tn(cuda, d, d, rows, 1f, nx, 0, d, dpre, 0, d, 1f, grad, wOff, d);
-                GpuGemm.nt(cuda, rows, d, d, 1f, dpre, 0, d, param, wOff, d, first ? 0f : 1f, dnx, 0, d);
+                GpuGemm.tn(cuda, d, width, rows, 1f, nx, 0, d, dpre, 0, width, 1f, grad, wOff, width);
+                GpuGemm.nt(cuda, rows, d, width, 1f, dpre, 0, width, param, wOff, width, first ? 0f : 1f, dnx, 0, d);
                 first = false;
             }
             GpuLayerNorm.backward(cuda, rows, d, x, 0, d, null, 0, buf("nx.mean" + l, rows), buf("nx.rstd" + l, rows), dnx, 0, d, dx, 0, d, null, 0, null, 0);
         }
         DeviceBuffer dEmbed = dx;
-        if (train) {
+        if (inputDropout()) {
             dEmbed = buf("dx0", rd);
             cuda.fill32(dEmbed, rd, 0);
             GpuDropout.backward(cuda, rd, dx, 0, dEmbed, 0, dropout, seed);

@@ -55,7 +55,7 @@ class DeviceSequenceTrainingTest {
         var long_ = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSettings("hstu", 20, false, 600, 32));
         assertTrue(long_.getMessage().contains("up to max_len 512") && long_.getMessage().contains("got 600"), long_.getMessage());
         var wide = assertThrows(IllegalArgumentException.class, () -> DeviceTraining.checkSettings("hstu", 20, false, 50, 300));
-        assertTrue(wide.getMessage().contains("(dim / heads) of 256, got 50 and 300"), wide.getMessage());
+        assertTrue(wide.getMessage().contains("(attention_dim, linear_dim; dim / heads by default) of 256, got 50 and 300"), wide.getMessage());
         DeviceTraining.checkSettings("mf", 20, true, 600, 300); // lazy Adam and the HSTU limits do not concern MF
         // FreqD reads raw user/item tables HSTU does not have: refused on either device when the run is resolved
         var freqd = assertThrows(IllegalArgumentException.class,
@@ -70,9 +70,14 @@ class DeviceSequenceTrainingTest {
         @Test
         void oneBatchGradientMatchesTheCpu() throws Exception {
             long before = CudaProbe.cuda().allocatedBytes();
-            for (String loss : new String[] {"sampled_softmax", "scaled_softmax", "full_softmax"}) {
+            // the reference's block (--preset): Q/K and U/V widths apart, no position bias, scale 1/(max_len + 4),
+            // W_o's bias drawn, a block dropout rate of its own
+            Map<String, Object> reference = Map.of("attention_dim", 3, "linear_dim", 5, "rel_bias", false, "max_output_len", 4,
+                    "o_bias_init", "uniform", "block_dropout", 0.5);
+            for (String variant : new String[] {"sampled_softmax", "scaled_softmax", "full_softmax", "reference"}) {
                 for (float dropout : new float[] {0f, 0.3f}) {
-                    TrainConfig c = cfg(loss, dropout, 1);
+                    TrainConfig c = variant.equals("reference") ? cfg("sampled_softmax", dropout, 1).with(reference) : cfg(variant, dropout, 1);
+                    String loss = c.baseLoss();
                     try (Recommender m = Models.create(c, DeviceTrainingTest.DATA); Tape tape = new Tape()) {
                         Objective obj = Models.objective(c);
                         Batch batch = Batch.ofUsers(new int[] {5, 0, 17, 33, 2, 41, 9}, 3);
@@ -86,11 +91,11 @@ class DeviceSequenceTrainingTest {
                         }
                         try (DeviceSequenceTraining dev = DeviceSequenceTraining.open((Hstu) m, obj, new Adam(m.params(), 0.01f, 0f, false), null, DeviceTrainingTest.DATA.trainPtr(), DeviceTrainingTest.DATA.trainItems())) {
                             double devLoss = dev.gradient(batch).get(loss);
-                            assertEquals(cpuLoss, devLoss, 1e-5 * Math.max(1, Math.abs(cpuLoss)), loss + " dropout " + dropout + ": batch loss");
+                            assertEquals(cpuLoss, devLoss, 1e-5 * Math.max(1, Math.abs(cpuLoss)), variant + " dropout " + dropout + ": batch loss");
                             float[][] gpu = dev.downloadGradient();
                             for (int i = 0; i < cpu.length; i++) {
                                 double rel = DeviceTrainingTest.relative(cpu[i], gpu[i]);
-                                assertTrue(rel < 1e-5, loss + " dropout " + dropout + ": gradient of " + vars.get(i).name() + " differs by " + rel);
+                                assertTrue(rel < 1e-5, variant + " dropout " + dropout + ": gradient of " + vars.get(i).name() + " differs by " + rel);
                             }
                         }
                     }
