@@ -88,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
         if (saveEvery != null) explicit.put("save_every", saveEvery);
         TrainConfig cfg = Settings.resolve(preset, config, explicit, sets);
         kdrec.train.Device dev = device.get();
-        if (dev == kdrec.train.Device.CUDA) kdrec.device.DeviceTraining.checkSettings(cfg.model(), cfg.topK(), cfg.lazyAdam(), cfg.maxLen(), Math.max(cfg.attentionWidth(), cfg.linearWidth()));
+        if (dev == kdrec.train.Device.CUDA) kdrec.device.DeviceTraining.checkSettings(cfg.model(), cfg.topK(), cfg.lazyAdam(), cfg.maxLen(), cfg.maxHeadWidth());
         TrainData td = data.load();
         Map<String, Object> runConfig = new LinkedHashMap<>(cfg.toMap());
         runConfig.put("data", data.describe());

@@ -193,7 +193,7 @@ public final class Distillation {
      */
     public static void checkOnDevice(Setup s, int items) {
         TrainConfig st = s.student();
-        kdrec.device.DeviceTraining.checkSettings(st.model(), st.topK(), st.lazyAdam(), st.maxLen(), Math.max(st.attentionWidth(), st.linearWidth()));
+        kdrec.device.DeviceTraining.checkSettings(st.model(), st.topK(), st.lazyAdam(), st.maxLen(), st.maxHeadWidth());
         if (s.scratch()) return;
         DistillObjective.checkOnDevice(st.baseLoss());
         // the device ranks the student's top list each epoch with the fused top-K kernel (k <= its limit);

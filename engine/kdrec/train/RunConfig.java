@@ -131,6 +131,15 @@ public final class RunConfig {
         return out;
     }
 
+    /**
+     * {@code existing} (a run's config.yaml as read) prepared for comparison with {@code wanted}: the
+     * settings added since the run was made filled in with the values it ran with
+     * ({@link TrainConfig#withKeysAddedLater}), and file paths spelt as wanted spells them ({@link #sameFilesAs}).
+     */
+    static Map<String, Object> comparable(Map<String, Object> existing, Map<String, Object> wanted) {
+        return sameFilesAs(TrainConfig.withKeysAddedLater(existing), wanted);
+    }
+
     private static boolean sameFile(String a, String b) {
         try {
             Path pa = Path.of(a), pb = Path.of(b);
@@ -159,7 +168,7 @@ public final class RunConfig {
      */
     public static String differences(Path file, Map<?, ?> config) throws IOException {
         Map<String, Object> wanted = roundTrip(normalizeMap(config));
-        Map<String, Object> existing = sameFilesAs(readConfig(file), wanted);
+        Map<String, Object> existing = comparable(readConfig(file), wanted);
         return existing.equals(wanted) ? null : describeDifferences(existing, wanted);
     }
 }

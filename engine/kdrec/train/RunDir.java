@@ -111,7 +111,7 @@ public final class RunDir implements AutoCloseable {
             }
             if (isRun && !overwrite) {
                 Map<String, Object> wanted = RunConfig.roundTrip(normalized);
-                Map<String, Object> existing = RunConfig.sameFilesAs(RunConfig.readConfig(cfg), wanted);
+                Map<String, Object> existing = RunConfig.comparable(RunConfig.readConfig(cfg), wanted);
                 if (existing.equals(wanted)) {
                     int strays = AtomicFiles.removeStrays(dir);
                     // an --overwrite that a crash interrupted left the run it replaced aside: this resume
@@ -132,7 +132,7 @@ public final class RunDir implements AutoCloseable {
                 }
                 Path aside = replacedPath(dir);
                 if (Files.isRegularFile(aside.resolve(CONFIG_FILE)) && onlyBookkeeping(dir)
-                        && RunConfig.sameFilesAs(RunConfig.readConfig(aside.resolve(CONFIG_FILE)), wanted).equals(wanted)) {
+                        && RunConfig.comparable(RunConfig.readConfig(aside.resolve(CONFIG_FILE)), wanted).equals(wanted)) {
                     // an --overwrite with other settings was cut short before it held anything, and this is the
                     // run it was replacing, asked for again: that run comes back and resumes
                     discard(dir);

@@ -27,6 +27,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
     public static final List<String> KEYS = List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr",
             "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k", "blocks", "heads", "attention_dim", "linear_dim", "max_len",
             "max_output_len", "loss", "negatives", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init", "test_history");
+    /** The longest padded HSTU sequence, max_len + max_output_len (the position table has that many rows). */
+    public static final int MAX_PADDED_LEN = 1 << 20;
     /** HSTU's W_o bias init: zero (kdrec's default) or uniform (torch's nn.Linear default, as the reference). */
     public static final List<String> O_BIAS_INITS = List.of("zero", "uniform");
     /**
@@ -63,7 +65,10 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (attentionDim < 0) throw new IllegalArgumentException("attention_dim must be a positive integer or auto, got " + attentionDim);
         if (linearDim < 0) throw new IllegalArgumentException("linear_dim must be a positive integer or auto, got " + linearDim);
         positive("max_len", maxLen);
-        if (maxOutputLen < 0) throw new IllegalArgumentException("max_output_len must be >= 0, got " + maxOutputLen);
+        if (maxOutputLen < 0 || (long) maxLen + maxOutputLen > MAX_PADDED_LEN) {
+            throw new IllegalArgumentException("max_output_len must be >= 0 with max_len + max_output_len <= " + MAX_PADDED_LEN + ", got " + maxOutputLen
+                    + " (max_len " + maxLen + ")");
+        }
         if (!O_BIAS_INITS.contains(oBiasInit)) throw new IllegalArgumentException("o_bias_init must be one of " + O_BIAS_INITS + ", got '" + oBiasInit + "'");
         positive("negatives", negatives);
         if (!(temperature > 0f) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be a positive number, got " + temperature);
@@ -98,6 +103,11 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         return linearDim != AUTO_WIDTH ? linearDim : dim / heads;
     }
 
+    /** The wider of HSTU's two per-head widths (what the GPU attention kernels' limit applies to). */
+    public int maxHeadWidth() {
+        return Math.max(attentionWidth(), linearWidth());
+    }
+
     /** HSTU's block dropout rate: block_dropout, or dropout when auto. */
     public float blockDropoutRate() {
         return blockDropout != AUTO_RATE ? blockDropout : dropout;
@@ -107,6 +117,28 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
     public kdrec.model.Hstu.Shape hstuShape() {
         return new kdrec.model.Hstu.Shape(dim, blocks, heads, attentionWidth(), linearWidth(), maxLen, maxOutputLen, dropout, blockDropoutRate(),
                 relBias, oBiasInit.equals("uniform"));
+    }
+
+    /**
+     * HSTU settings added after runs were made, each with the value that runs the model as those runs
+     * did: a run's config.yaml without them resumes as if it said so ({@link #withKeysAddedLater}).
+     */
+    static final Map<String, Object> HSTU_KEYS_ADDED_LATER = Map.of("attention_dim", AUTO, "linear_dim", AUTO, "max_output_len", 0,
+            "block_dropout", AUTO, "rel_bias", true, "o_bias_init", "zero");
+
+    /**
+     * {@code config} (a run's config.yaml as read) with every map in it that describes an HSTU model
+     * ({@code model: hstu}, at the top or nested, as a comparison's student) given the settings added
+     * since ({@link #HSTU_KEYS_ADDED_LATER}) it does not hold, so that a run made before them resumes.
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> withKeysAddedLater(Map<String, Object> config) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (var e : config.entrySet()) {
+            out.put(e.getKey(), e.getValue() instanceof Map<?, ?> m ? withKeysAddedLater((Map<String, Object>) m) : e.getValue());
+        }
+        if ("hstu".equals(config.get("model"))) for (var e : HSTU_KEYS_ADDED_LATER.entrySet()) out.putIfAbsent(e.getKey(), e.getValue());
+        return out;
     }
 
     /** True for a sequential backbone (batches of users, a sequence loss). */

@@ -111,7 +111,7 @@ public final class Trainer {
         for (var p : model.params().all()) best.add(model.params().store().copyOf(p.value()));
         boolean haveBest = resumeFrom != null && Files.isRegularFile(resumeFrom.resolveSibling("best.safetensors"))
                 && loadBest(resumeFrom.resolveSibling("best.safetensors"), best);
-        if (device == Device.CUDA) DeviceTraining.checkSettings(model.kind(), evaluator.k(), cfg.lazyAdam(), cfg.maxLen(), Math.max(cfg.attentionWidth(), cfg.linearWidth())); // before any epoch runs
+        if (device == Device.CUDA) DeviceTraining.checkSettings(model.kind(), evaluator.k(), cfg.lazyAdam(), cfg.maxLen(), cfg.maxHeadWidth()); // before any epoch runs
         try (Tape tape = new Tape(Backends.get(), new kdrec.tensor.Scratch());
                  EpochPairs ahead = new EpochPairs(data, cfg.seed());
                  DeviceRun dev = device == Device.CUDA ? DeviceRun.open(model, loss, adam, extraAdam, data.trainPtr(), data.trainItems()) : null) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -254,5 +255,28 @@ class HstuShapeTest {
             assertFalse(java.util.Arrays.equals(uniform.params().get("b0.o_bias").value().toArray(), uniform.params().get("b1.o_bias").value().toArray()),
                     "each block its own draw");
         }
+    }
+
+    @Test
+    void aRunMadeBeforeTheNewKeysResumesAsItRan() throws Exception {
+        Map<String, Object> now = new LinkedHashMap<>(hstu(Map.of()).toMap());
+        Map<String, Object> before = new LinkedHashMap<>(now);
+        for (String k : new String[] {"attention_dim", "linear_dim", "max_output_len", "block_dropout", "rel_bias", "o_bias_init"}) assertTrue(before.remove(k) != null, k);
+        Map<String, Object> comparison = new LinkedHashMap<>(Map.of("methods", List.of("scratch"), "student", before)); // a compare's top config nests it
+        for (var c : List.of(before, comparison)) {
+            Path run = dir.resolve("old" + c.size());
+            Files.createDirectories(run);
+            kdrec.train.RunConfig.writeConfig(run.resolve(kdrec.train.RunDir.CONFIG_FILE), c);
+            Map<String, Object> wanted = c == before ? now : new LinkedHashMap<>(Map.of("methods", List.of("scratch"), "student", now));
+            try (kdrec.train.RunDir r = kdrec.train.RunDir.open(dir, run.getFileName().toString(), wanted, false, null)) {
+                assertTrue(r.resumed(), "resumes with the values it ran with");
+            }
+        }
+        Map<String, Object> other = new LinkedHashMap<>(now);
+        other.put("attention_dim", 16);
+        var e = assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> kdrec.train.RunDir.open(dir, "old" + before.size(), other, false, null));
+        assertTrue(e.getMessage().contains("attention_dim: auto -> 16"), e.getMessage());
+        Map<String, Object> mf = new LinkedHashMap<>(TrainConfig.defaults().toMap());
+        assertEquals(mf, TrainConfig.withKeysAddedLater(mf), "nothing is added to an mf run");
     }
 }
