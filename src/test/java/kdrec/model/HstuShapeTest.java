@@ -11,8 +11,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import kdrec.autograd.Norm;
 import kdrec.autograd.Tape;
 import kdrec.data.Sequences;
+import kdrec.tensor.Tensor;
 import kdrec.train.Checkpoint;
 import kdrec.train.Checkpoints;
 import kdrec.train.Models;
@@ -70,10 +72,21 @@ class HstuShapeTest {
 
     /** The last position's L2-normalised state of user u, every sum in double, straight from the formulas. */
     static double[] naiveState(Hstu m, Sequences s, int u) {
+        return naiveState(m, s, u, null, null);
+    }
+
+    /**
+     * As {@link #naiveState(Hstu, Sequences, int)} with dropout: {@code inMask} [len, d] multiplies the
+     * input rows, {@code blockMasks[b]} [len, heads x linear_dim] block b's U ⊙ LN(AV) before W_o (null: none).
+     */
+    static double[] naiveState(Hstu m, Sequences s, int u, Tensor inMask, Tensor[] blockMasks) {
         int d = m.dim(), h = m.heads(), a = m.attentionDim(), l = m.linearDim(), len = s.length(u), maxLen = m.maxLen();
         double[][] x = new double[len][d];
         for (int p = 0; p < len; p++) {
-            for (int j = 0; j < d; j++) x[p][j] = Math.sqrt(d) * (double) param(m, "item", s.item(u, p) * d + j) + param(m, "pos", p * d + j);
+            for (int j = 0; j < d; j++) {
+                x[p][j] = Math.sqrt(d) * (double) param(m, "item", s.item(u, p) * d + j) + param(m, "pos", p * d + j);
+                if (inMask != null) x[p][j] *= inMask.get(p, j);
+            }
         }
         for (int b = 0; b < m.blocks(); b++) {
             String pre = "b" + b + ".";
@@ -96,7 +109,10 @@ class HstuShapeTest {
             for (int p = 0; p < len; p++) {
                 for (int j = 0; j < d; j++) {
                     double o = param(m, pre + "o_bias", j);
-                    for (int c = 0; c < h * l; c++) o += uu[p][c] * nav[p][c] * param(m, pre + "o", c * d + j);
+                    for (int c = 0; c < h * l; c++) {
+                        double y = uu[p][c] * nav[p][c] * (blockMasks == null ? 1 : blockMasks[b].get(p, c));
+                        o += y * param(m, pre + "o", c * d + j);
+                    }
                     x[p][j] += o;
                 }
             }
@@ -171,6 +187,7 @@ class HstuShapeTest {
             {"block_dropout", "none", "block_dropout must be a number"},
             {"heads", "5", "heads (5) must divide dim (12) where attention_dim or linear_dim is auto"},
             {"max_output_len", "-1", "max_output_len must be >= 0"},
+            {"max_output_len", "2000000", "max_output_len must be >= 0 with max_len + max_output_len <= 1048576, got 2000000 (max_len 12)"},
             {"rel_bias", "sometimes", "rel_bias must be true or false"},
             {"o_bias_init", "normal", "o_bias_init must be one of [zero, uniform]"},
         };
@@ -180,6 +197,32 @@ class HstuShapeTest {
         }
         var e = assertThrows(IllegalArgumentException.class, () -> hstu(Map.of("heads", 5, "linear_dim", 4)));
         assertTrue(e.getMessage().contains("where attention_dim or linear_dim is auto"), e.getMessage());
+    }
+
+    @Test
+    void inputAndBlockDropoutFallWhereTheReferenceHasThem() {
+        TrainConfig c = hstu(Map.of("dropout", 0.3, "block_dropout", 0.6, "attention_dim", 2, "linear_dim", 5));
+        try (Hstu m = (Hstu) Models.create(c, HstuTest.MARKOV); Tape t = new Tape()) {
+            Sequences s = m.sequences();
+            int u = 0;
+            while (s.length(u) < 6) u++;
+            int len = s.length(u), d = m.dim();
+            long seed = 12345;
+            Hstu.Encoded enc = m.encode(t, new int[] {u}, seed); // a recording tape: training, dropout on
+            // the masks Hstu.encode draws: the input's from the seed, block l's from seed * golden + l + 1
+            Tensor in = Norm.dropout(t, ones(len, d), 0.3f, seed).value();
+            Tensor[] block = new Tensor[m.blocks()];
+            for (int l = 0; l < block.length; l++) block[l] = Norm.dropout(t, ones(len, 3 * 5), 0.6f, seed * 0x9E3779B97F4A7C15L + l + 1).value();
+            double[] want = naiveState(m, s, u, in, block);
+            float[] got = enc.states().value().toArray();
+            for (int j = 0; j < d; j++) assertEquals(want[j], got[(len - 1) * d + j], 2e-5, "column " + j);
+        }
+    }
+
+    private static kdrec.autograd.Var ones(int rows, int cols) {
+        Tensor t = Tensor.zeros(rows, cols);
+        t.fill(1f);
+        return kdrec.autograd.Var.constant(t);
     }
 
     @Test
@@ -252,6 +295,9 @@ class HstuShapeTest {
                 }
             }
             assertTrue(max > bound / 2, "drawn over the whole range: " + max);
+            double woBound = Math.sqrt(6.0 / (3 * 9 + 12)), woMax = 0; // W_o [heads x linear_dim, d]: torch's xavier_uniform_
+            for (float v : uniform.params().get("b0.o").value().toArray()) woMax = Math.max(woMax, Math.abs(v));
+            assertTrue(woMax <= woBound && woMax > 0.95 * woBound, woMax + " against " + woBound);
             assertFalse(java.util.Arrays.equals(uniform.params().get("b0.o_bias").value().toArray(), uniform.params().get("b1.o_bias").value().toArray()),
                     "each block its own draw");
         }
