@@ -48,7 +48,7 @@ final class DeviceHstu implements AutoCloseable {
     private int b, n, rows, valid;
     private int[] len, itemPlan, positionPlan;
     private StepUploads.Staged idsUp, lenUp, atUp, itemPlanUp, positionPlanUp;
-    private boolean train;
+    private boolean train, rabZeroed;
     private long seed;
 
     DeviceHstu(Cuda cuda, Hstu host) {
@@ -266,17 +266,18 @@ final class DeviceHstu implements AutoCloseable {
 
     private static final char[] PROJECTIONS = {'u', 'v', 'q', 'k'};
 
-    /** Block l's relative-position bias table, or (rel_bias=false) a zero table: adding 0 is the CPU's leaving it out. */
+    /** Block l's relative-position bias table, or (rel_bias=false) a zero table, filled once: adding 0 is the CPU's leaving it out. */
     private DeviceBuffer rab(int l) {
         if (relBias) return param.at(offset("b" + l + ".rab"));
-        DeviceBuffer zero = buf("rab.zero", 2L * maxLen - 1);
-        cuda.fill32(zero, 2L * maxLen - 1, 0);
+        DeviceBuffer zero = buf("rab.zero", 2L * maxLen - 1); // a fixed size: the slot is never regrown
+        if (!rabZeroed) cuda.fill32(zero, 2L * maxLen - 1, 0);
+        rabZeroed = true;
         return zero;
     }
 
-    /** Where block l's bias gradient goes: the parameter's, or (rel_bias=false) a scratch table nobody reads. */
+    /** Block l's bias gradient, or null without the bias (GpuAttention.backward then skips that pass). */
     private DeviceBuffer rabGrad(int l) {
-        return relBias ? grad.at(offset("b" + l + ".rab")) : buf("rab.grad.unused", 2L * maxLen - 1);
+        return relBias ? grad.at(offset("b" + l + ".rab")) : null;
     }
 
     /** A projection's output width: U and V heads x linear_dim, Q and K heads x attention_dim. */

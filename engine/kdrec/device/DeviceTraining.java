@@ -81,7 +81,7 @@ public final class DeviceTraining implements DeviceRun {
     /**
      * The settings-level part of {@link #checkSupported}, for the CLI to call before it creates a run
      * directory: the backbone, the evaluation's top-k, and for HSTU dense Adam and the attention
-     * kernels' limits (max_len and the head width dim / heads).
+     * kernels' limits (max_len and the wider head width, TrainConfig.maxHeadWidth).
      */
     public static void checkSettings(String model, int topK, boolean lazyAdam, int maxLen, int headDim) {
         if (!model.equals("mf") && !model.equals("lightgcn") && !model.equals("hstu")) {

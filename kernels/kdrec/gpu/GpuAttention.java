@@ -80,8 +80,8 @@ public final class GpuAttention {
      * silu'(pre) for j &lt;= i, else 0 (dPre, a caller-given [b*h, n, n] scratch, is written);
      * dv[s*n+j] = sum_{i&gt;=j} maps[r,i,j] dOut[s*n+i]; dq[s*n+i] = sum_{j&lt;=i} dPre[r,i,j] k[s*n+j];
      * dk[s*n+j] = sum_{i&gt;=j} dPre[r,i,j] q[s*n+i] (dq, dk, dv OVERWRITTEN); drab[cen + j - i] += sum over
-     * r and i &gt;= j of dPre[r,i,j] (ACCUMULATED, fixed-order sums). q, k, dq, dk: [b*n, ldQk];
-     * v, dOut, dv: [b*n, ldV].
+     * r and i &gt;= j of dPre[r,i,j] (ACCUMULATED, fixed-order sums; {@code drab} null: a chain without the
+     * position bias, the pass is skipped and rabLen unchecked). q, k, dq, dk: [b*n, ldQk]; v, dOut, dv: [b*n, ldV].
      */
     public static void backward(Cuda cuda, int b, int n, int h, DeviceBuffer q, DeviceBuffer k, int ldQk, DeviceBuffer v, int ldV,
                                 DeviceBuffer pre, DeviceBuffer maps, float scale, DeviceBuffer dOut, DeviceBuffer dPre,
@@ -89,7 +89,7 @@ public final class GpuAttention {
         String kn = "GpuAttention.backward";
         checkShape(kn, b, n, h);
         int dhQk = checkWidth(kn, "ldQk", "q/k", "dhQk", ldQk, h), dhV = checkWidth(kn, "ldV", "v/dOut", "dhV", ldV, h);
-        checkRab(kn, n, rabLen);
+        if (drab != null) checkRab(kn, n, rabLen);
         checkScale(kn, scale);
         long rowsQk = (long) b * n * ldQk, rowsV = (long) b * n * ldV, mapElems = (long) b * h * n * n;
         checkBuf(kn, "q", q, rowsQk);
@@ -102,19 +102,20 @@ public final class GpuAttention {
         checkBuf(kn, "dq", dq, rowsQk);
         checkBuf(kn, "dk", dk, rowsQk);
         checkBuf(kn, "dv", dv, rowsV);
-        checkBuf(kn, "drab", drab, rabLen);
-        if ((long) b * h * n > Integer.MAX_VALUE - RAB_THREADS) {
+        if (drab != null) checkBuf(kn, "drab", drab, rabLen);
+        if (drab != null && (long) b * h * n > Integer.MAX_VALUE - RAB_THREADS) {
             throw new IllegalArgumentException(kn + ": b * h * n = " + (long) b * h * n + " exceeds 2^31 - 1 - " + RAB_THREADS
                     + " (the drab pass numbers a diagonal's entries in int)");
         }
         if (b == 0 || n == 0) return;
         // The dq pass dots over dOut/v rows and mixes k rows: the forward's widths swapped.
         boolean shR = rowTileShared(dhV, dhQk, true) <= SHARED_LIMIT, shC = colTileShared(dhQk, dhV, true) <= SHARED_LIMIT;
-        // Three launches on one stream, in order: dk/dv read the dPre the first writes, drab sums it.
+        // Three launches on one stream, in order: dk/dv read the dPre the first writes, drab sums it (without a bias: two).
         cuda.launch(cuda.kernel("kdrec_attention_backward_dq"), b * h, tiles(n), 1, TILE_THREADS, 1, 1, rowTileShared(dhV, dhQk, shR),
                 n, h, dhQk, ldQk, dhV, ldV, dOut, v, k, pre, scale, dPre, dq, shR ? 1 : 0);
         cuda.launch(cuda.kernel("kdrec_attention_backward_dkv"), b * h, tiles(n), 1, TILE_THREADS, 1, 1, colTileShared(dhQk, dhV, shC),
                 n, h, dhQk, ldQk, dhV, ldV, q, dOut, maps, dPre, dk, dv, shC ? 1 : 0);
+        if (drab == null) return;
         cuda.launch(cuda.kernel("kdrec_attention_backward_rab"), n, 1, 1, RAB_THREADS, 1, 1, RAB_SHARED,
                 b * h, n, dPre, (rabLen - 1) / 2, drab);
     }
