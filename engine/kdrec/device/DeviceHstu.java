@@ -1,7 +1,5 @@
 package kdrec.device;
 
-import java.util.List;
-import kdrec.autograd.Var;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
 import kdrec.gpu.GpuActivation;
@@ -14,8 +12,8 @@ import kdrec.gpu.GpuVec;
 import kdrec.model.Hstu;
 
 /**
- * An HSTU backbone resident on the device: every parameter in one buffer (the host's {@code Params}
- * order, each starting on a 16-byte boundary), its gradient, and one batch's forward with the
+ * An HSTU backbone resident on the device: its parameters and their gradient ({@link DeviceParamBuffer}:
+ * one buffer each, the host's order) and one batch's forward with the
  * activations its hand-written backward needs. The math is {@link Hstu#encode} op for op (the same
  * dropout masks, the same rounding of the scale-then-add and bias-then-residual steps); the sums of
  * the GEMMs, norms and attention run in another order than the CPU's, so results agree to fp32
@@ -25,8 +23,8 @@ import kdrec.model.Hstu;
  * pre-activations W x and their SiLUs (u, v: heads x linear_dim wide; q, k: heads x attention_dim), the
  * attention's pre-activation and maps (GpuAttention, scale 1 / (max_len + max_output_len); without the
  * position bias it adds a zero table, which is the CPU's leaving it out), A V and LN(A V) with
- * statistics, and the dropped-out y (the block rate); then the L2-normalised states. {@link #backward} takes the gradient of those states and runs the chain in reverse into
- * the parameters' gradient (every weight gradient a GEMM into the gradient buffer, the biases'
+ * statistics, and the dropped-out y (the block rate); then the L2-normalised states. {@link #backward}
+ * takes the gradient of those states and runs the chain in reverse into the parameters' gradient (every weight gradient a GEMM into the gradient buffer, the biases'
  * column sums as a GEMM with a ones vector, the position and item rows planned, deterministic
  * scatters). Activation buffers are named slots grown to the largest batch and reused every step; a
  * batch's host arrays go up with the step's other uploads in one copy ({@link #prepare}).
@@ -39,10 +37,8 @@ final class DeviceHstu implements AutoCloseable {
     private final int qkw, uvw;
     private final float dropout, blockDropout, scale;
     private final boolean relBias;
-    private final List<Var> vars;
-    private final long[] offsets;
-    private final long count;
-    private final DeviceBuffer param, grad;
+    private final DeviceParamBuffer params;
+    private final DeviceBuffer param, grad; // params' values and gradient, read by every kernel call
     private final UploadSlots act;
     // the staged batch (prepare) and its last forward
     private int b, n, rows, valid;
@@ -65,33 +61,10 @@ final class DeviceHstu implements AutoCloseable {
         this.blockDropout = host.blockDropout();
         this.scale = host.attentionScale();
         this.relBias = host.relBias();
-        this.vars = host.params().all();
-        this.offsets = new long[vars.size()];
-        long o = 0;
-        for (int i = 0; i < vars.size(); i++) {
-            offsets[i] = o;
-            o += (vars.get(i).value().size() + 3) / 4 * 4; // GEMM operands on float4 boundaries
-        }
-        this.count = o;
-        DeviceBuffer p = cuda.allocElements(count), g = null;
-        try {
-            g = cuda.allocElements(count);
-            cuda.fill32(p, count, 0);
-            cuda.fill32(g, count, 0);
-        } catch (RuntimeException e) {
-            p.close();
-            if (g != null) g.close();
-            throw e;
-        }
-        this.param = p;
-        this.grad = g;
+        this.params = new DeviceParamBuffer(cuda, host.params());
+        this.param = params.values();
+        this.grad = params.grad();
         this.act = new UploadSlots(cuda);
-        try {
-            upload();
-        } catch (RuntimeException e) {
-            close();
-            throw e;
-        }
     }
 
     Hstu host() {
@@ -106,31 +79,13 @@ final class DeviceHstu implements AutoCloseable {
         return items;
     }
 
-    /** The parameter buffer and its gradient, {@link #parameterCount} floats each (the padding between parameters stays 0). */
-    DeviceBuffer parameters() {
-        return param;
+    /** The parameters and their gradient on the device. */
+    DeviceParamBuffer params() {
+        return params;
     }
 
-    DeviceBuffer parameterGrad() {
-        return grad;
-    }
-
-    long parameterCount() {
-        return count;
-    }
-
-    /** Element offset of host parameter {@code name} in {@link #parameters()}. */
-    long offset(String name) {
-        for (int i = 0; i < vars.size(); i++) if (vars.get(i).name().equals(name)) return offsets[i];
-        throw new IllegalArgumentException("DeviceHstu: no parameter " + name);
-    }
-
-    List<Var> hostParameters() {
-        return vars;
-    }
-
-    long offset(int i) {
-        return offsets[i];
+    private long offset(String name) {
+        return params.offset(name);
     }
 
     /** The item table (items x d, raw) and its gradient. */
@@ -140,10 +95,6 @@ final class DeviceHstu implements AutoCloseable {
 
     DeviceBuffer itemGrad() {
         return grad.at(offset("item"));
-    }
-
-    void zeroGrad() {
-        cuda.fill32(grad, count, 0);
     }
 
     /** Rows of the last forward (b * n) and its padded length. */
@@ -391,41 +342,12 @@ final class DeviceHstu implements AutoCloseable {
         return o;
     }
 
-    /** Copies the host model's parameters to the device. */
-    void upload() {
-        for (int i = 0; i < vars.size(); i++) {
-            var t = vars.get(i).value();
-            cuda.upload(t.data(), 0, param.at(offsets[i]), t.size() * 4);
-        }
-    }
-
-    /** Copies the device's parameters into the host model. */
-    void download() {
-        for (int i = 0; i < vars.size(); i++) {
-            var t = vars.get(i).value();
-            cuda.download(param.at(offsets[i]), t.data(), 0, t.size() * 4);
-        }
-    }
-
-    /** The parameters' gradient in the host's layout, one array per parameter (for tests). */
-    float[][] downloadGradient() {
-        float[][] out = new float[vars.size()][];
-        for (int i = 0; i < vars.size(); i++) {
-            out[i] = cuda.downloadFloats(grad.at(offsets[i]), Math.toIntExact(vars.get(i).value().size()));
-        }
-        return out;
-    }
-
     @Override
     public void close() {
         try {
             act.close();
         } finally {
-            try {
-                param.close();
-            } finally {
-                grad.close();
-            }
+            params.close();
         }
     }
 }

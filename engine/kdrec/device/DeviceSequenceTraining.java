@@ -66,7 +66,8 @@ public final class DeviceSequenceTraining implements DeviceRun {
         DeviceTerm t = null;
         try {
             m = new DeviceHstu(cuda, student);
-            a = new DeviceAdam(cuda, hostAdam, m.hostParameters(), offsets(m), m.parameterCount(), m.parameters(), m.parameterGrad());
+            DeviceParamBuffer p = m.params();
+            a = new DeviceAdam(cuda, hostAdam, p.hostParameters(), p.offsets(), p.count(), p.values(), p.grad());
             l = new DeviceSequenceLoss(cuda, loss, m);
             if (objective instanceof DeviceObjective o) {
                 v = DeviceModel.finalEmbeddingsOf(cuda, student);
@@ -83,12 +84,6 @@ public final class DeviceSequenceTraining implements DeviceRun {
         this.deviceLoss = l;
         this.view = v;
         this.kd = t;
-    }
-
-    private static long[] offsets(DeviceHstu m) {
-        long[] o = new long[m.hostParameters().size()];
-        for (int i = 0; i < o.length; i++) o[i] = m.offset(i);
-        return o;
     }
 
     /** The device side of an HSTU run; refuses what it does not run, before any CUDA call. */
@@ -177,7 +172,7 @@ public final class DeviceSequenceTraining implements DeviceRun {
         uploads.flush();
         int m = t.count(), b = users.length;
         DeviceBuffer perRow = slots.reserve("step.losses", (long) m + nk);
-        model.zeroGrad();
+        model.params().zeroGrad();
         DeviceBuffer states = model.forward(true, seed);
         DeviceBuffer dStates = slots.reserve("states.grad", (long) model.rows() * d);
         deviceLoss.run(states, dStates, perRow);
@@ -239,12 +234,12 @@ public final class DeviceSequenceTraining implements DeviceRun {
 
     /** The parameters' gradient, one array per host parameter (for tests). */
     float[][] downloadGradient() {
-        return model.downloadGradient();
+        return model.params().downloadGradient();
     }
 
     @Override
     public void download(boolean withOptimiser) {
-        model.download();
+        model.params().download();
         hostBehind = false;
         if (withOptimiser) adam.download();
     }
