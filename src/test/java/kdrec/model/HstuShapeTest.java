@@ -325,4 +325,29 @@ class HstuShapeTest {
         Map<String, Object> mf = new LinkedHashMap<>(TrainConfig.defaults().toMap());
         assertEquals(mf, TrainConfig.withKeysAddedLater(mf), "nothing is added to an mf run");
     }
+
+    @Test
+    void shapeBoundsAreCheckedAtTheirEdges() {
+        Hstu.Shape least = new Hstu.Shape(1, 1, 1, 1, 1, 1, 0, 0f, 0f, false, false); // every bound at its smallest
+        assertEquals(1, least.dim());
+        Object[][] bad = {
+            {new int[] {0, 1, 1, 1, 1, 1, 0}, "dim must be positive"},
+            {new int[] {1, 0, 1, 1, 1, 1, 0}, "blocks must be >= 1"},
+            {new int[] {1, 1, 0, 1, 1, 1, 0}, "heads must be >= 1"},
+            {new int[] {1, 1, 1, 0, 1, 1, 0}, "attention_dim and linear_dim must be >= 1"},
+            {new int[] {1, 1, 1, 1, 0, 1, 0}, "attention_dim and linear_dim must be >= 1"},
+            {new int[] {1, 1, 1, 1, 1, 0, 0}, "max_len must be >= 1"},
+            {new int[] {1, 1, 1, 1, 1, 1, -1}, "max_output_len must be >= 0"},
+        };
+        for (Object[] b : bad) {
+            int[] v = (int[]) b[0];
+            var e = assertThrows(IllegalArgumentException.class, () -> new Hstu.Shape(v[0], v[1], v[2], v[3], v[4], v[5], v[6], 0f, 0f, true, false));
+            assertTrue(e.getMessage().contains((String) b[1]), e.getMessage());
+        }
+        for (float[] rates : new float[][] {{1f, 0f}, {0f, 1f}, {-0.1f, 0f}, {Float.NaN, 0f}}) {
+            assertThrows(IllegalArgumentException.class, () -> new Hstu.Shape(4, 1, 1, 4, 4, 8, 0, rates[0], rates[1], true, false), java.util.Arrays.toString(rates));
+        }
+        assertEquals(new Hstu.Shape(6, 2, 3, 2, 2, 5, 0, 0.1f, 0.1f, true, false), Hstu.Shape.of(6, 2, 3, 5, 0.1f));
+        assertThrows(IllegalArgumentException.class, () -> Hstu.Shape.of(6, 2, 4, 5, 0.1f), "4 heads do not divide 6");
+    }
 }
