@@ -65,6 +65,12 @@ class AttentionGpuTest extends GpuLeakChecked {
         return g;
     }
 
+    /** The element before a view [off, off + len) of {@code buf} and the two after it still hold their initial values, rand(seed, off + len + 2). */
+    private void assertNeighboursKept(DeviceBuffer buf, int off, int len, long seed, String what) {
+        float[] all = cuda.downloadFloats(buf, off + len + 2), init = rand(seed, off + len + 2);
+        assertBits(new float[] {init[off - 1], init[off + len], init[off + len + 1]}, new float[] {all[off - 1], all[off + len], all[off + len + 1]}, what);
+    }
+
     private float[] down(DeviceBuffer buf, int off, int len) {
         float[] all = cuda.downloadFloats(buf, off + len);
         return java.util.Arrays.copyOfRange(all, off, off + len);
@@ -118,19 +124,19 @@ class AttentionGpuTest extends GpuLeakChecked {
                 float[] wantDrab2 = drab1.clone();
                 for (int e = 0; e < rabLen; e++) wantDrab2[e] += drab1[e] - drab0[e];
                 GpuAssert.assertClose(wantDrab2, down(gdrab, o, rabLen), what + ": drab accumulated twice");
+                // a chain without the position bias: no drab (its pass skipped, rabLen unchecked), the rest unchanged
+                float[] drab2 = down(gdrab, o, rabLen);
+                GpuAttention.backward(cuda, b, n, h, gq.at(o), gk.at(o), ldQk, gv.at(o), ldV, gPre.at(o), gMaps.at(o), scale, gdOut.at(o),
+                        gdPre.at(o), gdq.at(o), gdk.at(o), gdv.at(o), null, 0);
+                assertBits(dq, down(gdq, o, rows), what + ": dq without drab");
+                assertBits(dk, down(gdk, o, rows), what + ": dk without drab");
+                assertBits(dv, down(gdv, o, rowsV), what + ": dv without drab");
+                assertBits(drab2, down(gdrab, o, rabLen), what + ": drab untouched when not asked for");
                 // Nothing outside the views was written (the element before and the two after each one).
-                float[] outAll = cuda.downloadFloats(gOut, o + rowsV + 2), outInit = rand(seed + 12, o + rowsV + 2);
-                assertBits(new float[] {outInit[o - 1], outInit[o + rowsV], outInit[o + rowsV + 1]},
-                        new float[] {outAll[o - 1], outAll[o + rowsV], outAll[o + rowsV + 1]}, what + ": out's neighbours");
-                float[] dqAll = cuda.downloadFloats(gdq, o + rows + 2), dqInit = rand(seed + 15, o + rows + 2);
-                assertBits(new float[] {dqInit[o - 1], dqInit[o + rows], dqInit[o + rows + 1]},
-                        new float[] {dqAll[o - 1], dqAll[o + rows], dqAll[o + rows + 1]}, what + ": dq's neighbours");
-                float[] dvAll = cuda.downloadFloats(gdv, o + rowsV + 2), dvInit = rand(seed + 17, o + rowsV + 2);
-                assertBits(new float[] {dvInit[o - 1], dvInit[o + rowsV], dvInit[o + rowsV + 1]},
-                        new float[] {dvAll[o - 1], dvAll[o + rowsV], dvAll[o + rowsV + 1]}, what + ": dv's neighbours");
-                float[] dPreAll = cuda.downloadFloats(gdPre, o + mapElems + 2), dPreInit = rand(seed + 14, o + mapElems + 2);
-                assertBits(new float[] {dPreInit[o - 1], dPreInit[o + mapElems], dPreInit[o + mapElems + 1]},
-                        new float[] {dPreAll[o - 1], dPreAll[o + mapElems], dPreAll[o + mapElems + 1]}, what + ": dPre's neighbours");
+                assertNeighboursKept(gOut, o, rowsV, seed + 12, what + ": out's neighbours");
+                assertNeighboursKept(gdq, o, rows, seed + 15, what + ": dq's neighbours");
+                assertNeighboursKept(gdv, o, rowsV, seed + 17, what + ": dv's neighbours");
+                assertNeighboursKept(gdPre, o, mapElems, seed + 14, what + ": dPre's neighbours");
             }
         }
     }
