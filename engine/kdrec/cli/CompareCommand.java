@@ -34,10 +34,6 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-
-
-
-
     @Option(names = "--methods", split = ",", paramLabel = "M1,M2,...", hideParamSyntax = true,
             description = "Methods to compare (default: all): ${sys:kdrec.kdMethods}. METHOD@LABEL adds a variant with its own row"
                     + " and run folder, set by --set METHOD@LABEL.KEY=VALUE (e.g. freqd,freqd@exp).")
@@ -52,9 +48,6 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--ours", description = "The method whose gain over the best other KD baseline is reported (default: rcekd when compared).")
     String ours;
 
-
-
-
     @Option(names = "--set", description = "Override one setting, KEY=VALUE (repeatable); see above for who gets it.", paramLabel = "KEY=VALUE")
     List<String> sets = List.of();
 
@@ -66,7 +59,6 @@ final class CompareCommand implements Callable<Integer> {
 
     @Option(names = "--overwrite", description = "Delete the comparison in --out and start over.")
     boolean overwrite;
-
 
     static final String DEFAULT_OURS = "rcekd";
 

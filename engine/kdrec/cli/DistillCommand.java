@@ -35,18 +35,11 @@ final class DistillCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-
-
-
-
     @Option(names = "--method", required = true, description = "KD method: ${sys:kdrec.kdMethods}.")
     String method;
 
-
     @Option(names = "--lambda", description = "Weight of the KD term (default: the method's).")
     Double lambda;
-
-
 
     @Option(names = "--seed", description = "Random seed (default 0).")
     Long seed;
@@ -65,7 +58,6 @@ final class DistillCommand implements Callable<Integer> {
 
     @Option(names = "--overwrite", description = "Replace an existing run in --out.")
     boolean overwrite;
-
 
     @Override
     public Integer call() throws Exception {
