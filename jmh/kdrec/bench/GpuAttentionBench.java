@@ -10,7 +10,8 @@ import kdrec.gpu.GpuAttention;
 /**
  * HSTU's pointwise attention on the GPU (GpuAttention: qk + relative bias, SiLU, 1/n, causal mask, A.V;
  * and its backward to q, k, v and the bias table), on the shapes bench/torch_gpu_attention.py runs in
- * PyTorch so the two compare line by line: 128 sequences of n = 50 and 200, 1 and 2 heads, d = 64;
+ * PyTorch so the two compare line by line: 128 sequences of n = 50 and 200, 1 and 2 heads, d = 64, and the
+ * reference's CiteULike teacher block (n = 110, 4 heads, q/k rows 32 wide, v rows 64);
  * inputs uniform in [-1, 1) (seeded), the bias table 2n - 1 long. Each timed iteration ends with a
  * synchronize; medians over the iterations after warm-up.
  *
@@ -21,8 +22,11 @@ import kdrec.gpu.GpuAttention;
  * after d where the widths differ), or one {@code kdrec attention n/a} line when there is no GPU.
  */
 public final class GpuAttentionBench {
-    /** {b, n, h, d}. */
-    static final int[][] SHAPES = {{128, 50, 1, 64}, {128, 50, 2, 64}, {128, 200, 1, 64}, {128, 200, 2, 64}};
+    /**
+     * {b, n, h, d[, ldV]}; the last is the RCE-KD code's CiteULike teacher block (its 128-user batch padded to
+     * max_len + max_output_len = 110, 4 heads, Q/K 8 and U/V 16 per head).
+     */
+    static final int[][] SHAPES = {{128, 50, 1, 64}, {128, 50, 2, 64}, {128, 200, 1, 64}, {128, 200, 2, 64}, {128, 110, 4, 32, 64}};
 
     public static void main(String[] args) {
         int iters = args.length > 0 ? Integer.parseInt(args[0]) : 20;
