@@ -75,8 +75,21 @@ public final class Hstu implements Recommender {
             }
             if (maxLen < 1) throw new IllegalArgumentException("hstu: max_len must be >= 1, got " + maxLen);
             if (maxOutputLen < 0) throw new IllegalArgumentException("hstu: max_output_len must be >= 0, got " + maxOutputLen);
+            checkPaddedLength(maxLen, maxOutputLen);
             if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("hstu: dropout must be in [0, 1), got " + dropout);
             if (!(blockDropout >= 0f && blockDropout < 1f)) throw new IllegalArgumentException("hstu: block_dropout must be in [0, 1), got " + blockDropout);
+        }
+
+        /** The longest padded sequence, max_len + max_output_len: the position table has that many rows. */
+        public static final int MAX_PADDED_LEN = 1 << 20;
+
+        /** Refuses a padded length (max_len + max_output_len) past {@link #MAX_PADDED_LEN}, naming the key that makes it so. */
+        public static void checkPaddedLength(int maxLen, int maxOutputLen) {
+            if (maxLen > MAX_PADDED_LEN) throw new IllegalArgumentException("max_len must be <= " + MAX_PADDED_LEN + ", got " + maxLen);
+            if ((long) maxLen + maxOutputLen > MAX_PADDED_LEN) {
+                throw new IllegalArgumentException("max_output_len must keep max_len + max_output_len <= " + MAX_PADDED_LEN + ", got " + maxOutputLen
+                        + " (max_len " + maxLen + ")");
+            }
         }
 
         /** Both per-head widths d / heads and one dropout rate for input and blocks (kdrec's defaults). */

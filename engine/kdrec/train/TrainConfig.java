@@ -27,8 +27,6 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
     public static final List<String> KEYS = List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr",
             "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k", "blocks", "heads", "attention_dim", "linear_dim", "max_len",
             "max_output_len", "loss", "negatives", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init", "test_history");
-    /** The longest padded HSTU sequence, max_len + max_output_len (the position table has that many rows). */
-    public static final int MAX_PADDED_LEN = 1 << 20;
     /** HSTU's W_o bias init: zero (kdrec's default) or uniform (torch's nn.Linear default, as the reference). */
     public static final List<String> O_BIAS_INITS = List.of("zero", "uniform");
     /**
@@ -65,10 +63,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (attentionDim < 0) throw new IllegalArgumentException("attention_dim must be a positive integer or auto, got " + attentionDim);
         if (linearDim < 0) throw new IllegalArgumentException("linear_dim must be a positive integer or auto, got " + linearDim);
         positive("max_len", maxLen);
-        if (maxOutputLen < 0 || (long) maxLen + maxOutputLen > MAX_PADDED_LEN) {
-            throw new IllegalArgumentException("max_output_len must be >= 0 with max_len + max_output_len <= " + MAX_PADDED_LEN + ", got " + maxOutputLen
-                    + " (max_len " + maxLen + ")");
-        }
+        if (maxOutputLen < 0) throw new IllegalArgumentException("max_output_len must be >= 0, got " + maxOutputLen);
         if (!O_BIAS_INITS.contains(oBiasInit)) throw new IllegalArgumentException("o_bias_init must be one of " + O_BIAS_INITS + ", got '" + oBiasInit + "'");
         positive("negatives", negatives);
         if (!(temperature > 0f) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be a positive number, got " + temperature);
@@ -88,6 +83,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (!seq && !testHistory.equals("train")) {
             throw new IllegalArgumentException("test_history " + testHistory + " is for sequential models (hstu); model " + model + " ranks from its embeddings");
         }
+        if (seq) kdrec.model.Hstu.Shape.checkPaddedLength(maxLen, maxOutputLen);
         if (seq && (attentionDim == AUTO_WIDTH || linearDim == AUTO_WIDTH) && dim % heads != 0) {
             throw new IllegalArgumentException("heads (" + heads + ") must divide dim (" + dim + ") where attention_dim or linear_dim is auto (dim / heads)");
         }
@@ -124,7 +120,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
      * did: a run's config.yaml without them resumes as if it said so ({@link #withKeysAddedLater}).
      */
     static final Map<String, Object> HSTU_KEYS_ADDED_LATER = Map.of("attention_dim", AUTO, "linear_dim", AUTO, "max_output_len", 0,
-            "block_dropout", AUTO, "rel_bias", true, "o_bias_init", "zero");
+            "block_dropout", AUTO, "rel_bias", true, "o_bias_init", "zero", "test_history", "train");
 
     /**
      * {@code config} (a run's config.yaml as read) with every map in it that describes an HSTU model

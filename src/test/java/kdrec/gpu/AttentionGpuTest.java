@@ -126,8 +126,14 @@ class AttentionGpuTest extends GpuLeakChecked {
                 GpuAssert.assertClose(wantDrab2, down(gdrab, o, rabLen), what + ": drab accumulated twice");
                 // a chain without the position bias: no drab (its pass skipped, rabLen unchecked), the rest unchanged
                 float[] drab2 = down(gdrab, o, rabLen);
+                int nanBits = Float.floatToRawIntBits(Float.NaN); // the outputs poisoned first, so a pass that does not run shows
+                cuda.fill32(gdPre.at(o), mapElems, nanBits);
+                cuda.fill32(gdq.at(o), rows, nanBits);
+                cuda.fill32(gdk.at(o), rows, nanBits);
+                cuda.fill32(gdv.at(o), rowsV, nanBits);
                 GpuAttention.backward(cuda, b, n, h, gq.at(o), gk.at(o), ldQk, gv.at(o), ldV, gPre.at(o), gMaps.at(o), scale, gdOut.at(o),
                         gdPre.at(o), gdq.at(o), gdk.at(o), gdv.at(o), null, 0);
+                assertBits(dPre, down(gdPre, o, mapElems), what + ": dPre without drab");
                 assertBits(dq, down(gdq, o, rows), what + ": dq without drab");
                 assertBits(dk, down(gdk, o, rows), what + ": dk without drab");
                 assertBits(dv, down(gdv, o, rowsV), what + ": dv without drab");
@@ -135,6 +141,8 @@ class AttentionGpuTest extends GpuLeakChecked {
                 // Nothing outside the views was written (the element before and the two after each one).
                 assertNeighboursKept(gOut, o, rowsV, seed + 12, what + ": out's neighbours");
                 assertNeighboursKept(gdq, o, rows, seed + 15, what + ": dq's neighbours");
+                assertNeighboursKept(gdk, o, rows, seed + 16, what + ": dk's neighbours");
+                assertNeighboursKept(gdrab, o, rabLen, seed + 18, what + ": drab's neighbours");
                 assertNeighboursKept(gdv, o, rowsV, seed + 17, what + ": dv's neighbours");
                 assertNeighboursKept(gdPre, o, mapElems, seed + 14, what + ": dPre's neighbours");
             }

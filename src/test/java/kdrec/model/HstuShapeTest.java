@@ -187,7 +187,8 @@ class HstuShapeTest {
             {"block_dropout", "none", "block_dropout must be a number"},
             {"heads", "5", "heads (5) must divide dim (12) where attention_dim or linear_dim is auto"},
             {"max_output_len", "-1", "max_output_len must be >= 0"},
-            {"max_output_len", "2000000", "max_output_len must be >= 0 with max_len + max_output_len <= 1048576, got 2000000 (max_len 12)"},
+            {"max_output_len", "2000000", "max_output_len must keep max_len + max_output_len <= 1048576, got 2000000 (max_len 12)"},
+            {"max_len", "2000000", "max_len must be <= 1048576, got 2000000"},
             {"rel_bias", "sometimes", "rel_bias must be true or false"},
             {"o_bias_init", "normal", "o_bias_init must be one of [zero, uniform]"},
         };
@@ -307,13 +308,18 @@ class HstuShapeTest {
     void aRunMadeBeforeTheNewKeysResumesAsItRan() throws Exception {
         Map<String, Object> now = new LinkedHashMap<>(hstu(Map.of()).toMap());
         Map<String, Object> before = new LinkedHashMap<>(now);
-        for (String k : new String[] {"attention_dim", "linear_dim", "max_output_len", "block_dropout", "rel_bias", "o_bias_init"}) assertTrue(before.remove(k) != null, k);
+        // HSTU's first runs had none of these (test_history came a little later)
+        for (String k : new String[] {"attention_dim", "linear_dim", "max_output_len", "block_dropout", "rel_bias", "o_bias_init", "test_history"}) {
+            assertTrue(before.remove(k) != null, k);
+        }
         Map<String, Object> comparison = new LinkedHashMap<>(Map.of("methods", List.of("scratch"), "student", before)); // a compare's top config nests it
         for (var c : List.of(before, comparison)) {
             Path run = dir.resolve("old" + c.size());
             Files.createDirectories(run);
             kdrec.train.RunConfig.writeConfig(run.resolve(kdrec.train.RunDir.CONFIG_FILE), c);
             Map<String, Object> wanted = c == before ? now : new LinkedHashMap<>(Map.of("methods", List.of("scratch"), "student", now));
+            assertEquals(null, kdrec.train.RunConfig.differences(run.resolve(kdrec.train.RunDir.CONFIG_FILE), wanted),
+                    "a comparison's check of its runs agrees"); // what compare --resume asks of each run
             try (kdrec.train.RunDir r = kdrec.train.RunDir.open(dir, run.getFileName().toString(), wanted, false, null)) {
                 assertTrue(r.resumed(), "resumes with the values it ran with");
             }
@@ -338,13 +344,15 @@ class HstuShapeTest {
             {new int[] {1, 1, 1, 1, 0, 1, 0}, "attention_dim and linear_dim must be >= 1"},
             {new int[] {1, 1, 1, 1, 1, 0, 0}, "max_len must be >= 1"},
             {new int[] {1, 1, 1, 1, 1, 1, -1}, "max_output_len must be >= 0"},
+            {new int[] {1, 1, 1, 1, 1, 1 << 20, 1}, "max_output_len must keep max_len + max_output_len <= 1048576"},
+            {new int[] {1, 1, 1, 1, 1, Integer.MAX_VALUE, Integer.MAX_VALUE}, "max_len must be <= 1048576"},
         };
         for (Object[] b : bad) {
             int[] v = (int[]) b[0];
             var e = assertThrows(IllegalArgumentException.class, () -> new Hstu.Shape(v[0], v[1], v[2], v[3], v[4], v[5], v[6], 0f, 0f, true, false));
             assertTrue(e.getMessage().contains((String) b[1]), e.getMessage());
         }
-        for (float[] rates : new float[][] {{1f, 0f}, {0f, 1f}, {-0.1f, 0f}, {Float.NaN, 0f}}) {
+        for (float[] rates : new float[][] {{1f, 0f}, {0f, 1f}, {-0.1f, 0f}, {Float.NaN, 0f}, {0f, -0.1f}, {0f, Float.NaN}}) {
             assertThrows(IllegalArgumentException.class, () -> new Hstu.Shape(4, 1, 1, 4, 4, 8, 0, rates[0], rates[1], true, false), java.util.Arrays.toString(rates));
         }
         assertEquals(new Hstu.Shape(6, 2, 3, 2, 2, 5, 0, 0.1f, 0.1f, true, false), Hstu.Shape.of(6, 2, 3, 5, 0.1f));
