@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import kdrec.autograd.Var;
-import kdrec.model.Hstu;
+import kdrec.model.HstuShape;
 import kdrec.model.LightGcn;
 import kdrec.model.MatrixFactorization;
 import kdrec.model.Recommender;
@@ -66,7 +66,7 @@ public final class Checkpoints {
                 // max_output_len and rel_bias: absent before they were settings (0 and true then)
                 int maxOutputLen = c.metadata().containsKey("model.max_output_len") ? integer(file, c, "model.max_output_len", 0) : 0;
                 boolean relBias = !c.metadata().containsKey("model.rel_bias") || flag(file, c, "model.rel_bias");
-                Hstu.Shape shape = new Hstu.Shape(dim, positive(file, c, "model.blocks"), heads,
+                HstuShape shape = new HstuShape(dim, positive(file, c, "model.blocks"), heads,
                         widths ? positive(file, c, "model.attention_dim") : dim / heads, widths ? positive(file, c, "model.linear_dim") : dim / heads,
                         positive(file, c, "model.max_len"), maxOutputLen, dropout, rate(file, c, "model.block_dropout", dropout), relBias, false);
                 yield Models.hstu(data, shape, history, 0);

@@ -5,6 +5,7 @@ import kdrec.loss.BaseLoss;
 import kdrec.loss.Bpr;
 import kdrec.loss.SequenceLoss;
 import kdrec.model.Hstu;
+import kdrec.model.HstuShape;
 import kdrec.model.LightGcn;
 import kdrec.model.MatrixFactorization;
 import kdrec.model.Recommender;
@@ -23,7 +24,7 @@ public final class Models {
     }
 
     /** HSTU over the data's train sequences; test ranked from train (+ valid with testHistory "train_valid"). */
-    static Hstu hstu(TrainData data, Hstu.Shape shape, String testHistory, long seed) {
+    static Hstu hstu(TrainData data, HstuShape shape, String testHistory, long seed) {
         int maxLen = shape.maxLen();
         Sequences train = Sequences.of(data.dataset().train(), maxLen);
         Sequences test = switch (testHistory) {

@@ -83,7 +83,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (!seq && !testHistory.equals("train")) {
             throw new IllegalArgumentException("test_history " + testHistory + " is for sequential models (hstu); model " + model + " ranks from its embeddings");
         }
-        if (seq) kdrec.model.Hstu.Shape.checkPaddedLength(maxLen, maxOutputLen);
+        if (seq) kdrec.model.HstuShape.checkPaddedLength(maxLen, maxOutputLen);
         if (seq && (attentionDim == AUTO_WIDTH || linearDim == AUTO_WIDTH) && dim % heads != 0) {
             throw new IllegalArgumentException("heads (" + heads + ") must divide dim (" + dim + ") where attention_dim or linear_dim is auto (dim / heads)");
         }
@@ -110,8 +110,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
     }
 
     /** The HSTU architecture these settings name, "auto" resolved. */
-    public kdrec.model.Hstu.Shape hstuShape() {
-        return new kdrec.model.Hstu.Shape(dim, blocks, heads, attentionWidth(), linearWidth(), maxLen, maxOutputLen, dropout, blockDropoutRate(),
+    public kdrec.model.HstuShape hstuShape() {
+        return new kdrec.model.HstuShape(dim, blocks, heads, attentionWidth(), linearWidth(), maxLen, maxOutputLen, dropout, blockDropoutRate(),
                 relBias, oBiasInit.equals("uniform"));
     }
 

@@ -58,7 +58,7 @@ class SettingsTest {
         assertEquals(8, own.blocks());
         // the preset's per-head widths (Q/K 16, U/V 16) are given, so its 4 heads need not divide the user's dim
         TrainConfig wide = Settings.resolve("gowalla", null, Map.of("model", "hstu", "dim", 30), List.of());
-        assertEquals(new kdrec.model.Hstu.Shape(30, 8, 4, 16, 16, 100, 10, 0.5f, 0.5f, false, true), wide.hstuShape());
+        assertEquals(new kdrec.model.HstuShape(30, 8, 4, 16, 16, 100, 10, 0.5f, 0.5f, false, true), wide.hstuShape());
         e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve("gowalla", null, Map.of("model", "hstu", "dim", 30), List.of("linear_dim=auto")));
         assertTrue(e.getMessage().contains("--preset gowalla") && e.getMessage().contains("heads (4) must divide dim (30)"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve("gowalla", null, Map.of(), List.of("dimension=3")));

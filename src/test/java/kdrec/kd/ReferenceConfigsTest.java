@@ -33,7 +33,7 @@ class ReferenceConfigsTest {
         assertEquals(1024, hstu.negatives());
         assertEquals(0.05f, hstu.temperature());
         assertEquals(0.5f, hstu.dropout());
-        assertEquals(new kdrec.model.Hstu.Shape(32, 1, 1, 16, 16, 100, 10, 0.5f, 0.5f, false, true), hstu.hstuShape(), "base_config.yaml's student, per-head widths and both rates");
+        assertEquals(new kdrec.model.HstuShape(32, 1, 1, 16, 16, 100, 10, 0.5f, 0.5f, false, true), hstu.hstuShape(), "base_config.yaml's student, per-head widths and both rates");
         assertEquals(128, hstu.batchSize(), "a sequence batch: the reference's 128 users");
         TrainConfig yelp = Distillation.studentConfig("yelp", Map.of("model", "hstu", "dim", 16));
         assertEquals(16, yelp.dim(), "--dim wins");
@@ -46,8 +46,8 @@ class ReferenceConfigsTest {
         TrainConfig cite = Distillation.studentConfig("citeulike", Map.of("model", "hstu"));
         assertEquals(64, cite.dim());
         assertEquals(512, cite.negatives());
-        assertEquals(new kdrec.model.Hstu.Shape(64, 1, 2, 8, 16, 100, 10, 0.5f, 0.5f, false, true), cite.hstuShape(), "Q/K 2 x 8, U/V 2 x 16 on a 64-wide student");
-        assertEquals(new kdrec.model.Hstu.Shape(64, 8, 4, 8, 16, 100, 10, 0.5f, 0.5f, false, true),
+        assertEquals(new kdrec.model.HstuShape(64, 1, 2, 8, 16, 100, 10, 0.5f, 0.5f, false, true), cite.hstuShape(), "Q/K 2 x 8, U/V 2 x 16 on a 64-wide student");
+        assertEquals(new kdrec.model.HstuShape(64, 8, 4, 8, 16, 100, 10, 0.5f, 0.5f, false, true),
                 TrainConfig.defaults().with(ReferenceConfigs.teacher("citeulike", "hstu")).with(Map.of("model", "hstu")).hstuShape(), "the teacher row");
 
         // --set keys count with the options: heads 3 makes dim 15 valid though the preset's heads (2) would not

@@ -172,7 +172,7 @@ class HstuShapeTest {
         assertEquals(16, fixed.with(Map.of("dim", 64)).linearWidth());
         assertEquals(0.7f, fixed.with(Map.of("dropout", 0.2)).blockDropoutRate());
         assertEquals(fixed, TrainConfig.defaults().with(fixed.toMap()), "toMap/with round trip");
-        assertEquals(new Hstu.Shape(32, 2, 4, 16, 8, 12, 0, 0.1f, 0.7f, true, false), fixed.hstuShape());
+        assertEquals(new HstuShape(32, 2, 4, 16, 8, 12, 0, 0.1f, 0.7f, true, false), fixed.hstuShape());
         assertFalse(TrainConfig.defaults().toMap().containsKey("attention_dim"), "mf configs do not record HSTU keys");
         assertEquals(List.of(0, true, "zero"), List.of(c.maxOutputLen(), c.relBias(), c.oBiasInit()), "kdrec's defaults");
         TrainConfig reference = c.with(Map.of("max_output_len", 10, "rel_bias", "false", "o_bias_init", "Uniform"));
@@ -334,7 +334,7 @@ class HstuShapeTest {
 
     @Test
     void shapeBoundsAreCheckedAtTheirEdges() {
-        Hstu.Shape least = new Hstu.Shape(1, 1, 1, 1, 1, 1, 0, 0f, 0f, false, false); // every bound at its smallest
+        HstuShape least = new HstuShape(1, 1, 1, 1, 1, 1, 0, 0f, 0f, false, false); // every bound at its smallest
         assertEquals(1, least.dim());
         Object[][] bad = {
             {new int[] {0, 1, 1, 1, 1, 1, 0}, "dim must be positive"},
@@ -349,13 +349,13 @@ class HstuShapeTest {
         };
         for (Object[] b : bad) {
             int[] v = (int[]) b[0];
-            var e = assertThrows(IllegalArgumentException.class, () -> new Hstu.Shape(v[0], v[1], v[2], v[3], v[4], v[5], v[6], 0f, 0f, true, false));
+            var e = assertThrows(IllegalArgumentException.class, () -> new HstuShape(v[0], v[1], v[2], v[3], v[4], v[5], v[6], 0f, 0f, true, false));
             assertTrue(e.getMessage().contains((String) b[1]), e.getMessage());
         }
         for (float[] rates : new float[][] {{1f, 0f}, {0f, 1f}, {-0.1f, 0f}, {Float.NaN, 0f}, {0f, -0.1f}, {0f, Float.NaN}}) {
-            assertThrows(IllegalArgumentException.class, () -> new Hstu.Shape(4, 1, 1, 4, 4, 8, 0, rates[0], rates[1], true, false), java.util.Arrays.toString(rates));
+            assertThrows(IllegalArgumentException.class, () -> new HstuShape(4, 1, 1, 4, 4, 8, 0, rates[0], rates[1], true, false), java.util.Arrays.toString(rates));
         }
-        assertEquals(new Hstu.Shape(6, 2, 3, 2, 2, 5, 0, 0.1f, 0.1f, true, false), Hstu.Shape.of(6, 2, 3, 5, 0.1f));
-        assertThrows(IllegalArgumentException.class, () -> Hstu.Shape.of(6, 2, 4, 5, 0.1f), "4 heads do not divide 6");
+        assertEquals(new HstuShape(6, 2, 3, 2, 2, 5, 0, 0.1f, 0.1f, true, false), HstuShape.of(6, 2, 3, 5, 0.1f));
+        assertThrows(IllegalArgumentException.class, () -> HstuShape.of(6, 2, 4, 5, 0.1f), "4 heads do not divide 6");
     }
 }
