@@ -15,18 +15,20 @@ import kdrec.gpu.GpuAttention;
  * inputs uniform in [-1, 1) (seeded), the bias table 2n - 1 long. Each timed iteration ends with a
  * synchronize; medians over the iterations after warm-up.
  *
- * <p>Usage: {@code kdrec.bench.GpuAttentionBench [iters] [warmup] [b n h d [ldV]]} (a shape given: only
+ * <p>Usage: {@code kdrec.bench.GpuAttentionBench [iters] [warmup] [b n h d [ldV [bias]]]} (a shape given: only
  * that one, e.g. a small one for the emulated driver; d is the q/k row width h * dhQk, ldV the v row width
- * h * dhV, d when left out). Prints one line per shape,
+ * h * dhV, d when left out; bias 0 for a chain without the position bias). Prints one line per shape,
  * {@code kdrec attention b=.. n=.. h=.. d=.. median_ms=<fwd+bwd> fwd_ms=.. bwd_ms=..} (with {@code ldV=..}
- * after d where the widths differ), or one {@code kdrec attention n/a} line when there is no GPU.
+ * after d where the widths differ, {@code bias=off} without the bias), or one {@code kdrec attention n/a} line when there is no GPU.
  */
 public final class GpuAttentionBench {
     /**
-     * {b, n, h, d[, ldV]}; the last is the RCE-KD code's CiteULike teacher block (its 128-user batch padded to
-     * max_len + max_output_len = 110, 4 heads, Q/K 8 and U/V 16 per head).
+     * {b, n, h, d, ldV, bias (1/0)}; the last is the RCE-KD code's CiteULike teacher block as the code runs it
+     * (its 128-user batch padded to max_len + max_output_len = 110, 4 heads, Q/K 8 and U/V 16 per head, no
+     * position bias: DeviceHstu's zero table forward, no bias-gradient pass).
      */
-    static final int[][] SHAPES = {{128, 50, 1, 64}, {128, 50, 2, 64}, {128, 200, 1, 64}, {128, 200, 2, 64}, {128, 110, 4, 32, 64}};
+    static final int[][] SHAPES = {{128, 50, 1, 64, 64, 1}, {128, 50, 2, 64, 64, 1}, {128, 200, 1, 64, 64, 1}, {128, 200, 2, 64, 64, 1},
+        {128, 110, 4, 32, 64, 0}};
 
     public static void main(String[] args) {
         int iters = args.length > 0 ? Integer.parseInt(args[0]) : 20;
@@ -37,18 +39,18 @@ public final class GpuAttentionBench {
         }
         Cuda cuda = CudaProbe.cuda();
         int[][] shapes = args.length >= 6 ? new int[][] {{Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]),
-                Integer.parseInt(args[5]), Integer.parseInt(args.length >= 7 ? args[6] : args[5])}} : SHAPES;
-        for (int[] s : shapes) run(cuda, s[0], s[1], s[2], s[3], s.length > 4 ? s[4] : s[3], iters, warmup);
+                Integer.parseInt(args[5]), Integer.parseInt(args.length >= 7 ? args[6] : args[5]), args.length >= 8 ? Integer.parseInt(args[7]) : 1}} : SHAPES;
+        for (int[] s : shapes) run(cuda, s[0], s[1], s[2], s[3], s[4], s[5] != 0, iters, warmup);
     }
 
-    /** d: the q/k row width, ldV: the v (and out) row width. */
-    private static void run(Cuda cuda, int b, int n, int h, int d, int ldV, int iters, int warmup) {
+    /** d: the q/k row width, ldV: the v (and out) row width; without the bias a zero table goes in and no drab comes out. */
+    private static void run(Cuda cuda, int b, int n, int h, int d, int ldV, boolean bias, int iters, int warmup) {
         SplittableRandom rnd = new SplittableRandom(7);
         long rows = (long) b * n * d, rowsV = (long) b * n * ldV, maps = (long) b * h * n * n;
         int rabLen = 2 * n - 1;
         float scale = 1f / n;
         try (DeviceBuffer q = cuda.upload(uniform(rnd, rows)); DeviceBuffer k = cuda.upload(uniform(rnd, rows));
-             DeviceBuffer v = cuda.upload(uniform(rnd, rowsV)); DeviceBuffer rab = cuda.upload(uniform(rnd, rabLen));
+             DeviceBuffer v = cuda.upload(uniform(rnd, rowsV)); DeviceBuffer rab = cuda.upload(bias ? uniform(rnd, rabLen) : new float[rabLen]);
              DeviceBuffer dOut = cuda.upload(uniform(rnd, rowsV)); DeviceBuffer pre = cuda.allocElements(maps);
              DeviceBuffer a = cuda.allocElements(maps); DeviceBuffer dPre = cuda.allocElements(maps); DeviceBuffer out = cuda.allocElements(rowsV);
              DeviceBuffer dq = cuda.allocElements(rows); DeviceBuffer dk = cuda.allocElements(rows); DeviceBuffer dv = cuda.allocElements(rowsV);
@@ -61,7 +63,7 @@ public final class GpuAttentionBench {
                 GpuAttention.forward(cuda, b, n, h, q, k, d, v, ldV, rab, rabLen, scale, pre, a, out);
                 cuda.synchronize();
                 long t1 = System.nanoTime();
-                GpuAttention.backward(cuda, b, n, h, q, k, d, v, ldV, pre, a, scale, dOut, dPre, dq, dk, dv, drab, rabLen);
+                GpuAttention.backward(cuda, b, n, h, q, k, d, v, ldV, pre, a, scale, dOut, dPre, dq, dk, dv, bias ? drab : null, rabLen);
                 cuda.synchronize();
                 long t2 = System.nanoTime();
                 if (it >= 0) {
@@ -70,7 +72,7 @@ public final class GpuAttentionBench {
                     all[it] = (t2 - t0) / 1e6;
                 }
             }
-            String widths = "d=" + d + (ldV != d ? " ldV=" + ldV : "");
+            String widths = "d=" + d + (ldV != d ? " ldV=" + ldV : "") + (bias ? "" : " bias=off");
             System.out.println(String.format(Locale.ROOT, "kdrec attention b=%d n=%d h=%d %s median_ms=%.4f fwd_ms=%.4f bwd_ms=%.4f device=%s",
                     b, n, h, widths, GpuCeBench.median(all), GpuCeBench.median(fwd), GpuCeBench.median(bwd), cuda.describe()));
         }
