@@ -24,9 +24,9 @@ import kdrec.model.Hstu;
  * attention's pre-activation and maps (GpuAttention, scale 1 / (max_len + max_output_len); without the
  * position bias it adds a zero table, which is the CPU's leaving it out), A V and LN(A V) with
  * statistics, and the dropped-out y (the block rate); then the L2-normalised states. {@link #backward}
- * takes the gradient of those states and runs the chain in reverse into the parameters' gradient (every weight gradient a GEMM into the gradient buffer, the biases'
- * column sums as a GEMM with a ones vector, the position and item rows planned, deterministic
- * scatters). Activation buffers are named slots grown to the largest batch and reused every step; a
+ * takes the gradient of those states and runs the chain in reverse into the parameters' gradient
+ * (every weight gradient a GEMM into the gradient buffer, the biases' column sums as a GEMM with a
+ * ones vector, the position and item rows planned, deterministic scatters). Activation buffers are named slots grown to the largest batch and reused every step; a
  * batch's host arrays go up with the step's other uploads in one copy ({@link #prepare}).
  */
 final class DeviceHstu implements AutoCloseable {

@@ -12,8 +12,8 @@ import java.util.Map;
  * method's own row:
  * <ul>
  * <li>{@link #student}: base_config.yaml's {@code student} — LightGCN's depth; HSTU's width, heads,
- *     per-head widths, sequence length, negatives, temperature and both dropout rates. Every student run of that backbone on that
- *     dataset uses it, the scratch student's included.</li>
+ *     per-head widths, sequence length, negatives, temperature and both dropout rates. Every student
+ *     run of that backbone on that dataset uses it, the scratch student's included.</li>
  * <li>{@link #scratchStudent}: scratch.yaml's {@code student} — the scratch student's weight decay and
  *     batch (a KD run takes its own from the method's file, or from the code's command-line defaults).</li>
  * <li>{@link #teacher}: base_config.yaml's {@code teacher} and scratch.yaml's {@code teacher} — what

@@ -15,8 +15,8 @@ import kdrec.tensor.Tensor;
  * Model checkpoints: one safetensors file per model, tensors named after the parameters
  * ({@code user}, {@code item}: users x d and items x d float32; LightGCN stores its layer-0 "ego"
  * embeddings; HSTU its item, position and block tensors, b0.u ... with blocks/heads/attention_dim/
- * linear_dim/max_len/max_output_len/rel_bias/dropout/block_dropout in the metadata) and a metadata block with the model settings, the epoch, the dataset fingerprint,
- * the run config and the id maps (JSON arrays of original ids in dense-index order), so that
+ * linear_dim/max_len/max_output_len/rel_bias/dropout/block_dropout in the metadata) and a metadata
+ * block with the model settings, the epoch, the dataset fingerprint, the run config and the id maps (JSON arrays of original ids in dense-index order), so that
  * Python's safetensors or NumPy can read everything without kdrec.
  */
 public final class Checkpoints {
@@ -95,8 +95,8 @@ public final class Checkpoints {
 
     /** A dropout rate in the metadata; {@code absent} when the key is missing (null: it must be there). */
     private static float rate(Path file, Checkpoint c, String key, Float absent) {
-        String v = absent != null && !c.metadata().containsKey(key) ? null : meta(file, c, key);
-        if (v == null) return absent;
+        if (absent != null && !c.metadata().containsKey(key)) return absent;
+        String v = meta(file, c, key);
         try {
             float r = Float.parseFloat(v.trim());
             if (r >= 0f && r < 1f) return r;
