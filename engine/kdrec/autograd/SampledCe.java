@@ -1,5 +1,7 @@
 package kdrec.autograd;
 
+import java.lang.foreign.MemorySegment;
+import java.util.function.IntBinaryOperator;
 import kdrec.cpu.Mem;
 import kdrec.tensor.Backend;
 import kdrec.tensor.Shapes;
@@ -12,7 +14,8 @@ import kdrec.tensor.Tensor;
  * to -5e4). {@code loss_r = -pos + log(exp(pos) + negScale * sum exp(neg))}: negScale 1 is plain
  * sampled softmax, (items-1)/R the scaled variant (the sampled sum scaled up to the catalogue).
  * The negatives' logits are one GEMM [rows x R] instead of a per-row gather of R rows: each row
- * still sees R uniform draws, only correlated across rows.
+ * still sees R uniform draws, only correlated across rows. {@link #perRow} draws R per row instead
+ * (the RCE-KD code's sampler).
  */
 public final class SampledCe {
     private SampledCe() {}
@@ -79,5 +82,129 @@ public final class SampledCe {
             }
         });
         return out;
+    }
+
+    /**
+     * Entries per chunk of {@link #perRow}'s negatives (its working arrays hold at most this many, ~16
+     * bytes each, whatever the batch: 512 sequences x 400 positions x 2048 negatives would otherwise
+     * take gigabytes).
+     */
+    public static final int PER_ROW_CHUNK = 1 << 22;
+    private static volatile int perRowChunk = PER_ROW_CHUNK;
+
+    /** Sets the entries per chunk of {@link #perRow} and its device twin (at least 1). Intended for tests. */
+    public static void setPerRowChunk(int entries) {
+        if (entries < 1) throw new IllegalArgumentException("per-row chunk must be >= 1 entry, got " + entries);
+        perRowChunk = entries;
+    }
+
+    /**
+     * Sampled softmax CE with R negatives drawn <em>per row</em>, as the RCE-KD code's HSTU draws them
+     * for every supervised position: row r's logits are {@code <S_r, T[pos_r]>/temp} and
+     * {@code <S_r, T[negativeOf(r, j)]>/temp} for j &lt; R over the rows of {@code table} (the L2-normalised
+     * item table: normalising the table once equals the code's normalising of every gathered row),
+     * negatives equal to the row's positive dropped (the code sets them to -5e4, an exact 0 after exp),
+     * the loss as {@link #loss}. Nothing of size rows x R is kept: the ids are a pure function
+     * ({@code negativeOf}) regenerated chunk by chunk in the backward, which recomputes the negatives'
+     * dots (one more gather pass, against gigabytes of logits at the reference's largest shapes).
+     * Bit-identical for any chunk size and thread count: rows never span chunks, the table's gradient
+     * takes the negatives in entry order ({@link kdrec.cpu.RowScatter}) and then the positives in row order.
+     */
+    public static Var perRow(Tape t, Var s, Var table, int[] posIds, int negatives, IntBinaryOperator negativeOf, float temp, float negScale) {
+        return perRow(t, s, table, posIds, negatives, negativeOf, temp, negScale, perRowChunk);
+    }
+
+    static Var perRow(Tape t, Var s, Var table, int[] posIds, int negatives, IntBinaryOperator negativeOf, float temp, float negScale,
+                      int chunkEntries) {
+        String k = "per-row sampled softmax";
+        Shapes.matrix(k, s.value);
+        Shapes.matrix(k, table.value);
+        int m = s.value.rows(), d = s.value.cols(), items = table.value.rows();
+        if (table.value.cols() != d) throw Shapes.mismatch(k, "table width differs from the states'", s.value, table.value);
+        if (posIds.length != m) throw new IllegalArgumentException(k + ": " + posIds.length + " positive ids for " + m + " rows");
+        if (negatives < 1) throw new IllegalArgumentException(k + ": negatives must be >= 1, got " + negatives);
+        if (!(temp > 0f) || !(negScale > 0f)) throw new IllegalArgumentException(k + ": temperature and negScale must be > 0");
+        for (int i = 0; i < m; i++) {
+            if (posIds[i] < 0 || posIds[i] >= items) throw new IllegalArgumentException(k + ": positive id " + posIds[i] + " of row " + i + " outside [0, " + items + ")");
+        }
+        int rowsPerChunk = rowsPerChunk(negatives, chunkEntries);
+        Backend be = t.backend();
+        float inv = 1f / temp;
+        float[] pos = new float[m], loss = new float[m];
+        be.rowDot(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, pos);
+        for (int i = 0; i < m; i++) pos[i] *= inv;
+        for (int lo = 0; lo < m; lo += rowsPerChunk) {
+            NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items)
+                    .softmax(be, s.value, table.value, d, inv, pos, negScale, null, loss, new float[m]);
+        }
+        Var out = t.output("sampledCePerRow", t.needsGrad(s, table), m);
+        Mem.copyIn(loss, 0, out.value.data(), 0, m);
+        if (out.requiresGrad) t.record(() -> {
+            Tensor g = out.grad();
+            if (g == null) return;
+            MemorySegment ds = s.requiresGrad ? t.gradOf(s).data() : null, dt = table.requiresGrad ? t.gradOf(table).data() : null;
+            float[] rowScale = new float[m], gPos = new float[m], unused = new float[m];
+            for (int i = 0; i < m; i++) rowScale[i] = g.get(i) * inv;
+            for (int lo = 0; lo < m; lo += rowsPerChunk) {
+                NegativeChunk c = NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items);
+                float[] gNeg = c.softmax(be, s.value, table.value, d, inv, pos, negScale, rowScale, unused, gPos);
+                be.gatherDotBackward(c.rows(), d, s.value.data(), (long) lo * d, d, table.value.data(), 0, d, c.ptr, c.idx, gNeg,
+                        ds, (long) lo * d, d, dt, 0, d);
+            }
+            be.rowDotBackward(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, gPos, ds, 0, d, dt, 0, d);
+        });
+        return out;
+    }
+
+    /** Rows per chunk of {@link #perRow} with R negatives a row (the device twin chunks alike). */
+    public static int rowsPerChunk(int negatives) {
+        return rowsPerChunk(negatives, perRowChunk);
+    }
+
+    private static int rowsPerChunk(int negatives, int chunkEntries) {
+        return Math.max(1, chunkEntries / negatives);
+    }
+
+    /**
+     * Rows [lo, hi) of a per-row draw: each row's negatives in draw order less those equal to its positive
+     * (ptr/idx chunk-relative). Public for the device twin, which uploads them.
+     */
+    public record NegativeChunk(int lo, int[] ptr, int[] idx) {
+        public static NegativeChunk of(int lo, int hi, int[] posIds, int negatives, IntBinaryOperator negativeOf, int items) {
+            int[] ptr = new int[hi - lo + 1], idx = new int[Math.multiplyExact(hi - lo, negatives)];
+            int e = 0;
+            for (int r = lo; r < hi; r++) {
+                for (int j = 0; j < negatives; j++) {
+                    int id = negativeOf.applyAsInt(r, j);
+                    if (id < 0 || id >= items) throw new IllegalArgumentException("per-row sampled softmax: negative " + j + " of row " + r + " is " + id + ", outside [0, " + items + ")");
+                    if (id != posIds[r]) idx[e++] = id;
+                }
+                ptr[r - lo + 1] = e;
+            }
+            return new NegativeChunk(lo, ptr, idx);
+        }
+
+        public int rows() {
+            return ptr.length - 1;
+        }
+
+        /**
+         * The negatives' dots, then each row's sampled softmax against pos[lo + i] (scaled logits): writes
+         * loss[lo + i] and gPos[lo + i], returns the negatives' logit gradients, all scaled by
+         * rowScale[lo + i] (null: 1).
+         */
+        float[] softmax(Backend be, Tensor s, Tensor table, int d, float inv, float[] pos, float negScale, float[] rowScale,
+                        float[] loss, float[] gPos) {
+            int m = rows(), n = ptr[m];
+            float[] neg = new float[n];
+            be.gatherDot(m, d, s.data(), (long) lo * d, d, table.data(), 0, d, ptr, idx, neg);
+            for (int q = 0; q < n; q++) neg[q] *= inv;
+            float[] p = java.util.Arrays.copyOfRange(pos, lo, lo + m), rs = rowScale == null ? null : java.util.Arrays.copyOfRange(rowScale, lo, lo + m);
+            float[] rowLoss = new float[m], rowGPos = new float[m], gNeg = new float[n];
+            be.sampledSoftmax(m, p, ptr, neg, negScale, rs, rowLoss, rowGPos, gNeg);
+            System.arraycopy(rowLoss, 0, loss, lo, m);
+            System.arraycopy(rowGPos, 0, gPos, lo, m);
+            return gNeg;
+        }
     }
 }

@@ -1,5 +1,6 @@
 package kdrec.device;
 
+import kdrec.autograd.SampledCe;
 import kdrec.data.Sequences;
 import kdrec.gpu.Cuda;
 import kdrec.gpu.DeviceBuffer;
@@ -7,6 +8,7 @@ import kdrec.gpu.GpuEmbedding;
 import kdrec.gpu.GpuGemm;
 import kdrec.gpu.GpuLayerNorm;
 import kdrec.gpu.GpuSoftmaxCe;
+import kdrec.gpu.GpuSubsetCe;
 import kdrec.gpu.GpuVec;
 import kdrec.loss.SequenceLoss;
 import kdrec.model.Hstu;
@@ -17,7 +19,8 @@ import kdrec.model.Hstu;
  * same mean over positions). {@code sampled_softmax} / {@code scaled_softmax}: the positives' cosines
  * by a row dot, the shared negatives' by one GEMM, negatives equal to a row's positive dropped (their
  * logits set to -inf: an exact 0 in the row's sum, a 0 gradient), the sampled-softmax kernel's logit
- * gradients straight into the two backward GEMMs. {@code full_softmax}: the
+ * gradients straight into the two backward GEMMs; with negatives per position, the host's draw uploaded
+ * chunk by chunk and gathered dots instead of the GEMMs. {@code full_softmax}: the
  * streamed full-catalogue CE (GpuSoftmaxCe) against every normalised item. Either way it writes the
  * states' gradient and adds the item table's (through the L2 normalisation) to the model's gradient.
  */
@@ -26,7 +29,7 @@ final class DeviceSequenceLoss implements AutoCloseable {
     private final SequenceLoss loss;
     private final DeviceHstu model;
     private final UploadSlots slots;
-    private final boolean full;
+    private final boolean full, perPosition;
 
     DeviceSequenceLoss(Cuda cuda, SequenceLoss loss, DeviceHstu model) {
         this.cuda = cuda;
@@ -34,6 +37,7 @@ final class DeviceSequenceLoss implements AutoCloseable {
         this.model = model;
         this.slots = new UploadSlots(cuda);
         this.full = loss.name().equals("full_softmax");
+        this.perPosition = !full && loss.perPosition();
     }
 
     /** Positions whose next item is a target, of the last forward's batch: their state rows and targets. */
@@ -58,6 +62,7 @@ final class DeviceSequenceLoss implements AutoCloseable {
 
     // the staged batch
     private Targets t;
+    private long batchSeed;
     private int[] neg;
     private int collisions;
     private int[] targetPlan, negPlan;
@@ -71,10 +76,11 @@ final class DeviceSequenceLoss implements AutoCloseable {
      */
     void prepare(Targets t, long batchSeed, StepUploads up) {
         this.t = t;
+        this.batchSeed = batchSeed;
         int m = t.count();
         rowsUp = up.ints(t.rows(), m);
         targetUp = up.ints(t.items(), m);
-        if (full || m == 0) return;
+        if (full || perPosition || m == 0) return;
         neg = loss.negatives(batchSeed, model.items());
         int r = neg.length;
         int[] targets = t.items(), ptr = new int[m + 1];
@@ -114,6 +120,7 @@ final class DeviceSequenceLoss implements AutoCloseable {
         cuda.fill32(ds, (long) m * d, 0);
         float meanGrad = (float) (1.0 / m); // Arith.mean's backward
         if (full) fullSoftmax(m, d, s, ds, target, inv, meanGrad, perRow);
+        else if (perPosition) perPositionSoftmax(m, d, s, ds, target, inv, meanGrad, perRow);
         else sampledSoftmax(m, d, s, ds, target, inv, meanGrad, perRow);
         GpuEmbedding.scatterAdd(cuda, m, d, rowIdx, ds, 0, d, dStates, 0, d); // rows are distinct: one addition each
     }
@@ -159,6 +166,43 @@ final class DeviceSequenceLoss implements AutoCloseable {
             GpuEmbedding.scatterAdd(cuda, np, d, dnRaw, 0, d, model.itemGrad(), 0, d);
             GpuEmbedding.scatterAdd(cuda, pp, d, dpRaw, 0, d, model.itemGrad(), 0, d);
         }
+    }
+
+    /**
+     * Negatives drawn per position ({@link SampledCe#perRow}'s twin): the normalised table once, the
+     * positives' dots for all rows, then chunk by chunk (the CPU's chunks) the host's draw of each row's
+     * negatives uploaded as a CSR, their gathered dots, the sampled softmax and the gather-dot backward;
+     * the positives' backward last, then the normalisation's into the item gradient. The table's
+     * gradient goes through float atomics (ids repeat across rows), so its last bits may vary run to run.
+     */
+    private void perPositionSoftmax(int m, int d, DeviceBuffer s, DeviceBuffer ds, DeviceBuffer target, float inv, float meanGrad,
+                                    DeviceBuffer perRow) {
+        int items = model.items(), r = loss.negatives();
+        DeviceBuffer table = model.itemTable();
+        DeviceBuffer all = slots.reserve("items", (long) items * d), norm = slots.reserve("items.norm", items);
+        DeviceBuffer dAll = slots.reserve("items.grad", (long) items * d);
+        GpuLayerNorm.l2Rows(cuda, items, d, table, 0, d, Hstu.L2_EPS, all, 0, d, norm);
+        cuda.fill32(dAll, (long) items * d, 0);
+        DeviceBuffer pos = slots.reserve("pos.logit", m), gPos = slots.reserve("pos.grad", m), rowScale = slots.reserve("row.scale", m);
+        GpuEmbedding.rowDot(cuda, m, d, null, s, 0, d, target, all, 0, d, pos);
+        GpuVec.scale(cuda, m, inv, pos, 0, pos, 0);
+        GpuVec.fill(cuda, m, rowScale, 0, meanGrad * inv); // upstream 1/m times the logits' 1/temperature
+        long seed = batchSeed;
+        java.util.function.IntBinaryOperator draw = (row, j) -> loss.negative(seed, row, j, items);
+        int per = SampledCe.rowsPerChunk(r);
+        float negScale = loss.negScale(items);
+        for (int lo = 0; lo < m; lo += per) {
+            SampledCe.NegativeChunk c = SampledCe.NegativeChunk.of(lo, Math.min(m, lo + per), t.items(), r, draw, items);
+            int rows = c.rows(), n = c.ptr()[rows];
+            DeviceBuffer ptr = slots.ints("pp.ptr", c.ptr(), rows + 1), idx = slots.ints("pp.idx", c.idx(), n);
+            DeviceBuffer logits = slots.reserve("pp.logits", n), gNeg = slots.reserve("pp.grad", n);
+            GpuSubsetCe.gatherDot(cuda, rows, d, s, (long) lo * d, d, all, 0, d, ptr, idx, logits);
+            GpuVec.scale(cuda, n, inv, logits, 0, logits, 0);
+            GpuSoftmaxCe.sampled(cuda, rows, pos.at(lo), ptr, logits, negScale, rowScale.at(lo), perRow.at(lo), gPos.at(lo), gNeg);
+            GpuSubsetCe.gatherDotBackward(cuda, rows, d, s, (long) lo * d, d, all, 0, d, ptr, idx, gNeg, ds, (long) lo * d, d, dAll, 0, d);
+        }
+        GpuEmbedding.rowDotBackward(cuda, m, d, null, s, 0, d, target, all, 0, d, gPos, ds, 0, d, dAll, 0, d);
+        GpuLayerNorm.l2RowsBackward(cuda, items, d, table, 0, d, all, 0, d, norm, Hstu.L2_EPS, dAll, 0, d, model.itemGrad(), 0, d);
     }
 
     private void fullSoftmax(int m, int d, DeviceBuffer s, DeviceBuffer ds, DeviceBuffer target, float inv, float meanGrad, DeviceBuffer perRow) {

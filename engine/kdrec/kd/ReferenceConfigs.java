@@ -25,7 +25,8 @@ import java.util.Map;
  * its two dropout rates {@code dropout_rate} (input, 0.5) and {@code linear_dropout_rate} (block: 0.5, on
  * Yelp 0.7). Three keys make the block the code's as it runs: {@code max_output_len} 10 (the code pads
  * to, and scales the attention by, max_len + 10), {@code rel_bias} false (the code's bias needs
- * timestamps it is never given) and {@code o_bias_init} uniform (torch's nn.Linear default).
+ * timestamps it is never given) and {@code o_bias_init} uniform (torch's nn.Linear default); and
+ * {@code negatives_per} position trains with the code's negatives (drawn for every position).
  */
 public final class ReferenceConfigs {
     private ReferenceConfigs() {}
@@ -97,7 +98,7 @@ public final class ReferenceConfigs {
                                                double blockDropout) {
         return ordered("dim", dim, "blocks", blocks, "heads", heads, "attention_dim", attentionDim, "linear_dim", 16, "max_len", maxLen,
                 "negatives", negatives, "temperature", temperature, "dropout", 0.5, "block_dropout", blockDropout,
-                "max_output_len", 10, "rel_bias", false, "o_bias_init", "uniform");
+                "max_output_len", 10, "rel_bias", false, "o_bias_init", "uniform", "negatives_per", "position");
     }
 
     private static double pick(String ds, double citeulike, double gowalla, double yelp) {

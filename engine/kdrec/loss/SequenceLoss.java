@@ -21,9 +21,12 @@ import kdrec.tensor.Tensor;
  * reference's {@code sum(loss * w) / sum(w)}).
  * <ul>
  *   <li>{@code sampled_softmax}: the positive against R uniform negatives (with replacement, as
- *       torch.randint), negatives equal to the positive dropped. One draw of R per batch, shared by
- *       its positions (the reference draws R per position; each row's negatives are still R uniform
- *       draws, and the logits become one GEMM instead of R gathered rows per position).</li>
+ *       torch.randint), negatives equal to the positive dropped. {@code negatives_per=batch} (the
+ *       default): one draw of R per batch, shared by its positions (each row's negatives are still R
+ *       uniform draws, and the logits become one GEMM instead of R gathered rows per position).
+ *       {@code negatives_per=position}: R drawn for every position, as the reference's
+ *       LocalNegativesSampler ({@link #negative}: a counter-based hash of the batch seed and the
+ *       entry, so the device draws the same ids without a host stream).</li>
  *   <li>{@code scaled_softmax}: the same with the negatives' sum scaled by (items-1)/R, so it
  *       estimates the full normalising sum.</li>
  *   <li>{@code full_softmax}: CE over all items (streamed log-sum-exp, no positions x items buffer).</li>
@@ -35,8 +38,15 @@ public final class SequenceLoss implements BaseLoss {
     private final int negatives;
     private final float temperature;
     private final long seed;
+    private final boolean perPosition;
 
+    /** Negatives shared by a batch's positions ({@code negatives_per=batch}). */
     public SequenceLoss(String kind, int negatives, float temperature, long seed) {
+        this(kind, negatives, temperature, seed, false);
+    }
+
+    /** {@code perPosition}: R negatives drawn for every position ({@code negatives_per=position}, the reference's draw). */
+    public SequenceLoss(String kind, int negatives, float temperature, long seed, boolean perPosition) {
         if (!kind.equals("sampled_softmax") && !kind.equals("scaled_softmax") && !kind.equals("full_softmax")) {
             throw new IllegalArgumentException("sequence loss must be sampled_softmax, scaled_softmax or full_softmax, got '" + kind + "'");
         }
@@ -46,6 +56,12 @@ public final class SequenceLoss implements BaseLoss {
         this.negatives = negatives;
         this.temperature = temperature;
         this.seed = seed;
+        this.perPosition = perPosition;
+    }
+
+    /** True when every position draws its own negatives. */
+    public boolean perPosition() {
+        return perPosition;
     }
 
     @Override
@@ -82,6 +98,20 @@ public final class SequenceLoss implements BaseLoss {
         return kind.equals("scaled_softmax") ? Math.max(1f, (items - 1f) / negatives) : 1f;
     }
 
+    /**
+     * Negative j of position {@code row} (the row's index among the batch's supervised positions, in
+     * {@link #loss}'s order) under {@code negatives_per=position}: uniform over [0, items) by a
+     * SplitMix64 finaliser of (batch seed, row * R + j), reduced by a multiply-shift (bias below
+     * items / 2^32). Pure, so the backward and the device regenerate it instead of storing rows x R ids.
+     */
+    public int negative(long batchSeed, int row, int j, int items) {
+        long z = (batchSeed ^ 0x3C6EF372FE94F82BL) + ((long) row * negatives + j) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return (int) (((z >>> 32) * items) >>> 32);
+    }
+
     static long batchSeed(long seed, int epoch, int firstUser) {
         return seed * 0x9E3779B97F4A7C15L + (long) epoch * 0xBF58476D1CE4E5B9L + (long) firstUser * 0x94D049BB133111EBL + 0x2545F4914F6CDD1DL;
     }
@@ -114,6 +144,10 @@ public final class SequenceLoss implements BaseLoss {
         Var ce;
         if (kind.equals("full_softmax")) {
             ce = CrossEntropy.fullSoftmaxCe(t, states, h.normalizedItems(t), target, 1f / temperature, true, null);
+        } else if (perPosition) {
+            int items = h.items();
+            ce = SampledCe.perRow(t, states, h.normalizedItems(t), target, negatives, (row, j) -> negative(batchSeed, row, j, items),
+                    temperature, negScale(items));
         } else {
             int[] neg = negatives(batchSeed, h.items());
             Var pos = Norm.l2Rows(t, Gather.rows(t, h.itemTable(), target), Hstu.L2_EPS);

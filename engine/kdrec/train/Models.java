@@ -38,6 +38,6 @@ public final class Models {
     /** The base training objective a config names: BPR, or a sequence loss for HSTU. */
     public static BaseLoss objective(TrainConfig cfg) {
         if (cfg.baseLoss().equals("bpr")) return new Bpr();
-        return new SequenceLoss(cfg.baseLoss(), cfg.negatives(), cfg.temperature(), cfg.seed());
+        return new SequenceLoss(cfg.baseLoss(), cfg.negatives(), cfg.temperature(), cfg.seed(), cfg.negativesPer().equals("position"));
     }
 }

@@ -14,7 +14,7 @@ import java.util.Map;
 public record TrainConfig(String model, int dim, int layers, int epochs, int patience, long seed, int batchSize,
                           float lr, float weightDecay, boolean lazyAdam, int evalEvery, int saveEvery, int topK,
                           int blocks, int heads, int attentionDim, int linearDim, int maxLen, int maxOutputLen, String loss, int negatives,
-                          float temperature, float dropout, float blockDropout, boolean relBias, String oBiasInit, String testHistory) {
+                          String negativesPer, float temperature, float dropout, float blockDropout, boolean relBias, String oBiasInit, String testHistory) {
 
     public static final List<String> MODELS = List.of("mf", "lightgcn", "hstu");
     /** Default batch sizes: interaction pairs (mf, lightgcn) and user sequences (hstu), as the reference configs. */
@@ -23,10 +23,16 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
     public static final List<String> LOSSES = List.of("auto", "bpr", "sampled_softmax", "scaled_softmax", "full_softmax");
     /** Settings of the sequential backbone (HSTU) and its losses; recorded only for model=hstu. */
     public static final List<String> SEQUENCE_KEYS = List.of("blocks", "heads", "attention_dim", "linear_dim", "max_len", "max_output_len",
-            "negatives", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init", "test_history");
+            "negatives", "negatives_per", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init", "test_history");
     public static final List<String> KEYS = List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr",
             "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k", "blocks", "heads", "attention_dim", "linear_dim", "max_len",
-            "max_output_len", "loss", "negatives", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init", "test_history");
+            "max_output_len", "loss", "negatives", "negatives_per", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init",
+            "test_history");
+    /**
+     * Where HSTU's sampled negatives are drawn: once per batch, shared by its positions (kdrec's
+     * default: one GEMM), or for every position (the RCE-KD code's sampler).
+     */
+    public static final List<String> NEGATIVES_PER = List.of("batch", "position");
     /** HSTU's W_o bias init: zero (kdrec's default) or uniform (torch's nn.Linear default, as the reference). */
     public static final List<String> O_BIAS_INITS = List.of("zero", "uniform");
     /**
@@ -66,6 +72,9 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (maxOutputLen < 0) throw new IllegalArgumentException("max_output_len must be >= 0, got " + maxOutputLen);
         if (!O_BIAS_INITS.contains(oBiasInit)) throw new IllegalArgumentException("o_bias_init must be one of " + O_BIAS_INITS + ", got '" + oBiasInit + "'");
         positive("negatives", negatives);
+        if (!NEGATIVES_PER.contains(negativesPer)) {
+            throw new IllegalArgumentException("negatives_per must be one of " + NEGATIVES_PER + ", got '" + negativesPer + "'");
+        }
         if (!(temperature > 0f) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be a positive number, got " + temperature);
         if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         if (blockDropout != AUTO_RATE && !(blockDropout >= 0f && blockDropout < 1f)) {
@@ -120,7 +129,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
      * did: a run's config.yaml without them resumes as if it said so ({@link #withKeysAddedLater}).
      */
     static final Map<String, Object> HSTU_KEYS_ADDED_LATER = Map.of("attention_dim", AUTO, "linear_dim", AUTO, "max_output_len", 0,
-            "block_dropout", AUTO, "rel_bias", true, "o_bias_init", "zero", "test_history", "train");
+            "block_dropout", AUTO, "rel_bias", true, "o_bias_init", "zero", "test_history", "train", "negatives_per", "batch");
 
     /**
      * {@code config} (a run's config.yaml as read) with every map in it that describes an HSTU model
@@ -158,12 +167,12 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
 
     /**
      * Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4;
-     * HSTU: batch 128 users, 2 blocks, 1 head, head widths dim / heads, max_len 100 (no max_output_len), 512 shared
-     * uniform negatives, temperature 0.05, dropout 0.2 (input and blocks), the relative position bias, W_o's bias
+     * HSTU: batch 128 users, 2 blocks, 1 head, head widths dim / heads, max_len 100 (no max_output_len), 512
+     * uniform negatives shared by a batch's positions, temperature 0.05, dropout 0.2 (input and blocks), the relative position bias, W_o's bias
      * zero, test ranked from the train sequence.
      */
     public static TrainConfig defaults() {
-        return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, AUTO_WIDTH, AUTO_WIDTH, 100, 0, "auto", 512, 0.05f, 0.2f, AUTO_RATE,
+        return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, AUTO_WIDTH, AUTO_WIDTH, 100, 0, "auto", 512, "batch", 0.05f, 0.2f, AUTO_RATE,
                 true, "zero", "train");
     }
 
@@ -192,6 +201,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
             m.put("max_len", maxLen);
             m.put("max_output_len", maxOutputLen);
             m.put("negatives", negatives);
+            m.put("negatives_per", negativesPer);
             m.put("temperature", Double.parseDouble(Float.toString(temperature)));
             m.put("dropout", Double.parseDouble(Float.toString(dropout)));
             m.put("block_dropout", blockDropout == AUTO_RATE ? AUTO : Double.parseDouble(Float.toString(blockDropout)));
@@ -215,6 +225,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         m.putIfAbsent("rel_bias", relBias);
         m.putIfAbsent("o_bias_init", oBiasInit);
         m.putIfAbsent("negatives", negatives);
+        m.putIfAbsent("negatives_per", negativesPer);
         m.putIfAbsent("temperature", temperature);
         m.putIfAbsent("dropout", dropout);
         m.putIfAbsent("block_dropout", blockDropout == AUTO_RATE ? AUTO : blockDropout);
@@ -238,7 +249,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
                     (float) real(m, "weight_decay"), bool(m, "lazy_adam"), integer(m, "eval_every"), integer(m, "save_every"),
                     integer(m, "top_k"), integer(m, "blocks"), integer(m, "heads"), width(m, "attention_dim"), width(m, "linear_dim"),
                     integer(m, "max_len"), integer(m, "max_output_len"), str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"),
-                    (float) real(m, "temperature"), (float) real(m, "dropout"), blockRate(m), bool(m, "rel_bias"),
+                    str(m, "negatives_per").toLowerCase(Locale.ROOT), (float) real(m, "temperature"), (float) real(m, "dropout"), blockRate(m), bool(m, "rel_bias"),
                     str(m, "o_bias_init").toLowerCase(Locale.ROOT), str(m, "test_history").toLowerCase(Locale.ROOT));
         } catch (NumberFormatException ex) {
             throw new IllegalArgumentException("bad number in settings: " + ex.getMessage());

@@ -3,7 +3,10 @@ package kdrec.autograd;
 import static kdrec.autograd.GradCheck.check;
 import static kdrec.autograd.GradCheck.leaf;
 import static kdrec.autograd.GradCheck.randn;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import kdrec.tensor.Backend;
 import kdrec.tensor.CpuBackend;
@@ -55,6 +58,94 @@ class SequenceOpsGradientTest {
         check("scaled sampled softmax", be, t -> SampledCe.loss(t, s, p, posIds, ng, negIds, 0.5f, 7.5f), EPS, ATOL, RTOL, s, p, ng);
     }
 
+    /** Negatives per row for the per-row tests: 5 items, so rows meet their positive among them often. */
+    private static int negativeOf(int row, int j) {
+        return (row * 7 + j * 3 + row * j) % 5;
+    }
+
+    @ParameterizedTest
+    @MethodSource("kdrec.autograd.GradCheck#backends")
+    void perRowSampledSoftmax(Backend be) {
+        Var s = leaf("s", 21, 4, 3), table = leaf("table", 22, 5, 3);
+        int[] posIds = {0, 3, 1, 3}; // row 0 draws 0, 3, 1, 4: its positive among them (dropped)
+        check("per-row sampled softmax", be, t -> SampledCe.perRow(t, s, table, posIds, 4, SequenceOpsGradientTest::negativeOf, 0.5f, 1f),
+                EPS, ATOL, RTOL, s, table);
+        // one row per chunk: the backward's chunk-by-chunk regeneration
+        check("per-row sampled softmax, chunked", be,
+                t -> SampledCe.perRow(t, s, table, posIds, 4, SequenceOpsGradientTest::negativeOf, 0.5f, 3.5f, 1), EPS, ATOL, RTOL, s, table);
+    }
+
+    /**
+     * With every row drawing the same negatives, the per-row op is the shared one on the table's rows: same
+     * losses and gradients (to float rounding: a gathered dot against a GEMM).
+     */
+    @ParameterizedTest
+    @MethodSource("kdrec.autograd.GradCheck#backends")
+    void perRowWithOneDrawIsTheSharedOp(Backend be) {
+        int m = 6, d = 5, items = 9;
+        int[] posIds = {1, 4, 4, 0, 8, 2}, negIds = {4, 7, 7, 0, 3};
+        Tensor sv = randn(31, 1f, m, d), tv = randn(32, 1f, items, d), w = randn(33, 1f, m);
+        float[][] shared = run(be, sv, tv, w, t -> {
+            Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
+            return new Var[] {SampledCe.loss(t, s, Gather.rows(t, table, posIds), posIds, Gather.rows(t, table, negIds), negIds, 0.3f, 2f), s, table};
+        });
+        float[][] perRow = run(be, sv, tv, w, t -> {
+            Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
+            return new Var[] {SampledCe.perRow(t, s, table, posIds, negIds.length, (r, j) -> negIds[j], 0.3f, 2f), s, table};
+        });
+        for (int k = 0; k < 3; k++) {
+            for (int i = 0; i < shared[k].length; i++) assertEquals(shared[k][i], perRow[k][i], 2e-5 * (1 + Math.abs(shared[k][i])), "output " + k + "[" + i + "]");
+        }
+    }
+
+    /** Chunk size and thread count change nothing, bit for bit (rows never span chunks; the table's gradient goes in entry order). */
+    @ParameterizedTest
+    @MethodSource("kdrec.autograd.GradCheck#backends")
+    void perRowIsBitIdenticalAcrossChunksAndThreads(Backend be) {
+        int m = 37, d = 19, items = 23, r = 11;
+        int[] posIds = new int[m];
+        for (int i = 0; i < m; i++) posIds[i] = (i * 5) % items;
+        java.util.function.IntBinaryOperator neg = (row, j) -> (int) Math.floorMod(row * 131L + j * 17L + (long) row * j * j, (long) items);
+        Tensor sv = randn(41, 1f, m, d), tv = randn(42, 1f, items, d), w = randn(43, 1f, m);
+        int before = kdrec.cpu.Parallel.threads();
+        try {
+            float[][] want = null;
+            for (int threads : new int[] {1, 2, 3}) {
+                kdrec.cpu.Parallel.setThreads(threads);
+                for (int chunk : new int[] {SampledCe.PER_ROW_CHUNK, 1, 2 * (r + 1), 100}) {
+                    float[][] got = run(be, sv, tv, w, t -> {
+                        Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
+                        return new Var[] {SampledCe.perRow(t, s, table, posIds, r, neg, 0.2f, 1f, chunk), s, table};
+                    });
+                    if (want == null) want = got;
+                    for (int k = 0; k < 3; k++) assertArrayEquals(want[k], got[k], threads + " threads, chunk " + chunk + ", output " + k);
+                }
+            }
+        } finally {
+            kdrec.cpu.Parallel.setThreads(before);
+        }
+    }
+
+    @Test
+    void perRowRefusesBadIds() {
+        try (Tape t = new Tape(new CpuBackend(false), new Scratch())) {
+            Var s = Var.constant(Tensor.zeros(2, 3)), table = Var.constant(Tensor.zeros(4, 3));
+            var bad = assertThrows(IllegalArgumentException.class, () -> SampledCe.perRow(t, s, table, new int[] {0, 1}, 2, (r, j) -> r + j + 2, 1f, 1f));
+            assertTrue(bad.getMessage().contains("negative 1 of row 1 is 4, outside [0, 4)"), bad.getMessage());
+            bad = assertThrows(IllegalArgumentException.class, () -> SampledCe.perRow(t, s, table, new int[] {0, 4}, 2, (r, j) -> 0, 1f, 1f));
+            assertTrue(bad.getMessage().contains("positive id 4 of row 1"), bad.getMessage());
+        }
+    }
+
+    /** Loss (weighted by w), then the gradients of the two leaves, as flat arrays. */
+    private static float[][] run(Backend be, Tensor sv, Tensor tv, Tensor w, java.util.function.Function<Tape, Var[]> f) {
+        try (Tape t = new Tape(be, new Scratch())) {
+            Var[] out = f.apply(t);
+            t.backward(out[0], w);
+            return new float[][] {out[0].value().toArray(), out[1].densify(t).toArray(), out[2].densify(t).toArray()};
+        }
+    }
+
     @Test
     void handComputedValues() {
         try (Tape t = new Tape(new CpuBackend(false), new Scratch())) {
@@ -74,6 +165,11 @@ class SequenceOpsGradientTest {
             Var nt = Var.constant(Tensor.of(new float[] {0, 1, 1, 0, 3, 0}, 3, 2));
             float got = SampledCe.loss(t, st, pt, new int[] {4}, nt, new int[] {0, 1, 4}, 1f, 1f).value().get(0);
             assertEquals(-2 + Math.log(Math.exp(2) + 1 + Math.E), got, 1e-5); // the third negative is the positive: dropped
+            // per row on the table rows {pos (2,0), (0,1), (1,0)}: the same row as above, ids 0 = positive, 1, 2, 0 (dropped)
+            Var table = Var.constant(Tensor.of(new float[] {2, 0, 0, 1, 1, 0}, 3, 2));
+            int[] draws = {1, 2, 0};
+            float perRow = SampledCe.perRow(t, st, table, new int[] {0}, 3, (r, j) -> draws[j], 1f, 1f).value().get(0);
+            assertEquals(-2 + Math.log(Math.exp(2) + 1 + Math.E), perRow, 1e-5);
         }
     }
 

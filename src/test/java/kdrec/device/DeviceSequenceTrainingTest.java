@@ -67,6 +67,11 @@ class DeviceSequenceTrainingTest {
     @Tag("gpu")
     @ExtendWith(RequiresGpu.class)
     class OnGpu {
+        @org.junit.jupiter.api.AfterEach
+        void defaultChunks() {
+            kdrec.autograd.SampledCe.setPerRowChunk(kdrec.autograd.SampledCe.PER_ROW_CHUNK);
+        }
+
         @Test
         void oneBatchGradientMatchesTheCpu() throws Exception {
             long before = CudaProbe.cuda().allocatedBytes();
@@ -74,9 +79,17 @@ class DeviceSequenceTrainingTest {
             // W_o's bias drawn, a block dropout rate of its own
             Map<String, Object> reference = Map.of("attention_dim", 3, "linear_dim", 5, "rel_bias", false, "max_output_len", 4,
                     "o_bias_init", "uniform", "block_dropout", 0.5);
-            for (String variant : new String[] {"sampled_softmax", "scaled_softmax", "full_softmax", "reference"}) {
+            // negatives per position: one chunk, and (scaled) chunks of two rows' draws each, as the CPU's
+            Map<String, Object> perPosition = Map.of("negatives_per", "position");
+            for (String variant : new String[] {"sampled_softmax", "scaled_softmax", "full_softmax", "reference", "per_position", "scaled_per_position"}) {
                 for (float dropout : new float[] {0f, 0.3f}) {
-                    TrainConfig c = variant.equals("reference") ? cfg("sampled_softmax", dropout, 1).with(reference) : cfg(variant, dropout, 1);
+                    TrainConfig c = switch (variant) {
+                        case "reference" -> cfg("sampled_softmax", dropout, 1).with(reference);
+                        case "per_position" -> cfg("sampled_softmax", dropout, 1).with(perPosition);
+                        case "scaled_per_position" -> cfg("scaled_softmax", dropout, 1).with(perPosition);
+                        default -> cfg(variant, dropout, 1);
+                    };
+                    kdrec.autograd.SampledCe.setPerRowChunk(variant.equals("scaled_per_position") ? 32 : kdrec.autograd.SampledCe.PER_ROW_CHUNK);
                     String loss = c.baseLoss();
                     try (Recommender m = Models.create(c, DeviceTrainingTest.DATA); Tape tape = new Tape()) {
                         Objective obj = Models.objective(c);

@@ -35,6 +35,8 @@ class ReferenceConfigsTest {
         assertEquals(0.5f, hstu.dropout());
         assertEquals(new kdrec.model.HstuShape(32, 1, 1, 16, 16, 100, 10, 0.5f, 0.5f, false, true), hstu.hstuShape(), "base_config.yaml's student, per-head widths and both rates");
         assertEquals(128, hstu.batchSize(), "a sequence batch: the reference's 128 users");
+        assertEquals("position", hstu.negativesPer(), "the code's LocalNegativesSampler draws for every position");
+        assertEquals("position", TrainConfig.defaults().with(ReferenceConfigs.teacher("yelp", "hstu")).with(Map.of("model", "hstu")).negativesPer());
         TrainConfig yelp = Distillation.studentConfig("yelp", Map.of("model", "hstu", "dim", 16));
         assertEquals(16, yelp.dim(), "--dim wins");
         assertEquals(2, yelp.heads());

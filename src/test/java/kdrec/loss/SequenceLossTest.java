@@ -47,6 +47,7 @@ class SequenceLossTest {
                 for (int c = 0; c < d; c++) item[i][c] = it[i * d + c] / Math.sqrt(norm);
             }
             int[] neg = sl.negatives(bs, ITEMS);
+            int row = 0; // the position's index among the batch's supervised positions (per-position draws)
             for (int s = 0; s < users.length; s++) {
                 int len = h.sequences().length(users[s]);
                 for (int p = 0; p + 1 < len; p++) {
@@ -63,11 +64,15 @@ class SequenceLossTest {
                         for (int i = 0; i < ITEMS; i++) z += Math.exp(logit[i]);
                     } else {
                         double negSum = 0;
-                        for (int j : neg) if (j != target) negSum += Math.exp(logit[j]);
+                        for (int q = 0; q < sl.negatives(); q++) {
+                            int j = sl.perPosition() ? sl.negative(bs, row, q, ITEMS) : neg[q];
+                            if (j != target) negSum += Math.exp(logit[j]);
+                        }
                         z = Math.exp(logit[target]) + sl.negScale(ITEMS) * negSum;
                     }
                     total += -logit[target] + Math.log(z);
                     count++;
+                    row++;
                 }
             }
         }
@@ -96,6 +101,60 @@ class SequenceLossTest {
             assertFalse(java.util.Arrays.equals(new SequenceLoss("sampled_softmax", 4, 0.2f, 17).negatives(SequenceLoss.batchSeed(17, 3, 2), ITEMS),
                     new SequenceLoss("sampled_softmax", 4, 0.2f, 17).negatives(SequenceLoss.batchSeed(17, 3, 0), ITEMS)));
         }
+    }
+
+    @Test
+    void perPositionNegativesAreTheCodesDraw() {
+        int[] users = {2, 1, 0, 4, 3};
+        long bs = SequenceLoss.batchSeed(17, 3, 2);
+        try (Hstu h = model()) {
+            for (String kind : new String[] {"sampled_softmax", "scaled_softmax"}) {
+                SequenceLoss sl = new SequenceLoss(kind, 4, 0.2f, 17, true);
+                assertTrue(sl.perPosition());
+                double want = expected(h, sl, users, bs);
+                try (Tape t = new Tape(); var ng = t.noGrad()) {
+                    float got = sl.forward(t, h, new Batch(users, new int[5], new int[5], 3), false).loss().value().get(0);
+                    assertEquals(want, got, 1e-4 * Math.abs(want), kind);
+                }
+                // not the shared draw: the same batch with negatives per batch has another loss
+                double shared = expected(h, new SequenceLoss(kind, 4, 0.2f, 17), users, bs);
+                assertTrue(Math.abs(shared - want) > 1e-3, kind + ": " + shared + " vs " + want);
+            }
+            // every row draws its own: rows 0 and 1 of the batch differ, and each is a pure function of (seed, row, j)
+            SequenceLoss sl = new SequenceLoss("sampled_softmax", 64, 0.2f, 17, true);
+            int[] r0 = new int[64], r1 = new int[64];
+            for (int j = 0; j < 64; j++) {
+                r0[j] = sl.negative(bs, 0, j, ITEMS);
+                r1[j] = sl.negative(bs, 1, j, ITEMS);
+                assertEquals(r0[j], sl.negative(bs, 0, j, ITEMS));
+            }
+            assertFalse(java.util.Arrays.equals(r0, r1));
+            int[] other = new int[64];
+            for (int j = 0; j < 64; j++) other[j] = sl.negative(bs + 1, 0, j, ITEMS);
+            assertFalse(java.util.Arrays.equals(r0, other), "another batch seed, another draw");
+        }
+    }
+
+    @Test
+    void perPositionDrawsAreUniformAndInRange() {
+        SequenceLoss sl = new SequenceLoss("sampled_softmax", 100, 0.1f, 1, true);
+        int items = 37;
+        long[] hits = new long[items];
+        for (int row = 0; row < 1000; row++) {
+            for (int j = 0; j < 100; j++) {
+                int id = sl.negative(99L, row, j, items);
+                assertTrue(id >= 0 && id < items, "id " + id);
+                hits[id]++;
+            }
+        }
+        double expected = 100_000.0 / items, chi2 = 0;
+        for (long h : hits) chi2 += (h - expected) * (h - expected) / expected;
+        // 36 degrees of freedom: the 99.9 % quantile is ~67.99; fixed seed, so this is a fixed draw, not a flaky one
+        assertTrue(chi2 < 68, "chi-square " + chi2);
+        // the largest catalogue still reaches its last ids (the multiply-shift keeps the top bits)
+        int top = 0;
+        for (int j = 0; j < 100; j++) top = Math.max(top, sl.negative(5L, 0, j, Integer.MAX_VALUE));
+        assertTrue(top > Integer.MAX_VALUE / 2, "max of 100 draws " + top);
     }
 
     @Test

@@ -174,9 +174,12 @@ class HstuShapeTest {
         assertEquals(fixed, TrainConfig.defaults().with(fixed.toMap()), "toMap/with round trip");
         assertEquals(new HstuShape(32, 2, 4, 16, 8, 12, 0, 0.1f, 0.7f, true, false), fixed.hstuShape());
         assertFalse(TrainConfig.defaults().toMap().containsKey("attention_dim"), "mf configs do not record HSTU keys");
-        assertEquals(List.of(0, true, "zero"), List.of(c.maxOutputLen(), c.relBias(), c.oBiasInit()), "kdrec's defaults");
-        TrainConfig reference = c.with(Map.of("max_output_len", 10, "rel_bias", "false", "o_bias_init", "Uniform"));
-        assertEquals(List.of(10, false, "uniform"), List.of(reference.maxOutputLen(), reference.relBias(), reference.oBiasInit()));
+        assertEquals(List.of(0, true, "zero", "batch"), List.of(c.maxOutputLen(), c.relBias(), c.oBiasInit(), c.negativesPer()), "kdrec's defaults");
+        TrainConfig reference = c.with(Map.of("max_output_len", 10, "rel_bias", "false", "o_bias_init", "Uniform", "negatives_per", "Position"));
+        assertEquals(List.of(10, false, "uniform", "position"),
+                List.of(reference.maxOutputLen(), reference.relBias(), reference.oBiasInit(), reference.negativesPer()));
+        assertEquals("position", reference.toMap().get("negatives_per"), "recorded in config.yaml");
+        assertFalse(TrainConfig.defaults().toMap().containsKey("negatives_per"), "an HSTU key: not recorded for mf");
         assertEquals(reference, TrainConfig.defaults().with(reference.toMap()), "toMap/with round trip");
         assertEquals(5, hstu(Map.of("heads", 5, "attention_dim", 3, "linear_dim", 2)).heads());
         String[][] bad = {
@@ -191,6 +194,7 @@ class HstuShapeTest {
             {"max_len", "2000000", "max_len must be <= 1048576, got 2000000"},
             {"rel_bias", "sometimes", "rel_bias must be true or false"},
             {"o_bias_init", "normal", "o_bias_init must be one of [zero, uniform]"},
+            {"negatives_per", "user", "negatives_per must be one of [batch, position], got 'user'"},
         };
         for (String[] b : bad) {
             var e = assertThrows(IllegalArgumentException.class, () -> hstu(Map.of(b[0], b[1])), b[0] + "=" + b[1]);
@@ -309,7 +313,8 @@ class HstuShapeTest {
         Map<String, Object> now = new LinkedHashMap<>(hstu(Map.of()).toMap());
         Map<String, Object> before = new LinkedHashMap<>(now);
         // HSTU's first runs had none of these (test_history came a little later)
-        for (String k : new String[] {"attention_dim", "linear_dim", "max_output_len", "block_dropout", "rel_bias", "o_bias_init", "test_history"}) {
+        for (String k : new String[] {"attention_dim", "linear_dim", "max_output_len", "block_dropout", "rel_bias", "o_bias_init", "test_history",
+                "negatives_per"}) {
             assertTrue(before.remove(k) != null, k);
         }
         Map<String, Object> comparison = new LinkedHashMap<>(Map.of("methods", List.of("scratch"), "student", before)); // a compare's top config nests it

@@ -259,7 +259,7 @@ class TrainerTest {
     @Test
     void overridesParseAndTheBatchDefaultFollowsTheModelFamily() {
         TrainConfig d = TrainConfig.defaults();
-        assertEquals(new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, TrainConfig.AUTO_WIDTH, TrainConfig.AUTO_WIDTH, 100, 0, "auto", 512, 0.05f,
+        assertEquals(new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, TrainConfig.AUTO_WIDTH, TrainConfig.AUTO_WIDTH, 100, 0, "auto", 512, "batch", 0.05f,
                 0.2f, TrainConfig.AUTO_RATE, true, "zero", "train"), d);
         assertEquals("bpr", d.baseLoss());
         assertTrue(!d.sequential());
