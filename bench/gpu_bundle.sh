@@ -23,9 +23,10 @@ cp -r target/test-classes "$stage/test-classes"
 mkdir -p "$stage/bench"
 # plus the KD-epoch bench (GPU vs CPU RCE-KD epoch) and EpochBench, whose median it uses: plain mains too
 # and the launch-overhead bench (package kdrec.gpu: it switches Cuda's launch mode)
-# (BenchArgs: the argument checks those two mains share)
+# and HstuBench (HSTU training throughput, run on the device with negatives per batch and per position)
+# (BenchArgs: the argument checks those mains share)
 mapfile -t benches < <(ls jmh/kdrec/bench/Gpu*.java jmh/kdrec/bench/KdEpochBench.java jmh/kdrec/bench/EpochBench.java \
-  jmh/kdrec/bench/BenchArgs.java jmh/kdrec/gpu/*.java 2>/dev/null || true)
+  jmh/kdrec/bench/HstuBench.java jmh/kdrec/bench/BenchArgs.java jmh/kdrec/gpu/*.java 2>/dev/null || true)
 if [ ${#benches[@]} -gt 0 ]; then
   "$JAVA_HOME/bin/javac" --add-modules=jdk.incubator.vector -nowarn \
     -cp "target/classes:$stage/lib/*" -d "$stage/bench" "${benches[@]}"

@@ -54,8 +54,8 @@ public final class HstuBench {
             throw b.fail("data=" + spec + ": " + e.getMessage());
         }
         TrainData td = new TrainData(ds);
-        System.out.printf("data: %s (generated in %.1fs); backend %s, %d threads%n", ds.summary(), (System.nanoTime() - t0) / 1e9,
-                Backends.get().getClass().getSimpleName(), Parallel.threads());
+        System.out.printf("data: %s (generated in %.1fs); backend %s, training on %s, %d threads%n", ds.summary(), (System.nanoTime() - t0) / 1e9,
+                Backends.get().getClass().getSimpleName(), kdrec.train.Device.fromEnvironment().flag(), Parallel.threads());
         TrainConfig base = TrainConfig.defaults().with(Map.of("model", "hstu", "epochs", 1)).with(keys);
         TrainConfig tc = base.with(Map.of("blocks", teacherBlocks)), sc = base.with(Map.of("blocks", studentBlocks));
         System.out.println("settings: " + base.toMap());
