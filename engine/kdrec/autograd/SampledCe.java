@@ -165,12 +165,9 @@ public final class SampledCe {
         return Math.max(1, chunkEntries / negatives);
     }
 
-    /**
-     * Rows [lo, hi) of a per-row draw: each row's negatives in draw order less those equal to its positive
-     * (ptr/idx chunk-relative). Public for the device twin, which uploads them.
-     */
-    public record NegativeChunk(int lo, int[] ptr, int[] idx) {
-        public static NegativeChunk of(int lo, int hi, int[] posIds, int negatives, IntBinaryOperator negativeOf, int items) {
+    /** Rows [lo, hi) of a per-row draw: each row's negatives in draw order less those equal to its positive (ptr/idx chunk-relative). */
+    private record NegativeChunk(int lo, int[] ptr, int[] idx) {
+        static NegativeChunk of(int lo, int hi, int[] posIds, int negatives, IntBinaryOperator negativeOf, int items) {
             int[] ptr = new int[hi - lo + 1], idx = new int[Math.multiplyExact(hi - lo, negatives)];
             int e = 0;
             for (int r = lo; r < hi; r++) {
@@ -184,7 +181,7 @@ public final class SampledCe {
             return new NegativeChunk(lo, ptr, idx);
         }
 
-        public int rows() {
+        int rows() {
             return ptr.length - 1;
         }
 

@@ -19,8 +19,8 @@ import kdrec.model.Hstu;
  * same mean over positions). {@code sampled_softmax} / {@code scaled_softmax}: the positives' cosines
  * by a row dot, the shared negatives' by one GEMM, negatives equal to a row's positive dropped (their
  * logits set to -inf: an exact 0 in the row's sum, a 0 gradient), the sampled-softmax kernel's logit
- * gradients straight into the two backward GEMMs; with negatives per position, the host's draw uploaded
- * chunk by chunk and gathered dots instead of the GEMMs. {@code full_softmax}: the
+ * gradients straight into the two backward GEMMs; with negatives per position, the same ids drawn on the
+ * device chunk by chunk and gathered dots instead of the GEMMs. {@code full_softmax}: the
  * streamed full-catalogue CE (GpuSoftmaxCe) against every normalised item. Either way it writes the
  * states' gradient and adds the item table's (through the L2 normalisation) to the model's gradient.
  */
@@ -170,10 +170,12 @@ final class DeviceSequenceLoss implements AutoCloseable {
 
     /**
      * Negatives drawn per position ({@link SampledCe#perRow}'s twin): the normalised table once, the
-     * positives' dots for all rows, then chunk by chunk (the CPU's chunks) the host's draw of each row's
-     * negatives uploaded as a CSR, their gathered dots, the sampled softmax and the gather-dot backward;
-     * the positives' backward last, then the normalisation's into the item gradient. The table's
-     * gradient goes through float atomics (ids repeat across rows), so its last bits may vary run to run.
+     * positives' dots for all rows, then chunk by chunk (the CPU's row chunks) the ids drawn on the device
+     * from the host's counter hash (so nothing goes up per entry), their gathered dots, a negative equal
+     * to its row's positive masked to -inf (the host drops it: the same 0 in the sum), the sampled softmax
+     * and the gather-dot backward; the positives' backward last, then the normalisation's into the item
+     * gradient. Rows are R wide here, so one row-offset array serves every chunk. The table's gradient
+     * goes through float atomics (ids repeat across rows), so its last bits may vary run to run.
      */
     private void perPositionSoftmax(int m, int d, DeviceBuffer s, DeviceBuffer ds, DeviceBuffer target, float inv, float meanGrad,
                                     DeviceBuffer perRow) {
@@ -187,17 +189,18 @@ final class DeviceSequenceLoss implements AutoCloseable {
         GpuEmbedding.rowDot(cuda, m, d, null, s, 0, d, target, all, 0, d, pos);
         GpuVec.scale(cuda, m, inv, pos, 0, pos, 0);
         GpuVec.fill(cuda, m, rowScale, 0, meanGrad * inv); // upstream 1/m times the logits' 1/temperature
-        long seed = batchSeed;
-        java.util.function.IntBinaryOperator draw = (row, j) -> loss.negative(seed, row, j, items);
-        int per = SampledCe.rowsPerChunk(r);
+        int per = Math.min(m, SampledCe.rowsPerChunk(r));
+        int[] rowPtr = new int[per + 1];
+        for (int i = 1; i <= per; i++) rowPtr[i] = Math.multiplyExact(i, r);
+        DeviceBuffer ptr = slots.ints("pp.ptr", rowPtr, per + 1);
+        DeviceBuffer idx = slots.reserve("pp.idx", (long) per * r), logits = slots.reserve("pp.logits", (long) per * r);
+        DeviceBuffer gNeg = slots.reserve("pp.grad", (long) per * r);
         float negScale = loss.negScale(items);
         for (int lo = 0; lo < m; lo += per) {
-            SampledCe.NegativeChunk c = SampledCe.NegativeChunk.of(lo, Math.min(m, lo + per), t.items(), r, draw, items);
-            int rows = c.rows(), n = c.ptr()[rows];
-            DeviceBuffer ptr = slots.ints("pp.ptr", c.ptr(), rows + 1), idx = slots.ints("pp.idx", c.idx(), n);
-            DeviceBuffer logits = slots.reserve("pp.logits", n), gNeg = slots.reserve("pp.grad", n);
+            int rows = Math.min(per, m - lo);
+            GpuSoftmaxCe.sequenceNegatives(cuda, rows, r, batchSeed, lo, items, idx);
             GpuSubsetCe.gatherDot(cuda, rows, d, s, (long) lo * d, d, all, 0, d, ptr, idx, logits);
-            GpuVec.scale(cuda, n, inv, logits, 0, logits, 0);
+            GpuSoftmaxCe.maskPositives(cuda, rows, r, inv, idx, target.at(lo), logits);
             GpuSoftmaxCe.sampled(cuda, rows, pos.at(lo), ptr, logits, negScale, rowScale.at(lo), perRow.at(lo), gPos.at(lo), gNeg);
             GpuSubsetCe.gatherDotBackward(cuda, rows, d, s, (long) lo * d, d, all, 0, d, ptr, idx, gNeg, ds, (long) lo * d, d, dAll, 0, d);
         }
