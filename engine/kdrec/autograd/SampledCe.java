@@ -1,7 +1,6 @@
 package kdrec.autograd;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.function.IntBinaryOperator;
 import kdrec.cpu.Mem;
 import kdrec.tensor.Backend;
@@ -91,11 +90,6 @@ public final class SampledCe {
      * take gigabytes).
      */
     public static final int PER_ROW_CHUNK = 1 << 22;
-    /**
-     * Up to this many (row, negative) entries a step, the forward's draws and logit gradients (8 bytes an
-     * entry) stay for the backward instead of being drawn and computed again.
-     */
-    static final long RETAINED_ENTRIES = 1L << 24;
     private static volatile int perRowChunk = PER_ROW_CHUNK;
 
     /** Sets the entries per chunk of {@link #perRow} and its device twin (at least 1). Intended for tests. */
@@ -110,19 +104,18 @@ public final class SampledCe {
      * {@code <S_r, T[negativeOf(r, j)]>/temp} for j &lt; R over the rows of {@code table} (the L2-normalised
      * item table: normalising the table once equals the code's normalising of every gathered row),
      * negatives equal to the row's positive dropped (the code sets them to -5e4, an exact 0 after exp),
-     * the loss as {@link #loss}. The ids are a pure function ({@code negativeOf}): up to
-     * {@link #RETAINED_ENTRIES} the forward's draws and logit gradients are kept for the backward; past it
-     * the backward draws them again chunk by chunk and recomputes the negatives' dots (one more gather
-     * pass, against gigabytes of logits at the reference's largest shapes), with the same bits.
+     * the loss as {@link #loss}. Nothing of size rows x R is kept: the ids are a pure function
+     * ({@code negativeOf}) regenerated chunk by chunk in the backward, which recomputes the negatives'
+     * dots (one more gather pass, against gigabytes of logits at the reference's largest shapes).
      * Bit-identical for any chunk size and thread count: rows never span chunks, the table's gradient
      * takes the negatives in entry order ({@link kdrec.cpu.RowScatter}) and then the positives in row order.
      */
     public static Var perRow(Tape t, Var s, Var table, int[] posIds, int negatives, IntBinaryOperator negativeOf, float temp, float negScale) {
-        return perRow(t, s, table, posIds, negatives, negativeOf, temp, negScale, perRowChunk, RETAINED_ENTRIES);
+        return perRow(t, s, table, posIds, negatives, negativeOf, temp, negScale, perRowChunk);
     }
 
     static Var perRow(Tape t, Var s, Var table, int[] posIds, int negatives, IntBinaryOperator negativeOf, float temp, float negScale,
-                      int chunkEntries, long retainedEntries) {
+                      int chunkEntries) {
         String k = "per-row sampled softmax";
         Shapes.matrix(k, s.value);
         Shapes.matrix(k, table.value);
@@ -137,17 +130,12 @@ public final class SampledCe {
         int rowsPerChunk = rowsPerChunk(negatives, chunkEntries);
         Backend be = t.backend();
         float inv = 1f / temp;
-        float[] pos = new float[m], loss = new float[m], gPos = new float[m];
+        float[] pos = new float[m], loss = new float[m];
         be.rowDot(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, pos);
         for (int i = 0; i < m; i++) pos[i] *= inv;
-        // the forward's draws and logit gradients (before the upstream scale) are kept for the backward when
-        // they fit retainedEntries; beyond that the backward draws and computes them again, chunk by chunk
-        boolean retain = (long) m * negatives <= retainedEntries && t.needsGrad(s, table);
-        java.util.List<NegativeChunk> kept = new java.util.ArrayList<>();
         for (int lo = 0; lo < m; lo += rowsPerChunk) {
-            NegativeChunk c = NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items);
-            c.softmax(be, s.value, table.value, d, inv, pos, negScale, loss, gPos);
-            if (retain) kept.add(c);
+            NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items)
+                    .softmax(be, s.value, table.value, d, inv, pos, negScale, null, loss, new float[m]);
         }
         Var out = t.output("sampledCePerRow", t.needsGrad(s, table), m);
         Mem.copyIn(loss, 0, out.value.data(), 0, m);
@@ -155,17 +143,15 @@ public final class SampledCe {
             Tensor g = out.grad();
             if (g == null) return;
             MemorySegment ds = s.requiresGrad ? t.gradOf(s).data() : null, dt = table.requiresGrad ? t.gradOf(table).data() : null;
-            float[] rowScale = new float[m], unused = new float[m];
+            float[] rowScale = new float[m], gPos = new float[m], unused = new float[m];
             for (int i = 0; i < m; i++) rowScale[i] = g.get(i) * inv;
-            for (int lo = 0, q = 0; lo < m; lo += rowsPerChunk, q++) {
-                NegativeChunk c = retain ? kept.get(q) : NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items);
-                if (!retain) c.softmax(be, s.value, table.value, d, inv, pos, negScale, unused, unused);
-                be.gatherDotBackward(c.rows(), d, s.value.data(), (long) lo * d, d, table.value.data(), 0, d, c.ptr, c.idx, c.scaled(rowScale),
+            for (int lo = 0; lo < m; lo += rowsPerChunk) {
+                NegativeChunk c = NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items);
+                float[] gNeg = c.softmax(be, s.value, table.value, d, inv, pos, negScale, rowScale, unused, gPos);
+                be.gatherDotBackward(c.rows(), d, s.value.data(), (long) lo * d, d, table.value.data(), 0, d, c.ptr, c.idx, gNeg,
                         ds, (long) lo * d, d, dt, 0, d);
             }
-            float[] gp = new float[m];
-            for (int i = 0; i < m; i++) gp[i] = gPos[i] * rowScale[i];
-            be.rowDotBackward(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, gp, ds, 0, d, dt, 0, d);
+            be.rowDotBackward(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, gPos, ds, 0, d, dt, 0, d);
         });
         return out;
     }
@@ -179,21 +165,8 @@ public final class SampledCe {
         return Math.max(1, chunkEntries / negatives);
     }
 
-    /**
-     * Rows [lo, hi) of a per-row draw: each row's negatives in draw order less those equal to its positive
-     * (ptr/idx chunk-relative), and after {@link #softmax} their logit gradients before the upstream scale.
-     */
-    private static final class NegativeChunk {
-        final int lo;
-        final int[] ptr, idx;
-        float[] grad;
-
-        private NegativeChunk(int lo, int[] ptr, int[] idx) {
-            this.lo = lo;
-            this.ptr = ptr;
-            this.idx = idx;
-        }
-
+    /** Rows [lo, hi) of a per-row draw: each row's negatives in draw order less those equal to its positive (ptr/idx chunk-relative). */
+    private record NegativeChunk(int lo, int[] ptr, int[] idx) {
         static NegativeChunk of(int lo, int hi, int[] posIds, int negatives, IntBinaryOperator negativeOf, int items) {
             int[] ptr = new int[hi - lo + 1], idx = new int[Math.multiplyExact(hi - lo, negatives)];
             int e = 0;
@@ -205,7 +178,7 @@ public final class SampledCe {
                 }
                 ptr[r - lo + 1] = e;
             }
-            return new NegativeChunk(lo, ptr, Arrays.copyOf(idx, e));
+            return new NegativeChunk(lo, ptr, idx);
         }
 
         int rows() {
@@ -214,28 +187,21 @@ public final class SampledCe {
 
         /**
          * The negatives' dots, then each row's sampled softmax against pos[lo + i] (scaled logits): writes
-         * loss[lo + i] and gPos[lo + i] and keeps the negatives' logit gradients (upstream scale 1).
+         * loss[lo + i] and gPos[lo + i], returns the negatives' logit gradients, all scaled by
+         * rowScale[lo + i] (null: 1).
          */
-        void softmax(Backend be, Tensor s, Tensor table, int d, float inv, float[] pos, float negScale, float[] loss, float[] gPos) {
+        float[] softmax(Backend be, Tensor s, Tensor table, int d, float inv, float[] pos, float negScale, float[] rowScale,
+                        float[] loss, float[] gPos) {
             int m = rows(), n = ptr[m];
             float[] neg = new float[n];
             be.gatherDot(m, d, s.data(), (long) lo * d, d, table.data(), 0, d, ptr, idx, neg);
             for (int q = 0; q < n; q++) neg[q] *= inv;
-            float[] rowLoss = new float[m], rowGPos = new float[m];
-            grad = new float[n];
-            be.sampledSoftmax(m, Arrays.copyOfRange(pos, lo, lo + m), ptr, neg, negScale, null, rowLoss, rowGPos, grad);
+            float[] p = java.util.Arrays.copyOfRange(pos, lo, lo + m), rs = rowScale == null ? null : java.util.Arrays.copyOfRange(rowScale, lo, lo + m);
+            float[] rowLoss = new float[m], rowGPos = new float[m], gNeg = new float[n];
+            be.sampledSoftmax(m, p, ptr, neg, negScale, rs, rowLoss, rowGPos, gNeg);
             System.arraycopy(rowLoss, 0, loss, lo, m);
             System.arraycopy(rowGPos, 0, gPos, lo, m);
-        }
-
-        /** The kept gradients times each row's upstream scale rowScale[lo + i]. */
-        float[] scaled(float[] rowScale) {
-            float[] out = new float[grad.length];
-            for (int i = 0; i < rows(); i++) {
-                float rs = rowScale[lo + i];
-                for (int q = ptr[i]; q < ptr[i + 1]; q++) out[q] = grad[q] * rs;
-            }
-            return out;
+            return gNeg;
         }
     }
 }

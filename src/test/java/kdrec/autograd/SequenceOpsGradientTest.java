@@ -70,9 +70,9 @@ class SequenceOpsGradientTest {
         int[] posIds = {0, 3, 1, 3}; // row 0 draws 0, 3, 1, 4: its positive among them (dropped)
         check("per-row sampled softmax", be, t -> SampledCe.perRow(t, s, table, posIds, 4, SequenceOpsGradientTest::negativeOf, 0.5f, 1f),
                 EPS, ATOL, RTOL, s, table);
-        // one row per chunk, drawn and computed again in the backward (nothing retained)
+        // one row per chunk: the backward's chunk-by-chunk regeneration
         check("per-row sampled softmax, chunked", be,
-                t -> SampledCe.perRow(t, s, table, posIds, 4, SequenceOpsGradientTest::negativeOf, 0.5f, 3.5f, 1, 0), EPS, ATOL, RTOL, s, table);
+                t -> SampledCe.perRow(t, s, table, posIds, 4, SequenceOpsGradientTest::negativeOf, 0.5f, 3.5f, 1), EPS, ATOL, RTOL, s, table);
     }
 
     /**
@@ -98,10 +98,7 @@ class SequenceOpsGradientTest {
         }
     }
 
-    /**
-     * Chunk size, thread count and whether the forward's draws are kept for the backward change nothing, bit for
-     * bit (rows never span chunks; the table's gradient goes in entry order).
-     */
+    /** Chunk size and thread count change nothing, bit for bit (rows never span chunks; the table's gradient goes in entry order). */
     @ParameterizedTest
     @MethodSource("kdrec.autograd.GradCheck#backends")
     void perRowIsBitIdenticalAcrossChunksAndThreads(Backend be) {
@@ -116,16 +113,12 @@ class SequenceOpsGradientTest {
             for (int threads : new int[] {1, 2, 3}) {
                 kdrec.cpu.Parallel.setThreads(threads);
                 for (int chunk : new int[] {SampledCe.PER_ROW_CHUNK, 1, 2 * (r + 1), 100}) {
-                    for (long retained : new long[] {SampledCe.RETAINED_ENTRIES, 0}) {
-                        float[][] got = run(be, sv, tv, w, t -> {
-                            Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
-                            return new Var[] {SampledCe.perRow(t, s, table, posIds, r, neg, 0.2f, 1f, chunk, retained), s, table};
-                        });
-                        if (want == null) want = got;
-                        for (int k = 0; k < 3; k++) {
-                            assertArrayEquals(want[k], got[k], threads + " threads, chunk " + chunk + ", retained " + retained + ", output " + k);
-                        }
-                    }
+                    float[][] got = run(be, sv, tv, w, t -> {
+                        Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
+                        return new Var[] {SampledCe.perRow(t, s, table, posIds, r, neg, 0.2f, 1f, chunk), s, table};
+                    });
+                    if (want == null) want = got;
+                    for (int k = 0; k < 3; k++) assertArrayEquals(want[k], got[k], threads + " threads, chunk " + chunk + ", output " + k);
                 }
             }
         } finally {
