@@ -76,8 +76,8 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
   # The ratios: GEMM as % of torch.matmul, fused top-K vs matmul + topk, fused CE vs torch's.
   { bench/gpu_bench.sh --log "$out/bench.log"; grep '^ce_fwd_bwd_ms' "$out/bench.log"; } | tee "$out/ratios.txt"
   # HSTU training on the device (HstuBench's markov set and shape: d 64, 4 heads, max_len 100, 512 negatives),
-  # the negatives shared by a batch (one GEMM) and drawn per position (the presets' value: gathered dots over
-  # host-drawn ids uploaded chunk by chunk). Last, under its own bound (HSTU_TIMEOUT, default 90 s each).
+  # the negatives shared by a batch (one GEMM) and drawn per position (the presets' value: ids drawn on the
+  # device, gathered dots). Last, under its own bound (HSTU_TIMEOUT, default 90 s each).
   for per in batch position; do
     echo "== HstuBench negatives_per=$per, kdrec.backend=cuda" | tee -a "$out/bench.log"
     timeout "${HSTU_TIMEOUT:-90}" "${java[@]}" -Dkdrec.backend=cuda -cp "$cp" kdrec.bench.HstuBench negatives_per=$per epochs=3 2>&1 \

@@ -86,8 +86,8 @@ public final class SampledCe {
 
     /**
      * Entries per chunk of {@link #perRow}'s negatives (its working arrays hold at most this many, ~16
-     * bytes each, whatever the batch: 512 sequences x 400 positions x 2048 negatives would otherwise
-     * take gigabytes).
+     * bytes each, whatever the batch: the reference's Yelp RCE-KD batch, 400 sequences x 400 positions x
+     * 2048 negatives, would otherwise take gigabytes).
      */
     public static final int PER_ROW_CHUNK = 1 << 22;
     private static volatile int perRowChunk = PER_ROW_CHUNK;
@@ -123,7 +123,9 @@ public final class SampledCe {
         if (table.value.cols() != d) throw Shapes.mismatch(k, "table width differs from the states'", s.value, table.value);
         if (posIds.length != m) throw new IllegalArgumentException(k + ": " + posIds.length + " positive ids for " + m + " rows");
         if (negatives < 1) throw new IllegalArgumentException(k + ": negatives must be >= 1, got " + negatives);
-        if (!(temp > 0f) || !(negScale > 0f)) throw new IllegalArgumentException(k + ": temperature and negScale must be > 0");
+        if (!(temp > 0f) || !(negScale > 0f) || Float.isInfinite(temp) || Float.isInfinite(negScale)) {
+            throw new IllegalArgumentException(k + ": temperature and negScale must be finite and > 0, got " + temp + " and " + negScale);
+        }
         for (int i = 0; i < m; i++) {
             if (posIds[i] < 0 || posIds[i] >= items) throw new IllegalArgumentException(k + ": positive id " + posIds[i] + " of row " + i + " outside [0, " + items + ")");
         }
@@ -167,16 +169,39 @@ public final class SampledCe {
 
     /** Rows [lo, hi) of a per-row draw: each row's negatives in draw order less those equal to its positive (ptr/idx chunk-relative). */
     private record NegativeChunk(int lo, int[] ptr, int[] idx) {
+        /**
+         * Draws rows [lo, hi) in parallel (negativeOf must be pure: each row lands in its own R slots), then
+         * closes the gaps the dropped entries left, in row order. An id out of range is reported by a serial
+         * rescan, so the error names the first bad (row, j) whatever the threads did.
+         */
         static NegativeChunk of(int lo, int hi, int[] posIds, int negatives, IntBinaryOperator negativeOf, int items) {
-            int[] ptr = new int[hi - lo + 1], idx = new int[Math.multiplyExact(hi - lo, negatives)];
-            int e = 0;
-            for (int r = lo; r < hi; r++) {
-                for (int j = 0; j < negatives; j++) {
-                    int id = negativeOf.applyAsInt(r, j);
-                    if (id < 0 || id >= items) throw new IllegalArgumentException("per-row sampled softmax: negative " + j + " of row " + r + " is " + id + ", outside [0, " + items + ")");
-                    if (id != posIds[r]) idx[e++] = id;
+            int rows = hi - lo;
+            int[] ptr = new int[rows + 1], idx = new int[Math.multiplyExact(rows, negatives)], kept = new int[rows];
+            java.util.concurrent.atomic.AtomicBoolean outside = new java.util.concurrent.atomic.AtomicBoolean();
+            kdrec.cpu.Parallel.forRange(rows, 1, Math.max(1, 16_384 / negatives), (a, b) -> {
+                for (int i = a; i < b; i++) {
+                    int r = lo + i, p = posIds[r], o = i * negatives, k = 0;
+                    for (int j = 0; j < negatives; j++) {
+                        int id = negativeOf.applyAsInt(r, j);
+                        if (id < 0 || id >= items) outside.set(true);
+                        if (id != p) idx[o + k++] = id;
+                    }
+                    kept[i] = k;
                 }
-                ptr[r - lo + 1] = e;
+            });
+            if (outside.get()) {
+                for (int r = lo; r < hi; r++) {
+                    for (int j = 0; j < negatives; j++) {
+                        int id = negativeOf.applyAsInt(r, j);
+                        if (id < 0 || id >= items) {
+                            throw new IllegalArgumentException("per-row sampled softmax: negative " + j + " of row " + r + " is " + id + ", outside [0, " + items + ")");
+                        }
+                    }
+                }
+            }
+            for (int i = 0; i < rows; i++) {
+                ptr[i + 1] = ptr[i] + kept[i];
+                if (ptr[i] != i * negatives) System.arraycopy(idx, i * negatives, idx, ptr[i], kept[i]); // leftwards: never over unread rows
             }
             return new NegativeChunk(lo, ptr, idx);
         }

@@ -7,6 +7,7 @@ import kdrec.gpu.DeviceBuffer;
 import kdrec.gpu.GpuEmbedding;
 import kdrec.gpu.GpuGemm;
 import kdrec.gpu.GpuLayerNorm;
+import kdrec.gpu.GpuSequenceNegatives;
 import kdrec.gpu.GpuSoftmaxCe;
 import kdrec.gpu.GpuSubsetCe;
 import kdrec.gpu.GpuVec;
@@ -59,6 +60,10 @@ final class DeviceSequenceLoss implements AutoCloseable {
         }
         return new Targets(rows, target);
     }
+
+    // per-position negatives: the uploaded row offsets and the (rows, width) they are for
+    private DeviceBuffer rowOffsets;
+    private int offsetRows = -1, offsetWidth = -1;
 
     // the staged batch
     private Targets t;
@@ -189,23 +194,36 @@ final class DeviceSequenceLoss implements AutoCloseable {
         GpuEmbedding.rowDot(cuda, m, d, null, s, 0, d, target, all, 0, d, pos);
         GpuVec.scale(cuda, m, inv, pos, 0, pos, 0);
         GpuVec.fill(cuda, m, rowScale, 0, meanGrad * inv); // upstream 1/m times the logits' 1/temperature
-        int per = Math.min(m, SampledCe.rowsPerChunk(r));
-        int[] rowPtr = new int[per + 1];
-        for (int i = 1; i <= per; i++) rowPtr[i] = Math.multiplyExact(i, r);
-        DeviceBuffer ptr = slots.ints("pp.ptr", rowPtr, per + 1);
+        int chunkRows = SampledCe.rowsPerChunk(r), per = Math.min(m, chunkRows);
+        DeviceBuffer ptr = rowOffsets(chunkRows, r); // for a whole chunk, whatever this batch's m: uploaded once
         DeviceBuffer idx = slots.reserve("pp.idx", (long) per * r), logits = slots.reserve("pp.logits", (long) per * r);
         DeviceBuffer gNeg = slots.reserve("pp.grad", (long) per * r);
         float negScale = loss.negScale(items);
         for (int lo = 0; lo < m; lo += per) {
             int rows = Math.min(per, m - lo);
-            GpuSoftmaxCe.sequenceNegatives(cuda, rows, r, batchSeed, lo, items, idx);
+            GpuSequenceNegatives.draw(cuda, rows, r, batchSeed, lo, items, idx);
             GpuSubsetCe.gatherDot(cuda, rows, d, s, (long) lo * d, d, all, 0, d, ptr, idx, logits);
-            GpuSoftmaxCe.maskPositives(cuda, rows, r, inv, idx, target.at(lo), logits);
+            GpuSequenceNegatives.maskPositives(cuda, rows, r, inv, idx, target.at(lo), logits);
             GpuSoftmaxCe.sampled(cuda, rows, pos.at(lo), ptr, logits, negScale, rowScale.at(lo), perRow.at(lo), gPos.at(lo), gNeg);
             GpuSubsetCe.gatherDotBackward(cuda, rows, d, s, (long) lo * d, d, all, 0, d, ptr, idx, gNeg, ds, (long) lo * d, d, dAll, 0, d);
         }
         GpuEmbedding.rowDotBackward(cuda, m, d, null, s, 0, d, target, all, 0, d, gPos, ds, 0, d, dAll, 0, d);
         GpuLayerNorm.l2RowsBackward(cuda, items, d, table, 0, d, all, 0, d, norm, Hstu.L2_EPS, dAll, 0, d, model.itemGrad(), 0, d);
+    }
+
+    /**
+     * The offsets i x r of rows 0..per on the device, uploaded again only when (per, r) changes: a
+     * synchronous copy in mid-step would wait for the forward's kernels every step.
+     */
+    private DeviceBuffer rowOffsets(int per, int r) {
+        if (per != offsetRows || r != offsetWidth) {
+            int[] rowPtr = new int[per + 1];
+            for (int i = 1; i <= per; i++) rowPtr[i] = Math.multiplyExact(i, r);
+            rowOffsets = slots.ints("pp.ptr", rowPtr, per + 1);
+            offsetRows = per;
+            offsetWidth = r;
+        }
+        return rowOffsets;
     }
 
     private void fullSoftmax(int m, int d, DeviceBuffer s, DeviceBuffer ds, DeviceBuffer target, float inv, float meanGrad, DeviceBuffer perRow) {

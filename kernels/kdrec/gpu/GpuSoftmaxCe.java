@@ -169,34 +169,6 @@ public final class GpuSoftmaxCe {
                 m, pos, negPtr, neg, negScale, rowScale == null ? loss : rowScale, rowScale == null ? 0 : 1, loss, gPos, gNeg);
     }
 
-    /**
-     * Negatives drawn per position on the device, r per row for rows [rowBase, rowBase + rows): idx[e]
-     * (e &lt; rows x r) is the id of entry (rowBase + e / r) x r + e % r, uniform over [0, items), from the
-     * counter hash the host's sequence loss draws with (kdrec.loss.SequenceLoss#negative: a SplitMix64
-     * finaliser of (seed, entry), multiply-shift reduced), so the ids equal the host's bit for bit.
-     */
-    public static void sequenceNegatives(Cuda cuda, int rows, int r, long seed, int rowBase, int items, DeviceBuffer idx) {
-        String k = "SoftmaxCe.sequenceNegatives";
-        if (rows < 0 || r < 1 || rowBase < 0 || items < 1) {
-            throw GpuCeArgs.bad(k, "needs rows >= 0, r >= 1, rowBase >= 0 and items >= 1, got " + rows + ", " + r + ", " + rowBase + ", " + items);
-        }
-        GpuCeArgs.length(k, "idx", idx, (long) rows * r);
-        cuda.launch1d(cuda.kernel("kdrec_softmax_ce_sequence_negatives"), (long) rows * r, THREADS, rows, r, seed, rowBase, items, idx);
-    }
-
-    /**
-     * logits[e] *= scale for e &lt; rows x r, except where idx[e] equals its row's positive
-     * (target[e / r]): -inf there, an exact 0 in the row's sampled-softmax sum and a 0 gradient.
-     */
-    public static void maskPositives(Cuda cuda, int rows, int r, float scale, DeviceBuffer idx, DeviceBuffer target, DeviceBuffer logits) {
-        String k = "SoftmaxCe.maskPositives";
-        if (rows < 0 || r < 1) throw GpuCeArgs.bad(k, "needs rows >= 0 and r >= 1, got " + rows + " and " + r);
-        GpuCeArgs.length(k, "idx", idx, (long) rows * r);
-        GpuCeArgs.length(k, "target", target, rows);
-        GpuCeArgs.length(k, "logits", logits, (long) rows * r);
-        cuda.launch1d(cuda.kernel("kdrec_softmax_ce_mask_positives"), (long) rows * r, THREADS, rows, r, scale, idx, target, logits);
-    }
-
     // ---- size checks (the CPU twin's, minus the target contents: see GpuCeArgs) ----
 
     static void checkForward(int m, int n, int d, DeviceBuffer u, long uOff, int ldu, DeviceBuffer items, long iOff, int ldi,

@@ -102,7 +102,13 @@ class SequenceOpsGradientTest {
     @ParameterizedTest
     @MethodSource("kdrec.autograd.GradCheck#backends")
     void perRowIsBitIdenticalAcrossChunksAndThreads(Backend be) {
-        int m = 37, d = 19, items = 23, r = 11;
+        // small: one chunk per row and ragged chunks; large enough (89,600 entries) that the draws, the dots
+        // and the table's scatter really split across threads
+        perRowAcross(be, 37, 19, 23, 11, new int[] {SampledCe.PER_ROW_CHUNK, 1, 2 * (11 + 1), 100});
+        perRowAcross(be, 700, 24, 3000, 128, new int[] {SampledCe.PER_ROW_CHUNK, 1000, 20_000});
+    }
+
+    private static void perRowAcross(Backend be, int m, int d, int items, int r, int[] chunks) {
         int[] posIds = new int[m];
         for (int i = 0; i < m; i++) posIds[i] = (i * 5) % items;
         java.util.function.IntBinaryOperator neg = (row, j) -> (int) Math.floorMod(row * 131L + j * 17L + (long) row * j * j, (long) items);
@@ -110,9 +116,9 @@ class SequenceOpsGradientTest {
         int before = kdrec.cpu.Parallel.threads();
         try {
             float[][] want = null;
-            for (int threads : new int[] {1, 2, 3}) {
+            for (int threads : new int[] {1, 2, 4}) {
                 kdrec.cpu.Parallel.setThreads(threads);
-                for (int chunk : new int[] {SampledCe.PER_ROW_CHUNK, 1, 2 * (r + 1), 100}) {
+                for (int chunk : chunks) {
                     float[][] got = run(be, sv, tv, w, t -> {
                         Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
                         return new Var[] {SampledCe.perRow(t, s, table, posIds, r, neg, 0.2f, 1f, chunk), s, table};

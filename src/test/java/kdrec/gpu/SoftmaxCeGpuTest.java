@@ -192,42 +192,6 @@ class SoftmaxCeGpuTest {
         assertNoLeak(cuda, before, "SoftmaxCeGpuTest.sampledMatchesScalar");
     }
 
-    /** The device's per-position negatives are the host's (SequenceLoss.negative) id for id, and their mask. */
-    @Test
-    void sequenceNegativesAreTheHostsDrawAndMaskTheirPositives() {
-        Cuda cuda = CudaProbe.cuda();
-        long before = cuda.allocatedBytes();
-        // rows, r, rowBase, items, seed: empty, single, odd sizes, the largest catalogue, a row base past 2^31 / r
-        long[][] cases = {{0, 4, 0, 10, 1}, {1, 1, 0, 1, 0}, {33, 17, 7, 1000, -5}, {100, 513, 250, 25_000, 0x6A09E667F3BCC909L},
-            {3, 5, 2_000_000, Integer.MAX_VALUE, Long.MIN_VALUE}, {2, 2048, 1_100_000, 7, 42}};
-        for (long[] c : cases) {
-            int rows = (int) c[0], r = (int) c[1], rowBase = (int) c[2], items = (int) c[3];
-            long seed = c[4];
-            String at = "sequenceNegatives rows=" + rows + " r=" + r + " rowBase=" + rowBase + " items=" + items;
-            kdrec.loss.SequenceLoss host = new kdrec.loss.SequenceLoss("sampled_softmax", r, 0.1f, 0, true);
-            int n = rows * r;
-            int[] want = new int[n], target = new int[rows];
-            for (int e = 0; e < n; e++) want[e] = host.negative(seed, rowBase + e / r, e % r, items);
-            for (int i = 0; i < rows; i++) target[i] = want[i * r + (i % r)]; // every row meets its positive at least once
-            float[] logits = CeGpuTestSupport.randn(seed ^ n, n, 2.0);
-            try (CeGpuTestSupport.Bufs b = new CeGpuTestSupport.Bufs(cuda)) {
-                DeviceBuffer idx = b.zeros(Math.max(1, n)), dl = b.f(logits.length == 0 ? new float[1] : logits);
-                GpuSoftmaxCe.sequenceNegatives(cuda, rows, r, seed, rowBase, items, idx);
-                org.junit.jupiter.api.Assertions.assertArrayEquals(want, cuda.downloadInts(idx, n), at);
-                GpuSoftmaxCe.maskPositives(cuda, rows, r, 0.25f, idx, b.i(target.length == 0 ? new int[1] : target), dl);
-                float[] got = down(cuda, dl, n);
-                for (int e = 0; e < n; e++) {
-                    float expect = want[e] == target[e / r] ? Float.NEGATIVE_INFINITY : logits[e] * 0.25f;
-                    org.junit.jupiter.api.Assertions.assertEquals(expect, got[e], at + " logit " + e);
-                }
-            }
-        }
-        var bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> GpuSoftmaxCe.sequenceNegatives(cuda, 2, 0, 1, 0, 5, null));
-        org.junit.jupiter.api.Assertions.assertTrue(bad.getMessage().contains("r >= 1"), bad.getMessage());
-        assertNoLeak(cuda, before, "SoftmaxCeGpuTest.sequenceNegativesAreTheHostsDrawAndMaskTheirPositives");
-    }
-
     private static void assertAbsolute(float[] expected, float[] actual, double tol, String what) {
         for (int i = 0; i < expected.length; i++) {
             if (!(Math.abs((double) actual[i] - expected[i]) <= tol)) {
