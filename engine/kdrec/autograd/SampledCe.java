@@ -1,8 +1,11 @@
 package kdrec.autograd;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntBinaryOperator;
 import kdrec.cpu.Mem;
+import kdrec.cpu.Parallel;
 import kdrec.tensor.Backend;
 import kdrec.tensor.Shapes;
 import kdrec.tensor.Tensor;
@@ -53,7 +56,7 @@ public final class SampledCe {
             }
             ptr[i + 1] = e;
         }
-        float[] neg1 = java.util.Arrays.copyOf(all, e);
+        float[] neg1 = Arrays.copyOf(all, e);
         float[] loss = new float[m], gPos = new float[m], gNeg = new float[e];
         be.sampledSoftmax(m, pl, ptr, neg1, negScale, null, loss, gPos, gNeg);
         Var out = t.output("sampledCe", t.needsGrad(s, pos, neg), m);
@@ -68,7 +71,7 @@ public final class SampledCe {
             for (int i = 0; i < m; i++) {
                 float gi = g.get(i) * inv;
                 gp[i] = gi * gPos[i];
-                java.util.Arrays.fill(dense, 0f);
+                Arrays.fill(dense, 0f);
                 for (int q = ptr[i]; q < ptr[i + 1]; q++) dense[col[q]] = gi * gNeg[q];
                 if (r > 0) Mem.copyIn(dense, 0, logits.data(), (long) i * r, r);
             }
@@ -132,12 +135,12 @@ public final class SampledCe {
         int rowsPerChunk = rowsPerChunk(negatives, chunkEntries);
         Backend be = t.backend();
         float inv = 1f / temp;
-        float[] pos = new float[m], loss = new float[m];
+        float[] pos = new float[m], loss = new float[m], unusedGrad = new float[m];
         be.rowDot(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, pos);
         for (int i = 0; i < m; i++) pos[i] *= inv;
         for (int lo = 0; lo < m; lo += rowsPerChunk) {
             NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items)
-                    .softmax(be, s.value, table.value, d, inv, pos, negScale, null, loss, new float[m]);
+                    .softmax(be, s.value, table.value, d, inv, pos, negScale, null, loss, unusedGrad);
         }
         Var out = t.output("sampledCePerRow", t.needsGrad(s, table), m);
         Mem.copyIn(loss, 0, out.value.data(), 0, m);
@@ -177,8 +180,8 @@ public final class SampledCe {
         static NegativeChunk of(int lo, int hi, int[] posIds, int negatives, IntBinaryOperator negativeOf, int items) {
             int rows = hi - lo;
             int[] ptr = new int[rows + 1], idx = new int[Math.multiplyExact(rows, negatives)], kept = new int[rows];
-            java.util.concurrent.atomic.AtomicBoolean outside = new java.util.concurrent.atomic.AtomicBoolean();
-            kdrec.cpu.Parallel.forRange(rows, 1, Math.max(1, 16_384 / negatives), (a, b) -> {
+            AtomicBoolean outside = new AtomicBoolean();
+            Parallel.forRange(rows, 1, Math.max(1, 16_384 / negatives), (a, b) -> {
                 for (int i = a; i < b; i++) {
                     int r = lo + i, p = posIds[r], o = i * negatives, k = 0;
                     for (int j = 0; j < negatives; j++) {
@@ -221,7 +224,8 @@ public final class SampledCe {
             float[] neg = new float[n];
             be.gatherDot(m, d, s.data(), (long) lo * d, d, table.data(), 0, d, ptr, idx, neg);
             for (int q = 0; q < n; q++) neg[q] *= inv;
-            float[] p = java.util.Arrays.copyOfRange(pos, lo, lo + m), rs = rowScale == null ? null : java.util.Arrays.copyOfRange(rowScale, lo, lo + m);
+            float[] p = Arrays.copyOfRange(pos, lo, lo + m);
+            float[] rs = rowScale == null ? null : Arrays.copyOfRange(rowScale, lo, lo + m);
             float[] rowLoss = new float[m], rowGPos = new float[m], gNeg = new float[n];
             be.sampledSoftmax(m, p, ptr, neg, negScale, rs, rowLoss, rowGPos, gNeg);
             System.arraycopy(rowLoss, 0, loss, lo, m);

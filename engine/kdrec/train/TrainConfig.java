@@ -168,12 +168,12 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
     /**
      * Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4;
      * HSTU: batch 128 users, 2 blocks, 1 head, head widths dim / heads, max_len 100 (no max_output_len), 512
-     * uniform negatives shared by a batch's positions, temperature 0.05, dropout 0.2 (input and blocks), the relative position bias, W_o's bias
-     * zero, test ranked from the train sequence.
+     * uniform negatives shared by a batch's positions, temperature 0.05, dropout 0.2 (input and blocks), the
+     * relative position bias, W_o's bias zero, test ranked from the train sequence.
      */
     public static TrainConfig defaults() {
-        return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, AUTO_WIDTH, AUTO_WIDTH, 100, 0, "auto", 512, "batch", 0.05f, 0.2f, AUTO_RATE,
-                true, "zero", "train");
+        return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, AUTO_WIDTH, AUTO_WIDTH, 100, 0, "auto",
+                512, "batch", 0.05f, 0.2f, AUTO_RATE, true, "zero", "train");
     }
 
     /** Settings in a stable order, as written to config.yaml and read back by {@link #with(Map)}. */
@@ -249,8 +249,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
                     (float) real(m, "weight_decay"), bool(m, "lazy_adam"), integer(m, "eval_every"), integer(m, "save_every"),
                     integer(m, "top_k"), integer(m, "blocks"), integer(m, "heads"), width(m, "attention_dim"), width(m, "linear_dim"),
                     integer(m, "max_len"), integer(m, "max_output_len"), str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"),
-                    str(m, "negatives_per").toLowerCase(Locale.ROOT), (float) real(m, "temperature"), (float) real(m, "dropout"), blockRate(m), bool(m, "rel_bias"),
-                    str(m, "o_bias_init").toLowerCase(Locale.ROOT), str(m, "test_history").toLowerCase(Locale.ROOT));
+                    str(m, "negatives_per").toLowerCase(Locale.ROOT), (float) real(m, "temperature"), (float) real(m, "dropout"), blockRate(m),
+                    bool(m, "rel_bias"), str(m, "o_bias_init").toLowerCase(Locale.ROOT), str(m, "test_history").toLowerCase(Locale.ROOT));
         } catch (NumberFormatException ex) {
             throw new IllegalArgumentException("bad number in settings: " + ex.getMessage());
         }

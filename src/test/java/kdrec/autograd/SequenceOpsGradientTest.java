@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.function.Function;
+import java.util.function.IntBinaryOperator;
+import kdrec.cpu.Parallel;
 import kdrec.tensor.Backend;
 import kdrec.tensor.CpuBackend;
 import kdrec.tensor.Scratch;
@@ -111,13 +114,13 @@ class SequenceOpsGradientTest {
     private static void perRowAcross(Backend be, int m, int d, int items, int r, int[] chunks) {
         int[] posIds = new int[m];
         for (int i = 0; i < m; i++) posIds[i] = (i * 5) % items;
-        java.util.function.IntBinaryOperator neg = (row, j) -> (int) Math.floorMod(row * 131L + j * 17L + (long) row * j * j, (long) items);
+        IntBinaryOperator neg = (row, j) -> (int) Math.floorMod(row * 131L + j * 17L + (long) row * j * j, (long) items);
         Tensor sv = randn(41, 1f, m, d), tv = randn(42, 1f, items, d), w = randn(43, 1f, m);
-        int before = kdrec.cpu.Parallel.threads();
+        int before = Parallel.threads();
         try {
             float[][] want = null;
             for (int threads : new int[] {1, 2, 4}) {
-                kdrec.cpu.Parallel.setThreads(threads);
+                Parallel.setThreads(threads);
                 for (int chunk : chunks) {
                     float[][] got = run(be, sv, tv, w, t -> {
                         Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
@@ -128,7 +131,7 @@ class SequenceOpsGradientTest {
                 }
             }
         } finally {
-            kdrec.cpu.Parallel.setThreads(before);
+            Parallel.setThreads(before);
         }
     }
 
@@ -144,7 +147,7 @@ class SequenceOpsGradientTest {
     }
 
     /** Loss (weighted by w), then the gradients of the two leaves, as flat arrays. */
-    private static float[][] run(Backend be, Tensor sv, Tensor tv, Tensor w, java.util.function.Function<Tape, Var[]> f) {
+    private static float[][] run(Backend be, Tensor sv, Tensor tv, Tensor w, Function<Tape, Var[]> f) {
         try (Tape t = new Tape(be, new Scratch())) {
             Var[] out = f.apply(t);
             t.backward(out[0], w);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import kdrec.autograd.SampledCe;
 import kdrec.autograd.Tape;
 import kdrec.autograd.Var;
 import kdrec.gpu.CudaProbe;
@@ -69,7 +70,7 @@ class DeviceSequenceTrainingTest {
     class OnGpu {
         @org.junit.jupiter.api.AfterEach
         void defaultChunks() {
-            kdrec.autograd.SampledCe.setPerRowChunk(kdrec.autograd.SampledCe.PER_ROW_CHUNK);
+            SampledCe.setPerRowChunk(SampledCe.PER_ROW_CHUNK);
         }
 
         @Test
@@ -89,7 +90,7 @@ class DeviceSequenceTrainingTest {
                         case "scaled_per_position" -> cfg("scaled_softmax", dropout, 1).with(perPosition);
                         default -> cfg(variant, dropout, 1);
                     };
-                    kdrec.autograd.SampledCe.setPerRowChunk(variant.equals("scaled_per_position") ? 32 : kdrec.autograd.SampledCe.PER_ROW_CHUNK);
+                    SampledCe.setPerRowChunk(variant.equals("scaled_per_position") ? 32 : SampledCe.PER_ROW_CHUNK);
                     String loss = c.baseLoss();
                     try (Recommender m = Models.create(c, DeviceTrainingTest.DATA); Tape tape = new Tape()) {
                         Objective obj = Models.objective(c);
