@@ -192,8 +192,14 @@ public final class Dcd implements Distiller {
 
     @Override
     public Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch) {
+        return loss(tape, student, StudentPasses.shared(e), batch);
+    }
+
+    /** Per term: the underestimated items scored by term 0's pass, the overestimated by term 1's (two calls in the code). */
+    @Override
+    public Var loss(Tape tape, Recommender student, StudentPasses passes, Batch batch) {
         if (sets == null) throw new IllegalStateException("dcd: beginEpoch has not run");
-        return Rrd.relaxedRanking(tape, e, batch, sets, ordered);
+        return Rrd.relaxedRanking(tape, passes, batch, sets, ordered);
     }
 
     /** The epoch's under-estimated (ordered, draw order) and over-estimated items of one user. */

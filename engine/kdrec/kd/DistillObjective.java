@@ -9,13 +9,16 @@ import kdrec.loss.BaseLoss;
 import kdrec.loss.Batch;
 import kdrec.loss.Bpr;
 import kdrec.loss.Objective;
+import kdrec.loss.SequenceLoss;
+import kdrec.model.Hstu;
 import kdrec.model.Recommender;
 import kdrec.tensor.Tensor;
 
 /**
  * {@code loss = base + lambda * kd} as the reference code's {@code BaseKD4Rec.forward}: the base
  * loss (BPR summed over the batch; for a sequential student its next-item softmax, a mean over
- * positions) and the distiller's term share one student forward pass; the teacher is frozen.
+ * positions) and the distiller's term share one student forward pass, or, under
+ * {@code kd_encoding=per_term} (HSTU), each KD term encodes the batch anew; the teacher is frozen.
  * Logged parts: the base loss's name ("bpr", ...) and "kd" (the latter already times lambda, so
  * the parts add up to the loss).
  */
@@ -23,16 +26,35 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
     private final Distiller distiller;
     private final float lambda;
     private final BaseLoss base;
+    private final boolean passPerTerm;
 
     public DistillObjective(Distiller distiller, double lambda) {
         this(distiller, lambda, new Bpr());
     }
 
     public DistillObjective(Distiller distiller, double lambda, BaseLoss base) {
+        this(distiller, lambda, base, false);
+    }
+
+    /**
+     * {@code passPerTerm} ({@code kd_encoding=per_term}): each KD term reads its own encoding of the
+     * batch ({@link StudentPasses}); only a sequence base loss (HSTU, whose dropout makes passes differ)
+     * makes them.
+     */
+    public DistillObjective(Distiller distiller, double lambda, BaseLoss base, boolean passPerTerm) {
         if (!(lambda >= 0) || !Double.isFinite(lambda)) throw new IllegalArgumentException("lambda must be a finite number >= 0, got " + lambda);
+        if (passPerTerm && !(base instanceof SequenceLoss)) {
+            throw new IllegalArgumentException("kd_encoding=per_term needs a sequential student (hstu); the base loss is " + base.name());
+        }
         this.distiller = distiller;
         this.lambda = (float) lambda;
         this.base = base;
+        this.passPerTerm = passPerTerm;
+    }
+
+    /** True under {@code kd_encoding=per_term}. */
+    public boolean passPerTerm() {
+        return passPerTerm;
     }
 
     public Distiller distiller() {
@@ -46,9 +68,12 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
 
     @Override
     public Map<String, Double> step(Tape tape, Recommender model, Batch batch) {
-        BaseLoss.Step st = this.base.forward(tape, model, batch, true);
+        BaseLoss.Step st = this.base.forward(tape, model, batch, !passPerTerm);
         Var base = st.loss();
-        Var kd = Arith.scale(tape, distiller.loss(tape, model, st.embeddings(), batch), lambda);
+        StudentPasses passes = passPerTerm
+                ? StudentPasses.perTerm(term -> ((SequenceLoss) this.base).termPass(tape, (Hstu) model, batch, term))
+                : StudentPasses.shared(st.embeddings());
+        Var kd = Arith.scale(tape, distiller.loss(tape, model, passes, batch), lambda);
         Var total = Arith.add(tape, base, kd);
         if (total.requiresGrad()) tape.backward(total);
         Map<String, Double> parts = new LinkedHashMap<>();
@@ -60,7 +85,11 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
     @Override
     public void checkOnDevice() {
         checkOnDevice(base.name());
+        if (passPerTerm) throw new IllegalArgumentException(PER_TERM_ON_DEVICE);
     }
+
+    static final String PER_TERM_ON_DEVICE = "kd_encoding=per_term (a student encoding per KD term, as the RCE-KD code) has no device path;"
+            + " use --device cpu, or --set kd_encoding=shared on cuda";
 
     /**
      * The one rule for what distills on the device: BPR (MF, LightGCN) or a sequence loss (HSTU) as the

@@ -178,7 +178,7 @@ public final class Distillation {
     public static Objective objective(Setup s, Teacher teacher, TrainData data) {
         if (s.scratch()) return Models.objective(s.student());
         Distiller d = Methods.get(s.method()).factory().create(s.params(), teacher, data, s.student().seed());
-        return new DistillObjective(d, s.lambda(), Models.objective(s.student()));
+        return new DistillObjective(d, s.lambda(), Models.objective(s.student()), s.student().kdEncoding().equals("per_term"));
     }
 
     /** Trains a fresh student of {@code s.student()} and returns the trainer's result (best valid epoch's test metrics). */
@@ -196,6 +196,7 @@ public final class Distillation {
         kdrec.device.DeviceTraining.checkSettings(st.model(), st.topK(), st.lazyAdam(), st.maxLen(), st.maxHeadWidth());
         if (s.scratch()) return;
         DistillObjective.checkOnDevice(st.baseLoss());
+        if (st.kdEncoding().equals("per_term")) throw new IllegalArgumentException(DistillObjective.PER_TERM_ON_DEVICE);
         // the device ranks the student's top list each epoch with the fused top-K kernel (k <= its limit);
         // the methods clip the list at the item count, and RCE-KD without sampling ranks nothing per epoch
         KdParams p = s.params();

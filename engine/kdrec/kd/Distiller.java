@@ -31,6 +31,16 @@ public interface Distiller {
      */
     Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch);
 
+    /**
+     * The KD term of one batch over the student's passes (what {@link DistillObjective} calls): a
+     * method whose reference code scores the student more than once per batch overrides it to read a
+     * pass per call ({@link StudentPasses#term}); the rest read term 0. With shared passes every
+     * override must give {@link #loss(Tape, Recommender, Recommender.Embeddings, Batch)} bit for bit.
+     */
+    default Var loss(Tape tape, Recommender student, StudentPasses passes, Batch batch) {
+        return loss(tape, student, passes.term(0), batch);
+    }
+
     /** Cross-epoch state for the last-epoch checkpoint (names without prefix); empty by default. */
     default Map<String, Tensor> state() {
         return Map.of();

@@ -131,6 +131,11 @@ public final class RceKdEpoch {
         be.pairTargets(users, ptr, a, b, logits, tau, wA, wB, target);
     }
 
+    /** The teacher's logit of every list entry (aligned with {@code idx}), before tau. */
+    float[] teacherLogits() {
+        return logits;
+    }
+
     static int[] grow(int[] x, int n) {
         return x.length >= n ? x : new int[Math.max(n, x.length + x.length / 4)];
     }

@@ -13,6 +13,7 @@ import kdrec.autograd.Var;
 import kdrec.loss.Batch;
 import kdrec.model.Recommender;
 import kdrec.tensor.IndexSets;
+import kdrec.tensor.Tensor;
 import kdrec.train.TrainData;
 
 /**
@@ -170,10 +171,20 @@ public final class Rd implements Distiller {
 
     @Override
     public Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch) {
+        return loss(tape, student, StudentPasses.shared(e), batch);
+    }
+
+    /**
+     * Per term as the code's two calls: the dynamic samples' scores (no gradient) from term 0's pass,
+     * the teacher-top logits from term 1's.
+     */
+    @Override
+    public Var loss(Tape tape, Recommender student, StudentPasses passes, Batch batch) {
         if (epoch < 0) throw new IllegalStateException("rd: beginEpoch has not run");
         BatchUsers bu = BatchUsers.of(batch.users(), student.users());
         int nu = bu.size();
         IndexSets sets = top.rows(bu.users()).sets();
+        Recommender.Embeddings e = passes.term(passes.perTerm() ? 1 : 0);
         Var ue = Gather.rows(tape, e.users(), bu.users());
         Var logits = Gather.setDots(tape, ue, e.items(), sets);
         int[] ptr = sets.ptr();
@@ -186,7 +197,13 @@ public final class Rd implements Distiller {
             nptr = ns.ptr();
             neg = new float[ns.size()];
             int d = ue.value().cols();
-            tape.backend().gatherDot(nu, d, ue.value().data(), 0, d, e.items().value().data(), 0, d, nptr, ns.idx(), neg);
+            Recommender.Embeddings dyn = passes.term(0);
+            Tensor du = ue.value();
+            if (dyn != e) { // the dynamic samples' own pass, read without gradient
+                du = Tensor.zeros(nu, d);
+                tape.backend().gather(nu, d, bu.users(), dyn.users().value().data(), 0, d, du.data(), 0, d);
+            }
+            tape.backend().gatherDot(nu, d, du.data(), 0, d, dyn.items().value().data(), 0, d, nptr, ns.idx(), neg);
         }
         for (int r = 0; r < nu; r++) {
             int k = ptr[r + 1] - ptr[r];

@@ -26,7 +26,9 @@ import java.util.Map;
  * Yelp 0.7). Three keys make the block the code's as it runs: {@code max_output_len} 10 (the code pads
  * to, and scales the attention by, max_len + 10), {@code rel_bias} false (the code's bias needs
  * timestamps it is never given) and {@code o_bias_init} uniform (torch's nn.Linear default); and
- * {@code negatives_per} position trains with the code's negatives (drawn for every position).
+ * {@code negatives_per} position trains with the code's negatives (drawn for every position). The student
+ * also gets {@code kd_encoding} per_term: distilled, it encodes the batch anew for every KD term, as the
+ * code's student does in each {@code forward_multi_items} call.
  */
 public final class ReferenceConfigs {
     private ReferenceConfigs() {}
@@ -45,7 +47,11 @@ public final class ReferenceConfigs {
         String ds = dataset(preset);
         return switch (backbone(model)) {
             case "lightgcn" -> ordered("layers", ds.equals("gowalla") ? 4 : 3);
-            case "hstu" -> hstu(ds, 1, ds.equals("gowalla") ? 1 : 2);
+            case "hstu" -> {
+                Map<String, Object> m = hstu(ds, 1, ds.equals("gowalla") ? 1 : 2);
+                m.put("kd_encoding", "per_term"); // under KD every forward_multi_items call of the code encodes anew
+                yield m;
+            }
             default -> ordered();
         };
     }

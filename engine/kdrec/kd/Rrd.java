@@ -139,18 +139,31 @@ public final class Rrd implements Distiller {
 
     @Override
     public Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch) {
+        return loss(tape, student, StudentPasses.shared(e), batch);
+    }
+
+    /** Per term: the interesting items scored by term 0's pass, the uninteresting by term 1's (two calls in the code). */
+    @Override
+    public Var loss(Tape tape, Recommender student, StudentPasses passes, Batch batch) {
         if (sets == null) throw new IllegalStateException("rrd: beginEpoch has not run");
-        return relaxedRanking(tape, e, batch, sets, ordered);
+        return relaxedRanking(tape, passes, batch, sets, ordered);
     }
 
     /** The relaxed ranking loss over a batch's distinct users (each once: the code unique()s them). */
-    static Var relaxedRanking(Tape tape, Recommender.Embeddings e, Batch batch, UserSets sets, int[] ordered) {
+    static Var relaxedRanking(Tape tape, StudentPasses passes, Batch batch, UserSets sets, int[] ordered) {
         int[] users = BatchUsers.of(batch.users(), sets.users()).users();
         UserSets.Rows rows = sets.rows(users);
         int[] oc = new int[users.length];
         for (int r = 0; r < users.length; r++) oc[r] = ordered[users[r]];
-        Var ue = Gather.rows(tape, e.users(), users);
-        Var logits = Gather.setDots(tape, ue, e.items(), rows.sets());
+        Recommender.Embeddings first = passes.term(0);
+        Var logits;
+        if (passes.perTerm()) {
+            Recommender.Embeddings rest = passes.term(1);
+            logits = TermDots.split(tape, Gather.rows(tape, first.users(), users), first.items(), Gather.rows(tape, rest.users(), users), rest.items(),
+                    rows.sets(), oc);
+        } else {
+            logits = Gather.setDots(tape, Gather.rows(tape, first.users(), users), first.items(), rows.sets());
+        }
         return RelaxedRanking.loss(tape, logits, rows.sets(), oc, null);
     }
 

@@ -270,6 +270,12 @@ public final class UnKd implements Distiller {
 
     @Override
     public Var loss(Tape tape, Recommender student, Recommender.Embeddings e, Batch batch) {
+        return loss(tape, student, StudentPasses.shared(e), batch);
+    }
+
+    /** Per term: the positive samples scored by term 0's pass, the negative ones by term 1's (two calls in the code). */
+    @Override
+    public Var loss(Tape tape, Recommender student, StudentPasses passes, Batch batch) {
         if (pos == null) throw new IllegalStateException("unkd: beginEpoch has not run");
         BatchUsers bu = BatchUsers.of(batch.users(), student.users());
         IndexSets ps = pos.rows(bu.users()).sets(), ns = neg.rows(bu.users()).sets();
@@ -279,8 +285,9 @@ public final class UnKd implements Distiller {
             int n = ptr[r + 1] - ptr[r];
             if (n > 0) Arrays.fill(w, ptr[r], ptr[r + 1], bu.counts()[r] / n); // mean over the user's pairs
         }
-        Var ue = Gather.rows(tape, e.users(), bu.users());
-        Var diff = Arith.sub(tape, Gather.setDots(tape, ue, e.items(), ps), Gather.setDots(tape, ue, e.items(), ns));
+        Recommender.Embeddings ep = passes.term(0), en = passes.term(passes.perTerm() ? 1 : 0);
+        Var up = Gather.rows(tape, ep.users(), bu.users()), un = en == ep ? up : Gather.rows(tape, en.users(), bu.users());
+        Var diff = Arith.sub(tape, Gather.setDots(tape, up, ep.items(), ps), Gather.setDots(tape, un, en.items(), ns));
         return Arith.weightedSum(tape, PointwiseLoss.negLogSigmoid(tape, diff, EPS), w);
     }
 

@@ -127,6 +127,26 @@ public final class SequenceLoss implements BaseLoss {
         return new Step(withEmbeddings ? h.embeddings(t, enc) : null, loss);
     }
 
+    /**
+     * Another encoding of a step's batch, for KD term {@code term} under {@code kd_encoding=per_term}
+     * (the RCE-KD code's student encodes in every scoring call): its dropout masks come from the batch
+     * seed mixed with the term, so they differ from the base loss's and from every other term's, and a
+     * resumed run draws the same.
+     */
+    public Recommender.Embeddings termPass(Tape t, Hstu h, Batch batch, int term) {
+        int[] users = java.util.Arrays.stream(batch.users()).distinct().toArray();
+        long bs = batchSeed(seed, batch.epoch(), users.length == 0 ? 0 : users[0]);
+        return h.embeddings(t, h.encode(t, users, termSeed(bs, term)));
+    }
+
+    /** The dropout seed of KD term {@code term}'s pass: a SplitMix64 finaliser of (batch seed, term). */
+    static long termSeed(long batchSeed, int term) {
+        long z = batchSeed + (term + 1L) * 0xD1B54A32D192ED03L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
     /** The loss of an encoded batch; a constant 0 when no sequence has two items. */
     Var loss(Tape t, Hstu h, Hstu.Encoded enc, long batchSeed) {
         Sequences seq = h.sequences();

@@ -14,7 +14,8 @@ import java.util.Map;
 public record TrainConfig(String model, int dim, int layers, int epochs, int patience, long seed, int batchSize,
                           float lr, float weightDecay, boolean lazyAdam, int evalEvery, int saveEvery, int topK,
                           int blocks, int heads, int attentionDim, int linearDim, int maxLen, int maxOutputLen, String loss, int negatives,
-                          String negativesPer, float temperature, float dropout, float blockDropout, boolean relBias, String oBiasInit, String testHistory) {
+                          String negativesPer, float temperature, float dropout, float blockDropout, boolean relBias, String oBiasInit, String testHistory,
+                          String kdEncoding) {
 
     public static final List<String> MODELS = List.of("mf", "lightgcn", "hstu");
     /** Default batch sizes: interaction pairs (mf, lightgcn) and user sequences (hstu), as the reference configs. */
@@ -23,16 +24,23 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
     public static final List<String> LOSSES = List.of("auto", "bpr", "sampled_softmax", "scaled_softmax", "full_softmax");
     /** Settings of the sequential backbone (HSTU) and its losses; recorded only for model=hstu. */
     public static final List<String> SEQUENCE_KEYS = List.of("blocks", "heads", "attention_dim", "linear_dim", "max_len", "max_output_len",
-            "negatives", "negatives_per", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init", "test_history");
+            "negatives", "negatives_per", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init", "test_history", "kd_encoding");
     public static final List<String> KEYS = List.of("model", "dim", "layers", "epochs", "patience", "seed", "batch_size", "lr",
             "weight_decay", "lazy_adam", "eval_every", "save_every", "top_k", "blocks", "heads", "attention_dim", "linear_dim", "max_len",
             "max_output_len", "loss", "negatives", "negatives_per", "temperature", "dropout", "block_dropout", "rel_bias", "o_bias_init",
-            "test_history");
+            "test_history", "kd_encoding");
     /**
      * Where HSTU's sampled negatives are drawn: once per batch, shared by its positions (kdrec's
      * default: one GEMM), or for every position (the RCE-KD code's sampler).
      */
     public static final List<String> NEGATIVES_PER = List.of("batch", "position");
+    /**
+     * How a distilled HSTU student encodes a step's batch for the KD terms: once, the base loss's
+     * encoding shared by every term (kdrec's default), or once more per KD term, each pass with its own
+     * dropout masks (the RCE-KD code: every {@code forward_multi_items} call encodes). No effect outside
+     * {@code distill}/{@code compare}, nor for students without dropout.
+     */
+    public static final List<String> KD_ENCODINGS = List.of("shared", "per_term");
     /** HSTU's W_o bias init: zero (kdrec's default) or uniform (torch's nn.Linear default, as the reference). */
     public static final List<String> O_BIAS_INITS = List.of("zero", "uniform");
     /**
@@ -83,6 +91,9 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         if (!TEST_HISTORIES.contains(testHistory)) {
             throw new IllegalArgumentException("test_history must be one of " + TEST_HISTORIES + ", got '" + testHistory + "'");
         }
+        if (!KD_ENCODINGS.contains(kdEncoding)) {
+            throw new IllegalArgumentException("kd_encoding must be one of " + KD_ENCODINGS + ", got '" + kdEncoding + "'");
+        }
         if (!LOSSES.contains(loss)) throw new IllegalArgumentException("loss must be one of " + LOSSES + ", got '" + loss + "'");
         boolean seq = model.equals("hstu");
         if (seq && loss.equals("bpr")) throw new IllegalArgumentException("model hstu trains with sampled_softmax, scaled_softmax or full_softmax, not bpr");
@@ -91,6 +102,10 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         }
         if (!seq && !testHistory.equals("train")) {
             throw new IllegalArgumentException("test_history " + testHistory + " is for sequential models (hstu); model " + model + " ranks from its embeddings");
+        }
+        if (!seq && !kdEncoding.equals("shared")) {
+            throw new IllegalArgumentException("kd_encoding " + kdEncoding + " is for sequential students (hstu, whose dropout makes each encoding differ); model "
+                    + model + " has one forward pass per step");
         }
         if (seq) kdrec.model.HstuShape.checkPaddedLength(maxLen, maxOutputLen);
         if (seq && (attentionDim == AUTO_WIDTH || linearDim == AUTO_WIDTH) && dim % heads != 0) {
@@ -129,7 +144,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
      * did: a run's config.yaml without them resumes as if it said so ({@link #withKeysAddedLater}).
      */
     static final Map<String, Object> HSTU_KEYS_ADDED_LATER = Map.of("attention_dim", AUTO, "linear_dim", AUTO, "max_output_len", 0,
-            "block_dropout", AUTO, "rel_bias", true, "o_bias_init", "zero", "test_history", "train", "negatives_per", "batch");
+            "block_dropout", AUTO, "rel_bias", true, "o_bias_init", "zero", "test_history", "train", "negatives_per", "batch",
+            "kd_encoding", "shared");
 
     /**
      * {@code config} (a run's config.yaml as read) with every map in it that describes an HSTU model
@@ -169,11 +185,11 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
      * Defaults: MF, dim 64, 3 layers (LightGCN), 1000 epochs, patience 30, batch 2048, lr 1e-3, wd 1e-4;
      * HSTU: batch 128 users, 2 blocks, 1 head, head widths dim / heads, max_len 100 (no max_output_len), 512
      * uniform negatives shared by a batch's positions, temperature 0.05, dropout 0.2 (input and blocks), the
-     * relative position bias, W_o's bias zero, test ranked from the train sequence.
+     * relative position bias, W_o's bias zero, test ranked from the train sequence, one encoding per KD step.
      */
     public static TrainConfig defaults() {
         return new TrainConfig("mf", 64, 3, 1000, 30, 0, PAIR_BATCH, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, AUTO_WIDTH, AUTO_WIDTH, 100, 0, "auto",
-                512, "batch", 0.05f, 0.2f, AUTO_RATE, true, "zero", "train");
+                512, "batch", 0.05f, 0.2f, AUTO_RATE, true, "zero", "train", "shared");
     }
 
     /** Settings in a stable order, as written to config.yaml and read back by {@link #with(Map)}. */
@@ -208,6 +224,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
             m.put("rel_bias", relBias);
             m.put("o_bias_init", oBiasInit);
             m.put("test_history", testHistory);
+            m.put("kd_encoding", kdEncoding);
         }
         return m;
     }
@@ -230,6 +247,7 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
         m.putIfAbsent("dropout", dropout);
         m.putIfAbsent("block_dropout", blockDropout == AUTO_RATE ? AUTO : blockDropout);
         m.putIfAbsent("test_history", testHistory);
+        m.putIfAbsent("kd_encoding", kdEncoding);
         boolean batchGiven = false;
         for (var e : overrides.entrySet()) {
             String key = key(e.getKey());
@@ -250,7 +268,8 @@ public record TrainConfig(String model, int dim, int layers, int epochs, int pat
                     integer(m, "top_k"), integer(m, "blocks"), integer(m, "heads"), width(m, "attention_dim"), width(m, "linear_dim"),
                     integer(m, "max_len"), integer(m, "max_output_len"), str(m, "loss").toLowerCase(Locale.ROOT), integer(m, "negatives"),
                     str(m, "negatives_per").toLowerCase(Locale.ROOT), (float) real(m, "temperature"), (float) real(m, "dropout"), blockRate(m),
-                    bool(m, "rel_bias"), str(m, "o_bias_init").toLowerCase(Locale.ROOT), str(m, "test_history").toLowerCase(Locale.ROOT));
+                    bool(m, "rel_bias"), str(m, "o_bias_init").toLowerCase(Locale.ROOT), str(m, "test_history").toLowerCase(Locale.ROOT),
+                    str(m, "kd_encoding").toLowerCase(Locale.ROOT));
         } catch (NumberFormatException ex) {
             throw new IllegalArgumentException("bad number in settings: " + ex.getMessage());
         }

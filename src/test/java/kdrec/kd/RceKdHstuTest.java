@@ -73,20 +73,26 @@ class RceKdHstuTest {
             TrainConfig mf = TrainConfig.defaults().with(Map.of("dim", 8, "epochs", 2, "batch_size", 64, "lr", 0.01, "patience", 50));
             Trainer.Result r = Distillation.run(Distillation.resolve("rcekd", mf, null, "hstu", SMALL), teacher, DATA, Trainer.Outputs.none(), null);
             assertTrue(Double.isFinite(r.test().get("ndcg@10")));
-            // HSTU -> HSTU: 3 epochs straight vs 2 + resume 1
-            TrainConfig full = hstu(1, 3);
-            Distillation.Setup s = Distillation.resolve("rcekd", full, null, "hstu", SMALL);
-            float[] straight;
-            try (Recommender m = Models.create(full, DATA)) {
-                new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("a"))).fit(null);
-                straight = m.params().get("b0.q").value().toArray();
-            }
-            Distillation.run(new Distillation.Setup("rcekd", full.with(Map.of("epochs", 2)), s.params()), teacher, DATA,
-                    new Trainer.Outputs(null, null, dir.resolve("b")), null);
-            try (Recommender m = Models.create(full, DATA)) {
-                new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("b")))
-                        .fit(dir.resolve("b").resolve("last.safetensors"));
-                assertArrayEquals(straight, m.params().get("b0.q").value().toArray(), "resumed HSTU distillation equals the uninterrupted one");
+            // HSTU -> HSTU: 3 epochs straight vs 2 + resume 1, with one encoding per step and one per KD term
+            float[] shared = null;
+            for (String encoding : TrainConfig.KD_ENCODINGS) {
+                TrainConfig full = hstu(1, 3).with(Map.of("kd_encoding", encoding));
+                Distillation.Setup s = Distillation.resolve("rcekd", full, null, "hstu", SMALL);
+                float[] straight;
+                try (Recommender m = Models.create(full, DATA)) {
+                    new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("a" + encoding)))
+                            .fit(null);
+                    straight = m.params().get("b0.q").value().toArray();
+                }
+                Distillation.run(new Distillation.Setup("rcekd", full.with(Map.of("epochs", 2)), s.params()), teacher, DATA,
+                        new Trainer.Outputs(null, null, dir.resolve("b" + encoding)), null);
+                try (Recommender m = Models.create(full, DATA)) {
+                    new Trainer(full, DATA, m, Distillation.objective(s, teacher, DATA), new Trainer.Outputs(null, null, dir.resolve("b" + encoding)))
+                            .fit(dir.resolve("b" + encoding).resolve("last.safetensors"));
+                    assertArrayEquals(straight, m.params().get("b0.q").value().toArray(), "resumed HSTU distillation equals the uninterrupted one, " + encoding);
+                }
+                if (shared == null) shared = straight;
+                else assertTrue(!java.util.Arrays.equals(shared, straight), "per-term encodings train another student");
             }
         }
         Map<String, Object> preset = Methods.get("rcekd").preset("gowalla", "hstu", "hstu");

@@ -190,8 +190,13 @@ class RdTest {
     // ---- the spec's formulas in double, independent of the implementation ----
 
     static double[] weights(Rd kd, Recommender student, int u, double mu, double temp) {
+        return weights(kd, student, student, u, mu, temp);
+    }
+
+    /** The weights with the teacher-top items scored by {@code top} and the dynamic samples by {@code dynamic}. */
+    static double[] weights(Rd kd, Recommender top, Recommender dynamic, int u, double mu, double temp) {
         int[] list = kd.topOf(u), neg = kd.negativesOf(u);
-        double[] s = RceKdTest.studentScores(student, u, list), ns = RceKdTest.studentScores(student, u, neg);
+        double[] s = RceKdTest.studentScores(top, u, list), ns = RceKdTest.studentScores(dynamic, u, neg);
         double[] w = new double[list.length];
         double z = 0, sum = 0;
         for (int r = 1; r <= list.length; r++) z += Math.exp(-r / temp);

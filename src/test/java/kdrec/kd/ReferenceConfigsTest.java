@@ -37,6 +37,9 @@ class ReferenceConfigsTest {
         assertEquals(128, hstu.batchSize(), "a sequence batch: the reference's 128 users");
         assertEquals("position", hstu.negativesPer(), "the code's LocalNegativesSampler draws for every position");
         assertEquals("position", TrainConfig.defaults().with(ReferenceConfigs.teacher("yelp", "hstu")).with(Map.of("model", "hstu")).negativesPer());
+        assertEquals("per_term", hstu.kdEncoding(), "the code's student encodes once per forward_multi_items call");
+        assertEquals("shared", TrainConfig.defaults().with(ReferenceConfigs.teacher("yelp", "hstu")).with(Map.of("model", "hstu")).kdEncoding(),
+                "a teacher is not distilled");
         TrainConfig yelp = Distillation.studentConfig("yelp", Map.of("model", "hstu", "dim", 16));
         assertEquals(16, yelp.dim(), "--dim wins");
         assertEquals(2, yelp.heads());

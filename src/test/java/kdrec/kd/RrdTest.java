@@ -174,7 +174,12 @@ class RrdTest {
 
     /** -sum_k [s_k - log(sum_{l>=k} exp s_l + sum_U exp s_j)], straight from the spec in double. */
     static double formula(int[][] s, Recommender student, int u) {
-        double[] o = studentScores(student, u, s[0]), rest = studentScores(student, u, s[1]);
+        return formula(s, student, student, u);
+    }
+
+    /** The same with the ordered items scored by one student and the rest by another (kd_encoding=per_term). */
+    static double formula(int[][] s, Recommender ordered, Recommender others, int u) {
+        double[] o = studentScores(ordered, u, s[0]), rest = studentScores(others, u, s[1]);
         double loss = 0;
         for (int k = 0; k < o.length; k++) {
             double den = 0;

@@ -136,6 +136,14 @@ class SequenceLossTest {
     }
 
     @Test
+    void kdTermSeedsDifferFromTheBatchSeedAndFromEachOther() {
+        for (long bs : new long[] {0, -1, SequenceLoss.batchSeed(17, 3, 2)}) {
+            java.util.Set<Long> seen = new java.util.HashSet<>(java.util.List.of(bs));
+            for (int term = 0; term < 4; term++) assertTrue(seen.add(SequenceLoss.termSeed(bs, term)), "term " + term + " of " + bs);
+        }
+    }
+
+    @Test
     void perPositionDrawsAreUniformAndInRange() {
         SequenceLoss sl = new SequenceLoss("sampled_softmax", 100, 0.1f, 1, true);
         int items = 37;

@@ -180,6 +180,10 @@ class HstuShapeTest {
                 List.of(reference.maxOutputLen(), reference.relBias(), reference.oBiasInit(), reference.negativesPer()));
         assertEquals("position", reference.toMap().get("negatives_per"), "recorded in config.yaml");
         assertFalse(TrainConfig.defaults().toMap().containsKey("negatives_per"), "an HSTU key: not recorded for mf");
+        assertEquals("shared", c.kdEncoding(), "kdrec's default: one encoding per step");
+        assertEquals("per_term", c.with(Map.of("kd_encoding", "Per_Term")).toMap().get("kd_encoding"), "recorded in config.yaml");
+        var mf = assertThrows(IllegalArgumentException.class, () -> TrainConfig.defaults().with(Map.of("kd_encoding", "per_term")));
+        assertTrue(mf.getMessage().contains("kd_encoding per_term is for sequential students"), mf.getMessage());
         assertEquals(reference, TrainConfig.defaults().with(reference.toMap()), "toMap/with round trip");
         assertEquals(5, hstu(Map.of("heads", 5, "attention_dim", 3, "linear_dim", 2)).heads());
         String[][] bad = {
@@ -195,6 +199,7 @@ class HstuShapeTest {
             {"rel_bias", "sometimes", "rel_bias must be true or false"},
             {"o_bias_init", "normal", "o_bias_init must be one of [zero, uniform]"},
             {"negatives_per", "user", "negatives_per must be one of [batch, position], got 'user'"},
+            {"kd_encoding", "twice", "kd_encoding must be one of [shared, per_term], got 'twice'"},
         };
         for (String[] b : bad) {
             var e = assertThrows(IllegalArgumentException.class, () -> hstu(Map.of(b[0], b[1])), b[0] + "=" + b[1]);
@@ -314,7 +319,7 @@ class HstuShapeTest {
         Map<String, Object> before = new LinkedHashMap<>(now);
         // HSTU's first runs had none of these (test_history came a little later)
         for (String k : new String[] {"attention_dim", "linear_dim", "max_output_len", "block_dropout", "rel_bias", "o_bias_init", "test_history",
-                "negatives_per"}) {
+                "negatives_per", "kd_encoding"}) {
             assertTrue(before.remove(k) != null, k);
         }
         Map<String, Object> comparison = new LinkedHashMap<>(Map.of("methods", List.of("scratch"), "student", before)); // a compare's top config nests it

@@ -260,7 +260,7 @@ class TrainerTest {
     void overridesParseAndTheBatchDefaultFollowsTheModelFamily() {
         TrainConfig d = TrainConfig.defaults();
         assertEquals(new TrainConfig("mf", 64, 3, 1000, 30, 0, 2048, 1e-3f, 1e-4f, false, 1, 0, 20, 2, 1, TrainConfig.AUTO_WIDTH, TrainConfig.AUTO_WIDTH, 100, 0, "auto", 512, "batch", 0.05f,
-                0.2f, TrainConfig.AUTO_RATE, true, "zero", "train"), d);
+                0.2f, TrainConfig.AUTO_RATE, true, "zero", "train", "shared"), d);
         assertEquals("bpr", d.baseLoss());
         assertTrue(!d.sequential());
         TrainConfig c = d.with(Map.of(" Batch-Size ", "100", "MODEL", "LightGCN", "lazy_adam", "yes", "seed", "12345678901", "loss", "BPR"));
