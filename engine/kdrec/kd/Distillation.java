@@ -95,6 +95,22 @@ public final class Distillation {
     }
 
     /**
+     * {@link #studentConfig(String, Map, Map)} for a run on {@code device}: on cuda a preset's
+     * {@code kd_encoding=per_term} (a student encoding per KD term, which has no device path) becomes
+     * shared, with a notice; one given with --set stays, and {@link #checkOnDevice} refuses it.
+     */
+    public static TrainConfig studentConfig(String preset, Map<String, ?> keys, Map<String, ?> overrides, kdrec.train.Device device) {
+        TrainConfig c = studentConfig(preset, keys, overrides);
+        boolean given = overrides.keySet().stream().anyMatch(k -> TrainConfig.key(k).equals("kd_encoding"));
+        if (device == kdrec.train.Device.CUDA && c.kdEncoding().equals("per_term") && !given) {
+            kdrec.tensor.Diagnostics.notice("kd_encoding: shared on --device cuda (the preset's per_term, a student encoding per KD term as the"
+                    + " RCE-KD code, has no device path; --device cpu runs it)");
+            return c.with(Map.of("kd_encoding", "shared"));
+        }
+        return c;
+    }
+
+    /**
      * Resolves a run's settings. {@code preset} (a dataset name, or null) picks the reference
      * configs' row for the teacher and student backbones. Override keys: {@code <method>.<key>} or
      * {@code lambda} for the method, plain keys ({@code weight_decay}, {@code dim}, ...) for the
@@ -178,7 +194,12 @@ public final class Distillation {
     public static Objective objective(Setup s, Teacher teacher, TrainData data) {
         if (s.scratch()) return Models.objective(s.student());
         Distiller d = Methods.get(s.method()).factory().create(s.params(), teacher, data, s.student().seed());
-        return new DistillObjective(d, s.lambda(), Models.objective(s.student()), s.student().kdEncoding().equals("per_term"));
+        TrainConfig st = s.student();
+        boolean perTerm = st.kdEncoding().equals("per_term");
+        if (perTerm && st.dropout() == 0f && st.blockDropoutRate() == 0f) {
+            kdrec.tensor.Diagnostics.notice("kd_encoding=per_term without dropout: every KD term's encoding equals the base loss's (it only costs time)");
+        }
+        return new DistillObjective(d, s.lambda(), Models.objective(st), perTerm);
     }
 
     /** Trains a fresh student of {@code s.student()} and returns the trainer's result (best valid epoch's test metrics). */

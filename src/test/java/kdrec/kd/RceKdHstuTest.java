@@ -91,8 +91,13 @@ class RceKdHstuTest {
                             .fit(dir.resolve("b" + encoding).resolve("last.safetensors"));
                     assertArrayEquals(straight, m.params().get("b0.q").value().toArray(), "resumed HSTU distillation equals the uninterrupted one, " + encoding);
                 }
-                if (shared == null) shared = straight;
-                else assertTrue(!java.util.Arrays.equals(shared, straight), "per-term encodings train another student");
+                if (shared == null) {
+                    shared = straight;
+                } else {
+                    double diff = 0;
+                    for (int i = 0; i < straight.length; i++) diff = Math.max(diff, Math.abs(straight[i] - shared[i]));
+                    assertTrue(diff > 1e-3, "per-term encodings train another student: " + diff);
+                }
             }
         }
         Map<String, Object> preset = Methods.get("rcekd").preset("gowalla", "hstu", "hstu");
