@@ -88,7 +88,8 @@ final class TrainCommand implements Callable<Integer> {
         if (saveEvery != null) explicit.put("save_every", saveEvery);
         TrainConfig cfg = Settings.resolve(preset, config, explicit, sets);
         if (!cfg.kdEncoding().equals("shared")) {
-            kdrec.tensor.Diagnostics.notice("kd_encoding=" + cfg.kdEncoding() + " matters only when the model is distilled (distill, compare); train records it and runs as usual");
+            kdrec.tensor.Diagnostics.notice("kd_encoding=" + cfg.kdEncoding()
+                    + " matters only when the model is distilled (distill, compare); train records it and runs as usual");
         }
         kdrec.train.Device dev = device.get();
         if (dev == kdrec.train.Device.CUDA) kdrec.device.DeviceTraining.checkSettings(cfg.model(), cfg.topK(), cfg.lazyAdam(), cfg.maxLen(), cfg.maxHeadWidth());

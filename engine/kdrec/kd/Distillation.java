@@ -197,7 +197,8 @@ public final class Distillation {
         TrainConfig st = s.student();
         boolean perTerm = st.kdEncoding().equals("per_term");
         if (perTerm && st.dropout() == 0f && st.blockDropoutRate() == 0f) {
-            kdrec.tensor.Diagnostics.notice("kd_encoding=per_term without dropout: every KD term's encoding equals the base loss's (it only costs time)");
+            kdrec.tensor.Diagnostics.notice("kd_encoding=per_term without dropout: every KD term's encoding equals the base loss's"
+                    + " (it only costs time)");
         }
         return new DistillObjective(d, s.lambda(), Models.objective(st), perTerm);
     }

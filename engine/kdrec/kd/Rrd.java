@@ -159,8 +159,8 @@ public final class Rrd implements Distiller {
         Var logits;
         if (passes.perTerm()) {
             Recommender.Embeddings rest = passes.term(1);
-            logits = TermDots.split(tape, Gather.rows(tape, first.users(), users), first.items(), Gather.rows(tape, rest.users(), users), rest.items(),
-                    rows.sets(), oc);
+            logits = TermDots.split(tape, Gather.rows(tape, first.users(), users), first.items(),
+                    Gather.rows(tape, rest.users(), users), rest.items(), rows.sets(), oc);
         } else {
             logits = Gather.setDots(tape, Gather.rows(tape, first.users(), users), first.items(), rows.sets());
         }

@@ -14,7 +14,9 @@ import kdrec.model.Recommender;
 public final class StudentPasses {
     private final Recommender.Embeddings shared;
     private final IntFunction<Recommender.Embeddings> encode;
-    private final Recommender.Embeddings[] terms = new Recommender.Embeddings[4];
+    /** The most passes a method reads: RCE-KD's three scoring calls. */
+    static final int MAX_TERMS = 3;
+    private final Recommender.Embeddings[] terms = new Recommender.Embeddings[MAX_TERMS];
 
     private StudentPasses(Recommender.Embeddings shared, IntFunction<Recommender.Embeddings> encode) {
         this.shared = shared;
