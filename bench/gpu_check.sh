@@ -6,7 +6,7 @@
 #   bench/gpu_check.sh [tests|bench|all]   (default all)
 # Time: the tests are bounded by TEST_TIMEOUT (default 420 s; their CPU references are single-threaded),
 # each benchmark program by BENCH_TIMEOUT (default 120 s), each of the three KdEpochBench runs (GPU, CPU,
-# GPU under the device profile) by KD_TIMEOUT (default 240 s), the two HstuBench runs by HSTU_TIMEOUT (90 s). On a 15-minute lease run `tests` and `bench` as
+# GPU under the device profile) by KD_TIMEOUT (default 240 s), the three HstuBench runs by HSTU_TIMEOUT (90 s each). On a 15-minute lease run `tests` and `bench` as
 # two calls, so that a slow first part cannot starve the second; KD_CPU=0 skips the CPU KdEpochBench run. TEST_TIMEOUT / BENCH_TIMEOUT (seconds)
 # bound each part so that a hung kernel cannot eat the session's device time.
 set -uo pipefail
@@ -77,10 +77,12 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
   { bench/gpu_bench.sh --log "$out/bench.log"; grep '^ce_fwd_bwd_ms' "$out/bench.log"; } | tee "$out/ratios.txt"
   # HSTU training on the device (HstuBench's markov set and shape: d 64, 4 heads, max_len 100, 512 negatives),
   # the negatives shared by a batch (one GEMM) and drawn per position (the presets' value: ids drawn on the
-  # device, gathered dots). Last, under its own bound (HSTU_TIMEOUT, default 90 s each).
-  for per in batch position; do
-    echo "== HstuBench negatives_per=$per, kdrec.backend=cuda" | tee -a "$out/bench.log"
-    timeout "${HSTU_TIMEOUT:-90}" "${java[@]}" -Dkdrec.backend=cuda -cp "$cp" kdrec.bench.HstuBench negatives_per=$per epochs=3 2>&1 \
+  # device, gathered dots), then the presets' whole setting (also a student encoding per KD term, the
+  # method's loss on the host). Last, under its own bound (HSTU_TIMEOUT, default 90 s each).
+  for keys in "negatives_per=batch" "negatives_per=position" "negatives_per=position kd_encoding=per_term"; do
+    echo "== HstuBench $keys, kdrec.backend=cuda" | tee -a "$out/bench.log"
+    # shellcheck disable=SC2086 # the keys are separate arguments
+    timeout "${HSTU_TIMEOUT:-90}" "${java[@]}" -Dkdrec.backend=cuda -cp "$cp" kdrec.bench.HstuBench $keys epochs=3 2>&1 \
       | grep -v 'Using incubator' | tee -a "$out/bench.log"
   done
 fi

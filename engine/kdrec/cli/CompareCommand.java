@@ -70,7 +70,7 @@ final class CompareCommand implements Callable<Integer> {
         String o = ours;
         if (o == null && names.stream().anyMatch(m -> m.trim().equalsIgnoreCase(DEFAULT_OURS))) o = DEFAULT_OURS;
         ComparisonPlan plan = ComparisonPlan.of(names, seeds, seedBase, o, Settings.parseSets(sets));
-        TrainConfig studentCfg = Distillation.studentConfig(students.preset, students.studentKeys(), plan.studentOverrides(), dev);
+        TrainConfig studentCfg = Distillation.studentConfig(students.preset, students.studentKeys(), plan.studentOverrides());
         Path teacherPath = students.teacher();
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {

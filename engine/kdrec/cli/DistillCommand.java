@@ -68,8 +68,8 @@ final class DistillCommand implements Callable<Integer> {
         Map<String, Object> overrides = new LinkedHashMap<>();
         if (lambda != null) overrides.put("lambda", lambda);
         overrides.putAll(Settings.parseSets(sets));
+        TrainConfig studentCfg = Distillation.studentConfig(students.preset, studentKeys, overrides);
         kdrec.train.Device dev = device.get();
-        TrainConfig studentCfg = Distillation.studentConfig(students.preset, studentKeys, overrides, dev);
         Path teacherPath = students.teacher();
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {

@@ -23,4 +23,12 @@ public interface DeviceObjective {
      * {@code extraAdam} (or null) updates the method's own parameters, which live on the host.
      */
     DeviceTerm deviceTerm(Cuda cuda, UploadSlots slots, kdrec.model.Recommender student, kdrec.nn.Adam extraAdam);
+
+    /**
+     * True when each KD term reads its own student pass ({@code kd_encoding=per_term}, HSTU): the device
+     * step then encodes the batch for every term ({@link DevicePasses}) and launches the term with them.
+     */
+    default boolean passPerTerm() {
+        return false;
+    }
 }

@@ -50,6 +50,8 @@ public final class DeviceSequenceTraining implements DeviceRun {
     private float[] losses = new float[0];
     private boolean hostBehind;      // the device has stepped since the host model was last refreshed
 
+    private final boolean perTerm;   // kd_encoding=per_term: a pass per KD term (TermPasses)
+
     /** Users encoded per launch chain when ranking (as Hstu.inference). */
     private static final int RANK_CHUNK = 256;
 
@@ -84,6 +86,7 @@ public final class DeviceSequenceTraining implements DeviceRun {
         this.deviceLoss = l;
         this.view = v;
         this.kd = t;
+        this.perTerm = t != null && ((DeviceObjective) objective).passPerTerm();
     }
 
     /** The device side of an HSTU run; refuses what it does not run, before any CUDA call. */
@@ -176,7 +179,18 @@ public final class DeviceSequenceTraining implements DeviceRun {
         DeviceBuffer states = model.forward(true, seed);
         DeviceBuffer dStates = slots.reserve("states.grad", (long) model.rows() * d);
         deviceLoss.run(states, dStates, perRow);
-        if (kd != null) {
+        boolean hasGradient;
+        if (kd != null && perTerm) {
+            // the base loss's pass first (the terms' encodings reuse its activation slots), then the KD term
+            // with a pass per term, each run backwards as soon as the host has its gradient
+            if (m > 0) model.backward(dStates);
+            view.zeroGrad();
+            normalizedItems(view.itemRows());
+            kd.launch(view, perRow.slice(m * 4L, nk * 4L), new TermPasses(seed, users, lastUp.get(), usersUp.get()));
+            GpuLayerNorm.l2RowsBackward(cuda, model.items(), d, model.itemTable(), 0, d, view.itemRows(), 0, d, slots.reserve("items.norm", model.items()),
+                    Hstu.L2_EPS, view.itemGrad(), 0, d, model.itemGrad(), 0, d);
+            hasGradient = false; // every backward has run
+        } else if (kd != null) {
             // the view as Hstu.embeddings: the batch users' last states (other users 0) and the normalised items
             DeviceBuffer compact = slots.reserve("kd.users", (long) b * d);
             view.zeroGrad();
@@ -191,14 +205,17 @@ public final class DeviceSequenceTraining implements DeviceRun {
             GpuEmbedding.scatterAdd(cuda, b, d, lastUp.get(), compact, 0, d, dStates, 0, d); // distinct rows: one addition each
             GpuLayerNorm.l2RowsBackward(cuda, model.items(), d, model.itemTable(), 0, d, view.itemRows(), 0, d, slots.reserve("items.norm", model.items()),
                     Hstu.L2_EPS, view.itemGrad(), 0, d, model.itemGrad(), 0, d);
+            hasGradient = m > 0 || kd.wroteGradient();
+        } else {
+            hasGradient = m > 0;
         }
         // no target and no KD gradient: the host's loss is a constant, its Adam skips every parameter (no gradient)
         // and only counts the step; so does the device's
-        boolean hasGradient = m > 0 || (kd != null && kd.wroteGradient());
         if (hasGradient) model.backward(dStates);
         if (kd != null) kd.afterBackward(view);
+        boolean moves = m > 0 || (kd != null && kd.wroteGradient());
         if (update) {
-            if (hasGradient) adam.step();
+            if (moves) adam.step();
             else adam.countStep();
             if (kd != null) kd.update();
             hostBehind = true;
@@ -211,6 +228,58 @@ public final class DeviceSequenceTraining implements DeviceRun {
         parts.put(loss.name(), m == 0 ? 0.0 : (double) (float) (sum * (float) (1.0 / m))); // Arith.mean's rounding
         if (kd != null) parts.put("kd", kd.loss(losses, m));
         return parts;
+    }
+
+    /**
+     * One step's passes per KD term: term i encodes the staged batch with the dropout seed the host's
+     * {@code SequenceLoss.termPass} uses, and its batch users' last states come down (b x d); its
+     * backward re-encodes the batch unless that term's activations are still the live ones, puts the
+     * users' gradient at their last positions and runs the model's backward (accumulating).
+     */
+    private final class TermPasses implements DevicePasses {
+        private final long seed;
+        private final int[] users;
+        private final DeviceBuffer last, userIds;
+        private int live = -1; // the term whose encoding's activations the model holds
+
+        TermPasses(long seed, int[] users, DeviceBuffer last, DeviceBuffer userIds) {
+            this.seed = seed;
+            this.users = users;
+            this.last = last;
+            this.userIds = userIds;
+        }
+
+        private DeviceBuffer encodeOnDevice(int term) {
+            DeviceBuffer states = model.forward(true, SequenceLoss.termSeed(seed, term));
+            live = term;
+            return states;
+        }
+
+        @Override
+        public kdrec.tensor.Tensor encode(int term) {
+            int b = users.length, d = model.dim();
+            DeviceBuffer states = encodeOnDevice(term), compact = slots.reserve("kd.users", (long) b * d);
+            GpuEmbedding.gather(cuda, b, d, last, states, 0, d, compact, 0, d);
+            float[] rows = new float[b * d];
+            if (b > 0) cuda.download(compact, java.lang.foreign.MemorySegment.ofArray(rows), 0, (long) b * d * 4);
+            kdrec.tensor.Tensor table = kdrec.tensor.Tensor.zeros(model.host().users(), d);
+            for (int s = 0; s < b; s++) for (int c = 0; c < d; c++) table.set(users[s], c, rows[s * d + c]);
+            return table;
+        }
+
+        @Override
+        public void backward(int term, kdrec.tensor.Tensor userGrad) {
+            int b = users.length, d = model.dim();
+            if (b == 0) return;
+            float[] rows = new float[b * d];
+            for (int s = 0; s < b; s++) for (int c = 0; c < d; c++) rows[s * d + c] = userGrad.get(users[s], c);
+            if (live != term) encodeOnDevice(term); // the same masks: the seed is the term's
+            DeviceBuffer compact = slots.reserve("kd.users", (long) b * d), dStates = slots.reserve("states.grad", (long) model.rows() * d);
+            cuda.upload(java.lang.foreign.MemorySegment.ofArray(rows), 0, compact, (long) b * d * 4);
+            cuda.fill32(dStates, (long) model.rows() * d, 0);
+            GpuEmbedding.scatterAdd(cuda, b, d, last, compact, 0, d, dStates, 0, d); // distinct rows: one addition each
+            model.backward(dStates);
+        }
     }
 
     @Override

@@ -22,6 +22,16 @@ public interface DeviceTerm extends AutoCloseable {
     /** After the step's flush: accumulates the prepared batch's gradient (already times lambda); its per-row losses into {@code loss}. */
     void launch(DeviceModel model, DeviceBuffer loss);
 
+    /**
+     * {@link #launch(DeviceModel, DeviceBuffer)} where the KD terms read passes of their own
+     * ({@code kd_encoding=per_term}): the term asks {@code passes} for each pass it reads and returns each
+     * pass's user gradient to it; the item gradient goes into the model's as usual. Only a term that runs
+     * the method on the host does this.
+     */
+    default void launch(DeviceModel model, DeviceBuffer loss, DevicePasses passes) {
+        throw new IllegalStateException(name() + " reads one student pass per step, not one per KD term");
+    }
+
     /** The batch's loss (already times lambda) from its per-row losses, downloaded to {@code loss[from, from + rows)}. */
     double loss(float[] loss, int from);
 

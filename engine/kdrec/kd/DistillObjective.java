@@ -53,6 +53,7 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
     }
 
     /** True under {@code kd_encoding=per_term}. */
+    @Override
     public boolean passPerTerm() {
         return passPerTerm;
     }
@@ -85,11 +86,7 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
     @Override
     public void checkOnDevice() {
         checkOnDevice(base.name());
-        if (passPerTerm) throw new IllegalArgumentException(PER_TERM_ON_DEVICE);
     }
-
-    static final String PER_TERM_ON_DEVICE = "kd_encoding=per_term (a student encoding per KD term, as the RCE-KD code) has no device path;"
-            + " use --device cpu, or --set kd_encoding=shared on cuda";
 
     /**
      * The one rule for what distills on the device: BPR (MF, LightGCN) or a sequence loss (HSTU) as the
@@ -113,12 +110,15 @@ public final class DistillObjective implements Objective, kdrec.device.DeviceObj
     /**
      * The device twin of the term: RCE-KD (but its full_ce ablation), vanilla CE-KD and CD run whole on
      * the device; every other method computes its term (and feature KD updates its own parameters) on the
-     * host each step ({@link HostKdOnDevice}).
+     * host each step ({@link HostKdOnDevice}), as every method does under {@code kd_encoding=per_term}
+     * (the device encodes each pass, the host scores them: RCE-KD's per-term loss has no fused kernel).
      */
     @Override
     public kdrec.device.DeviceTerm deviceTerm(kdrec.gpu.Cuda cuda, kdrec.device.UploadSlots slots, Recommender student,
                                               kdrec.nn.Adam extraAdam) {
         checkOnDevice();
+        // per-term passes: every method's term on the host, reading the passes the device encodes for it
+        if (passPerTerm) return new HostKdOnDevice(cuda, slots, distiller, lambda, student, extraAdam);
         if (distiller instanceof VanillaCe ce) return new VanillaCeOnDevice(cuda, slots, ce, lambda);
         if (distiller instanceof Cd cd) return new CdOnDevice(cuda, slots, cd, lambda, student);
         if (distiller instanceof RceKd r && !r.fullCe()) return new RceKdOnDevice(cuda, slots, r, lambda);

@@ -95,22 +95,6 @@ public final class Distillation {
     }
 
     /**
-     * {@link #studentConfig(String, Map, Map)} for a run on {@code device}: on cuda a preset's
-     * {@code kd_encoding=per_term} (a student encoding per KD term, which has no device path) becomes
-     * shared, with a notice; one given with --set stays, and {@link #checkOnDevice} refuses it.
-     */
-    public static TrainConfig studentConfig(String preset, Map<String, ?> keys, Map<String, ?> overrides, kdrec.train.Device device) {
-        TrainConfig c = studentConfig(preset, keys, overrides);
-        boolean given = overrides.keySet().stream().anyMatch(k -> TrainConfig.key(k).equals("kd_encoding"));
-        if (device == kdrec.train.Device.CUDA && c.kdEncoding().equals("per_term") && !given) {
-            kdrec.tensor.Diagnostics.notice("kd_encoding: shared on --device cuda (the preset's per_term, a student encoding per KD term as the"
-                    + " RCE-KD code, has no device path; --device cpu runs it)");
-            return c.with(Map.of("kd_encoding", "shared"));
-        }
-        return c;
-    }
-
-    /**
      * Resolves a run's settings. {@code preset} (a dataset name, or null) picks the reference
      * configs' row for the teacher and student backbones. Override keys: {@code <method>.<key>} or
      * {@code lambda} for the method, plain keys ({@code weight_decay}, {@code dim}, ...) for the
@@ -218,7 +202,6 @@ public final class Distillation {
         kdrec.device.DeviceTraining.checkSettings(st.model(), st.topK(), st.lazyAdam(), st.maxLen(), st.maxHeadWidth());
         if (s.scratch()) return;
         DistillObjective.checkOnDevice(st.baseLoss());
-        if (st.kdEncoding().equals("per_term")) throw new IllegalArgumentException(DistillObjective.PER_TERM_ON_DEVICE);
         // the device ranks the student's top list each epoch with the fused top-K kernel (k <= its limit);
         // the methods clip the list at the item count, and RCE-KD without sampling ranks nothing per epoch
         KdParams p = s.params();

@@ -5,6 +5,7 @@ import kdrec.autograd.Arith;
 import kdrec.autograd.Tape;
 import kdrec.autograd.Var;
 import kdrec.device.DeviceModel;
+import kdrec.device.DevicePasses;
 import kdrec.device.DeviceTerm;
 import kdrec.device.StepUploads;
 import kdrec.device.UploadSlots;
@@ -117,6 +118,41 @@ final class HostKdOnDevice implements DeviceTerm {
         if (distiller.readsRawTables()) { // only FreqD distils from the raw tables: the others leave them without gradient
             tableUsers = hostStudent.params().get("user");
             tableItems = hostStudent.params().get("item");
+        }
+    }
+
+    /**
+     * Per-term passes ({@code kd_encoding=per_term}, an HSTU student): the method's loss runs on the host
+     * over passes the device encodes when the loss first reads them ({@link DevicePasses#encode}: the
+     * batch users' last states); the normalised items, the same for every pass (no dropout), come down once
+     * and their gradient goes into the model's item gradient; each pass's user gradient goes back to the
+     * device, last pass first (its activations are still there), for that encoding's backward.
+     */
+    @Override
+    public void launch(DeviceModel model, DeviceBuffer unused, DevicePasses passes) {
+        if (items == null) items = Tensor.zeros(model.items(), model.dim());
+        cuda.download(model.itemRows(), items.data(), 0, items.size() * 4L);
+        tape.reset();
+        hostStudent.params().zeroGrad();
+        if (extraAdam != null) for (Var p : extraAdam.params()) p.zeroGrad();
+        Var fi = Var.leaf("item.final", items);
+        fi.trackGradRows();
+        Var[] termUsers = new Var[kdrec.kd.StudentPasses.MAX_TERMS];
+        StudentPasses sp = StudentPasses.perTerm(term -> {
+            termUsers[term] = Var.leaf("user.term" + term, passes.encode(term));
+            return new Recommender.Embeddings(termUsers[term], fi);
+        });
+        Var kd = Arith.scale(tape, distiller.loss(tape, hostStudent, sp, batch), lambda);
+        loss = kd.value().get(0);
+        tableUsers = tableItems = null;
+        wrote = kd.requiresGrad();
+        if (!wrote) return;
+        tape.backward(kd);
+        addGradient(model, fi, true, model.itemGrad(), "hostkd.gi");
+        for (int term = termUsers.length - 1; term >= 0; term--) {
+            if (termUsers[term] == null) continue;
+            Tensor g = termUsers[term].densify(tape);
+            if (g != null) passes.backward(term, g);
         }
     }
 

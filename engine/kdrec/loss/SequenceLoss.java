@@ -140,7 +140,7 @@ public final class SequenceLoss implements BaseLoss {
     }
 
     /** The dropout seed of KD term {@code term}'s pass: a SplitMix64 finaliser of (batch seed, term). */
-    static long termSeed(long batchSeed, int term) {
+    public static long termSeed(long batchSeed, int term) {
         long z = batchSeed + (term + 1L) * 0xD1B54A32D192ED03L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

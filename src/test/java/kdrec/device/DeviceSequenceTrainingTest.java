@@ -188,7 +188,10 @@ class DeviceSequenceTrainingTest {
             Recommender teacherModel = DeviceTrainingTest.trainedTeacher(2);
             Object[][] methods = {DeviceTrainingTest.RCEKD, DeviceTrainingTest.RCEKD_NO_SAMPLING, DeviceTrainingTest.CE_TEACHER,
                     DeviceTrainingTest.CE_STUDENT, DeviceTrainingTest.CD, DeviceTrainingTest.RCEKD_FULL_CE, DeviceTrainingTest.RD,
-                    DeviceTrainingTest.DCD, {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)}};
+                    DeviceTrainingTest.DCD, {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)},
+                    // a pass per KD term: encoded on the device, the methods scored on the host
+                    perTerm(DeviceTrainingTest.RCEKD), perTerm(DeviceTrainingTest.RD), perTerm(DeviceTrainingTest.DCD),
+                    perTerm(DeviceTrainingTest.CE_STUDENT)};
             long before = CudaProbe.cuda().allocatedBytes();
             try (kdrec.kd.Teacher teacher = kdrec.kd.Teacher.of(teacherModel)) {
                 for (Object[] method : methods) {
@@ -200,12 +203,20 @@ class DeviceSequenceTrainingTest {
             assertEquals(before, CudaProbe.cuda().allocatedBytes(), "device bytes leaked");
         }
 
+        /** {@code method} with {@code kd_encoding=per_term} added to its settings. */
+        static Object[] perTerm(Object[] method) {
+            @SuppressWarnings("unchecked") Map<String, Object> settings = new java.util.LinkedHashMap<>((Map<String, Object>) method[1]);
+            settings.put("kd_encoding", "per_term");
+            return new Object[] {method[0], settings};
+        }
+
         /** Two epochs of distillation into an HSTU student end where the CPU's do, and the KD term moves the student. */
         @Test
         void distillationEpochsMatchTheCpu() throws Exception {
             var data = DeviceTrainingTest.DATA;
             Recommender teacherModel = DeviceTrainingTest.trainedTeacher(2);
-            Object[][] methods = {DeviceTrainingTest.RCEKD, DeviceTrainingTest.CE_STUDENT, DeviceTrainingTest.CD, DeviceTrainingTest.DCD};
+            Object[][] methods = {DeviceTrainingTest.RCEKD, DeviceTrainingTest.CE_STUDENT, DeviceTrainingTest.CD, DeviceTrainingTest.DCD,
+                    perTerm(DeviceTrainingTest.RCEKD)};
             try (kdrec.kd.Teacher teacher = kdrec.kd.Teacher.of(teacherModel)) {
                 TrainConfig c = cfg("sampled_softmax", 0.2f, 2);
                 float[] scratch = distilled(kdrec.kd.Distillation.resolve(kdrec.kd.Distillation.SCRATCH, c, null, "mf", Map.of()), teacher, Device.CPU);
