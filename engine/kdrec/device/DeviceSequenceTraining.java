@@ -51,6 +51,8 @@ public final class DeviceSequenceTraining implements DeviceRun {
     private boolean hostBehind;      // the device has stepped since the host model was last refreshed
 
     private final boolean perTerm;   // kd_encoding=per_term: a pass per KD term (TermPasses)
+    private kdrec.tensor.Tensor[] termTables = new kdrec.tensor.Tensor[0];
+    private int[][] termTableUsers = new int[0][]; // the users whose rows each term's table holds, cleared on its next use
 
     /** Users encoded per launch chain when ranking (as Hstu.inference). */
     private static final int RANK_CHUNK = 256;
@@ -262,7 +264,7 @@ public final class DeviceSequenceTraining implements DeviceRun {
             GpuEmbedding.gather(cuda, b, d, last, states, 0, d, compact, 0, d);
             float[] rows = new float[b * d];
             if (b > 0) cuda.download(compact, java.lang.foreign.MemorySegment.ofArray(rows), 0, (long) b * d * 4);
-            kdrec.tensor.Tensor table = kdrec.tensor.Tensor.zeros(model.host().users(), d);
+            kdrec.tensor.Tensor table = termTable(term, users);
             for (int s = 0; s < b; s++) for (int c = 0; c < d; c++) table.set(users[s], c, rows[s * d + c]);
             return table;
         }
@@ -280,6 +282,23 @@ public final class DeviceSequenceTraining implements DeviceRun {
             GpuEmbedding.scatterAdd(cuda, b, d, last, compact, 0, d, dStates, 0, d); // distinct rows: one addition each
             model.backward(dStates);
         }
+    }
+
+    /**
+     * Term {@code term}'s host users x d table with every row zero, to hold {@code users}' states (reused
+     * from step to step: the host loss that read it last is done; only the rows it held are cleared).
+     */
+    private kdrec.tensor.Tensor termTable(int term, int[] users) {
+        if (term >= termTables.length) {
+            termTables = java.util.Arrays.copyOf(termTables, term + 1);
+            termTableUsers = java.util.Arrays.copyOf(termTableUsers, term + 1);
+        }
+        int d = model.dim();
+        kdrec.tensor.Tensor t = termTables[term];
+        if (t == null) t = termTables[term] = kdrec.tensor.Tensor.zeros(model.host().users(), d);
+        else for (int u : termTableUsers[term]) for (int c = 0; c < d; c++) t.set(u, c, 0f);
+        termTableUsers[term] = users;
+        return t;
     }
 
     @Override
