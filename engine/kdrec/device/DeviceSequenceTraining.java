@@ -33,6 +33,12 @@ import kdrec.nn.Adam;
  * with the attention kernels' shape limits (DeviceTraining.checkSettings). FreqD cannot distil into an
  * HSTU student on either device (it reads raw user/item tables; Distillation.resolve refuses it).
  *
+ * <p>Under {@code kd_encoding=per_term} (DeviceObjective#passPerTerm) the base loss's pass runs backwards
+ * first, then the KD term (on the host, for every method) reads a pass per term that the device encodes
+ * on demand with that term's dropout seed ({@link DevicePasses}); each pass's gradient comes back and
+ * its encoding runs backwards (re-encoded unless live), and the items' gradient goes through the
+ * normalisation once.
+ *
  * <p>Not profiled: {@code -Dkdrec.device.profile=true} times {@link DeviceTraining}'s steps only, and
  * this run keeps {@link DeviceRun#profileReport}'s default (null: the trainer logs no profile lines).
  */
@@ -51,8 +57,6 @@ public final class DeviceSequenceTraining implements DeviceRun {
     private boolean hostBehind;      // the device has stepped since the host model was last refreshed
 
     private final boolean perTerm;   // kd_encoding=per_term: a pass per KD term (TermPasses)
-    private kdrec.tensor.Tensor[] termTables = new kdrec.tensor.Tensor[0];
-    private int[][] termTableUsers = new int[0][]; // the users whose rows each term's table holds, cleared on its next use
 
     /** Users encoded per launch chain when ranking (as Hstu.inference). */
     private static final int RANK_CHUNK = 256;
@@ -171,7 +175,7 @@ public final class DeviceSequenceTraining implements DeviceRun {
         if (kd != null) {
             int[] last = new int[users.length], len = model.lengths();
             for (int s = 0; s < users.length; s++) last[s] = s * model.length() + Math.max(len[s] - 1, 0);
-            usersUp = uploads.ints(users, users.length);
+            if (!perTerm) usersUp = uploads.ints(users, users.length); // the view's user rows (the per-term passes keep the users on the host)
             lastUp = uploads.ints(last, users.length);
         }
         uploads.flush();
@@ -188,7 +192,7 @@ public final class DeviceSequenceTraining implements DeviceRun {
             if (m > 0) model.backward(dStates);
             view.zeroGrad();
             normalizedItems(view.itemRows());
-            kd.launch(view, perRow.slice(m * 4L, nk * 4L), new TermPasses(seed, users, lastUp.get(), usersUp.get()));
+            kd.launch(view, perRow.slice(m * 4L, nk * 4L), new TermPasses(seed, users, lastUp.get()));
             GpuLayerNorm.l2RowsBackward(cuda, model.items(), d, model.itemTable(), 0, d, view.itemRows(), 0, d, slots.reserve("items.norm", model.items()),
                     Hstu.L2_EPS, view.itemGrad(), 0, d, model.itemGrad(), 0, d);
             hasGradient = false; // every backward has run
@@ -234,21 +238,26 @@ public final class DeviceSequenceTraining implements DeviceRun {
 
     /**
      * One step's passes per KD term: term i encodes the staged batch with the dropout seed the host's
-     * {@code SequenceLoss.termPass} uses, and its batch users' last states come down (b x d); its
-     * backward re-encodes the batch unless that term's activations are still the live ones, puts the
-     * users' gradient at their last positions and runs the model's backward (accumulating).
+     * {@code SequenceLoss.termPass} uses and brings its batch users' last states down (b x d). The
+     * backward runs the live term's encoding first, then re-encodes each other term that has a gradient
+     * (the same masks: the seed is the term's), each time with the users' gradient at their last
+     * positions; the model's backward accumulates.
      */
     private final class TermPasses implements DevicePasses {
         private final long seed;
         private final int[] users;
-        private final DeviceBuffer last, userIds;
+        private final DeviceBuffer last;
         private int live = -1; // the term whose encoding's activations the model holds
 
-        TermPasses(long seed, int[] users, DeviceBuffer last, DeviceBuffer userIds) {
+        TermPasses(long seed, int[] users, DeviceBuffer last) {
             this.seed = seed;
             this.users = users;
             this.last = last;
-            this.userIds = userIds;
+        }
+
+        @Override
+        public int[] users() {
+            return users;
         }
 
         private DeviceBuffer encodeOnDevice(int term) {
@@ -262,43 +271,28 @@ public final class DeviceSequenceTraining implements DeviceRun {
             int b = users.length, d = model.dim();
             DeviceBuffer states = encodeOnDevice(term), compact = slots.reserve("kd.users", (long) b * d);
             GpuEmbedding.gather(cuda, b, d, last, states, 0, d, compact, 0, d);
-            float[] rows = new float[b * d];
-            if (b > 0) cuda.download(compact, java.lang.foreign.MemorySegment.ofArray(rows), 0, (long) b * d * 4);
-            kdrec.tensor.Tensor table = termTable(term, users);
-            for (int s = 0; s < b; s++) for (int c = 0; c < d; c++) table.set(users[s], c, rows[s * d + c]);
-            return table;
+            kdrec.tensor.Tensor rows = kdrec.tensor.Tensor.zeros(b, d);
+            if (b > 0) cuda.download(compact, rows.data(), 0, (long) b * d * 4);
+            return rows;
         }
 
         @Override
-        public void backward(int term, kdrec.tensor.Tensor userGrad) {
+        public void backward(kdrec.tensor.Tensor[] rowGrads) {
+            int first = live;
+            if (first >= 0 && first < rowGrads.length && rowGrads[first] != null) backward(first, rowGrads[first]);
+            for (int term = 0; term < rowGrads.length; term++) if (term != first && rowGrads[term] != null) backward(term, rowGrads[term]);
+        }
+
+        private void backward(int term, kdrec.tensor.Tensor rowGrad) {
             int b = users.length, d = model.dim();
             if (b == 0) return;
-            float[] rows = new float[b * d];
-            for (int s = 0; s < b; s++) for (int c = 0; c < d; c++) rows[s * d + c] = userGrad.get(users[s], c);
-            if (live != term) encodeOnDevice(term); // the same masks: the seed is the term's
+            if (live != term) encodeOnDevice(term);
             DeviceBuffer compact = slots.reserve("kd.users", (long) b * d), dStates = slots.reserve("states.grad", (long) model.rows() * d);
-            cuda.upload(java.lang.foreign.MemorySegment.ofArray(rows), 0, compact, (long) b * d * 4);
+            cuda.upload(rowGrad.data(), 0, compact, (long) b * d * 4);
             cuda.fill32(dStates, (long) model.rows() * d, 0);
             GpuEmbedding.scatterAdd(cuda, b, d, last, compact, 0, d, dStates, 0, d); // distinct rows: one addition each
             model.backward(dStates);
         }
-    }
-
-    /**
-     * Term {@code term}'s host users x d table with every row zero, to hold {@code users}' states (reused
-     * from step to step: the host loss that read it last is done; only the rows it held are cleared).
-     */
-    private kdrec.tensor.Tensor termTable(int term, int[] users) {
-        if (term >= termTables.length) {
-            termTables = java.util.Arrays.copyOf(termTables, term + 1);
-            termTableUsers = java.util.Arrays.copyOf(termTableUsers, term + 1);
-        }
-        int d = model.dim();
-        kdrec.tensor.Tensor t = termTables[term];
-        if (t == null) t = termTables[term] = kdrec.tensor.Tensor.zeros(model.host().users(), d);
-        else for (int u : termTableUsers[term]) for (int c = 0; c < d; c++) t.set(u, c, 0f);
-        termTableUsers[term] = users;
-        return t;
     }
 
     @Override

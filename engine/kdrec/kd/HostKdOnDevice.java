@@ -2,6 +2,7 @@ package kdrec.kd;
 
 import java.lang.foreign.MemorySegment;
 import kdrec.autograd.Arith;
+import kdrec.autograd.Gather;
 import kdrec.autograd.Tape;
 import kdrec.autograd.Var;
 import kdrec.device.DeviceModel;
@@ -19,7 +20,8 @@ import kdrec.tensor.Tensor;
 
 /**
  * The device path's term for methods without a device twin (rd, rrd, dcd, unkd, hetcomp, RCE-KD's
- * full_ce ablation, and feature KD: freqd, fitnet, de, htd): BPR, the student's tables, LightGCN's
+ * full_ce ablation, and feature KD: freqd, fitnet, de, htd), and for every method under
+ * {@code kd_encoding=per_term} (an HSTU student; {@link #launch(DeviceModel, DeviceBuffer, DevicePasses)}): BPR, the student's tables, LightGCN's
  * propagation and Adam stay on the GPU, while the method's own per-batch loss runs on the host tape,
  * exactly as on the CPU path. Each step the final embeddings come down (for MF they are the parameters,
  * copied into the host student; FreqD also reads a LightGCN student's raw tables); the loss's gradient
@@ -124,9 +126,10 @@ final class HostKdOnDevice implements DeviceTerm {
     /**
      * Per-term passes ({@code kd_encoding=per_term}, an HSTU student): the method's loss runs on the host
      * over passes the device encodes when the loss first reads them ({@link DevicePasses#encode}: the
-     * batch users' last states); the normalised items, the same for every pass (no dropout), come down once
-     * and their gradient goes into the model's item gradient; each pass's user gradient goes back to the
-     * device, last pass first (its activations are still there), for that encoding's backward.
+     * batch users' last states, placed in a users x d table on the tape as the CPU's Hstu.embeddings
+     * places them); the normalised items, the same for every pass (no dropout), come down once and their
+     * gradient goes into the model's item gradient; every pass's row gradient goes back to the device,
+     * which runs the encodings backwards.
      */
     @Override
     public void launch(DeviceModel model, DeviceBuffer unused, DevicePasses passes) {
@@ -137,10 +140,10 @@ final class HostKdOnDevice implements DeviceTerm {
         if (extraAdam != null) for (Var p : extraAdam.params()) p.zeroGrad();
         Var fi = Var.leaf("item.final", items);
         fi.trackGradRows();
-        Var[] termUsers = new Var[kdrec.kd.StudentPasses.MAX_TERMS];
+        Var[] termRows = new Var[StudentPasses.MAX_TERMS];
         StudentPasses sp = StudentPasses.perTerm(term -> {
-            termUsers[term] = Var.leaf("user.term" + term, passes.encode(term));
-            return new Recommender.Embeddings(termUsers[term], fi);
+            termRows[term] = Var.leaf("user.term" + term, passes.encode(term));
+            return new Recommender.Embeddings(Gather.scatterRows(tape, termRows[term], passes.users(), model.users()), fi);
         });
         Var kd = Arith.scale(tape, distiller.loss(tape, hostStudent, sp, batch), lambda);
         loss = kd.value().get(0);
@@ -149,11 +152,9 @@ final class HostKdOnDevice implements DeviceTerm {
         if (!wrote) return;
         tape.backward(kd);
         addGradient(model, fi, true, model.itemGrad(), "hostkd.gi");
-        for (int term = termUsers.length - 1; term >= 0; term--) {
-            if (termUsers[term] == null) continue;
-            Tensor g = termUsers[term].densify(tape);
-            if (g != null) passes.backward(term, g);
-        }
+        Tensor[] rowGrads = new Tensor[termRows.length];
+        for (int term = 0; term < termRows.length; term++) if (termRows[term] != null) rowGrads[term] = termRows[term].densify(tape);
+        passes.backward(rowGrads);
     }
 
     @Override

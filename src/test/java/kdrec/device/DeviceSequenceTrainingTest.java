@@ -191,7 +191,7 @@ class DeviceSequenceTrainingTest {
                     DeviceTrainingTest.DCD, {"fitnet", Map.of("fitnet.hidden_ratio", 1, "lambda", 0.5)},
                     // a pass per KD term: encoded on the device, the methods scored on the host
                     perTerm(DeviceTrainingTest.RCEKD), perTerm(DeviceTrainingTest.RD), perTerm(DeviceTrainingTest.DCD),
-                    perTerm(DeviceTrainingTest.CE_STUDENT)};
+                    perTerm(DeviceTrainingTest.CE_STUDENT), presetBlock(perTerm(DeviceTrainingTest.RCEKD))};
             long before = CudaProbe.cuda().allocatedBytes();
             try (kdrec.kd.Teacher teacher = kdrec.kd.Teacher.of(teacherModel)) {
                 for (Object[] method : methods) {
@@ -207,6 +207,14 @@ class DeviceSequenceTrainingTest {
         static Object[] perTerm(Object[] method) {
             @SuppressWarnings("unchecked") Map<String, Object> settings = new java.util.LinkedHashMap<>((Map<String, Object>) method[1]);
             settings.put("kd_encoding", "per_term");
+            return new Object[] {method[0], settings};
+        }
+
+        /** {@code method} on the presets' block: Q/K and U/V widths apart, no position bias, W_o's bias drawn, negatives per position. */
+        static Object[] presetBlock(Object[] method) {
+            @SuppressWarnings("unchecked") Map<String, Object> settings = new java.util.LinkedHashMap<>((Map<String, Object>) method[1]);
+            settings.putAll(Map.of("attention_dim", 3, "linear_dim", 5, "rel_bias", false, "max_output_len", 4, "o_bias_init", "uniform",
+                    "block_dropout", 0.5, "negatives_per", "position"));
             return new Object[] {method[0], settings};
         }
 
