@@ -103,18 +103,11 @@ final class HostKdOnDevice implements DeviceTerm {
             u = users;
             it = items;
         }
-        tape.reset();
-        hostStudent.params().zeroGrad();
-        if (extraAdam != null) for (Var p : extraAdam.params()) p.zeroGrad();
+        resetStep();
         Var fu = Var.leaf("user.final", u), fi = Var.leaf("item.final", it);
         fu.trackGradRows(); // which rows the term writes: only those go up (and lazy Adam updates only those)
         fi.trackGradRows();
-        Var kd = Arith.scale(tape, distiller.loss(tape, hostStudent, new Recommender.Embeddings(fu, fi), batch), lambda);
-        loss = kd.value().get(0);
-        tableUsers = tableItems = null;
-        wrote = kd.requiresGrad();
-        if (!wrote) return;
-        tape.backward(kd);
+        if (!lossAndBackward(distiller.loss(tape, hostStudent, new Recommender.Embeddings(fu, fi), batch))) return;
         addGradient(model, fu, false, model.userGrad(), "hostkd.gu");
         addGradient(model, fi, true, model.itemGrad(), "hostkd.gi");
         if (distiller.readsRawTables()) { // only FreqD distils from the raw tables: the others leave them without gradient
@@ -135,9 +128,7 @@ final class HostKdOnDevice implements DeviceTerm {
     public void launch(DeviceModel model, DeviceBuffer unused, DevicePasses passes) {
         if (items == null) items = Tensor.zeros(model.items(), model.dim());
         cuda.download(model.itemRows(), items.data(), 0, items.size() * 4L);
-        tape.reset();
-        hostStudent.params().zeroGrad();
-        if (extraAdam != null) for (Var p : extraAdam.params()) p.zeroGrad();
+        resetStep();
         Var fi = Var.leaf("item.final", items);
         fi.trackGradRows();
         Var[] termRows = new Var[StudentPasses.MAX_TERMS];
@@ -145,16 +136,28 @@ final class HostKdOnDevice implements DeviceTerm {
             termRows[term] = Var.leaf("user.term" + term, passes.encode(term));
             return new Recommender.Embeddings(Gather.scatterRows(tape, termRows[term], passes.users(), model.users()), fi);
         });
-        Var kd = Arith.scale(tape, distiller.loss(tape, hostStudent, sp, batch), lambda);
-        loss = kd.value().get(0);
-        tableUsers = tableItems = null;
-        wrote = kd.requiresGrad();
-        if (!wrote) return;
-        tape.backward(kd);
+        if (!lossAndBackward(distiller.loss(tape, hostStudent, sp, batch))) return;
         addGradient(model, fi, true, model.itemGrad(), "hostkd.gi");
         Tensor[] rowGrads = new Tensor[termRows.length];
         for (int term = 0; term < termRows.length; term++) if (termRows[term] != null) rowGrads[term] = termRows[term].densify(tape);
         passes.backward(rowGrads);
+    }
+
+    /** A step's host tape and gradients (the student's, the method's own parameters') cleared. */
+    private void resetStep() {
+        tape.reset();
+        hostStudent.params().zeroGrad();
+        if (extraAdam != null) for (Var p : extraAdam.params()) p.zeroGrad();
+    }
+
+    /** Keeps lambda times {@code kd} as the step's loss and runs its backward; false when it has no gradient. */
+    private boolean lossAndBackward(Var kd) {
+        Var scaled = Arith.scale(tape, kd, lambda);
+        loss = scaled.value().get(0);
+        tableUsers = tableItems = null;
+        wrote = scaled.requiresGrad();
+        if (wrote) tape.backward(scaled);
+        return wrote;
     }
 
     @Override
