@@ -45,6 +45,7 @@ final class HostKdOnDevice implements DeviceTerm {
     private final kdrec.nn.Adam extraAdam; // the method's own parameters' optimiser, or null
     private final Tape tape = new Tape(kdrec.tensor.Backends.get(), new kdrec.tensor.Scratch());
     private Tensor users, items; // LightGCN's or HSTU's final embeddings (MF's are the host tables themselves)
+    private Tensor epochUsers, epochItems; // a sequential student's states for the per-epoch hook
     private Batch batch;
     private double loss;
     private Var tableUsers, tableItems; // the raw tables of the step's loss (their gradient is added after the backward)
@@ -64,12 +65,26 @@ final class HostKdOnDevice implements DeviceTerm {
         return distiller.name() + " (KD term on the host)";
     }
 
-    /** The distiller's own hook on the host student (its parameters are the device's as of this epoch's start). */
+    /**
+     * The distiller's own hook on the host student (its parameters are the device's as of this epoch's
+     * start); a sequential student's inference there is the states the device has just computed
+     * ({@link DeviceStatesStudent}) rather than every user's sequence encoded again on the CPU.
+     */
     @Override
     public void beginEpoch(DeviceModel model, int epoch) {
         tape.reset();
+        Recommender student = hostStudent;
+        if (hostStudent.sequential()) { // own tables: the steps' downloads must not overwrite what a hook keeps
+            if (epochUsers == null) {
+                epochUsers = Tensor.zeros(model.users(), model.dim());
+                epochItems = Tensor.zeros(model.items(), model.dim());
+            }
+            cuda.download(model.userRows(), epochUsers.data(), 0, epochUsers.size() * 4L);
+            cuda.download(model.itemRows(), epochItems.data(), 0, epochItems.size() * 4L);
+            student = new DeviceStatesStudent(hostStudent, epochUsers, epochItems);
+        }
         try (var ng = tape.noGrad()) {
-            distiller.beginEpoch(tape, hostStudent, epoch);
+            distiller.beginEpoch(tape, student, epoch);
         }
     }
 
