@@ -1,6 +1,5 @@
 package kdrec.kd;
 
-import java.lang.foreign.MemorySegment;
 import kdrec.autograd.Arith;
 import kdrec.autograd.Gather;
 import kdrec.autograd.Tape;

@@ -306,48 +306,15 @@ public final class RceKd implements Distiller {
     }
 
     /**
-     * Under {@code kd_encoding=per_term} (an HSTU student), the code's get_loss: three scoring calls,
-     * each its own encoding — SK (term 0, logit_S_itemS), the teacher's top-K (term 1, logit_S_itemT)
-     * and the drawn positions P (term 2, logit_S_interesting). CE_SK is a soft CE over SK on term 0's
-     * logits; CE_J2 one over P ∪ (QT \ (P ∪ SK)) whose P entries (J2's first L: the list puts them there)
-     * come from term 2 and the rest from term 1. With different user rows per set an item in SK ∩ P
-     * has two logits, so the fused pair CE (one dot per item) cannot serve; this composition of
-     * tested ops does. Ablations with one CE (w/o S, w/o sep, full_ce) make one call in their code's
-     * reading and read term 0 through the fused path.
+     * Under {@code kd_encoding=per_term} (an HSTU student) the code's get_loss with its three scoring
+     * calls, each its own encoding ({@link RceKdPerTerm}). Ablations with one CE (w/o S, w/o sep, full_ce)
+     * make one call in their code's reading and read term 0 through the fused path.
      */
     @Override
     public Var loss(Tape tape, Recommender student, StudentPasses passes, Batch batch) {
         if (!passes.perTerm() || fullCe || !sampling || !separate) return loss(tape, student, passes.term(0), batch);
         if (!ready) throw new IllegalStateException("rcekd: beginEpoch has not run");
-        BatchUsers bu = batchUsers(student, batch);
-        int nu = bu.size();
-        int[] us = bu.users(), skPtr = new int[nu + 1], j2Ptr = new int[nu + 1], pCount = new int[nu];
-        float[] wSk = new float[nu], wJ2 = new float[nu];
-        for (int r = 0; r < nu; r++) {
-            int u = us[r];
-            skPtr[r + 1] = skPtr[r] + ep.a[u];
-            j2Ptr[r + 1] = j2Ptr[r] + ep.ptr[u + 1] - ep.ptr[u] - ep.b[u];
-            pCount[r] = Math.min(l, j2Ptr[r + 1] - j2Ptr[r]);
-            wSk[r] = ep.wA[u] * bu.counts()[r];
-            wJ2[r] = ep.wB[u] * bu.counts()[r];
-        }
-        int[] skIdx = new int[skPtr[nu]], j2Idx = new int[j2Ptr[nu]];
-        float[] skTeacher = new float[skIdx.length], j2Teacher = new float[j2Idx.length], logits = ep.teacherLogits();
-        for (int r = 0; r < nu; r++) {
-            int u = us[r], o = ep.ptr[u];
-            System.arraycopy(ep.idx, o, skIdx, skPtr[r], ep.a[u]);
-            System.arraycopy(logits, o, skTeacher, skPtr[r], ep.a[u]);
-            System.arraycopy(ep.idx, o + ep.b[u], j2Idx, j2Ptr[r], j2Ptr[r + 1] - j2Ptr[r]);
-            System.arraycopy(logits, o + ep.b[u], j2Teacher, j2Ptr[r], j2Ptr[r + 1] - j2Ptr[r]);
-        }
-        IndexSets sk = new IndexSets(skPtr, skIdx), j2 = new IndexSets(j2Ptr, j2Idx);
-        Recommender.Embeddings itemS = passes.term(0), itemT = passes.term(1), interesting = passes.term(2);
-        Var skLogits = Gather.setDots(tape, Gather.rows(tape, itemS.users(), us), itemS.items(), sk);
-        Var j2Logits = TermDots.split(tape, Gather.rows(tape, interesting.users(), us), interesting.items(),
-                Gather.rows(tape, itemT.users(), us), itemT.items(), j2, pCount);
-        Var ceSk = CrossEntropy.softCeLogits(tape, skLogits, sk, skTeacher, tau);
-        Var ceJ2 = CrossEntropy.softCeLogits(tape, j2Logits, j2, j2Teacher, tau);
-        return Arith.add(tape, Arith.weightedSum(tape, ceSk, wSk), Arith.weightedSum(tape, ceJ2, wJ2));
+        return RceKdPerTerm.loss(tape, ep, batchUsers(student, batch), l, tau, passes);
     }
 
     /** The settings the device path needs besides the rows. */
