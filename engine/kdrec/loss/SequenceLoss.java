@@ -105,10 +105,7 @@ public final class SequenceLoss implements BaseLoss {
      * items / 2^32). Pure, so the backward and the device regenerate it instead of storing rows x R ids.
      */
     public int negative(long batchSeed, int row, int j, int items) {
-        long z = (batchSeed ^ 0x3C6EF372FE94F82BL) + ((long) row * negatives + j) * 0x9E3779B97F4A7C15L;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        z ^= z >>> 31;
+        long z = mix((batchSeed ^ 0x3C6EF372FE94F82BL) + ((long) row * negatives + j) * 0x9E3779B97F4A7C15L);
         return (int) (((z >>> 32) * items) >>> 32);
     }
 
@@ -121,7 +118,7 @@ public final class SequenceLoss implements BaseLoss {
         if (!(model instanceof Hstu h)) throw new IllegalArgumentException(kind + " needs a sequential backbone (hstu), got " + model.kind());
         int[] users = java.util.Arrays.stream(batch.users()).distinct().toArray();
         if (users.length != batch.size()) throw new IllegalArgumentException(kind + ": a sequence batch holds each user once");
-        long bs = batchSeed(seed, batch.epoch(), users.length == 0 ? 0 : users[0]);
+        long bs = seedOf(batch, users);
         Hstu.Encoded enc = h.encode(t, users, bs);
         Var loss = loss(t, h, enc, bs);
         return new Step(withEmbeddings ? h.embeddings(t, enc) : null, loss);
@@ -135,13 +132,21 @@ public final class SequenceLoss implements BaseLoss {
      */
     public Recommender.Embeddings termPass(Tape t, Hstu h, Batch batch, int term) {
         int[] users = java.util.Arrays.stream(batch.users()).distinct().toArray();
-        long bs = batchSeed(seed, batch.epoch(), users.length == 0 ? 0 : users[0]);
-        return h.embeddings(t, h.encode(t, users, termSeed(bs, term)));
+        return h.embeddings(t, h.encode(t, users, termSeed(seedOf(batch, users), term)));
     }
 
     /** The dropout seed of KD term {@code term}'s pass: a SplitMix64 finaliser of (batch seed, term). */
     public static long termSeed(long batchSeed, int term) {
-        long z = batchSeed + (term + 1L) * 0xD1B54A32D192ED03L;
+        return mix(batchSeed + (term + 1L) * 0xD1B54A32D192ED03L);
+    }
+
+    /** The seed of a batch of the distinct {@code users}: a function of (run seed, epoch, first user). */
+    private long seedOf(Batch batch, int[] users) {
+        return batchSeed(seed, batch.epoch(), users.length == 0 ? 0 : users[0]);
+    }
+
+    /** The SplitMix64 finaliser (Steele, Lea and Flood) the negatives' ids and the terms' seeds share. */
+    private static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
