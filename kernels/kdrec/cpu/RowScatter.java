@@ -18,8 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Measured at the RCE-KD shape (390k entries, 41k items, d = 20, one thread): 25-45 % less time than
  * read-modify-writing di once per entry, and it replaced a full counting sort by item that ran on one
  * thread (a random write per entry into nnz-sized arrays plus a prefix over all items).
+ *
+ * <p>When each thread's share of di fits its L2 (a small item table: HSTU's sampled softmax over a few
+ * thousand items), the sort costs more than it saves and the direct path runs instead: threads own
+ * item ranges and read-modify-write di once per entry, in entry order (same bits; {@link #direct}).
  */
-final class RowScatter {
+public final class RowScatter {
     private RowScatter() {}
 
     private static final VectorSpecies<Float> F = Simd.F;
@@ -67,6 +71,10 @@ final class RowScatter {
                       MemorySegment di, long diOff, int lddi) {
         int nnz = ptr[m] - ptr[0];
         if (nnz == 0 || d == 0) return;
+        if (direct(nnz, nItems, d)) {
+            applyDirect(m, d, u, uOff, ldu, ptr, idx, g, nItems, di, diOff, lddi);
+            return;
+        }
         int shift = 31 - Integer.numberOfLeadingZeros(Math.max(1, (128 * 1024 / Float.BYTES) / d));
         int buckets = ((nItems - 1) >>> shift) + 1;
         int chunks = Math.max(1, Math.min(Parallel.threads(), nnz / 16_384));
@@ -138,6 +146,118 @@ final class RowScatter {
                 }
             }
         });
+    }
+
+    /** Which way {@link #apply} goes: chosen by the shape ({@code AUTO}), or forced (tests, benchmarks). */
+    public enum Path { AUTO, DIRECT, BUCKETED }
+
+    private static volatile Path path = Path.AUTO;
+
+    /** Forces a path for every later call ({@code AUTO}: by the shape). Intended for tests and benchmarks. */
+    public static void setPath(Path p) {
+        path = java.util.Objects.requireNonNull(p);
+    }
+
+    /**
+     * Bytes of di a thread may own on the direct path: each entry's read-modify-write of a di row must
+     * hit a private cache. Measured on the 2-core AVX-512 box (1 MB L2 a core; SampledCeBench, d 64,
+     * 3.8 M entries, native tables): direct 17-22 % faster with 0.4-0.8 MB a thread, 3-10 % slower
+     * at 1.5 MB, 18 % slower at 3 MB; at RCE-KD's item side (41,000 x 20 floats, 1.6 MB a thread)
+     * 40-75 % slower (PairCeBench).
+     */
+    private static final long DIRECT_BYTES = 1L << 20;
+
+    /** Whether the direct path serves this shape: see {@link #applyDirect}. */
+    static boolean direct(int nnz, int nItems, int d) {
+        Path p = path;
+        if (p != Path.AUTO) return p == Path.DIRECT;
+        return (long) nItems * d * Float.BYTES <= DIRECT_BYTES * directParts(nnz);
+    }
+
+    private static int directParts(int nnz) {
+        return Math.max(1, Math.min(Parallel.threads(), nnz / 16_384));
+    }
+
+    /**
+     * The direct path: threads own item ranges of about equal entry counts, and each walks every row in
+     * order and applies its range's entries straight to di (one read-modify-write of a di row per
+     * entry, the batch's U row hot in L1). No bucketing and no sort; every di element still takes one
+     * fma per entry in entry order, so the bits equal the bucketed path's. Each thread reads all of idx
+     * (a branch-free filter into a row-long list).
+     */
+    private static void applyDirect(int m, int d, MemorySegment u, long uOff, int ldu, int[] ptr, int[] idx, float[] g, int nItems,
+                                    MemorySegment di, long diOff, int lddi) {
+        int parts = directParts(ptr[m] - ptr[0]);
+        int[] cut = parts == 1 ? new int[] {0, nItems} : itemCuts(m, ptr, idx, nItems, parts);
+        int maxRow = 0;
+        for (int r = 0; r < m; r++) maxRow = Math.max(maxRow, ptr[r + 1] - ptr[r]);
+        int longest = maxRow;
+        Parallel.forRange(parts, 1, 1, (lo, hi) -> {
+            Scratch sc = SCRATCH.get();
+            sc.fitLocal(0, longest);
+            int[] list = sc.sortedRow;
+            for (int t = lo; t < hi; t++) {
+                int a = cut[t];
+                long span = cut[t + 1] - a;
+                if (span == 0) continue;
+                for (int r = 0; r < m; r++) {
+                    int from = ptr[r], to = ptr[r + 1];
+                    if (from == to) continue;
+                    long ur = uOff + (long) r * ldu;
+                    if (parts == 1) {
+                        for (int j = from; j < to; j++) addRow(d, u, ur, g[j], di, diOff + (long) idx[j] * lddi);
+                        continue;
+                    }
+                    int n = 0;
+                    for (int j = from; j < to; j++) { // keep j when idx[j] - a, unsigned, is below span
+                        list[n] = j;
+                        n += (int) ((((idx[j] - a) & 0xFFFF_FFFFL) - span) >>> 63);
+                    }
+                    for (int q = 0; q < n; q++) {
+                        int j = list[q];
+                        addRow(d, u, ur, g[j], di, diOff + (long) idx[j] * lddi);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Item cuts [0 = c0 &lt; ... &lt; c_parts = nItems) giving each part about the same number of entries,
+     * from a strided sample of the entries (the cuts only balance the work: any cuts give the same bits).
+     */
+    private static int[] itemCuts(int m, int[] ptr, int[] idx, int nItems, int parts) {
+        int from = ptr[0], nnz = ptr[m] - from, buckets = Math.min(nItems, 4096);
+        int stride = Math.max(1, nnz / 65_536);
+        long[] count = new long[buckets + 1];
+        for (int j = from; j < from + nnz; j += stride) count[(int) ((long) idx[j] * buckets / nItems) + 1]++;
+        for (int b = 0; b < buckets; b++) count[b + 1] += count[b];
+        int[] cut = new int[parts + 1];
+        for (int t = 1, b = 0; t < parts; t++) {
+            long want = count[buckets] * t / parts;
+            while (b < buckets && count[b + 1] <= want) b++;
+            cut[t] = Math.max(cut[t - 1], (int) (((long) b * nItems + buckets - 1) / buckets)); // first item of bucket b
+        }
+        cut[parts] = nItems;
+        return cut;
+    }
+
+    /** dst[0, d) = fma(U row, c, dst) elementwise: full vectors, then 4-float vectors, then scalars. */
+    private static void addRow(int d, MemorySegment u, long uRow, float c, MemorySegment dst, long dstOff) {
+        int dv = F.loopBound(d), d4 = dv + ((d - dv) & ~3);
+        long ub = Mem.bytes(uRow), db = Mem.bytes(dstOff);
+        FloatVector cv = FloatVector.broadcast(F, c);
+        for (int k = 0; k < dv; k += L) {
+            long kb = Mem.bytes(k);
+            FloatVector.fromMemorySegment(F, u, ub + kb, Mem.ORDER).fma(cv, FloatVector.fromMemorySegment(F, dst, db + kb, Mem.ORDER))
+                    .intoMemorySegment(dst, db + kb, Mem.ORDER);
+        }
+        for (int k = dv; k < d4; k += 4) {
+            long kb = Mem.bytes(k);
+            FloatVector.fromMemorySegment(F4, u, ub + kb, Mem.ORDER).fma(FloatVector.broadcast(F4, c), FloatVector.fromMemorySegment(F4, dst, db + kb, Mem.ORDER))
+                    .intoMemorySegment(dst, db + kb, Mem.ORDER);
+        }
+        for (int k = d4; k < d; k++) Mem.set(dst, dstOff + k, Math.fma(Mem.get(u, uRow + k), c, Mem.get(dst, dstOff + k)));
     }
 
     /**

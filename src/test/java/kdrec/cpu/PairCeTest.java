@@ -183,30 +183,47 @@ class PairCeTest {
 
     @Test
     void itemSideBackwardIsOneFmaPerEntryInEntryOrder() {
-        // RowScatter (bucketed, multi-threaded) vs the plain loop, bit for bit, for widths around the lanes
-        int saved = Parallel.threads();
+        // RowScatter (bucketed or direct, multi-threaded) vs the plain loop, bit for bit, for widths around the lanes
+        int l = Simd.LANES;
+        for (int d : new int[] {1, 3, 4, l - 1, l, l + 4, 20, 37, 64, 300}) {
+            int nItems = d >= 300 ? 900 : 70_000, rows = d >= 300 ? 60 : 400;
+            int[] lengths = new int[rows];
+            for (int i = 0; i < rows; i++) lengths[i] = 100 + (i * 7) % 90;
+            itemSideAllPaths("d=" + d, new Problem(d, d, nItems, lengths), d + 2);
+        }
+        // a handful of items (every entry's di row hot, duplicates within rows), empty rows among full ones
+        int[] lengths = new int[300];
+        for (int i = 0; i < lengths.length; i++) lengths[i] = i % 5 == 0 ? 0 : 200;
+        itemSideAllPaths("7 items", new Problem(5, 24, 7, lengths), 24);
+        // skewed: most entries on the first items, so equal item ranges would be far from equal work
+        Problem skewed = new Problem(6, 20, 5000, lengths);
+        for (int j = 0; j < skewed.idx.length; j++) if (j % 3 != 0) skewed.idx[j] = skewed.idx[j] % 40;
+        itemSideAllPaths("skewed", skewed, 20);
+    }
+
+    /** The item side on every path ({@link RowScatter.Path}) and 1-3 threads equals one fma per entry in entry order. */
+    private static void itemSideAllPaths(String what, Problem p, int ld) {
+        int d = p.d, saved = Parallel.threads();
+        float[] g = randn(d + 9, p.idx.length), di0 = randn(d + 5, p.nItems * ld);
+        float[] want = di0.clone();
+        for (int row = 0; row < p.m; row++) {
+            for (int j = p.ptr[row]; j < p.ptr[row + 1]; j++) {
+                for (int k = 0; k < d; k++) want[p.idx[j] * ld + k] = Math.fma(p.u[row * d + k], g[j], want[p.idx[j] * ld + k]);
+            }
+        }
         try {
-            Parallel.setThreads(3);
-            int l = Simd.LANES;
-            for (int d : new int[] {1, 3, 4, l - 1, l, l + 4, 20, 37, 300}) {
-                int nItems = d >= 300 ? 900 : 70_000, rows = d >= 300 ? 60 : 400;
-                int[] lengths = new int[rows];
-                for (int i = 0; i < rows; i++) lengths[i] = 100 + (i * 7) % 90;
-                Problem p = new Problem(d, d, nItems, lengths);
-                int ld = d + 2; // padded item rows
-                float[] g = randn(d + 9, p.idx.length), di0 = randn(d + 5, nItems * ld);
-                float[] want = di0.clone();
-                for (int row = 0; row < p.m; row++) {
-                    for (int j = p.ptr[row]; j < p.ptr[row + 1]; j++) {
-                        for (int k = 0; k < d; k++) want[p.idx[j] * ld + k] = Math.fma(p.u[row * d + k], g[j], want[p.idx[j] * ld + k]);
-                    }
+            for (RowScatter.Path path : RowScatter.Path.values()) {
+                RowScatter.setPath(path);
+                for (int threads : new int[] {1, 3}) {
+                    Parallel.setThreads(threads);
+                    MemorySegment di = heap(di0);
+                    SubsetCeSimd.gatherDotBackward(p.m, d, heap(p.u), 0, d, heap(new float[p.nItems * ld]), 0, ld, p.ptr, p.idx, g,
+                            null, 0, d, di, 0, ld);
+                    assertBitEqual("di " + what + ", " + path + ", " + threads + " threads", want, toArray(di));
                 }
-                MemorySegment di = heap(di0);
-                SubsetCeSimd.gatherDotBackward(p.m, d, heap(p.u), 0, d, heap(new float[nItems * ld]), 0, ld, p.ptr, p.idx, g,
-                        null, 0, d, di, 0, ld);
-                assertBitEqual("di d=" + d, want, toArray(di));
             }
         } finally {
+            RowScatter.setPath(RowScatter.Path.AUTO);
             Parallel.setThreads(saved);
         }
     }
