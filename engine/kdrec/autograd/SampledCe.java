@@ -95,10 +95,24 @@ public final class SampledCe {
     public static final int PER_ROW_CHUNK = 1 << 22;
     private static volatile int perRowChunk = PER_ROW_CHUNK;
 
+    /**
+     * Entries (rows x R) up to which {@link #perRow} keeps the forward's ids and logits for its backward
+     * (8 bytes an entry: 64 MB at most) instead of drawing and gathering them again: the backward then
+     * costs the softmax and the two gradients only. Either way the bits are the same.
+     */
+    public static final int PER_ROW_KEEP = 1 << 23;
+    private static volatile int perRowKeep = PER_ROW_KEEP;
+
     /** Sets the entries per chunk of {@link #perRow} and its device twin (at least 1). Intended for tests. */
     public static void setPerRowChunk(int entries) {
         if (entries < 1) throw new IllegalArgumentException("per-row chunk must be >= 1 entry, got " + entries);
         perRowChunk = entries;
+    }
+
+    /** Sets the entries up to which {@link #perRow} keeps its forward for the backward (0: never). Intended for tests. */
+    public static void setPerRowKeep(int entries) {
+        if (entries < 0) throw new IllegalArgumentException("per-row keep must be >= 0 entries, got " + entries);
+        perRowKeep = entries;
     }
 
     /**
@@ -107,18 +121,19 @@ public final class SampledCe {
      * {@code <S_r, T[negativeOf(r, j)]>/temp} for j &lt; R over the rows of {@code table} (the L2-normalised
      * item table: normalising the table once equals the code's normalising of every gathered row),
      * negatives equal to the row's positive dropped (the code sets them to -5e4, an exact 0 after exp),
-     * the loss as {@link #loss}. Nothing of size rows x R is kept: the ids are a pure function
-     * ({@code negativeOf}) regenerated chunk by chunk in the backward, which recomputes the negatives'
-     * dots (one more gather pass, against gigabytes of logits at the reference's largest shapes).
-     * Bit-identical for any chunk size and thread count: rows never span chunks, the table's gradient
-     * takes the negatives in entry order ({@link kdrec.cpu.RowScatter}) and then the positives in row order.
+     * the loss as {@link #loss}. Nothing of size rows x R is kept beyond {@link #PER_ROW_KEEP} entries:
+     * past it the ids are a pure function ({@code negativeOf}) regenerated chunk by chunk in the
+     * backward, which recomputes the negatives' dots (one more gather pass, against gigabytes of logits
+     * at the reference's largest shapes).
+     * Bit-identical for any chunk size, keep limit and thread count: rows never span chunks, the table's
+     * gradient takes the negatives in entry order ({@link kdrec.cpu.RowScatter}) and then the positives in row order.
      */
     public static Var perRow(Tape t, Var s, Var table, int[] posIds, int negatives, IntBinaryOperator negativeOf, float temp, float negScale) {
-        return perRow(t, s, table, posIds, negatives, negativeOf, temp, negScale, perRowChunk);
+        return perRow(t, s, table, posIds, negatives, negativeOf, temp, negScale, perRowChunk, perRowKeep);
     }
 
     static Var perRow(Tape t, Var s, Var table, int[] posIds, int negatives, IntBinaryOperator negativeOf, float temp, float negScale,
-                      int chunkEntries) {
+                      int chunkEntries, int keepEntries) {
         String k = "per-row sampled softmax";
         Shapes.matrix(k, s.value);
         Shapes.matrix(k, table.value);
@@ -138,9 +153,13 @@ public final class SampledCe {
         float[] pos = new float[m], loss = new float[m], unusedGrad = new float[m];
         be.rowDot(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, pos);
         for (int i = 0; i < m; i++) pos[i] *= inv;
+        boolean keep = (long) m * negatives <= keepEntries;
+        java.util.List<NegativeChunk> kept = new java.util.ArrayList<>();
         for (int lo = 0; lo < m; lo += rowsPerChunk) {
-            NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items)
-                    .softmax(be, s.value, table.value, d, inv, pos, negScale, null, loss, unusedGrad);
+            NegativeChunk c = NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items)
+                    .withLogits(be, s.value, table.value, d, inv);
+            c.softmax(be, pos, negScale, null, loss, unusedGrad);
+            if (keep) kept.add(c);
         }
         Var out = t.output("sampledCePerRow", t.needsGrad(s, table), m);
         Mem.copyIn(loss, 0, out.value.data(), 0, m);
@@ -150,10 +169,11 @@ public final class SampledCe {
             MemorySegment ds = s.requiresGrad ? t.gradOf(s).data() : null, dt = table.requiresGrad ? t.gradOf(table).data() : null;
             float[] rowScale = new float[m], gPos = new float[m], unused = new float[m];
             for (int i = 0; i < m; i++) rowScale[i] = g.get(i) * inv;
-            for (int lo = 0; lo < m; lo += rowsPerChunk) {
-                NegativeChunk c = NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items);
-                float[] gNeg = c.softmax(be, s.value, table.value, d, inv, pos, negScale, rowScale, unused, gPos);
-                be.gatherDotBackward(c.rows(), d, s.value.data(), (long) lo * d, d, table.value.data(), 0, d, c.ptr, c.idx, gNeg,
+            for (int lo = 0, c = 0; lo < m; lo += rowsPerChunk, c++) {
+                NegativeChunk ch = keep ? kept.get(c) : NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items)
+                        .withLogits(be, s.value, table.value, d, inv);
+                float[] gNeg = ch.softmax(be, pos, negScale, rowScale, unused, gPos);
+                be.gatherDotBackward(ch.rows(), d, s.value.data(), (long) lo * d, d, table.value.data(), 0, d, ch.ptr, ch.idx, gNeg,
                         ds, (long) lo * d, d, dt, 0, d);
             }
             be.rowDotBackward(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, gPos, ds, 0, d, dt, 0, d);
@@ -171,7 +191,7 @@ public final class SampledCe {
     }
 
     /** Rows [lo, hi) of a per-row draw: each row's negatives in draw order less those equal to its positive (ptr/idx chunk-relative). */
-    private record NegativeChunk(int lo, int[] ptr, int[] idx) {
+    private record NegativeChunk(int lo, int[] ptr, int[] idx, float[] neg) {
         /**
          * Draws rows [lo, hi) in parallel (negativeOf must be pure: each row lands in its own R slots), then
          * closes the gaps the dropped entries left, in row order. An id out of range is reported by a serial
@@ -206,27 +226,31 @@ public final class SampledCe {
                 ptr[i + 1] = ptr[i] + kept[i];
                 if (ptr[i] != i * negatives) System.arraycopy(idx, i * negatives, idx, ptr[i], kept[i]); // leftwards: never over unread rows
             }
-            return new NegativeChunk(lo, ptr, idx);
+            return new NegativeChunk(lo, ptr, idx, null);
         }
 
         int rows() {
             return ptr.length - 1;
         }
 
+        /** This chunk with its negatives' logits: their dots with the rows' states, times inv. */
+        NegativeChunk withLogits(Backend be, Tensor s, Tensor table, int d, float inv) {
+            float[] logits = new float[ptr[rows()]];
+            be.gatherDot(rows(), d, s.data(), (long) lo * d, d, table.data(), 0, d, ptr, idx, logits);
+            for (int q = 0; q < logits.length; q++) logits[q] *= inv;
+            return new NegativeChunk(lo, ptr, idx, logits);
+        }
+
         /**
-         * The negatives' dots, then each row's sampled softmax against pos[lo + i] (scaled logits): writes
-         * loss[lo + i] and gPos[lo + i], returns the negatives' logit gradients, all scaled by
+         * Each row's sampled softmax against pos[lo + i] (scaled logits) over the negatives' logits:
+         * writes loss[lo + i] and gPos[lo + i], returns the negatives' logit gradients, all scaled by
          * rowScale[lo + i] (null: 1).
          */
-        float[] softmax(Backend be, Tensor s, Tensor table, int d, float inv, float[] pos, float negScale, float[] rowScale,
-                        float[] loss, float[] gPos) {
-            int m = rows(), n = ptr[m];
-            float[] neg = new float[n];
-            be.gatherDot(m, d, s.data(), (long) lo * d, d, table.data(), 0, d, ptr, idx, neg);
-            for (int q = 0; q < n; q++) neg[q] *= inv;
+        float[] softmax(Backend be, float[] pos, float negScale, float[] rowScale, float[] loss, float[] gPos) {
+            int m = rows();
             float[] p = Arrays.copyOfRange(pos, lo, lo + m);
             float[] rs = rowScale == null ? null : Arrays.copyOfRange(rowScale, lo, lo + m);
-            float[] rowLoss = new float[m], rowGPos = new float[m], gNeg = new float[n];
+            float[] rowLoss = new float[m], rowGPos = new float[m], gNeg = new float[neg.length];
             be.sampledSoftmax(m, p, ptr, neg, negScale, rs, rowLoss, rowGPos, gNeg);
             System.arraycopy(rowLoss, 0, loss, lo, m);
             System.arraycopy(rowGPos, 0, gPos, lo, m);

@@ -73,9 +73,9 @@ class SequenceOpsGradientTest {
         int[] posIds = {0, 3, 1, 3}; // row 0 draws 0, 3, 1, 4: its positive among them (dropped)
         check("per-row sampled softmax", be, t -> SampledCe.perRow(t, s, table, posIds, 4, SequenceOpsGradientTest::negativeOf, 0.5f, 1f),
                 EPS, ATOL, RTOL, s, table);
-        // one row per chunk: the backward's chunk-by-chunk regeneration
+        // one row per chunk, nothing kept: the backward's chunk-by-chunk regeneration
         check("per-row sampled softmax, chunked", be,
-                t -> SampledCe.perRow(t, s, table, posIds, 4, SequenceOpsGradientTest::negativeOf, 0.5f, 3.5f, 1), EPS, ATOL, RTOL, s, table);
+                t -> SampledCe.perRow(t, s, table, posIds, 4, SequenceOpsGradientTest::negativeOf, 0.5f, 3.5f, 1, 0), EPS, ATOL, RTOL, s, table);
     }
 
     /**
@@ -101,7 +101,10 @@ class SequenceOpsGradientTest {
         }
     }
 
-    /** Chunk size and thread count change nothing, bit for bit (rows never span chunks; the table's gradient goes in entry order). */
+    /**
+     * Chunk size, keeping the forward for the backward or not, and thread count change nothing, bit for bit
+     * (rows never span chunks; the table's gradient goes in entry order).
+     */
     @ParameterizedTest
     @MethodSource("kdrec.autograd.GradCheck#backends")
     void perRowIsBitIdenticalAcrossChunksAndThreads(Backend be) {
@@ -122,12 +125,16 @@ class SequenceOpsGradientTest {
             for (int threads : new int[] {1, 2, 4}) {
                 Parallel.setThreads(threads);
                 for (int chunk : chunks) {
-                    float[][] got = run(be, sv, tv, w, t -> {
-                        Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
-                        return new Var[] {SampledCe.perRow(t, s, table, posIds, r, neg, 0.2f, 1f, chunk), s, table};
-                    });
-                    if (want == null) want = got;
-                    for (int k = 0; k < 3; k++) assertArrayEquals(want[k], got[k], threads + " threads, chunk " + chunk + ", output " + k);
+                    for (int keep : new int[] {0, m * r}) { // the backward draws and gathers again, or reads the forward's
+                        float[][] got = run(be, sv, tv, w, t -> {
+                            Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
+                            return new Var[] {SampledCe.perRow(t, s, table, posIds, r, neg, 0.2f, 1f, chunk, keep), s, table};
+                        });
+                        if (want == null) want = got;
+                        for (int k = 0; k < 3; k++) {
+                            assertArrayEquals(want[k], got[k], threads + " threads, chunk " + chunk + ", keep " + keep + ", output " + k);
+                        }
+                    }
                 }
             }
         } finally {
