@@ -81,9 +81,12 @@ class SubsetCeTest {
 
     @Test
     void backwardMatchesScalarAndReference() {
-        int l = Simd.LANES; // plus the shapes whose item side pairs a full vector with a 4-float one (20 at 16 lanes)
+        // plus the shapes whose item side pairs a full vector with a 4-float one (20 at 16 lanes), and those
+        // whose rows' side runs four, two and one full chunks with or without the partial last one in a pass
+        int l = Simd.LANES;
         int[] dims = java.util.stream.IntStream.concat(java.util.Arrays.stream(KernelTestSupport.sizes()),
-                java.util.stream.IntStream.of(20, l + 4, l + 6, 2 * l + 4, 3 * l + 4, 3 * l + 7)).distinct().toArray();
+                java.util.stream.IntStream.of(20, l + 4, l + 6, 2 * l + 4, 3 * l + 4, 3 * l + 7, 4 * l, 4 * l + 5, 5 * l + 3,
+                        6 * l + 3, 7 * l + 1, 8 * l)).distinct().toArray();
         for (int d : dims) {
             if (d > 1100) continue;
             Problem p = new Problem(21 + d, 9, d, 13, 12, 2, 3);
@@ -121,6 +124,15 @@ class SubsetCeTest {
                 }
             }
             assertBitEqual("di simd = entry-order fmas d=" + d, diSeq, toArray(diV));
+            // and the rows' side: every du element takes one fma per entry, in entry order
+            float[] duSeq = du0.clone();
+            for (int r = 0; r < p.m; r++) {
+                for (int j = p.ptr[r]; j < p.ptr[r + 1]; j++) {
+                    int at = (int) p.uOff + r * p.ldu;
+                    for (int k = 0; k < d; k++) duSeq[at + k] = Math.fma(p.iData[(int) p.iOff + p.idx[j] * p.ldi + k], g[j], duSeq[at + k]);
+                }
+            }
+            assertBitEqual("du simd = entry-order fmas d=" + d, duSeq, toArray(duV));
             // null du or di skips exactly that gradient
             MemorySegment diOnly = heap(di0);
             SubsetCeSimd.gatherDotBackward(p.m, d, u, p.uOff, p.ldu, it, p.iOff, p.ldi, p.ptr, p.idx, g,
