@@ -96,9 +96,11 @@ public final class SampledCe {
     private static volatile int perRowChunk = PER_ROW_CHUNK;
 
     /**
-     * Entries (rows x R) up to which {@link #perRow} keeps the forward's ids and logits for its backward
-     * (8 bytes an entry: 64 MB at most) instead of drawing and gathering them again: the backward then
-     * costs the softmax and the two gradients only. Either way the bits are the same.
+     * Entries (rows x R) of its first chunks for which {@link #perRow} keeps the forward's ids and logits
+     * for the backward (8 bytes an entry: 64 MB at most) instead of drawing and gathering them again:
+     * there the backward costs the softmax and the two gradients only. The presets' CiteULike batch
+     * (128 sequences x 99 positions x 512) is kept whole, Gowalla's (x 1024) in part. Either way the
+     * bits are the same.
      */
     public static final int PER_ROW_KEEP = 1 << 23;
     private static volatile int perRowKeep = PER_ROW_KEEP;
@@ -153,13 +155,14 @@ public final class SampledCe {
         float[] pos = new float[m], loss = new float[m], unusedGrad = new float[m];
         be.rowDot(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, pos);
         for (int i = 0; i < m; i++) pos[i] *= inv;
-        boolean keep = (long) m * negatives <= keepEntries;
-        java.util.List<NegativeChunk> kept = new java.util.ArrayList<>();
+        java.util.List<NegativeChunk> kept = new java.util.ArrayList<>(); // the first chunks, up to keepEntries in all
+        long keptEntries = 0;
         for (int lo = 0; lo < m; lo += rowsPerChunk) {
-            NegativeChunk c = NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items)
-                    .withLogits(be, s.value, table.value, d, inv);
+            int hi = Math.min(m, lo + rowsPerChunk);
+            NegativeChunk c = NegativeChunk.of(lo, hi, posIds, negatives, negativeOf, items).withLogits(be, s.value, table.value, d, inv);
             c.softmax(be, pos, negScale, null, loss, unusedGrad);
-            if (keep) kept.add(c);
+            keptEntries += (long) (hi - lo) * negatives;
+            if (keptEntries <= keepEntries) kept.add(c); // the sum only grows: the kept chunks are the first ones
         }
         Var out = t.output("sampledCePerRow", t.needsGrad(s, table), m);
         Mem.copyIn(loss, 0, out.value.data(), 0, m);
@@ -170,8 +173,8 @@ public final class SampledCe {
             float[] rowScale = new float[m], gPos = new float[m], unused = new float[m];
             for (int i = 0; i < m; i++) rowScale[i] = g.get(i) * inv;
             for (int lo = 0, c = 0; lo < m; lo += rowsPerChunk, c++) {
-                NegativeChunk ch = keep ? kept.get(c) : NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items)
-                        .withLogits(be, s.value, table.value, d, inv);
+                NegativeChunk ch = c < kept.size() ? kept.get(c)
+                        : NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items).withLogits(be, s.value, table.value, d, inv);
                 float[] gNeg = ch.softmax(be, pos, negScale, rowScale, unused, gPos);
                 be.gatherDotBackward(ch.rows(), d, s.value.data(), (long) lo * d, d, table.value.data(), 0, d, ch.ptr, ch.idx, gNeg,
                         ds, (long) lo * d, d, dt, 0, d);

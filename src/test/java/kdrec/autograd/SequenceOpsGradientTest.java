@@ -125,7 +125,7 @@ class SequenceOpsGradientTest {
             for (int threads : new int[] {1, 2, 4}) {
                 Parallel.setThreads(threads);
                 for (int chunk : chunks) {
-                    for (int keep : new int[] {0, m * r}) { // the backward draws and gathers again, or reads the forward's
+                    for (int keep : new int[] {0, m * r / 2, m * r}) { // the backward draws and gathers again, in part or all, or reads the forward's
                         float[][] got = run(be, sv, tv, w, t -> {
                             Var s = Var.leaf("s", sv), table = Var.leaf("table", tv);
                             return new Var[] {SampledCe.perRow(t, s, table, posIds, r, neg, 0.2f, 1f, chunk, keep), s, table};
