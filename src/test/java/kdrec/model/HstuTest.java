@@ -72,6 +72,30 @@ class HstuTest {
     }
 
     @Test
+    void inferenceRunsInTheCallersScratchAndGivesItBack() {
+        // 300 users: two chunks of 256, each released before the next; the caller's own tensors stay
+        // intact, nothing is recorded, and once the scratch has grown later calls allocate nothing
+        try (Recommender m = Models.create(hstu(1), MARKOV); Tape t = new Tape()) {
+            kdrec.tensor.Tensor mine = t.scratch().uninitialized(7, 5);
+            for (int i = 0; i < 35; i++) mine.set(i, i * 0.5f);
+            float[] first = m.inference(t).users().value().toArray();
+            for (int i = 0; i < 35; i++) assertEquals(i * 0.5f, mine.get(i), "the caller's scratch tensor, element " + i);
+            assertEquals(0, t.recorded(), "inference records no backward");
+            assertTrue(t.scratch().highWater() > 4L * first.length + 1_000_000, "the chunks were encoded in the caller's scratch, high water "
+                    + t.scratch().highWater());
+            t.reset();
+            m.inference(t);
+            t.reset(); // folds what the first calls grew into one chunk
+            long capacity = t.scratch().capacity();
+            for (int rep = 0; rep < 3; rep++) {
+                assertArrayEquals(first, m.inference(t).users().value().toArray(), "call " + rep);
+                t.reset();
+                assertEquals(capacity, t.scratch().capacity(), "scratch capacity after call " + rep);
+            }
+        }
+    }
+
+    @Test
     void checkpointRoundTripAndConfigChecks() throws Exception {
         TrainConfig c = hstu(1);
         try (Recommender m = Models.create(c, MARKOV); Tape t = new Tape()) {
