@@ -77,19 +77,16 @@ public final class ActivationSimd {
     }
 
     // ---- vector kernels; scalar tails evaluate the same float formulas as the lanes -------------
-
-    private static FloatVector ld(MemorySegment s, long off) {
-        return FloatVector.fromMemorySegment(F, s, Mem.bytes(off), Mem.ORDER);
-    }
-
-    private static void st(FloatVector v, MemorySegment s, long off) {
-        v.intoMemorySegment(s, Mem.bytes(off), Mem.ORDER);
-    }
+    // Loads and stores are the Vector API's own calls, not helpers of ours: C2 stops inlining plain
+    // methods once a compile reaches its node cutoff (NodeCountInliningCutoff), and the inlined exp/log
+    // polynomials get close to it; a helper left out of line then boxes every vector it takes or
+    // returns (siluBackK allocated ~290 bytes a vector and ran 4x slower, JMH -prof gc). The JDK's
+    // calls are @ForceInline and are inlined past the cutoff.
 
     static void sigmoidK(int len, MemorySegment x, long xo, MemorySegment y, long yo) {
         FloatVector one = FloatVector.broadcast(F, 1f);
         int i = 0;
-        for (int ub = F.loopBound(len); i < ub; i += L) st(one.div(one.add(CeMath.expFull(ld(x, xo + i).neg()))), y, yo + i);
+        for (int ub = F.loopBound(len); i < ub; i += L) one.div(one.add(CeMath.expFull(FloatVector.fromMemorySegment(F, x, Mem.bytes(xo + i), Mem.ORDER).neg()))).intoMemorySegment(y, Mem.bytes(yo + i), Mem.ORDER);
         for (; i < len; i++) Mem.set(y, yo + i, 1f / (1f + CeMath.expFull(-Mem.get(x, xo + i))));
     }
 
@@ -97,8 +94,8 @@ public final class ActivationSimd {
         FloatVector one = FloatVector.broadcast(F, 1f);
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
-            FloatVector s = ld(y, yo + i);
-            st(ld(gy, go + i).fma(s.mul(one.sub(s)), ld(gx, xo + i)), gx, xo + i);
+            FloatVector s = FloatVector.fromMemorySegment(F, y, Mem.bytes(yo + i), Mem.ORDER);
+            FloatVector.fromMemorySegment(F, gy, Mem.bytes(go + i), Mem.ORDER).fma(s.mul(one.sub(s)), FloatVector.fromMemorySegment(F, gx, Mem.bytes(xo + i), Mem.ORDER)).intoMemorySegment(gx, Mem.bytes(xo + i), Mem.ORDER);
         }
         for (; i < len; i++) {
             float s = Mem.get(y, yo + i);
@@ -110,10 +107,10 @@ public final class ActivationSimd {
         FloatVector zero = FloatVector.zero(F);
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
-            FloatVector v = ld(x, xo + i);
+            FloatVector v = FloatVector.fromMemorySegment(F, x, Mem.bytes(xo + i), Mem.ORDER);
             // min(v, 0) by compare+blend: FloatVector.min costs extra blends for its NaN/-0 rules
             FloatVector m = v.blend(zero, v.compare(GT, zero));
-            st(m.sub(CeMath.log1pUnit(CeMath.exp(v.abs().neg()))), y, yo + i);
+            m.sub(CeMath.log1pUnit(CeMath.exp(v.abs().neg()))).intoMemorySegment(y, Mem.bytes(yo + i), Mem.ORDER);
         }
         for (; i < len; i++) {
             float v = Mem.get(x, xo + i);
@@ -126,8 +123,8 @@ public final class ActivationSimd {
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
             // sigmoid(-x) = 1 / (1 + exp(x)): exp overflow gives 0, the right limit
-            FloatVector d = one.div(one.add(CeMath.expFull(ld(x, xo + i))));
-            st(ld(gy, go + i).fma(d, ld(gx, gxo + i)), gx, gxo + i);
+            FloatVector d = one.div(one.add(CeMath.expFull(FloatVector.fromMemorySegment(F, x, Mem.bytes(xo + i), Mem.ORDER))));
+            FloatVector.fromMemorySegment(F, gy, Mem.bytes(go + i), Mem.ORDER).fma(d, FloatVector.fromMemorySegment(F, gx, Mem.bytes(gxo + i), Mem.ORDER)).intoMemorySegment(gx, Mem.bytes(gxo + i), Mem.ORDER);
         }
         for (; i < len; i++) {
             float d = 1f / (1f + CeMath.expFull(Mem.get(x, xo + i)));
@@ -139,8 +136,8 @@ public final class ActivationSimd {
         FloatVector zero = FloatVector.zero(F);
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
-            FloatVector v = ld(x, xo + i);
-            st(v.blend(zero, v.compare(LT, zero)), y, yo + i);
+            FloatVector v = FloatVector.fromMemorySegment(F, x, Mem.bytes(xo + i), Mem.ORDER);
+            v.blend(zero, v.compare(LT, zero)).intoMemorySegment(y, Mem.bytes(yo + i), Mem.ORDER);
         }
         for (; i < len; i++) {
             float v = Mem.get(x, xo + i);
@@ -152,8 +149,8 @@ public final class ActivationSimd {
         FloatVector zero = FloatVector.zero(F);
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
-            FloatVector g = zero.blend(ld(gy, go + i), ld(x, xo + i).compare(GT, zero));
-            st(ld(gx, gxo + i).add(g), gx, gxo + i);
+            FloatVector g = zero.blend(FloatVector.fromMemorySegment(F, gy, Mem.bytes(go + i), Mem.ORDER), FloatVector.fromMemorySegment(F, x, Mem.bytes(xo + i), Mem.ORDER).compare(GT, zero));
+            FloatVector.fromMemorySegment(F, gx, Mem.bytes(gxo + i), Mem.ORDER).add(g).intoMemorySegment(gx, Mem.bytes(gxo + i), Mem.ORDER);
         }
         for (; i < len; i++) {
             float g = Mem.get(x, xo + i) > 0 ? Mem.get(gy, go + i) : 0f;
@@ -165,8 +162,8 @@ public final class ActivationSimd {
         FloatVector one = FloatVector.broadcast(F, 1f);
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
-            FloatVector v = ld(x, xo + i);
-            st(v.div(one.add(CeMath.expFull(v.neg()))), y, yo + i); // x / (1 + e^-x): -0 when e^-x overflows
+            FloatVector v = FloatVector.fromMemorySegment(F, x, Mem.bytes(xo + i), Mem.ORDER);
+            v.div(one.add(CeMath.expFull(v.neg()))).intoMemorySegment(y, Mem.bytes(yo + i), Mem.ORDER); // x / (1 + e^-x): -0 when e^-x overflows
         }
         for (; i < len; i++) {
             float v = Mem.get(x, xo + i);
@@ -178,12 +175,12 @@ public final class ActivationSimd {
         FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);
         int i = 0;
         for (int ub = F.loopBound(len); i < ub; i += L) {
-            FloatVector v = ld(x, xo + i);
+            FloatVector v = FloatVector.fromMemorySegment(F, x, Mem.bytes(xo + i), Mem.ORDER);
             FloatVector e = CeMath.expFull(v.neg());
             FloatVector s = one.div(one.add(e));
             FloatVector oneMinusS = e.mul(s).blend(one.sub(s), v.compare(LT, zero));
             FloatVector d = s.mul(v.fma(oneMinusS, one));
-            st(ld(gy, go + i).fma(d, ld(gx, gxo + i)), gx, gxo + i);
+            FloatVector.fromMemorySegment(F, gy, Mem.bytes(go + i), Mem.ORDER).fma(d, FloatVector.fromMemorySegment(F, gx, Mem.bytes(gxo + i), Mem.ORDER)).intoMemorySegment(gx, Mem.bytes(gxo + i), Mem.ORDER);
         }
         for (; i < len; i++) {
             float v = Mem.get(x, xo + i);
