@@ -157,10 +157,13 @@ public final class SampledCe {
         for (int i = 0; i < m; i++) pos[i] *= inv;
         java.util.List<NegativeChunk> kept = new java.util.ArrayList<>(); // the first chunks, up to keepEntries in all
         long keptEntries = 0;
+        // one logit-gradient buffer for every chunk, forward (unused there) and backward: a chunk's is
+        // written whole by the softmax and read by its gradients before the next chunk's
+        float[] gNeg = new float[Math.multiplyExact(Math.min(m, rowsPerChunk), negatives)];
         for (int lo = 0; lo < m; lo += rowsPerChunk) {
             int hi = Math.min(m, lo + rowsPerChunk);
             NegativeChunk c = NegativeChunk.of(lo, hi, posIds, negatives, negativeOf, items).withLogits(be, s.value, table.value, d, inv);
-            c.softmax(be, pos, negScale, null, loss, unusedGrad);
+            c.softmax(be, pos, negScale, null, loss, unusedGrad, gNeg);
             keptEntries += (long) (hi - lo) * negatives;
             if (keptEntries <= keepEntries) kept.add(c); // the sum only grows: the kept chunks are the first ones
         }
@@ -175,7 +178,7 @@ public final class SampledCe {
             for (int lo = 0, c = 0; lo < m; lo += rowsPerChunk, c++) {
                 NegativeChunk ch = c < kept.size() ? kept.get(c)
                         : NegativeChunk.of(lo, Math.min(m, lo + rowsPerChunk), posIds, negatives, negativeOf, items).withLogits(be, s.value, table.value, d, inv);
-                float[] gNeg = ch.softmax(be, pos, negScale, rowScale, unused, gPos);
+                ch.softmax(be, pos, negScale, rowScale, unused, gPos, gNeg);
                 be.gatherDotBackward(ch.rows(), d, s.value.data(), (long) lo * d, d, table.value.data(), 0, d, ch.ptr, ch.idx, gNeg,
                         ds, (long) lo * d, d, dt, 0, d);
             }
@@ -246,18 +249,17 @@ public final class SampledCe {
 
         /**
          * Each row's sampled softmax against pos[lo + i] (scaled logits) over the negatives' logits:
-         * writes loss[lo + i] and gPos[lo + i], returns the negatives' logit gradients, all scaled by
-         * rowScale[lo + i] (null: 1).
+         * writes loss[lo + i], gPos[lo + i] and the negatives' logit gradients into gNeg[0, entries),
+         * all scaled by rowScale[lo + i] (null: 1).
          */
-        float[] softmax(Backend be, float[] pos, float negScale, float[] rowScale, float[] loss, float[] gPos) {
+        void softmax(Backend be, float[] pos, float negScale, float[] rowScale, float[] loss, float[] gPos, float[] gNeg) {
             int m = rows();
             float[] p = Arrays.copyOfRange(pos, lo, lo + m);
             float[] rs = rowScale == null ? null : Arrays.copyOfRange(rowScale, lo, lo + m);
-            float[] rowLoss = new float[m], rowGPos = new float[m], gNeg = new float[neg.length];
+            float[] rowLoss = new float[m], rowGPos = new float[m];
             be.sampledSoftmax(m, p, ptr, neg, negScale, rs, rowLoss, rowGPos, gNeg);
             System.arraycopy(rowLoss, 0, loss, lo, m);
             System.arraycopy(rowGPos, 0, gPos, lo, m);
-            return gNeg;
         }
     }
 }
