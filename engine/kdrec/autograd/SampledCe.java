@@ -155,6 +155,7 @@ public final class SampledCe {
         float[] pos = new float[m], loss = new float[m], unusedGrad = new float[m];
         be.rowDot(m, d, null, s.value.data(), 0, d, posIds, table.value.data(), 0, d, pos);
         for (int i = 0; i < m; i++) pos[i] *= inv;
+        boolean grad = t.needsGrad(s, table); // without a backward nothing is kept
         java.util.List<NegativeChunk> kept = new java.util.ArrayList<>(); // the first chunks, up to keepEntries in all
         long keptEntries = 0;
         // one logit-gradient buffer for every chunk, forward (unused there) and backward: a chunk's is
@@ -165,9 +166,9 @@ public final class SampledCe {
             NegativeChunk c = NegativeChunk.of(lo, hi, posIds, negatives, negativeOf, items).withLogits(be, s.value, table.value, d, inv);
             c.softmax(be, pos, negScale, null, loss, unusedGrad, gNeg);
             keptEntries += (long) (hi - lo) * negatives;
-            if (keptEntries <= keepEntries) kept.add(c); // the sum only grows: the kept chunks are the first ones
+            if (grad && keptEntries <= keepEntries) kept.add(c); // the sum only grows: the kept chunks are the first ones
         }
-        Var out = t.output("sampledCePerRow", t.needsGrad(s, table), m);
+        Var out = t.output("sampledCePerRow", grad, m);
         Mem.copyIn(loss, 0, out.value.data(), 0, m);
         if (out.requiresGrad) t.record(() -> {
             Tensor g = out.grad();

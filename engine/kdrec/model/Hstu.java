@@ -318,16 +318,19 @@ public final class Hstu implements Recommender {
         try (var ng = t.noGrad()) {
             for (int from = 0; from < users; from += INFERENCE_CHUNK) {
                 Scratch.Mark m = t.scratch().mark();
-                int to = Math.min(users, from + INFERENCE_CHUNK);
-                int[] us = new int[to - from];
-                for (int i = 0; i < us.length; i++) us[i] = from + i;
-                Encoded enc = encode(t, seq, us, 0);
-                int[] rows = enc.lastRows();
-                t.backend().gather(us.length, dim, rows, enc.states().value().data(), 0, dim, out.data(), (long) from * dim, dim);
-                for (int i = 0; i < us.length; i++) { // no train items: no state, a zero row scores every item 0
-                    if (enc.lengths()[i] == 0) t.backend().fill(dim, out.data(), (long) (from + i) * dim, 0f);
+                try {
+                    int to = Math.min(users, from + INFERENCE_CHUNK);
+                    int[] us = new int[to - from];
+                    for (int i = 0; i < us.length; i++) us[i] = from + i;
+                    Encoded enc = encode(t, seq, us, 0);
+                    int[] rows = enc.lastRows();
+                    t.backend().gather(us.length, dim, rows, enc.states().value().data(), 0, dim, out.data(), (long) from * dim, dim);
+                    for (int i = 0; i < us.length; i++) { // no train items: no state, a zero row scores every item 0
+                        if (enc.lengths()[i] == 0) t.backend().fill(dim, out.data(), (long) (from + i) * dim, 0f);
+                    }
+                } finally {
+                    t.scratch().release(m);
                 }
-                t.scratch().release(m);
             }
         }
         try (var ng = t.noGrad()) {
