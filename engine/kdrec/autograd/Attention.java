@@ -1,5 +1,6 @@
 package kdrec.autograd;
 
+import java.lang.foreign.MemorySegment;
 import kdrec.cpu.Parallel;
 import kdrec.tensor.Backend;
 import kdrec.tensor.Shapes;
@@ -98,29 +99,37 @@ public final class Attention {
         }
         float[] wv = w.value.toArray();
         Var out = t.output("relativeBias", t.needsGrad(s, w), bh, n, n);
-        float[] row = new float[n];
         Tensor sv = s.value, ov = out.value;
-        for (int r = 0; r < bh; r++) {
-            for (int i = 0; i < n; i++) {
-                long off = ((long) r * n + i) * n;
-                kdrec.cpu.Mem.copyOut(sv.data(), off, row, 0, n);
-                for (int j = 0; j < n; j++) row[j] += wv[c + j - i];
-                kdrec.cpu.Mem.copyIn(row, 0, ov.data(), off, n);
+        Parallel.forRange(bh, 1, mapsPerTask(n), (r0, r1) -> { // maps are independent
+            float[] row = new float[n];
+            for (int r = r0; r < r1; r++) {
+                for (int i = 0; i < n; i++) {
+                    long off = ((long) r * n + i) * n;
+                    kdrec.cpu.Mem.copyOut(sv.data(), off, row, 0, n);
+                    for (int j = 0; j < n; j++) row[j] += wv[c + j - i];
+                    kdrec.cpu.Mem.copyIn(row, 0, ov.data(), off, n);
+                }
             }
-        }
+        });
         if (out.requiresGrad) t.record(() -> {
             Tensor g = out.grad();
             if (g == null) return;
             if (s.requiresGrad) t.backend().axpy(g.size(), 1f, g.data(), 0, t.gradOf(s).data(), 0);
             if (w.requiresGrad) {
+                // threads own ranges of the table's entries e = c + j - i; each sums its entries over the
+                // maps and rows in the serial order, so the bits do not depend on the thread count
                 double[] acc = new double[len];
-                float[] gr = new float[n];
-                for (int r = 0; r < bh; r++) {
-                    for (int i = 0; i < n; i++) {
-                        kdrec.cpu.Mem.copyOut(g.data(), ((long) r * n + i) * n, gr, 0, n);
-                        for (int j = 0; j < n; j++) acc[c + j - i] += gr[j];
+                Parallel.forRange(len, 1, Math.max(1, len / 16), (e0, e1) -> {
+                    float[] gr = new float[n];
+                    for (int r = 0; r < bh; r++) {
+                        for (int i = 0; i < n; i++) {
+                            int j0 = Math.max(0, e0 - c + i), j1 = Math.min(n, e1 - c + i);
+                            if (j0 >= j1) continue;
+                            kdrec.cpu.Mem.copyOut(g.data(), ((long) r * n + i) * n + j0, gr, 0, j1 - j0);
+                            for (int j = j0; j < j1; j++) acc[c + j - i] += gr[j - j0];
+                        }
                     }
-                }
+                });
                 Tensor gw = t.gradOf(w);
                 for (int e = 0; e < len; e++) gw.set(e, gw.get(e) + (float) acc[e]);
             }
@@ -128,29 +137,41 @@ public final class Attention {
         return out;
     }
 
+    /** Maps (n x n each) per task of the element-wise map loops: at least ~64k elements. */
+    private static int mapsPerTask(int n) {
+        return Math.max(1, (1 << 16) / Math.max(1, n * n));
+    }
+
     /** Zeroes every j &gt; i of each map (a position sees itself and its past); the gradient is masked alike. */
     public static Var causalMask(Tape t, Var s) {
         int bh = s.value.dim(0), n = s.value.dim(-1);
         checkMaps("causalMask", s, bh, n);
-        Backend be = t.backend();
         Var out = t.output("causalMask", t.needsGrad(s), bh, n, n);
-        for (int r = 0; r < bh; r++) {
-            for (int i = 0; i < n; i++) {
-                long off = ((long) r * n + i) * n;
-                be.copy(i + 1, s.value.data(), off, out.value.data(), off);
-                if (i + 1 < n) be.fill(n - i - 1, out.value.data(), off + i + 1, 0f);
+        // maps in parallel, rows by plain copies and stores: a backend call per row (copy, fill; axpy
+        // below) cost more than the row (~3 % of an HSTU run's CPU samples)
+        MemorySegment sd = s.value.data(), od = out.value.data();
+        Parallel.forRange(bh, 1, mapsPerTask(n), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                for (int i = 0; i < n; i++) {
+                    long off = ((long) r * n + i) * n;
+                    MemorySegment.copy(sd, kdrec.cpu.Mem.bytes(off), od, kdrec.cpu.Mem.bytes(off), kdrec.cpu.Mem.bytes(i + 1));
+                    for (int j = i + 1; j < n; j++) kdrec.cpu.Mem.set(od, off + j, 0f);
+                }
             }
-        }
+        });
         if (out.requiresGrad) t.record(() -> {
             Tensor g = out.grad();
             if (g == null) return;
-            Tensor gs = t.gradOf(s);
-            for (int r = 0; r < bh; r++) {
-                for (int i = 0; i < n; i++) {
-                    long off = ((long) r * n + i) * n;
-                    be.axpy(i + 1, 1f, g.data(), off, gs.data(), off);
+            MemorySegment gd = g.data(), gs = t.gradOf(s).data();
+            Parallel.forRange(bh, 1, mapsPerTask(n), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    for (int i = 0; i < n; i++) {
+                        long off = ((long) r * n + i) * n;
+                        // gs += g: the bits of the backend's axpy with alpha 1 (fma(1, g, gs) rounds g + gs once)
+                        for (int j = 0; j <= i; j++) kdrec.cpu.Mem.set(gs, off + j, kdrec.cpu.Mem.get(gs, off + j) + kdrec.cpu.Mem.get(gd, off + j));
+                    }
                 }
-            }
+            });
         });
         return out;
     }

@@ -142,6 +142,45 @@ class SequenceOpsGradientTest {
         }
     }
 
+    /** The attention maps' bias and mask run maps (and the bias gradient table entries) in parallel: same bits for any thread count. */
+    @ParameterizedTest
+    @MethodSource("kdrec.autograd.GradCheck#backends")
+    void attentionMapOpsAreBitIdenticalAcrossThreads(Backend be) {
+        int bh = 24, n = 90; // 194,400 elements: several tasks for the maps, up to 16 for the table's 179 entries
+        Tensor sv = randn(51, 1f, bh, n, n), wv = randn(52, 1f, 2 * n - 1), seed = randn(53, 1f, bh, n, n);
+        int before = Parallel.threads();
+        try {
+            float[][] want = null;
+            for (int threads : new int[] {1, 2, 4}) {
+                Parallel.setThreads(threads);
+                float[][] got = run(be, sv, wv, seed, t -> {
+                    Var s = Var.leaf("s", sv), w = Var.leaf("w", wv);
+                    return new Var[] {Attention.causalMask(t, Attention.relativeBias(t, s, w)), s, w};
+                });
+                if (want == null) want = got;
+                for (int k = 0; k < 3; k++) assertArrayEquals(want[k], got[k], threads + " threads, output " + k);
+            }
+            // and the values: out = s + w[c + j - i] below the diagonal, 0 above; dw[e] sums seed over its diagonal
+            int c = n - 1;
+            double[] dw = new double[2 * n - 1];
+            for (int r = 0; r < bh; r++) {
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < n; j++) {
+                        int at = (r * n + i) * n + j;
+                        float expect = j <= i ? sv.get(at) + wv.get(c + j - i) : 0f;
+                        assertEquals(expect, want[0][at], "out[" + r + "," + i + "," + j + "]");
+                        assertEquals(j <= i ? seed.get(at) : 0f, want[1][at], "ds[" + r + "," + i + "," + j + "]");
+                        if (j <= i) dw[c + j - i] += seed.get(at);
+                    }
+                }
+            }
+            // summed in double in (map, row) order per entry, as the serial loop did: the same float exactly
+            for (int e = 0; e < dw.length; e++) assertEquals((float) dw[e], want[2][e], "dw[" + e + "]");
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
     @Test
     void perRowRefusesBadIds() {
         try (Tape t = new Tape(new CpuBackend(false), new Scratch())) {
