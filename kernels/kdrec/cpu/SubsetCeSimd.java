@@ -5,7 +5,6 @@ import static jdk.incubator.vector.VectorOperators.MAX;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -80,7 +79,7 @@ public final class SubsetCeSimd {
             Parallel.forRange(m, 1, minRows(m, nnz, d), (lo, hi) -> {
                 for (int r = lo; r < hi; r++) {
                     if (ptr[r] == ptr[r + 1]) continue;
-                    accumulateRows(d, items, iOff, ldi, idx, g, ptr[r], ptr[r + 1], du, duOff + (long) r * lddu);
+                    RowAccumulate.add(d, items, iOff, ldi, idx, g, ptr[r], ptr[r + 1], du, duOff + (long) r * lddu);
                 }
             });
         }
@@ -208,101 +207,6 @@ public final class SubsetCeSimd {
         float acc = 0f;
         for (int k = 0; k < d; k++) acc = Math.fma(ub[k], Mem.get(items, io + k), acc);
         return acc;
-    }
-
-    /**
-     * dst[0..d) += sum over p in [from, to) of g[p] * src[rows[p]], in entry order per element: the
-     * same fma sequence as one axpy per entry, but one pass per vector chunk of d keeps the accumulator
-     * in a register instead of loading and storing a float[] per entry (at d = 20 that store/reload and
-     * the scalar tail cost more than the fmas). A partial last chunk overlaps the previous one and is
-     * blended back so the overlapped lanes keep their values. Up to four chunks share one pass over the
-     * entries: each chunk's accumulation is a chain of dependent fmas (4 cycles each), and one chain per
-     * pass made the rows' gradient latency-bound (d = 64: ~16 cycles an entry); the order within each
-     * chain, and so every bit, is unchanged.
-     */
-    private static void accumulateRows(int d, MemorySegment src, long srcOff, int ld, int[] rows, float[] g,
-                                       int from, int to, MemorySegment dst, long dstOff) {
-        if (d < L) {
-            for (int p = from; p < to; p++) {
-                float w = g[p];
-                long sr = srcOff + (long) rows[p] * ld;
-                for (int k = 0; k < d; k++) Mem.set(dst, dstOff + k, Math.fma(Mem.get(src, sr + k), w, Mem.get(dst, dstOff + k)));
-            }
-            return;
-        }
-        int dv = F.loopBound(d), k = 0;
-        for (; k + 4 * L <= dv; k += 4 * L) chunk4(src, srcOff + k, ld, rows, g, from, to, dst, dstOff + k);
-        VectorMask<Float> tail = dv != d ? TAIL[d - dv] : null;
-        if (k + 2 * L <= dv) {
-            chunk2(src, srcOff, k, k + L, ld, rows, g, from, to, dst, dstOff, null);
-            k += 2 * L;
-        }
-        if (k < dv && tail != null) {
-            chunk2(src, srcOff, k, d - L, ld, rows, g, from, to, dst, dstOff, tail); // the last full vector and the tail together
-            return;
-        }
-        if (k < dv) chunk(src, srcOff + k, ld, rows, g, from, to, dst, dstOff + k, null);
-        if (tail != null) chunk(src, srcOff + d - L, ld, rows, g, from, to, dst, dstOff + d - L, tail);
-    }
-
-    /** Four full chunks, columns [0, 4L) from srcOff / dstOff, in one pass. */
-    private static void chunk4(MemorySegment src, long srcOff, int ld, int[] rows, float[] g, int from, int to,
-                               MemorySegment dst, long dstOff) {
-        long db = Mem.bytes(dstOff), sb = Mem.bytes(srcOff), rowBytes = Mem.bytes(ld), vb = Mem.bytes(L);
-        FloatVector a0 = FloatVector.fromMemorySegment(F, dst, db, Mem.ORDER), a1 = FloatVector.fromMemorySegment(F, dst, db + vb, Mem.ORDER);
-        FloatVector a2 = FloatVector.fromMemorySegment(F, dst, db + 2 * vb, Mem.ORDER), a3 = FloatVector.fromMemorySegment(F, dst, db + 3 * vb, Mem.ORDER);
-        for (int p = from; p < to; p++) {
-            long rb = sb + rows[p] * rowBytes;
-            FloatVector w = FloatVector.broadcast(F, g[p]);
-            a0 = FloatVector.fromMemorySegment(F, src, rb, Mem.ORDER).fma(w, a0);
-            a1 = FloatVector.fromMemorySegment(F, src, rb + vb, Mem.ORDER).fma(w, a1);
-            a2 = FloatVector.fromMemorySegment(F, src, rb + 2 * vb, Mem.ORDER).fma(w, a2);
-            a3 = FloatVector.fromMemorySegment(F, src, rb + 3 * vb, Mem.ORDER).fma(w, a3);
-        }
-        a0.intoMemorySegment(dst, db, Mem.ORDER);
-        a1.intoMemorySegment(dst, db + vb, Mem.ORDER);
-        a2.intoMemorySegment(dst, db + 2 * vb, Mem.ORDER);
-        a3.intoMemorySegment(dst, db + 3 * vb, Mem.ORDER);
-    }
-
-    /**
-     * Two chunks at columns k0 and k1 (> k0) in one pass; keep1 non-null: the second is the partial
-     * last chunk, stored after the first and blended over what the first just wrote.
-     */
-    private static void chunk2(MemorySegment src, long srcOff, int k0, int k1, int ld, int[] rows, float[] g, int from, int to,
-                               MemorySegment dst, long dstOff, VectorMask<Float> keep1) {
-        long sb = Mem.bytes(srcOff), rowBytes = Mem.bytes(ld), d0 = Mem.bytes(dstOff + k0), d1 = Mem.bytes(dstOff + k1);
-        long o0 = Mem.bytes(k0), o1 = Mem.bytes(k1);
-        FloatVector a0 = FloatVector.fromMemorySegment(F, dst, d0, Mem.ORDER), a1 = FloatVector.fromMemorySegment(F, dst, d1, Mem.ORDER);
-        for (int p = from; p < to; p++) {
-            long rb = sb + rows[p] * rowBytes;
-            FloatVector w = FloatVector.broadcast(F, g[p]);
-            a0 = FloatVector.fromMemorySegment(F, src, rb + o0, Mem.ORDER).fma(w, a0);
-            a1 = FloatVector.fromMemorySegment(F, src, rb + o1, Mem.ORDER).fma(w, a1);
-        }
-        a0.intoMemorySegment(dst, d0, Mem.ORDER);
-        if (keep1 != null) a1 = FloatVector.fromMemorySegment(F, dst, d1, Mem.ORDER).blend(a1, keep1);
-        a1.intoMemorySegment(dst, d1, Mem.ORDER);
-    }
-
-    /** The lanes a partial last chunk of {@code rem} elements owns: the top rem lanes of an overlapping vector. */
-    private static final VectorMask<Float>[] TAIL = tailMasks();
-
-    @SuppressWarnings("unchecked")
-    private static VectorMask<Float>[] tailMasks() {
-        VectorMask<Float>[] m = new VectorMask[L];
-        for (int rem = 0; rem < L; rem++) m[rem] = VectorMask.fromLong(F, ((1L << rem) - 1) << (L - rem));
-        return m;
-    }
-
-    private static void chunk(MemorySegment src, long srcOff, int ld, int[] rows, float[] g, int from, int to,
-                              MemorySegment dst, long dstOff, VectorMask<Float> keep) {
-        long db = Mem.bytes(dstOff), sb = Mem.bytes(srcOff), rowBytes = Mem.bytes(ld);
-        FloatVector old = FloatVector.fromMemorySegment(F, dst, db, Mem.ORDER), acc = old;
-        for (int p = from; p < to; p++) {
-            acc = FloatVector.fromMemorySegment(F, src, sb + rows[p] * rowBytes, Mem.ORDER).fma(FloatVector.broadcast(F, g[p]), acc);
-        }
-        (keep == null ? acc : old.blend(acc, keep)).intoMemorySegment(dst, db, Mem.ORDER);
     }
 
     /**
