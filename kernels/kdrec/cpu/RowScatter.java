@@ -1,8 +1,6 @@
 package kdrec.cpu;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The item side of a gather-dot backward: {@code di[idx[j]] += g[j] * U[r]} for every entry j of
@@ -25,11 +23,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class RowScatter {
     private RowScatter() {}
-
-    private static final VectorSpecies<Float> F = Simd.F;
-    private static final int L = Simd.LANES;
-    /** 4-float species for the rest of a row after the full vectors (d = 20 at 16 lanes: 16 + 4). */
-    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
 
     /**
      * Per-thread scratch: the caller's holds the bucketed entries (the workers write disjoint parts of
@@ -205,7 +198,7 @@ public final class RowScatter {
                     if (from == to) continue;
                     long ur = uOff + (long) r * ldu;
                     if (parts == 1) {
-                        for (int j = from; j < to; j++) addRow(d, u, ur, g[j], di, diOff + (long) idx[j] * lddi);
+                        for (int j = from; j < to; j++) EmbeddingSimd.axpyRow(d, g[j], u, ur, di, diOff + (long) idx[j] * lddi);
                         continue;
                     }
                     int n = 0;
@@ -215,7 +208,7 @@ public final class RowScatter {
                     }
                     for (int q = 0; q < n; q++) {
                         int j = list[q];
-                        addRow(d, u, ur, g[j], di, diOff + (long) idx[j] * lddi);
+                        EmbeddingSimd.axpyRow(d, g[j], u, ur, di, diOff + (long) idx[j] * lddi);
                     }
                 }
             }
@@ -240,24 +233,6 @@ public final class RowScatter {
         }
         cut[parts] = nItems;
         return cut;
-    }
-
-    /** dst[0, d) = fma(U row, c, dst) elementwise: full vectors, then 4-float vectors, then scalars. */
-    private static void addRow(int d, MemorySegment u, long uRow, float c, MemorySegment dst, long dstOff) {
-        int dv = F.loopBound(d), d4 = dv + ((d - dv) & ~3);
-        long ub = Mem.bytes(uRow), db = Mem.bytes(dstOff);
-        FloatVector cv = FloatVector.broadcast(F, c);
-        for (int k = 0; k < dv; k += L) {
-            long kb = Mem.bytes(k);
-            FloatVector.fromMemorySegment(F, u, ub + kb, Mem.ORDER).fma(cv, FloatVector.fromMemorySegment(F, dst, db + kb, Mem.ORDER))
-                    .intoMemorySegment(dst, db + kb, Mem.ORDER);
-        }
-        for (int k = dv; k < d4; k += 4) {
-            long kb = Mem.bytes(k);
-            FloatVector.fromMemorySegment(F4, u, ub + kb, Mem.ORDER).fma(FloatVector.broadcast(F4, c), FloatVector.fromMemorySegment(F4, dst, db + kb, Mem.ORDER))
-                    .intoMemorySegment(dst, db + kb, Mem.ORDER);
-        }
-        for (int k = d4; k < d; k++) Mem.set(dst, dstOff + k, Math.fma(Mem.get(u, uRow + k), c, Mem.get(dst, dstOff + k)));
     }
 
     /**
