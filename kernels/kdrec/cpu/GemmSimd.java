@@ -23,13 +23,16 @@ import jdk.incubator.vector.VectorSpecies;
  * k = 4000 in the backward pass), where fewer, longer A row copies measured 1.7x faster at n = 20.
  *
  * <p>Tiles are MR rows (6 with native 512-bit vectors, else 3; see {@link GemmKernels}) by panels of
- * 3 vectors, or of 2 vectors when that pads less for a narrow output (n = 64 at 16 lanes: 32 + 32
- * instead of 48 + 48, where a third of the FMAs went to zero columns). A whole panel with beta == 0
- * is stored by the kernel itself; a partial panel, or beta != 0, goes through a raw tile and
- * {@link #store}. On the Zen 5 box the 6-row kernels made the backward shapes of the peer step 1.5-2x
+ * 3 vectors, or of 2 vectors when that pads at least 1/16 less (n = 64 at 16 lanes: 32 + 32 instead
+ * of 48 + 48, where a third of the FMAs went to zero columns; n = 100: 128 instead of 144). Outputs
+ * at most one vector wide (HSTU's per-head products at dh = 16) take one-vector panels of 2 MR rows
+ * ({@link GemmKernelsNarrow}): the attention's NN and TN products at 100 x 16 x 100 went from 8.8 and
+ * 9.3 to 6.2 and 6.5 us on one core, where two-vector panels had spent half their FMAs on zeros.
+ * A whole panel with beta == 0 is stored by the kernel itself; a partial panel, or beta != 0, goes
+ * through a raw tile and {@link #store}. On the Zen 5 box the 6-row kernels made the backward shapes of the peer step 1.5-2x
  * faster (NN 1024x64x4000: 4.4-6.6 to 2.4-3.0 ms CPU per thread; TN 4000x64x1024: 5.8-8.6 to 3.1-3.3).
  *
- * <p>Threads ({@link Parallel}): the output is split into contiguous MR-aligned row ranges, or
+ * <p>Threads ({@link Parallel}): the output is split into contiguous row ranges aligned to the row panel, or
  * NR-aligned column ranges when n >= m (then each thread packs only its own part of B). k is never
  * split. Every output element is computed by one fused-multiply-add chain over k in a fixed order,
  * with k block boundaries that depend only on k, so <b>results are bit-identical for any thread count</b>
@@ -61,7 +64,7 @@ public final class GemmSimd {
     /** Per-thread buffers, grown on demand and kept: packed B block, staged A, one B row, the raw tile. */
     private static final class Scratch {
         float[] bp = new float[0], ap = new float[0], row = new float[0];
-        final float[] tile = new float[GemmKernels.TILE];
+        final float[] tile = new float[Math.max(GemmKernels.TILE, GemmKernelsNarrow.MR * GemmKernels.NR)];
 
         void ensure(int bpLen, int apLen, int rowLen) {
             if (bp.length < bpLen) bp = new float[bpLen];
@@ -93,6 +96,11 @@ public final class GemmSimd {
         run(m, n, k, alpha, a, aOff, lda, true, b, bOff, ldb, false, beta, c, cOff, ldc);
     }
 
+    /** n rounded up to whole panels of nr columns. */
+    private static int padded(int n, int nr) {
+        return (n + nr - 1) / nr * nr;
+    }
+
     /** Depth of the equal k blocks, at most kcMax deep, that k (> 0) is cut into. */
     private static int depth(int k, int kcMax) {
         int kb = (k + kcMax - 1) / kcMax;
@@ -122,10 +130,18 @@ public final class GemmSimd {
             scale(m, n, beta, c, cOff, ldc);
             return;
         }
-        // panels of 3 vectors, or of 2 when that pads less for a narrow output (n = 64 at 16 lanes: 32 + 32
-        // instead of 48 + 48, a third of the FMAs wasted on zero columns)
+        // panels of 3 vectors, or of 2 when that pads at least 1/16 less (n = 64 at 16 lanes: 32 + 32
+        // instead of 48 + 48, a third of the FMAs wasted on zero columns; n = 100: 128 columns instead
+        // of 144). Both kernels run at the same FMA rate in cache; the 3-vector one loads less of B
+        // per FMA, so it keeps the wide outputs, where padding is a rounding error.
         int mr = MR, nr = NR;
-        if (n <= 4 * L && (n + 2 * L - 1) / (2 * L) * 2 < (n + NR - 1) / NR * 3) nr = 2 * L;
+        if ((long) padded(n, 2 * L) * 16 < (long) padded(n, NR) * 15) nr = 2 * L;
+        // one vector wide (the attention's per-head products at dh = 16): one-vector panels of twice
+        // the rows, so that no FMA goes to padding and enough independent chains stay in flight
+        if (n <= L) {
+            nr = L;
+            mr = GemmKernelsNarrow.MR;
+        }
         // narrow outputs (the backward shapes, n = 20..64, k = 4000) take deeper k blocks while the packed
         // B block stays within budget: fewer passes over C and longer, prefetch-friendly A row copies.
         // Not for TN, whose staged A block (k block x MC columns) grows with the depth.
@@ -195,29 +211,44 @@ public final class GemmSimd {
     /**
      * Rows [i, i+rows) (A staged in s.ap at aOff with strides rs, ks) against every panel of the packed
      * block. A whole panel with beta == 0 is stored by the kernel itself (alpha * acc straight into C);
-     * a partial panel or beta != 0 goes through the raw tile and {@link #store}.
+     * a partial panel or beta != 0 goes through the raw tile and {@link #store}. One-vector panels are
+     * computed for all p.mr rows (see {@link GemmKernelsNarrow}), so a partial row panel goes through
+     * the raw tile too.
      */
     private static void sweep(Plan p, Scratch s, int i, int rows, int aOff, int rs, int ks, int jc, int nb, int kcur, float beta) {
         int nr = p.nr, panels = (nb + nr - 1) / nr;
         for (int q = 0; q < panels; q++) {
             int j = jc + q * nr, w = Math.min(nr, jc + nb - j);
             long co = p.cOff + (long) i * p.ldc + j;
-            if (beta == 0f && w == nr) {
-                tile(rows, nr == NR, kcur, s.ap, aOff, rs, ks, s.bp, q * kcur * nr, s.tile, p.c, co, p.ldc, p.alpha);
+            if (beta == 0f && w == nr && (nr != L || rows == p.mr)) {
+                tile(rows, nr, kcur, s.ap, aOff, rs, ks, s.bp, q * kcur * nr, s.tile, p.c, co, p.ldc, p.alpha);
             } else {
-                tile(rows, nr == NR, kcur, s.ap, aOff, rs, ks, s.bp, q * kcur * nr, s.tile, null, 0, 0, 0f);
+                tile(rows, nr, kcur, s.ap, aOff, rs, ks, s.bp, q * kcur * nr, s.tile, null, 0, 0, 0f);
                 store(s.tile, rows, w, p.c, co, p.ldc, p.alpha, beta);
             }
         }
     }
 
     /**
-     * One rows x (3 or 2 vectors) tile: the MR-row kernel, or for a row tail the 3-row kernel (on
-     * 512-bit) and one-row kernels. ks is 1 (row slices: NN, NT) or MC (TN staging); each has its own
-     * kernels with a constant stride. c == null: raw accumulators into t; else alpha * acc into C at co.
+     * One rows x (3, 2 or 1 vectors) tile: the MR-row kernel, or for a row tail the 3-row kernel (on
+     * 512-bit) and one-row kernels; one-vector panels always run their whole row panel. ks is 1 (row
+     * slices: NN, NT) or MC (TN staging); each has its own kernels with a constant stride. c == null:
+     * raw accumulators into t; else alpha * acc into C at co.
      */
-    private static void tile(int rows, boolean wide, int kcur, float[] a, int aOff, int rs, int ks, float[] bp, int bo, float[] t,
+    private static void tile(int rows, int nr, int kcur, float[] a, int aOff, int rs, int ks, float[] bp, int bo, float[] t,
                              MemorySegment c, long co, long ldc, float alpha) {
+        if (nr == L) {
+            boolean twelve = GemmKernelsNarrow.MR == 12;
+            if (ks == 1) {
+                if (twelve) GemmKernelsNarrow.k12x1(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernelsNarrow.k6x1(kcur, a, aOff, rs, bp, bo, t, c, co, ldc, alpha);
+            } else {
+                if (twelve) GemmKernelsNarrow.k12x1t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+                else GemmKernelsNarrow.k6x1t(kcur, a, aOff, bp, bo, t, c, co, ldc, alpha);
+            }
+            return;
+        }
+        boolean wide = nr == NR;
         int r = 0;
         if (rows == 6) {
             if (ks == 1) {
@@ -302,6 +333,10 @@ public final class GemmSimd {
 
     /** Packs a B block for NN/TN (B is k x n): bulk-copy each row slice, then vector-copy it into the panels. */
     static void packN(MemorySegment b, long bOff, int ldb, int pc, int kc, int jc, int nb, int nr, float[] bp, float[] row) {
+        if (nb == nr) { // one whole panel (the one-vector panels): its row slices are the panel's rows
+            for (int kk = 0; kk < kc; kk++) MemorySegment.copy(b, Mem.F32, Mem.bytes(bOff + (long) (pc + kk) * ldb + jc), bp, kk * nr, nr);
+            return;
+        }
         int panels = (nb + nr - 1) / nr;
         for (int kk = 0; kk < kc; kk++) {
             MemorySegment.copy(b, Mem.F32, Mem.bytes(bOff + (long) (pc + kk) * ldb + jc), row, 0, nb);

@@ -170,6 +170,40 @@ class GemmTest {
             }
     }
 
+    /**
+     * The numerics contract, bit for bit: each output is acc = fma(a, b, acc) over kk in increasing order
+     * from +0 (one k block: k <= KC), then alpha * acc, or fma(acc, alpha, beta * c). Shapes cover every
+     * panel kind (one vector with whole and partial row panels, two and three vectors, a partial last
+     * panel) so no kernel can reorder a chain unnoticed; the scalar twin is only compared within a tolerance.
+     */
+    @Test
+    void everyOutputIsOneFmaChainOverK() {
+        int l = Simd.LANES;
+        int[] ms = {1, 5, 12, 13, 25, 100}, ns = {1, l - 1, l, 20, 2 * l + 3, 100, 7 * l}, ks = {1, 16, 100, GemmSimd.KC};
+        int s = 0;
+        for (Layout lay : Layout.values())
+            for (int m : ms)
+                for (int n : ns)
+                    for (int k : ks) {
+                        float[] ab = ALPHA_BETA[s % ALPHA_BETA.length];
+                        Problem p = Problem.make(lay, m, n, k, ab[0], ab[1], 9000 + s, s % 2 == 0);
+                        s++;
+                        float[] got = p.run(lay.simd, null), want = p.c.clone();
+                        for (int i = 0; i < m; i++)
+                            for (int j = 0; j < n; j++) {
+                                float acc = 0f;
+                                for (int kk = 0; kk < k; kk++) {
+                                    float x = p.a[(int) p.aOff + (lay.ta ? kk * p.lda + i : i * p.lda + kk)];
+                                    float y = p.b[(int) p.bOff + (lay.tb ? j * p.ldb + kk : kk * p.ldb + j)];
+                                    acc = Math.fma(x, y, acc);
+                                }
+                                int o = (int) p.cOff + i * p.ldc + j;
+                                want[o] = p.beta == 0f ? acc * p.alpha : Math.fma(acc, p.alpha, p.beta * p.c[o]);
+                            }
+                        assertBitEqual(p.name(), want, got);
+                    }
+    }
+
     private static float[] call(Gemm g, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb,
                                 float beta, float[] c, int ldc) {
         MemorySegment sc = heap(c);
