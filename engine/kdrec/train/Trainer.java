@@ -52,6 +52,7 @@ public final class Trainer {
     private final Outputs out;
     private final Evaluator evaluator;
     private Device device = Device.fromEnvironment();
+    private double[] epochSeconds = new double[0];
 
     public Trainer(TrainConfig cfg, TrainData data, Recommender model, Objective loss, Outputs out) {
         this.cfg = cfg;
@@ -64,6 +65,15 @@ public final class Trainer {
 
     public Recommender model() {
         return model;
+    }
+
+    /**
+     * The training seconds of each epoch the last {@link #fit} ran, in order (evaluation excluded, as
+     * in {@link Result#secondsPerEpoch}); benchmarks take the later epochs of one run, whose scratch
+     * and JIT are warm as in a long training run.
+     */
+    public double[] epochSeconds() {
+        return epochSeconds.clone();
     }
 
     /**
@@ -105,6 +115,7 @@ public final class Trainer {
         }
         double trainSeconds = 0;
         int epoch = startEpoch, ran = 0;
+        epochSeconds = new double[0];
         // The parameters of the best valid epoch, restored into the model at the end (as the papers'
         // code keeps the best state). A resumed run starts from its best checkpoint's copy, if any.
         java.util.List<kdrec.tensor.Tensor> best = new java.util.ArrayList<>();
@@ -135,6 +146,8 @@ public final class Trainer {
                 long t1 = System.nanoTime();
                 ran++;
                 trainSeconds += (t1 - t0) / 1e9;
+                epochSeconds = java.util.Arrays.copyOf(epochSeconds, ran);
+                epochSeconds[ran - 1] = (t1 - t0) / 1e9;
                 boolean improved = false;
                 Metrics valid = null, test;
                 if ((epoch + 1) % cfg.evalEvery() == 0 || epoch == cfg.epochs() - 1) {

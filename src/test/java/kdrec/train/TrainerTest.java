@@ -33,9 +33,15 @@ class TrainerTest {
         for (String model : new String[] {"mf", "lightgcn"}) {
             TrainConfig c = cfg(model, 15);
             try (Recommender m = Models.create(c, SYN)) {
-                Trainer.Result r = new Trainer(c, SYN, m, new Bpr(), Trainer.Outputs.none()).fit(null);
+                Trainer t = new Trainer(c, SYN, m, new Bpr(), Trainer.Outputs.none());
+                Trainer.Result r = t.fit(null);
                 double ndcg = r.test().get("ndcg@10");
                 assertTrue(ndcg > 2 * pop, model + ": NDCG@10 " + ndcg + " vs most-popular " + pop);
+                // one time per epoch run, positive, averaging to the result's seconds per epoch
+                double[] secs = t.epochSeconds();
+                assertEquals(r.epochsRun(), secs.length, model);
+                assertTrue(java.util.Arrays.stream(secs).allMatch(x -> x > 0), model + ": " + java.util.Arrays.toString(secs));
+                assertEquals(r.secondsPerEpoch(), java.util.Arrays.stream(secs).average().orElseThrow(), 1e-9, model);
             }
         }
     }
