@@ -18,6 +18,8 @@ import org.openjdk.jmh.annotations.*;
  *   <li>{@code nn}: dU[batch x d] = G[batch x items] . I[items x d] (backward; m = batch, n = d, k = items)</li>
  *   <li>{@code tn}: dI[items x d] = G[batch x items]^T . U[batch x d] (backward; m = items, n = d, k = batch)</li>
  * </ul>
+ * {@code 100x100x16} is one HSTU attention map's products at the bench's shape (100 positions, a head
+ * 16 wide): scores Q.K^T (nt), and the backward's dQ = G.K (nn) and dK = G^T.Q (tn).
  * {@code _simd} is GemmSimd on {@code threads} threads; {@code _scalar} is the single-threaded scalar twin.
  *
  * <p>The scalar twin runs at 1-3 GFLOP/s, so on 2048 x 41000 one call would take seconds. It
@@ -37,7 +39,7 @@ public class GemmBench implements FlopCount {
     /** Output rows the scalar twin computes (see the class comment). */
     public static final int SCALAR_ROWS = 128;
 
-    @Param({"1024x4000x64", "2048x41000x64", "1024x4000x20", "1024x4000x300"})
+    @Param({"1024x4000x64", "2048x41000x64", "1024x4000x20", "1024x4000x300", "100x100x16"})
     public String shape;
 
     @Param({"1", "2"})
