@@ -15,7 +15,7 @@ import kdrec.tensor.Tensor;
 public final class Attention {
     private Attention() {}
 
-    private static void check(String op, Var x, int b, int n, int h) {
+    static void check(String op, Var x, int b, int n, int h) {
         Shapes.matrix(op, x.value);
         if (x.value.rows() != b * n || x.value.cols() % h != 0) {
             throw new IllegalArgumentException(op + ": " + Shapes.str(x.value.shape()) + " is not [" + b + "*" + n + ", " + h + "*dh]");
@@ -93,10 +93,7 @@ public final class Attention {
     public static Var relativeBias(Tape t, Var s, Var w) {
         int bh = s.value.dim(0), n = s.value.dim(-1);
         checkMaps("relativeBias", s, bh, n);
-        int len = (int) w.value.size(), c = (len - 1) / 2;
-        if (w.value.rank() != 1 || len % 2 != 1 || c + 1 < n) {
-            throw new IllegalArgumentException("relativeBias: a table of " + len + " entries (need odd, >= " + (2 * n - 1) + ") for length " + n);
-        }
+        int c = biasCentre("relativeBias", w, n);
         float[] wv = w.value.toArray();
         Var out = t.output("relativeBias", t.needsGrad(s, w), bh, n, n);
         Tensor sv = s.value, ov = out.value;
@@ -115,26 +112,40 @@ public final class Attention {
             Tensor g = out.grad();
             if (g == null) return;
             if (s.requiresGrad) t.backend().axpy(g.size(), 1f, g.data(), 0, t.gradOf(s).data(), 0);
-            if (w.requiresGrad) {
-                // threads own ranges of the table's entries e = c + j - i; each sums its entries over the
-                // maps and rows in the serial order, so the bits do not depend on the thread count
-                double[] acc = new double[len];
-                Parallel.forRange(len, 1, Math.max(1, len / 16), (e0, e1) -> {
-                    float[] gr = new float[n];
-                    for (int r = 0; r < bh; r++) {
-                        for (int i = 0; i < n; i++) {
-                            int j0 = Math.max(0, e0 - c + i), j1 = Math.min(n, e1 - c + i);
-                            if (j0 >= j1) continue;
-                            kdrec.cpu.Mem.copyOut(g.data(), ((long) r * n + i) * n + j0, gr, 0, j1 - j0);
-                            for (int j = j0; j < j1; j++) acc[c + j - i] += gr[j - j0];
-                        }
-                    }
-                });
-                Tensor gw = t.gradOf(w);
-                for (int e = 0; e < len; e++) gw.set(e, gw.get(e) + (float) acc[e]);
-            }
+            if (w.requiresGrad) addBiasGradient(g, bh, n, t.gradOf(w));
         });
         return out;
+    }
+
+    /** The bias table's entries for length n: checked as {@link #relativeBias} needs them; returns the centre c. */
+    static int biasCentre(String op, Var w, int n) {
+        int len = (int) w.value.size(), c = (len - 1) / 2;
+        if (w.value.rank() != 1 || len % 2 != 1 || c + 1 < n) {
+            throw new IllegalArgumentException(op + ": a table of " + len + " entries (need odd, >= " + (2 * n - 1) + ") for length " + n);
+        }
+        return c;
+    }
+
+    /**
+     * gw[e] += the sum of g[r, i, j] over every (r, i, j) with c + j - i = e, in double, in the serial
+     * (r, i, j) order: threads own ranges of the table's entries and each sums its entries over the maps
+     * and rows in that order, so the bits do not depend on the thread count.
+     */
+    static void addBiasGradient(Tensor g, int bh, int n, Tensor gw) {
+        int len = (int) gw.size(), c = (len - 1) / 2;
+        double[] acc = new double[len];
+        Parallel.forRange(len, 1, Math.max(1, len / 16), (e0, e1) -> {
+            float[] gr = new float[n];
+            for (int r = 0; r < bh; r++) {
+                for (int i = 0; i < n; i++) {
+                    int j0 = Math.max(0, e0 - c + i), j1 = Math.min(n, e1 - c + i);
+                    if (j0 >= j1) continue;
+                    kdrec.cpu.Mem.copyOut(g.data(), ((long) r * n + i) * n + j0, gr, 0, j1 - j0);
+                    for (int j = j0; j < j1; j++) acc[c + j - i] += gr[j - j0];
+                }
+            }
+        });
+        for (int e = 0; e < len; e++) gw.set(e, gw.get(e) + (float) acc[e]);
     }
 
     /** Maps (n x n each) per task of the element-wise map loops: at least ~64k elements. */

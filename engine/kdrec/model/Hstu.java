@@ -6,6 +6,7 @@ import kdrec.autograd.Activations;
 import kdrec.autograd.Arith;
 import kdrec.autograd.Attention;
 import kdrec.autograd.Gather;
+import kdrec.autograd.HstuAttention;
 import kdrec.autograd.MatMul;
 import kdrec.autograd.Norm;
 import kdrec.autograd.Tape;
@@ -250,10 +251,9 @@ public final class Hstu implements Recommender {
             Var v = Activations.silu(t, MatMul.nn(t, nx, wv[l]));
             Var q = Activations.silu(t, MatMul.nn(t, nx, wq[l]));
             Var k = Activations.silu(t, MatMul.nn(t, nx, wk[l]));
-            Var a = Attention.qk(t, q, k, b, n, heads);
-            if (relBias) a = Attention.relativeBias(t, a, rab[l]);
-            a = Attention.causalMask(t, Arith.scale(t, Activations.silu(t, a), attentionScale()));
-            Var y = Arith.mul(t, u, Norm.layerNorm(t, Attention.av(t, a, v, b, n, heads), null, null, LN_EPS));
+            // av(causalMask(scale * silu(relativeBias(qk(q, k))))), fused map by map (same bits as the composed ops)
+            Var att = HstuAttention.attend(t, q, k, v, relBias ? rab[l] : null, attentionScale(), b, n, heads);
+            Var y = Arith.mul(t, u, Norm.layerNorm(t, att, null, null, LN_EPS));
             if (train && blockDropout > 0f) y = Norm.dropout(t, y, blockDropout, dropoutSeed * 0x9E3779B97F4A7C15L + l + 1);
             x = Arith.add(t, x, Arith.addBias(t, MatMul.nn(t, y, wo[l]), bo[l]));
         }

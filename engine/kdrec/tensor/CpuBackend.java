@@ -5,6 +5,8 @@ import kdrec.cpu.ActivationScalar;
 import kdrec.cpu.ActivationSimd;
 import kdrec.cpu.AdamScalar;
 import kdrec.cpu.AdamSimd;
+import kdrec.cpu.AttentionMapScalar;
+import kdrec.cpu.AttentionMapSimd;
 import kdrec.cpu.DropoutScalar;
 import kdrec.cpu.DropoutSimd;
 import kdrec.cpu.EmbeddingScalar;
@@ -271,6 +273,16 @@ public final class CpuBackend implements Backend {
     @Override
     public void siluBackward(long n, MemorySegment x, long xOff, MemorySegment gy, long gyOff, MemorySegment gx, long gxOff) {
         if (simd) ActivationSimd.siluBackward(n, x, xOff, gy, gyOff, gx, gxOff); else ActivationScalar.siluBackward(n, x, xOff, gy, gyOff, gx, gxOff);
+    }
+
+    @Override
+    public void attentionMapForward(int n, MemorySegment z, long zOff, MemorySegment w, long wc, float alpha, MemorySegment a, long aOff) {
+        if (simd) AttentionMapSimd.forward(n, z, zOff, w, wc, alpha, a, aOff); else AttentionMapScalar.forward(n, z, zOff, w, wc, alpha, a, aOff);
+    }
+
+    @Override
+    public void attentionMapBackward(int n, MemorySegment z, long zOff, float alpha, MemorySegment g, long gOff, MemorySegment dz, long dzOff) {
+        if (simd) AttentionMapSimd.backward(n, z, zOff, alpha, g, gOff, dz, dzOff); else AttentionMapScalar.backward(n, z, zOff, alpha, g, gOff, dz, dzOff);
     }
 
     @Override
