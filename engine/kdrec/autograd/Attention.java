@@ -112,7 +112,7 @@ public final class Attention {
             Tensor g = out.grad();
             if (g == null) return;
             if (s.requiresGrad) t.backend().axpy(g.size(), 1f, g.data(), 0, t.gradOf(s).data(), 0);
-            if (w.requiresGrad) addBiasGradient(g, bh, n, t.gradOf(w));
+            if (w.requiresGrad) addBiasGradient(g, bh, n, t.gradOf(w), false);
         });
         return out;
     }
@@ -129,19 +129,38 @@ public final class Attention {
     /**
      * gw[e] += the sum of g[r, i, j] over every (r, i, j) with c + j - i = e, in double, in the serial
      * (r, i, j) order: threads own ranges of the table's entries and each sums its entries over the maps
-     * and rows in that order, so the bits do not depend on the thread count.
+     * and rows in that order, so the bits do not depend on the thread count. lowerOnly: g is +0 above
+     * every map's diagonal (a masked gradient) and only j &lt;= i is read; adding +0 to the double sums
+     * changes nothing, so the result is the same.
      */
-    static void addBiasGradient(Tensor g, int bh, int n, Tensor gw) {
-        int len = (int) gw.size(), c = (len - 1) / 2;
+    static void addBiasGradient(Tensor g, int bh, int n, Tensor gw, boolean lowerOnly) {
+        int len = (int) gw.size(), c = (len - 1) / 2, parts = Parallel.threads();
+        // entry ranges of equal work: entry e reads the n - |c - e| elements of its diagonal (none past
+        // the centre when lowerOnly), so equal-width ranges would leave one thread most of it
+        long[] work = new long[len + 1];
+        for (int e = 0; e < len; e++) {
+            int off = Math.abs(c - e);
+            work[e + 1] = work[e] + (off < n && (!lowerOnly || e <= c) ? n - off : 0);
+        }
+        int[] cut = new int[parts + 1];
+        for (int p = 1, e = 0; p < parts; p++) {
+            while (e < len && work[e] * parts < work[len] * p) e++;
+            cut[p] = e;
+        }
+        cut[parts] = len;
         double[] acc = new double[len];
-        Parallel.forRange(len, 1, Math.max(1, len / 16), (e0, e1) -> {
+        Parallel.forChunks(parts, 1, 1, (chunk, lo, hi) -> {
             float[] gr = new float[n];
-            for (int r = 0; r < bh; r++) {
-                for (int i = 0; i < n; i++) {
-                    int j0 = Math.max(0, e0 - c + i), j1 = Math.min(n, e1 - c + i);
-                    if (j0 >= j1) continue;
-                    kdrec.cpu.Mem.copyOut(g.data(), ((long) r * n + i) * n + j0, gr, 0, j1 - j0);
-                    for (int j = j0; j < j1; j++) acc[c + j - i] += gr[j - j0];
+            for (int part = lo; part < hi; part++) {
+                int e0 = cut[part], e1 = cut[part + 1];
+                if (e0 >= e1) continue;
+                for (int r = 0; r < bh; r++) {
+                    for (int i = 0; i < n; i++) {
+                        int j0 = Math.max(0, e0 - c + i), j1 = Math.min(lowerOnly ? i + 1 : n, e1 - c + i);
+                        if (j0 >= j1) continue;
+                        kdrec.cpu.Mem.copyOut(g.data(), ((long) r * n + i) * n + j0, gr, 0, j1 - j0);
+                        for (int j = j0; j < j1; j++) acc[c + j - i] += gr[j - j0];
+                    }
                 }
             }
         });

@@ -76,7 +76,7 @@ public final class HstuAttention {
                     if (gk != null) be.gemmTN(n, sh.dh(), n, 1f, dzSeg, dz, n, qd, qo, sh.ld(), 1f, gk.data(), qo, sh.ld());
                 }
             });
-            if (biasGrad) Attention.addBiasGradient(dzAll, b * h, n, t.gradOf(w));
+            if (biasGrad) Attention.addBiasGradient(dzAll, b * h, n, t.gradOf(w), true); // dZ is +0 above the diagonals
         });
         return out;
     }

@@ -154,7 +154,7 @@ public interface Backend {
     void siluBackward(long n, MemorySegment x, long xOff, MemorySegment gy, long gyOff, MemorySegment gx, long gxOff);
 
     // ---- one HSTU attention map (n x n): kdrec.cpu.AttentionMapScalar ----
-    /** a = alpha * silu(z + bias) on and below the diagonal, +0 above; z keeps the biased scores; w null: no bias (wc: the table's centre). */
+    /** a = alpha * silu(z + bias) on and below the diagonal, +0 above; z keeps the biased scores there (undefined above); w null: no bias (wc: the table's centre). */
     void attentionMapForward(int n, MemorySegment z, long zOff, MemorySegment w, long wc, float alpha, MemorySegment a, long aOff);
 
     /** dz from g = dL/da through the mask, the scale and silu (z: the biased scores), +0 above the diagonal. */

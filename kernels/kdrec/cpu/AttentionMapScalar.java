@@ -17,7 +17,8 @@ public final class AttentionMapScalar {
 
     /**
      * For j &lt;= i: {@code z[i,j] += w[wc + j - i]} when w is not null (z keeps the biased scores, for
-     * the backward), {@code a[i,j] = alpha * silu(z[i,j])}; a[i,j] = +0 for j &gt; i. wc is the element
+     * the backward), {@code a[i,j] = alpha * silu(z[i,j])}; a[i,j] = +0 for j &gt; i. z above the
+     * diagonal is left undefined (this twin leaves it, the vector kernel adds bias entries there). wc is the element
      * offset of the bias table's centre (relative position 0) in w, which must hold n - 1 entries on
      * either side of it.
      */
