@@ -29,11 +29,12 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link GemmKernelsNarrow}): the attention's NN and TN products at 100 x 16 x 100 went from 8.8 and
  * 9.3 to 6.2 and 6.5 us on one core, where two-vector panels had spent half their FMAs on zeros.
  * A whole panel with beta == 0 is stored by the kernel itself; a partial panel, or beta != 0, goes
- * through a raw tile and {@link #store}. On the Zen 5 box the 6-row kernels made the backward shapes of the peer step 1.5-2x
- * faster (NN 1024x64x4000: 4.4-6.6 to 2.4-3.0 ms CPU per thread; TN 4000x64x1024: 5.8-8.6 to 3.1-3.3).
+ * through a raw tile and {@link #store}. On the Zen 5 box the 6-row kernels made the backward shapes
+ * of the peer step 1.5-2x faster (NN 1024x64x4000: 4.4-6.6 to 2.4-3.0 ms CPU per thread; TN
+ * 4000x64x1024: 5.8-8.6 to 3.1-3.3).
  *
- * <p>Threads ({@link Parallel}): the output is split into contiguous row ranges aligned to the row panel, or
- * NR-aligned column ranges when n >= m (then each thread packs only its own part of B). k is never
+ * <p>Threads ({@link Parallel}): the output is split into contiguous row ranges aligned to the row
+ * panel, or NR-aligned column ranges when n >= m (then each thread packs only its own part of B). k is never
  * split. Every output element is computed by one fused-multiply-add chain over k in a fixed order,
  * with k block boundaries that depend only on k, so <b>results are bit-identical for any thread count</b>
  * (and for any tiling). Scratch: one packed-B buffer and one tile per thread, kept in a ThreadLocal.
