@@ -10,7 +10,9 @@ import kdrec.tensor.Tensor;
  * The ops of a sequential (HSTU) block over a batch of {@code b} padded sequences of length
  * {@code n} with {@code h} heads. Per-position rows are laid out [b*n, h*dh] (head hh owns columns
  * hh*dh..); attention maps are [b*h, n, n] (map r = b*h + hh). Every product is a GEMM on
- * strided views (no transposes or copies), one (sequence, head) pair per task.
+ * strided views (no transposes or copies), one (sequence, head) pair per task. Hstu runs the maps'
+ * chain (qk, relativeBias, silu, scale, causalMask, av) fused, {@link HstuAttention}; the separate ops
+ * here are its finite-difference-checked reference, which it matches bit for bit.
  */
 public final class Attention {
     private Attention() {}
