@@ -10,12 +10,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API twin of {@link AttentionMapScalar}: one HSTU attention map's weights
- * {@code a = alpha * silu(z + bias)} on and below the diagonal, +0 above, and their backward, row by
- * row over the lower triangle only (the masked half is never evaluated). Each element takes the float
- * operations of the panama ops this replaces: relativeBias's float add, {@link ActivationSimd}'s silu
- * ({@code x / (1 + e^-x)} with {@link CeMath#expFull}) and its backward, {@link VecSimd}'s scale and
- * axpy, the mask's add to +0. Vector lanes and the scalar row tails compute the same bits (CeMath's
- * scalar functions are op-for-op twins), so the results equal the composed ops' whatever a row's length.
+ * {@code a = alpha * silu(z + bias)} on and below the diagonal, +0 above, and their backward, over the
+ * lower triangle in whole vectors (only the diagonal blocks' lanes past the diagonal are evaluated and
+ * discarded; z there gets bias entries added, which is why z above the diagonal is left undefined).
+ * Each element takes the float operations of the panama ops this replaces: relativeBias's float add,
+ * {@link ActivationSimd}'s silu ({@code x / (1 + e^-x)} with {@link CeMath#expFull}) and its backward,
+ * {@link VecSimd}'s scale and axpy, the mask's add to +0. Vector lanes and the scalar row tails compute
+ * the same bits (CeMath's scalar functions are op-for-op twins), so the results equal the composed
+ * ops' whatever a row's length.
  * The vector math is written inline: a helper taking vectors risks C2 leaving it out of line and boxing.
  */
 public final class AttentionMapSimd {
