@@ -1,10 +1,9 @@
 package kdrec.autograd;
 
 import static kdrec.autograd.GradCheck.randn;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static kdrec.cpu.KernelTestSupport.assertBitEqual;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import kdrec.cpu.Parallel;
 import kdrec.tensor.Backend;
@@ -47,7 +46,7 @@ class HstuAttentionTest {
                         Parallel.setThreads(threads);
                         float[][] got = run(be, q, k, v, w, g, (vars, t) -> HstuAttention.attend(t, vars[0], vars[1], vars[2], bias ? vars[3] : null, ALPHA, b, n, h));
                         String[] names = {"out", "dq", "dk", "dv", "dw"};
-                        for (int x = 0; x < want.length; x++) bitEqual(what + " threads=" + threads + " " + names[x], want[x], got[x]);
+                        for (int x = 0; x < want.length; x++) assertBitEqual(what + " threads=" + threads + " " + names[x], want[x], got[x]);
                     }
                 }
             }
@@ -69,7 +68,7 @@ class HstuAttentionTest {
             try (Tape.NoGrad ng = t.noGrad()) {
                 Var out = HstuAttention.attend(t, vars[0], vars[1], vars[2], vars[3], ALPHA, b, n, h);
                 assertTrue(!out.requiresGrad && t.recorded() == 0, "nothing recorded under noGrad");
-                bitEqual("noGrad forward", want, out.value().toArray());
+                assertBitEqual("noGrad forward", want, out.value().toArray());
             }
         }
     }
@@ -109,13 +108,6 @@ class HstuAttentionTest {
                 r[x + 1] = gr == null ? new float[0] : gr.toArray(); // w without the bias: no gradient either way
             }
             return r;
-        }
-    }
-
-    private static void bitEqual(String what, float[] want, float[] got) {
-        assertEquals(want.length, got.length, what + ": length");
-        for (int i = 0; i < want.length; i++) {
-            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) fail(what + ": element " + i + " is " + got[i] + ", expected exactly " + want[i]);
         }
     }
 }
