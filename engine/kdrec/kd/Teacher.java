@@ -120,6 +120,56 @@ public final class Teacher implements AutoCloseable {
         return ids;
     }
 
+    /** Users per {@link #topKAmong} kernel call: bounds its transient score buffer (users x k floats). */
+    static final int SUBSET_CHUNK_USERS = 4096;
+
+    /**
+     * Every user's k best items among {@code subset} (ascending item ids), best first, ties by the lower
+     * id, row-major users x k of global ids; items in {@code exclude} (ptr/idx over all users, global ids,
+     * e.g. the train matrix; ids outside the subset are ignored) are skipped, and a row with fewer than k
+     * eligible items ends in -1. The subset's rows are gathered into one table and ranked by the fused
+     * score->top-K kernel (the scores of {@link #topK}), in chunks of users; on the CPU backend whatever
+     * the device (UnKD's per-group lists, built once).
+     */
+    public int[] topKAmong(int[] subset, int k, int[] excludePtr, int[] excludeIdx) {
+        int n = users.rows(), d = users.cols(), ns = subset.length, all = items.rows();
+        if (k < 0) throw new IllegalArgumentException("teacher topKAmong: k = " + k + " < 0");
+        if (excludePtr.length != n + 1) throw new IllegalArgumentException("teacher topKAmong: exclusions for " + (excludePtr.length - 1) + " users, teacher has " + n);
+        int[] local = new int[all];
+        java.util.Arrays.fill(local, -1);
+        for (int s = 0; s < ns; s++) {
+            int i = subset[s];
+            if (i < 0 || i >= all || (s > 0 && i <= subset[s - 1])) {
+                throw new IllegalArgumentException("teacher topKAmong: subset must hold ascending item ids in [0, " + all + "), got " + i + " at " + s);
+            }
+            local[i] = s;
+        }
+        int[] exPtr = new int[n + 1];
+        for (int u = 0; u < n; u++) {
+            int c = 0;
+            for (int j = excludePtr[u]; j < excludePtr[u + 1]; j++) if (local[excludeIdx[j]] >= 0) c++;
+            exPtr[u + 1] = exPtr[u] + c;
+        }
+        int[] exIdx = new int[exPtr[n]];
+        for (int u = 0, p = 0; u < n; u++) for (int j = excludePtr[u]; j < excludePtr[u + 1]; j++) if (local[excludeIdx[j]] >= 0) exIdx[p++] = local[excludeIdx[j]];
+        int[] out = new int[n * k];
+        if (k == 0 || n == 0) return out;
+        try (ParamStore tmp = new ParamStore()) {
+            Tensor table = tmp.zeros(Math.max(1, ns), d);
+            be.gather(ns, d, subset, items.data(), 0, d, table.data(), 0, d);
+            int chunk = Math.min(n, SUBSET_CHUNK_USERS);
+            int[] ids = new int[chunk * k];
+            float[] scores = new float[chunk * k];
+            for (int from = 0; from < n; from += chunk) {
+                int m = Math.min(n, from + chunk) - from;
+                be.scoreTopK(m, ns, d, users.data(), (long) from * d, d, table.data(), 0, d, k,
+                        java.util.Arrays.copyOfRange(exPtr, from, from + m + 1), exIdx, ids, scores);
+                for (int j = 0; j < m * k; j++) out[from * k + j] = ids[j] < 0 ? -1 : subset[ids[j]];
+            }
+        }
+        return out;
+    }
+
     /** Teacher logits of row r's user {@code rowUsers[r]} against the items of set r (flat, aligned with sets.idx()). */
     public float[] logits(int[] rowUsers, IndexSets sets) {
         int d = users.cols(), m = rowUsers.length;

@@ -171,47 +171,29 @@ public final class UnKd implements Distiller {
         return c;
     }
 
-    /** Per user and group, the user's unobserved items of the group by teacher score (best first, ties by id), at most TOP. */
+    /**
+     * Per user and group, the user's unobserved items of the group by teacher score (best first, ties by
+     * id), at most TOP: one fused score->top-K pass per group over the group's items ({@link
+     * Teacher#topKAmong}); no users x items score block and no sort of a whole group.
+     */
     private static int[][][] teacherLists(Teacher teacher, TrainData data, int[] groupOf) {
-        int users = teacher.users(), items = teacher.items();
+        int users = teacher.users();
         int groups = Arrays.stream(groupOf).max().orElse(-1) + 1;
-        int[] trainPtr = data.trainPtr(), train = data.trainItems();
-        int[][][] out = new int[users][][];
-        int chunk = Math.max(1, Math.min(users, (1 << 22) / items)); // a chunk's score block stays small
-        for (int from = 0; from < users; from += chunk) {
-            int m = Math.min(users, from + chunk) - from, c0 = from;
-            int[] rowUsers = new int[m], ptr = new int[m + 1], idx = new int[m * items];
-            for (int r = 0; r < m; r++) {
-                rowUsers[r] = from + r;
-                ptr[r + 1] = (r + 1) * items;
-                for (int i = 0; i < items; i++) idx[r * items + i] = i;
+        int[] size = new int[groups];
+        for (int g : groupOf) if (g >= 0) size[g]++;
+        int[][] members = new int[groups][];
+        for (int g = 0; g < groups; g++) members[g] = new int[size[g]];
+        int[] fill = new int[groups];
+        for (int i = 0; i < groupOf.length; i++) if (groupOf[i] >= 0) members[groupOf[i]][fill[groupOf[i]]++] = i;
+        int[][][] out = new int[users][groups][];
+        for (int g = 0; g < groups; g++) {
+            int k = Math.min(TOP, size[g]);
+            int[] top = teacher.topKAmong(members[g], k, data.trainPtr(), data.trainItems());
+            for (int u = 0; u < users; u++) {
+                int n = 0;
+                while (n < k && top[u * k + n] >= 0) n++;
+                out[u][g] = Arrays.copyOfRange(top, u * k, u * k + n);
             }
-            float[] scores = teacher.logits(rowUsers, new IndexSets(ptr, idx));
-            kdrec.cpu.Parallel.forRange(m, 1, 16, (lo, hi) -> {
-                int[] seen = new int[items];
-                long[][] buf = new long[groups][items];
-                int[] len = new int[groups];
-                for (int r = lo; r < hi; r++) {
-                    int u = c0 + r;
-                    for (int j = trainPtr[u]; j < trainPtr[u + 1]; j++) seen[train[j]] = u + 1;
-                    Arrays.fill(len, 0);
-                    for (int i = 0; i < items; i++) {
-                        int g = groupOf[i];
-                        if (g < 0 || seen[i] == u + 1) continue;
-                        // ascending order of (descending score, ascending id): flip the sortable score bits
-                        int bits = Float.floatToRawIntBits(scores[r * items + i]);
-                        bits ^= (bits >> 31) & 0x7fffffff;
-                        buf[g][len[g]++] = ((long) ~bits << 32) | i;
-                    }
-                    out[u] = new int[groups][];
-                    for (int g = 0; g < groups; g++) {
-                        Arrays.sort(buf[g], 0, len[g]);
-                        int k = Math.min(TOP, len[g]);
-                        out[u][g] = new int[k];
-                        for (int j = 0; j < k; j++) out[u][g][j] = (int) buf[g][j];
-                    }
-                }
-            });
         }
         return out;
     }

@@ -149,25 +149,27 @@ class UnKdTest {
     }
 
     @Test
-    void teacherListsOfAWideCatalogueSpanSeveralScoreChunks() {
-        // 50,000 items: the teacher's scores are built in chunks of 2^22 / items = 83 users, so 100 users take two chunks
-        int users = 100, items = 50_000;
+    void teacherListsSpanSeveralUserChunksAndStopAtTop() {
+        // Teacher.topKAmong ranks SUBSET_CHUNK_USERS users a call, so these users take two calls; each group holds
+        // ~2,050 seen items, so its lists stop at TOP = 1000; scores take 1,000 values, so ties are broken by id
+        int users = Teacher.SUBSET_CHUNK_USERS + 4, items = users + 100;
         int[][] rows = new int[users][];
         for (int u = 0; u < users; u++) rows[u] = new int[] {u, u + 1, u + 2};
         TrainData wide = new TrainData(new Dataset("wide", IdMap.identity(users), IdMap.identity(items), InteractionMatrix.fromRows(users, items, rows),
                 InteractionMatrix.empty(users, items), InteractionMatrix.empty(users, items)));
-        java.util.function.IntToDoubleFunction score = i -> ((i * 7919) % 1000) / 64.0; // exact in float; ties broken by id
+        java.util.function.IntToDoubleFunction score = i -> ((i * 7919) % 1000) / 64.0; // exact in float
         try (Teacher teacher = Teacher.of(oneDim(users, items, u -> u % 3 == 0 ? -1 : 1, score))) {
             UnKd kd = new UnKd(params("group_num", 2, "n_distill", 4), teacher, wide, 5);
             int[] group = UnKd.groupOf(wide.trainItems(), items, 2);
-            for (int u : new int[] {0, 40, 82, 83, 90, 99}) {
+            for (int u : new int[] {0, 40, Teacher.SUBSET_CHUNK_USERS - 1, Teacher.SUBSET_CHUNK_USERS, users - 1}) {
                 double sign = u % 3 == 0 ? -1 : 1;
                 for (int g = 0; g < kd.groups(); g++) {
                     int gg = g, uu = u;
                     int[] want = java.util.stream.IntStream.range(0, items).filter(i -> group[i] == gg && (i < uu || i > uu + 2)).boxed()
                             .sorted((a, b) -> sign * score.applyAsDouble(a) != sign * score.applyAsDouble(b)
                                     ? Double.compare(sign * score.applyAsDouble(b), sign * score.applyAsDouble(a)) : Integer.compare(a, b))
-                            .mapToInt(Integer::intValue).toArray();
+                            .mapToInt(Integer::intValue).limit(UnKd.TOP).toArray();
+                    assertEquals(UnKd.TOP, want.length, "the group is longer than TOP");
                     assertArrayEquals(want, kd.listOf(u, g), "user " + u + ", group " + g);
                 }
             }
