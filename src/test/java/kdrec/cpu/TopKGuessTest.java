@@ -1,6 +1,7 @@
 package kdrec.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
@@ -12,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * The sampled guesses of TopKSimd against the scalar twin, in the cases that take their fallbacks:
  * the vector guess whose best samples are all excluded (falls back to the plain scan), guesses that
  * keep too few items (re-scans) in the materialised path, and the peer step's shape (n = 4000,
- * k = 50) where the materialised path guesses from n/16 samples.
+ * k = 50) where the materialised path guesses from n/16 samples; guesses of a large rank (UnKD's
+ * k = 1000 lists), which select instead of inserting.
  */
 @Tag("simd")
 class TopKGuessTest {
@@ -94,5 +96,43 @@ class TopKGuessTest {
         TopKSimd.scoreTopK(m, n, d, Mem.of(u), 0, d, Mem.of(it), 0, d, k, null, null, ai, as);
         assertArrayEquals(ei, ai, "fused ids");
         KernelTestSupport.assertBitEqual("fused scores", es, as);
+    }
+
+    @Test
+    void largeRankGuessesSelectTheSameBound() {
+        // k = 1000 of ~10,000 items guesses from rank ~256 of the 1,024 samples: the quickselect path. Scores with
+        // many ties, NaN and -Inf among them, and exclusions (every third row) that hit sampled items
+        int n = 10_007, k = 1000, m = 7;
+        int rank = TopKSimd.guessRank(n, k);
+        assertTrue(rank > 32, "the case must take the large-rank guess, rank " + rank);
+        float[] it = new float[n];
+        for (int j = 0; j < n; j++) it[j] = j % 101 == 0 ? Float.NaN : j % 103 == 0 ? Float.NEGATIVE_INFINITY : (j * 7919) % 613;
+        float[] u = new float[m];
+        for (int i = 0; i < m; i++) u[i] = i % 2 == 0 ? 1f : -1f;
+        int[] ptr = new int[m + 1];
+        int[] idx = new int[m * 600];
+        int nnz = 0;
+        for (int i = 0; i < m; i++) {
+            if (i % 3 == 0) for (int j = i; j < n; j += 17) if (nnz < idx.length) idx[nnz++] = j;
+            ptr[i + 1] = nnz;
+        }
+        assertSameAsScalar("large rank", m, n, 1, k, u, it, ptr, Arrays.copyOf(idx, nnz));
+    }
+
+    @Test
+    void kthLargestMatchesASort() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        for (int n : new int[] {1, 2, 3, 17, 256, 1024}) {
+            float[] a = new float[n];
+            for (int rep = 0; rep < 20; rep++) {
+                for (int j = 0; j < n; j++) a[j] = rep % 2 == 0 ? r.nextInt(5) : (float) r.nextGaussian(); // ties / distinct
+                float[] sorted = a.clone();
+                Arrays.sort(sorted);
+                for (int kth : new int[] {0, n / 3, n / 2, n - 1}) {
+                    float[] work = a.clone();
+                    assertEquals(sorted[n - 1 - kth], TopKGuess.kthLargest(work, n, kth), "n " + n + ", kth " + kth);
+                }
+            }
+        }
     }
 }
