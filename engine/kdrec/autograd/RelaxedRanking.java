@@ -1,6 +1,7 @@
 package kdrec.autograd;
 
 import kdrec.cpu.Mem;
+import kdrec.cpu.Parallel;
 import kdrec.tensor.IndexSets;
 import kdrec.tensor.Tensor;
 
@@ -104,31 +105,40 @@ public final class RelaxedRanking {
         float[] grad = new float[x.length];
         int widest = 0;
         for (int r = 0; r < m; r++) widest = Math.max(widest, orderedCount[r]);
-        double[] logDen = new double[widest];
-        for (int r = 0; r < m; r++) {
-            int p0 = ptr[r], p1 = ptr[r + 1], kk = orderedCount[r];
-            if (kk == 0) continue; // no ordered item: no term, and U has nothing to be ranked below
-            double lseU = Double.NEGATIVE_INFINITY;
-            for (int j = p0 + kk; j < p1; j++) lseU = logAddExp(lseU, clip(x[j]));
-            // reverse cumulative log-sum-exp: logDen[k] = log(sum_{l>=k} exp s_l + sum_U exp s_j)
-            double acc = lseU, loss = 0;
-            for (int k = kk - 1; k >= 0; k--) {
-                double s = clip(x[p0 + k]);
-                acc = logAddExp(acc, s);
-                logDen[k] = acc;
-                loss += acc - s;
-            }
-            rowLoss[r] = loss;
-            // prefix log-sum of exp(-logDen): each ordered s_k appears in denominators 0..k, U in all
-            double pre = Double.NEGATIVE_INFINITY;
-            for (int k = 0; k < kk; k++) {
-                pre = logAddExp(pre, -logDen[k]);
-                double s = clip(x[p0 + k]);
-                grad[p0 + k] = (float) (clipFactor(x[p0 + k]) * (Math.exp(s + pre) - 1.0));
-            }
-            for (int j = p0 + kk; j < p1; j++) grad[j] = (float) (clipFactor(x[j]) * Math.exp(clip(x[j]) + pre));
-        }
+        int width = widest;
+        // rows are independent (each writes its own loss and entries): the same bits for any thread count
+        Parallel.forRange(m, 1, Math.max(1, 16_384 / Math.max(1, x.length / Math.max(1, m))), (lo, hi) -> {
+            double[] logDen = new double[width];
+            for (int r = lo; r < hi; r++) row(x, ptr[r], ptr[r + 1], orderedCount[r], logDen, rowLoss, r, grad);
+        });
         return new Kernel(rowLoss, grad);
+    }
+
+    /**
+     * One row's loss (into rowLoss[r]) and per-entry gradients (grad[p0, p1)): entries [p0, p0+kk)
+     * ordered, the rest U.
+     */
+    private static void row(float[] x, int p0, int p1, int kk, double[] logDen, double[] rowLoss, int r, float[] grad) {
+        if (kk == 0) return; // no ordered item: no term, and U has nothing to be ranked below
+        double lseU = Double.NEGATIVE_INFINITY;
+        for (int j = p0 + kk; j < p1; j++) lseU = logAddExp(lseU, clip(x[j]));
+        // reverse cumulative log-sum-exp: logDen[k] = log(sum_{l>=k} exp s_l + sum_U exp s_j)
+        double acc = lseU, loss = 0;
+        for (int k = kk - 1; k >= 0; k--) {
+            double s = clip(x[p0 + k]);
+            acc = logAddExp(acc, s);
+            logDen[k] = acc;
+            loss += acc - s;
+        }
+        rowLoss[r] = loss;
+        // prefix log-sum of exp(-logDen): each ordered s_k appears in denominators 0..k, U in all
+        double pre = Double.NEGATIVE_INFINITY;
+        for (int k = 0; k < kk; k++) {
+            pre = logAddExp(pre, -logDen[k]);
+            double s = clip(x[p0 + k]);
+            grad[p0 + k] = (float) (clipFactor(x[p0 + k]) * (Math.exp(s + pre) - 1.0));
+        }
+        for (int j = p0 + kk; j < p1; j++) grad[j] = (float) (clipFactor(x[j]) * Math.exp(clip(x[j]) + pre));
     }
 
     private static double clip(float v) {

@@ -84,6 +84,44 @@ class RelaxedRankingTest {
     }
 
     @Test
+    void manyRowsGiveTheSameBitsOnAnyThreadCount() {
+        // 600 rows of 30-60 entries: the rows are split across the kernel threads
+        int m = 600;
+        int[] ptr = new int[m + 1], k = new int[m];
+        for (int r = 0; r < m; r++) {
+            ptr[r + 1] = ptr[r] + 30 + r % 31;
+            k[r] = r % 7 == 0 ? 0 : 1 + r % 29;
+        }
+        int n = ptr[m];
+        Tensor x = randn(9, 5f, n);
+        float[] w = new float[m];
+        for (int r = 0; r < m; r++) w[r] = 0.5f + r % 3;
+        IndexSets sets = new IndexSets(ptr, new int[n]);
+        int before = kdrec.cpu.Parallel.threads();
+        try {
+            float[] firstLoss = null, firstGrad = null;
+            for (int threads : new int[] {1, 2, 3}) {
+                kdrec.cpu.Parallel.setThreads(threads);
+                try (Tape t = new Tape()) {
+                    Var logits = Var.leaf("logits", x);
+                    Var loss = RelaxedRanking.loss(t, logits, sets, k, w);
+                    t.backward(loss);
+                    float[] l = loss.value().toArray(), g = t.gradOf(logits).toArray();
+                    if (firstLoss == null) {
+                        firstLoss = l;
+                        firstGrad = g;
+                    } else {
+                        kdrec.cpu.KernelTestSupport.assertBitEqual("loss, " + threads + " threads", firstLoss, l);
+                        kdrec.cpu.KernelTestSupport.assertBitEqual("gradient, " + threads + " threads", firstGrad, g);
+                    }
+                }
+            }
+        } finally {
+            kdrec.cpu.Parallel.setThreads(before);
+        }
+    }
+
+    @Test
     void shapeErrorsNameTheProblem() {
         Var logits = Var.leaf("logits", Tensor.zeros(3));
         IndexSets sets = new IndexSets(new int[] {0, 3}, new int[] {0, 1, 2});
