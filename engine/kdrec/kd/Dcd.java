@@ -126,19 +126,30 @@ public final class Dcd implements Distiller {
     static final class RankScratch {
         final long[] packed;
         final float[] sorted;
-        final int[] hist, ties;
+        final int[] hist, ties, start;
 
         RankScratch(int m) {
             packed = new long[m];
             sorted = new float[m];
             hist = new int[m + 1];
             ties = new int[m];
+            start = new int[BUCKETS_PER_ITEM * m + 2];
         }
     }
+
+    /** Buckets of the teacher items' score range per teacher item (about one item in four buckets). */
+    private static final int BUCKETS_PER_ITEM = 4;
 
     /**
      * {@code rank[t]} = 0-based rank of item {@code list[off+t]} in the score row {@code s[0,n)}:
      * the number of items scoring strictly higher, plus equal-scoring items of smaller id.
+     *
+     * <p>Each score x is placed among the teacher items' sorted scores a[0, m) at lb(x) = #{a &lt; x}
+     * through a bucket table over [a_0, a_{m-1}]: bucket(v) = (v - a_0) * scale, clamped, is monotone
+     * in v, so every a in a lower bucket is below x and every a in a higher one above; only x's own
+     * bucket (about a quarter of an item on average) is compared. The binary search this replaced cost
+     * ~20 ns an item (its nine dependent steps and a mispredicted range test), ~25 CPU-s of a Gowalla
+     * epoch's hook. The ranks are integers: any exact method gives the same.
      */
     static void ranks(float[] s, int n, int[] list, int off, int m, int[] rank, RankScratch rs) {
         if (m == 0) return;
@@ -151,27 +162,53 @@ public final class Dcd implements Distiller {
         Arrays.fill(hist, 0, m + 1, 0);
         Arrays.fill(ties, 0, m, 0);
         float lowest = a[0], highest = a[m - 1];
-        for (int j = 0; j < n; j++) {
-            float x = s[j];
-            if (x < lowest) continue; // above no teacher item
-            int lb;
-            if (x > highest) lb = m;
-            else {
-                int lo = 0, len = m; // first q with a[q] >= x; branch-free halving (random scores mispredict)
-                while (len > 1) {
-                    int half = len >>> 1;
-                    lo = a[lo + half - 1] < x ? lo + half : lo;
-                    len -= half;
-                }
-                lb = lo + (a[lo] < x ? 1 : 0);
-                for (int q = lb; q < m && a[q] == x; q++) if (j < list[off + (int) packed[q]]) ties[q]++;
+        int buckets = BUCKETS_PER_ITEM * m;
+        float scale = buckets / (highest - lowest);
+        if (!(scale > 0f && scale < Float.POSITIVE_INFINITY) || Float.isInfinite(lowest) || Float.isInfinite(highest)) {
+            searchAll(s, n, list, off, m, a, packed, hist, ties);
+        } else {
+            int[] start = rs.start; // start[b] = first q whose bucket is >= b
+            Arrays.fill(start, 0, buckets + 2, 0);
+            for (int q = 0; q < m; q++) start[bucket(a[q], lowest, scale, buckets) + 1]++;
+            for (int b = 0; b <= buckets; b++) start[b + 1] += start[b];
+            for (int j = 0; j < n; j++) {
+                float x = s[j];
+                int b = bucket(x, lowest, scale, buckets), q = start[b], e = start[b + 1];
+                while (q < e && a[q] < x) q++;
+                if (q < m && a[q] == x) countTies(list, off, packed, a, m, q, j, x, ties);
+                hist[q]++; // x is above the teacher items a[0 .. q-1]
             }
-            hist[lb]++; // x is above the teacher items a[0 .. lb-1]
         }
         int above = 0;
         for (int q = m - 1; q >= 0; q--) {
             above += hist[q + 1];
             rank[(int) packed[q]] = above + ties[q];
+        }
+    }
+
+    /** The bucket of v in [0, buckets): NaN and values below the range land in 0, values above in the last. */
+    private static int bucket(float v, float lowest, float scale, int buckets) {
+        return Math.min(buckets - 1, Math.max(0, (int) ((v - lowest) * scale)));
+    }
+
+    /** Equal scores: item j (scoring x = a[q]) counts for every tied teacher item of a larger id. */
+    private static void countTies(int[] list, int off, long[] packed, float[] a, int m, int q, int j, float x, int[] ties) {
+        for (; q < m && a[q] == x; q++) if (j < list[off + (int) packed[q]]) ties[q]++;
+    }
+
+    /** The range is degenerate (one score, or infinite): a binary search per item. */
+    private static void searchAll(float[] s, int n, int[] list, int off, int m, float[] a, long[] packed, int[] hist, int[] ties) {
+        for (int j = 0; j < n; j++) {
+            float x = s[j];
+            int lo = 0, len = m; // first q with a[q] >= x
+            while (len > 1) {
+                int half = len >>> 1;
+                lo = a[lo + half - 1] < x ? lo + half : lo;
+                len -= half;
+            }
+            int lb = lo + (a[lo] < x ? 1 : 0);
+            if (lb < m && a[lb] == x) countTies(list, off, packed, a, m, lb, j, x, ties);
+            hist[lb]++;
         }
     }
 

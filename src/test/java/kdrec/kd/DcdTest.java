@@ -49,10 +49,14 @@ class DcdTest {
     @Test
     void ranksMatchBruteForceWithTies() {
         SplittableRandom r = new SplittableRandom(4);
-        for (int trial = 0; trial < 200; trial++) {
-            int n = 1 + r.nextInt(40), m = 1 + r.nextInt(n);
+        for (int trial = 0; trial < 400; trial++) {
+            int n = 1 + r.nextInt(trial < 100 ? 40 : 400), m = 1 + r.nextInt(n);
             float[] s = new float[n];
             for (int j = 0; j < n; j++) s[j] = r.nextInt(8) - 4 + (r.nextBoolean() ? 0f : 0.5f); // many ties
+            if (trial % 4 == 1) for (int j = 0; j < n; j++) s[j] = (float) r.nextGaussian(); // distinct: the bucket walk
+            if (trial % 4 == 2) for (int j = 0; j < n; j++) s[j] = r.nextInt(3) == 0 ? -0f : (float) r.nextGaussian() * 1e-3f;
+            if (trial % 8 == 3) s[r.nextInt(n)] = r.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY; // degenerate range
+            if (trial % 8 == 7) java.util.Arrays.fill(s, 1.5f); // one score
             int[] perm = new int[n];
             for (int j = 0; j < n; j++) perm[j] = j;
             for (int j = n - 1; j > 0; j--) {
