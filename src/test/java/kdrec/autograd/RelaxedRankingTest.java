@@ -84,6 +84,22 @@ class RelaxedRankingTest {
     }
 
     @Test
+    void logitsSpreadBeyondExpsRangeStayFinite() {
+        // ordered (0, -750), U = {-760}: exp(-750) underflows in double, so this row takes the log-domain path.
+        // k=1: log(1 + e^-750 + e^-760) - 0 = 0 (in double); k=2: log(e^-750 + e^-760) + 750 = log1p(e^-10).
+        // d/ds1 = -1 + 1/(1 + ...) = 0; d/ds2 = -1 + e^-750/(1 + ...) + e^-750/(e^-750 + e^-760) = -1 + 1/(1 + e^-10);
+        // d/du = e^-10/(1 + e^-10)
+        Var logits = Var.leaf("logits", Tensor.of(new float[] {0f, -750f, -760f}, 3));
+        try (Tape t = new Tape()) {
+            Var loss = RelaxedRanking.loss(t, logits, new IndexSets(new int[] {0, 3}, new int[] {0, 1, 2}), new int[] {2}, null);
+            assertEquals(Math.log1p(Math.exp(-10)), loss.value().get(0), 1e-9);
+            t.backward(loss);
+            double q = Math.exp(-10) / (1 + Math.exp(-10));
+            assertArrayEquals(new float[] {0f, (float) -q, (float) q}, logits.grad().toArray(), 1e-7f);
+        }
+    }
+
+    @Test
     void manyRowsGiveTheSameBitsOnAnyThreadCount() {
         // 600 rows of 30-60 entries: the rows are split across the kernel threads
         int m = 600;
