@@ -144,6 +144,9 @@ public final class Teacher implements AutoCloseable {
             }
             local[i] = s;
         }
+        for (int j = excludePtr[0]; j < excludePtr[n]; j++) {
+            if (excludeIdx[j] < 0 || excludeIdx[j] >= all) throw new IllegalArgumentException("teacher topKAmong: excluded item " + excludeIdx[j] + " at " + j + " outside [0, " + all + ")");
+        }
         int[] exPtr = new int[n + 1];
         for (int u = 0; u < n; u++) {
             int c = 0;

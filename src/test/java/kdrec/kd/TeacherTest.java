@@ -66,6 +66,10 @@ class TeacherTest {
             assertTrue(e.getMessage().contains("ascending"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> teacher.topKAmong(new int[] {DATA.items()}, 1, ptr, train));
             assertTrue(e.getMessage().contains("[0, " + DATA.items() + ")"), e.getMessage());
+            int[] badTrain = train.clone();
+            badTrain[0] = -3;
+            e = assertThrows(IllegalArgumentException.class, () -> teacher.topKAmong(new int[] {1}, 1, ptr, badTrain));
+            assertTrue(e.getMessage().contains("excluded item -3"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> teacher.topKAmong(new int[] {1}, 1, new int[] {0, 0}, train));
             assertTrue(e.getMessage().contains("exclusions for 1 users"), e.getMessage());
         }
