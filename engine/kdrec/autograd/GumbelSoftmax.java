@@ -77,35 +77,44 @@ public final class GumbelSoftmax {
         float[][] fv = new float[e][];
         for (int m = 0; m < e; m++) fv[m] = f[m].value.toArray();
         float[] out = new float[n * d];
-        for (int r = 0; r < n; r++) for (int m = 0; m < e; m++) {
-            float w = zv[r * e + m];
-            if (w == 0f) continue;
-            for (int c = 0, o = r * d; c < d; c++, o++) out[o] += w * fv[m][o];
-        }
+        int perTask = Math.max(1, (1 << 16) / Math.max(1, e * d)); // rows are independent: any split, the same bits
+        kdrec.cpu.Parallel.forRange(n, 1, perTask, (lo, hi) -> {
+            for (int r = lo; r < hi; r++) for (int m = 0; m < e; m++) {
+                float w = zv[r * e + m];
+                if (w == 0f) continue;
+                for (int c = 0, o = r * d; c < d; c++, o++) out[o] += w * fv[m][o];
+            }
+        });
         kdrec.cpu.Mem.copyIn(out, 0, y.value.data(), 0, out.length);
         if (y.requiresGrad) t.record(() -> {
             Tensor g = y.grad();
             if (g == null) return;
-            float[] gv = g.toArray();
+            float[] gv = g.toArray(), gf = new float[n * d];
+            Tensor buf = t.scratch().uninitialized(n, d);
             for (int m = 0; m < e; m++) {
                 if (f[m].requiresGrad) {
-                    float[] gf = new float[n * d];
-                    for (int r = 0; r < n; r++) {
-                        float w = zv[r * e + m];
-                        for (int c = 0, o = r * d; c < d; c++, o++) gf[o] = w * gv[o];
-                    }
-                    Tensor buf = t.scratch().uninitialized(n, d);
+                    int mm = m;
+                    kdrec.cpu.Parallel.forRange(n, 1, Math.max(1, (1 << 16) / Math.max(1, d)), (lo, hi) -> {
+                        for (int r = lo; r < hi; r++) {
+                            float w = zv[r * e + mm];
+                            for (int c = 0, o = r * d; c < d; c++, o++) gf[o] = w * gv[o];
+                        }
+                    });
                     kdrec.cpu.Mem.copyIn(gf, 0, buf.data(), 0, gf.length);
                     t.backend().axpy((long) n * d, 1f, buf.data(), 0, t.gradOf(f[m]).data(), 0);
                 }
             }
             if (z.requiresGrad) {
+                double[] dz = new double[n * e];
+                kdrec.cpu.Parallel.forRange(n, 1, perTask, (lo, hi) -> {
+                    for (int r = lo; r < hi; r++) for (int m = 0; m < e; m++) {
+                        double s = 0;
+                        for (int c = 0, o = r * d; c < d; c++, o++) s += (double) gv[o] * fv[m][o];
+                        dz[r * e + m] = s;
+                    }
+                });
                 Tensor gz = t.gradOf(z);
-                for (int r = 0; r < n; r++) for (int m = 0; m < e; m++) {
-                    double s = 0;
-                    for (int c = 0, o = r * d; c < d; c++, o++) s += (double) gv[o] * fv[m][o];
-                    gz.set(r * e + m, (float) (gz.get(r * e + m) + s));
-                }
+                for (int i = 0; i < n * e; i++) gz.set(i, (float) (gz.get(i) + dz[i]));
             }
         });
         return y;
