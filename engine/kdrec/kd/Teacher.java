@@ -155,6 +155,7 @@ public final class Teacher implements AutoCloseable {
         }
         int[] exIdx = new int[exPtr[n]];
         for (int u = 0, p = 0; u < n; u++) for (int j = excludePtr[u]; j < excludePtr[u + 1]; j++) if (local[excludeIdx[j]] >= 0) exIdx[p++] = local[excludeIdx[j]];
+        if ((long) n * k > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("teacher topKAmong: " + n + " users x k " + k + " ids do not fit one array");
         int[] out = new int[n * k];
         if (k == 0 || n == 0) return out;
         try (ParamStore tmp = new ParamStore()) {
