@@ -47,7 +47,7 @@ public final class Linear {
     }
 
     /**
-     * gb[c] += g[r][c] over the rows in row order, each column accumulated in a float register: the
+     * gb[c] += g[r][c] over the rows in row order, each column in one float accumulator: the
      * same additions, in the same order, as one axpy (fma(1, g, gb) = g + gb) per row, which had cost a
      * backend call per row.
      */
