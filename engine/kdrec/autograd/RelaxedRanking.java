@@ -104,13 +104,16 @@ public final class RelaxedRanking {
         float[] x = logits.value.toArray();
         double[] rowLoss = new double[m];
         float[] grad = new float[x.length];
-        int widest = 0;
-        for (int r = 0; r < m; r++) widest = Math.max(widest, orderedCount[r]);
-        int width = widest;
+        int widest = 0, longest = 0;
+        for (int r = 0; r < m; r++) {
+            widest = Math.max(widest, orderedCount[r]);
+            longest = Math.max(longest, ptr[r + 1] - ptr[r]);
+        }
+        int width = widest, length = longest;
         // rows are independent (each writes its own loss and entries): the same bits for any thread count
         Parallel.forRange(m, 1, Math.max(1, 16_384 / Math.max(1, x.length / Math.max(1, m))), (lo, hi) -> {
-            double[] logDen = new double[width];
-            for (int r = lo; r < hi; r++) row(x, ptr[r], ptr[r + 1], orderedCount[r], logDen, rowLoss, r, grad);
+            double[] logDen = new double[width], e = new double[length];
+            for (int r = lo; r < hi; r++) row(x, ptr[r], ptr[r + 1], orderedCount[r], logDen, e, rowLoss, r, grad);
         });
         return new Kernel(rowLoss, grad);
     }
@@ -126,10 +129,10 @@ public final class RelaxedRanking {
      * ordered, the rest U. With M the row's largest clipped logit and e = exp(s - M), the denominators
      * are S_k = sum_{l>=k} e_l + sum_U e_j (log-denominator M + log S_k) and the gradients
      * e_k P_k - 1 (ordered) and e_j P_K (U) with P_k = sum_{k'<=k} 1/S_k': one exp per entry and one
-     * log per ordered entry. The log-domain form (two transcendental calls per entry and term) had taken
+     * log per ordered entry (e waits in {@code e} between the sums and the gradients). The log-domain form (two transcendental calls per entry and term) had taken
      * half of an RRD epoch at the Gowalla shape; both agree to double rounding.
      */
-    private static void row(float[] x, int p0, int p1, int kk, double[] logDen, double[] rowLoss, int r, float[] grad) {
+    private static void row(float[] x, int p0, int p1, int kk, double[] logDen, double[] e, double[] rowLoss, int r, float[] grad) {
         if (kk == 0) return; // no ordered item: no term, and U has nothing to be ranked below
         double max = Double.NEGATIVE_INFINITY, min = Double.POSITIVE_INFINITY;
         for (int j = p0; j < p1; j++) {
@@ -142,11 +145,11 @@ public final class RelaxedRanking {
             return;
         }
         double eu = 0;
-        for (int j = p0 + kk; j < p1; j++) eu += Math.exp(clip(x[j]) - max);
+        for (int j = p0 + kk; j < p1; j++) eu += e[j - p0] = Math.exp(clip(x[j]) - max);
         double acc = eu, loss = 0;
         for (int k = kk - 1; k >= 0; k--) { // logDen holds S_k here
             double s = clip(x[p0 + k]);
-            acc += Math.exp(s - max);
+            acc += e[k] = Math.exp(s - max);
             logDen[k] = acc;
             loss += max + Math.log(acc) - s;
         }
@@ -154,9 +157,9 @@ public final class RelaxedRanking {
         double pre = 0;
         for (int k = 0; k < kk; k++) {
             pre += 1 / logDen[k];
-            grad[p0 + k] = (float) (clipFactor(x[p0 + k]) * (Math.exp(clip(x[p0 + k]) - max) * pre - 1.0));
+            grad[p0 + k] = (float) (clipFactor(x[p0 + k]) * (e[k] * pre - 1.0));
         }
-        for (int j = p0 + kk; j < p1; j++) grad[j] = (float) (clipFactor(x[j]) * Math.exp(clip(x[j]) - max) * pre);
+        for (int j = p0 + kk; j < p1; j++) grad[j] = (float) (clipFactor(x[j]) * e[j - p0] * pre);
     }
 
     /** {@link #row} in the log domain: suffix and prefix log-sum-exps, for rows whose logits spread too far. */
