@@ -136,6 +136,22 @@ public interface Backend {
 
     boolean allFinite(long n, MemorySegment x, long xOff);
 
+    // ---- passes over one float row (the whole-catalogue listwise losses; single-threaded, callers run rows in parallel) ----
+    /** max of x[off, off+n); -Inf for n = 0. */
+    float rowMax(int n, float[] x, int off);
+
+    /** x = clamp(x, -clip, clip) in place. */
+    void rowClamp(int n, float[] x, int off, float clip);
+
+    /** sum of e^(x[i] - shift), shift >= max(x); -Inf entries add 0. */
+    double rowExpSum(int n, float[] x, int off, float shift);
+
+    /** y += alpha e^(x - shift), shift >= max(x). */
+    void rowExpAxpy(int n, float alpha, float[] x, int off, float shift, float[] y, int yOff);
+
+    /** y = 0 where raw is outside [-clip, clip] (the clamp's zero gradient). */
+    void rowZeroOutside(int n, float[] raw, int off, float clip, float[] y, int yOff);
+
     // ---- activations (backward accumulates into gx) ----
     void sigmoid(long n, MemorySegment x, long xOff, MemorySegment y, long yOff);
 

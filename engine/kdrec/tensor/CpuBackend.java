@@ -19,6 +19,8 @@ import kdrec.cpu.LayerNormScalar;
 import kdrec.cpu.LayerNormSimd;
 import kdrec.cpu.PairCeScalar;
 import kdrec.cpu.PairCeSimd;
+import kdrec.cpu.RowPassScalar;
+import kdrec.cpu.RowPassSimd;
 import kdrec.cpu.SoftmaxCeFused;
 import kdrec.cpu.SoftmaxCeScalar;
 import kdrec.cpu.SoftmaxCeSimd;
@@ -233,6 +235,31 @@ public final class CpuBackend implements Backend {
     @Override
     public boolean allFinite(long n, MemorySegment x, long xOff) {
         return simd ? VecSimd.allFinite(n, x, xOff) : VecScalar.allFinite(n, x, xOff);
+    }
+
+    @Override
+    public float rowMax(int n, float[] x, int off) {
+        return simd ? RowPassSimd.max(n, x, off) : RowPassScalar.max(n, x, off);
+    }
+
+    @Override
+    public void rowClamp(int n, float[] x, int off, float clip) {
+        if (simd) RowPassSimd.clamp(n, x, off, clip); else RowPassScalar.clamp(n, x, off, clip);
+    }
+
+    @Override
+    public double rowExpSum(int n, float[] x, int off, float shift) {
+        return simd ? RowPassSimd.expSum(n, x, off, shift) : RowPassScalar.expSum(n, x, off, shift);
+    }
+
+    @Override
+    public void rowExpAxpy(int n, float alpha, float[] x, int off, float shift, float[] y, int yOff) {
+        if (simd) RowPassSimd.expAxpy(n, alpha, x, off, shift, y, yOff); else RowPassScalar.expAxpy(n, alpha, x, off, shift, y, yOff);
+    }
+
+    @Override
+    public void rowZeroOutside(int n, float[] raw, int off, float clip, float[] y, int yOff) {
+        if (simd) RowPassSimd.zeroOutside(n, raw, off, clip, y, yOff); else RowPassScalar.zeroOutside(n, raw, off, clip, y, yOff);
     }
 
     @Override

@@ -42,6 +42,8 @@ class ListwiseAllTest {
         // a listed train item (3) with nothing held out: rest = {0, 1, 2}; -[-1 - log(e^-1 + e^2 + e + 1)], weight 2
         double train = 2 * (1 + Math.log(1 / E + E * E + E + 1));
         assertEquals(train, value(be, s, x, new int[][] {{3}}, new int[][] {{}}, new float[] {2f}, false, 0f, 0), 1e-5);
+        // a held-out set naming an item twice, then a term that counts that item in its rest again
+        assertEquals(pl + train, value(be, s, x, new int[][] {{0, 1}, {3}}, new int[][] {{0, 0, 1}, {}}, new float[] {1f, 2f}, true, 0f, 0), 1e-5);
         // two terms in one row add up with their weights
         assertEquals(1.5 * pl, value(be, s, x, new int[][] {{0, 1}, {0, 1}}, new int[][] {{0, 1}, {0, 1}}, new float[] {1f, 0.5f}, true, 0f, 0), 1e-5);
         // clip 1.5: scores [1.5, 1, 0, -1]; PL as above with 1.5 for 2
