@@ -128,8 +128,12 @@ public final class KdEpochBench {
                 : new Preprocess(null, 0, 0, true).apply("gowalla-sized synthetic", Synthetic.gowallaSized(1).generate());
         TrainData td = new TrainData(ds);
         System.out.printf("data: %s (generated in %.1fs)%n", ds.summary(), (System.nanoTime() - t0) / 1e9);
-        MatrixFactorization tm = new MatrixFactorization(td.users(), td.items(), 300, 7);
-        for (var p : tm.params().all()) Params.fillNormal(p.value(), 0.1f, p.name().hashCode());
+        MatrixFactorization tm = randomTeacher(td, 0);
+        java.nio.file.Path trajectory = method.equals("hetcomp") && !overrides.containsKey("hetcomp.trajectory") ? trajectory(td, 2) : null;
+        if (trajectory != null) {
+            overrides = new LinkedHashMap<>(overrides);
+            overrides.put("hetcomp.trajectory", trajectory.toString());
+        }
         try (Teacher teacher = Teacher.of(tm).onDevice(onGpu ? kdrec.train.Device.CUDA : kdrec.train.Device.CPU)) {
             TrainConfig student = TrainConfig.defaults().with(Map.of("model", "mf", "dim", 20, "epochs", 1, "eval_every", 1));
             Distillation.Setup kd = Distillation.resolve(method, student, preset, "mf", overrides);
@@ -168,6 +172,37 @@ public final class KdEpochBench {
                     Parallel.threads(), Backends.get().name(), mb, method, md, md / mb);
             double cb = EpochBench.median(baseCpu), cd = EpochBench.median(distillCpu);
             System.out.printf("process CPU per epoch (all threads): median BPR %.2fs, median %s %.2fs, ratio %.2fx%n", cb, method, cd, cd / cb);
+        } finally {
+            if (trajectory != null) deleteTrajectory(trajectory);
         }
+    }
+
+    /** The bench's teacher, MF d=300 with N(0, 0.1^2) entries; other {@code salt}s give other draws. */
+    private static MatrixFactorization randomTeacher(TrainData td, int salt) {
+        MatrixFactorization tm = new MatrixFactorization(td.users(), td.items(), 300, 7);
+        for (var p : tm.params().all()) Params.fillNormal(p.value(), 0.1f, p.name().hashCode() + 31L * salt);
+        return tm;
+    }
+
+    /**
+     * HetComp's teacher trajectory: n earlier "checkpoints" of the teacher, other random draws of it, as
+     * epoch_NNNN files in a temporary folder (what a method step costs does not depend on what they hold).
+     */
+    private static java.nio.file.Path trajectory(TrainData td, int n) throws java.io.IOException {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("kdrec-kd-epoch-trajectory");
+        TrainConfig cfg = TrainConfig.defaults().with(Map.of("model", "mf", "dim", 300));
+        for (int c = 1; c <= n; c++) {
+            try (MatrixFactorization m = randomTeacher(td, c)) {
+                kdrec.train.Checkpoints.modelOnly(m, td, cfg, c - 1).save(dir.resolve(String.format("epoch_%04d.safetensors", c)));
+            }
+        }
+        return dir;
+    }
+
+    private static void deleteTrajectory(java.nio.file.Path dir) throws java.io.IOException {
+        try (var files = java.nio.file.Files.list(dir)) {
+            for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) java.nio.file.Files.delete(f);
+        }
+        java.nio.file.Files.delete(dir);
     }
 }
