@@ -80,7 +80,7 @@ final class Settings {
     static Map<String, Object> readYaml(Path file) throws IOException {
         if (Files.isDirectory(file)) throw new IllegalArgumentException("--config: " + file + " is a folder, not a YAML file");
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("--config: no such file " + file);
-        try (Reader r = Files.newBufferedReader(file)) {
+        try (Reader r = kdrec.data.Readers.open(file)) { // a byte that is not UTF-8 is named with its line
             LoaderOptions options = new LoaderOptions();
             options.setAllowDuplicateKeys(false); // "dim: 8" then "dim: 9" is a mistake, not a choice
             Object doc = new Yaml(new SafeConstructor(options)).load(r);

@@ -1,9 +1,17 @@
 package kdrec.data;
 
 import java.io.BufferedReader;
+import java.io.FilterReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -46,12 +54,58 @@ public final class Readers {
         }
     }
 
-    static BufferedReader open(Path file) throws IOException {
+    /**
+     * Opens a text file as strict UTF-8. A byte that is not UTF-8 is a {@link DataFormatException} naming the
+     * file and the line that holds it: the decoder fails a buffer ahead of the lines handed out, so that line
+     * is found by scanning the file again, which only a failing read pays for.
+     */
+    public static BufferedReader open(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new DataFormatException(file, 0, "no such file");
+        InputStream in;
         try {
-            return Files.newBufferedReader(file, StandardCharsets.UTF_8);
+            in = Files.newInputStream(file);
         } catch (NoSuchFileException e) {
             throw new DataFormatException(file, 0, "no such file");
+        }
+        Reader strict = new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()); // a new decoder reports, never replaces
+        return new BufferedReader(new FilterReader(strict) {
+            @Override
+            public int read(char[] buf, int off, int len) throws IOException {
+                try {
+                    return super.read(buf, off, len);
+                } catch (CharacterCodingException e) {
+                    throw new DataFormatException(file, lineOfFirstNonUtf8Byte(file), "not valid UTF-8 (save the file as UTF-8)");
+                }
+            }
+        }, 1 << 16);
+    }
+
+    /**
+     * The 1-based line holding the first byte sequence that is not UTF-8, counting lines as
+     * {@link BufferedReader#readLine} does (\n, \r\n or a lone \r ends one); 0 when there is none.
+     */
+    static long lineOfFirstNonUtf8Byte(Path file) throws IOException {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+        ByteBuffer bytes = ByteBuffer.allocate(1 << 16);
+        CharBuffer chars = CharBuffer.allocate(1 << 16); // UTF-8 decodes to at most one char per byte: never overflows
+        long line = 1;
+        byte previous = 0;
+        try (ReadableByteChannel ch = Files.newByteChannel(file)) {
+            while (true) {
+                boolean end = ch.read(bytes) < 0;
+                bytes.flip();
+                int from = bytes.position();
+                CoderResult result = decoder.decode(bytes, chars, end);
+                for (int i = from; i < bytes.position(); i++) { // UTF-8 never uses \n or \r inside a multi-byte character
+                    byte b = bytes.get(i);
+                    if (b == '\r' || (b == '\n' && previous != '\r')) line++;
+                    previous = b;
+                }
+                if (result.isError()) return line;
+                if (end) return 0;
+                chars.clear();
+                bytes.compact();
+            }
         }
     }
 

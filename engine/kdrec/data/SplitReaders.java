@@ -30,7 +30,7 @@ public final class SplitReaders {
 
     private static boolean startsWithUserHeader(Path file) throws IOException {
         if (!Files.isRegularFile(file)) return false;
-        try (BufferedReader r = Files.newBufferedReader(file)) {
+        try (BufferedReader r = Readers.open(file)) {
             String h = r.readLine();
             return h != null && h.trim().toLowerCase(Locale.ROOT).replace('\t', ' ').startsWith("user");
         }

@@ -93,5 +93,8 @@ class SettingsTest {
         Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "dimension: 8\n");
         e = assertThrows(IllegalArgumentException.class, () -> Settings.resolve(TrainConfig.defaults(), unknown, Map.of(), List.of()));
         assertTrue(e.getMessage().contains("unknown.yaml") && e.getMessage().contains("dimension"), e.getMessage());
+        Path latin1 = Files.write(dir.resolve("latin1.yaml"), "dim: 8\n# caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        e = assertThrows(IllegalArgumentException.class, () -> Settings.readYaml(latin1));
+        assertEquals(latin1 + ":2: not valid UTF-8 (save the file as UTF-8)", e.getMessage());
     }
 }
