@@ -163,14 +163,26 @@ public record Checkpoint(Map<String, Tensor> tensors, Map<String, String> metada
         Safetensors.write(file, tensors, m);
     }
 
-    /** Loads {@code file} with tensors viewing a read-only mapping owned by {@code arena}. */
+    /** Loads {@code file} with tensors viewing a read-only mapping owned by {@code arena}; their values are not checked. */
     public static Checkpoint load(Path file, Arena arena) throws IOException {
         return checked(file, Safetensors.read(file, arena));
     }
 
-    /** Loads {@code file} into heap copies. */
+    /**
+     * Loads {@code file} into heap copies: the loader of every state a run uses (a model to evaluate or
+     * distill from, a run to resume). A tensor holding NaN or an infinity is refused, naming it: a diverged
+     * model would otherwise evaluate as all-zero metrics and resume into NaN losses.
+     */
     public static Checkpoint loadCopy(Path file) throws IOException {
-        return checked(file, Safetensors.readCopy(file));
+        Checkpoint c = checked(file, Safetensors.readCopy(file));
+        kdrec.tensor.Backend be = kdrec.tensor.Backends.get();
+        for (var e : c.tensors().entrySet()) {
+            Tensor t = e.getValue();
+            if (!be.allFinite(t.size(), t.data(), 0)) {
+                throw new Safetensors.FormatException(file, "tensor '" + e.getKey() + "' holds NaN or infinite values");
+            }
+        }
+        return c;
     }
 
     private static Checkpoint checked(Path file, Safetensors.Contents c) throws IOException {

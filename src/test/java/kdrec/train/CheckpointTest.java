@@ -100,6 +100,29 @@ class CheckpointTest {
         assertEquals(2, Checkpoint.loadCopy(g).tensor("a").size());
     }
 
+    /** A diverged model evaluated as all-zero metrics and resumed into NaN losses: loading refuses it, naming the tensor. */
+    @Test
+    void nonFiniteValuesAreRefusedOnLoadNamingTheTensor() throws IOException {
+        TrainData data = new TrainData(kdrec.data.Datasets.loadUnchecked("synthetic:users=30,items=20,per_user=4,seed=2"));
+        TrainConfig cfg = TrainConfig.defaults().with(Map.of("model", "mf", "dim", 4));
+        Path f = dir.resolve("nan.safetensors");
+        try (kdrec.model.Recommender m = Models.create(cfg, data)) {
+            m.params().get("user").value().set(5, Float.NaN);
+            Checkpoints.modelOnly(m, data, cfg, 3).save(f);
+            var e = assertThrows(Safetensors.FormatException.class, () -> Checkpoints.load(f, data));
+            assertEquals(f + ": tensor 'user' holds NaN or infinite values", e.getMessage());
+            // resuming: an optimizer moment counts as much as a parameter
+            m.params().get("user").value().set(5, 0f);
+            kdrec.nn.Adam adam = new kdrec.nn.Adam(m.params(), cfg.lr(), cfg.weightDecay(), false);
+            adam.moments(m.params().get("item"))[1].set(0, Float.POSITIVE_INFINITY);
+            new TrainState(1, new kdrec.eval.EarlyStopping("ndcg@10", 5), null)
+                    .checkpoint(m, adam, null, data, cfg, new kdrec.loss.Bpr()).save(f);
+            e = assertThrows(Safetensors.FormatException.class,
+                    () -> TrainState.restore(f, m, adam, null, new kdrec.loss.Bpr(), data.fingerprint()));
+            assertEquals(f + ": tensor 'adam.v.item' holds NaN or infinite values", e.getMessage());
+        }
+    }
+
     @Test
     void aModelCheckpointRoundTripsAndEveryBadFieldIsRefused() throws IOException {
         TrainData data = new TrainData(kdrec.data.Datasets.loadUnchecked("synthetic:users=30,items=20,per_user=4,seed=2"));
