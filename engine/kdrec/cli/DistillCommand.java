@@ -79,6 +79,7 @@ final class DistillCommand implements Callable<Integer> {
             runConfig.put("data", data.describe());
             runConfig.put("teacher", teacherPath.toString());
             Path parent = RunDir.prepareParent(out);
+            RunDir.refuseOtherKind(out, RunDir.Kind.DISTILL);
             if (Files.isRegularFile(out.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
                 throw new IllegalArgumentException(out + " already holds a run; pass --resume to continue it or --overwrite to replace it");
             }

@@ -97,6 +97,7 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, Object> runConfig = new LinkedHashMap<>(cfg.toMap());
         runConfig.put("data", data.describe());
         Path parent = RunDir.prepareParent(out);
+        RunDir.refuseOtherKind(out, RunDir.Kind.TRAIN);
         if (Files.isRegularFile(out.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
             throw new IllegalArgumentException(out + " already holds a run; pass --resume to continue it or --overwrite to replace it");
         }

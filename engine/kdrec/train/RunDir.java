@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * </pre>
  * {@link #open} creates the directory; if it exists, it is <em>resumed</em> when its config.yaml equals
  * the new config (after a YAML round trip, so 64 and 64L compare equal), refused with a message
- * listing the differing settings otherwise, or, when asked to overwrite, replaced. Only a directory
+ * listing the differing settings otherwise, or, when asked to overwrite, replaced; a folder holding another
+ * {@link Kind} of run (a comparison where a train run is opened) is neither. Only a directory
  * holding a config.yaml (or an empty one) is ever deleted, so a mistyped name cannot wipe unrelated files.
  *
  * <p>Nothing half-made is left behind, and an overwrite loses nothing until its replacement exists: the
@@ -101,9 +102,54 @@ public final class RunDir implements AutoCloseable {
         return null;
     }
 
+    /** What a run folder holds, as the commands that write one name it. */
+    public enum Kind {
+        TRAIN("a train run"), DISTILL("a distill run"), COMPARISON("a comparison");
+
+        private final String description;
+
+        Kind(String description) {
+            this.description = description;
+        }
+
+        @Override
+        public String toString() {
+            return description;
+        }
+    }
+
+    /**
+     * The kind of run a config.yaml describes, from the keys each command has always written (so folders of
+     * earlier versions are recognised): a comparison's shared {@code student} settings, a distill run's
+     * {@code method}, a train run's {@code model}; null for none of these (a library caller's own config).
+     */
+    public static Kind kindOf(Map<String, ?> config) {
+        if (config.containsKey("student") && !config.containsKey("model")) return Kind.COMPARISON;
+        if (config.containsKey("method")) return Kind.DISTILL;
+        if (config.containsKey("model")) return Kind.TRAIN;
+        return null;
+    }
+
+    /**
+     * Refuses {@code dir} when its config.yaml describes another kind of run than {@code kind}: resuming it
+     * cannot work and overwriting it would delete what another command made (a comparison's every run).
+     */
+    public static void refuseOtherKind(Path dir, Kind kind) throws IOException {
+        Path cfg = dir.resolve(CONFIG_FILE);
+        if (kind == null || !Files.isRegularFile(cfg)) return;
+        Kind there;
+        try {
+            there = kindOf(RunConfig.readConfig(cfg));
+        } catch (IOException e) { // not a mapping: whoever reads it next says so, and --overwrite may still replace it
+            return;
+        }
+        if (there != null && there != kind) throw new IllegalArgumentException(dir + " holds " + there + ", not " + kind + "; choose another --out");
+    }
+
     private static RunDir openRepaired(Path dir, Path cfg, Map<String, Object> normalized, boolean overwrite, PrintStream console) throws IOException {
         if (Files.exists(dir)) {
             if (!Files.isDirectory(dir)) throw new FileAlreadyExistsException(dir.toString(), null, "exists and is not a directory");
+            refuseOtherKind(dir, kindOf(normalized));
             boolean isRun = Files.isRegularFile(cfg);
             boolean empty;
             try (Stream<Path> s = Files.list(dir)) {

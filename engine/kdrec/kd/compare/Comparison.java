@@ -97,6 +97,7 @@ public final class Comparison {
         }
         Path abs = out.toAbsolutePath().normalize();
         RunDir.prepareParent(abs);
+        RunDir.refuseOtherKind(out, RunDir.Kind.COMPARISON);
         if (Files.isRegularFile(abs.resolve(RunDir.CONFIG_FILE)) && !resume && !overwrite) {
             throw new IllegalArgumentException(out + " already holds a comparison; pass --resume to continue it (finished runs are kept)"
                     + " or --overwrite to start over");

@@ -159,6 +159,34 @@ class CompareCommandTest {
         assertTrue(kdLog.contains("hstu parameters, gradients and Adam state resident") && kdLog.contains("RCE-KD"), kdLog);
     }
 
+    /** compare --overwrite on a train run deleted it, and train --overwrite replaced a whole comparison. */
+    @Test
+    void aFolderHoldingAnotherKindOfRunIsNeitherResumedNorOverwritten() throws Exception {
+        Path trained = dir.resolve("T-kind");
+        Files.createDirectories(trained);
+        for (String f : new String[] {"config.yaml", "best.safetensors"}) Files.copy(dir.resolve("t").resolve(f), trained.resolve(f));
+        for (String flag : new String[] {"--resume", "--overwrite", ""}) { // "": neither flag
+            Result r = run(compare(trained, flag.isEmpty() ? new String[0] : new String[] {flag}));
+            assertEquals(1, r.code, flag + ": " + r.err);
+            assertEquals("kdrec compare: " + trained + " holds a train run, not a comparison; choose another --out", r.err.strip());
+        }
+        Result distill = run("distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "ce", "--out", trained.toString(), "--overwrite");
+        assertEquals(1, distill.code, distill.err);
+        assertTrue(distill.err.contains(trained + " holds a train run, not a distill run"), distill.err);
+        assertTrue(Files.isRegularFile(trained.resolve("best.safetensors")), "the train run is kept");
+        // a comparison's folder (as every version wrote it: the shared student settings, no model of its own)
+        Path comparison = dir.resolve("C-kind");
+        Files.createDirectories(comparison.resolve("runs"));
+        Files.writeString(comparison.resolve("config.yaml"), "data:\n  spec: x\nteacher: t.safetensors\nstudent:\n  model: mf\n  dim: 8\npreset: null\n");
+        Files.writeString(comparison.resolve("table.md"), "# a table\n");
+        for (String flag : new String[] {"--resume", "--overwrite"}) {
+            Result r = run("train", "--data", DATA, "--dim", "8", "--epochs", "1", "--out", comparison.toString(), flag);
+            assertEquals(1, r.code, flag + ": " + r.err);
+            assertEquals("kdrec train: " + comparison + " holds a comparison, not a train run; choose another --out", r.err.strip());
+        }
+        assertTrue(Files.isRegularFile(comparison.resolve("table.md")), "the comparison is kept");
+    }
+
     @Test
     void badFlagsSayWhatIsAllowed() {
         Result unknown = run("compare", "--data", DATA, "--teacher", teacher.toString(), "--methods", "scratch,magic", "--out",
