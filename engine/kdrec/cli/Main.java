@@ -26,6 +26,10 @@ public final class Main implements Runnable {
         try { // -Dkdrec.threads and -Dkdrec.vectorBits are read once, when the kernels load: a bad one is one line here
             kdrec.cpu.Parallel.threads();
             if (kdrec.cpu.Simd.LANES < 1) throw new IllegalStateException();
+            kdrec.tensor.Backends.checkRequested(); // read on first use, which comes after data loading (or never, in data stats)
+        } catch (IllegalArgumentException e) {
+            System.err.println("kdrec: " + e.getMessage());
+            return 2;
         } catch (ExceptionInInitializerError e) {
             Throwable c = e.getCause() == null ? e : e.getCause();
             System.err.println("kdrec: " + c.getMessage());

@@ -30,9 +30,28 @@ public final class Backends {
         }
     }
 
+    /**
+     * Checks that {@code -Dkdrec.backend} names a backend, without selecting one (nor probing the GPU), so
+     * that a misspelt name stops a command before it loads data; whether the backend can run here is
+     * found when it is first used.
+     */
+    public static void checkRequested() {
+        String requested = System.getProperty("kdrec.backend");
+        String want = normalize(requested);
+        if (want != null && !java.util.List.of(ALLOWED.split(", ")).contains(want)) throw unknown(requested);
+    }
+
+    private static String normalize(String requested) {
+        return requested == null || requested.isBlank() ? null : requested.trim().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static IllegalArgumentException unknown(String requested) {
+        return new IllegalArgumentException("kdrec.backend must be one of " + ALLOWED + ", got '" + requested + "'");
+    }
+
     static Backend select(String requested) {
         boolean vectorOk = Simd.available();
-        String want = requested == null || requested.isBlank() ? null : requested.trim().toLowerCase(java.util.Locale.ROOT);
+        String want = normalize(requested);
         Backend chosen;
         String why;
         if (want == null) {
@@ -59,7 +78,7 @@ public final class Backends {
                     chosen = new CpuBackend(vectorOk);
                     why = "kdrec.backend=cuda: runs train/distill/eval on " + gpu.description() + "; host-side work on the CPU kernels";
                 }
-                default -> throw new IllegalArgumentException("kdrec.backend must be one of " + ALLOWED + ", got '" + requested + "'");
+                default -> throw unknown(requested);
             }
         }
         Diagnostics.notice("kdrec backend: " + chosen.name() + " (" + why + "), vectors " + Simd.describe()
