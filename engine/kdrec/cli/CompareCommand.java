@@ -64,16 +64,20 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
+        if (resume && overwrite) throw new Cli.BadFlagValue("--resume and --overwrite exclude each other", null);
         kdrec.train.Device dev = device.get();
         List<String> names = methods == null || methods.isEmpty() ? Distillation.methodNames() : methods;
         String o = ours;
         if (o == null && names.stream().anyMatch(m -> m.trim().equalsIgnoreCase(DEFAULT_OURS))) o = DEFAULT_OURS;
-        ComparisonPlan plan = ComparisonPlan.of(names, seeds, seedBase, o, Settings.parseSets(sets));
-        TrainConfig studentCfg = Distillation.studentConfig(students.preset, students.studentKeys(), plan.studentOverrides());
+        String oursOrDefault = o;
+        ComparisonPlan plan = Cli.flagValues(() -> ComparisonPlan.of(names, seeds, seedBase, oursOrDefault, Settings.parseSets(sets)));
+        Map<String, Object> studentKeys = students.studentKeys();
+        TrainConfig studentCfg = Cli.flagValues(() -> Distillation.studentConfig(students.preset, studentKeys, plan.studentOverrides()));
         Path teacherPath = students.teacher();
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
+            // each method's settings (--set METHOD.KEY, lambda), refused here as flag values; the comparison resolves them again
+            Cli.flagValues(() -> plan.resolve(studentCfg, students.preset, teacher.model().kind()));
             var inputs = new Comparison.Inputs(td, data.describe(), teacher, teacherPath.toString());
             new Comparison(plan, studentCfg, students.preset, inputs).onDevice(dev).run(out, resume, overwrite, System.out);
         }

@@ -12,7 +12,7 @@ final class DeviceOption {
 
     /** The device; cuda is checked for a usable GPU here, before a run directory is created. */
     Device get() {
-        Device d = Device.parse(device);
+        Device d = Cli.flagValues(() -> Device.parse(device));
         if (d == Device.CUDA) kdrec.device.DeviceTraining.cudaOrExplain();
         return d;
     }

@@ -61,19 +61,19 @@ final class DistillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
+        if (resume && overwrite) throw new Cli.BadFlagValue("--resume and --overwrite exclude each other", null);
         Map<String, Object> studentKeys = students.studentKeys();
         if (seed != null) studentKeys.put("seed", seed);
         if (saveEvery != null) studentKeys.put("save_every", saveEvery);
         Map<String, Object> overrides = new LinkedHashMap<>();
         if (lambda != null) overrides.put("lambda", lambda);
         overrides.putAll(Settings.parseSets(sets));
-        TrainConfig studentCfg = Distillation.studentConfig(students.preset, studentKeys, overrides);
+        TrainConfig studentCfg = Cli.flagValues(() -> Distillation.studentConfig(students.preset, studentKeys, overrides));
         kdrec.train.Device dev = device.get();
         Path teacherPath = students.teacher();
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
-            Distillation.Setup setup = Distillation.resolve(method, studentCfg, students.preset, teacher.model().kind(), overrides);
+            Distillation.Setup setup = Cli.flagValues(() -> Distillation.resolve(method, studentCfg, students.preset, teacher.model().kind(), overrides));
             if (dev == kdrec.train.Device.CUDA) Distillation.checkOnDevice(setup, td.items()); // before the run directory exists
             Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
             runConfig.put("data", data.describe());

@@ -27,11 +27,12 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        kdrec.train.Device dev = device.get(); // a bad --device is refused before the data loads
         TrainData td = data.load();
         Evaluator ev = new Evaluator(td, 20);
         try (Recommender m = Checkpoints.load(checkpoint, td); Tape tape = new Tape()) {
             Evaluator.Result r;
-            r = device.get() == kdrec.train.Device.CUDA ? ev.evaluateOnDevice(tape, m) : ev.evaluate(tape, m);
+            r = dev == kdrec.train.Device.CUDA ? ev.evaluateOnDevice(tape, m) : ev.evaluate(tape, m);
             Evaluator.Result pop = ev.mostPopular();
             System.out.println("data: " + td.summary());
             System.out.println("model: " + m.describe());

@@ -21,7 +21,7 @@ public final class Main implements Runnable {
         System.exit(exec(args));
     }
 
-    /** Runs the CLI and returns its exit code: 0 ok, 1 a failure explained in one line, 2 a usage error. */
+    /** Runs the CLI and returns its exit code: 0 ok, 1 a failure explained in one line, 2 a usage error (a bad flag or value). */
     public static int exec(String... args) {
         try { // -Dkdrec.threads and -Dkdrec.vectorBits are read once, when the kernels load: a bad one is one line here
             kdrec.cpu.Parallel.threads();
@@ -43,7 +43,13 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            // Bad input (flags, data, checkpoints) is the user's to fix: say what and where, no stack trace.
+            // A flag value refused after parsing reads as one picocli refused while parsing: usage hint, exit 2.
+            if (ex instanceof Cli.BadFlagValue) {
+                String name = commandLine.getCommandSpec().qualifiedName();
+                commandLine.getErr().println(name + ": " + ex.getMessage() + "; see '" + name + " --help'");
+                return 2;
+            }
+            // Bad input (data, files, checkpoints) is the user's to fix: say what and where, no stack trace.
             if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof java.io.IOException
                     || ex instanceof java.io.UncheckedIOException || ex instanceof kdrec.train.Trainer.NonFiniteLossException) {
                 commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + describe(ex));

@@ -23,25 +23,43 @@ final class Settings {
      */
     static TrainConfig resolve(String preset, Path yaml, Map<String, Object> explicit, List<String> sets) throws IOException {
         if (preset == null) return resolve(TrainConfig.defaults(), yaml, explicit, sets);
+        Cli.flagValues(() -> kdrec.kd.ReferenceConfigs.dataset(preset)); // a preset that does not exist is the flag's mistake
         // The layers above the preset are merged with it and checked once, so that a value the preset sets (HSTU's
         // heads) does not refuse a combination the user's own keys make valid (--dim 30 --set heads=3). Unknown keys
         // are still named with their layer.
-        Map<String, Object> user = new LinkedHashMap<>();
-        if (yaml != null) merge(user, readYaml(yaml), yaml.toString());
-        merge(user, explicit, "command-line options");
-        merge(user, parseSets(sets), "--set");
+        Map<String, Object> file = new LinkedHashMap<>(), user = new LinkedHashMap<>();
+        if (yaml != null) merge(file, readYaml(yaml), yaml.toString(), false);
+        user.putAll(file);
+        merge(user, explicit, "command-line options", true);
+        merge(user, parseSets(sets), "--set", true);
         String model = String.valueOf(user.getOrDefault("model", TrainConfig.defaults().model()));
         Map<String, Object> merged = new LinkedHashMap<>(kdrec.kd.ReferenceConfigs.teacher(preset, model));
         merged.putAll(user);
         merged.putIfAbsent("model", model);
-        return withContext(TrainConfig.defaults(), merged, "--preset " + preset + " with the settings given");
+        String where = "--preset " + preset + " with the settings given";
+        try {
+            return withContext(TrainConfig.defaults(), merged, where, false);
+        } catch (IllegalArgumentException e) {
+            // the flags' mistake (exit 2) unless the preset and the file are already refused without them
+            Map<String, Object> withoutFlags = new LinkedHashMap<>(kdrec.kd.ReferenceConfigs.teacher(preset, model));
+            withoutFlags.putAll(file);
+            withoutFlags.putIfAbsent("model", model);
+            try {
+                TrainConfig.defaults().with(withoutFlags);
+            } catch (IllegalArgumentException fileToo) {
+                throw e;
+            }
+            throw new Cli.BadFlagValue(e.getMessage(), e);
+        }
     }
 
-    private static void merge(Map<String, Object> into, Map<String, ?> layer, String where) {
+    /** Adds one layer's settings; an unknown key names the layer (a flag's: a usage error). */
+    private static void merge(Map<String, Object> into, Map<String, ?> layer, String where, boolean flags) {
         for (var e : layer.entrySet()) {
             String k = TrainConfig.key(e.getKey());
             if (!TrainConfig.KEYS.contains(k)) {
-                throw new IllegalArgumentException(where + ": unknown setting '" + e.getKey() + "'; allowed: " + String.join(", ", TrainConfig.KEYS));
+                String msg = where + ": unknown setting '" + e.getKey() + "'; allowed: " + String.join(", ", TrainConfig.KEYS);
+                throw flags ? new Cli.BadFlagValue(msg, null) : new IllegalArgumentException(msg);
             }
             into.put(k, e.getValue());
         }
@@ -49,16 +67,17 @@ final class Settings {
 
     static TrainConfig resolve(TrainConfig defaults, Path yaml, Map<String, Object> explicit, List<String> sets) throws IOException {
         TrainConfig cfg = defaults;
-        if (yaml != null) cfg = withContext(cfg, readYaml(yaml), yaml.toString());
-        cfg = withContext(cfg, explicit, "command-line options");
-        return withContext(cfg, parseSets(sets), "--set");
+        if (yaml != null) cfg = withContext(cfg, readYaml(yaml), yaml.toString(), false);
+        cfg = withContext(cfg, explicit, "command-line options", true);
+        return withContext(cfg, parseSets(sets), "--set", true);
     }
 
-    private static TrainConfig withContext(TrainConfig cfg, Map<String, ?> m, String where) {
+    /** Applies one layer; what it refuses names the layer, and a flag layer's refusal is a usage error. */
+    private static TrainConfig withContext(TrainConfig cfg, Map<String, ?> m, String where, boolean flags) {
         try {
             return cfg.with(m);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+            throw flags ? new Cli.BadFlagValue(where + ": " + e.getMessage(), e) : new IllegalArgumentException(where + ": " + e.getMessage(), e);
         }
     }
 
@@ -67,7 +86,7 @@ final class Settings {
         Map<String, Object> m = new LinkedHashMap<>();
         for (String s : sets) {
             int eq = s.indexOf('=');
-            if (eq <= 0) throw new IllegalArgumentException("--set expects key=value, got '" + s + "'");
+            if (eq <= 0) throw new Cli.BadFlagValue("--set expects key=value, got '" + s + "'", null);
             m.put(s.substring(0, eq).trim(), s.substring(eq + 1).trim());
         }
         return m;

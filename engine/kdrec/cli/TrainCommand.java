@@ -77,7 +77,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (resume && overwrite) throw new IllegalArgumentException("--resume and --overwrite exclude each other");
+        if (resume && overwrite) throw new Cli.BadFlagValue("--resume and --overwrite exclude each other", null);
         Map<String, Object> explicit = new LinkedHashMap<>();
         if (model != null) explicit.put("model", model);
         if (dim != null) explicit.put("dim", dim);
