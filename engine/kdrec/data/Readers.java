@@ -116,8 +116,13 @@ public final class Readers {
         char delim = sniff(header);
         String[] cols = split(header, delim, -1, source, 1);
         int cu = -1, ci = -1, cr = -1, ct = -1;
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (int c = 0; c < cols.length; c++) {
             String name = cols[c].trim().toLowerCase(Locale.ROOT).replace("\"", "");
+            boolean known = USER_NAMES.contains(name) || ITEM_NAMES.contains(name) || RATING_NAMES.contains(name) || TIME_NAMES.contains(name);
+            if (known && !seen.add(name)) { // which of the two holds the ids is anyone's guess
+                throw new DataFormatException(source, 1, "column '" + cols[c].trim().replace("\"", "") + "' appears twice in the header '" + header + "'");
+            }
             if (cu < 0 && USER_NAMES.contains(name)) cu = c;
             else if (ci < 0 && ITEM_NAMES.contains(name)) ci = c;
             else if (cr < 0 && RATING_NAMES.contains(name)) cr = c;

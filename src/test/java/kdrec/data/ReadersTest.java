@@ -75,6 +75,8 @@ class ReadersTest {
         assertNames(assertThrows(DataFormatException.class, () -> Readers.delimited(ts)), ts, 2, "timestamp must be an integer");
         Path header = write("d.csv", "a,b\n1,2\n");
         assertNames(assertThrows(DataFormatException.class, () -> Readers.delimited(header)), header, 1, "header must name a user column");
+        Path twice = write("e.csv", "user,\"User\",item\n1,2,3\n"); // which one holds the ids is a guess: refused
+        assertNames(assertThrows(DataFormatException.class, () -> Readers.delimited(twice)), twice, 1, "column 'User' appears twice");
         Path missing = dir.resolve("nope.csv");
         assertNames(assertThrows(DataFormatException.class, () -> Readers.delimited(missing)), missing, 0, "no such file");
     }
