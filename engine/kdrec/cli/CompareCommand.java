@@ -34,7 +34,8 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-    @Option(names = "--methods", split = ",", paramLabel = "M1,M2,...", hideParamSyntax = true,
+    // split here, not by picocli, whose split drops a trailing empty name: "ce," must be refused, not read as "ce"
+    @Option(names = "--methods", paramLabel = "M1,M2,...", hideParamSyntax = true,
             description = "Methods to compare (default: all): ${sys:kdrec.kdMethods}. METHOD@LABEL adds a variant with its own row"
                     + " and run folder, set by --set METHOD@LABEL.KEY=VALUE (e.g. freqd,freqd@exp).")
     List<String> methods;
@@ -66,7 +67,8 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (resume && overwrite) throw new Cli.BadFlagValue("--resume and --overwrite exclude each other", null);
         kdrec.train.Device dev = device.get();
-        List<String> names = methods == null || methods.isEmpty() ? Distillation.methodNames() : methods;
+        List<String> names = methods == null || methods.isEmpty() ? Distillation.methodNames()
+                : methods.stream().flatMap(v -> java.util.Arrays.stream(v.split(",", -1))).toList();
         String o = ours;
         if (o == null && names.stream().anyMatch(m -> m.trim().equalsIgnoreCase(DEFAULT_OURS))) o = DEFAULT_OURS;
         String oursOrDefault = o;

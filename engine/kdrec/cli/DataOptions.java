@@ -27,7 +27,7 @@ final class DataOptions {
     int kcoreItems;
 
     Preprocess preprocess() {
-        return new Preprocess(minRating, kcoreUsers, kcoreItems, true);
+        return Cli.flagValues(() -> new Preprocess(minRating, kcoreUsers, kcoreItems, true));
     }
 
     Dataset dataset() throws IOException {

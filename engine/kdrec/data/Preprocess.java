@@ -16,7 +16,11 @@ import it.unimi.dsi.fastutil.longs.LongOpenHashSet;
  */
 public record Preprocess(Float minRating, int kcoreUsers, int kcoreItems, boolean dedupe) {
     public Preprocess {
-        if (kcoreUsers < 0 || kcoreItems < 0) throw new IllegalArgumentException("k-core sizes must be >= 0");
+        // named as the flags that set them, since the CLI passes these through unchanged
+        if (kcoreUsers < 0) throw new IllegalArgumentException("--kcore-users must be >= 0 (0 = off), got " + kcoreUsers);
+        if (kcoreItems < 0) throw new IllegalArgumentException("--kcore-items must be >= 0 (0 = off), got " + kcoreItems);
+        // NaN would keep no rating and infinities all or none: every one is a mistake, not a threshold
+        if (minRating != null && !Float.isFinite(minRating)) throw new IllegalArgumentException("--min-rating must be a finite number, got " + minRating);
     }
 
     /** No threshold, no k-core, de-duplication on. */

@@ -47,7 +47,9 @@ public record ComparisonPlan(List<String> methods, List<Long> seeds, String ours
         Set<String> names = new LinkedHashSet<>();
         for (String raw : methods) {
             String m = raw.trim().toLowerCase(Locale.ROOT);
-            if (m.isEmpty()) continue;
+            if (m.isEmpty()) { // "ce," or "ce,,rd": a name left out, not a list to shorten silently
+                throw new IllegalArgumentException("--methods: an empty method name in '" + String.join(",", methods) + "' (a comma too many?)");
+            }
             int at = m.indexOf('@');
             if (at == 0 || at == m.length() - 1 || m.indexOf('@', at + 1) >= 0 || !m.matches("[a-z0-9_@.-]+") || m.contains(".")) {
                 throw new IllegalArgumentException("--methods: '" + raw.trim() + "' is not METHOD or METHOD@LABEL (letters, digits, _ and -)");

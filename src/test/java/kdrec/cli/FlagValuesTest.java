@@ -58,6 +58,8 @@ class FlagValuesTest {
         assertUsageError("unknown preset 'ml-1m'", "train", "--data", DATA, "--preset", "ml-1m", "--out", out);
         assertUsageError("epochs must be a positive integer, got 0", "train", "--data", DATA, "--preset", "gowalla", "--epochs", "0", "--out", out);
         assertUsageError("--resume and --overwrite exclude each other", "train", "--data", DATA, "--resume", "--overwrite", "--out", out);
+        assertUsageError("--kcore-users must be >= 0 (0 = off), got -1", "train", "--data", DATA, "--kcore-users", "-1", "--out", out);
+        assertUsageError("--min-rating must be a finite number, got NaN", "train", "--data", DATA, "--min-rating", "NaN", "--out", out);
         assertUsageError("--device must be one of cpu, cuda", "eval", "--data", DATA, "--checkpoint", teacher.toString(), "--device", "tpu");
         assertFalse(Files.exists(dir.resolve("r")), "no run folder");
     }
@@ -79,6 +81,7 @@ class FlagValuesTest {
         assertUsageError("ce.lambda must be a finite number, got 'NaN'", withTeacher("distill", "--method", "ce", "--lambda", "NaN", "--out", out));
         assertUsageError("dim must be a positive integer, got 0", "distill", "--data", DATA, "--teacher", teacher.toString(), "--method", "ce", "--dim", "0", "--out", out);
         assertUsageError("unknown KD method 'magic'", withTeacher("distill", "--method", "magic", "--out", out));
+        assertUsageError("--methods: an empty method name in 'scratch,ce,'", withTeacher("compare", "--methods", "scratch,ce,", "--out", out));
         assertUsageError("--seeds must be >= 1, got 0", withTeacher("compare", "--methods", "scratch,ce", "--seeds", "0", "--out", out));
         assertUsageError("lambda must be a finite number >= 0", withTeacher("compare", "--methods", "scratch,ce", "--set", "ce.lambda=-2", "--out", out));
         assertFalse(Files.exists(dir.resolve("d")), "no run folder");

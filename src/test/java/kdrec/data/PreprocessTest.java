@@ -125,8 +125,13 @@ class PreprocessTest {
 
     @Test
     void preprocessingRefusalsSayWhy() {
-        assertThrows(IllegalArgumentException.class, () -> new Preprocess(null, -1, 0, true));
-        assertThrows(IllegalArgumentException.class, () -> new Preprocess(null, 0, -1, true));
+        // each refusal names the flag and the value (the CLI passes the flags through unchanged)
+        assertEquals("--kcore-users must be >= 0 (0 = off), got -1", assertThrows(IllegalArgumentException.class, () -> new Preprocess(null, -1, 0, true)).getMessage());
+        assertEquals("--kcore-items must be >= 0 (0 = off), got -2", assertThrows(IllegalArgumentException.class, () -> new Preprocess(null, 0, -2, true)).getMessage());
+        for (float bad : new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}) {
+            assertEquals("--min-rating must be a finite number, got " + bad,
+                    assertThrows(IllegalArgumentException.class, () -> new Preprocess(bad, 0, 0, true)).getMessage());
+        }
         Interactions noRating = new Interactions("nr", false, false);
         noRating.add("u", "i", 0, 0);
         var e = assertThrows(DataFormatException.class, () -> new Preprocess(1f, 0, 0, true).apply("nr", noRating));

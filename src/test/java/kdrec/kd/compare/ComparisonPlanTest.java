@@ -18,7 +18,7 @@ class ComparisonPlanTest {
 
     @Test
     void seedsCountFromTheBaseAndNamesAreNormalised() {
-        ComparisonPlan p = ComparisonPlan.of(List.of(" Scratch", "RCEKD", ""), 3, 7, "rcekd", Map.of());
+        ComparisonPlan p = ComparisonPlan.of(List.of(" Scratch", "RCEKD"), 3, 7, "rcekd", Map.of());
         assertEquals(List.of("scratch", "rcekd"), p.methods());
         assertEquals(List.of(7L, 8L, 9L), p.seeds());
         assertEquals(6, p.runs());
@@ -30,7 +30,10 @@ class ComparisonPlanTest {
         assertTrue(unknown.contains("unknown method 'magic'") && unknown.contains("allowed: " + String.join(", ", Distillation.methodNames())),
                 unknown);
         assertTrue(error(() -> ComparisonPlan.of(List.of("rcekd", "rcekd"), 2, 0, null, Map.of())).contains("listed twice"));
-        assertTrue(error(() -> ComparisonPlan.of(List.of(" "), 2, 0, null, Map.of())).contains("no method"));
+        assertTrue(error(() -> ComparisonPlan.of(List.of(), 2, 0, null, Map.of())).contains("no method"));
+        // --methods ce, (a trailing comma) or ce,,rd: an empty name is refused, not skipped
+        assertEquals("--methods: an empty method name in 'ce,' (a comma too many?)", error(() -> ComparisonPlan.of(List.of("ce", ""), 2, 0, null, Map.of())));
+        assertTrue(error(() -> ComparisonPlan.of(List.of("ce", " ", "rd"), 2, 0, null, Map.of())).contains("an empty method name"));
         assertTrue(error(() -> ComparisonPlan.of(List.of("rcekd"), 0, 0, null, Map.of())).contains("--seeds must be >= 1"));
         String ours = error(() -> ComparisonPlan.of(List.of("scratch"), 2, 0, "rcekd", Map.of()));
         assertTrue(ours.contains("--ours") && ours.contains("not among --methods"), ours);
