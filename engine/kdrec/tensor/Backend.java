@@ -146,6 +146,9 @@ public interface Backend {
     /** sum of e^(x[i] - shift), shift >= max(x); -Inf entries add 0. */
     double rowExpSum(int n, float[] x, int off, float shift);
 
+    /** sum of a[i] b[i], in double. */
+    double rowDot(int n, float[] a, int aOff, float[] b, int bOff);
+
     /** y += alpha e^(x - shift), shift >= max(x). */
     void rowExpAxpy(int n, float alpha, float[] x, int off, float shift, float[] y, int yOff);
 

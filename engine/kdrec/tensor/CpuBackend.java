@@ -253,6 +253,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public double rowDot(int n, float[] a, int aOff, float[] b, int bOff) {
+        return simd ? RowPassSimd.dot(n, a, aOff, b, bOff) : RowPassScalar.dot(n, a, aOff, b, bOff);
+    }
+
+    @Override
     public void rowExpAxpy(int n, float alpha, float[] x, int off, float shift, float[] y, int yOff) {
         if (simd) RowPassSimd.expAxpy(n, alpha, x, off, shift, y, yOff); else RowPassScalar.expAxpy(n, alpha, x, off, shift, y, yOff);
     }

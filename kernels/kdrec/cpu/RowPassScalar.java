@@ -9,8 +9,8 @@ package kdrec.cpu;
  * <p>Exponentials are {@link CeMath#exp(float)} of the float difference {@code x - shift} (the float32
  * arithmetic of the authors' torch code), with bits that do not depend on the JIT tier or the vector
  * width; an entry of -Inf contributes 0 (callers mask items out that way). {@link #max}, {@link #clamp},
- * {@link #expAxpy} and {@link #zeroOutside} match the SIMD twin bit for bit; {@link #expSum} adds
- * sequentially in double here and in float lanes there, so the two agree to a tolerance.
+ * {@link #expAxpy} and {@link #zeroOutside} match the SIMD twin bit for bit; {@link #expSum} and
+ * {@link #dot} add sequentially in double here and in float lanes there, so the two agree to a tolerance.
  */
 public final class RowPassScalar {
     private RowPassScalar() {}
@@ -34,6 +34,15 @@ public final class RowPassScalar {
         check("RowPass.expSum", "x", n, x, off);
         double s = 0;
         for (int i = off; i < off + n; i++) s += CeMath.exp(x[i] - shift);
+        return s;
+    }
+
+    /** sum of a[aOff + i] * b[bOff + i] over i in [0, n), in double (each product exact in double). */
+    public static double dot(int n, float[] a, int aOff, float[] b, int bOff) {
+        check("RowPass.dot", "a", n, a, aOff);
+        check("RowPass.dot", "b", n, b, bOff);
+        double s = 0;
+        for (int i = 0; i < n; i++) s += (double) a[aOff + i] * b[bOff + i];
         return s;
     }
 

@@ -72,6 +72,29 @@ public final class RowPassSimd {
         return s;
     }
 
+    public static double dot(int n, float[] a, int aOff, float[] b, int bOff) {
+        check("RowPass.dot", "a", n, a, aOff);
+        check("RowPass.dot", "b", n, b, bOff);
+        double s = 0;
+        int i = 0, vectorEnd = F.loopBound(n);
+        while (i < vectorEnd) { // two fma chains (latency-bound otherwise), emptied into double every BLOCK floats
+            int end = Math.min(vectorEnd, i + BLOCK);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0;
+            for (; i + 2 * L <= end; i += 2 * L) {
+                a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+                a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
+            }
+            if (i < end) {
+                a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+                i += L;
+            }
+            for (int l = 0; l < L; l++) s += a0.lane(l);
+            for (int l = 0; l < L; l++) s += a1.lane(l);
+        }
+        for (; i < n; i++) s += (double) a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
     public static void expAxpy(int n, float alpha, float[] x, int off, float shift, float[] y, int yOff) {
         check("RowPass.expAxpy", "x", n, x, off);
         check("RowPass.expAxpy", "y", n, y, yOff);

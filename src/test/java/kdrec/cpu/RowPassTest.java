@@ -48,7 +48,7 @@ class RowPassTest {
     }
 
     @Test
-    void expSumMatchesTheScalarTwinWithinFloatRounding() {
+    void expSumAndDotMatchTheScalarTwinWithinFloatRounding() {
         for (int n : sizes()) {
             float[] x = row(7 * n + 1, n);
             float shift = n == 0 ? 0f : RowPassScalar.max(n, x, OFF);
@@ -57,6 +57,14 @@ class RowPassTest {
             assertEquals(e, a, 1e-6 * e, "expSum n=" + n);
             if (n > 0) assertEquals(true, e >= 1, "the maximum contributes e^0 = 1, n=" + n);
         }
+        for (int n : sizes()) { // dot: float lanes blocked into double against the double sum of exact products
+            float[] a = randn(3 * n + 5, n + OFF), b = randn(5 * n + 7, n);
+            double e = RowPassScalar.dot(n, a, OFF, b, 0), abs = 0;
+            for (int i = 0; i < n; i++) abs += Math.abs((double) a[OFF + i] * b[i]);
+            assertEquals(e, RowPassSimd.dot(n, a, OFF, b, 0), 1e-6 * abs + 1e-30, "dot n=" + n);
+        }
+        float[] small = {1f, 2f, 3f, 4f, 5f};
+        assertEquals(1 + 4 + 9 + 16 + 25, RowPassSimd.dot(5, small, 0, small, 0));
         // integers-valued sums are exact in both: e^0 = 1 for every entry, whatever the order
         float[] zeros = new float[5000];
         assertEquals(5000.0, RowPassSimd.expSum(5000, zeros, 0, 0f));
@@ -97,5 +105,6 @@ class RowPassTest {
         assertThrows(IllegalArgumentException.class, () -> RowPassSimd.clamp(4, x, 0, 0f));
         assertThrows(IllegalArgumentException.class, () -> RowPassScalar.zeroOutside(4, x, 0, Float.NaN, x, 0));
         assertThrows(IllegalArgumentException.class, () -> RowPassSimd.expAxpy(4, 1f, x, 0, 0f, new float[3], 0));
+        assertThrows(IllegalArgumentException.class, () -> RowPassSimd.dot(4, x, 0, new float[3], 0));
     }
 }
