@@ -145,7 +145,7 @@ class CompareCommandTest {
         Path bad = dir.resolve("C-gpu-cd");
         Result refused = run("compare", "--data", DATA, "--teacher", dir.resolve("t/best.safetensors").toString(), "--methods", "scratch,freqd", "--student", "hstu",
                 "--device", "cuda", "--out", bad.toString());
-        assertEquals(1, refused.code);
+        assertEquals(2, refused.code, refused.err); // a method the student cannot take: a flag mistake
         assertTrue(refused.err.contains("freqd distils from the student's raw user and item tables: it needs an mf or lightgcn student, not hstu"), refused.err);
         assertFalse(Files.exists(bad), "nothing is created before the check");
         // HSTU students, scratch and distilled, train on the device (DeviceSequenceTraining)
