@@ -24,6 +24,11 @@ import kdrec.tensor.Tensor;
  * Output: one value per row, {@code sum_j weight_j * term_j}. Sums run in double with the largest
  * participating score factored out (log-sum-exp), so nothing overflows or underflows for any
  * score range; an item listed in L and also in the rest counts in both places.
+ *
+ * <p>The passes over the rest are the backend's float row kernels when the clamp bounds the row's
+ * spread to {@code 2 * FLOAT_CLIP} (HetComp's clip of 40), where every e^(s - top) is a normal float;
+ * without a clamp, or a wider one, they are double loops, as are rest gradients whose scale leaves
+ * the float range.
  */
 public final class ListwiseAll {
     private ListwiseAll() {}
@@ -147,6 +152,9 @@ public final class ListwiseAll {
      * row kernels: the rest is a copy of the row with the excluded and held-out items set to -Inf,
      * which the exponentials turn into zeros.
      */
+    /** The widest clamp under which the rest's exponentials run in float: e^-80 is still a normal float (e^-87.3 is not). */
+    static final float FLOAT_CLIP = 40f;
+
     private static final class Kernel {
         final Backend be;
         final int n;
@@ -176,6 +184,7 @@ public final class ListwiseAll {
             if (clip > 0) be.rowClamp(n, s, 0, clip);
             System.arraycopy(s, 0, rest, 0, n);
             for (int p = excluded.ptr()[r]; p < excluded.ptr()[r + 1]; p++) rest[excluded.idx()[p]] = Float.NEGATIVE_INFINITY;
+            boolean inFloat = clip > 0 && clip <= FLOAT_CLIP;
             double total = 0;
             int[] lp = terms.lists().ptr(), li = terms.lists().idx(), hp = terms.held().ptr(), hi = terms.held().idx();
             for (int j = terms.rowPtr()[r]; j < terms.rowPtr()[r + 1]; j++) {
@@ -190,7 +199,7 @@ public final class ListwiseAll {
                 // rest = items neither excluded nor held; its exponentials relative to the largest participating score
                 float top = be.rowMax(n, rest, 0);
                 for (int q = 0; q < len; q++) top = Math.max(top, s[li[a + q]]);
-                double restSum = be.rowExpSum(n, rest, 0, top);
+                double restSum = inFloat ? be.rowExpSum(n, rest, 0, top) : expSumDouble(rest, top);
                 if (w.logD.length < len) {
                     w.logD = new double[len];
                     w.eL = new double[len];
@@ -217,12 +226,28 @@ public final class ListwiseAll {
                         prefix = pl ? prefix + c : c;
                         grad[li[a + q]] += (float) (gw * (-1 + w.eL[q] * prefix));
                     }
-                    if (all != 0) be.rowExpAxpy(n, (float) (gw * all), rest, 0, top, grad, 0);
+                    double alpha = gw * all; // the rest's gradients are alpha e^(s - top)
+                    if (all != 0) {
+                        if (inFloat && Math.abs(alpha) <= Float.MAX_VALUE) be.rowExpAxpy(n, (float) alpha, rest, 0, top, grad, 0);
+                        else expAxpyDouble(alpha, rest, top, grad);
+                    }
                 }
                 for (int q = hn - 1; q >= 0; q--) rest[hi[h0 + q]] = w.saved[q]; // reverse order: a repeated id gets its first saved value
             }
             if (grad != null && clip > 0) be.rowZeroOutside(n, w.raw, 0, clip, grad, 0);
             return total;
+        }
+
+        /** sum of e^(x - top) over the row in double (masked -Inf entries add e^-Inf = 0). */
+        private double expSumDouble(float[] x, float top) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += Math.exp((double) x[i] - top);
+            return sum;
+        }
+
+        /** grad += alpha e^(x - top) in double, masked (-Inf) entries left alone. */
+        private void expAxpyDouble(double alpha, float[] x, float top, float[] grad) {
+            for (int i = 0; i < n; i++) if (x[i] != Float.NEGATIVE_INFINITY) grad[i] += (float) (alpha * Math.exp((double) x[i] - top));
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.SplittableRandom;
+import kdrec.cpu.Parallel;
 import kdrec.tensor.Backend;
 import kdrec.tensor.IndexSets;
 import kdrec.tensor.Scratch;
@@ -128,6 +129,84 @@ class ListwiseAllTest {
         }
         items.zeroGrad();
         u.zeroGrad();
+    }
+
+    /** Loss and item gradient of one row u = [1] (scores = item values) under an upstream gradient. */
+    private static double[] valueAndGrad(Backend be, float[] scores, int[] list, int[] held, float clip, float upstream) {
+        Var u = Var.leaf("u", Tensor.of(new float[] {1f}, 1, 1));
+        Var items = Var.leaf("items", Tensor.of(scores, scores.length, 1));
+        ListwiseAll.Terms terms = new ListwiseAll.Terms(new int[] {0, 1}, IndexSets.of(new int[][] {list}), IndexSets.of(new int[][] {held}), new float[] {1f});
+        try (Tape t = new Tape(be, new Scratch())) {
+            Var loss = ListwiseAll.loss(t, u, items, IndexSets.of(new int[][] {{}}), terms, true, clip, 0);
+            t.backward(loss, Tensor.of(new float[] {upstream}, 1));
+            Tensor g = items.densify(t);
+            double[] out = new double[scores.length + 1];
+            out[0] = loss.value().get(0);
+            for (int i = 0; i < scores.length; i++) out[i + 1] = g.get(i);
+            return out;
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kdrec.autograd.GradCheck#backends")
+    void spreadsBeyondTheFloatExponentAndLargeUpstreamsStayExact(Backend be) {
+        // no clamp, scores 100 apart: PL on [0, 1] held {0, 1}, rest {2}: -[(100 - log(e^100 + 2)) + (0 - log 2)] = log 2 (+ 2e-43);
+        // e^-100 is 0 in float, which made the first denominator 0 and the gradients NaN
+        for (float clip : new float[] {0f, 50f, Float.POSITIVE_INFINITY}) {
+            float hi = clip == 50f ? 50f : 100f, lo = clip == 50f ? -50f : 0f;
+            double[] r = valueAndGrad(be, new float[] {hi, lo, lo}, new int[] {0, 1}, new int[] {0, 1}, clip, 1f);
+            assertEquals(Math.log(2), r[0], 1e-6, "clip " + clip);
+            assertEquals(0, r[1], 1e-6, "clip " + clip);
+            assertEquals(-0.5, r[2], 1e-6, "clip " + clip);
+            assertEquals(0.5, r[3], 1e-6, "clip " + clip);
+        }
+        // clip 40 (HetComp's), upstream 1e5: the rest's gradient scale 1e5 * e^80 leaves the float range, its gradient does not
+        double[] r = valueAndGrad(be, new float[] {40f, -40f, -40f}, new int[] {0, 1}, new int[] {0, 1}, 40f, 1e5f);
+        assertEquals(-5e4, r[2], 1e-1);
+        assertEquals(5e4, r[3], 1e-1);
+    }
+
+    @ParameterizedTest
+    @MethodSource("kdrec.autograd.GradCheck#backends")
+    void rowsGiveTheSameBitsOnOneThreadOrMany(Backend be) {
+        int threads = Parallel.threads();
+        try {
+            float[][] runs = new float[2][];
+            for (int k = 0; k < 2; k++) {
+                Parallel.setThreads(k == 0 ? 1 : 3);
+                float[] all = new float[0];
+                for (int n : new int[] {61, 23}) { // a larger catalogue first: the per-thread row buffers are longer than n after it
+                    int rows = 24, d = 3;
+                    SplittableRandom r = new SplittableRandom(n);
+                    int[][] ex = new int[rows][];
+                    ListwiseAll.Terms terms = randomTerms(r, rows, n, ex);
+                    Var u = Var.leaf("u", randn(n, 2f, rows, d)), items = Var.leaf("items", randn(n + 1, 2f, n, d));
+                    try (Tape t = new Tape(be, new Scratch())) {
+                        Var loss = ListwiseAll.loss(t, u, items, IndexSets.of(ex), terms, true, 40f, 1e-5);
+                        t.backward(Arith.sum(t, loss));
+                        all = concat(all, loss.value().toArray(), items.densify(t).toArray(), u.densify(t).toArray());
+                    }
+                }
+                runs[k] = all;
+            }
+            for (int i = 0; i < runs[0].length; i++) {
+                assertEquals(Float.floatToIntBits(runs[0][i]), Float.floatToIntBits(runs[1][i]), "entry " + i + ": 1 thread " + runs[0][i] + ", 3 threads " + runs[1][i]);
+            }
+        } finally {
+            Parallel.setThreads(threads);
+        }
+    }
+
+    private static float[] concat(float[]... parts) {
+        int n = 0;
+        for (float[] p : parts) n += p.length;
+        float[] out = new float[n];
+        int o = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, o, p.length);
+            o += p.length;
+        }
+        return out;
     }
 
     @ParameterizedTest
