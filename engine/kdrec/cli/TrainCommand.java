@@ -31,7 +31,7 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
-    @Option(names = "--model", description = "Backbone: ${COMPLETION-CANDIDATES}.", completionCandidates = ModelNames.class)
+    @Option(names = "--model", description = "Backbone: ${COMPLETION-CANDIDATES} (default mf).", completionCandidates = ModelNames.class)
     String model;
 
     @Option(names = "--dim", description = "Embedding size (default 64).")
