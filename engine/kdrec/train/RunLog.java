@@ -15,12 +15,20 @@ import java.util.Locale;
  * file, flushed per line so a crash loses nothing already printed and {@code tail -f} follows along.
  * A resumed run appends to the existing file. Thread-safe; a multi-line string is written line by
  * line. I/O errors on the file surface as {@link UncheckedIOException}.
+ *
+ * <p>A log still open when the JVM shuts down (Ctrl-C, SIGTERM; not kill -9) ends with {@link #INTERRUPTED},
+ * on the console too, so a stopped run says so; closing the log withdraws that.
  */
 public final class RunLog implements AutoCloseable {
     private final Path file;
     private final PrintStream console;
     private final BufferedWriter out;
     private boolean closed;
+    final Thread onShutdown = new Thread(this::shuttingDown, "kdrec-run-log-shutdown"); // package-private for a test
+
+    /** The last line of a log the JVM shut down under (checkpoints are written atomically, so what exists is whole). */
+    public static final String INTERRUPTED = "interrupted: the process was asked to stop before the run finished; what it saved is intact,"
+            + " and the same command with --resume continues from its last checkpoint";
 
     /**
      * @param file    appended to (created with its parent directories when missing)
@@ -33,6 +41,15 @@ public final class RunLog implements AutoCloseable {
         if (parent != null) Files.createDirectories(parent);
         this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
+        Runtime.getRuntime().addShutdownHook(onShutdown);
+    }
+
+    private synchronized void shuttingDown() {
+        if (closed) return;
+        try {
+            write(INTERRUPTED, true);
+        } catch (RuntimeException e) { // the file went away or the disk is full: nothing more can be said
+        }
     }
 
     public Path file() {
@@ -77,6 +94,10 @@ public final class RunLog implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        try {
+            Runtime.getRuntime().removeShutdownHook(onShutdown);
+        } catch (IllegalStateException shuttingDown) { // closed by another hook during shutdown: the line is not due
+        }
         try {
             out.close();
         } catch (IOException e) {
