@@ -27,8 +27,8 @@ public final class RunLog implements AutoCloseable {
     final Thread onShutdown = new Thread(this::shuttingDown, "kdrec-run-log-shutdown"); // package-private for a test
 
     /** The last line of a log the JVM shut down under (checkpoints are written atomically, so what exists is whole). */
-    public static final String INTERRUPTED = "interrupted: the process was asked to stop before the run finished; what it saved is intact,"
-            + " and the same command with --resume continues from its last checkpoint";
+    public static final String INTERRUPTED = "interrupted: the process was asked to stop before the run finished; the checkpoints it wrote are"
+            + " intact (train, distill and compare continue from them with --resume)";
 
     /**
      * @param file    appended to (created with its parent directories when missing)
