@@ -76,6 +76,8 @@ final class CompareCommand implements Callable<Integer> {
         Map<String, Object> studentKeys = students.studentKeys();
         TrainConfig studentCfg = Cli.flagValues(() -> Distillation.studentConfig(students.preset, studentKeys, plan.studentOverrides()));
         Path teacherPath = students.teacher();
+        String teacherKind = students.teacherKind();
+        if (teacherKind != null) Cli.flagValues(() -> plan.resolve(studentCfg, students.preset, teacherKind)); // before the data loads
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
             // each method's settings (--set METHOD.KEY, lambda), refused here as flag values; the comparison resolves them again

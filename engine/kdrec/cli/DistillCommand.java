@@ -71,6 +71,8 @@ final class DistillCommand implements Callable<Integer> {
         TrainConfig studentCfg = Cli.flagValues(() -> Distillation.studentConfig(students.preset, studentKeys, overrides));
         kdrec.train.Device dev = device.get();
         Path teacherPath = students.teacher();
+        String teacherKind = students.teacherKind();
+        if (teacherKind != null) Cli.flagValues(() -> Distillation.resolve(method, studentCfg, students.preset, teacherKind, overrides)); // before the data loads
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
             Distillation.Setup setup = Cli.flagValues(() -> Distillation.resolve(method, studentCfg, students.preset, teacher.model().kind(), overrides));

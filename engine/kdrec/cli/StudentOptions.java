@@ -65,6 +65,18 @@ final class StudentOptions {
         }
     }
 
+    /**
+     * The teacher's backbone as its checkpoint names it (read from the header alone), so that the method's
+     * settings can be checked before the data loads; null when the file cannot be read (loading it says why).
+     */
+    String teacherKind() {
+        try (Arena arena = Arena.ofConfined()) {
+            return Checkpoint.load(teacher(), arena).metadata().get(Checkpoint.KEY_MODEL);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     /** The teacher checkpoint, checked to exist. */
     Path teacher() {
         if (Files.isDirectory(teacherPath)) {

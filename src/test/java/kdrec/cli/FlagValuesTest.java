@@ -88,6 +88,15 @@ class FlagValuesTest {
     }
 
     @Test
+    void methodSettingsAreRefusedBeforeTheDataLoads() {
+        // the data file does not exist: a bad method value must be what is reported, so it was checked first
+        String out = dir.resolve("d").toString(), none = dir.resolve("none.csv").toString(), t = teacher.toString();
+        assertUsageError("lambda must be a finite number >= 0, got -1.0", "distill", "--data", none, "--teacher", t, "--method", "ce", "--lambda", "-1", "--out", out);
+        assertUsageError("unknown KD method 'magic'", "distill", "--data", none, "--teacher", t, "--method", "magic", "--out", out);
+        assertUsageError("lambda must be a finite number >= 0", "compare", "--data", none, "--teacher", t, "--methods", "scratch,ce", "--set", "ce.lambda=-2", "--out", out);
+    }
+
+    @Test
     void anUnknownBackendIsRefusedBeforeAnyCommandRuns() {
         System.setProperty("kdrec.backend", "xyz");
         try {
