@@ -80,8 +80,9 @@ final class CompareCommand implements Callable<Integer> {
         if (teacherKind != null) Cli.flagValues(() -> plan.resolve(studentCfg, students.preset, teacherKind)); // before the data loads
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
-            // each method's settings (--set METHOD.KEY, lambda), refused here as flag values; the comparison resolves them again
-            Cli.flagValues(() -> plan.resolve(studentCfg, students.preset, teacher.model().kind()));
+            // each method's settings (--set METHOD.KEY, lambda), refused as flag values (above, when the header named the
+            // teacher's kind); the comparison resolves them again
+            if (!teacher.model().kind().equals(teacherKind)) Cli.flagValues(() -> plan.resolve(studentCfg, students.preset, teacher.model().kind()));
             var inputs = new Comparison.Inputs(td, data.describe(), teacher, teacherPath.toString());
             new Comparison(plan, studentCfg, students.preset, inputs).onDevice(dev).run(out, resume, overwrite, System.out);
         }

@@ -72,10 +72,12 @@ final class DistillCommand implements Callable<Integer> {
         kdrec.train.Device dev = device.get();
         Path teacherPath = students.teacher();
         String teacherKind = students.teacherKind();
-        if (teacherKind != null) Cli.flagValues(() -> Distillation.resolve(method, studentCfg, students.preset, teacherKind, overrides)); // before the data loads
+        // resolved (and refused) before the data loads when the checkpoint's header names the teacher's kind
+        Distillation.Setup early = teacherKind == null ? null : Cli.flagValues(() -> Distillation.resolve(method, studentCfg, students.preset, teacherKind, overrides));
         TrainData td = data.load();
         try (Teacher teacher = Teacher.load(teacherPath, td)) {
-            Distillation.Setup setup = Cli.flagValues(() -> Distillation.resolve(method, studentCfg, students.preset, teacher.model().kind(), overrides));
+            Distillation.Setup setup = early != null && teacherKind.equals(teacher.model().kind()) ? early
+                    : Cli.flagValues(() -> Distillation.resolve(method, studentCfg, students.preset, teacher.model().kind(), overrides));
             if (dev == kdrec.train.Device.CUDA) Distillation.checkOnDevice(setup, td.items()); // before the run directory exists
             Map<String, Object> runConfig = new LinkedHashMap<>(setup.describe());
             runConfig.put("data", data.describe());
