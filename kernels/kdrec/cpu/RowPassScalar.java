@@ -41,9 +41,7 @@ public final class RowPassScalar {
     public static double dot(int n, float[] a, int aOff, float[] b, int bOff) {
         check("RowPass.dot", "a", n, a, aOff);
         check("RowPass.dot", "b", n, b, bOff);
-        double s = 0;
-        for (int i = 0; i < n; i++) s += (double) a[aOff + i] * b[bOff + i];
-        return s;
+        return VecScalar.dot(n, java.lang.foreign.MemorySegment.ofArray(a), aOff, java.lang.foreign.MemorySegment.ofArray(b), bOff);
     }
 
     /** y[yOff + i] = fma(alpha, e^(x[off + i] - shift), y[yOff + i]) for i in [0, n); shift as in {@link #expSum}. */

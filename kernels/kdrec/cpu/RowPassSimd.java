@@ -72,26 +72,13 @@ public final class RowPassSimd {
         return s;
     }
 
+    /** VecSimd's blocked dot (float lanes, double between blocks) on the two arrays, on this thread. */
     public static double dot(int n, float[] a, int aOff, float[] b, int bOff) {
         check("RowPass.dot", "a", n, a, aOff);
         check("RowPass.dot", "b", n, b, bOff);
+        java.lang.foreign.MemorySegment sa = java.lang.foreign.MemorySegment.ofArray(a), sb = java.lang.foreign.MemorySegment.ofArray(b);
         double s = 0;
-        int i = 0, vectorEnd = F.loopBound(n);
-        while (i < vectorEnd) { // two fma chains (latency-bound otherwise), emptied into double every BLOCK floats
-            int end = Math.min(vectorEnd, i + BLOCK);
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (; i + 2 * L <= end; i += 2 * L) {
-                a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
-                a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
-            }
-            if (i < end) {
-                a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
-                i += L;
-            }
-            for (int l = 0; l < L; l++) s += a0.lane(l);
-            for (int l = 0; l < L; l++) s += a1.lane(l);
-        }
-        for (; i < n; i++) s += (double) a[aOff + i] * b[bOff + i];
+        for (int o = 0; o < n; o += BLOCK) s += VecSimd.dotBlock(Math.min(BLOCK, n - o), sa, aOff + o, sb, bOff + o);
         return s;
     }
 
